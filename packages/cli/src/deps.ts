@@ -1,0 +1,39 @@
+import { InvalidOptionError, systemClock } from "@alpiq/memray-core";
+import type { CliIo } from "./cli-io.js";
+import type { ProfileCommandDeps } from "./profile-command.js";
+import { localTargetProvider, type TargetProvider } from "./target-provider.js";
+
+/** Everything commands need from the outside world; tests pass their own. */
+export interface CliDeps {
+  profile: ProfileCommandDeps;
+  install: (io: CliIo, options: Record<string, string | boolean | undefined>) => Promise<number>;
+  compare: (argv: string[], io: CliIo) => Promise<number>;
+  menu: (io: CliIo) => Promise<number>;
+}
+
+/** Routes `--local` to the host and `--target` to Docker. */
+function routingTargetProvider(docker: TargetProvider | undefined): TargetProvider {
+  return {
+    resolve(choice, needs) {
+      if (choice.kind === "local") return localTargetProvider.resolve(choice, needs);
+      if (!docker) throw new InvalidOptionError("Docker targets are not available in this build");
+      return docker.resolve(choice, needs);
+    },
+  };
+}
+
+/** The only place real clients are constructed. */
+export function createDefaultDeps(): CliDeps {
+  return {
+    profile: { clock: systemClock, targets: routingTargetProvider(undefined) },
+    install: async () => {
+      throw new InvalidOptionError("install needs Docker support");
+    },
+    compare: async () => {
+      throw new InvalidOptionError("compare is not available in this build");
+    },
+    menu: async () => {
+      throw new InvalidOptionError("menu is not available in this build");
+    },
+  };
+}

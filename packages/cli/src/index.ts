@@ -1,0 +1,9 @@
+export { main, buildProgram } from "./main.js";
+export { createDefaultDeps, type CliDeps } from "./deps.js";
+export { processIo, type CliIo } from "./cli-io.js";
+export { parseProfileOptions, type ProfileOptions, type RawProfileFlags, type TargetChoice } from "./profile-options.js";
+export { profileCommand, type ProfileCommandDeps } from "./profile-command.js";
+export { RECIPES, translateRecipe, parseRecipeVars } from "./recipes.js";
+export { listRuns, type RunEntry } from "./runs-command.js";
+export { localTargetProvider, type TargetProvider, type ResolvedTarget, type TargetNeeds, type PortForward } from "./target-provider.js";
+export { parsePythonBool } from "./python-bool.js";

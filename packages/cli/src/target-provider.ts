@@ -1,0 +1,48 @@
+import { LocalTarget, type Target } from "@alpiq/memray-core";
+import type { TargetChoice } from "./profile-options.js";
+
+export interface PortForward {
+  hostPort: number;
+  close(): Promise<void>;
+}
+
+/** A target ready for a session, with what was detected about it. */
+export interface ResolvedTarget {
+  target: Target;
+  python: string;
+  app: string | undefined;
+  appDir: string | undefined;
+  servicePort: number | undefined;
+  /** The command that installs memray there, printed when it is missing. */
+  memrayInstallHint: string;
+  /** Expose a target port on 127.0.0.1 of the host (live modes on containers). */
+  forwardPort?: (targetPort: number, hostPort?: number) => Promise<PortForward>;
+  dispose?: () => Promise<void>;
+}
+
+export interface TargetNeeds {
+  python: string | undefined;
+  app: string | undefined;
+  needApp: boolean;
+  port: number | undefined;
+  needPort: boolean;
+}
+
+export interface TargetProvider {
+  resolve(choice: TargetChoice, needs: TargetNeeds): Promise<ResolvedTarget>;
+}
+
+/** The host: the interpreter is `--python` or python3 on PATH; the app is whatever --app names. */
+export const localTargetProvider: TargetProvider = {
+  async resolve(_choice, needs) {
+    const python = needs.python ?? "python3";
+    return {
+      target: new LocalTarget(),
+      python,
+      app: needs.app,
+      appDir: needs.app ? process.cwd() : undefined,
+      servicePort: needs.port,
+      memrayInstallHint: `${python} -m pip install memray`,
+    };
+  },
+};

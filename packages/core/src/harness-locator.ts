@@ -1,0 +1,20 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The directory that holds the `memray_harness` package and `memray-runner.py`: MEMRAY_HARNESS_DIR,
+ * else the copy staged into this package at build time (`python/`), else the repository's `python/`.
+ */
+export function locateHarnessDir(env: NodeJS.ProcessEnv = process.env): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const candidates = [
+    env.MEMRAY_HARNESS_DIR,
+    path.resolve(here, "../python"),
+    path.resolve(here, "../../../python"),
+  ].filter((dir): dir is string => Boolean(dir));
+  for (const dir of candidates) {
+    if (existsSync(path.join(dir, "memray_harness", "__init__.py"))) return dir;
+  }
+  throw new Error(`memray_harness not found; looked in ${candidates.join(", ")}. Set MEMRAY_HARNESS_DIR.`);
+}

@@ -1,0 +1,317 @@
+import { existsSync } from "node:fs";
+import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import createDebug from "debug";
+import { MemrayError, MemrayNotInstalledError, PythonNotFoundError, toMemrayError } from "./errors.js";
+import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+import { createHarnessStderrParser, type HarnessEvent } from "./harness-events.js";
+import {
+  DEFAULT_LIVE_PORT,
+  DEFAULT_REQUESTS_FILE,
+  harnessConfigSchema,
+  type EndpointRequest,
+  type HarnessConfig,
+  type ReportName,
+} from "./harness-config-schema.js";
+import { locateHarnessDir } from "./harness-locator.js";
+import { COMMAND_NOT_FOUND } from "./local-target.js";
+import type { Mode } from "./modes.js";
+import type { RunDir } from "./run-dir.js";
+import { systemClock, type Clock } from "./run-dir.js";
+import { emptySummary, parseSummary, SUMMARY_FILE, writeSummary } from "./summary-io.js";
+import type { Summary } from "./summary-schema.js";
+import type { Target } from "./target.js";
+
+
+const debug = createDebug("memray:session");
+
+/** File in the run directory that keeps the workload's own stdout/stderr. */
+export const HARNESS_LOG_FILE = "harness.log";
+
+export interface ProfileScript {
+  /** As the user wrote it; goes to summary.script. */
+  display: string;
+  /** Absolute host path of the script. */
+  hostPath: string;
+  args: string[];
+}
+
+export interface ProfileRequest {
+  mode: Mode;
+  target: Target;
+  /** Interpreter in the target (`python3`, `/opt/venv/bin/python`, ...). */
+  python: string;
+  runDir: RunDir;
+  script?: ProfileScript | undefined;
+  app?: string | null;
+  appDir?: string | null;
+  modules?: string[];
+  endpoint?: EndpointRequest;
+  requests?: number;
+  delaySeconds?: number;
+  nativeTraces?: boolean;
+  traceAllocators?: boolean;
+  allowNoMemray?: boolean;
+  installRequirements?: boolean;
+  reports: ReportName[];
+  livePort?: number;
+  servicePort?: number | null;
+  timeoutSeconds?: number | null;
+  /** The fix printed when memray is missing in the target. */
+  memrayInstallHint?: string;
+}
+
+export type ProgressEvent =
+  | { type: "step"; step: string; message: string }
+  | { type: "harness"; event: HarnessEvent }
+  | { type: "output"; stream: "stdout" | "stderr"; line: string };
+
+/** Extension points for signals (WireMock, logs, stats) and live port forwarding. */
+export interface SessionHooks {
+  onProgress?: (event: ProgressEvent) => void;
+  /** Just before the harness starts. */
+  beforeWorkload?: () => Promise<void>;
+  /** After the harness ended (also on failure); returns extra artifacts (key → file in run dir). */
+  afterWorkload?: () => Promise<Record<string, string>>;
+  /** A live mode is waiting for its client. */
+  onLive?: (event: HarnessEvent) => Promise<void>;
+}
+
+export interface ProfileDeps {
+  clock?: Clock;
+  harnessDir?: string;
+}
+
+export interface ProfileResult {
+  summary: Summary;
+  runDir: RunDir;
+  exitCode: ExitCodeValue;
+  error?: MemrayError;
+}
+
+/**
+ * Runs one mode on one target and always leaves a valid summary.json in the run directory, also
+ * when the target, the harness or the workload fails; artifacts produced so far are kept.
+ */
+export async function runProfile(
+  request: ProfileRequest,
+  hooks: SessionHooks = {},
+  deps: ProfileDeps = {},
+): Promise<ProfileResult> {
+  const clock = deps.clock ?? systemClock;
+  const startedAt = clock.now();
+  const { runDir, target } = request;
+  const step = (name: string, message: string) => hooks.onProgress?.({ type: "step", step: name, message });
+  const extraArtifacts: Record<string, string> = {};
+  let harnessExit: number | null = null;
+  let failure: MemrayError | undefined;
+
+  try {
+    step("preflight", `checking Python and memray on ${target.name}`);
+    await checkInterpreter(request);
+
+    step("stage", `staging the harness on ${target.name}`);
+    const staged = await stageHarness(request, deps.harnessDir ?? locateHarnessDir());
+
+    await hooks.beforeWorkload?.();
+    step("run", `profiling (${request.mode}) on ${target.name}`);
+    try {
+      harnessExit = await runHarness(request, staged, hooks);
+    } finally {
+      if (staged.outDir !== runDir.path) {
+        step("collect", "copying the run directory out of the target");
+        try {
+          await target.copyOut(staged.outDir, runDir.path);
+        } catch (error) {
+          failure ??= new MemrayError("COPY_OUT_FAILED", ExitCode.Environment, `Could not copy the run out of ${target.name}`, {
+            cause: error,
+            hint: "check the target is still running; artifacts copied so far are kept",
+          });
+        }
+      }
+      await staged.cleanup().catch((error) => debug("cleanup failed: %O", error));
+    }
+  } catch (error) {
+    failure = toMemrayError(error);
+  } finally {
+    try {
+      Object.assign(extraArtifacts, (await hooks.afterWorkload?.()) ?? {});
+    } catch (error) {
+      debug("afterWorkload failed: %O", error);
+    }
+  }
+
+  const summary = await finalSummary(request, startedAt, harnessExit, failure, extraArtifacts);
+  await writeSummary(runDir.path, summary);
+  const exitCode = failure?.exitCode ?? exitCodeFromHarness(harnessExit, summary);
+  return { summary, runDir, exitCode, ...(failure ? { error: failure } : {}) };
+}
+
+async function checkInterpreter(request: ProfileRequest): Promise<void> {
+  const { target, python } = request;
+  const probe = await target.exec([python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"]);
+  if (probe.exitCode === COMMAND_NOT_FOUND || /not found|No such file/i.test(probe.stderr) && probe.exitCode !== 0) {
+    throw new PythonNotFoundError(python, target.name);
+  }
+  if (probe.exitCode !== 0) {
+    throw new PythonNotFoundError(python, target.name, new Error(probe.stderr.trim()));
+  }
+  if (request.allowNoMemray) return;
+  const memray = await target.exec([python, "-c", "import memray"]);
+  if (memray.exitCode !== 0) {
+    throw new MemrayNotInstalledError(python, target.name, request.memrayInstallHint ?? `${python} -m pip install memray`);
+  }
+}
+
+interface StagedHarness {
+  pythonPath: string;
+  configPath: string;
+  outDir: string;
+  cleanup(): Promise<void>;
+}
+
+/** Put the harness, the config and the workload's files where the target's Python can read them. */
+async function stageHarness(request: ProfileRequest, harnessDir: string): Promise<StagedHarness> {
+  const { target, runDir } = request;
+  const hostScratch = await mkdtemp(path.join(os.tmpdir(), "memray-cli-config-"));
+  const local = target.sharesHostFilesystem;
+  const targetScratch = local ? hostScratch : await target.scratchDir();
+  let scriptPath: string | null = request.script?.hostPath ?? null;
+
+  if (!local) {
+    await target.copyIn(path.join(harnessDir, "memray_harness"), targetScratch);
+    if (request.script) {
+      // The script's whole directory travels: requirements.txt and helper modules sit beside it.
+      const scriptDir = path.dirname(request.script.hostPath);
+      await target.copyIn(scriptDir, path.posix.join(targetScratch, "workload"));
+      scriptPath = path.posix.join(targetScratch, "workload", path.basename(scriptDir), path.basename(request.script.hostPath));
+    }
+  }
+  const outDir = local ? runDir.path : path.posix.join(targetScratch, "run", runDir.runId);
+  const config: HarnessConfig = harnessConfigSchema.parse({
+    mode: request.mode,
+    run_id: runDir.runId,
+    out_dir: outDir,
+    artifact_prefix: runDir.artifactPrefix,
+    script: request.script?.display ?? null,
+    script_path: scriptPath,
+    script_args: request.script?.args ?? [],
+    app: request.app ?? null,
+    app_dir: request.appDir ?? null,
+    modules: request.modules ?? [],
+    endpoint: request.endpoint ?? { path: "/", method: "GET", body: null, headers: {} },
+    requests: request.requests ?? 1,
+    delay_seconds: request.delaySeconds ?? 0,
+    native_traces: request.nativeTraces ?? true,
+    trace_python_allocators: request.mode === "leaks" ? true : (request.traceAllocators ?? true),
+    allow_no_memray: request.allowNoMemray ?? false,
+    install_requirements: request.installRequirements ?? true,
+    requests_file: DEFAULT_REQUESTS_FILE,
+    reports: request.reports,
+    live_port: request.livePort ?? DEFAULT_LIVE_PORT,
+    service_port: request.servicePort ?? null,
+    timeout_seconds: request.timeoutSeconds ?? null,
+  });
+  const hostConfig = path.join(hostScratch, "config.json");
+  await writeFile(hostConfig, JSON.stringify(config, null, 2));
+  if (!local) await target.copyIn(hostConfig, targetScratch);
+
+  return {
+    pythonPath: local ? harnessDir : targetScratch,
+    configPath: local ? hostConfig : path.posix.join(targetScratch, "config.json"),
+    outDir,
+    cleanup: async () => {
+      await rm(hostScratch, { recursive: true, force: true });
+      if (!local) await target.exec(["rm", "-rf", targetScratch]).catch(() => undefined);
+    },
+  };
+}
+
+async function runHarness(request: ProfileRequest, staged: StagedHarness, hooks: SessionHooks): Promise<number> {
+  const logFile = path.join(request.runDir.path, HARNESS_LOG_FILE);
+  const log = (line: string) => appendFile(logFile, `${line}\n`).catch(() => undefined);
+  const emitLine = (stream: "stdout" | "stderr", line: string) => {
+    void log(line);
+    hooks.onProgress?.({ type: "output", stream, line });
+  };
+  const liveReady: Promise<void>[] = [];
+  const stderr = createHarnessStderrParser(
+    (event) => {
+      hooks.onProgress?.({ type: "harness", event });
+      if (event.event === "live" && hooks.onLive) liveReady.push(hooks.onLive(event));
+    },
+    (line) => emitLine("stderr", line),
+  );
+  let stdoutPending = "";
+  const result = await request.target.exec(
+    [request.python, "-m", "memray_harness", "--config", staged.configPath],
+    {
+      env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: DEFAULT_REQUESTS_FILE },
+      onStdout: (chunk) => {
+        stdoutPending += chunk;
+        const lines = stdoutPending.split("\n");
+        stdoutPending = lines.pop() ?? "";
+        lines.forEach((line) => emitLine("stdout", line));
+      },
+      onStderr: (chunk) => stderr.push(chunk),
+    },
+  );
+  stderr.flush();
+  if (stdoutPending) emitLine("stdout", stdoutPending);
+  await Promise.allSettled(liveReady);
+  debug("harness exited %d", result.exitCode);
+  return result.exitCode;
+}
+
+async function finalSummary(
+  request: ProfileRequest,
+  startedAt: Date,
+  harnessExit: number | null,
+  failure: MemrayError | undefined,
+  extraArtifacts: Record<string, string>,
+): Promise<Summary> {
+  const { runDir } = request;
+  const base = {
+    runId: runDir.runId,
+    mode: request.mode,
+    script: request.script?.display ?? null,
+    timestamp: startedAt,
+  };
+  let summary: Summary;
+  const file = path.join(runDir.path, SUMMARY_FILE);
+  try {
+    summary = parseSummary(JSON.parse(await readFile(file, "utf8")), file);
+  } catch (error) {
+    const reason = existsSync(file) ? `the harness wrote an invalid summary.json (${(error as Error).message})` : null;
+    summary = emptySummary({
+      ...base,
+      error: failure?.message ?? reason ?? `the harness exited with ${harnessExit ?? "no exit code"} and wrote no summary.json`,
+    });
+  }
+  if (failure && !summary.error) summary.error = failure.message;
+  if (failure) summary.error_code = failure.code;
+  summary.target = { kind: request.target.kind, name: request.target.name, python: request.python };
+  for (const [key, file] of Object.entries(extraArtifacts)) {
+    summary.artifacts[key] = `${runDir.artifactPrefix}/${file}`;
+  }
+  const present = new Set(await readdir(runDir.path).catch(() => [] as string[]));
+  if (present.has(HARNESS_LOG_FILE)) summary.artifacts.harness_log = `${runDir.artifactPrefix}/${HARNESS_LOG_FILE}`;
+  return summary;
+}
+
+function exitCodeFromHarness(harnessExit: number | null, summary: Summary): ExitCodeValue {
+  switch (harnessExit) {
+    case 0:
+      return ExitCode.Ok;
+    case 1:
+      return ExitCode.WorkloadFailed;
+    case 2:
+      return ExitCode.Usage;
+    case 3:
+      return ExitCode.Environment;
+    default:
+      // Killed, crashed or never ran: the environment is at fault, unless the workload itself failed.
+      return summary.exit_code && summary.exit_code !== 0 ? ExitCode.WorkloadFailed : ExitCode.Environment;
+  }
+}

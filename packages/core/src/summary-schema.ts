@@ -1,0 +1,97 @@
+import { z } from "zod";
+
+/**
+ * summary.json: the seed's schema, same names, nesting and units, plus extra fields.
+ * Units: `memory.rss_*` in KB (kibibytes), `tracemalloc_*` in bytes, `rss_growth_mb` in MB,
+ * `size_kb` in KB, durations in seconds. Fields may be added, never renamed.
+ * Objects are loose (unknown keys pass through) so newer harnesses stay readable.
+ */
+
+const kb = z.number().describe("kibibytes");
+const bytes = z.number().describe("bytes");
+
+export const memorySchema = z.looseObject({
+  rss_before: kb.nullable(),
+  rss_after: kb.nullable(),
+  rss_delta: kb.nullable(),
+  tracemalloc_current: bytes.nullable(),
+  tracemalloc_peak: bytes.nullable(),
+  tracemalloc_delta: bytes.nullable(),
+  /** getrusage ru_maxrss of the profiled process, KB: a peak, never goes down. */
+  rss_peak: kb.nullable().optional(),
+  /** How current RSS was read: "proc_status_vmrss", "ps", "getrusage_maxrss". */
+  rss_source: z.string().optional(),
+});
+
+export const topAllocatorSchema = z.looseObject({
+  /** "path:line" of the allocating Python (or native) frame. */
+  file: z.string(),
+  size_kb: z.number(),
+  count: z.number().int(),
+  function: z.string().optional(),
+});
+
+export const requestRecordSchema = z.looseObject({
+  request_num: z.number().int(),
+  status: z.number().int().nullable(),
+  duration_s: z.number().nullable(),
+  rss_before: kb.nullable(),
+  rss_after: kb.nullable(),
+  rss_delta: kb.nullable(),
+});
+
+export const leakIndicatorsSchema = z.looseObject({
+  rss_growth_mb: z.number().nullable(),
+  monotonic_growth: z.boolean(),
+  likely_leak: z.boolean(),
+  /** Least-squares slope of rss_after per request after the warm-up, KB per request. */
+  slope_kb_per_request: z.number().nullable().optional(),
+  /** Coefficient of determination of that fit (0..1). */
+  r_squared: z.number().nullable().optional(),
+  warmup_requests: z.number().int().optional(),
+  samples: z.number().int().optional(),
+});
+
+export const profilingSchema = z.looseObject({
+  memray_enabled: z.boolean(),
+  native_traces: z.boolean(),
+  trace_python_allocators: z.boolean(),
+  memray_version: z.string().nullable().optional(),
+  python_version: z.string().optional(),
+  mode: z.string().optional(),
+});
+
+/** Artifact paths are relative, like the seed's `runs/<run_id>/session.bin`. */
+export const artifactsSchema = z.looseObject({
+  session_bin: z.string().optional(),
+  flamegraph: z.string().optional(),
+  leaks_flamegraph: z.string().optional(),
+  temporal_flamegraph: z.string().optional(),
+  temp_allocs_flamegraph: z.string().optional(),
+  table_report: z.string().optional(),
+  tree_report: z.string().optional(),
+});
+
+export const summarySchema = z.looseObject({
+  run_id: z.string().min(1),
+  script: z.string().nullable(),
+  timestamp: z.string().describe("ISO 8601 UTC, e.g. 2026-03-15T14:30:22Z"),
+  exit_code: z.number().int().nullable(),
+  error: z.string().nullable(),
+  duration_seconds: z.number().nullable(),
+  memory: memorySchema,
+  top_allocators: z.array(topAllocatorSchema),
+  requests: z.array(requestRecordSchema),
+  leak_indicators: leakIndicatorsSchema,
+  profiling: profilingSchema,
+  artifacts: artifactsSchema,
+  /** Extra, not in the seed: the mode that produced the run. */
+  mode: z.string().optional(),
+  /** Extra: non-fatal problems (malformed requests file, a report that failed, ...). */
+  warnings: z.array(z.string()).optional(),
+});
+
+export type Summary = z.infer<typeof summarySchema>;
+export type RequestRecord = z.infer<typeof requestRecordSchema>;
+export type TopAllocator = z.infer<typeof topAllocatorSchema>;
+export type LeakIndicators = z.infer<typeof leakIndicatorsSchema>;
