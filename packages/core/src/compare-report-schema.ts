@@ -135,6 +135,8 @@ export const compareReportSchema = z.object({
   leak: compareLeakSchema,
   sites: compareSitesSchema,
   regressions: z.array(compareRegressionSchema),
+  /** The allocation site that grew most (new or grown, any size): the likely cause of growth. */
+  top_growing_site: compareSiteSchema.nullable(),
   regression: z.boolean(),
   /** Any significant change: a gated metric beyond its threshold, the leak verdict, or a listed site. */
   changed: z.boolean(),

@@ -1,0 +1,35 @@
+import { cp, mkdtemp } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { execa } from "execa";
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const cliBin = path.join(repoRoot, "packages/cli/dist/bin.js");
+
+export interface CliRun {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** Last stdout line: the run directory by the CLI contract. */
+  lastLine: string;
+}
+
+/** Run the built CLI as a user would, in `cwd`, with no TTY. */
+export async function runCli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
+  const result = await execa("node", [cliBin, ...args], { cwd, reject: false, env: { NO_COLOR: "1", ...env } });
+  const stdout = String(result.stdout);
+  return {
+    exitCode: result.exitCode ?? -1,
+    stdout,
+    stderr: String(result.stderr),
+    lastLine: stdout.trim().split("\n").at(-1) ?? "",
+  };
+}
+
+/** A scratch working directory holding a copy of the repository's test-cases/. */
+export async function workspaceWithTestCases(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "memray-cli-e2e-"));
+  await cp(path.join(repoRoot, "test-cases"), path.join(dir, "test-cases"), { recursive: true });
+  return dir;
+}

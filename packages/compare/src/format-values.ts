@@ -1,0 +1,47 @@
+import type { CompareMetric, CompareSite } from "@alpiq/memray-core";
+
+const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
+
+/** 1536 → "1.5 KiB"; `signed` adds "+" to positive values. */
+export function formatBytes(bytes: number, signed = false): string {
+  const sign = bytes < 0 ? "-" : signed && bytes > 0 ? "+" : "";
+  let value = Math.abs(bytes);
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  const text = unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
+  return `${sign}${text}`;
+}
+
+export function formatPct(pct: number | null, signed = true): string {
+  if (pct === null) return "n/a";
+  const sign = pct < 0 ? "-" : signed && pct > 0 ? "+" : "";
+  return `${sign}${Math.abs(pct).toFixed(1)}%`;
+}
+
+/** A value in the metric's unit. */
+export function formatMetricValue(unit: CompareMetric["unit"], value: number | null, signed = false): string {
+  if (value === null) return "n/a";
+  if (unit === "bytes") return formatBytes(value, signed);
+  const sign = value < 0 ? "-" : signed && value > 0 ? "+" : "";
+  if (unit === "seconds") return `${sign}${Math.abs(value).toFixed(2)} s`;
+  return `${sign}${Math.abs(Math.round(value)).toLocaleString("en-US")}`;
+}
+
+/** The change column of a metric: "+6.0 MiB", "0 B", or "" when n/a. */
+export function formatMetricDelta(metric: CompareMetric): string {
+  return metric.delta === null ? "" : formatMetricValue(metric.unit, metric.delta, true);
+}
+
+/** "site (function)" */
+export function formatSiteName(site: CompareSite): string {
+  return site.function ? `${site.site} (${site.function})` : site.site;
+}
+
+/** "+6.0 MiB (+30.0%)" or "+6.0 MiB (new)". */
+export function formatSiteChange(site: CompareSite): string {
+  const pct = site.baseline_bytes === null ? "new" : site.candidate_bytes === null ? "removed" : formatPct(site.delta_pct);
+  return `${formatBytes(site.delta_bytes, true)} (${pct})`;
+}

@@ -1,0 +1,49 @@
+export { compareRuns } from "./compare-runs.js";
+export {
+  compareOptionsSchema,
+  resolveCompareOptions,
+  thresholdFor,
+  DEFAULT_THRESHOLD_PCT,
+  DEFAULT_MIN_BYTES,
+  DEFAULT_SITE_LIMIT,
+  type CompareOptions,
+  type CompareOptionsInput,
+} from "./compare-options.js";
+export { diffSites, topGrowingSite, type DiffSitesOptions } from "./diff-sites.js";
+export {
+  loadRun,
+  nodeCompareFs,
+  TABLE_FILE,
+  STATS_FILE,
+  type RunData,
+  type RunSite,
+  type MemrayStats,
+  type CompareFs,
+  type LoadRunDeps,
+} from "./load-run.js";
+export { METRICS, type MetricDefinition, type MetricKind, type MetricUnit } from "./metrics.js";
+export { tableDataSchema, statsDataSchema, memrayStatsSchema, type TableData, type StatsData } from "./run-data-schemas.js";
+export { renderText, type RenderTextOptions } from "./render-text.js";
+export { renderMarkdown } from "./render-markdown.js";
+export { renderJson } from "./render-json.js";
+export { formatBytes, formatPct } from "./format-values.js";
+export {
+  parseCompareArgs,
+  parseThresholds,
+  parseByteSize,
+  COMPARE_USAGE,
+  OUTPUT_FORMATS,
+  type OutputFormat,
+  type ParsedCompareArgs,
+} from "./parse-compare-args.js";
+export { runCompareCommand, shouldColor, type CompareCommandIo } from "./run-compare-command.js";
+export {
+  RunNotFoundError,
+  SummaryNotFoundError,
+  RunUnreadableError,
+  InvalidRunSummaryError,
+  InvalidRunDataError,
+  InvalidThresholdError,
+  type RunRole,
+} from "./errors.js";
+export { VERSION } from "./version.js";

@@ -1,0 +1,135 @@
+import { parseArgs } from "node:util";
+import { COMPARE_METRIC_IDS, InvalidOptionError, type CompareMetricId } from "@alpiq/memray-core";
+import type { CompareOptionsInput } from "./compare-options.js";
+import { InvalidThresholdError } from "./errors.js";
+
+export const OUTPUT_FORMATS = ["text", "markdown", "json"] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+export type ParsedCompareArgs =
+  | { kind: "help" }
+  | { kind: "version" }
+  | {
+      kind: "compare";
+      baseline: string;
+      candidate: string;
+      format: OutputFormat;
+      /** --color / --no-color; undefined = decide from the terminal and NO_COLOR. */
+      color: boolean | undefined;
+      options: CompareOptionsInput;
+    };
+
+export const COMPARE_USAGE = `Usage: memray-compare <runA> <runB> [options]
+
+Compare two memray-cli runs (run directories or summary.json files): runA is the baseline,
+runB the candidate. Exits 1 when the candidate regressed, 0 otherwise, 2 on bad input.
+
+Options:
+  --threshold PCT          growth above PCT percent on a memory metric is a regression (default 20)
+  --threshold METRIC=PCT   threshold for one metric (repeatable); also gates duration_seconds and
+                           total_allocations, which are informational otherwise
+  --min-bytes SIZE         changes smaller than SIZE never flag and sites changing less are not
+                           listed (default 1MiB; accepts 1048576, 512KiB, 2MiB, 1GiB)
+  --top N                  allocation sites listed per kind: grew, new, shrank, removed (default 10)
+  -f, --format FORMAT      text (default), markdown (a pull-request comment) or json
+  --color, --no-color      force colours on or off (default: on for a terminal unless NO_COLOR is set)
+  -h, --help               show this help
+  -V, --version            show the version
+
+Metrics: ${COMPARE_METRIC_IDS.join(", ")}`;
+
+const THRESHOLD_RE = /^(?:([A-Za-z_][A-Za-z0-9_]*)=)?(\d+(?:\.\d+)?|\.\d+)%?$/;
+const SIZE_RE = /^(\d+(?:\.\d+)?)\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?$/i;
+const SIZE_UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** `--threshold` values into the global threshold and per-metric overrides (the last one wins). */
+export function parseThresholds(values: readonly string[]): Pick<CompareOptionsInput, "thresholdPct" | "metricThresholds"> {
+  let thresholdPct: number | undefined;
+  const metricThresholds: Partial<Record<CompareMetricId, number>> = {};
+  for (const value of values) {
+    const match = THRESHOLD_RE.exec(value.trim());
+    if (!match) {
+      throw new InvalidThresholdError(value, "expected a percentage (e.g. 20 or 20%) or METRIC=PCT (e.g. rss_delta=30)");
+    }
+    const pct = Number(match[2]);
+    const metric = match[1];
+    if (metric === undefined) {
+      thresholdPct = pct;
+    } else if ((COMPARE_METRIC_IDS as readonly string[]).includes(metric)) {
+      metricThresholds[metric as CompareMetricId] = pct;
+    } else {
+      throw new InvalidThresholdError(value, `unknown metric "${metric}" (expected one of ${COMPARE_METRIC_IDS.join(", ")})`);
+    }
+  }
+  return { ...(thresholdPct === undefined ? {} : { thresholdPct }), metricThresholds };
+}
+
+/** "2MiB" → 2097152 (K, M, G and their KB/KiB spellings are all powers of 1024). */
+export function parseByteSize(value: string, flag = "--min-bytes"): number {
+  const match = SIZE_RE.exec(value.trim());
+  if (!match) {
+    throw new InvalidOptionError(`${flag}: expected a size in bytes (e.g. 1048576, 512KiB, 2MiB), received "${value}"`);
+  }
+  const unit = (match[2] ?? "b").toLowerCase()[0]!;
+  return Math.round(Number(match[1]) * SIZE_UNITS[unit]!);
+}
+
+function parseCount(value: string, flag: string): number {
+  if (!/^\d+$/.test(value.trim())) {
+    throw new InvalidOptionError(`${flag}: expected a whole number >= 0, received "${value}"`);
+  }
+  return Number(value.trim());
+}
+
+/** Parse `memray-compare` / `memray-cli compare` arguments; throws InvalidOptionError / InvalidThresholdError. */
+export function parseCompareArgs(argv: readonly string[]): ParsedCompareArgs {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        threshold: { type: "string", multiple: true },
+        "min-bytes": { type: "string" },
+        top: { type: "string" },
+        format: { type: "string", short: "f" },
+        color: { type: "boolean" },
+        "no-color": { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean", short: "V" },
+      },
+    });
+  } catch (error) {
+    throw new InvalidOptionError((error as Error).message, { cause: error, hint: "see memray-compare --help" });
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { kind: "help" };
+  if (values.version) return { kind: "version" };
+
+  if (positionals.length !== 2) {
+    throw new InvalidOptionError(
+      `expected two runs to compare (baseline and candidate), received ${positionals.length}${positionals.length ? `: ${positionals.join(" ")}` : ""}`,
+      { hint: "memray-compare runs/baseline-20260315-143022 runs/candidate-20260316-091500" },
+    );
+  }
+  const format = values.format ?? "text";
+  if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) {
+    throw new InvalidOptionError(`--format: expected one of ${OUTPUT_FORMATS.join(", ")}, received "${format}"`);
+  }
+  if (values.color && values["no-color"]) {
+    throw new InvalidOptionError("--color and --no-color: expected at most one of them, received both");
+  }
+  const options: CompareOptionsInput = { ...parseThresholds(values.threshold ?? []) };
+  if (values["min-bytes"] !== undefined) options.minBytes = parseByteSize(values["min-bytes"]);
+  if (values.top !== undefined) options.siteLimit = parseCount(values.top, "--top");
+
+  return {
+    kind: "compare",
+    baseline: positionals[0]!,
+    candidate: positionals[1]!,
+    format: format as OutputFormat,
+    color: values.color ? true : values["no-color"] ? false : undefined,
+    options,
+  };
+}

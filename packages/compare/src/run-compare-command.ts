@@ -1,0 +1,63 @@
+import { ExitCode, toMemrayError } from "@alpiq/memray-core";
+import { compareRuns } from "./compare-runs.js";
+import { loadRun, type CompareFs } from "./load-run.js";
+import { COMPARE_USAGE, parseCompareArgs } from "./parse-compare-args.js";
+import { renderJson } from "./render-json.js";
+import { renderMarkdown } from "./render-markdown.js";
+import { renderText } from "./render-text.js";
+import { VERSION } from "./version.js";
+
+export interface CompareCommandIo {
+  stdout: { write(chunk: string): unknown };
+  stderr: { write(chunk: string): unknown };
+  /** Whether stdout is a terminal (colours by default). */
+  isTTY: boolean;
+  env: Record<string, string | undefined>;
+  /** Relative run paths are resolved against it. */
+  cwd: string;
+  /** Injected file system (default: node:fs). */
+  fs?: CompareFs;
+}
+
+/** Colour when forced, never with NO_COLOR (non-empty), else FORCE_COLOR, else on a terminal. */
+export function shouldColor(flag: boolean | undefined, io: Pick<CompareCommandIo, "isTTY" | "env">): boolean {
+  if (flag !== undefined) return flag;
+  if (io.env["NO_COLOR"]) return false;
+  const force = io.env["FORCE_COLOR"];
+  if (force !== undefined && force !== "") return force !== "0" && force !== "false";
+  return io.isTTY;
+}
+
+/**
+ * `memray-compare <runA> <runB> [options]` and `memray-cli compare ...`: parse, load, compare, render.
+ * Returns the exit code: 0 no regression, 1 regression, 2 bad usage or input (message on stderr).
+ */
+export async function runCompareCommand(argv: readonly string[], io: CompareCommandIo): Promise<number> {
+  try {
+    const args = parseCompareArgs(argv);
+    if (args.kind === "help") {
+      io.stdout.write(`${COMPARE_USAGE}\n`);
+      return ExitCode.Ok;
+    }
+    if (args.kind === "version") {
+      io.stdout.write(`${VERSION}\n`);
+      return ExitCode.Ok;
+    }
+    const deps = { cwd: io.cwd, ...(io.fs ? { fs: io.fs } : {}) };
+    const baseline = await loadRun(args.baseline, "baseline", deps);
+    const candidate = await loadRun(args.candidate, "candidate", deps);
+    const report = compareRuns(baseline, candidate, args.options);
+    const output =
+      args.format === "json"
+        ? renderJson(report)
+        : args.format === "markdown"
+          ? renderMarkdown(report)
+          : renderText(report, { color: shouldColor(args.color, io) });
+    io.stdout.write(output);
+    return report.exit_code;
+  } catch (error) {
+    const failure = toMemrayError(error);
+    io.stderr.write(`memray-compare: ${failure.message}\n`);
+    return failure.exitCode;
+  }
+}

@@ -1,0 +1,16 @@
+import { describe, expect, it } from "vitest";
+import { createHarnessStderrParser, type HarnessEvent } from "../src/index.js";
+
+describe("createHarnessStderrParser", () => {
+  it("separates events from workload output across chunk boundaries", () => {
+    const events: HarnessEvent[] = [];
+    const lines: string[] = [];
+    const parser = createHarnessStderrParser((e) => events.push(e), (l) => lines.push(l));
+    parser.push('Traceback (most\n@memray-harness {"event":"rep');
+    parser.push('ort","name":"flamegraph","ok":true}\r\nplain');
+    parser.push(" line\n@memray-harness not-json\n@memray-harness {\"x\":1}\ntail");
+    parser.flush();
+    expect(events).toEqual([{ event: "report", name: "flamegraph", ok: true }]);
+    expect(lines).toEqual(["Traceback (most", "plain line", "@memray-harness not-json", '@memray-harness {"x":1}', "tail"]);
+  });
+});

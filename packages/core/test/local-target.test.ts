@@ -1,0 +1,42 @@
+import { mkdtemp, readFile, writeFile, mkdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { COMMAND_NOT_FOUND, LocalTarget } from "../src/index.js";
+
+describe("LocalTarget", () => {
+  const target = new LocalTarget();
+
+  it("passes argv through untouched (no shell)", async () => {
+    const marker = path.join(os.tmpdir(), `memray-pwned-${process.pid}`);
+    const tricky = `$(touch ${marker}); echo "quoted" 'single' | cat > /dev/null`;
+    const result = await target.exec(["python3", "-c", "import sys, os; print(sys.argv[1]); print(os.environ['X'])", tricky], {
+      env: { X: "a;b && $HOME" },
+    });
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe(`${tricky}\na;b && $HOME\n`);
+    await expect(readFile(marker)).rejects.toThrow();
+  });
+
+  it("streams output and reports exit codes; a missing program is 127", async () => {
+    const chunks: string[] = [];
+    const result = await target.exec(["python3", "-c", "import sys; print('out'); sys.stderr.write('err'); sys.exit(7)"], {
+      onStdout: (c) => chunks.push(c),
+    });
+    expect(result).toMatchObject({ exitCode: 7, stderr: "err" });
+    expect(chunks.join("")).toBe("out\n");
+    expect((await target.exec(["/nonexistent/python3", "-V"])).exitCode).toBe(COMMAND_NOT_FOUND);
+  });
+
+  it("copies directories in and out", async () => {
+    const src = await mkdtemp(path.join(os.tmpdir(), "memray-src-"));
+    await mkdir(path.join(src, "pkg"));
+    await writeFile(path.join(src, "pkg", "a.txt"), "hello");
+    const scratch = await target.scratchDir();
+    await target.copyIn(path.join(src, "pkg"), scratch);
+    expect(await readFile(path.join(scratch, "pkg", "a.txt"), "utf8")).toBe("hello");
+    const out = await mkdtemp(path.join(os.tmpdir(), "memray-out-"));
+    await target.copyOut(path.join(scratch, "pkg"), out);
+    expect(await readFile(path.join(out, "a.txt"), "utf8")).toBe("hello");
+  });
+});

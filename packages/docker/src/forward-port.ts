@@ -1,0 +1,111 @@
+import net from "node:net";
+import type { Duplex } from "node:stream";
+import createDebug from "debug";
+import { startExec } from "./docker-exec.js";
+import { DockerStreamDemuxer } from "./docker-stream-demuxer.js";
+import type { DockerTarget } from "./docker-target.js";
+import { PortForwardError } from "./errors.js";
+import { RELAY_SCRIPT } from "./relay-script.js";
+
+const debug = createDebug("memray:docker");
+
+export interface ForwardPortOptions {
+  target: Pick<DockerTarget, "container" | "name" | "findPython">;
+  /** Port the service listens on inside the container (on its loopback or all interfaces). */
+  containerPort: number;
+  /** Port on host 127.0.0.1; 0 or omitted picks a free one. */
+  hostPort?: number;
+  /** Interpreter in the container for the relay (default: target.findPython()). */
+  python?: string;
+  /** Relay failures (cannot connect in the container, ...); never thrown. */
+  onError?: (error: Error) => void;
+}
+
+export interface PortForward {
+  /** The host port actually listening on 127.0.0.1. */
+  readonly hostPort: number;
+  readonly containerPort: number;
+  /** Stop listening and drop every open connection. */
+  close(): Promise<void>;
+}
+
+/**
+ * Expose a container port on host loopback without touching container IPs (DESIGN.md network rule):
+ * listen on 127.0.0.1:hostPort and, for each connection, `docker exec` a tiny Python relay in the
+ * container that connects to 127.0.0.1:containerPort, with the exec's stdin/stdout as the pipe.
+ */
+export async function forwardPort(options: ForwardPortOptions): Promise<PortForward> {
+  const { target, containerPort } = options;
+  const python = options.python ?? (await target.findPython());
+  const open = new Set<{ client: net.Socket; relay?: Duplex }>();
+  const report = (error: Error) => {
+    debug("forward %s:%d: %s", target.name, containerPort, error.message);
+    options.onError?.(error);
+  };
+
+  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (client) => {
+    const entry: { client: net.Socket; relay?: Duplex } = { client };
+    open.add(entry);
+    client.on("close", () => {
+      entry.relay?.destroy();
+      open.delete(entry);
+    });
+    client.on("error", (error) => debug("client socket: %s", error.message));
+    startExec(target.container, target.name, [python, "-c", RELAY_SCRIPT, String(containerPort)], { stdin: true })
+      .then(({ stream }) => {
+        if (client.destroyed) {
+          stream.destroy();
+          return;
+        }
+        entry.relay = stream;
+        let stderr = "";
+        const demux = new DockerStreamDemuxer((chunk) => {
+          stderr += chunk.toString("utf8");
+        });
+        stream.on("error", (error) => {
+          debug("relay stream: %s", error.message);
+          client.destroy();
+        });
+        // container → client (stdout of the relay), with backpressure
+        stream.pipe(demux).pipe(client);
+        demux.on("end", () => {
+          if (stderr.trim()) report(new Error(stderr.trim()));
+          if (stderr.includes("cannot connect")) client.destroy();
+        });
+        // client → container (stdin of the relay); the client's FIN closes the relay's stdin
+        client.pipe(stream);
+        client.resume();
+      })
+      .catch((error: Error) => {
+        report(error);
+        client.destroy();
+      });
+  });
+
+  const requested = options.hostPort ?? 0;
+  await new Promise<void>((resolve, reject) => {
+    const onError = (error: Error) => reject(new PortForwardError(requested, containerPort, error));
+    server.once("error", onError);
+    server.listen({ host: "127.0.0.1", port: requested, exclusive: true }, () => {
+      server.off("error", onError);
+      resolve();
+    });
+  });
+  server.on("error", (error) => report(error));
+  const hostPort = (server.address() as net.AddressInfo).port;
+  debug("forwarding 127.0.0.1:%d → %s:%d", hostPort, target.name, containerPort);
+
+  return {
+    hostPort,
+    containerPort,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const { client, relay } of open) {
+          relay?.destroy();
+          client.destroy();
+        }
+        open.clear();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,210 @@
+import { existsSync } from "node:fs";
+import path from "node:path";
+import type { ExecResult, Target } from "@alpiq/memray-core";
+import createDebug from "debug";
+import { InstallFailedError, tail } from "./errors.js";
+
+const debug = createDebug("memray:docker");
+
+/** The host's CA bundle, handed to pip in the target when it exists (TLS-intercepting proxies). */
+export const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
+
+const VERSION_PROBE = "import memray; print(memray.__version__)";
+
+export type InstallProgress =
+  | { type: "step"; step: "check" | "pip" | "verify" | "debug-symbols"; message: string }
+  | { type: "output"; stream: "stdout" | "stderr"; line: string };
+
+export interface InstallMemrayOptions {
+  /** Any Target (a DockerTarget, or LocalTarget with `python` given). */
+  target: Target & { findPython?: () => Promise<string> };
+  /** Interpreter in the target (default: target.findPython()). */
+  python?: string;
+  /** Host directory of wheels for an offline install (`pip install --no-index --find-links`). */
+  wheelhouse?: string;
+  /** Also `apt-get install -y python3-dbg` when the target has apt-get. */
+  debugSymbols?: boolean;
+  /** Requirement to install (default "memray"; e.g. "memray==1.20.0"). */
+  requirement?: string;
+  /** Host CA bundle copied in for pip (default /etc/ssl/certs/ca-certificates.crt when it exists; null: never). */
+  hostCaBundle?: string | null;
+  onProgress?: (event: InstallProgress) => void;
+}
+
+export interface InstallMemrayResult {
+  python: string;
+  version: string;
+  /** memray was importable before: nothing was installed. */
+  alreadyInstalled: boolean;
+  method: "already-installed" | "online" | "wheelhouse";
+  debugSymbols: "installed" | "skipped" | "not-requested";
+  /** Why debug symbols were skipped. */
+  debugSymbolsReason?: string;
+}
+
+/**
+ * Make `import memray` work in the target: idempotent (an importable memray is reported and left
+ * alone), online with pip (the host's CA bundle handed over) or offline from a wheelhouse, then
+ * verified. Throws InstallFailedError (exit 3) with the tail of pip's output.
+ */
+export async function installMemray(options: InstallMemrayOptions): Promise<InstallMemrayResult> {
+  const { target } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const step = (name: "check" | "pip" | "verify" | "debug-symbols", message: string) => progress({ type: "step", step: name, message });
+  const python = options.python ?? (await target.findPython?.()) ?? "python3";
+  const requirement = options.requirement ?? "memray";
+
+  step("check", `checking memray for ${python} on ${target.name}`);
+  const before = await target.exec([python, "-c", VERSION_PROBE]);
+  let result: InstallMemrayResult;
+  if (before.exitCode === 0) {
+    const version = before.stdout.trim();
+    step("check", `memray ${version} is already installed on ${target.name}; skipping`);
+    result = { python, version, alreadyInstalled: true, method: "already-installed", debugSymbols: "not-requested" };
+  } else {
+    const method = options.wheelhouse ? "wheelhouse" : "online";
+    await pipInstall(options, python, requirement, step, progress);
+    step("verify", "verifying import memray");
+    const after = await target.exec([python, "-c", VERSION_PROBE]);
+    if (after.exitCode !== 0) {
+      throw new InstallFailedError(
+        `memray was installed but "import memray" fails with ${python} on ${target.name}`,
+        target.name,
+        [python, "-c", VERSION_PROBE],
+        after.exitCode,
+        tail(after.stderr),
+        { hint: "memray needs CPython >= 3.9 on Linux x86_64/aarch64 with glibc; check the wheel matches the interpreter" },
+      );
+    }
+    const version = after.stdout.trim();
+    step("verify", `memray ${version} installed on ${target.name}`);
+    result = { python, version, alreadyInstalled: false, method, debugSymbols: "not-requested" };
+  }
+  if (options.debugSymbols) Object.assign(result, await installDebugSymbols(target, step, progress));
+  return result;
+}
+
+async function pipInstall(
+  options: InstallMemrayOptions,
+  python: string,
+  requirement: string,
+  step: (name: "pip", message: string) => void,
+  progress: (event: InstallProgress) => void,
+): Promise<void> {
+  const { target } = options;
+  const pipVersion = await target.exec([python, "-m", "pip", "--version"]);
+  if (pipVersion.exitCode !== 0) {
+    step("pip", `pip is missing for ${python}; trying ensurepip`);
+    const ensure = await target.exec([python, "-m", "ensurepip", "--upgrade"]);
+    if (ensure.exitCode !== 0) {
+      throw new InstallFailedError(
+        `pip is not available for ${python} on ${target.name}`,
+        target.name,
+        [python, "-m", "ensurepip", "--upgrade"],
+        ensure.exitCode,
+        tail(pipVersion.stderr + ensure.stderr),
+        { hint: "use an interpreter with pip (a venv: python3 -m venv /opt/venv), or install python3-pip in the image" },
+      );
+    }
+  }
+  const env: Record<string, string> = { PIP_DISABLE_PIP_VERSION_CHECK: "1", PIP_NO_INPUT: "1", PIP_ROOT_USER_ACTION: "ignore" };
+  const local = target.sharesHostFilesystem;
+  const scratch = local ? null : await target.scratchDir();
+  try {
+    let args: string[];
+    if (options.wheelhouse) {
+      let dir = path.resolve(options.wheelhouse);
+      if (!existsSync(dir)) {
+        throw new InstallFailedError(`wheelhouse ${options.wheelhouse} does not exist`, target.name, [], null, "", {
+          hint: "build one with buildWheelhouse() / `pip download --only-binary=:all: memray -d DIR`",
+        });
+      }
+      if (scratch) {
+        step("pip", `copying the wheelhouse ${options.wheelhouse} into ${target.name}`);
+        await target.copyIn(dir, scratch);
+        dir = path.posix.join(scratch, path.basename(dir));
+      }
+      args = ["install", "--no-index", "--find-links", dir, requirement];
+    } else {
+      const ca = options.hostCaBundle === undefined ? HOST_CA_BUNDLE : options.hostCaBundle;
+      if (ca && scratch && existsSync(ca)) {
+        await target.copyIn(ca, scratch);
+        const inTarget = path.posix.join(scratch, path.basename(ca));
+        Object.assign(env, { PIP_CERT: inTarget, SSL_CERT_FILE: inTarget, REQUESTS_CA_BUNDLE: inTarget });
+      }
+      args = ["install", "--progress-bar", "off", requirement];
+    }
+    step("pip", `pip ${args.join(" ")}`);
+    let argv = [python, "-m", "pip", ...args];
+    let run = await streamed(target, argv, env, progress);
+    if (run.exitCode !== 0 && /externally-managed-environment/.test(run.stderr + run.stdout)) {
+      step("pip", `${python} is an externally managed system Python; retrying with --break-system-packages`);
+      argv = [python, "-m", "pip", ...args.slice(0, 1), "--break-system-packages", ...args.slice(1)];
+      run = await streamed(target, argv, env, progress);
+    }
+    if (run.exitCode !== 0) {
+      throw new InstallFailedError(
+        `pip could not install ${requirement} for ${python} on ${target.name} (exit ${run.exitCode})`,
+        target.name,
+        argv,
+        run.exitCode,
+        tail(run.stderr || run.stdout),
+        {
+          hint: options.wheelhouse
+            ? "check the wheelhouse has wheels for this Python version and platform (buildWheelhouse({ pythonVersion }))"
+            : "check the target reaches the package index, or install offline with --wheelhouse DIR",
+        },
+      );
+    }
+  } finally {
+    if (scratch) await target.exec(["rm", "-rf", scratch]).catch((error) => debug("cleanup failed: %O", error));
+  }
+}
+
+async function streamed(
+  target: Target,
+  argv: string[],
+  env: Record<string, string>,
+  progress: (event: InstallProgress) => void,
+): Promise<ExecResult> {
+  const lines = (stream: "stdout" | "stderr") => {
+    let pending = "";
+    return (chunk: string) => {
+      pending += chunk;
+      const parts = pending.split("\n");
+      pending = parts.pop() ?? "";
+      for (const line of parts) if (line.trim()) progress({ type: "output", stream, line });
+    };
+  };
+  return target.exec(argv, { env, onStdout: lines("stdout"), onStderr: lines("stderr") });
+}
+
+async function installDebugSymbols(
+  target: Target,
+  step: (name: "debug-symbols", message: string) => void,
+  progress: (event: InstallProgress) => void,
+): Promise<Pick<InstallMemrayResult, "debugSymbols" | "debugSymbolsReason">> {
+  const apt = await target.exec(["apt-get", "--version"]).catch(() => null);
+  if (!apt || apt.exitCode !== 0) {
+    const reason = `apt-get is not available on ${target.name}`;
+    step("debug-symbols", `${reason}; skipping python3-dbg`);
+    return { debugSymbols: "skipped", debugSymbolsReason: reason };
+  }
+  const env = { DEBIAN_FRONTEND: "noninteractive" };
+  step("debug-symbols", "apt-get update");
+  const update = await streamed(target, ["apt-get", "update"], env, progress);
+  const argv = ["apt-get", "install", "-y", "--no-install-recommends", "python3-dbg"];
+  step("debug-symbols", argv.join(" "));
+  const install = await streamed(target, argv, env, progress);
+  if (install.exitCode !== 0) {
+    throw new InstallFailedError(
+      `apt-get could not install python3-dbg on ${target.name} (exit ${install.exitCode})`,
+      target.name,
+      argv,
+      install.exitCode,
+      tail(install.stderr || update.stderr),
+      { hint: "apt-get needs root in the container and access to the Debian mirror; or run without --debug-symbols" },
+    );
+  }
+  return { debugSymbols: "installed" };
+}
