@@ -1,0 +1,35 @@
+import { execFile } from "node:child_process";
+import { mkdir, readFile } from "node:fs/promises";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+import { VERSION } from "../src/index.js";
+import { fakeSummary, tmpDir, writeRun } from "./fake-runs.js";
+
+const exec = promisify(execFile);
+const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+describe("the @alpiq/memray-compare package", () => {
+  it("declares the bin and its version", async () => {
+    const pkg = JSON.parse(await readFile(path.join(packageDir, "package.json"), "utf8"));
+    expect(pkg.version).toBe(VERSION);
+    expect(pkg.bin).toEqual({ "memray-compare": "./dist/memray-compare.mjs" });
+    expect(pkg.files).toContain("dist");
+  });
+
+  it("the packed tarball's bin works when installed alone (no dependencies present)", async () => {
+    const work = await tmpDir("memray-compare-pack-");
+    const { stdout } = await exec("npm", ["pack", "--json", "--pack-destination", work], { cwd: packageDir });
+    const [packed] = JSON.parse(stdout) as [{ filename: string; files: { path: string }[] }];
+    expect(packed.files.map((f) => f.path)).toEqual(expect.arrayContaining(["dist/memray-compare.mjs", "dist/index.js", "package.json"]));
+    const installed = path.join(work, "node_modules", "@alpiq", "memray-compare");
+    await mkdir(installed, { recursive: true });
+    await exec("tar", ["-xzf", path.join(work, packed.filename), "-C", installed, "--strip-components=1"]);
+    await writeRun(work, "a", { summary: fakeSummary(20) });
+    const bin = path.join(installed, "dist", "memray-compare.mjs");
+    const result = await exec(process.execPath, [bin, "a", "a"], { cwd: work });
+    expect(result.stdout).toContain("No change");
+    expect((await exec(process.execPath, [bin, "--version"], { cwd: work })).stdout.trim()).toBe(VERSION);
+  });
+});
