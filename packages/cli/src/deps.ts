@@ -1,3 +1,4 @@
+import { runCompareCommand } from "@alpiq/memray-compare";
 import { InvalidOptionError, systemClock } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
 import type { ProfileCommandDeps } from "./profile-command.js";
@@ -29,9 +30,8 @@ export function createDefaultDeps(): CliDeps {
     install: async () => {
       throw new InvalidOptionError("install needs Docker support");
     },
-    compare: async () => {
-      throw new InvalidOptionError("compare is not available in this build");
-    },
+    compare: (argv, io) =>
+      runCompareCommand(argv, { ...io, isTTY: Boolean((io.stdout as { isTTY?: boolean }).isTTY) }),
     menu: async () => {
       throw new InvalidOptionError("menu is not available in this build");
     },

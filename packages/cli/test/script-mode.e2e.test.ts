@@ -81,6 +81,16 @@ describe("memray-cli profile --mode script (real memray, local host)", () => {
     for (const report of REPORTS) expect(index).toContain(`href="${report}"`);
   });
 
+  it("compares the run with itself through memray-cli compare: no change, exit 0", async () => {
+    const same = await runCli(["compare", run.lastLine, run.lastLine, "--format", "json"], cwd);
+    expect(same.exitCode, same.stderr).toBe(0);
+    const report = JSON.parse(same.stdout) as { regression: boolean; changed: boolean };
+    expect(report).toMatchObject({ regression: false, changed: false });
+    const badFlag = await runCli(["compare", run.lastLine, run.lastLine, "--threshold", "lots"], cwd);
+    expect(badFlag.exitCode).toBe(2);
+    expect(badFlag.stderr).toMatch(/--threshold/);
+  });
+
   it("lists and shows the run", async () => {
     const list = await runCli(["runs", "list", "--json"], cwd);
     expect(JSON.parse(list.stdout).map((r: { run_dir: string }) => r.run_dir)).toContain(run.lastLine);

@@ -29,27 +29,28 @@ function compareMetric(def: MetricDefinition, baseline: RunData, candidate: RunD
   const gated = def.kind === "memory" || options.metricThresholds[def.id] !== undefined;
   const threshold = thresholdFor(options, def.id);
   const floor = def.unit === "bytes" ? options.minBytes : null;
-  const base = {
+  const delta = a === null || b === null ? null : b - a;
+  const deltaPct = delta === null || a === null || a === 0 ? null : (100 * delta) / Math.abs(a);
+  // Beyond the threshold (growth from 0 is unbounded) and at least the floor.
+  const beyond =
+    delta !== null && delta !== 0 && (deltaPct === null || Math.abs(deltaPct) > threshold) && Math.abs(delta) >= (floor ?? 0);
+  const status: CompareMetric["status"] =
+    delta === null ? "n/a" : !beyond ? "unchanged" : delta > 0 ? "increased" : "decreased";
+  return {
     id: def.id,
     label: def.label,
     unit: def.unit,
     kind: def.kind,
     baseline: a,
     candidate: b,
+    delta,
+    delta_pct: deltaPct,
     gated,
     threshold_pct: threshold,
     min_delta: floor,
+    status,
+    regression: gated && status === "increased",
   };
-  if (a === null || b === null) {
-    return { ...base, delta: null, delta_pct: null, status: "n/a", regression: false };
-  }
-  const delta = b - a;
-  const deltaPct = a !== 0 ? (100 * delta) / Math.abs(a) : null;
-  // Beyond the threshold (growth from 0 is unbounded) and at least the floor.
-  const beyond =
-    delta !== 0 && (deltaPct === null || Math.abs(deltaPct) > threshold) && Math.abs(delta) >= (floor ?? 0);
-  const status = !beyond ? "unchanged" : delta > 0 ? "increased" : "decreased";
-  return { ...base, delta, delta_pct: deltaPct, status, regression: gated && status === "increased" };
 }
 
 function notesFor(baseline: RunData, candidate: RunData, sameRun: boolean): string[] {

@@ -4,8 +4,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { compareReportSchema } from "@alpiq/memray-core";
-import { beforeAll, describe, expect, it } from "vitest";
-import { fakeSummary, fakeTableFor, tmpDir, writeRun } from "./fake-runs.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fakeSummary, fakeTableFor, cleanupTmpDirs, tmpDir, writeRun } from "./fake-runs.js";
 
 const exec = promisify(execFile);
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -37,12 +37,23 @@ beforeAll(async () => {
   await writeRun(dir, "c", { summary: fakeSummary(22), table: fakeTableFor(22) });
 }, 120_000);
 
+async function nodeModulesAbove(start: string): Promise<string[]> {
+  const found: string[] = [];
+  for (let d = start; ; d = path.dirname(d)) {
+    if (await stat(path.join(d, "node_modules")).catch(() => null)) found.push(d);
+    if (path.dirname(d) === d) return found;
+  }
+}
+
+afterAll(cleanupTmpDirs);
+
 describe("the single-file bundle dist/memray-compare.mjs", () => {
   it("starts with a node shebang", async () => {
     expect((await readFile(bundle, "utf8")).startsWith("#!/usr/bin/env node\n")).toBe(true);
   });
 
   it("runs with plain node from a directory without node_modules", async () => {
+    expect(await nodeModulesAbove(dir)).toEqual([]);
     const regression = await node(dir, ["a", "b"]);
     expect(regression.stderr).toBe("");
     expect(regression.code).toBe(1);

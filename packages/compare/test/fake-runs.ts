@@ -1,4 +1,4 @@
-import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
+import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Summary } from "@alpiq/memray-core";
@@ -65,8 +65,17 @@ export function fakeTableFor(mb: number): unknown {
   ]);
 }
 
+const created: string[] = [];
+
 export async function tmpDir(prefix = "memray-compare-"): Promise<string> {
-  return mkdtemp(path.join(os.tmpdir(), prefix));
+  const dir = await mkdtemp(path.join(os.tmpdir(), prefix));
+  created.push(dir);
+  return dir;
+}
+
+/** Remove every directory made by tmpDir() in this test file (call from afterAll). */
+export async function cleanupTmpDirs(): Promise<void> {
+  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 }
 
 export interface FakeRunFiles {

@@ -1,6 +1,6 @@
 import { chmod, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import {
   InvalidRunDataError,
   InvalidRunSummaryError,
@@ -8,7 +8,9 @@ import {
   RunNotFoundError,
   SummaryNotFoundError,
 } from "../src/index.js";
-import { fakeSummary, fakeTable, fakeTableFor, MiB, tmpDir, writeRun } from "./fake-runs.js";
+import { fakeSummary, fakeTable, fakeTableFor, MiB, cleanupTmpDirs, tmpDir, writeRun } from "./fake-runs.js";
+
+afterAll(cleanupTmpDirs);
 
 describe("loadRun", () => {
   it("reads a run directory with table.json and memray_stats", async () => {

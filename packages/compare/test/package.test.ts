@@ -3,12 +3,14 @@ import { mkdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { VERSION } from "../src/index.js";
-import { fakeSummary, tmpDir, writeRun } from "./fake-runs.js";
+import { fakeSummary, cleanupTmpDirs, tmpDir, writeRun } from "./fake-runs.js";
 
 const exec = promisify(execFile);
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+afterAll(cleanupTmpDirs);
 
 describe("the @alpiq/memray-compare package", () => {
   it("declares the bin and its version", async () => {

@@ -1,8 +1,8 @@
 import path from "node:path";
 import { compareReportSchema } from "@alpiq/memray-core";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMPARE_USAGE, runCompareCommand, shouldColor, VERSION } from "../src/index.js";
-import { captureIo, fakeSummary, fakeTableFor, tmpDir, writeRun } from "./fake-runs.js";
+import { captureIo, fakeSummary, fakeTableFor, cleanupTmpDirs, tmpDir, writeRun } from "./fake-runs.js";
 
 const ANSI = /\u001b\[/;
 let root: string;
@@ -23,6 +23,8 @@ async function run(argv: string[], extra: Parameters<typeof captureIo>[1] = {}) 
   const code = await runCompareCommand(argv, io);
   return { code, ...out };
 }
+
+afterAll(cleanupTmpDirs);
 
 describe("runCompareCommand", () => {
   it("exits 1 on a regression, naming the metric and the site that grew", async () => {

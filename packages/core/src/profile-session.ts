@@ -8,7 +8,6 @@ import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
 import { createHarnessStderrParser, type HarnessEvent } from "./harness-events.js";
 import {
   DEFAULT_LIVE_PORT,
-  DEFAULT_REQUESTS_FILE,
   harnessConfigSchema,
   type EndpointRequest,
   type HarnessConfig,
@@ -166,6 +165,7 @@ async function checkInterpreter(request: ProfileRequest): Promise<void> {
 
 interface StagedHarness {
   pythonPath: string;
+  requestsFile: string;
   configPath: string;
   outDir: string;
   cleanup(): Promise<void>;
@@ -207,7 +207,8 @@ async function stageHarness(request: ProfileRequest, harnessDir: string): Promis
     trace_python_allocators: request.mode === "leaks" ? true : (request.traceAllocators ?? true),
     allow_no_memray: request.allowNoMemray ?? false,
     install_requirements: request.installRequirements ?? true,
-    requests_file: DEFAULT_REQUESTS_FILE,
+    // One file per run (not the seed's shared /tmp path): parallel runs never merge each other's data.
+    requests_file: path.posix.join(targetScratch, "requests.json"),
     reports: request.reports,
     live_port: request.livePort ?? DEFAULT_LIVE_PORT,
     service_port: request.servicePort ?? null,
@@ -219,6 +220,7 @@ async function stageHarness(request: ProfileRequest, harnessDir: string): Promis
 
   return {
     pythonPath: local ? harnessDir : targetScratch,
+    requestsFile: config.requests_file,
     configPath: local ? hostConfig : path.posix.join(targetScratch, "config.json"),
     outDir,
     cleanup: async () => {
@@ -247,7 +249,7 @@ async function runHarness(request: ProfileRequest, staged: StagedHarness, hooks:
   const result = await request.target.exec(
     [request.python, "-m", "memray_harness", "--config", staged.configPath],
     {
-      env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: DEFAULT_REQUESTS_FILE },
+      env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: staged.requestsFile },
       onStdout: (chunk) => {
         stdoutPending += chunk;
         const lines = stdoutPending.split("\n");
