@@ -1,7 +1,10 @@
+import { input, select } from "@inquirer/prompts";
 import { runCompareCommand } from "@alpiq/memray-compare";
 import { InvalidOptionError, systemClock } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
-import type { ProfileCommandDeps } from "./profile-command.js";
+import { menuCommand } from "./menu-command.js";
+import { profileCommand, type ProfileCommandDeps } from "./profile-command.js";
+import { parseProfileOptions } from "./profile-options.js";
 import { localTargetProvider, type TargetProvider } from "./target-provider.js";
 
 /** Everything commands need from the outside world; tests pass their own. */
@@ -25,15 +28,20 @@ function routingTargetProvider(docker: TargetProvider | undefined): TargetProvid
 
 /** The only place real clients are constructed. */
 export function createDefaultDeps(): CliDeps {
+  const profile: ProfileCommandDeps = { clock: systemClock, targets: routingTargetProvider(undefined) };
   return {
-    profile: { clock: systemClock, targets: routingTargetProvider(undefined) },
+    profile,
     install: async () => {
       throw new InvalidOptionError("install needs Docker support");
     },
     compare: (argv, io) =>
       runCompareCommand(argv, { ...io, isTTY: Boolean((io.stdout as { isTTY?: boolean }).isTTY) }),
-    menu: async () => {
-      throw new InvalidOptionError("menu is not available in this build");
-    },
+    menu: (io) =>
+      menuCommand(io, {
+        prompts: { select, input },
+        listContainers: async () => [],
+        profile: (flags) => profileCommand(parseProfileOptions(flags), profile, io),
+        isInteractive: Boolean(process.stdin.isTTY && (io.stderr as { isTTY?: boolean }).isTTY),
+      }),
   };
 }

@@ -1,0 +1,58 @@
+"""Short, stable file names for reports: `polars/frame.py:142`, `json/encoder.py:200`, `job.py:12`."""
+from __future__ import annotations
+
+import os
+import site
+import sys
+import sysconfig
+from typing import List, Optional
+
+# Taken at import, before an app_dir chdir, so script paths stay relative to where the user ran.
+ORIGINAL_CWD = os.getcwd()
+HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _library_prefixes() -> List[str]:
+    candidates: List[Optional[str]] = []
+    try:
+        candidates.extend(site.getsitepackages())
+    except AttributeError:  # virtualenv's old site module
+        pass
+    try:
+        candidates.append(site.getusersitepackages())
+    except AttributeError:
+        pass
+    for key in ("purelib", "platlib", "stdlib", "platstdlib"):
+        candidates.append(sysconfig.get_paths().get(key))
+    candidates.append(os.path.dirname(os.__file__))
+    candidates.append(os.path.dirname(HARNESS_DIR))
+    out = set()
+    for c in candidates:
+        if c:
+            out.add(os.path.join(os.path.abspath(c), ""))
+            out.add(os.path.join(os.path.realpath(c), ""))
+    # Longest first: site-packages lives inside the stdlib dir on most layouts.
+    return sorted(out, key=len, reverse=True)
+
+
+_PREFIXES = _library_prefixes()
+
+
+def shorten(path: str) -> str:
+    if not path or not os.path.isabs(path):
+        return path
+    for prefix in _PREFIXES:
+        if path.startswith(prefix):
+            return path[len(prefix):]
+    cwd = os.path.join(ORIGINAL_CWD, "")
+    if path.startswith(cwd):
+        return path[len(cwd):]
+    return path
+
+
+def is_harness_file(path: str) -> bool:
+    return path.startswith(HARNESS_DIR) or os.path.basename(path) == "memray-runner.py"
+
+
+def site_of(filename: str, line: int) -> str:
+    return "%s:%d" % (shorten(filename), line) if line else shorten(filename)

@@ -1,0 +1,119 @@
+"""Make the requested reports from session.bin, concurrently.
+
+The `memray flamegraph/stats` commands are independent, so they run as parallel subprocesses
+while table/tree are computed in this process; any single report failing is a warning.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import events
+from .table_tree import Analysis, analyse, write_reports
+
+# report name -> (output file, extra `memray flamegraph` flags)
+FLAMEGRAPHS: Dict[str, Tuple[str, List[str]]] = {
+    "flamegraph": ("flamegraph.html", []),
+    "leaks": ("leaks.html", ["--leaks"]),
+    "temporal": ("temporal.html", ["--temporal"]),
+    "temp-allocs": ("temp-allocs.html", ["--temporary-allocations"]),
+}
+REPORT_TIMEOUT = 600
+
+
+class ReportResult:
+    def __init__(self) -> None:
+        self.warnings: List[str] = []
+        self.analysis: Optional[Analysis] = None
+        self.stats_json: Optional[Dict[str, Any]] = None
+
+
+def _commands(session: str, out_dir: str, reports: List[str]) -> List[Tuple[str, List[str], Optional[str]]]:
+    """(name, argv, file that receives stdout or None)."""
+    py = [sys.executable, "-m", "memray"]
+    cmds = []
+    for name in reports:
+        if name in FLAMEGRAPHS:
+            out, flags = FLAMEGRAPHS[name]
+            cmds.append((name, py + ["flamegraph"] + flags + ["--force", "-o", os.path.join(out_dir, out), session], None))
+    if "stats" in reports:
+        cmds.append(("stats", py + ["stats", session], os.path.join(out_dir, "stats.txt")))
+        cmds.append(("stats-json", py + ["stats", "--json", "--force", "-o", os.path.join(out_dir, "stats.json"), session], None))
+    return cmds
+
+
+def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], leaked_table: bool) -> ReportResult:
+    result = ReportResult()
+    env = dict(os.environ)
+    env.setdefault("COLUMNS", "120")  # rich formats stats.txt to the terminal width
+    running = []
+    for name, argv, stdout_file in _commands(session, out_dir, reports):
+        stdout = open(stdout_file, "w", encoding="utf-8") if stdout_file else subprocess.DEVNULL
+        try:
+            proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, cwd=out_dir, env=env)
+        except OSError as exc:
+            result.warnings.append("report %s could not start: %s" % (name, exc))
+            events.report(name, False, 0.0, str(exc))
+            continue
+        finally:
+            if stdout_file:
+                stdout.close()  # the child holds its own descriptor
+        running.append((name, proc, time.perf_counter()))
+
+    if "table" in reports or "tree" in reports:
+        started = time.perf_counter()
+        try:
+            result.analysis = analyse(memray, session, leaked=leaked_table)
+            write_reports(result.analysis, out_dir, "table" in reports, "tree" in reports)
+            events.report("table-tree", True, time.perf_counter() - started)
+        except Exception as exc:
+            result.warnings.append("table/tree report failed: %s: %s" % (type(exc).__name__, exc))
+            events.report("table-tree", False, time.perf_counter() - started, str(exc))
+
+    for name, proc, started in running:
+        try:
+            _, err = proc.communicate(timeout=REPORT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+        seconds = time.perf_counter() - started
+        ok = proc.returncode == 0
+        if not ok:
+            tail = (err or b"").decode("utf-8", "replace").strip().splitlines()[-3:]
+            result.warnings.append("report %s failed (exit %s): %s" % (name, proc.returncode, " | ".join(tail)))
+        events.report(name, ok, seconds)
+
+    stats_path = os.path.join(out_dir, "stats.json")
+    if "stats" in reports and os.path.exists(stats_path):
+        try:
+            with open(stats_path, encoding="utf-8") as f:
+                result.stats_json = json.load(f)
+        except (OSError, ValueError) as exc:
+            result.warnings.append("stats.json unreadable: %s" % exc)
+    return result
+
+
+def memray_stats(memray: Any, session: str, stats_json: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """Cheap headline numbers for every run (compare uses them); bytes from stats.json if made."""
+    try:
+        reader = memray.FileReader(session)
+        try:
+            meta = reader.metadata
+            out: Dict[str, Any] = {
+                "peak_memory": int(meta.peak_memory),
+                "total_allocations": int(meta.total_allocations),
+                "total_bytes_allocated": None,
+            }
+        finally:
+            reader.close()
+    except Exception:
+        return None
+    if stats_json:
+        out["total_bytes_allocated"] = stats_json.get("total_bytes_allocated")
+        if stats_json.get("total_num_allocations") is not None:
+            out["total_allocations"] = stats_json["total_num_allocations"]
+    return out

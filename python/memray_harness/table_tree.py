@@ -1,0 +1,224 @@
+"""table.txt / table.json / tree.txt / top_allocators from one pass over session.bin.
+
+`memray table` is HTML-only and `memray tree` is a TUI, so the text reports are built here from
+FileReader: stable ordering, no addresses or timestamps, so two runs diff cleanly.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from .paths import is_harness_file, shorten, site_of
+
+TOP_ALLOCATORS = 10
+TREE_MIN_FRACTION = 0.01   # children below 1% of the total are folded into one line
+TREE_MAX_CHILDREN = 10
+TREE_MAX_DEPTH = 40
+UNKNOWN_SITE = "<unknown>"
+HARNESS_ROOT = "<memray-harness>"
+NATIVE_ROOT = "<no Python frame>"
+CPYTHON_SOURCE_DIRS = ("Python/", "Objects/", "Include/", "Modules/", "Parser/")
+
+Frame = Tuple[str, str, int]
+
+
+def human_size(num: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if abs(num) < 1024 or unit == "GiB":
+            return ("%d %s" % (num, unit)) if unit == "B" else ("%.1f %s" % (num, unit))
+        num /= 1024.0
+    return "%.1f GiB" % num
+
+
+def allocator_name(memray: Any, value: int) -> str:
+    try:
+        return memray.AllocatorType(value).name.lower()
+    except Exception:
+        return str(value)
+
+
+@dataclass
+class Site:
+    site: str
+    function: str
+    size_bytes: int = 0
+    count: int = 0
+    allocators: set = field(default_factory=set)
+
+
+@dataclass
+class Node:
+    label: str
+    size: int = 0
+    count: int = 0
+    children: Dict[str, "Node"] = field(default_factory=dict)
+
+
+@dataclass
+class Analysis:
+    source: str
+    total_bytes: int
+    sites: List[Site]
+    tree: Node
+
+    def top_allocators(self) -> List[Dict[str, Any]]:
+        return [
+            {"file": s.site, "size_kb": round(s.size_bytes / 1024.0, 1), "count": s.count,
+             "function": s.function}
+            for s in self.sites[:TOP_ALLOCATORS]
+        ]
+
+
+def _user_frames(python: List[Frame]) -> List[Frame]:
+    """Innermost-first Python stack without the harness frames that wrap the workload."""
+    for i, (_, filename, _) in enumerate(python):
+        if is_harness_file(filename):
+            return python[:i]
+    return python
+
+
+def _is_interpreter_frame(filename: str) -> bool:
+    """CPython's own C frames (eval loop, call machinery): noise in a tree of who allocated."""
+    name = filename[2:] if filename.startswith("./") else filename
+    return name.startswith(CPYTHON_SOURCE_DIRS)
+
+
+def _tree_path(record: Any, native: bool) -> List[str]:
+    """Outermost-first labels `function file:line`; extension-module native frames interleaved."""
+    python = record.stack_trace()
+    keep = _user_frames(python)
+    frames: List[Frame] = list(keep)
+    if native and keep:
+        try:
+            hybrid = record.hybrid_stack_trace()
+        except Exception:
+            hybrid = []
+        outermost = keep[-1]
+        if outermost in hybrid:
+            # Drop everything outside the outermost user frame (harness + interpreter entry).
+            hybrid = hybrid[:len(hybrid) - hybrid[::-1].index(outermost)]
+            python_set = set(python)
+            frames = [f for f in hybrid if f in python_set or not _is_interpreter_frame(f[1] or "")]
+    labels = ["%s %s" % (fn or "???", site_of(fname, line)) if fname else (fn or "???")
+              for fn, fname, line in frames]
+    labels.reverse()
+    if not keep:
+        labels.insert(0, HARNESS_ROOT if python else NATIVE_ROOT)
+    return labels
+
+
+def analyse(memray: Any, session_path: str, leaked: bool = False) -> Analysis:
+    reader = memray.FileReader(session_path)
+    try:
+        native = bool(reader.metadata.has_native_traces)
+        if leaked:
+            records = reader.get_leaked_allocation_records(merge_threads=True)
+        else:
+            records = reader.get_high_watermark_allocation_records(merge_threads=True)
+        sites: Dict[Tuple[str, str], Site] = {}
+        root = Node("<root>")
+        total = 0
+        for rec in records:
+            size, count = int(rec.size), int(rec.n_allocations)
+            total += size
+            python = rec.stack_trace()
+            if python:
+                fn, fname, line = python[0]  # innermost Python frame = the line that allocated
+                key = (site_of(fname, line), fn)
+            else:
+                native_frames = rec.native_stack_trace() if native else []
+                key = (site_of(native_frames[0][1], native_frames[0][2]), native_frames[0][0]) \
+                    if native_frames else (UNKNOWN_SITE, "???")
+            entry = sites.get(key)
+            if entry is None:
+                entry = sites[key] = Site(key[0], key[1])
+            entry.size_bytes += size
+            entry.count += count
+            entry.allocators.add(allocator_name(memray, rec.allocator))
+            node = root
+            node.size += size
+            node.count += count
+            for label in _tree_path(rec, native)[:TREE_MAX_DEPTH]:
+                node = node.children.setdefault(label, Node(label))
+                node.size += size
+                node.count += count
+    finally:
+        reader.close()
+    ordered = sorted(sites.values(), key=lambda s: (-s.size_bytes, s.site, s.function))
+    return Analysis("leaked" if leaked else "high_watermark", total, ordered, root)
+
+
+def render_table(a: Analysis) -> str:
+    header = "# allocation table (%s): %d sites, total %s (%d bytes); sorted by size, then site" % (
+        a.source, len(a.sites), human_size(a.total_bytes), a.total_bytes)
+    rows = [("SIZE", "BYTES", "COUNT", "SITE", "FUNCTION", "ALLOCATOR")]
+    for s in a.sites:
+        rows.append((human_size(s.size_bytes), str(s.size_bytes), str(s.count), s.site, s.function,
+                     ",".join(sorted(s.allocators))))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    lines = [header]
+    for r in rows:
+        lines.append("  ".join([r[0].rjust(widths[0]), r[1].rjust(widths[1]), r[2].rjust(widths[2]),
+                                r[3].ljust(widths[3]), r[4].ljust(widths[4]), r[5]]).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def table_json(a: Analysis) -> Dict[str, Any]:
+    return {
+        "version": 1,
+        "source": a.source,
+        "total_bytes": a.total_bytes,
+        "sites": [
+            {"site": s.site, "function": s.function, "size_bytes": s.size_bytes, "count": s.count,
+             "allocator": ",".join(sorted(s.allocators))}
+            for s in a.sites
+        ],
+    }
+
+
+def render_tree(a: Analysis) -> str:
+    total = a.tree.size or 1
+    out = ["# allocation tree (%s): total %s (%d bytes) in %d allocations; children under %d%% folded; CPython interpreter C frames hidden"
+           % (a.source, human_size(a.tree.size), a.tree.size, a.tree.count, int(TREE_MIN_FRACTION * 100)),
+           "%s (100.00%%) <root>" % human_size(a.tree.size)]
+
+    def walk(node: Node, prefix: str) -> None:
+        children = sorted(node.children.values(), key=lambda n: (-n.size, n.label))
+        shown = [c for c in children if c.size >= TREE_MIN_FRACTION * total][:TREE_MAX_CHILDREN]
+        hidden = children[len(shown):]
+        items: List[Tuple[Optional[Node], str]] = [
+            (c, "%s (%.2f%%) %s  [%d allocs]" % (human_size(c.size), 100.0 * c.size / total, c.label, c.count))
+            for c in shown]
+        if hidden:
+            size = sum(c.size for c in hidden)
+            items.append((None, "%s (%.2f%%) ... %d smaller entries" % (
+                human_size(size), 100.0 * size / total, len(hidden))))
+        for i, (child, text) in enumerate(items):
+            last = i == len(items) - 1
+            out.append(prefix + ("└── " if last else "├── ") + text)
+            if child is not None:
+                walk(child, prefix + ("    " if last else "│   "))
+
+    walk(a.tree, "")
+    return "\n".join(out) + "\n"
+
+
+def write_reports(a: Analysis, out_dir: str, table: bool = True, tree: bool = True) -> List[str]:
+    written = []
+    if table:
+        with open(os.path.join(out_dir, "table.txt"), "w", encoding="utf-8") as f:
+            f.write(render_table(a))
+        with open(os.path.join(out_dir, "table.json"), "w", encoding="utf-8") as f:
+            json.dump(table_json(a), f, indent=1)
+            f.write("\n")
+        written += ["table.txt", "table.json"]
+    if tree:
+        with open(os.path.join(out_dir, "tree.txt"), "w", encoding="utf-8") as f:
+            f.write(render_tree(a))
+        written.append("tree.txt")
+    return written
+
+
+__all__ = ["analyse", "render_table", "render_tree", "table_json", "write_reports", "human_size", "shorten"]

@@ -1,0 +1,174 @@
+"""The measurement window: tracemalloc + RSS around a memray Tracker (or without memray)."""
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import sys
+import tracemalloc
+from types import ModuleType
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
+
+from . import rss
+from .errors import EXIT_NO_MEMRAY, HarnessError
+
+SESSION_FILE = "session.bin"
+T = TypeVar("T")
+
+
+def import_memray() -> Tuple[Optional[ModuleType], Optional[str]]:
+    """(memray module, None) or (None, why it did not import)."""
+    try:
+        import memray  # noqa: WPS433 (optional dependency)
+
+        return memray, None
+    except Exception as exc:  # ImportError, or a broken native extension
+        return None, "%s: %s" % (type(exc).__name__, exc)
+
+
+def memray_version(memray: Optional[ModuleType]) -> Optional[str]:
+    if memray is None:
+        return None
+    try:
+        from memray._version import __version__
+
+        return str(__version__)
+    except Exception:
+        return getattr(memray, "__version__", None)
+
+
+def pip_fix() -> str:
+    return "%s -m pip install memray" % sys.executable
+
+
+def missing_memray_error(reason: str) -> HarnessError:
+    return HarnessError(
+        "memray is not importable by %s (%s). Install it with: %s "
+        "(or allow a tracemalloc + RSS only run with allow_no_memray / --allow-no-memray)"
+        % (sys.executable, reason, pip_fix()),
+        EXIT_NO_MEMRAY,
+    )
+
+
+class Capture:
+    """One measurement window. memory() returns the summary's `memory` block.
+
+    Use run(fn): memray only knows Python frames pushed after tracking starts, and a frame that
+    was already active when the Tracker started and returns while it runs corrupts the stacks
+    of everything recorded afterwards (memray 1.20). So the Tracker is entered with a bare
+    `with tracker:` in run(), which stays on the stack until tracking ends, and the workload
+    (and any server thread) starts inside it.
+    """
+
+    def __init__(
+        self,
+        memray: Optional[ModuleType],
+        out_dir: str,
+        native_traces: bool = True,
+        trace_python_allocators: bool = True,
+        destination: Any = None,
+        track_object_lifetimes: bool = False,
+        gc_before_stop: bool = False,
+    ) -> None:
+        self.memray = memray
+        self.session_path = os.path.join(out_dir, SESSION_FILE)
+        self.native_traces = native_traces
+        self.trace_python_allocators = trace_python_allocators
+        self.destination = destination
+        self.track_object_lifetimes = track_object_lifetimes
+        self.gc_before_stop = gc_before_stop
+        self.tracker: Any = None
+        self.started = False
+        self.ended = False
+        self.rss_before: Optional[int] = None
+        self.rss_after: Optional[int] = None
+        self.rss_source = ""
+        self.tm_before = 0
+        self.tm_current: Optional[int] = None
+        self.tm_peak: Optional[int] = None
+        self.surviving_objects: Optional[tuple] = None
+        self._own_tracemalloc = False
+
+    def _make_tracker(self) -> Any:
+        memray = self.memray
+        kwargs: Dict[str, Any] = {
+            "native_traces": self.native_traces,
+            "trace_python_allocators": self.trace_python_allocators,
+        }
+        if self.track_object_lifetimes:
+            kwargs["track_object_lifetimes"] = True
+        if self.destination is None:
+            # overwrite: a re-used out_dir must not make the Tracker refuse to start.
+            kwargs["destination"] = memray.FileDestination(self.session_path, overwrite=True)
+        else:
+            kwargs["destination"] = self.destination
+        return memray.Tracker(**kwargs)
+
+    def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """fn(*args) inside the window; the window is closed whatever fn does."""
+        self._begin()
+        try:
+            with self.tracker if self.tracker is not None else contextlib.nullcontext():
+                self._entered()
+                try:
+                    return fn(*args, **kwargs)
+                finally:
+                    self._leaving()
+        finally:
+            self.end()
+
+    def _begin(self) -> None:
+        # tracemalloc first: started inside the Tracker, its own bookkeeping would be
+        # attributed to the workload's lines in memray's reports.
+        if not tracemalloc.is_tracing():
+            tracemalloc.start()
+            self._own_tracemalloc = True
+        self.rss_before, self.rss_source = rss.current_rss()
+        self.started = True
+        if self.memray is not None:
+            self.tracker = self._make_tracker()  # blocks for a client with SocketDestination
+
+    def _entered(self) -> None:
+        self.tm_before = tracemalloc.get_traced_memory()[0]
+        if hasattr(tracemalloc, "reset_peak"):
+            tracemalloc.reset_peak()
+
+    def _leaving(self) -> None:
+        if self.gc_before_stop:
+            gc.collect()  # leaks mode: only genuinely unreleased memory stays
+        self.tm_current, self.tm_peak = tracemalloc.get_traced_memory()
+
+    def end(self) -> None:
+        """Idempotent: after the Tracker exited (or never started)."""
+        if not self.started or self.ended:
+            return
+        self.ended = True
+        try:
+            if self.tracker is not None and self.track_object_lifetimes:
+                self.surviving_objects = tuple(self.tracker.get_surviving_objects())
+        finally:
+            if self._own_tracemalloc:
+                tracemalloc.stop()
+            gc.collect()
+            self.rss_after, _ = rss.current_rss()
+
+    def _peak(self) -> Optional[int]:
+        # The kernel updates ru_maxrss lazily; a peak below a measured current value would mislead.
+        values = [v for v in (rss.peak_rss_kb(), self.rss_before, self.rss_after) if v is not None]
+        return max(values) if values else None
+
+    def memory(self) -> Dict[str, Any]:
+        delta = None
+        if self.rss_before is not None and self.rss_after is not None:
+            delta = self.rss_after - self.rss_before
+        tm_delta = self.tm_current - self.tm_before if self.tm_current is not None else None
+        return {
+            "rss_before": self.rss_before,
+            "rss_after": self.rss_after,
+            "rss_delta": delta,
+            "tracemalloc_current": self.tm_current,
+            "tracemalloc_peak": self.tm_peak,
+            "tracemalloc_delta": tm_delta,
+            "rss_peak": self._peak(),
+            "rss_source": self.rss_source or rss.current_rss()[1],
+        }
