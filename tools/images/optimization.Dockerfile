@@ -1,0 +1,25 @@
+# memray-cli/optimization:<suite> -- Flask app served by Gunicorn (2 workers) on port 6000.
+# Built by tools/images/build.sh with context tools/ and --network host. memray is NOT installed here.
+ARG SUITE=bookworm
+FROM memray-cli/base:${SUITE}
+
+COPY images/.cache/ca-bundle.crt /usr/local/share/memray-cli/ca-bundle.crt
+ENV VIRTUAL_ENV=/opt/venv \
+    PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DEFAULT_TIMEOUT=120 \
+    PIP_CERT=/usr/local/share/memray-cli/ca-bundle.crt \
+    SSL_CERT_FILE=/usr/local/share/memray-cli/ca-bundle.crt \
+    REQUESTS_CA_BUNDLE=/usr/local/share/memray-cli/ca-bundle.crt
+
+RUN python3 -m venv /opt/venv && pip install --upgrade pip
+
+COPY images/requirements/optimization.txt /tmp/requirements.txt
+RUN pip install -r /tmp/requirements.txt && rm /tmp/requirements.txt
+
+WORKDIR /srv/app
+COPY fixtures/optimization_service /srv/app/optimization_service
+EXPOSE 6000
+CMD ["gunicorn", "--workers", "2", "--bind", "0.0.0.0:6000", "optimization_service.app:app"]
