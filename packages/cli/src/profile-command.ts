@@ -40,7 +40,12 @@ async function resolveScript(options: ProfileOptions, cwd: string): Promise<Prof
 export async function profileCommand(options: ProfileOptions, deps: ProfileCommandDeps, io: CliIo): Promise<number> {
   const reporter = new ProgressReporter(io.stderr);
   const script = await resolveScript(options, io.cwd);
-  const needApp = APP_MODES.has(options.mode) || (APP_OR_SCRIPT_MODES.has(options.mode) && !script);
+  const needApp =
+    APP_MODES.has(options.mode) || (APP_OR_SCRIPT_MODES.has(options.mode) && !script)
+      ? "required"
+      : options.mode === "snapshot"
+        ? "optional"
+        : "none";
   reporter.step(options.target.kind === "local" ? "preparing the local host" : `connecting to container ${options.target.container}`);
   let resolved;
   try {

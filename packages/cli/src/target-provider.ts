@@ -23,7 +23,8 @@ export interface ResolvedTarget {
 export interface TargetNeeds {
   python: string | undefined;
   app: string | undefined;
-  needApp: boolean;
+  /** required: the mode serves the app; optional: used when found (snapshot imports its module). */
+  needApp: "required" | "optional" | "none";
   port: number | undefined;
   needPort: boolean;
 }

@@ -1,0 +1,49 @@
+import { AppNotFoundError, DockerTarget, forwardPort, listContainerRefs } from "@alpiq/memray-docker";
+import type Docker from "dockerode";
+import type { TargetProvider } from "./target-provider.js";
+
+/**
+ * Containers: resolve by name, id prefix or Compose service; the interpreter is the one the
+ * container's own command uses; the app and port come from the container's command line unless
+ * --app / --port say otherwise.
+ */
+export function dockerTargetProvider(docker: Docker): TargetProvider {
+  return {
+    async resolve(choice, needs) {
+      if (choice.kind !== "docker") throw new Error("dockerTargetProvider handles --target only");
+      const target = await DockerTarget.connect({ docker, container: choice.container });
+      const python = needs.python ?? (await target.findPython());
+      let app = needs.app;
+      let appDir: string | undefined;
+      if (needs.needApp !== "none" && !app) {
+        const detected = await target.detectApp().catch((error: unknown) => {
+          if (needs.needApp === "optional" && error instanceof AppNotFoundError) return undefined;
+          throw error;
+        });
+        app = detected?.app;
+        appDir = detected?.appDir;
+      } else if (app) {
+        appDir = target.info.Config?.WorkingDir || "/";
+      }
+      const servicePort = needs.needPort || needs.port ? await target.detectServicePort({ portOverride: needs.port ?? null }) : undefined;
+      return {
+        target,
+        python,
+        app,
+        appDir,
+        servicePort,
+        memrayInstallHint: `memray-cli install --target ${target.name}`,
+        forwardPort: (containerPort, hostPort) => forwardPort({ target, containerPort, hostPort, python }),
+      };
+    },
+  };
+}
+
+/** Names of running containers, for the menu; empty when no engine answers. */
+export async function runningContainerNames(docker: Docker): Promise<string[]> {
+  try {
+    return (await listContainerRefs(docker)).filter((ref) => ref.state === "running").map((ref) => ref.name).sort();
+  } catch {
+    return [];
+  }
+}
