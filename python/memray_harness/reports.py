@@ -97,21 +97,26 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
     return result
 
 
-def memray_stats(memray: Any, session: str, stats_json: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
-    """Cheap headline numbers for every run (compare uses them); bytes from stats.json if made."""
-    try:
-        reader = memray.FileReader(session)
+def memray_stats(memray: Any, session: str, stats_json: Optional[Dict[str, Any]],
+                 analysis: Optional[Analysis] = None) -> Optional[Dict[str, Any]]:
+    """Cheap headline numbers for every run (compare uses them); bytes from stats.json if made.
+
+    Taken from the table/tree pass when it ran, so the capture is not opened a second time."""
+    out: Dict[str, Any]
+    if analysis is not None and analysis.peak_memory is not None:
+        out = {"peak_memory": analysis.peak_memory, "total_allocations": analysis.total_allocations,
+               "total_bytes_allocated": None}
+    else:
         try:
-            meta = reader.metadata
-            out: Dict[str, Any] = {
-                "peak_memory": int(meta.peak_memory),
-                "total_allocations": int(meta.total_allocations),
-                "total_bytes_allocated": None,
-            }
-        finally:
-            reader.close()
-    except Exception:
-        return None
+            reader = memray.FileReader(session)
+            try:
+                meta = reader.metadata
+                out = {"peak_memory": int(meta.peak_memory), "total_allocations": int(meta.total_allocations),
+                       "total_bytes_allocated": None}
+            finally:
+                reader.close()
+        except Exception:
+            return None
     if stats_json:
         out["total_bytes_allocated"] = stats_json.get("total_bytes_allocated")
         if stats_json.get("total_num_allocations") is not None:

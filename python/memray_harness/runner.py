@@ -186,7 +186,7 @@ class Run:
             self.warn(w)
         if result.analysis is not None:
             self.summary["top_allocators"] = result.analysis.top_allocators()
-        stats = reports.memray_stats(memray, capture.session_path, result.stats_json)
+        stats = reports.memray_stats(memray, capture.session_path, result.stats_json, result.analysis)
         if stats is not None:
             self.summary["memray_stats"] = stats
 

@@ -62,6 +62,9 @@ class Analysis:
     total_bytes: int
     sites: List[Site]
     tree: Node
+    # The capture's headline numbers, read from the same FileReader (opening one costs ~1 s on big captures).
+    peak_memory: Optional[int] = None
+    total_allocations: Optional[int] = None
 
     def top_allocators(self) -> List[Dict[str, Any]]:
         return [
@@ -112,7 +115,8 @@ def _tree_path(record: Any, native: bool) -> List[str]:
 def analyse(memray: Any, session_path: str, leaked: bool = False) -> Analysis:
     reader = memray.FileReader(session_path)
     try:
-        native = bool(reader.metadata.has_native_traces)
+        meta = reader.metadata
+        native = bool(meta.has_native_traces)
         if leaked:
             records = reader.get_leaked_allocation_records(merge_threads=True)
         else:
@@ -147,7 +151,8 @@ def analyse(memray: Any, session_path: str, leaked: bool = False) -> Analysis:
     finally:
         reader.close()
     ordered = sorted(sites.values(), key=lambda s: (-s.size_bytes, s.site, s.function))
-    return Analysis("leaked" if leaked else "high_watermark", total, ordered, root)
+    return Analysis("leaked" if leaked else "high_watermark", total, ordered, root,
+                    peak_memory=int(meta.peak_memory), total_allocations=int(meta.total_allocations))
 
 
 def render_table(a: Analysis) -> str:

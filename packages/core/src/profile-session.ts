@@ -14,7 +14,6 @@ import {
   type ReportName,
 } from "./harness-config-schema.js";
 import { locateHarnessDir } from "./harness-locator.js";
-import { COMMAND_NOT_FOUND } from "./local-target.js";
 import type { Mode } from "./modes.js";
 import type { RunDir } from "./run-dir.js";
 import { systemClock, type Clock } from "./run-dir.js";
@@ -117,6 +116,7 @@ export async function runProfile(
     step("run", `profiling (${request.mode}) on ${target.name}`);
     try {
       harnessExit = await runHarness(request, staged, hooks);
+      if (harnessExit > 3) failure = harnessKilled(target.name, harnessExit);
     } finally {
       if (staged.outDir !== runDir.path) {
         step("collect", "copying the run directory out of the target");
@@ -147,19 +147,24 @@ export async function runProfile(
   return { summary, runDir, exitCode, ...(failure ? { error: failure } : {}) };
 }
 
+/** Exit code of the probe when Python runs but memray does not import. */
+const MEMRAY_MISSING = 42;
+const PROBE = [
+  "import sys",
+  "print('%d.%d.%d' % sys.version_info[:3])",
+  "try:\n    import memray\nexcept Exception:\n    sys.exit(42)",
+].join("\n");
+
+/** One round trip: is the interpreter there, and does memray import? */
 async function checkInterpreter(request: ProfileRequest): Promise<void> {
   const { target, python } = request;
-  const probe = await target.exec([python, "-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"]);
-  if (probe.exitCode === COMMAND_NOT_FOUND || /not found|No such file/i.test(probe.stderr) && probe.exitCode !== 0) {
-    throw new PythonNotFoundError(python, target.name);
+  const probe = await target.exec([python, "-c", PROBE]);
+  if (probe.exitCode === MEMRAY_MISSING) {
+    if (request.allowNoMemray) return;
+    throw new MemrayNotInstalledError(python, target.name, request.memrayInstallHint ?? `${python} -m pip install memray`);
   }
   if (probe.exitCode !== 0) {
-    throw new PythonNotFoundError(python, target.name, new Error(probe.stderr.trim()));
-  }
-  if (request.allowNoMemray) return;
-  const memray = await target.exec([python, "-c", "import memray"]);
-  if (memray.exitCode !== 0) {
-    throw new MemrayNotInstalledError(python, target.name, request.memrayInstallHint ?? `${python} -m pip install memray`);
+    throw new PythonNotFoundError(python, target.name, probe.stderr.trim() ? new Error(probe.stderr.trim()) : undefined);
   }
 }
 
@@ -291,7 +296,8 @@ async function finalSummary(
       error: failure?.message ?? reason ?? `the harness exited with ${harnessExit ?? "no exit code"} and wrote no summary.json`,
     });
   }
-  if (failure && !summary.error) summary.error = failure.message;
+  // A harness that was killed left its early "did not finish" summary: say what really happened.
+  if (failure && (!summary.error || failure.code === "HARNESS_KILLED")) summary.error = failure.message;
   if (failure) summary.error_code = failure.code;
   summary.target = { kind: request.target.kind, name: request.target.name, python: request.python };
   for (const [key, file] of Object.entries(extraArtifacts)) {
@@ -300,6 +306,13 @@ async function finalSummary(
   const present = new Set(await readdir(runDir.path).catch(() => [] as string[]));
   if (present.has(HARNESS_LOG_FILE)) summary.artifacts.harness_log = `${runDir.artifactPrefix}/${HARNESS_LOG_FILE}`;
   return summary;
+}
+
+function harnessKilled(targetName: string, exitCode: number): MemrayError {
+  const signal = exitCode > 128 ? ` (signal ${exitCode - 128}: the target stopped, or the process was killed or ran out of memory)` : "";
+  return new MemrayError("HARNESS_KILLED", ExitCode.Environment, `the harness on ${targetName} ended with exit code ${exitCode}${signal}`, {
+    hint: "artifacts produced so far are kept in the run directory; check the target and run again",
+  });
 }
 
 function exitCodeFromHarness(harnessExit: number | null, summary: Summary): ExitCodeValue {
