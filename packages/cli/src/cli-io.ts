@@ -4,6 +4,8 @@ export interface CliIo {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
+  /** Aborted on Ctrl-C: long commands stop their target's work and still write what they have. */
+  signal?: AbortSignal;
 }
 
 export function processIo(): CliIo {

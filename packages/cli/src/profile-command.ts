@@ -89,6 +89,7 @@ export async function profileCommand(options: ProfileOptions, deps: ProfileComma
         servicePort: LIVE_MODES.includes(options.mode) ? 0 : null,
         timeoutSeconds: options.timeoutSeconds ?? null,
         memrayInstallHint: resolved.memrayInstallHint,
+        signal: io.signal,
       },
       {
         onProgress: (event) => reporter.handle(event),

@@ -58,6 +58,11 @@ export interface ProfileRequest {
   timeoutSeconds?: number | null;
   /** The fix printed when memray is missing in the target. */
   memrayInstallHint?: string;
+  /**
+   * Stops the harness in a target that does not share the host's process group (a container);
+   * a local harness gets the terminal's Ctrl-C itself and finishes its run.
+   */
+  signal?: AbortSignal;
 }
 
 export type ProgressEvent =
@@ -262,6 +267,7 @@ async function runHarness(request: ProfileRequest, staged: StagedHarness, hooks:
         lines.forEach((line) => emitLine("stdout", line));
       },
       onStderr: (chunk) => stderr.push(chunk),
+      ...(request.target.sharesHostFilesystem || !request.signal ? {} : { signal: request.signal }),
     },
   );
   stderr.flush();

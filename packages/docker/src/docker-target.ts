@@ -1,3 +1,4 @@
+import fs from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
@@ -6,6 +7,7 @@ import { COMMAND_NOT_FOUND, PythonNotFoundError, type ExecOptions, type ExecResu
 import createDebug from "debug";
 import type Docker from "dockerode";
 import tarFs from "tar-fs";
+import { ChunkBatcher } from "./chunk-batcher.js";
 import { execExitCode, startExec } from "./docker-exec.js";
 import { AppNotFoundError, CopyFailedError, DockerExecError, PortNotDetectableError, tail } from "./errors.js";
 import { COMPOSE_SERVICE_LABEL, resolveContainer } from "./resolve-container.js";
@@ -18,6 +20,15 @@ const debug = createDebug("memray:docker");
 export const PYTHON_CANDIDATES = ["/opt/venv/bin/python", "python3", "python"] as const;
 
 const PYTHON_NAME = /^python(\d+(\.\d+)*)?$/;
+/** copyOut: bytes per batch handed to the tar parser, and the write buffer of each extracted file. */
+const COPY_BATCH_BYTES = 256 * 1024;
+const COPY_WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
+const bufferedFs = {
+  ...fs,
+  createWriteStream: (file: fs.PathLike, options?: object) =>
+    fs.createWriteStream(file, { ...options, highWaterMark: COPY_WRITE_BUFFER_BYTES }),
+};
+
 const OCI_NOT_FOUND = /OCI runtime exec failed|executable file not found|no such file or directory/i;
 
 export interface DockerTargetConnectOptions {
@@ -194,7 +205,12 @@ export class DockerTarget implements Target {
       throw new CopyFailedError("out", this.name, targetDir, hostDir, error, missing ? "the directory does not exist in the container" : undefined);
     }
     try {
-      await pipeline(archive, tarFs.extract(hostDir, { chown: false, strict: false } as tarFs.ExtractOptions));
+      // Large batches and write buffers: fewer, bigger writes (writev) while the socket keeps draining.
+      await pipeline(
+        archive,
+        new ChunkBatcher(COPY_BATCH_BYTES),
+        tarFs.extract(hostDir, { chown: false, strict: false, fs: bufferedFs } as tarFs.ExtractOptions),
+      );
     } catch (error) {
       throw new CopyFailedError("out", this.name, targetDir, hostDir, error);
     }
