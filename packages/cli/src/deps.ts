@@ -1,12 +1,7 @@
-import { input, select } from "@inquirer/prompts";
-import { runCompareCommand } from "@alpiq/memray-compare";
 import { systemClock } from "@alpiq/memray-core";
-import { createDockerClient } from "@alpiq/memray-docker";
 import type Docker from "dockerode";
 import type { CliIo } from "./cli-io.js";
-import { dockerTargetProvider, runningContainerNames } from "./docker-target-provider.js";
-import { installCommand, type InstallFlags } from "./install-command.js";
-import { menuCommand } from "./menu-command.js";
+import type { InstallFlags } from "./install-command.js";
 import { profileCommand, type ProfileCommandDeps } from "./profile-command.js";
 import { parseProfileOptions } from "./profile-options.js";
 import { localTargetProvider, type TargetProvider } from "./target-provider.js";
@@ -19,29 +14,45 @@ export interface CliDeps {
   menu: (io: CliIo) => Promise<number>;
 }
 
-/** Routes `--local` to the host and `--target` to Docker. */
-function routingTargetProvider(docker: TargetProvider): TargetProvider {
-  return {
-    resolve: (choice, needs) => (choice.kind === "local" ? localTargetProvider : docker).resolve(choice, needs),
-  };
-}
-
-/** The only place real clients are constructed. */
+/**
+ * The only place real clients are constructed. Docker, the prompts and the compare tool are
+ * imported on first use: a local profile never pays for loading them.
+ */
 export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps {
-  // dockerode connects lazily: constructing the client costs nothing when no container is used.
-  const docker: Docker = createDockerClient(env);
-  const profile: ProfileCommandDeps = { clock: systemClock, targets: routingTargetProvider(dockerTargetProvider(docker)) };
+  let docker: Promise<Docker> | undefined;
+  const dockerClient = () => (docker ??= import("@alpiq/memray-docker").then((m) => m.createDockerClient(env)));
+  const dockerTargets: TargetProvider = {
+    async resolve(choice, needs) {
+      const [{ dockerTargetProvider }, client] = await Promise.all([import("./docker-target-provider.js"), dockerClient()]);
+      return dockerTargetProvider(client).resolve(choice, needs);
+    },
+  };
+  const profile: ProfileCommandDeps = {
+    clock: systemClock,
+    targets: { resolve: (choice, needs) => (choice.kind === "local" ? localTargetProvider : dockerTargets).resolve(choice, needs) },
+  };
   return {
     profile,
-    install: (io, flags) => installCommand(io, flags, docker),
-    compare: (argv, io) =>
-      runCompareCommand(argv, { ...io, isTTY: Boolean((io.stdout as { isTTY?: boolean }).isTTY) }),
-    menu: (io) =>
-      menuCommand(io, {
+    async install(io, flags) {
+      const [{ installCommand }, client] = await Promise.all([import("./install-command.js"), dockerClient()]);
+      return installCommand(io, flags, client);
+    },
+    async compare(argv, io) {
+      const { runCompareCommand } = await import("@alpiq/memray-compare");
+      return runCompareCommand(argv, { ...io, isTTY: Boolean((io.stdout as { isTTY?: boolean }).isTTY) });
+    },
+    async menu(io) {
+      const [{ input, select }, { menuCommand }, { runningContainerNames }] = await Promise.all([
+        import("@inquirer/prompts"),
+        import("./menu-command.js"),
+        import("./docker-target-provider.js"),
+      ]);
+      return menuCommand(io, {
         prompts: { select, input },
-        listContainers: () => runningContainerNames(docker),
+        listContainers: async () => runningContainerNames(await dockerClient()),
         profile: (flags) => profileCommand(parseProfileOptions(flags), profile, io),
-        isInteractive: Boolean(process.stdin.isTTY && (io.stderr as { isTTY?: boolean }).isTTY),
-      }),
+        isInteractive: Boolean(process.stdin.isTTY && io.stderr.isTTY),
+      });
+    },
   };
 }
