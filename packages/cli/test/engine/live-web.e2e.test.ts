@@ -1,0 +1,58 @@
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+import { execa } from "execa";
+import { describe, expect, it } from "vitest";
+import { cliBin, workspaceWithTestCases } from "../cli-runner.js";
+import { engineReady, installMemray } from "./engine-env.js";
+
+const CONTAINER = "local-forecast-1";
+const ready = await engineReady([CONTAINER]);
+
+/** memray's own live client (what `memray live 9001` uses), run on the host: read one snapshot. */
+const LIVE_CLIENT = `
+import sys, time, urllib.request
+from memray import SocketReader
+port, service = int(sys.argv[1]), sys.argv[2]
+with SocketReader(port=port) as reader:
+    for _ in range(3):
+        urllib.request.urlopen(service + "leak", timeout=30).read()
+    time.sleep(2)
+    records = list(reader.get_current_snapshot(merge_threads=True))
+    sites = {f"{frame[1]}:{frame[2]}" for r in records for frame in r.stack_trace()[:1]}
+    print("SITES", *sorted(s for s in sites if "forecast_service" in s))
+`;
+
+describe.runIf(ready)("live-web on a container: SocketDestination on 9001, forwarded to 127.0.0.1", () => {
+  it("memray's live client connects through the forward and sees the service's allocations", async () => {
+    const cwd = await workspaceWithTestCases();
+    await installMemray(CONTAINER, cwd);
+    const cli = execa("node", [cliBin, "profile", "--target", CONTAINER, "--mode", "live-web", "--timeout", "25"], {
+      cwd,
+      reject: false,
+      env: { NO_COLOR: "1" },
+    });
+    let stderr = "";
+    const announced = new Promise<{ live: number; service: string }>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no live announcement:\n${stderr}`)), 120_000);
+      cli.stderr?.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const live = /memray live (\d+)/.exec(stderr);
+        const service = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
+        if (live && service) {
+          clearTimeout(timer);
+          resolve({ live: Number(live[1]), service: service[1]! });
+        }
+      });
+    });
+    const { live, service } = await announced;
+    const client = await execa("python3", ["-c", LIVE_CLIENT, String(live), service], { reject: false, timeout: 60_000 });
+    expect(client.exitCode, client.stderr).toBe(0);
+    expect(client.stdout).toMatch(/SITES .*forecast_service\/app\.py:\d+/);
+    const result = await cli;
+    expect(result.exitCode, String(result.stderr)).toBe(0);
+    const runDir = path.join(cwd, String(result.stdout).trim().split("\n").at(-1)!);
+    const summary = JSON.parse(await readFile(path.join(runDir, "summary.json"), "utf8"));
+    expect(summary.mode).toBe("live-web");
+    expect(summary.error).toBeNull();
+  });
+});
