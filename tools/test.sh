@@ -15,6 +15,9 @@ if [ -x tools/stack ]; then
   tools/stack up
 fi
 
+log "type-checking every package (nx run-many -t typecheck)"
+npx nx run-many -t typecheck --output-style=stream
+
 log "TypeScript tests (nx run-many -t test)"
 npx nx run-many -t test --parallel=2 --output-style=stream
 
