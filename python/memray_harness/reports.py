@@ -1,7 +1,8 @@
 """Make the requested reports from session.bin, concurrently.
 
-The `memray flamegraph/stats` commands are independent, so they run as parallel subprocesses
-while table/tree are computed in this process; any single report failing is a warning.
+The `memray flamegraph` reports are independent: they run in two worker processes (see
+report_worker: one interpreter start per group instead of per report), `memray stats` as
+subprocesses, while table/tree are computed in this process; any single report failing is a warning.
 """
 from __future__ import annotations
 
@@ -32,17 +33,30 @@ class ReportResult:
         self.stats_json: Optional[Dict[str, Any]] = None
 
 
-def _commands(session: str, out_dir: str, reports: List[str]) -> List[Tuple[str, List[str], Optional[str]]]:
-    """(name, argv, file that receives stdout or None)."""
+WORKERS = 2
+
+
+# (name, argv, file that receives stdout or None, True for a report_worker printing JSON results)
+Command = Tuple[str, List[str], Optional[str], bool]
+
+
+def _flamegraph_workers(session: str, out_dir: str, reports: List[str]) -> List[Command]:
+    """The flamegraph reports dealt round-robin to at most WORKERS report_worker processes."""
+    jobs = [(name, ["flamegraph"] + FLAMEGRAPHS[name][1] + ["--force", "-o", os.path.join(out_dir, FLAMEGRAPHS[name][0]), session])
+            for name in reports if name in FLAMEGRAPHS]
+    groups = [jobs[i::WORKERS] for i in range(min(WORKERS, len(jobs)))]
+    return [("+".join(name for name, _ in group),
+             [sys.executable, "-m", "memray_harness.report_worker", json.dumps(group)], None, True)
+            for group in groups]
+
+
+def _commands(session: str, out_dir: str, reports: List[str]) -> List[Command]:
     py = [sys.executable, "-m", "memray"]
-    cmds = []
-    for name in reports:
-        if name in FLAMEGRAPHS:
-            out, flags = FLAMEGRAPHS[name]
-            cmds.append((name, py + ["flamegraph"] + flags + ["--force", "-o", os.path.join(out_dir, out), session], None))
+    cmds = _flamegraph_workers(session, out_dir, reports)
     if "stats" in reports:
-        cmds.append(("stats", py + ["stats", session], os.path.join(out_dir, "stats.txt")))
-        cmds.append(("stats-json", py + ["stats", "--json", "--force", "-o", os.path.join(out_dir, "stats.json"), session], None))
+        cmds.append(("stats", py + ["stats", session], os.path.join(out_dir, "stats.txt"), False))
+        cmds.append(("stats-json", py + ["stats", "--json", "--force", "-o", os.path.join(out_dir, "stats.json"), session],
+                     None, False))
     return cmds
 
 
@@ -51,8 +65,11 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
     env = dict(os.environ)
     env.setdefault("COLUMNS", "120")  # rich formats stats.txt to the terminal width
     running = []
-    for name, argv, stdout_file in _commands(session, out_dir, reports):
-        stdout = open(stdout_file, "w", encoding="utf-8") if stdout_file else subprocess.DEVNULL
+    # The workers import memray_harness too: make sure they find it wherever we were imported from.
+    harness_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([harness_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    for name, argv, stdout_file, is_worker in _commands(session, out_dir, reports):
+        stdout = open(stdout_file, "w", encoding="utf-8") if stdout_file else (subprocess.PIPE if is_worker else subprocess.DEVNULL)
         try:
             proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, cwd=out_dir, env=env)
         except OSError as exc:
@@ -62,7 +79,7 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
         finally:
             if stdout_file:
                 stdout.close()  # the child holds its own descriptor
-        running.append((name, proc, time.perf_counter()))
+        running.append((name, proc, time.perf_counter(), is_worker))
 
     if "table" in reports or "tree" in reports:
         started = time.perf_counter()
@@ -74,13 +91,16 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
             result.warnings.append("table/tree report failed: %s: %s" % (type(exc).__name__, exc))
             events.report("table-tree", False, time.perf_counter() - started, str(exc))
 
-    for name, proc, started in running:
+    for name, proc, started, is_worker in running:
         try:
-            _, err = proc.communicate(timeout=REPORT_TIMEOUT)
+            out, err = proc.communicate(timeout=REPORT_TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
-            _, err = proc.communicate()
+            out, err = proc.communicate()
         seconds = time.perf_counter() - started
+        if is_worker:
+            _worker_results(name, out, err, proc.returncode, seconds, result)
+            continue
         ok = proc.returncode == 0
         if not ok:
             tail = (err or b"").decode("utf-8", "replace").strip().splitlines()[-3:]
@@ -95,6 +115,26 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
         except (OSError, ValueError) as exc:
             result.warnings.append("stats.json unreadable: %s" % exc)
     return result
+
+
+def _worker_results(group: str, out: Optional[bytes], err: Optional[bytes], returncode: int, seconds: float,
+                    result: ReportResult) -> None:
+    """One `report` event per report of a worker; a report the worker never reached is a failure."""
+    done = set()
+    for line in (out or b"").decode("utf-8", "replace").splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        done.add(item["name"])
+        if not item["ok"]:
+            result.warnings.append("report %s failed: %s" % (item["name"], item.get("error")))
+        events.report(item["name"], bool(item["ok"]), float(item.get("seconds") or 0.0), item.get("error") or "")
+    for name in group.split("+"):
+        if name not in done:
+            tail = " | ".join((err or b"").decode("utf-8", "replace").strip().splitlines()[-3:])
+            result.warnings.append("report %s failed (worker exit %s): %s" % (name, returncode, tail))
+            events.report(name, False, seconds, tail or "worker exited %s" % returncode)
 
 
 def memray_stats(memray: Any, session: str, stats_json: Optional[Dict[str, Any]],

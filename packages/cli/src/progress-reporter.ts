@@ -71,7 +71,7 @@ export class ProgressReporter {
       case "report": {
         const ok = Boolean(event.ok);
         const seconds = typeof event.seconds === "number" ? ` ${pc.dim(`${event.seconds.toFixed(1)}s`)}` : "";
-        this.line(`  ${ok ? pc.green("✔") : pc.red("✘")} report ${String(event.name)}${seconds}${ok ? "" : pc.red(` ${String(event.error ?? "failed")}`)}`);
+        this.line(`  ${ok ? pc.green("✔") : pc.red("✘")} report ${String(event.name)}${seconds}${ok ? "" : pc.red(` ${String(event.message ?? event.error ?? "failed")}`)}`);
         break;
       }
       case "warning":

@@ -1,0 +1,43 @@
+"""The flamegraph reports run in report_worker processes: same files as memray's CLI, failures isolated."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import memray
+
+from memray_harness import reports
+
+FLAMEGRAPHS = ["flamegraph", "leaks", "temporal", "temp-allocs"]
+
+
+def _capture(tmp_path: Path) -> Path:
+    script = tmp_path / "work.py"
+    script.write_text("blocks = [bytearray(64 * 1024) for _ in range(64)]\n")
+    session = tmp_path / "session.bin"
+    subprocess.run([sys.executable, "-m", "memray", "run", "--trace-python-allocators", "-q", "-o", str(session),
+                    str(script)], check=True, capture_output=True)
+    return session
+
+
+def test_every_flamegraph_is_made_by_two_workers(tmp_path: Path, capfd) -> None:
+    session = _capture(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    result = reports.make_reports(memray, str(session), str(out), FLAMEGRAPHS, leaked_table=False)
+    assert result.warnings == []
+    for name in ("flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html"):
+        html = (out / name).read_text()
+        assert "work.py" in html, name
+    events = capfd.readouterr().err
+    for name in FLAMEGRAPHS:
+        assert '"name": "%s", "ok": true' % name in events
+
+
+def test_a_failing_report_is_a_warning_naming_it(tmp_path: Path, capfd) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    result = reports.make_reports(memray, str(tmp_path / "missing.bin"), str(out), FLAMEGRAPHS, leaked_table=False)
+    assert sorted(w.split()[1] for w in result.warnings) == sorted(FLAMEGRAPHS)
+    assert '"ok": false' in capfd.readouterr().err
