@@ -10,7 +10,7 @@ from . import events
 from .config import Config
 from .endpoint_workload import run_sequence
 from .outcome import Outcome
-from .script_workload import run_script
+from .script_workload import precompile, run_script
 from .tracking import Capture
 from .wsgi_server import BackgroundServer
 
@@ -80,4 +80,5 @@ def run_live_remote(app: Optional[Callable[..., Any]], cfg: Config, capture: Cap
     events.step("live", "waiting for `memray live %d` to connect" % cfg.live_port)
     if app is not None:
         return run_sequence(app, cfg, capture), None
-    return capture.run(run_script, cfg.script_path or "", cfg.script_args, cfg.timeout_seconds)
+    return capture.run(run_script, cfg.script_path or "", cfg.script_args, cfg.timeout_seconds,
+                       precompile(cfg.script_path or ""))

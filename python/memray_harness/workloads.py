@@ -8,7 +8,7 @@ from .app_loader import app_module_name
 from .config import Config
 from .endpoint_workload import run_endpoint, run_sequence
 from .outcome import Outcome
-from .script_workload import run_script
+from .script_workload import precompile, run_script
 from .snapshot_workload import run_snapshot
 from .tracking import Capture
 
@@ -23,7 +23,8 @@ def needs_app(cfg: Config) -> bool:
 
 
 def _script(cfg: Config, capture: Capture) -> Tuple[Outcome, Any]:
-    return capture.run(run_script, cfg.script_path or "", cfg.script_args, cfg.timeout_seconds)
+    return capture.run(run_script, cfg.script_path or "", cfg.script_args, cfg.timeout_seconds,
+                       precompile(cfg.script_path or ""))
 
 
 def run(cfg: Config, app: App, capture: Capture) -> Tuple[Outcome, Any]:
