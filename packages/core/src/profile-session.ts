@@ -70,14 +70,10 @@ export type ProgressEvent =
   | { type: "harness"; event: HarnessEvent }
   | { type: "output"; stream: "stdout" | "stderr"; line: string };
 
-/** Extension points for signals (WireMock, logs, stats) and live port forwarding. */
+/** What a caller hears of a session: progress, and live modes waiting for their client. */
 export interface SessionHooks {
   onProgress?: (event: ProgressEvent) => void;
-  /** Just before the harness starts. */
-  beforeWorkload?: () => Promise<void>;
-  /** After the harness ended (also on failure); returns extra artifacts (key → file in run dir). */
-  afterWorkload?: () => Promise<Record<string, string>>;
-  /** A live mode is waiting for its client. */
+  /** A live mode is waiting for its client (forward its ports, tell the user). */
   onLive?: (event: HarnessEvent) => Promise<void>;
 }
 
@@ -106,7 +102,6 @@ export async function runProfile(
   const startedAt = clock.now();
   const { runDir, target } = request;
   const step = (name: string, message: string) => hooks.onProgress?.({ type: "step", step: name, message });
-  const extraArtifacts: Record<string, string> = {};
   let harnessExit: number | null = null;
   let failure: MemrayError | undefined;
 
@@ -117,7 +112,6 @@ export async function runProfile(
     step("stage", `staging the harness on ${target.name}`);
     const staged = await stageHarness(request, deps.harnessDir ?? locateHarnessDir());
 
-    await hooks.beforeWorkload?.();
     step("run", `profiling (${request.mode}) on ${target.name}`);
     try {
       harnessExit = await runHarness(request, staged, hooks);
@@ -138,15 +132,9 @@ export async function runProfile(
     }
   } catch (error) {
     failure = toMemrayError(error);
-  } finally {
-    try {
-      Object.assign(extraArtifacts, (await hooks.afterWorkload?.()) ?? {});
-    } catch (error) {
-      debug("afterWorkload failed: %O", error);
-    }
   }
 
-  const summary = await finalSummary(request, startedAt, harnessExit, failure, extraArtifacts);
+  const summary = await finalSummary(request, startedAt, harnessExit, failure);
   await writeSummary(runDir.path, summary);
   const exitCode = failure?.exitCode ?? exitCodeFromHarness(harnessExit, summary);
   return { summary, runDir, exitCode, ...(failure ? { error: failure } : {}) };
@@ -282,7 +270,6 @@ async function finalSummary(
   startedAt: Date,
   harnessExit: number | null,
   failure: MemrayError | undefined,
-  extraArtifacts: Record<string, string>,
 ): Promise<Summary> {
   const { runDir } = request;
   const base = {
@@ -306,9 +293,6 @@ async function finalSummary(
   if (failure && (!summary.error || failure.code === "HARNESS_KILLED")) summary.error = failure.message;
   if (failure) summary.error_code = failure.code;
   summary.target = { kind: request.target.kind, name: request.target.name, python: request.python };
-  for (const [key, file] of Object.entries(extraArtifacts)) {
-    summary.artifacts[key] = `${runDir.artifactPrefix}/${file}`;
-  }
   const present = new Set(await readdir(runDir.path).catch(() => [] as string[]));
   if (present.has(HARNESS_LOG_FILE)) summary.artifacts.harness_log = `${runDir.artifactPrefix}/${HARNESS_LOG_FILE}`;
   return summary;
