@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export NX_DAEMON=false NX_NO_CLOUD=true
+# Package registries are reachable here: also run the online install test (pip + apt python3-dbg).
+export MEMRAY_TEST_ONLINE="${MEMRAY_TEST_ONLINE:-1}"
 
 log() { printf '\033[1m[test]\033[0m %s\n' "$*" >&2; }
 started=$(date +%s)
