@@ -19,7 +19,7 @@ export function formatBytes(bytes: number | null | undefined): string {
   const sign = bytes < 0 ? "-" : "";
   let value = Math.abs(bytes);
   for (const unit of ["B", "KiB", "MiB", "GiB"]) {
-    if (value < 1024 || unit === "GiB") return `${sign}${unit === "B" ? value : value.toFixed(1)} ${unit}`;
+    if (value < 1024 || unit === "GiB") return `${sign}${unit === "B" ? Math.round(value) : value.toFixed(1)} ${unit}`;
     value /= 1024;
   }
   return `${sign}${value} TiB`;
