@@ -36,12 +36,19 @@ def _record(num: int, status: Optional[int], duration: float,
 
 
 def _judge(outcome: Outcome, cfg: Config) -> None:
-    """>= 500 fails the run (exit 1); the run itself still completes."""
+    """>= 500 fails the run (exit 1); 4xx is a warning (a mistyped --endpoint profiles an error
+    page); the run itself still completes."""
+    client_errors = set()
     for req in outcome.requests:
         status = req.get("status")
         if status is not None and status >= 500:
             outcome.fail("%s %s answered %d (request %d)"
                          % (cfg.endpoint.method, cfg.endpoint.path, status, req["request_num"]))
+        elif status is not None and status >= 400:
+            client_errors.add(status)
+    for status in sorted(client_errors):
+        outcome.warnings.append("%s %s answered %d: check the endpoint path, method and body"
+                                % (cfg.endpoint.method, cfg.endpoint.path, status))
 
 
 def _send(num: int, port: int, cfg: Config, outcome: Outcome) -> tuple:

@@ -15,6 +15,8 @@ class Outcome:
     error_details: Optional[Dict[str, str]] = None
     extra: Dict[str, Any] = field(default_factory=dict)
     requests: List[Dict[str, Any]] = field(default_factory=list)
+    # Not failures, but worth the user's attention (e.g. an endpoint answering 404).
+    warnings: List[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:

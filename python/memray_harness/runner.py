@@ -147,6 +147,8 @@ class Run:
         if outcome.error_details:
             s["error_details"] = outcome.error_details
         s.update(outcome.extra)
+        for message in outcome.warnings:
+            self.warn(message)
         self._guard("objects", lambda: self._objects(capture, gc_diff, objects_native))
         self._guard("reports", lambda: self._reports(memray, capture))
         self._guard("requests", lambda: self._requests(outcome))

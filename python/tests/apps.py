@@ -17,6 +17,9 @@ def app(environ, start_response):
         return [b"boom"]
     if path == "/raise":
         raise RuntimeError("handler crashed")
+    if path == "/missing":
+        start_response("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
     if path == "/leak":
         LEAK.append(bytearray(3 * 1024 * 1024))  # LEAK_LINE
         start_response("200 OK", [("Content-Type", "text/plain")])

@@ -50,6 +50,15 @@ def test_endpoint_app_raising_is_500(tmp_path: Path, harness) -> None:
     assert res.summary["requests"][0]["status"] == 500
 
 
+def test_endpoint_4xx_is_a_warning_not_a_failure(tmp_path: Path, harness) -> None:
+    d = _app(tmp_path)
+    res = harness({"mode": "endpoint", "app": "service:app", "app_dir": str(d), "endpoint": {"path": "/missing"}})
+    assert res.rc == 0, res.stderr
+    s = res.summary
+    assert s["requests"][0]["status"] == 404 and s["error"] is None
+    assert any("GET /missing answered 404" in w for w in s["warnings"])
+
+
 def test_bad_app_exits_2(tmp_path: Path, harness) -> None:
     d = _app(tmp_path)
     res = harness({"mode": "endpoint", "app": "service:nope", "app_dir": str(d)})
