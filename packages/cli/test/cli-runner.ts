@@ -17,7 +17,7 @@ export interface CliRun {
 
 /** Run the built CLI as a user would, in `cwd`, with no TTY. */
 export async function runCli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
-  const result = await execa("node", [cliBin, ...args], { cwd, reject: false, env: { NO_COLOR: "1", ...env } });
+  const result = await execa(process.execPath, [cliBin, ...args], { cwd, reject: false, env: { NO_COLOR: "1", ...env } });
   const stdout = String(result.stdout);
   return {
     exitCode: result.exitCode ?? -1,

@@ -97,6 +97,10 @@ describe("memray-cli profile --mode script (real memray, local host)", () => {
     const show = await runCli(["runs", "show", run.lastLine], cwd);
     expect(show.stdout).toContain(summary.run_id);
     expect(show.stdout).toContain(`${SCRIPT}:${payloadLine()}`);
+    const open = await runCli(["runs", "open", summary.run_id], cwd, { PATH: "/nonexistent" });
+    expect(open.exitCode).toBe(0);
+    expect(open.lastLine).toBe(path.join(runDir, "index.html"));
+    expect(open.stderr).toMatch(/open this file in a browser/);
   });
 });
 
