@@ -45,7 +45,19 @@ export function buildProgram(io: CliIo, deps: CliDeps, setExit: (code: number) =
       writeOut: (text) => io.stdout.write(text),
       writeErr: (text) => io.stderr.write(text),
     })
-    .exitOverride();
+    .exitOverride()
+    .addHelpText(
+      "after",
+      `
+Examples:
+  memray-cli profile --script test-cases/example-sequential-requests.py
+  memray-cli profile --target local-forecast-1 --mode leaks --endpoint /leak --requests 3
+  memray-cli run debug/memray-container -e container_target=local-forecast-1 -e profile_mode=snapshot
+  memray-cli compare runs/A runs/B --threshold 10
+
+Exit codes: 0 done · 1 workload failed (compare: regression) · 2 bad usage or input · 3 target or
+environment unusable (no Python, no memray, no engine, no container). Debug logs: DEBUG=memray:*`,
+    );
 
   profileFlags(program.command("profile").description("run one profiling mode and write a run directory"))
     .argument("[script-args...]", "arguments for the script (after --)")
