@@ -16,7 +16,6 @@ export interface RawProfileFlags {
   app?: string;
   port?: string;
   traceAllocators?: string;
-  wiremock?: string;
   out?: string;
   name?: string;
   json?: boolean;
@@ -42,7 +41,6 @@ export interface ProfileOptions {
   app: string | undefined;
   port: number | undefined;
   traceAllocators: boolean;
-  wiremock: string | undefined;
   out: string;
   name: string | undefined;
   json: boolean;
@@ -105,9 +103,6 @@ export function parseProfileOptions(flags: RawProfileFlags, scriptArgs: string[]
   if (flags.body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === "content-type")) {
     headers["Content-Type"] = "application/json";
   }
-  if (flags.wiremock !== undefined && !/^https?:\/\/[^\s]+$/.test(flags.wiremock)) {
-    throw new InvalidOptionError(`--wiremock expects an http(s) URL, received "${flags.wiremock}"`);
-  }
   return {
     mode,
     target,
@@ -120,7 +115,6 @@ export function parseProfileOptions(flags: RawProfileFlags, scriptArgs: string[]
     app: flags.app,
     port: integer("--port", flags.port, 1, 65535),
     traceAllocators: flags.traceAllocators === undefined ? true : parsePythonBool("--trace-allocators", flags.traceAllocators),
-    wiremock: flags.wiremock,
     out: flags.out ?? "runs",
     name: flags.name,
     json: Boolean(flags.json),
