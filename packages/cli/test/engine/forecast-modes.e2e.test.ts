@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { summarySchema } from "@alpiq/memray-core";
@@ -69,6 +70,17 @@ describe.runIf(ready)(`container modes on ${CONTAINER} (Flask/Waitress, real eng
     expect(run.summary.requests).toHaveLength(5);
     expect(run.summary.top_allocators[0]?.file).toMatch(/example-sequential-requests\.py:\d+$/);
     expect(run.summary.top_allocators[0]?.size_kb).toBeGreaterThanOrEqual(48 * 1024);
+  });
+
+  it("script: a requirements.txt beside the script is pip-installed in the container before it runs", async () => {
+    const dir = path.join(cwd, "reqcase");
+    await mkdir(dir, { recursive: true });
+    await writeFile(path.join(dir, "requirements.txt"), "humanize==4.17.0\n");
+    await writeFile(path.join(dir, "uses_dep.py"), "import humanize\nprint('DEP ' + humanize.naturalsize(48 * 1024 * 1024))\n");
+    const run = await profile(["--target", CONTAINER, "--script", "reqcase/uses_dep.py"], cwd);
+    expect(run.exitCode, run.stderr).toBe(0);
+    expect(run.stderr).toContain("DEP 50.3 MB");
+    expect(await readRunFile(run.dir, "harness.log")).toMatch(/humanize/);
   });
 
   it("stats: stats.txt and stats.json with the histogram and top allocators", async () => {
