@@ -121,8 +121,7 @@ class Run:
         try:
             outcome, keepalive = workloads.run(cfg, app, capture)
         except HarnessError as exc:
-            capture.end()
-            return self.fail_early(exc)
+            return self.fail_early(exc)  # Capture.run closed the window on the way out
         except BaseException as exc:  # noqa: B902 - harness bug or signal: keep what was captured
             outcome = Outcome()
             outcome.fail("harness error during the workload: %s: %s" % (type(exc).__name__, exc))
