@@ -26,9 +26,10 @@ def errors(value: Any, schema: Dict[str, Any], path: str = "$") -> List[str]:
     if "anyOf" in schema:
         return [] if any(not errors(value, s, path) for s in schema["anyOf"]) else ["%s: matches no anyOf branch" % path]
     out: List[str] = []
-    kind = schema.get("type")
-    if kind is not None and not TYPES[kind](value):
-        return ["%s: expected %s, got %r" % (path, kind, value)]
+    kinds = schema.get("type")
+    kinds = [kinds] if isinstance(kinds, str) else kinds  # a type may be a list of types
+    if kinds is not None and not any(TYPES[k](value) for k in kinds):
+        return ["%s: expected %s, got %r" % (path, "|".join(kinds), value)]
     if isinstance(value, str) and len(value) < schema.get("minLength", 0):
         out.append("%s: shorter than %d" % (path, schema["minLength"]))
     if isinstance(value, dict):

@@ -56,3 +56,13 @@ def test_rss_reads_current_and_peak() -> None:
     value, source = rss.current_rss()
     assert value and value > 1000 and source == rss.SOURCE_PROC
     assert rss.peak_rss_kb() > 1000  # ru_maxrss lags VmRSS slightly: no ordering asserted
+
+
+def test_schema_check_rejects_what_the_schema_forbids() -> None:
+    from schema_check import SCHEMA, errors
+
+    problems = errors({"run_id": "", "memory": {"rss_before": "45056"}, "requests": [{"request_num": 1.5}]}, SCHEMA)
+    assert "$.script: required" in problems
+    assert "$.run_id: shorter than 1" in problems
+    assert any(p.startswith("$.memory.rss_before") for p in problems)
+    assert any(p.startswith("$.requests[0].request_num") for p in problems)
