@@ -1,19 +1,6 @@
-import type { CompareMetric, CompareSite } from "@alpiq/memray-core";
+import { formatBytes, type CompareMetric, type CompareSite } from "@alpiq/memray-core";
 
-const UNITS = ["B", "KiB", "MiB", "GiB", "TiB"] as const;
-
-/** 1536 → "1.5 KiB"; `signed` adds "+" to positive values. */
-export function formatBytes(bytes: number, signed = false): string {
-  const sign = bytes < 0 ? "-" : signed && bytes > 0 ? "+" : "";
-  let value = Math.abs(bytes);
-  let unit = 0;
-  while (value >= 1024 && unit < UNITS.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  const text = unit === 0 ? `${Math.round(value)} B` : `${value.toFixed(1)} ${UNITS[unit]}`;
-  return `${sign}${text}`;
-}
+export { formatBytes };
 
 export function formatPct(pct: number | null, signed = true): string {
   if (pct === null) return "n/a";

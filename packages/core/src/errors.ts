@@ -76,26 +76,6 @@ export class MemrayNotInstalledError extends MemrayError {
   }
 }
 
-/** The target's process runner failed in a way that is not the workload's fault. */
-export class TargetExecError extends MemrayError {
-  constructor(
-    message: string,
-    readonly command: readonly string[],
-    readonly exitCode_: number | null,
-    readonly stderrTail: string,
-    options: MemrayErrorOptions = {},
-  ) {
-    super("TARGET_EXEC_FAILED", ExitCode.Environment, message, options);
-  }
-}
-
-/** The harness ran but left no usable summary.json. */
-export class HarnessFailedError extends MemrayError {
-  constructor(message: string, readonly stderrTail: string, options: MemrayErrorOptions = {}) {
-    super("HARNESS_FAILED", ExitCode.Environment, message, options);
-  }
-}
-
 /** Turn anything thrown into a MemrayError (unknown errors are environment failures). */
 export function toMemrayError(error: unknown): MemrayError {
   if (error instanceof MemrayError) return error;

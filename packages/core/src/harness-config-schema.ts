@@ -40,5 +40,4 @@ export const harnessConfigSchema = z.object({
 });
 export type HarnessConfig = z.infer<typeof harnessConfigSchema>;
 
-export const DEFAULT_REQUESTS_FILE = "/tmp/memray-run-requests.json";
 export const DEFAULT_LIVE_PORT = 9001;

@@ -6,8 +6,6 @@ export {
   OutputDirNotWritableError,
   PythonNotFoundError,
   MemrayNotInstalledError,
-  TargetExecError,
-  HarnessFailedError,
   toMemrayError,
   type MemrayErrorOptions,
 } from "./errors.js";
@@ -29,7 +27,6 @@ export {
   harnessConfigSchema,
   endpointRequestSchema,
   REPORT_NAMES,
-  DEFAULT_REQUESTS_FILE,
   DEFAULT_LIVE_PORT,
   type HarnessConfig,
   type EndpointRequest,
@@ -69,3 +66,4 @@ export {
   type CompareRunRef,
   type CompareRegression,
 } from "./compare-report-schema.js";
+export { formatBytes, formatKb } from "./format-size.js";

@@ -1,14 +1,16 @@
 import { readFile, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { MemrayError } from "./errors.js";
+import { ExitCode } from "./exit-codes.js";
 import { summarySchema, type Summary } from "./summary-schema.js";
 import type { Mode } from "./modes.js";
 
 export const SUMMARY_FILE = "summary.json";
 
-export class InvalidSummaryError extends Error {
-  readonly code = "INVALID_SUMMARY";
+/** A summary.json that is not JSON or does not match summarySchema (bad input: exit 2). */
+export class InvalidSummaryError extends MemrayError {
   constructor(readonly file: string, readonly issues: string) {
-    super(`${file} is not a valid memray-cli summary: ${issues}`);
+    super("INVALID_SUMMARY", ExitCode.Usage, `${file} is not a valid memray-cli summary: ${issues}`);
   }
 }
 

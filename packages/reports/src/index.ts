@@ -1,4 +1,4 @@
-export { REPORT_CATALOGUE, reportSpec, type ReportSpec } from "./report-catalogue.js";
+export { REPORT_CATALOGUE, type ReportSpec } from "./report-catalogue.js";
 export { planReports, STANDARD_REPORTS } from "./report-plan.js";
 export { renderRunIndex, writeRunIndex, RUN_INDEX_FILE } from "./run-index.js";
-export { escapeHtml, formatBytes, formatKb } from "./html.js";
+export { escapeHtml } from "./html.js";

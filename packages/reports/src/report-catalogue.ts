@@ -67,9 +67,3 @@ export const REPORT_CATALOGUE: readonly ReportSpec[] = [
     extraFiles: [{ file: "stats.json", artifactKey: "stats_json" }],
   },
 ];
-
-export function reportSpec(name: ReportName): ReportSpec {
-  const spec = REPORT_CATALOGUE.find((report) => report.name === name);
-  if (!spec) throw new Error(`unknown report ${name}`);
-  return spec;
-}
