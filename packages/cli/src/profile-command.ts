@@ -3,16 +3,16 @@ import path from "node:path";
 import pc from "picocolors";
 import {
   createRunDir,
+  formatKb,
   LIVE_MODES,
   runProfile,
   ScriptNotFoundError,
-  writeSummary,
   type Clock,
   type HarnessEvent,
   type ProfileResult,
   type ProfileScript,
 } from "@alpiq/memray-core";
-import { planReports, RUN_INDEX_FILE, writeRunIndex, formatKb } from "@alpiq/memray-reports";
+import { planReports, RUN_INDEX_FILE, writeRunIndex } from "@alpiq/memray-reports";
 import type { CliIo } from "./cli-io.js";
 import type { ProfileOptions } from "./profile-options.js";
 import { ProgressReporter } from "./progress-reporter.js";
@@ -101,6 +101,10 @@ export async function profileCommand(options: ProfileOptions, deps: ProfileComma
               " · Ctrl-C ends the run",
           );
         },
+        beforeSummary: async (summary, runDir) => {
+          summary.artifacts.index_html = `${runDir.artifactPrefix}/${RUN_INDEX_FILE}`;
+          await writeRunIndex(runDir.path, summary);
+        },
       },
       { clock: deps.clock },
     );
@@ -110,9 +114,6 @@ export async function profileCommand(options: ProfileOptions, deps: ProfileComma
   }
 
   const { summary, runDir } = result;
-  summary.artifacts.index_html = `${runDir.artifactPrefix}/${RUN_INDEX_FILE}`;
-  await writeSummary(runDir.path, summary);
-  await writeRunIndex(runDir.path, summary);
   reporter.finish(result.exitCode === 0);
 
   if (result.error) io.stderr.write(`${pc.red("error:")} ${result.error.message}\n`);

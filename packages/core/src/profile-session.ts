@@ -75,6 +75,11 @@ export interface SessionHooks {
   onProgress?: (event: ProgressEvent) => void;
   /** A live mode is waiting for its client (forward its ports, tell the user). */
   onLive?: (event: HarnessEvent) => Promise<void>;
+  /**
+   * The final summary, just before it is written: add artifacts made from it (index.html). A
+   * failure here is a warning in the summary, never a lost run.
+   */
+  beforeSummary?: (summary: Summary, runDir: RunDir) => Promise<void>;
 }
 
 export interface ProfileDeps {
@@ -135,6 +140,11 @@ export async function runProfile(
   }
 
   const summary = await finalSummary(request, startedAt, harnessExit, failure);
+  try {
+    await hooks.beforeSummary?.(summary, runDir);
+  } catch (error) {
+    (summary.warnings ??= []).push(`finishing the run directory failed: ${(error as Error).message}`);
+  }
   await writeSummary(runDir.path, summary);
   const exitCode = failure?.exitCode ?? exitCodeFromHarness(harnessExit, summary);
   return { summary, runDir, exitCode, ...(failure ? { error: failure } : {}) };

@@ -1,8 +1,8 @@
 import { readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Summary } from "@alpiq/memray-core";
+import { formatBytes, formatKb, SUMMARY_FILE, type Summary } from "@alpiq/memray-core";
 import { REPORT_CATALOGUE } from "./report-catalogue.js";
-import { escapeHtml as e, formatBytes, formatKb } from "./html.js";
+import { escapeHtml as e } from "./html.js";
 
 export const RUN_INDEX_FILE = "index.html";
 
@@ -75,10 +75,13 @@ ${requests.length ? `<h2>Requests</h2>\n<table><tr><th>#</th><th>status</th><th>
 `;
 }
 
-/** Write index.html into the run directory, linking the files present there now. */
+/**
+ * Write index.html into the run directory, linking the files present there now plus summary.json,
+ * which the caller writes next.
+ */
 export async function writeRunIndex(runDir: string, summary: Summary): Promise<string> {
   const files = (await readdir(runDir, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
   const file = path.join(runDir, RUN_INDEX_FILE);
-  await writeFile(file, renderRunIndex(summary, [...files, RUN_INDEX_FILE]));
+  await writeFile(file, renderRunIndex(summary, [...new Set([...files, SUMMARY_FILE, RUN_INDEX_FILE])]));
   return file;
 }
