@@ -1,15 +1,9 @@
 import { defineConfig } from "tsup";
+import { libraryBuild } from "../../tsup.base.js";
 
 export default defineConfig([
-  {
-    // The library: dependencies stay external (installed with the package).
-    entry: ["src/index.ts"],
-    format: ["esm"],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: "node20",
-  },
+  // The library: dependencies stay external (installed with the package).
+  libraryBuild,
   {
     // The standalone bin: one file with zod, picocolors and core bundled in; runs with plain `node`
     // from any directory without node_modules. `require` is provided for bundled CommonJS modules.
