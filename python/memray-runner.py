@@ -13,14 +13,19 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import List, Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from memray_harness.config import DEFAULT_REQUESTS_FILE, ConfigError, default_run_id, parse_config  # noqa: E402
+from memray_harness.config import Config, Endpoint, TargetInfo, default_run_id  # noqa: E402
+from memray_harness.contract import ContractError, contract  # noqa: E402
 from memray_harness.runner import run  # noqa: E402
+
+MODE = "script"  # the seed's runner: one script, the script mode's rule from contract.json
 
 
 def build_parser() -> argparse.ArgumentParser:
+    defaults = contract().defaults
     p = argparse.ArgumentParser(prog="memray-runner.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--out", help="output directory (default /tmp/memray-run/<run_id>)")
     p.add_argument("--run-id", help="run id (default <script stem>-<YYYYMMDD-HHMMSS>)")
@@ -32,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="run with tracemalloc + RSS only when memray does not import")
     p.add_argument("--no-install-requirements", action="store_true",
                    help="do not pip-install requirements.txt next to the script")
-    p.add_argument("--requests-file", default=DEFAULT_REQUESTS_FILE,
+    p.add_argument("--requests-file", default=defaults.requests_file,
                    help="per-request JSON the script writes (default %(default)s)")
     p.add_argument("--timeout", type=float, default=None, help="bound on the script, seconds")
     p.add_argument("script", help="the Python script to profile")
@@ -40,33 +45,47 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list | None = None) -> int:
-    ns = build_parser().parse_args(argv)
+def build_config(ns: argparse.Namespace) -> Config:
+    """The Config TypeScript would write for a local script run, with contract.json's defaults."""
+    rule, defaults = contract().mode(MODE), contract().defaults
     script_path = os.path.abspath(ns.script)
     run_id = ns.run_id or default_run_id(os.path.splitext(os.path.basename(script_path))[0])
-    out_dir = os.path.abspath(ns.out or os.path.join("/tmp/memray-run", run_id))
-    raw = {
-        "mode": "script",
-        "run_id": run_id,
-        "out_dir": out_dir,
-        "artifact_prefix": ns.artifact_prefix or "runs/%s" % run_id,
-        "script": ns.script,
-        "script_path": script_path,
-        "script_args": list(ns.args),
-        "native_traces": not ns.no_native_traces,
-        "trace_python_allocators": not ns.no_trace_python_allocators,
-        "allow_no_memray": ns.allow_no_memray,
-        "install_requirements": not ns.no_install_requirements,
-        "requests_file": os.path.abspath(ns.requests_file),
-        "timeout_seconds": ns.timeout,
-    }
+    return Config(
+        mode=MODE,
+        run_id=run_id,
+        out_dir=os.path.abspath(ns.out or os.path.join("/tmp/memray-run", run_id)),
+        artifact_prefix=ns.artifact_prefix or "runs/%s" % run_id,
+        script=ns.script,
+        script_path=script_path,
+        script_args=list(ns.args),
+        app=None,
+        app_dir=None,
+        modules=[],
+        endpoint=Endpoint(path="/", method="GET", body=None, headers={}),
+        requests=rule.defaults.requests,
+        delay_seconds=rule.defaults.delay_seconds,
+        native_traces=not ns.no_native_traces,
+        trace_python_allocators=not ns.no_trace_python_allocators,
+        allow_no_memray=ns.allow_no_memray,
+        install_requirements=not ns.no_install_requirements,
+        requests_file=os.path.abspath(ns.requests_file),
+        reports=list(rule.reports),
+        live_port=defaults.live_port,
+        service_port=None,
+        timeout_seconds=ns.timeout,
+        target=TargetInfo(kind="local", name="local", python=sys.executable, service_port=None),
+        host_artifacts=[],
+    )
+
+
+def main(argv: Optional[List[str]] = None) -> int:
     try:
-        cfg = parse_config(raw)
-    except ConfigError as exc:
-        print("memray-runner: %s" % exc.message, file=sys.stderr)
-        return exc.exit_code
+        cfg = build_config(build_parser().parse_args(argv))
+    except ContractError as exc:
+        print("memray-runner: %s" % exc, file=sys.stderr)
+        return 3  # no contract, no exit-code table: the environment's code
     code = run(cfg)
-    print(out_dir)
+    print(cfg.out_dir)
     return code
 
 

@@ -2,34 +2,17 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
+import traceback
 from typing import List, Optional
 
-from . import summary as summary_mod
-from .config import ConfigError, load_config, peek_out_dir
-from .errors import EXIT_BAD_INPUT
+from .config import load_config
+from .contract import ContractError
+from .errors import HarnessError, announce
 from .runner import run
 
-
-def _write_config_error(config_path: str, message: str) -> None:
-    """A summary even for a bad config, when the config at least names a usable out_dir."""
-    raw = peek_out_dir(config_path) or {}
-    out_dir = raw.get("out_dir")
-    if not isinstance(out_dir, str) or not os.path.isabs(out_dir):
-        return
-    run_id = raw.get("run_id") if isinstance(raw.get("run_id"), str) and raw.get("run_id") else "invalid-config"
-    mode = raw.get("mode") if isinstance(raw.get("mode"), str) else "script"
-    import time
-
-    s = summary_mod.new_summary(run_id, raw.get("script") if isinstance(raw.get("script"), str) else None,
-                                mode, time.time())
-    s.update({"exit_code": EXIT_BAD_INPUT, "error": message, "duration_seconds": 0.0,
-              "error_details": {"type": "ConfigError", "message": message, "traceback": ""}})
-    try:
-        summary_mod.write(out_dir, s)
-    except OSError:
-        pass
+# contract.json holds the exit codes; without it, the environment's code (core's ExitCode 3).
+CONTRACT_UNREADABLE_EXIT = 3
 
 
 def main(argv: Optional[List[str]] = None) -> int:
@@ -38,9 +21,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--config", required=True, help="config.json (docs/harness-protocol.md)")
     args = parser.parse_args(argv)
     try:
-        cfg = load_config(args.config)
-    except ConfigError as exc:
-        print("memray-harness: %s" % exc.message, file=sys.stderr)
-        _write_config_error(args.config, exc.message)
+        # No summary.json when this fails: without a usable config, TypeScript writes the fallback.
+        return run(load_config(args.config))
+    except ContractError as exc:
+        print("memray-harness: %s" % exc, file=sys.stderr)
+        return CONTRACT_UNREADABLE_EXIT
+    except HarnessError as exc:
+        announce(exc)
         return exc.exit_code
-    return run(cfg)
+    except Exception as exc:  # a harness bug outside the run's own guards
+        traceback.print_exc()
+        err = HarnessError("HARNESS_FAILED", "harness error: %s: %s" % (type(exc).__name__, exc))
+        announce(err)
+        return err.exit_code

@@ -1,23 +1,32 @@
-"""Errors that end a run with a specific exit code (see the protocol's exit codes)."""
+"""HarnessError: a failure that ends the run, with its code from contract.json's error_codes."""
 from __future__ import annotations
 
+import sys
+from typing import Dict, Optional
+
+from . import events
+from .contract import contract
+
 EXIT_OK = 0
-EXIT_WORKLOAD_FAILED = 1
-EXIT_BAD_INPUT = 2
-EXIT_NO_MEMRAY = 3
 
 
 class HarnessError(Exception):
-    """A failure that stops the run before/around the workload, with the exit code to use."""
+    """`code` is a key of contract.json's error_codes; the exit code comes from that table."""
 
-    def __init__(self, message: str, exit_code: int = EXIT_BAD_INPUT) -> None:
+    def __init__(self, code: str, message: str, details: Optional[Dict[str, str]] = None) -> None:
         super().__init__(message)
+        self.exit_code = contract().exit_code(code)  # KeyError: a code core does not define
+        self.code = code
         self.message = message
-        self.exit_code = exit_code
+        # summary.error_details; defaults to {type: HarnessError, message, traceback: ""}
+        self.details = details
+
+    @property
+    def hint(self) -> str:
+        return contract().hint(self.code)
 
 
-class ConfigError(HarnessError):
-    """Bad config or input (exit 2)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, EXIT_BAD_INPUT)
+def announce(exc: HarnessError) -> None:
+    """The failure on stderr, for people and (as an `error` event) for the TypeScript side."""
+    print("memray-harness: %s [%s: %s]" % (exc.message, exc.code, exc.hint), file=sys.stderr)
+    events.error(exc.code, exc.message)

@@ -11,7 +11,7 @@ PREFIX = "@memray-harness "
 def emit(event: str, **fields: Any) -> None:
     payload = {"event": event}
     payload.update(fields)
-    line = PREFIX + json.dumps(payload, sort_keys=False, default=str)
+    line = PREFIX + json.dumps(payload, sort_keys=False, default=str, allow_nan=False)
     # One write + flush so the line is never interleaved with the workload's own output.
     try:
         sys.__stderr__.write(line + "\n")
@@ -33,3 +33,8 @@ def report(name: str, ok: bool, seconds: float, message: str = "") -> None:
     if message:
         fields["message"] = message
     emit("report", **fields)
+
+
+def error(code: str, message: str) -> None:
+    """The run failed with a contract error code (before, around or after the workload)."""
+    emit("error", code=code, message=message)

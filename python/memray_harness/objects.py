@@ -1,4 +1,4 @@
-"""objects mode: which Python objects survive the workload, grouped by type.
+"""The object census (a mode rule's object_census): which Python objects survive the workload, by type.
 
 memray's track_object_lifetimes needs Python >= 3.13.3 and memray >= 1.19; elsewhere a gc diff
 (objects gc tracks after the run that were not there before) answers the same question for
@@ -12,10 +12,13 @@ import os
 import sys
 from typing import Any, Dict, Iterable, List, Optional
 
+from .contract import contract
+
 METHOD_MEMRAY = "memray-surviving-objects"
 METHOD_GC = "gc-diff"
 TOP_IN_SUMMARY = 10
-OBJECTS_FILE = "memray-objects.json"
+# The census is written as this artifact of contract.json.
+OBJECTS_ARTIFACT = "objects_json"
 
 
 def _version_tuple(text: Optional[str]) -> tuple:
@@ -86,9 +89,9 @@ def census(objects: Iterable[Any], method: str) -> Dict[str, Any]:
 
 
 def write(out_dir: str, data: Dict[str, Any]) -> str:
-    path = os.path.join(out_dir, OBJECTS_FILE)
+    path = os.path.join(out_dir, contract().artifact(OBJECTS_ARTIFACT).file)
     with open(path, "w", encoding="utf-8") as f:
-        json.dump(data, f, indent=2)
+        json.dump(data, f, indent=2, allow_nan=False)
         f.write("\n")
     return path
 

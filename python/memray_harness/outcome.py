@@ -17,10 +17,19 @@ class Outcome:
     requests: List[Dict[str, Any]] = field(default_factory=list)
     # Not failures, but worth the user's attention (e.g. an endpoint answering 404).
     warnings: List[str] = field(default_factory=list)
+    # A contract error code other than WORKLOAD_FAILED (a harness bug during the workload).
+    code: Optional[str] = None
 
     @property
     def failed(self) -> bool:
         return self.exit_code != 0 or self.error is not None
+
+    @property
+    def error_code(self) -> Optional[str]:
+        """summary.error_code: None when the workload succeeded."""
+        if not self.failed:
+            return None
+        return self.code or "WORKLOAD_FAILED"
 
     def fail(self, message: str, exit_code: int = 1) -> None:
         if self.error is None:

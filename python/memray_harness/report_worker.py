@@ -42,7 +42,7 @@ def run_job(name: str, args: List[str]) -> dict:
 def main(argv: Optional[List[str]] = None) -> int:
     jobs = json.loads((argv if argv is not None else sys.argv[1:])[0])
     for name, args in jobs:
-        print(json.dumps(run_job(name, args)), flush=True)
+        print(json.dumps(run_job(name, args), allow_nan=False), flush=True)
     return 0
 
 

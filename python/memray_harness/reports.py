@@ -1,6 +1,7 @@
 """Make the requested reports from session.bin, concurrently.
 
-The `memray flamegraph` reports are independent: they run in two worker processes (see
+Each report's file, extra files, generator and flamegraph flags come from contract.json's reports
+table; this module implements the generators. The `memray flamegraph` reports are independent: they run in two worker processes (see
 report_worker: one interpreter start per group instead of per report), `memray stats` as
 subprocesses, while table/tree are computed in this process; any single report failing is a warning.
 """
@@ -14,16 +15,13 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import events
-from .table_tree import Analysis, analyse, write_reports
+from .contract import ReportSpec, contract
+from .table_tree import Analysis, analyse, write_report
 
-# report name -> (output file, extra `memray flamegraph` flags)
-FLAMEGRAPHS: Dict[str, Tuple[str, List[str]]] = {
-    "flamegraph": ("flamegraph.html", []),
-    "leaks": ("leaks.html", ["--leaks"]),
-    "temporal": ("temporal.html", ["--temporal"]),
-    "temp-allocs": ("temp-allocs.html", ["--temporary-allocations"]),
-}
 REPORT_TIMEOUT = 600
+WORKERS = 2
+# The generators of contract.json's reports this module implements.
+FLAMEGRAPH, TABLE_TREE, STATS = "memray-flamegraph", "table-tree", "memray-stats"
 
 
 class ReportResult:
@@ -33,42 +31,90 @@ class ReportResult:
         self.stats_json: Optional[Dict[str, Any]] = None
 
 
-WORKERS = 2
-
-
 # (name, argv, file that receives stdout or None, True for a report_worker printing JSON results)
 Command = Tuple[str, List[str], Optional[str], bool]
 
 
-def _flamegraph_workers(session: str, out_dir: str, reports: List[str]) -> List[Command]:
+def _specs(names: List[str], result: ReportResult) -> List[ReportSpec]:
+    specs = []
+    for name in names:
+        try:
+            spec = contract().report(name)
+        except KeyError as exc:
+            result.warnings.append("report skipped: %s" % exc.args[0])
+            continue
+        if spec.generator not in (FLAMEGRAPH, TABLE_TREE, STATS):
+            result.warnings.append("report %s skipped: this harness has no %r generator" % (name, spec.generator))
+            continue
+        specs.append(spec)
+    return specs
+
+
+def _flamegraph_workers(session: str, out_dir: str, specs: List[ReportSpec]) -> List[Command]:
     """The flamegraph reports dealt round-robin to at most WORKERS report_worker processes."""
-    jobs = [(name, ["flamegraph"] + FLAMEGRAPHS[name][1] + ["--force", "-o", os.path.join(out_dir, FLAMEGRAPHS[name][0]), session])
-            for name in reports if name in FLAMEGRAPHS]
+    jobs = [(s.name, ["flamegraph"] + list(s.flamegraph_flags) + ["--force", "-o", os.path.join(out_dir, s.file), session])
+            for s in specs if s.generator == FLAMEGRAPH]
     groups = [jobs[i::WORKERS] for i in range(min(WORKERS, len(jobs)))]
     return [("+".join(name for name, _ in group),
-             [sys.executable, "-m", "memray_harness.report_worker", json.dumps(group)], None, True)
+             [sys.executable, "-m", "memray_harness.report_worker", json.dumps(group, allow_nan=False)], None, True)
             for group in groups]
 
 
-def _commands(session: str, out_dir: str, reports: List[str]) -> List[Command]:
+def _stats_commands(session: str, out_dir: str, specs: List[ReportSpec]) -> List[Command]:
+    """`memray stats` into the report's file; its extra file is the `--json` twin."""
     py = [sys.executable, "-m", "memray"]
-    cmds = _flamegraph_workers(session, out_dir, reports)
-    if "stats" in reports:
-        cmds.append(("stats", py + ["stats", session], os.path.join(out_dir, "stats.txt"), False))
-        cmds.append(("stats-json", py + ["stats", "--json", "--force", "-o", os.path.join(out_dir, "stats.json"), session],
-                     None, False))
+    cmds: List[Command] = []
+    for spec in specs:
+        if spec.generator != STATS:
+            continue
+        cmds.append((spec.name, py + ["stats", session], os.path.join(out_dir, spec.file), False))
+        for extra in spec.extra_files:
+            cmds.append(("%s-json" % spec.name,
+                         py + ["stats", "--json", "--force", "-o", os.path.join(out_dir, extra.file), session], None, False))
     return cmds
 
 
+def _table_tree(memray: Any, session: str, out_dir: str, specs: List[ReportSpec], leaked: bool,
+                result: ReportResult) -> None:
+    """One pass over the capture for every table-tree report (in this process)."""
+    mine = [s for s in specs if s.generator == TABLE_TREE]
+    if not mine:
+        return
+    started = time.perf_counter()
+    try:
+        result.analysis = analyse(memray, session, leaked=leaked)
+        for spec in mine:
+            write_report(result.analysis, out_dir, spec)
+        events.report(TABLE_TREE, True, time.perf_counter() - started)
+    except Exception as exc:
+        result.warnings.append("%s report failed: %s: %s" % ("/".join(s.name for s in mine), type(exc).__name__, exc))
+        events.report(TABLE_TREE, False, time.perf_counter() - started, str(exc))
+
+
+def _read_stats_json(out_dir: str, specs: List[ReportSpec], result: ReportResult) -> None:
+    for spec in specs:
+        for extra in spec.extra_files if spec.generator == STATS else ():
+            path = os.path.join(out_dir, extra.file)
+            if not os.path.exists(path):
+                continue
+            try:
+                with open(path, encoding="utf-8") as f:
+                    result.stats_json = json.load(f)
+            except (OSError, ValueError) as exc:
+                result.warnings.append("%s unreadable: %s" % (extra.file, exc))
+
+
 def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], leaked_table: bool) -> ReportResult:
+    """Make the named reports of contract.json; leaked_table: table/tree of leaked allocations."""
     result = ReportResult()
+    specs = _specs(reports, result)
     env = dict(os.environ)
     env.setdefault("COLUMNS", "120")  # rich formats stats.txt to the terminal width
     running = []
     # The workers import memray_harness too: make sure they find it wherever we were imported from.
     harness_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join([harness_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    for name, argv, stdout_file, is_worker in _commands(session, out_dir, reports):
+    for name, argv, stdout_file, is_worker in _flamegraph_workers(session, out_dir, specs) + _stats_commands(session, out_dir, specs):
         stdout = open(stdout_file, "w", encoding="utf-8") if stdout_file else (subprocess.PIPE if is_worker else subprocess.DEVNULL)
         try:
             proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, cwd=out_dir, env=env)
@@ -81,15 +127,7 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
                 stdout.close()  # the child holds its own descriptor
         running.append((name, proc, time.perf_counter(), is_worker))
 
-    if "table" in reports or "tree" in reports:
-        started = time.perf_counter()
-        try:
-            result.analysis = analyse(memray, session, leaked=leaked_table)
-            write_reports(result.analysis, out_dir, "table" in reports, "tree" in reports)
-            events.report("table-tree", True, time.perf_counter() - started)
-        except Exception as exc:
-            result.warnings.append("table/tree report failed: %s: %s" % (type(exc).__name__, exc))
-            events.report("table-tree", False, time.perf_counter() - started, str(exc))
+    _table_tree(memray, session, out_dir, specs, leaked_table, result)
 
     for name, proc, started, is_worker in running:
         try:
@@ -107,13 +145,7 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
             result.warnings.append("report %s failed (exit %s): %s" % (name, proc.returncode, " | ".join(tail)))
         events.report(name, ok, seconds)
 
-    stats_path = os.path.join(out_dir, "stats.json")
-    if "stats" in reports and os.path.exists(stats_path):
-        try:
-            with open(stats_path, encoding="utf-8") as f:
-                result.stats_json = json.load(f)
-        except (OSError, ValueError) as exc:
-            result.warnings.append("stats.json unreadable: %s" % exc)
+    _read_stats_json(out_dir, specs, result)
     return result
 
 

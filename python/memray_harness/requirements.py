@@ -20,6 +20,7 @@ def install(requirements: str) -> None:
     proc = subprocess.run(cmd, stdout=sys.stderr, stderr=sys.stderr, check=False)
     if proc.returncode != 0:
         raise HarnessError(
+            "INSTALL_FAILED",
             "`%s` failed with exit code %d; fix %s or install its packages into the target by hand"
             % (" ".join(cmd), proc.returncode, requirements)
         )

@@ -1,148 +1,189 @@
-"""Orchestration: validate -> early summary -> workload under capture -> reports -> final summary.
+"""Orchestration: checks -> workload under capture -> objects, reports -> summary.json (once).
 
-Once the capture has run, nothing may lose it: every later step is guarded, so a failing
-report or requests file still leaves the other reports and a complete summary.json.
+What a mode does comes from its rule in contract.json (workload kind, app/script needs, forced
+flags, gc before stop, object census, live, reports). Once the capture has run, nothing may lose
+it: every later step is guarded, so a failing report or requests file still leaves the other
+reports and a complete summary.json.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
-import sys
 import time
 import traceback
 from typing import Any, Dict, List, Optional
 
 from . import events, leak, objects, reports, requests_file, requirements
 from . import summary as summary_mod
+from . import workloads
 from .app_loader import load_app
 from .config import Config
-from .errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_WORKLOAD_FAILED, HarnessError
-from .outcome import Outcome
+from .contract import ModeRule, contract
+from .errors import EXIT_OK, HarnessError, announce
 from .live import socket_destination
+from .outcome import Outcome
 from .tracking import Capture, import_memray, memray_version, missing_memray_error
-from . import workloads
 
-SCRIPT_MODES = ("script", "stats", "leaks", "objects", "live-remote")
+
+def _unexpected(exc: BaseException, where: str) -> HarnessError:
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    message = "harness error %s: %s: %s" % (where, type(exc).__name__, exc)
+    return HarnessError("HARNESS_FAILED", message,
+                        {"type": type(exc).__name__, "message": str(exc), "traceback": tb[-4000:]})
+
+
+def _workload_crash(exc: BaseException) -> Outcome:
+    """An exception that escaped the workload runner (a harness bug, or Ctrl-C between requests)."""
+    outcome = Outcome()
+    if isinstance(exc, Exception):
+        err = _unexpected(exc, "during the workload")
+        outcome.fail(err.message, err.exit_code)
+        outcome.code, outcome.error_details = err.code, err.details
+    else:  # KeyboardInterrupt, SystemExit: the workload was stopped, the capture is kept
+        outcome.fail("workload interrupted: %s" % type(exc).__name__)
+        outcome.error_details = {"type": type(exc).__name__, "message": str(exc), "traceback": ""}
+    return outcome
 
 
 class Run:
     def __init__(self, cfg: Config) -> None:
-        self.cfg = cfg
+        self.rule = contract().mode(cfg.mode)
+        # TypeScript applies the rule's forced flags too; memray-runner's configs get them here.
+        self.cfg = dataclasses.replace(cfg, **self.rule.forces)
         self.started = time.time()
         self.t0 = time.perf_counter()
-        self.summary = summary_mod.new_summary(cfg.run_id, cfg.script, cfg.mode, self.started)
+        self.summary = summary_mod.new_summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
 
     # -- helpers -------------------------------------------------------------------------
     def warn(self, message: str) -> None:
         events.warning(message)
         summary_mod.add_warnings(self.summary, [message])
 
-    def write(self) -> None:
-        self.summary["duration_seconds"] = round(time.perf_counter() - self.t0, 3)
-        self.summary["artifacts"] = summary_mod.artifacts(self.cfg.out_dir, self.cfg.artifact_prefix)
-        summary_mod.write(self.cfg.out_dir, self.summary)
-
-    def fail_early(self, exc: HarnessError) -> int:
-        self.summary["exit_code"] = exc.exit_code
-        self.summary["error"] = exc.message
-        self.summary["error_details"] = {"type": type(exc).__name__, "message": exc.message, "traceback": ""}
-        print("memray-harness: %s" % exc.message, file=sys.stderr)
-        self.write()
+    def fail(self, exc: HarnessError) -> int:
+        s = self.summary
+        s["exit_code"] = exc.exit_code
+        s["error"] = exc.message
+        s["error_code"] = exc.code
+        s["error_details"] = exc.details or {"type": type(exc).__name__, "message": exc.message, "traceback": ""}
+        announce(exc)
         return exc.exit_code
 
+    def write(self, exit_code: int) -> int:
+        """The one write of summary.json; returns the process exit code."""
+        s = self.summary
+        if s["error_code"] == "OUTPUT_NOT_WRITABLE":
+            return exit_code
+        s["duration_seconds"] = round(time.perf_counter() - self.t0, 3)
+        listed, warnings = summary_mod.artifacts(self.cfg.out_dir, self.cfg.artifact_prefix, self.cfg.host_artifacts)
+        for w in warnings:
+            self.warn(w)
+        s["artifacts"] = listed
+        try:
+            summary_mod.write(self.cfg.out_dir, s)
+        except OSError as exc:
+            err = HarnessError("OUTPUT_NOT_WRITABLE", "cannot write summary.json in %s: %s" % (self.cfg.out_dir, exc))
+        except ValueError as exc:  # allow_nan=False: a NaN/Infinity never reaches the file silently
+            err = HarnessError("HARNESS_FAILED", "summary.json not written: %s" % exc)
+        else:
+            return exit_code
+        announce(err)
+        return err.exit_code
+
     # -- phases --------------------------------------------------------------------------
+    def check_out_dir(self) -> None:
+        out_dir = self.cfg.out_dir
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+        except OSError as exc:
+            raise HarnessError("OUTPUT_NOT_WRITABLE", "out_dir %s cannot be created (%s); choose another out_dir"
+                               % (out_dir, exc))
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            raise HarnessError("OUTPUT_NOT_WRITABLE", "out_dir %s is not writable; choose another out_dir" % out_dir)
+
     def prepare(self) -> Any:
-        """Checks that end the run with exit 2/3 before anything is measured."""
-        cfg = self.cfg
+        """Checks that end the run before anything is measured."""
+        cfg, rule = self.cfg, self.rule
+        workloads.check(cfg, rule)
         memray, why = import_memray()
         if memray is None:
-            if not cfg.allow_no_memray:
+            if not cfg.allow_no_memray or rule.live:  # live modes are nothing without memray
                 raise missing_memray_error(why or "")
             self.warn("memray is not importable (%s): tracemalloc + RSS only, no session.bin or reports" % why)
-        if cfg.is_live and memray is None:
-            raise missing_memray_error(why or "")  # live modes are nothing without memray
         self.summary["profiling"].update({
             "memray_enabled": memray is not None,
             "native_traces": bool(memray is not None and cfg.native_traces),
             "trace_python_allocators": bool(memray is not None and cfg.trace_python_allocators),
             "memray_version": memray_version(memray),
         })
-        if cfg.script_path and cfg.mode in SCRIPT_MODES:
-            if not os.path.isfile(cfg.script_path):
-                raise HarnessError("script %s does not exist; check the path (script_path must be absolute)"
-                                   % cfg.script_path)
-            req = requirements.requirements_for(cfg.script_path)
+        if workloads.uses_script(cfg, rule):
+            if not os.path.isfile(cfg.script_path or ""):
+                raise HarnessError("SCRIPT_NOT_FOUND", "script %s does not exist; check the path (script_path must "
+                                   "be absolute)" % cfg.script_path)
+            req = requirements.requirements_for(cfg.script_path or "")
             if req and cfg.install_requirements:
                 events.step("requirements", "pip install -r %s" % req)
                 requirements.install(req)
         return memray
 
     def capture_for(self, memray: Any, objects_native: bool) -> Capture:
-        cfg = self.cfg
+        cfg, rule = self.cfg, self.rule
         return Capture(
             memray, cfg.out_dir,
             native_traces=cfg.native_traces,
             trace_python_allocators=cfg.trace_python_allocators,
-            destination=socket_destination(memray, cfg) if cfg.is_live and memray is not None else None,
+            destination=socket_destination(memray, cfg.live_port) if rule.live and memray is not None else None,
             track_object_lifetimes=objects_native,
-            gc_before_stop=cfg.mode in ("leaks", "objects"),
+            gc_before_stop=rule.gc_before_stop,
         )
 
     def execute(self) -> int:
-        cfg = self.cfg
-        try:
-            os.makedirs(cfg.out_dir, exist_ok=True)
-            # Written first so a crash or kill still leaves a valid summary that says so.
-            self.summary["error"] = "the harness did not finish (crashed or killed); see its stderr"
-            self.write()
-        except OSError as exc:
-            print("memray-harness: out_dir %s is not writable (%s); choose another out_dir"
-                  % (cfg.out_dir, exc), file=sys.stderr)
-            return EXIT_BAD_INPUT
-        self.summary["error"] = None
-        try:
-            memray = self.prepare()
-            app = load_app(cfg.app, cfg.app_dir) if workloads.needs_app(cfg) and cfg.app else None
-        except HarnessError as exc:
-            return self.fail_early(exc)
+        return self.write(self._phases())
 
-        if cfg.mode in SCRIPT_MODES and cfg.script_path:
-            for w in requests_file.remove_stale(cfg.requests_file):
-                self.warn(w)
-            os.environ["MEMRAY_RUN_REQUESTS_FILE"] = cfg.requests_file
-
-        objects_native = cfg.mode == "objects" and memray is not None and \
-            objects.surviving_objects_supported(self.summary["profiling"]["memray_version"])
-        gc_diff = objects.GcDiff() if cfg.mode == "objects" and not objects_native else None
-        capture = self.capture_for(memray, objects_native)
-        events.step("capture", "running the %s workload" % cfg.mode)
+    def _phases(self) -> int:
+        cfg, rule = self.cfg, self.rule
         keepalive: Any = None
-        if gc_diff is not None:
-            gc_diff.before()
         try:
-            outcome, keepalive = workloads.run(cfg, app, capture)
-        except HarnessError as exc:
-            return self.fail_early(exc)  # Capture.run closed the window on the way out
-        except BaseException as exc:  # noqa: B902 - harness bug or signal: keep what was captured
-            outcome = Outcome()
-            outcome.fail("harness error during the workload: %s: %s" % (type(exc).__name__, exc))
-            outcome.error_details = {"type": type(exc).__name__, "message": str(exc),
-                                     "traceback": traceback.format_exc()[-4000:]}
-        finally:
+            self.check_out_dir()
+            memray = self.prepare()
+            app = load_app(cfg.app, cfg.app_dir) if workloads.needs_app(cfg, rule) and cfg.app else None
+            if workloads.uses_script(cfg, rule):
+                for w in requests_file.remove_stale(cfg.requests_file):
+                    self.warn(w)
+                os.environ["MEMRAY_RUN_REQUESTS_FILE"] = cfg.requests_file
+
+            objects_native = rule.object_census and memray is not None and \
+                objects.surviving_objects_supported(self.summary["profiling"]["memray_version"])
+            gc_diff = objects.GcDiff() if rule.object_census and not objects_native else None
+            capture = self.capture_for(memray, objects_native)
+            events.step("capture", "running the %s workload" % cfg.mode)
+            if gc_diff is not None:
+                gc_diff.before()
             try:
-                capture.end()
-            except Exception as exc:
-                self.warn("stopping the tracker failed: %s: %s" % (type(exc).__name__, exc))
-        try:
+                outcome, keepalive = workloads.run(cfg, rule, app, capture)
+            except HarnessError:
+                raise  # Capture.run closed the window on the way out
+            except BaseException as exc:  # noqa: B902 - keep what was captured
+                outcome = _workload_crash(exc)
+            finally:
+                try:
+                    capture.end()
+                except Exception as exc:
+                    self.warn("stopping the tracker failed: %s: %s" % (type(exc).__name__, exc))
             return self.finish(memray, capture, outcome, gc_diff, objects_native)
+        except HarnessError as exc:
+            return self.fail(exc)
+        except Exception as exc:  # a harness bug: still one complete summary saying so
+            return self.fail(_unexpected(exc, "before the workload"))
         finally:
             del keepalive  # the script's globals lived through the object census and reports
 
     def finish(self, memray: Any, capture: Capture, outcome: Outcome,
                gc_diff: Optional[objects.GcDiff], objects_native: bool) -> int:
-        cfg, s = self.cfg, self.summary
+        s = self.summary
         s["memory"] = capture.memory()
         s["exit_code"] = outcome.exit_code
         s["error"] = outcome.error
+        s["error_code"] = outcome.error_code
         if outcome.error_details:
             s["error_details"] = outcome.error_details
         s.update(outcome.extra)
@@ -153,8 +194,7 @@ class Run:
         self._guard("requests", lambda: self._requests(outcome))
         s["leak_indicators"] = leak.leak_indicators(s["requests"])
         events.step("summary", "writing summary.json")
-        self.write()
-        return EXIT_WORKLOAD_FAILED if outcome.failed else EXIT_OK
+        return contract().exit_code(outcome.error_code) if outcome.error_code else EXIT_OK
 
     def _guard(self, what: str, fn: Any) -> None:
         try:
@@ -163,7 +203,7 @@ class Run:
             self.warn("%s step failed: %s: %s" % (what, type(exc).__name__, exc))
 
     def _objects(self, capture: Capture, gc_diff: Optional[objects.GcDiff], objects_native: bool) -> None:
-        if self.cfg.mode != "objects":
+        if not self.rule.object_census:
             return
         events.step("objects", "summarising surviving objects")
         if objects_native and capture.surviving_objects is not None:
@@ -178,11 +218,13 @@ class Run:
         self.summary["objects"] = objects.summary_block(data)
 
     def _reports(self, memray: Any, capture: Capture) -> None:
-        if memray is None or self.cfg.is_live or not os.path.isfile(capture.session_path):
+        # No session.bin: memray missing, or a live Tracker that streamed to a socket.
+        if memray is None or not os.path.isfile(capture.session_path):
             return
-        events.step("reports", "generating %s" % ", ".join(self.cfg.reports))
+        if self.cfg.reports:
+            events.step("reports", "generating %s" % ", ".join(self.cfg.reports))
         result = reports.make_reports(memray, capture.session_path, self.cfg.out_dir,
-                                      self.cfg.reports, leaked_table=self.cfg.mode == "leaks")
+                                      self.cfg.reports, leaked_table=self.rule.table_source == "leaked")
         for w in result.warnings:
             self.warn(w)
         if result.analysis is not None:
@@ -193,7 +235,7 @@ class Run:
 
     def _requests(self, outcome: Outcome) -> None:
         requests: List[Dict[str, Any]] = list(outcome.requests)
-        if self.cfg.mode in SCRIPT_MODES and self.cfg.script_path:
+        if workloads.uses_script(self.cfg, self.rule):
             loaded, warnings = requests_file.load(self.cfg.requests_file)
             for w in warnings:
                 self.warn(w)

@@ -1,4 +1,4 @@
-"""summary.json: the seed's schema (names, nesting, units) plus extras; written atomically."""
+"""summary.json: the seed's schema (names, nesting, units) plus extras; written once, atomically."""
 from __future__ import annotations
 
 import json
@@ -6,24 +6,10 @@ import os
 import platform
 import tempfile
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
-SUMMARY_FILE = "summary.json"
+from .contract import contract
 
-# summary.artifacts key -> file in out_dir (only files that exist are listed)
-ARTIFACTS = (
-    ("session_bin", "session.bin"),
-    ("flamegraph", "flamegraph.html"),
-    ("leaks_flamegraph", "leaks.html"),
-    ("temporal_flamegraph", "temporal.html"),
-    ("temp_allocs_flamegraph", "temp-allocs.html"),
-    ("table_report", "table.txt"),
-    ("tree_report", "tree.txt"),
-    ("table_json", "table.json"),
-    ("stats_txt", "stats.txt"),
-    ("stats_json", "stats.json"),
-    ("objects_json", "memray-objects.json"),
-)
 
 
 def iso_utc(ts: float) -> str:
@@ -41,16 +27,24 @@ def empty_leak_indicators() -> Dict[str, Any]:
     return {"rss_growth_mb": None, "monotonic_growth": False, "likely_leak": False}
 
 
-def artifacts(out_dir: str, prefix: str) -> Dict[str, str]:
+def artifacts(out_dir: str, prefix: str, host_artifacts: List[str]) -> Tuple[Dict[str, str], List[str]]:
+    """(summary.artifacts, warnings): the harness's files present in out_dir, plus the files the
+    host adds after the run (listed whether or not they exist yet), in contract.json's order."""
     prefix = prefix.rstrip("/")
-    return {
-        key: "%s/%s" % (prefix, name) if prefix else name
-        for key, name in ARTIFACTS
-        if os.path.isfile(os.path.join(out_dir, name))
+    table = contract().artifacts
+    warnings = ["host artifact %r is not in contract.json's artifacts; not listed" % key
+                for key in host_artifacts if key not in table]
+    listed = {
+        spec.key: "%s/%s" % (prefix, spec.file) if prefix else spec.file
+        for spec in table.values()
+        if spec.key in host_artifacts
+        or (spec.producer == "harness" and os.path.isfile(os.path.join(out_dir, spec.file)))
     }
+    return listed, warnings
 
 
-def new_summary(run_id: str, script: Optional[str], mode: str, started: float) -> Dict[str, Any]:
+def new_summary(run_id: str, script: Optional[str], mode: str, started: float,
+                target: Dict[str, Any]) -> Dict[str, Any]:
     return {
         "run_id": run_id,
         "script": script,
@@ -73,17 +67,19 @@ def new_summary(run_id: str, script: Optional[str], mode: str, started: float) -
         "artifacts": {},
         "mode": mode,
         "warnings": [],
+        "error_code": None,
+        "target": target,
     }
 
 
 def write(out_dir: str, summary: Dict[str, Any]) -> str:
     """tmp file + rename in the same directory: readers never see a half-written summary."""
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, SUMMARY_FILE)
+    path = os.path.join(out_dir, contract().files.summary)
     fd, tmp = tempfile.mkstemp(prefix=".summary-", suffix=".json", dir=out_dir)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(summary, f, indent=2, default=str)
+            json.dump(summary, f, indent=2, allow_nan=False)
             f.write("\n")
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; the summary is meant to be read by others
         os.replace(tmp, path)

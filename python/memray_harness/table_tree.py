@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
+from .contract import ReportSpec
 from .paths import is_harness_file, shorten, site_of
 
 TOP_ALLOCATORS = 10
@@ -210,20 +211,31 @@ def render_tree(a: Analysis) -> str:
     return "\n".join(out) + "\n"
 
 
-def write_reports(a: Analysis, out_dir: str, table: bool = True, tree: bool = True) -> List[str]:
-    written = []
-    if table:
-        with open(os.path.join(out_dir, "table.txt"), "w", encoding="utf-8") as f:
-            f.write(render_table(a))
-        with open(os.path.join(out_dir, "table.json"), "w", encoding="utf-8") as f:
-            json.dump(table_json(a), f, indent=1)
+# What this pass renders for each report of the "table-tree" generator in contract.json:
+# (the report's text file, its machine-readable twin for the report's extra file, if any).
+RENDERERS: Dict[str, Tuple[Callable[[Analysis], str], Optional[Callable[[Analysis], Dict[str, Any]]]]] = {
+    "table": (render_table, table_json),
+    "tree": (render_tree, None),
+}
+
+
+def write_report(a: Analysis, out_dir: str, spec: ReportSpec) -> List[str]:
+    """Write one table-tree report (file names from contract.json); returns the files written."""
+    if spec.name not in RENDERERS:
+        raise ValueError("the table-tree pass has no renderer for report %r" % spec.name)
+    text, twin = RENDERERS[spec.name]
+    with open(os.path.join(out_dir, spec.file), "w", encoding="utf-8") as f:
+        f.write(text(a))
+    written = [spec.file]
+    for extra in spec.extra_files:
+        if twin is None:
+            raise ValueError("the table-tree pass has no machine-readable form of report %r for %s"
+                             % (spec.name, extra.file))
+        with open(os.path.join(out_dir, extra.file), "w", encoding="utf-8") as f:
+            json.dump(twin(a), f, indent=1, allow_nan=False)
             f.write("\n")
-        written += ["table.txt", "table.json"]
-    if tree:
-        with open(os.path.join(out_dir, "tree.txt"), "w", encoding="utf-8") as f:
-            f.write(render_tree(a))
-        written.append("tree.txt")
+        written.append(extra.file)
     return written
 
 
-__all__ = ["analyse", "render_table", "render_tree", "table_json", "write_reports", "human_size", "shorten"]
+__all__ = ["RENDERERS", "analyse", "render_table", "render_tree", "table_json", "write_report", "human_size", "shorten"]

@@ -10,9 +10,9 @@ from types import ModuleType
 from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
 
 from . import rss
-from .errors import EXIT_NO_MEMRAY, HarnessError
+from .contract import contract
+from .errors import HarnessError
 
-SESSION_FILE = "session.bin"
 T = TypeVar("T")
 
 
@@ -43,10 +43,10 @@ def pip_fix() -> str:
 
 def missing_memray_error(reason: str) -> HarnessError:
     return HarnessError(
+        "MEMRAY_NOT_INSTALLED",
         "memray is not importable by %s (%s). Install it with: %s "
         "(or allow a tracemalloc + RSS only run with allow_no_memray / --allow-no-memray)"
         % (sys.executable, reason, pip_fix()),
-        EXIT_NO_MEMRAY,
     )
 
 
@@ -71,7 +71,7 @@ class Capture:
         gc_before_stop: bool = False,
     ) -> None:
         self.memray = memray
-        self.session_path = os.path.join(out_dir, SESSION_FILE)
+        self.session_path = os.path.join(out_dir, contract().artifact("session_bin").file)
         self.native_traces = native_traces
         self.trace_python_allocators = trace_python_allocators
         self.destination = destination
@@ -135,7 +135,7 @@ class Capture:
 
     def _leaving(self) -> None:
         if self.gc_before_stop:
-            gc.collect()  # leaks mode: only genuinely unreleased memory stays
+            gc.collect()  # the rule's gc_before_stop: only genuinely unreleased memory stays
         self.tm_current, self.tm_peak = tracemalloc.get_traced_memory()
 
     def end(self) -> None:

@@ -1,47 +1,88 @@
-"""Pick and run the workload of a mode; each workload runs its part inside Capture.run()."""
+"""The workload of a run, from its mode rule's workload kind (contract.json); each workload
+runs its part inside Capture.run()."""
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple
+from typing import Any, Callable, Dict, Optional, Tuple
 
 from . import live
 from .app_loader import app_module_name
 from .config import Config
+from .contract import ModeRule
 from .endpoint_workload import run_endpoint, run_sequence
+from .errors import HarnessError
 from .outcome import Outcome
 from .script_workload import precompile, run_script
+from .serve_workload import run_serve
 from .snapshot_workload import run_snapshot
 from .tracking import Capture
 
 App = Optional[Callable[..., Any]]
+Result = Tuple[Outcome, Any]  # (outcome, keepalive: hold until the reports are made)
 
 
-def needs_app(cfg: Config) -> bool:
-    """Whether the app object must be loaded before the capture (snapshot imports it inside)."""
-    if cfg.mode in ("endpoint", "sequence", "live-web"):
-        return True
-    return cfg.mode in ("stats", "leaks", "objects", "live-remote") and not cfg.script_path and bool(cfg.app)
+def uses_script(cfg: Config, rule: ModeRule) -> bool:
+    return rule.script != "none" and bool(cfg.script_path)
 
 
-def _script(cfg: Config, capture: Capture) -> Tuple[Outcome, Any]:
+def needs_app(cfg: Config, rule: ModeRule) -> bool:
+    """The app object is loaded before the capture (an import workload imports it inside)."""
+    return rule.app == "required" or (rule.app == "fallback" and not uses_script(cfg, rule))
+
+
+def check(cfg: Config, rule: ModeRule) -> None:
+    """What the rule says the run needs is given (TypeScript checks it too; memray-runner does not)."""
+    if rule.script == "required" and not cfg.script_path:
+        raise HarnessError("SCRIPT_NOT_FOUND", "mode %r needs script_path (the script to run)" % cfg.mode)
+    if needs_app(cfg, rule) and not cfg.app:
+        raise HarnessError("APP_NOT_FOUND", "mode %r needs app (a WSGI app as module:attr)%s"
+                           % (cfg.mode, " or a script" if rule.app == "fallback" else ""))
+    if rule.workload == "import" and not (cfg.modules or cfg.app):
+        raise HarnessError("INVALID_CONFIG", "mode %r imports modules: it needs 'modules' or 'app'" % cfg.mode)
+    if rule.workload not in _KINDS:
+        raise HarnessError("HARNESS_FAILED", "this harness has no %r workload (mode %r): contract.json is newer "
+                           "than the harness" % (rule.workload, cfg.mode))
+
+
+def _script(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
     return capture.run(run_script, cfg.script_path or "", cfg.script_args, cfg.timeout_seconds,
                        precompile(cfg.script_path or ""))
 
 
-def run(cfg: Config, app: App, capture: Capture) -> Tuple[Outcome, Any]:
-    """(outcome, keepalive). Keep `keepalive` (the script's globals) until reports are done."""
-    mode = cfg.mode
-    if mode == "snapshot":
-        modules = list(cfg.modules) or [app_module_name(cfg.app or "")]
-        return run_snapshot(modules, capture, cfg.app_dir), None
-    if mode == "endpoint":
-        return run_endpoint(app, cfg, capture), None  # type: ignore[arg-type]
-    if mode == "sequence":
-        return run_sequence(app, cfg, capture), None  # type: ignore[arg-type]
-    if mode == "live-web":
-        return live.run_live_web(app, cfg, capture), None  # type: ignore[arg-type]
-    if mode == "live-remote":
-        return live.run_live_remote(app, cfg, capture)
-    # script, stats, leaks, objects: the script if there is one, else the app's request sequence
-    if cfg.script_path:
-        return _script(cfg, capture)
+def _import(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
+    modules = list(cfg.modules) or [app_module_name(cfg.app or "")]
+    return run_snapshot(modules, capture, cfg.app_dir), None
+
+
+def _request(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
+    return run_endpoint(app, cfg, capture), None  # type: ignore[arg-type]
+
+
+def _requests(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
     return run_sequence(app, cfg, capture), None  # type: ignore[arg-type]
+
+
+def _serve(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
+    return run_serve(app, cfg, port or 0, capture), None  # type: ignore[arg-type]
+
+
+def _script_or_requests(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
+    return (_script if cfg.script_path else _requests)(cfg, app, capture, port)
+
+
+# core's WorkloadKind -> how this harness runs it
+_KINDS: Dict[str, Callable[[Config, App, Capture, Optional[int]], Result]] = {
+    "import": _import,
+    "request": _request,
+    "requests": _requests,
+    "serve": _serve,
+    "script": _script,
+    "script-or-requests": _script_or_requests,
+}
+WORKLOAD_KINDS = tuple(_KINDS)
+
+
+def run(cfg: Config, rule: ModeRule, app: App, capture: Capture) -> Result:
+    port = live.free_port(cfg.service_port) if rule.workload == "serve" else None
+    if rule.live:
+        live.announce(cfg.live_port, port)
+    return _KINDS[rule.workload](cfg, app, capture, port)

@@ -1,4 +1,8 @@
-"""Helpers: run the real harness in a subprocess (real memray) on small scripts in tmp_path."""
+"""Helpers: run the real harness in a subprocess (real memray) on small scripts in tmp_path.
+
+Every config a test writes is complete (every key of core's harness-config schema, as TypeScript
+fills them) and valid against that schema; every file a run writes is checked against its schema.
+"""
 from __future__ import annotations
 
 import json
@@ -12,9 +16,82 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
+from memray_harness.contract import contract
+from schema_check import assert_summary, assert_valid
+
 PYTHON_DIR = Path(__file__).resolve().parents[1]
 RUNNER = PYTHON_DIR / "memray-runner.py"
-FAST_REPORTS = ["table", "tree"]  # in-process only; the memray CLI reports cost ~3 s per run
+# The memray CLI flamegraphs cost ~3 s per run; tests ask for them by name when they need them.
+SLOW_GENERATOR = "memray-flamegraph"
+
+# Files the harness writes -> the checked-in schema each must satisfy (file names from contract.json).
+OUTPUT_SCHEMAS = {
+    "summary.json": "summary",
+    contract().artifact("table_json").file: "table",
+    contract().artifact("stats_json").file: "stats",
+    contract().artifact("objects_json").file: "objects",
+}
+
+
+def fast_reports(mode: str) -> List[str]:
+    """The mode's reports (contract.json), without the slow memray flamegraphs."""
+    return [r for r in contract().mode(mode).reports if contract().report(r).generator != SLOW_GENERATOR]
+
+
+def base_config(mode: str, out_dir: Path, requests_file: Path) -> Dict[str, Any]:
+    """Every key of harness-config.schema.json, filled as TypeScript fills it for `mode` (plus fast
+    reports). test_contract checks the keys against the schema's `required` list."""
+    rule = contract().mode(mode)
+    cfg: Dict[str, Any] = {
+        "mode": mode,
+        "run_id": "test-run",
+        "out_dir": str(out_dir),
+        "artifact_prefix": "runs/test-run",
+        "script": None,
+        "script_path": None,
+        "script_args": [],
+        "app": None,
+        "app_dir": None,
+        "modules": [],
+        "endpoint": {"path": "/", "method": "GET", "body": None, "headers": {}},
+        "requests": rule.defaults.requests,
+        "delay_seconds": rule.defaults.delay_seconds,
+        "native_traces": True,
+        "trace_python_allocators": True,
+        "allow_no_memray": False,
+        "install_requirements": True,
+        "requests_file": str(requests_file),
+        "reports": fast_reports(mode),
+        "live_port": contract().defaults.live_port,
+        "service_port": 0 if rule.workload == "serve" else None,
+        "timeout_seconds": None,
+        "target": {"kind": "local", "name": "local", "python": sys.executable, "service_port": None},
+        "host_artifacts": ["harness_log"],
+    }
+    cfg.update(rule.forces)
+    return cfg
+
+
+def write_config(tmp_path: Path, overrides: Dict[str, Any]) -> Path:
+    """config.json in tmp_path: base_config of overrides["mode"] (default script) + overrides
+    (`endpoint` merged key by key), validated against the config schema like zod would."""
+    full = base_config(overrides.get("mode", "script"), tmp_path / "out", tmp_path / "requests.json")
+    endpoint = dict(full["endpoint"], **overrides.get("endpoint", {}))
+    full.update(overrides)
+    full["endpoint"] = endpoint
+    assert_valid(full, "harness-config")
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(full))
+    return path
+
+
+def check_outputs(out_dir: Path) -> None:
+    """Every file the harness wrote that has a checked-in schema satisfies it."""
+    for name, schema in OUTPUT_SCHEMAS.items():
+        path = out_dir / name
+        if path.exists():
+            data = json.loads(path.read_text())
+            assert_summary(data) if schema == "summary" else assert_valid(data, schema)
 
 
 @dataclass
@@ -56,27 +133,22 @@ def line_of(path: Path, needle: str) -> int:
     raise AssertionError("%r not in %s" % (needle, path))
 
 
+def run_harness(config: Path, cwd: Path, pythonpath: Optional[List[str]] = None, timeout: float = 120) -> Result:
+    proc = subprocess.run(
+        [sys.executable, "-m", "memray_harness", "--config", str(config)],
+        cwd=str(cwd), env=env_with(pythonpath), capture_output=True, text=True, timeout=timeout,
+    )
+    result = Result(proc.returncode, cwd / "out", proc.stdout, proc.stderr)  # write_config's out_dir
+    check_outputs(result.out_dir)
+    return result
+
+
 @pytest.fixture
 def harness(tmp_path: Path):
     """harness(config_overrides) -> Result, via `python -m memray_harness --config`."""
 
     def run(cfg: Dict[str, Any], pythonpath: Optional[List[str]] = None, timeout: float = 120) -> Result:
-        out_dir = tmp_path / "out"
-        full = {
-            "run_id": "test-run",
-            "out_dir": str(out_dir),
-            "artifact_prefix": "runs/test-run",
-            "requests_file": str(tmp_path / "requests.json"),
-            "reports": FAST_REPORTS,
-        }
-        full.update(cfg)
-        config = tmp_path / "config.json"
-        config.write_text(json.dumps(full))
-        proc = subprocess.run(
-            [sys.executable, "-m", "memray_harness", "--config", str(config)],
-            cwd=str(tmp_path), env=env_with(pythonpath), capture_output=True, text=True, timeout=timeout,
-        )
-        return Result(proc.returncode, out_dir, proc.stdout, proc.stderr)
+        return run_harness(write_config(tmp_path, cfg), tmp_path, pythonpath, timeout)
 
     return run
 
@@ -91,6 +163,7 @@ def runner(tmp_path: Path):
             [sys.executable, str(RUNNER), "--out", str(out)] + args,
             cwd=str(tmp_path), env=env_with(), capture_output=True, text=True, timeout=timeout,
         )
+        check_outputs(out)
         return Result(proc.returncode, out, proc.stdout, proc.stderr)
 
     return run

@@ -18,7 +18,7 @@ def _app(tmp_path: Path) -> Path:
 def test_endpoint_one_request_is_tracked(tmp_path: Path, harness) -> None:
     d = _app(tmp_path)
     res = harness({"mode": "endpoint", "app": "service:app", "app_dir": str(d),
-                   "endpoint": {"path": "/report", "method": "POST", "body": {"k": 1}}})
+                   "endpoint": {"path": "/report", "method": "POST", "body": '{"k": 1}'}})
     assert res.rc == 0, res.stderr
     s = res.summary
     assert_summary(s)
@@ -39,7 +39,7 @@ def test_endpoint_factory_and_5xx(tmp_path: Path, harness) -> None:
     assert res.rc == 1
     s = res.summary
     assert s["requests"][0]["status"] == 500
-    assert "answered 500" in s["error"]
+    assert "answered 500" in s["error"] and s["error_code"] == "WORKLOAD_FAILED"
     assert "table_report" in s["artifacts"]
 
 
@@ -63,8 +63,11 @@ def test_bad_app_exits_2(tmp_path: Path, harness) -> None:
     d = _app(tmp_path)
     res = harness({"mode": "endpoint", "app": "service:nope", "app_dir": str(d)})
     assert res.rc == 2 and "no attribute" in res.summary["error"]
+    assert res.summary["error_code"] == "APP_IMPORT_FAILED"
     res = harness({"mode": "endpoint", "app": "missing_mod:app", "app_dir": str(d)})
     assert res.rc == 2 and "cannot import" in res.summary["error"]
+    res = harness({"mode": "endpoint", "app": None})
+    assert res.rc == 2 and res.summary["error_code"] == "APP_NOT_FOUND" and "needs app" in res.summary["error"]
 
 
 def test_sequence_leaking_app_is_flagged(tmp_path: Path, harness) -> None:

@@ -11,7 +11,7 @@ from typing import Optional
 
 import pytest
 
-from conftest import PYTHON_DIR, env_with, line_of, write_script
+from conftest import PYTHON_DIR, check_outputs, env_with, line_of, write_config, write_script
 
 EXAMPLE = PYTHON_DIR.parent / "test-cases" / "example-sequential-requests.py"
 
@@ -42,12 +42,11 @@ def test_harness_runs_on_python39_without_memray(tmp_path: Path) -> None:
     if py39 is None:
         pytest.skip("no Python 3.9 interpreter here")
     script = write_script(tmp_path, "job.py", "blob = bytearray(2 * 1024 * 1024)\n")
-    cfg = {"mode": "script", "out_dir": str(tmp_path / "out"), "script_path": str(script),
-           "allow_no_memray": True, "requests_file": str(tmp_path / "r.json")}
-    (tmp_path / "c.json").write_text(json.dumps(cfg))
-    proc = subprocess.run([py39, "-m", "memray_harness", "--config", str(tmp_path / "c.json")],
+    config = write_config(tmp_path, {"mode": "script", "script_path": str(script), "allow_no_memray": True})
+    proc = subprocess.run([py39, "-m", "memray_harness", "--config", str(config)],
                           cwd=str(tmp_path), env=env_with(), capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
+    check_outputs(tmp_path / "out")
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert s["profiling"]["python_version"].startswith("3.9")
     assert s["memory"]["tracemalloc_peak"] >= 2 * 1024 * 1024

@@ -13,7 +13,7 @@ from pathlib import Path
 import memray
 
 from apps import APP
-from conftest import env_with, write_script
+from conftest import check_outputs, env_with, write_config, write_script
 
 PREFIX = "@memray-harness "
 
@@ -41,10 +41,9 @@ def test_live_web_serves_until_sigint(tmp_path: Path) -> None:
     d.mkdir()
     write_script(d, "service.py", APP)
     live_port = _free_port()
-    cfg = {"mode": "live-web", "run_id": "live", "out_dir": str(tmp_path / "out"), "app": "service:app",
-           "app_dir": str(d), "live_port": live_port, "service_port": 0, "timeout_seconds": 30}
-    (tmp_path / "c.json").write_text(json.dumps(cfg))
-    proc = subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(tmp_path / "c.json")],
+    config = write_config(tmp_path, {"mode": "live-web", "run_id": "live", "app": "service:app", "app_dir": str(d),
+                                     "live_port": live_port, "timeout_seconds": 30})
+    proc = subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(config)],
                             cwd=str(tmp_path), env=env_with(), stderr=subprocess.PIPE, text=True)
     try:
         live = None
@@ -72,8 +71,10 @@ def test_live_web_serves_until_sigint(tmp_path: Path) -> None:
             proc.wait(timeout=20)
             reader.__exit__(None, None, None)
         assert proc.returncode == 0
+        check_outputs(tmp_path / "out")
         s = json.loads((tmp_path / "out" / "summary.json").read_text())
         assert s["mode"] == "live-web" and s["live"]["stopped_by"] == "SIGINT"
+        assert s["live"]["service_port"] == live["service_port"]
         assert s["profiling"]["memray_enabled"] is True and "session_bin" not in s["artifacts"]
     finally:
         if proc.poll() is None:
@@ -84,11 +85,9 @@ def test_live_web_serves_until_sigint(tmp_path: Path) -> None:
 def test_live_remote_runs_the_script_once_a_client_connects(tmp_path: Path) -> None:
     script = write_script(tmp_path, "job.py", "import sys\nblob = bytearray(1024 * 1024)\nprint('ran', len(blob))\n")
     live_port = _free_port()
-    cfg = {"mode": "live-remote", "run_id": "lr", "out_dir": str(tmp_path / "out"),
-           "script_path": str(script), "live_port": live_port,
-           "requests_file": str(tmp_path / "r.json")}
-    (tmp_path / "c.json").write_text(json.dumps(cfg))
-    proc = subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(tmp_path / "c.json")],
+    config = write_config(tmp_path, {"mode": "live-remote", "run_id": "lr", "script_path": str(script),
+                                     "live_port": live_port})
+    proc = subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(config)],
                             cwd=str(tmp_path), env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     try:
@@ -100,6 +99,7 @@ def test_live_remote_runs_the_script_once_a_client_connects(tmp_path: Path) -> N
         assert proc.returncode == 0, err
         assert "ran 1048576" in out
         assert '"event": "live"' in err
+        check_outputs(tmp_path / "out")
         s = json.loads((tmp_path / "out" / "summary.json").read_text())
         assert s["mode"] == "live-remote" and s["exit_code"] == 0
     finally:

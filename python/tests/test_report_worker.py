@@ -8,8 +8,9 @@ from pathlib import Path
 import memray
 
 from memray_harness import reports
+from memray_harness.contract import contract
 
-FLAMEGRAPHS = ["flamegraph", "leaks", "temporal", "temp-allocs"]
+FLAMEGRAPHS = [r.name for r in contract().reports.values() if r.generator == reports.FLAMEGRAPH]
 
 
 def _capture(tmp_path: Path) -> Path:
@@ -27,8 +28,8 @@ def test_every_flamegraph_is_made_by_two_workers(tmp_path: Path, capfd) -> None:
     out.mkdir()
     result = reports.make_reports(memray, str(session), str(out), FLAMEGRAPHS, leaked_table=False)
     assert result.warnings == []
-    for name in ("flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html"):
-        html = (out / name).read_text()
+    for name in FLAMEGRAPHS:
+        html = (out / contract().report(name).file).read_text()
         assert "work.py" in html, name
     events = capfd.readouterr().err
     for name in FLAMEGRAPHS:

@@ -5,7 +5,7 @@ import json
 import os
 from pathlib import Path
 
-from conftest import line_of, write_script
+from conftest import base_config, line_of, run_harness, write_script
 from schema_check import assert_summary
 
 JOB = """
@@ -77,6 +77,9 @@ def test_runner_full_reports(tmp_path: Path, runner) -> None:
     for key in ("flamegraph", "leaks_flamegraph", "temporal_flamegraph", "temp_allocs_flamegraph",
                 "table_report", "tree_report", "table_json"):
         assert arts[key].startswith("runs/%s/" % s["run_id"]), key
+    assert "harness_log" not in arts  # the standalone runner has no host side
+    assert s["error_code"] is None
+    assert s["target"] == {"kind": "local", "name": "local", "python": s["target"]["python"], "service_port": None}
     assert s["memray_stats"]["peak_memory"] >= 24 * 1024 * 1024
     names = {e.get("name") for e in res.events() if e["event"] == "report"}
     assert {"flamegraph", "leaks", "temporal", "temp-allocs", "table-tree"} <= names
@@ -93,7 +96,7 @@ def test_sys_exit_nonzero_still_makes_every_report(tmp_path: Path, harness) -> N
     assert res.rc == 1, res.stderr
     s = res.summary
     assert_summary(s)
-    assert s["exit_code"] == 3
+    assert s["exit_code"] == 3 and s["error_code"] == "WORKLOAD_FAILED"
     assert "exited with code 3" in s["error"]
     assert s["top_allocators"][0]["file"] == "fails.py:%d" % line_of(script, "# BIG")
     for key in ("flamegraph", "leaks_flamegraph", "temporal_flamegraph", "temp_allocs_flamegraph",
@@ -113,7 +116,7 @@ def test_exception_recorded_with_type(tmp_path: Path, harness) -> None:
     assert_summary(s)
     assert s["exit_code"] == 1
     assert "ValueError" in s["error"] and "bad input 42" in s["error"]
-    assert s["error_details"]["type"] == "ValueError"
+    assert s["error_details"]["type"] == "ValueError" and s["error_code"] == "WORKLOAD_FAILED"
     assert "handler" in s["error_details"]["traceback"]
     assert "table_report" in s["artifacts"]
 
@@ -153,13 +156,38 @@ def test_missing_script_exits_2(tmp_path: Path, harness) -> None:
     s = res.summary
     assert_summary(s)
     assert s["exit_code"] == 2 and "does not exist" in s["error"]
+    assert s["error_code"] == "SCRIPT_NOT_FOUND"
+    assert s["artifacts"] == {"harness_log": "runs/test-run/harness.log"}  # the host adds it after the run
+    assert {"event": "error", "code": "SCRIPT_NOT_FOUND", "message": s["error"]} in res.events()
 
 
-def test_bad_config_exits_2_with_summary(tmp_path: Path, harness) -> None:
-    res = harness({"mode": "teleport", "script_path": "/x.py"})
+def test_bad_config_exits_2_without_summary(tmp_path: Path) -> None:
+    """No summary.json from a config the harness cannot use: the TypeScript side writes the fallback."""
+    cases = {
+        "mode": {"mode": "teleport"},
+        "type": {"requests": "ten"},
+        "extra": {"unexpected": True},
+    }
+    for name, change in cases.items():
+        raw = base_config("script", tmp_path / "out", tmp_path / "requests.json")
+        raw.update(change, script_path="/x.py")
+        (tmp_path / "config.json").write_text(json.dumps(raw))
+        res = run_harness(tmp_path / "config.json", tmp_path)
+        assert res.rc == 2, name
+        assert not (tmp_path / "out" / "summary.json").exists(), name
+        assert "INVALID_CONFIG" in res.stderr, name
+        assert [e["code"] for e in res.events() if e["event"] == "error"] == ["INVALID_CONFIG"], name
+    (tmp_path / "config.json").write_text("{not json")
+    assert run_harness(tmp_path / "config.json", tmp_path).rc == 2
+
+
+def test_unwritable_out_dir_is_output_not_writable(tmp_path: Path, harness) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    script = write_script(tmp_path, "job.py", "x = 1\n")
+    res = harness({"mode": "script", "script_path": str(script), "out_dir": str(blocker / "out")})
     assert res.rc == 2
-    assert "mode" in res.summary["error"]
-    assert_summary(res.summary)
+    assert [e["code"] for e in res.events() if e["event"] == "error"] == ["OUTPUT_NOT_WRITABLE"]
 
 
 def _shadow_memray(tmp_path: Path) -> Path:
@@ -175,7 +203,7 @@ def test_memray_missing_exits_3_with_pip_fix(tmp_path: Path, harness) -> None:
     assert res.rc == 3, res.stderr
     s = res.summary
     assert_summary(s)
-    assert s["exit_code"] == 3
+    assert s["exit_code"] == 3 and s["error_code"] == "MEMRAY_NOT_INSTALLED"
     assert "-m pip install memray" in s["error"] and "-m pip install memray" in res.stderr
     assert s["profiling"]["memray_enabled"] is False
 
@@ -190,6 +218,7 @@ def test_allow_no_memray_runs_with_tracemalloc_only(tmp_path: Path, harness) -> 
     assert s["profiling"]["memray_enabled"] is False
     assert s["memory"]["tracemalloc_peak"] >= 4 * 1024 * 1024
     assert "session_bin" not in s["artifacts"] and s["top_allocators"] == []
+    assert s["error_code"] is None
     assert any("memray is not importable" in w for w in s["warnings"])
 
 

@@ -4,34 +4,61 @@ from __future__ import annotations
 import json
 import os
 import sysconfig
+from typing import Optional
 
 import pytest
 
+from conftest import base_config
 from memray_harness import paths, requests_file, rss
-from memray_harness.config import ConfigError, parse_config
+from memray_harness.config import Config, parse_config
+from memray_harness.errors import HarnessError
 
 
-def test_config_defaults_and_leaks_forces_python_allocators() -> None:
-    cfg = parse_config({"mode": "leaks", "out_dir": "/tmp/x", "script_path": "/tmp/job.py",
-                        "trace_python_allocators": False})
-    assert cfg.trace_python_allocators is True
-    assert cfg.run_id.startswith("job-") and cfg.artifact_prefix == "runs/" + cfg.run_id
-    assert cfg.endpoint.path == "/" and cfg.endpoint.method == "GET"
-    assert cfg.live_port == 9001 and cfg.requests == 1
+def _raw(mode: str = "script", changes: Optional[dict] = None) -> dict:
+    raw = base_config(mode, "/tmp/x", "/tmp/x/requests.json")
+    raw.update(changes or {})
+    return raw
 
 
-@pytest.mark.parametrize("raw, needle", [
-    ({"mode": "script", "out_dir": "rel"}, "out_dir"),
-    ({"mode": "script", "out_dir": "/tmp/x"}, "script_path"),
-    ({"mode": "endpoint", "out_dir": "/tmp/x"}, "app"),
-    ({"mode": "sequence", "out_dir": "/tmp/x", "app": "a:b", "requests": 0}, "requests"),
-    ({"mode": "script", "out_dir": "/tmp/x", "script_path": "/a.py", "reports": ["pie"]}, "pie"),
-    ({"mode": "script", "out_dir": "/tmp/x", "script_path": "/a.py", "native_traces": "yes"}, "native_traces"),
+def test_config_loads_into_dataclasses() -> None:
+    cfg = parse_config(_raw("sequence", {"app": "svc:app", "delay_seconds": 0, "endpoint": {
+        "path": "/r", "method": "POST", "body": "{}", "headers": {"X-A": "1"}}}))
+    assert isinstance(cfg, Config) and cfg.mode == "sequence"
+    assert cfg.endpoint.method == "POST" and cfg.endpoint.headers == {"X-A": "1"}
+    assert isinstance(cfg.delay_seconds, float)  # JSON 0 is a float field
+    assert cfg.target.kind == "local" and cfg.target.service_port is None
+    assert cfg.host_artifacts == ["harness_log"]
+
+
+def test_config_keeps_unknown_target_keys() -> None:
+    # core's target schema is open: a key it adds travels to summary.target.
+    cfg = parse_config(_raw(changes={"target": {"kind": "docker", "name": "svc", "python": "python3", "image": "x:1"}}))
+    assert cfg.target.to_json() == {"kind": "docker", "name": "svc", "python": "python3", "service_port": None,
+                                    "image": "x:1"}
+
+
+@pytest.mark.parametrize("change, needle", [
+    ({"requests": None}, "config.requests: expected int"),
+    ({"native_traces": "yes"}, "config.native_traces: expected bool"),
+    ({"requests": True}, "config.requests: expected int"),
+    ({"endpoint": {"path": "/", "method": "GET", "body": None}}, "config.endpoint: missing key(s) headers"),
+    ({"script_args": ["a", 1]}, "config.script_args[1]: expected str"),
+    ({"surprise": 1}, "config: unknown key(s) surprise"),
+    ({"mode": "teleport"}, "mode 'teleport' is not in contract.json"),
 ])
-def test_config_errors_name_the_key(raw, needle) -> None:
-    with pytest.raises(ConfigError) as err:
-        parse_config(raw)
+def test_config_that_does_not_fit_is_invalid_config(change, needle) -> None:
+    with pytest.raises(HarnessError) as err:
+        parse_config(_raw(changes=change))
+    assert err.value.code == "INVALID_CONFIG" and err.value.exit_code == 2
     assert needle in err.value.message
+
+
+def test_config_missing_key_is_invalid_config() -> None:
+    raw = _raw()
+    del raw["host_artifacts"]
+    with pytest.raises(HarnessError) as err:
+        parse_config(raw)
+    assert err.value.code == "INVALID_CONFIG" and "missing key(s) host_artifacts" in err.value.message
 
 
 def test_shorten_paths() -> None:
@@ -66,3 +93,27 @@ def test_schema_check_rejects_what_the_schema_forbids() -> None:
     assert "$.run_id: shorter than 1" in problems
     assert any(p.startswith("$.memory.rss_before") for p in problems)
     assert any(p.startswith("$.requests[0].request_num") for p in problems)
+
+
+def test_a_harness_bug_during_the_workload_is_harness_failed(tmp_path, monkeypatch) -> None:
+    """Still one complete summary; the code and exit code come from contract.json."""
+    from conftest import check_outputs
+    from memray_harness import runner, workloads
+    from memray_harness.contract import contract
+
+    script = tmp_path / "job.py"
+    script.write_text("x = 1\n")
+    monkeypatch.setenv("MEMRAY_RUN_REQUESTS_FILE", "unused")  # restored after the test
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug in the harness")
+
+    monkeypatch.setattr(workloads, "run", broken)
+    raw = _raw("script", {"out_dir": str(tmp_path / "out"), "script_path": str(script), "reports": [],
+                          "requests_file": str(tmp_path / "r.json")})
+    code = runner.run(parse_config(raw))
+    assert code == contract().exit_code("HARNESS_FAILED") == 3
+    check_outputs(tmp_path / "out")
+    s = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert s["error_code"] == "HARNESS_FAILED" and "bug in the harness" in s["error"]
+    assert s["error_details"]["type"] == "RuntimeError" and "broken" in s["error_details"]["traceback"]

@@ -6,6 +6,8 @@ export interface CliIo {
   cwd: string;
   /** Aborted on Ctrl-C: long commands stop their target's work and still write what they have. */
   signal?: AbortSignal;
+  /** --verbose: errors show their code and chain of causes. */
+  verbose?: boolean;
 }
 
 export function processIo(): CliIo {

@@ -49,8 +49,9 @@ export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
       ]);
       return menuCommand(io, {
         prompts: { select, input },
-        listContainers: async () => runningContainerNames(await dockerClient()),
-        profile: (flags) => profileCommand(parseProfileOptions(flags), profile, io),
+        // No engine (or a bad DOCKER_HOST) leaves the host's own choices: local profiling still works.
+        listContainers: () => dockerClient().then(runningContainerNames).catch(() => []),
+        profile: async (flags) => profileCommand(parseProfileOptions(flags), profile, io),
         isInteractive: Boolean(process.stdin.isTTY && io.stderr.isTTY),
       });
     },

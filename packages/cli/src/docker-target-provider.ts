@@ -1,4 +1,4 @@
-import { AppNotFoundError, DockerTarget, forwardPort, listContainerRefs } from "@alpiq/memray-docker";
+import { containerWorkingDir, detectApp, detectServicePort, DockerTarget, findPython, forwardPort, listContainerRefs, AppNotFoundError } from "@alpiq/memray-docker";
 import type Docker from "dockerode";
 import type { TargetProvider } from "./target-provider.js";
 
@@ -10,22 +10,23 @@ import type { TargetProvider } from "./target-provider.js";
 export function dockerTargetProvider(docker: Docker): TargetProvider {
   return {
     async resolve(choice, needs) {
-      if (choice.kind !== "docker") throw new Error("dockerTargetProvider handles --target only");
+      if (choice.kind !== "docker") throw new RangeError("dockerTargetProvider handles --target only");
       const target = await DockerTarget.connect({ docker, container: choice.container });
-      const python = needs.python ?? (await target.findPython());
+      const python = needs.python ?? (await findPython(target));
       let app = needs.app;
       let appDir: string | undefined;
       if (needs.needApp !== "none" && !app) {
-        const detected = await target.detectApp().catch((error: unknown) => {
+        const detected = await detectApp(target).catch((error: unknown) => {
           if (needs.needApp === "optional" && error instanceof AppNotFoundError) return undefined;
           throw error;
         });
         app = detected?.app;
         appDir = detected?.appDir;
       } else if (app) {
-        appDir = target.info.Config?.WorkingDir || "/";
+        appDir = containerWorkingDir(target.info);
       }
-      const servicePort = needs.needPort || needs.port ? await target.detectServicePort({ portOverride: needs.port ?? null }) : undefined;
+      // Best effort, for summary.target.service_port: the in-process server never needs it.
+      const servicePort = (await detectServicePort(target, { portOverride: needs.port ?? null }))?.port;
       return {
         target,
         python,

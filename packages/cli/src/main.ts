@@ -1,45 +1,20 @@
-import { Command, CommanderError, Option } from "commander";
-import pc from "picocolors";
-import { ExitCode, MemrayError, MODES, toMemrayError } from "@alpiq/memray-core";
+import { Command, CommanderError } from "commander";
+import { ExitCode, toMemrayError } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
 import { createDefaultDeps, type CliDeps } from "./deps.js";
-import { parseProfileOptions, type RawProfileFlags } from "./profile-options.js";
+import { addProfileFlags, collect, flagsFromCommander } from "./profile-flags.js";
+import { parseProfileOptions } from "./profile-options.js";
+import { printError } from "./print-error.js";
 import { profileCommand } from "./profile-command.js";
 import { parseRecipeVars, RECIPES, translateRecipe } from "./recipes.js";
 import { runsListCommand, runsOpenCommand, runsShowCommand } from "./runs-command.js";
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
-
-function profileFlags(command: Command): Command {
-  return command
-    .addOption(new Option("--mode <mode>", "profiling mode").choices([...MODES]))
-    .option("--target <container>", "container name, id prefix or Compose service")
-    .option("--local", "profile on this host (default when no --target)")
-    .option("--script <path>", "Python script to run under the instrumented runner")
-    .option("--endpoint <path>", "endpoint path for endpoint/sequence modes", undefined)
-    .option("--method <method>", "HTTP method (default GET, POST with --body)")
-    .option("--body <json>", "JSON request body")
-    .option("--header <name:value>", "request header (repeatable)", collect)
-    .option("--requests <n>", "number of requests (sequence)")
-    .option("--delay <seconds>", "delay between requests (sequence)")
-    .option("--app <module:attr>", "WSGI app, when it cannot be found from the container's command")
-    .option("--port <n>", "service port, when it cannot be detected")
-    .option("--trace-allocators <True|False>", "trace Python allocators (default True; leaks forces True)")
-    .option("--module <name>", "module to import in snapshot mode (repeatable)", collect)
-    .option("--live-port <n>", "SocketDestination port for live modes (default 9001)")
-    .option("--timeout <seconds>", "bound on the workload")
-    .option("--python <path>", "Python interpreter in the target (default python3 / the container's)")
-    .option("--allow-no-memray", "without memray, still measure tracemalloc + RSS (memray_enabled=false)")
-    .option("--out <dir>", "parent of run directories", "runs")
-    .option("--name <name>", "run name (default: script name or mode)")
-    .option("--json", "print one JSON object { run_dir, summary } on stdout");
-}
 
 /** Build the `memray-cli` program; every action resolves to an exit code. */
 export function buildProgram(io: CliIo, deps: CliDeps, setExit: (code: number) => void): Command {
   const program = new Command("memray-cli")
     .description("Profile the memory of Python services and scripts with memray")
     .version("0.1.0")
+    .option("--verbose", "on an error, also print the chain of causes under it")
     .showHelpAfterError()
     .configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -59,10 +34,10 @@ Exit codes: 0 done · 1 workload failed (compare: regression) · 2 bad usage or 
 environment unusable (no Python, no memray, no engine, no container). Debug logs: DEBUG=memray:*`,
     );
 
-  profileFlags(program.command("profile").description("run one profiling mode and write a run directory"))
+  addProfileFlags(program.command("profile").description("run one profiling mode and write a run directory"))
     .argument("[script-args...]", "arguments for the script (after --)")
-    .action(async (scriptArgs: string[], flags: RawProfileFlags) => {
-      setExit(await profileCommand(parseProfileOptions(flags, scriptArgs), deps.profile, io));
+    .action(async (scriptArgs: string[], flags: Record<string, unknown>) => {
+      setExit(await profileCommand(parseProfileOptions(flagsFromCommander(flags), scriptArgs), deps.profile, io));
     });
 
   program
@@ -74,7 +49,8 @@ environment unusable (no Python, no memray, no engine, no container). Debug logs
     .action(async (recipe: string, flags: { extra?: string[]; json?: boolean }) => {
       const invocation = translateRecipe(recipe, parseRecipeVars(flags.extra ?? []));
       if (invocation.kind === "profile") {
-        setExit(await profileCommand(parseProfileOptions({ ...invocation.flags, json: flags.json }), deps.profile, io));
+        const options = parseProfileOptions({ ...invocation.flags, json: flags.json }, [], invocation.label);
+        setExit(await profileCommand(options, deps.profile, io));
       } else {
         setExit(await deps.install(io, invocation.options));
       }
@@ -125,6 +101,7 @@ environment unusable (no Python, no memray, no engine, no container). Debug logs
 /** Entry point used by bin.ts and by in-process tests. */
 export async function main(argv: readonly string[], io: CliIo, deps: CliDeps = createDefaultDeps()): Promise<number> {
   let exitCode: number = ExitCode.Ok;
+  if (argv.includes("--verbose")) io = { ...io, verbose: true };
   const program = buildProgram(io, deps, (code) => {
     exitCode = code;
   });
@@ -137,8 +114,8 @@ export async function main(argv: readonly string[], io: CliIo, deps: CliDeps = c
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return ExitCode.Ok;
       return ExitCode.Usage;
     }
-    const failure: MemrayError = toMemrayError(error);
-    io.stderr.write(`${pc.red("error:")} ${failure.message}\n`);
+    const failure = toMemrayError(error);
+    printError(io, failure);
     if (io.env.DEBUG && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return failure.exitCode;
   }

@@ -1,6 +1,6 @@
-import { InvalidOptionError, type Mode } from "@alpiq/memray-core";
+import { appNeed, InvalidOptionError, MODE_RULES, MODES, type Mode } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
-import type { RawProfileFlags } from "./profile-options.js";
+import { flagLabel, type RawProfileFlags } from "./profile-flags.js";
 
 /** The prompts the menu uses (the @inquirer/prompts functions; fakes in tests). */
 export interface MenuPrompts {
@@ -17,26 +17,16 @@ export interface MenuDeps {
   isInteractive: boolean;
 }
 
-const MODE_CHOICES: { value: Mode; name: string; description: string }[] = [
-  { value: "snapshot", name: "Snapshot", description: "import the service and its heavy dependencies under memray" },
-  { value: "endpoint", name: "Endpoint", description: "one HTTP request, from receipt to response" },
-  { value: "script", name: "Custom script", description: "a test-cases/ script through the instrumented runner" },
-  { value: "sequence", name: "Sequence", description: "N requests with a delay: RSS per request and a leak verdict" },
-  { value: "stats", name: "Stats", description: "allocation histogram, peak, top allocators" },
-  { value: "leaks", name: "Leak detection", description: "Python allocator tracing, GC before stop, leaks flamegraph" },
-  { value: "objects", name: "Surviving objects", description: "live Python objects after the run, by type" },
-  { value: "live-web", name: "Live web", description: "serve the app under a live tracker on port 9001" },
-  { value: "live-remote", name: "Live remote", description: "any workload streamed to `memray live 9001`" },
-];
-
 /** Render flags as the equivalent command line, so users learn the non-interactive form. */
 export function equivalentCommand(flags: RawProfileFlags): string {
   const parts = ["memray-cli", "profile"];
-  for (const [key, value] of Object.entries(flags)) {
+  for (const [field, value] of Object.entries(flags)) {
     if (value === undefined || value === false) continue;
-    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-    if (value === true) parts.push(flag);
-    else parts.push(flag, /^[\w./:=@-]+$/.test(String(value)) ? String(value) : JSON.stringify(String(value)));
+    const flag = flagLabel(field);
+    for (const item of Array.isArray(value) ? value : [value]) {
+      if (item === true) parts.push(flag);
+      else parts.push(flag, /^[\w./:=@-]+$/.test(String(item)) ? String(item) : JSON.stringify(String(item)));
+    }
   }
   return parts.join(" ");
 }
@@ -58,27 +48,30 @@ export async function menuCommand(io: CliIo, deps: MenuDeps): Promise<number> {
     ],
   });
   const local = target === "@local";
-  const mode = await prompts.select({
+  const mode = await prompts.select<Mode>({
     message: "Mode",
-    choices: MODE_CHOICES.map(({ value, name, description }) => ({ value, name, description })),
+    choices: MODES.map((value) => ({ value, name: MODE_RULES[value].title, description: MODE_RULES[value].description })),
   });
+  const rule = MODE_RULES[mode];
   const flags: RawProfileFlags = { mode, ...(local ? { local: true } : { target }) };
-  if (mode === "script" || (local && !["endpoint", "sequence", "live-web"].includes(mode))) {
+  // A script where the mode takes one; on this host the script is the workload unless the mode must serve the app.
+  if (rule.script === "required" || (local && rule.script === "optional")) {
     flags.script = await prompts.input({
       message: "Script path",
       default: "test-cases/example-sequential-requests.py",
       validate: (value) => value.trim().length > 0 || "a path to a .py file",
     });
   }
-  if (local && ["endpoint", "sequence", "live-web"].includes(mode)) {
+  const needsApp = appNeed(mode, Boolean(flags.script)) === "required";
+  if (local && needsApp) {
     flags.app = await prompts.input({ message: "WSGI app (module:attr)", validate: (v) => v.includes(":") || "module:attr" });
   }
-  if (["endpoint", "sequence"].includes(mode) || (!local && ["stats", "leaks", "objects"].includes(mode) && !flags.script)) {
+  if (needsApp && rule.workload !== "serve") {
     flags.endpoint = await prompts.input({ message: "Endpoint path", default: "/" });
   }
-  if (mode === "sequence") {
-    flags.requests = await prompts.input({ message: "Number of requests", default: "10" });
-    flags.delay = await prompts.input({ message: "Delay between requests (s)", default: "1" });
+  if (rule.workload === "requests") {
+    flags.requests = await prompts.input({ message: "Number of requests", default: String(rule.defaults.requests) });
+    flags.delaySeconds = await prompts.input({ message: "Delay between requests (s)", default: String(rule.defaults.delaySeconds) });
   }
   io.stderr.write(`equivalent: ${equivalentCommand(flags)}\n`);
   return deps.profile(flags);

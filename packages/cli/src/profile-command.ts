@@ -1,20 +1,11 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import pc from "picocolors";
-import {
-  createRunDir,
-  formatKb,
-  LIVE_MODES,
-  runProfile,
-  ScriptNotFoundError,
-  type Clock,
-  type HarnessEvent,
-  type ProfileResult,
-  type ProfileScript,
-} from "@alpiq/memray-core";
-import { planReports, RUN_INDEX_FILE, writeRunIndex } from "@alpiq/memray-reports";
+import { appNeed, createRunDir, formatKb, runProfile, ScriptNotFoundError, type Clock, type HarnessEvent, type ProfileResult } from "@alpiq/memray-core";
+import { writeRunIndex } from "@alpiq/memray-reports";
 import type { CliIo } from "./cli-io.js";
-import type { ProfileOptions } from "./profile-options.js";
+import type { CliProfileOptions } from "./profile-options.js";
+import { printError } from "./print-error.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import type { PortForward, TargetProvider } from "./target-provider.js";
 
@@ -23,38 +14,29 @@ export interface ProfileCommandDeps {
   targets: TargetProvider;
 }
 
-/** Modes that serve or call the WSGI app when no script is given. */
-const APP_MODES = new Set(["endpoint", "sequence", "live-web"]);
-const APP_OR_SCRIPT_MODES = new Set(["stats", "leaks", "objects", "live-remote"]);
-
-async function resolveScript(options: ProfileOptions, cwd: string): Promise<ProfileScript | undefined> {
-  if (!options.script) return undefined;
-  const hostPath = path.resolve(cwd, options.script);
+async function checkScript(script: string | undefined, cwd: string): Promise<string | undefined> {
+  if (!script) return undefined;
+  const hostPath = path.resolve(cwd, script);
   const info = await stat(hostPath).catch(() => undefined);
-  if (!info) throw new ScriptNotFoundError(options.script, "missing");
-  if (info.isDirectory()) throw new ScriptNotFoundError(options.script, "directory");
-  return { display: options.script, hostPath, args: options.scriptArgs };
+  if (!info) throw new ScriptNotFoundError(script, "missing");
+  if (info.isDirectory()) throw new ScriptNotFoundError(script, "directory");
+  return hostPath;
 }
 
 /** `memray-cli profile`: one mode on one target, a run directory, and the exit code. */
-export async function profileCommand(options: ProfileOptions, deps: ProfileCommandDeps, io: CliIo): Promise<number> {
+export async function profileCommand(cli: CliProfileOptions, deps: ProfileCommandDeps, io: CliIo): Promise<number> {
+  const { options } = cli;
   const reporter = new ProgressReporter(io.stderr);
-  const script = await resolveScript(options, io.cwd);
-  const needApp =
-    APP_MODES.has(options.mode) || (APP_OR_SCRIPT_MODES.has(options.mode) && !script)
-      ? "required"
-      : options.mode === "snapshot"
-        ? "optional"
-        : "none";
-  reporter.step(options.target.kind === "local" ? "preparing the local host" : `connecting to container ${options.target.container}`);
+  const scriptPath = await checkScript(options.script, io.cwd);
+  reporter.step(cli.target.kind === "local" ? "preparing the local host" : `connecting to container ${cli.target.container}`);
   let resolved;
   try {
-    resolved = await deps.targets.resolve(options.target, {
+    resolved = await deps.targets.resolve(cli.target, {
       python: options.python,
       app: options.app,
-      needApp,
+      needApp: appNeed(options.mode, Boolean(options.script)),
       port: options.port,
-      needPort: options.mode === "live-web",
+      cwd: io.cwd,
     });
   } catch (error) {
     reporter.finish(false);
@@ -64,31 +46,23 @@ export async function profileCommand(options: ProfileOptions, deps: ProfileComma
   let result: ProfileResult;
   try {
     const runDir = await createRunDir({
-      outRoot: options.out,
-      name: options.name ?? (script ? path.basename(script.hostPath) : options.mode),
+      outRoot: cli.out,
+      name: cli.name ?? (scriptPath ? path.basename(scriptPath) : options.mode),
       clock: deps.clock,
       cwd: io.cwd,
     });
     result = await runProfile(
       {
-        mode: options.mode,
-        target: resolved.target,
+        ...cli.input,
         python: resolved.python,
+        app: resolved.app,
+        target: resolved.target,
         runDir,
-        script,
-        app: resolved.app ?? null,
+        cwd: io.cwd,
         appDir: resolved.appDir ?? null,
-        modules: snapshotModules(options, resolved.app),
-        endpoint: options.endpoint,
-        requests: options.requests,
-        delaySeconds: options.delaySeconds,
-        traceAllocators: options.traceAllocators,
-        allowNoMemray: options.allowNoMemray,
-        reports: planReports(options.mode),
-        livePort: options.livePort,
-        servicePort: LIVE_MODES.includes(options.mode) ? 0 : null,
-        timeoutSeconds: options.timeoutSeconds ?? null,
+        servicePort: resolved.servicePort ?? null,
         memrayInstallHint: resolved.memrayInstallHint,
+        hostArtifacts: ["index_html"],
         signal: io.signal,
       },
       {
@@ -101,8 +75,7 @@ export async function profileCommand(options: ProfileOptions, deps: ProfileComma
               " · Ctrl-C ends the run",
           );
         },
-        beforeSummary: async (summary, runDir) => {
-          summary.artifacts.index_html = `${runDir.artifactPrefix}/${RUN_INDEX_FILE}`;
+        afterSummary: async (summary, runDir) => {
           await writeRunIndex(runDir.path, summary);
         },
       },
@@ -116,20 +89,13 @@ export async function profileCommand(options: ProfileOptions, deps: ProfileComma
   const { summary, runDir } = result;
   reporter.finish(result.exitCode === 0);
 
-  if (result.error) io.stderr.write(`${pc.red("error:")} ${result.error.message}\n`);
+  if (result.error) printError(io, result.error);
   else if (summary.error) io.stderr.write(`${pc.red("workload failed:")} ${summary.error}\n`);
+  for (const warning of result.warnings) reporter.warn(warning);
   printHighlights(io, summary);
-  if (options.json) io.stdout.write(`${JSON.stringify({ run_dir: runDir.artifactPrefix, summary })}\n`);
+  if (cli.json) io.stdout.write(`${JSON.stringify({ run_dir: runDir.artifactPrefix, summary })}\n`);
   else io.stdout.write(`${runDir.artifactPrefix}\n`);
   return result.exitCode;
-}
-
-function snapshotModules(options: ProfileOptions, app: string | undefined): string[] {
-  if (options.mode !== "snapshot") return [];
-  if (options.modules.length) return options.modules;
-  const appModule = app?.split(":")[0];
-  // The service's own module plus the heavy dependencies the seed names; missing ones are recorded, not fatal.
-  return [...(appModule ? [appModule] : []), "polars", "pyarrow"];
 }
 
 async function exposeLivePorts(

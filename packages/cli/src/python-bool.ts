@@ -1,12 +1,6 @@
-import { InvalidOptionError } from "@alpiq/memray-core";
+import { parseOptions, pythonBoolSchema } from "@alpiq/memray-core";
 
-/**
- * The seed's `trace_allocators` takes Python capitalisation (`True`/`False`); like the seed's recipe
- * we normalise the common spellings and reject anything else, naming the option.
- */
+/** The seed's True/False (other spellings normalised) for a CLI option, named in the error. */
 export function parsePythonBool(option: string, value: string): boolean {
-  const normalised = value.trim().toLowerCase();
-  if (["true", "1", "yes"].includes(normalised)) return true;
-  if (["false", "0", "no"].includes(normalised)) return false;
-  throw new InvalidOptionError(`${option} expects True or False, received "${value}"`);
+  return parseOptions(pythonBoolSchema, value, () => option);
 }

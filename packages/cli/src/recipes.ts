@@ -1,5 +1,5 @@
-import { InvalidOptionError } from "@alpiq/memray-core";
-import type { RawProfileFlags } from "./profile-options.js";
+import { InvalidOptionError, MODE_RULES, type Mode } from "@alpiq/memray-core";
+import { PROFILE_FLAGS, type ProfileFlagField, type RawProfileFlags } from "./profile-flags.js";
 
 /** `-e key=value` pairs of the seed's recipes, parsed. */
 export type RecipeVars = Map<string, string>;
@@ -16,8 +16,9 @@ export function parseRecipeVars(pairs: readonly string[]): RecipeVars {
 
 interface ProfileRecipe {
   kind: "profile";
-  keys: Record<string, keyof RawProfileFlags>;
   defaults: RawProfileFlags;
+  /** Keys this recipe must be given. */
+  required: ProfileFlagField[];
   describe: string;
 }
 interface InstallRecipe {
@@ -27,41 +28,31 @@ interface InstallRecipe {
 }
 type Recipe = ProfileRecipe | InstallRecipe;
 
-const PROFILE_KEYS: Record<string, keyof RawProfileFlags> = {
-  container_target: "target",
-  profile_mode: "mode",
-  trace_allocators: "traceAllocators",
-  script_path: "script",
-  endpoint_path: "endpoint",
-  endpoint_method: "method",
-  request_body: "body",
-  request_count: "requests",
-  delay_seconds: "delay",
-  app: "app",
-  port: "port",
-  python: "python",
-  run_name: "name",
-  out_dir: "out",
-};
+/** The seed's `-e` keys of the profiling recipes, from the flag table. */
+const PROFILE_KEYS: ReadonlyMap<string, ProfileFlagField> = new Map(
+  PROFILE_FLAGS.filter((spec) => spec.recipeKey).map((spec) => [spec.recipeKey!, spec.field]),
+);
+
+const containerModes = (Object.keys(MODE_RULES) as Mode[]).filter((mode) => mode !== "sequence").join(", ");
 
 /** The seed's recipe names and `-e` keys, unchanged. */
 export const RECIPES: Record<string, Recipe> = {
   "debug/memray-container": {
     kind: "profile",
-    keys: PROFILE_KEYS,
     defaults: { mode: "snapshot" },
-    describe: "profile a service container (profile_mode: snapshot, endpoint, script, live-web, live-remote, stats, leaks, objects)",
+    required: ["target"],
+    describe: `profile a service container (profile_mode: ${containerModes})`,
   },
   "debug/memray-sequence": {
     kind: "profile",
-    keys: PROFILE_KEYS,
     defaults: { mode: "sequence" },
-    describe: "N requests to an endpoint with a delay: RSS per request, temporal flamegraph, leak verdict",
+    required: [],
+    describe: MODE_RULES.sequence.description,
   },
   "debug/memray-local": {
     kind: "profile",
-    keys: PROFILE_KEYS,
     defaults: { mode: "script", script: "test-cases/example-sequential-requests.py" },
+    required: [],
     describe: "profile a Python script on this host with the instrumented runner",
   },
   "debug/memray-install": {
@@ -72,7 +63,7 @@ export const RECIPES: Record<string, Recipe> = {
 };
 
 export type RecipeInvocation =
-  | { kind: "profile"; flags: RawProfileFlags }
+  | { kind: "profile"; flags: RawProfileFlags; label: (field: string) => string }
   | { kind: "install"; options: Record<string, string> };
 
 /** Translate `run <recipe> -e k=v ...` into the flags of the matching command. */
@@ -81,22 +72,19 @@ export function translateRecipe(name: string, vars: RecipeVars): RecipeInvocatio
   if (!recipe) {
     throw new InvalidOptionError(`unknown recipe "${name}"; known recipes: ${Object.keys(RECIPES).join(", ")}`);
   }
+  const keys = recipe.kind === "install" ? new Map(Object.entries(recipe.keys)) : PROFILE_KEYS;
   for (const key of vars.keys()) {
-    if (!(key in recipe.keys)) {
-      throw new InvalidOptionError(`recipe ${name} has no -e ${key}; it takes: ${Object.keys(recipe.keys).join(", ")}`);
-    }
+    if (!keys.has(key)) throw new InvalidOptionError(`recipe ${name} has no -e ${key}; it takes: ${[...keys.keys()].join(", ")}`);
   }
   if (recipe.kind === "install") {
-    const options: Record<string, string> = {};
-    for (const [key, value] of vars) options[recipe.keys[key]!] = value;
-    return { kind: "install", options };
+    return { kind: "install", options: Object.fromEntries([...vars].map(([key, value]) => [recipe.keys[key]!, value])) };
   }
   const flags: RawProfileFlags = { ...recipe.defaults };
-  for (const [key, value] of vars) {
-    (flags as Record<string, unknown>)[recipe.keys[key]!] = value;
+  for (const [key, value] of vars) flags[PROFILE_KEYS.get(key)!] = value;
+  const keyOf = new Map([...PROFILE_KEYS].map(([key, field]) => [field, key]));
+  const label = (field: string) => (keyOf.has(field as ProfileFlagField) ? `-e ${keyOf.get(field as ProfileFlagField)}` : field);
+  for (const field of recipe.required) {
+    if (!flags[field]) throw new InvalidOptionError(`recipe ${name} needs ${label(field)}=<value> (e.g. ${label(field)}=local-forecast-1)`);
   }
-  if (name === "debug/memray-container" && !flags.target) {
-    throw new InvalidOptionError(`recipe ${name} needs -e container_target=<container> (e.g. local-forecast-1)`);
-  }
-  return { kind: "profile", flags };
+  return { kind: "profile", flags, label };
 }

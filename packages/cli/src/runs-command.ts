@@ -3,8 +3,8 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import pc from "picocolors";
-import { formatKb, InvalidOptionError, readSummary, type Summary } from "@alpiq/memray-core";
-import { RUN_INDEX_FILE } from "@alpiq/memray-reports";
+import { formatKb, InvalidOptionError, readSummary, RUN_INDEX_FILE, type Summary } from "@alpiq/memray-core";
+
 import type { CliIo } from "./cli-io.js";
 
 export interface RunEntry {

@@ -25,8 +25,10 @@ export interface TargetNeeds {
   app: string | undefined;
   /** required: the mode serves the app; optional: used when found (snapshot imports its module). */
   needApp: "required" | "optional" | "none";
+  /** --port: the service's port when it cannot be detected. */
   port: number | undefined;
-  needPort: boolean;
+  /** The user's working directory (the app's import directory on this host). */
+  cwd: string;
 }
 
 export interface TargetProvider {
@@ -41,7 +43,7 @@ export const localTargetProvider: TargetProvider = {
       target: new LocalTarget(),
       python,
       app: needs.app,
-      appDir: needs.app ? process.cwd() : undefined,
+      appDir: needs.app ? needs.cwd : undefined,
       servicePort: needs.port,
       memrayInstallHint: `${python} -m pip install memray`,
     };

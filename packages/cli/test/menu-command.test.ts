@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import type { RawProfileFlags } from "../src/profile-options.js";
+import type { RawProfileFlags } from "../src/profile-flags.js";
 import { equivalentCommand, menuCommand, type MenuPrompts } from "../src/menu-command.js";
 import type { CliIo } from "../src/cli-io.js";
 
@@ -43,7 +43,7 @@ describe("menu", () => {
       isInteractive: true,
     });
     expect(code).toBe(0);
-    expect(ran).toEqual({ mode: "sequence", target: "local-optimization-1", endpoint: "/run", requests: "20", delay: "2" });
+    expect(ran).toEqual({ mode: "sequence", target: "local-optimization-1", endpoint: "/run", requests: "20", delaySeconds: "2" });
     expect(out.err()).toContain("memray-cli profile --mode sequence --target local-optimization-1 --endpoint /run --requests 20 --delay 2");
   });
 

@@ -123,7 +123,7 @@ describe("the seed's recipe form and --json", () => {
     const cwd = await workspaceWithTestCases();
     const run = await runCli(["run", "debug/memray-local", "-e", `script_path=${SCRIPT}`, "-e", "trace_allocators=maybe"], cwd);
     expect(run.exitCode).toBe(2);
-    expect(run.stderr).toMatch(/--trace-allocators expects True or False, received "maybe"/);
+    expect(run.stderr).toMatch(/-e trace_allocators expects True or False, received "maybe"/);
   });
 
   it("rejects unknown recipes and -e keys with the known ones (exit 2)", async () => {

@@ -1,4 +1,4 @@
-import { ExitCode, MemrayError, type MemrayErrorOptions } from "@alpiq/memray-core";
+import { MemrayError, type MemrayErrorOptions } from "@alpiq/memray-core";
 
 /** Which side of the comparison a path belongs to. */
 export type RunRole = "baseline" | "candidate";
@@ -6,7 +6,7 @@ export type RunRole = "baseline" | "candidate";
 /** A run argument names nothing on disk. */
 export class RunNotFoundError extends MemrayError {
   constructor(readonly runPath: string, readonly role: RunRole, cause?: unknown) {
-    super("RUN_NOT_FOUND", ExitCode.Usage, `The ${role} run ${runPath} does not exist`, {
+    super("RUN_NOT_FOUND", `The ${role} run ${runPath} does not exist`, {
       cause,
       hint: "pass a run directory (runs/<name>-<timestamp>/) or its summary.json",
     });
@@ -16,7 +16,7 @@ export class RunNotFoundError extends MemrayError {
 /** A run directory without a summary.json. */
 export class SummaryNotFoundError extends MemrayError {
   constructor(readonly summaryFile: string, readonly role: RunRole, cause?: unknown) {
-    super("SUMMARY_NOT_FOUND", ExitCode.Usage, `The ${role} run has no summary.json: ${summaryFile} is missing`, {
+    super("SUMMARY_NOT_FOUND", `The ${role} run has no summary.json: ${summaryFile} is missing`, {
       cause,
       hint: "pass a directory written by `memray-cli profile` (it always holds summary.json)",
     });
@@ -27,7 +27,7 @@ export class SummaryNotFoundError extends MemrayError {
 export class RunUnreadableError extends MemrayError {
   constructor(readonly file: string, readonly role: RunRole, cause?: unknown) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    super("RUN_UNREADABLE", ExitCode.Usage, `Cannot read ${file} of the ${role} run: ${reason}`, {
+    super("RUN_UNREADABLE", `Cannot read ${file} of the ${role} run: ${reason}`, {
       cause,
       hint: "check the file's permissions",
     });
@@ -37,7 +37,7 @@ export class RunUnreadableError extends MemrayError {
 /** summary.json is not valid JSON or does not match core's summary schema. */
 export class InvalidRunSummaryError extends MemrayError {
   constructor(readonly file: string, readonly role: RunRole, readonly issues: string, options: MemrayErrorOptions = {}) {
-    super("INVALID_SUMMARY", ExitCode.Usage, `The ${role} summary ${file} is not a valid memray-cli summary: ${issues}`, {
+    super("INVALID_SUMMARY", `The ${role} summary ${file} is not a valid memray-cli summary: ${issues}`, {
       hint: "pass a summary.json written by memray-cli (schema: @alpiq/memray-core/schema/summary.schema.json)",
       ...options,
     });
@@ -47,7 +47,7 @@ export class InvalidRunSummaryError extends MemrayError {
 /** table.json or stats.json beside summary.json is malformed. */
 export class InvalidRunDataError extends MemrayError {
   constructor(readonly file: string, readonly role: RunRole, readonly issues: string, options: MemrayErrorOptions = {}) {
-    super("INVALID_RUN_DATA", ExitCode.Usage, `The ${role} run's ${file} is malformed: ${issues}`, {
+    super("INVALID_RUN_DATA", `The ${role} run's ${file} is malformed: ${issues}`, {
       hint: "regenerate the run, or delete the file to compare without it",
       ...options,
     });
@@ -57,7 +57,7 @@ export class InvalidRunDataError extends MemrayError {
 /** A `--threshold` value that is neither PCT nor METRIC=PCT, or names an unknown metric. */
 export class InvalidThresholdError extends MemrayError {
   constructor(readonly value: string, reason: string, readonly flag = "--threshold") {
-    super("INVALID_THRESHOLD", ExitCode.Usage, `${flag}: ${reason}, received "${value}"`, {
+    super("INVALID_THRESHOLD", `${flag}: ${reason}, received "${value}"`, {
       hint: `use ${flag} 20 (percent, all memory metrics) or ${flag} rss_delta=30 (one metric; repeatable)`,
     });
   }

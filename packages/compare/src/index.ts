@@ -22,7 +22,6 @@ export {
   type LoadRunDeps,
 } from "./load-run.js";
 export { METRICS, type MetricDefinition, type MetricKind, type MetricUnit } from "./metrics.js";
-export { tableDataSchema, statsDataSchema, memrayStatsSchema, type TableData, type StatsData } from "./run-data-schemas.js";
 export { renderText, type RenderTextOptions } from "./render-text.js";
 export { renderMarkdown } from "./render-markdown.js";
 export { renderJson } from "./render-json.js";

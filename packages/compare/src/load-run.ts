@@ -1,11 +1,20 @@
 import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
-import { InvalidSummaryError, parseSummary, SUMMARY_FILE, type Summary } from "@alpiq/memray-core";
+import {
+  artifactFile,
+  formatIssues,
+  InvalidSummaryError,
+  parseSummary,
+  statsDataSchema,
+  SUMMARY_FILE,
+  tableDataSchema,
+  type Summary,
+} from "@alpiq/memray-core";
 import { InvalidRunDataError, InvalidRunSummaryError, RunNotFoundError, RunUnreadableError, SummaryNotFoundError, type RunRole } from "./errors.js";
-import { formatIssues, memrayStatsSchema, statsDataSchema, tableDataSchema } from "./run-data-schemas.js";
 
-export const TABLE_FILE = "table.json";
-export const STATS_FILE = "stats.json";
+
+export const TABLE_FILE = artifactFile("table_json");
+export const STATS_FILE = artifactFile("stats_json");
 
 /** One allocation site of a run, in bytes. */
 export interface RunSite {
@@ -162,20 +171,12 @@ export async function loadRun(input: string, role: RunRole, deps: LoadRunDeps = 
   }
 
   // memray's numbers.
-  let memrayStats: MemrayStats = { peakMemory: null, totalAllocations: null, totalBytesAllocated: null };
-  const embedded = (summary as Record<string, unknown>)["memray_stats"];
-  if (embedded !== undefined && embedded !== null) {
-    const parsed = memrayStatsSchema.safeParse(embedded);
-    if (parsed.success) {
-      memrayStats = {
-        peakMemory: parsed.data.peak_memory ?? null,
-        totalAllocations: parsed.data.total_allocations ?? null,
-        totalBytesAllocated: parsed.data.total_bytes_allocated ?? null,
-      };
-    } else {
-      warnings.push(`${role}: summary.memray_stats ignored (${formatIssues(parsed.error)})`);
-    }
-  }
+  const embedded = summary.memray_stats;
+  let memrayStats: MemrayStats = {
+    peakMemory: embedded?.peak_memory ?? null,
+    totalAllocations: embedded?.total_allocations ?? null,
+    totalBytesAllocated: embedded?.total_bytes_allocated ?? null,
+  };
   if (memrayStats.peakMemory === null || memrayStats.totalAllocations === null || memrayStats.totalBytesAllocated === null) {
     const statsFile = path.join(dir, STATS_FILE);
     const statsRaw = await readOptionalJson(fs, statsFile, role);

@@ -97,12 +97,9 @@ describe("loadRun", () => {
     await expect(loadRun("u", "baseline", { cwd: root })).rejects.toMatchObject({ code: "RUN_UNREADABLE" });
   });
 
-  it("warns about a malformed summary.memray_stats and ignores it", async () => {
+  it("rejects a malformed summary.memray_stats, naming the field (core's schema types it)", async () => {
     const root = await tmpDir();
     await writeRun(root, "m", { summary: { ...fakeSummary(20), memray_stats: { peak_memory: "big" } } });
-    await writeFile(path.join(root, "m", "unrelated.txt"), "");
-    const run = await loadRun("m", "baseline", { cwd: root });
-    expect(run.memrayStats.peakMemory).toBeNull();
-    expect(run.warnings[0]).toContain("memray_stats");
+    await expect(loadRun("m", "baseline", { cwd: root })).rejects.toMatchObject({ code: "INVALID_SUMMARY", message: expect.stringMatching(/memray_stats\.peak_memory/) });
   });
 });

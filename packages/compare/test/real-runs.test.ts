@@ -4,7 +4,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { compareReportSchema, type CompareReport } from "@alpiq/memray-core";
+import { compareReportSchema, harnessConfigSchema, type CompareReport } from "@alpiq/memray-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCompareCommand } from "../src/index.js";
 import { captureIo, cleanupTmpDirs, tmpDir } from "./fake-runs.js";
@@ -45,7 +45,8 @@ let root: string;
 
 async function makeRun(name: string, mib: number): Promise<string> {
   const outDir = path.join(root, name);
-  const config = {
+  // Through core's schema, as memray-cli writes it: the harness trusts config.json to be complete.
+  const config = harnessConfigSchema.parse({
     mode: "script",
     run_id: name,
     out_dir: outDir,
@@ -59,7 +60,18 @@ async function makeRun(name: string, mib: number): Promise<string> {
     install_requirements: false,
     requests_file: path.join(root, `${name}-requests.json`),
     reports: ["table"],
-  };
+    app: null,
+    app_dir: null,
+    modules: [],
+    endpoint: { path: "/", method: "GET", body: null, headers: {} },
+    requests: 1,
+    delay_seconds: 0,
+    live_port: 9001,
+    service_port: null,
+    timeout_seconds: null,
+    target: { kind: "local", name: "local", python, service_port: null },
+    host_artifacts: [],
+  });
   const configFile = path.join(root, `${name}.config.json`);
   await writeFile(configFile, JSON.stringify(config));
   await exec(python, ["-m", "memray_harness", "--config", configFile], {

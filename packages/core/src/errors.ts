@@ -1,33 +1,39 @@
-import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
+import type { ExitCodeValue } from "./exit-codes.js";
 
 export interface MemrayErrorOptions {
   cause?: unknown;
-  /** What the user can do about it; appended to the message. */
+  /** What the user can do about it; defaults to the code's hint in ERROR_CODES. */
   hint?: string;
 }
 
 /**
- * Base of every typed error in the memray-* packages: a stable `code`, the exit code a CLI should
- * use, and a message that says what failed, why, and what to do next.
+ * Base of every typed error in the memray-* packages: a stable `code` from ERROR_CODES, the exit
+ * code that table gives it, a message that says what failed and why, a hint saying what to do next,
+ * and the original error as `cause`.
  */
 export class MemrayError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly exitCode: ExitCodeValue;
-  readonly hint: string | undefined;
+  readonly hint: string;
+  /** The message without the hint (for summary.json's `error`). */
+  readonly reason: string;
 
-  constructor(code: string, exitCode: ExitCodeValue, message: string, options: MemrayErrorOptions = {}) {
-    super(options.hint ? `${message}\n  → ${options.hint}` : message, { cause: options.cause });
+  constructor(code: ErrorCode, message: string, options: MemrayErrorOptions = {}) {
+    const hint = options.hint ?? ERROR_CODES[code].hint;
+    super(`${message}\n  → ${hint}`, { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
-    this.exitCode = exitCode;
-    this.hint = options.hint;
+    this.exitCode = ERROR_CODES[code].exitCode;
+    this.hint = hint;
+    this.reason = message;
   }
 }
 
 /** An option or argument is malformed (names the option, what was expected, what was received). */
 export class InvalidOptionError extends MemrayError {
   constructor(message: string, options: MemrayErrorOptions = {}) {
-    super("INVALID_OPTION", ExitCode.Usage, message, options);
+    super("INVALID_OPTION", message, options);
   }
 }
 
@@ -35,30 +41,20 @@ export class ScriptNotFoundError extends MemrayError {
   constructor(readonly scriptPath: string, reason: "missing" | "directory") {
     super(
       "SCRIPT_NOT_FOUND",
-      ExitCode.Usage,
-      reason === "missing"
-        ? `Script not found: ${scriptPath}`
-        : `Script path is a directory, not a Python file: ${scriptPath}`,
-      { hint: "pass the path of a .py file, e.g. --script test-cases/example-sequential-requests.py" },
+      reason === "missing" ? `Script not found: ${scriptPath}` : `Script path is a directory, not a Python file: ${scriptPath}`,
     );
   }
 }
 
 export class OutputDirNotWritableError extends MemrayError {
   constructor(readonly dir: string, cause?: unknown) {
-    super("OUTPUT_NOT_WRITABLE", ExitCode.Usage, `Cannot write the run directory under ${dir}`, {
-      cause,
-      hint: "choose a writable directory with --out DIR",
-    });
+    super("OUTPUT_NOT_WRITABLE", `Cannot write the run directory under ${dir}`, { cause });
   }
 }
 
 export class PythonNotFoundError extends MemrayError {
   constructor(readonly python: string, readonly target: string, cause?: unknown) {
-    super("PYTHON_NOT_FOUND", ExitCode.Environment, `Python interpreter "${python}" not found on ${target}`, {
-      cause,
-      hint: "install Python >= 3.9 or pass the interpreter with --python PATH",
-    });
+    super("PYTHON_NOT_FOUND", `Python interpreter "${python}" not found on ${target}`, { cause });
   }
 }
 
@@ -69,16 +65,46 @@ export class MemrayNotInstalledError extends MemrayError {
     readonly fixCommand: string,
     cause?: unknown,
   ) {
-    super("MEMRAY_NOT_INSTALLED", ExitCode.Environment, `memray is not importable by ${python} on ${target}`, {
-      cause,
-      hint: `install it: ${fixCommand}`,
-    });
+    super("MEMRAY_NOT_INSTALLED", `memray is not importable by ${python} on ${target}`, { cause, hint: `install it: ${fixCommand}` });
   }
 }
 
-/** Turn anything thrown into a MemrayError (unknown errors are environment failures). */
+/** The harness package is not where the build or MEMRAY_HARNESS_DIR put it. */
+export class HarnessNotFoundError extends MemrayError {
+  constructor(readonly searched: readonly string[]) {
+    super("HARNESS_NOT_FOUND", `memray_harness not found; looked in ${searched.join(", ")}`);
+  }
+}
+
+/** The harness process ended without finishing its run (killed, crashed, target stopped). */
+export class HarnessKilledError extends MemrayError {
+  constructor(readonly target: string, readonly harnessExitCode: number, detail: string) {
+    super("HARNESS_KILLED", `the harness on ${target} ended with exit code ${harnessExitCode}${detail}`);
+  }
+}
+
+/** Turn anything thrown into a MemrayError; unknown errors keep their cause and are environment failures. */
 export function toMemrayError(error: unknown): MemrayError {
   if (error instanceof MemrayError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new MemrayError("UNEXPECTED", ExitCode.Environment, message, { cause: error });
+  return new MemrayError("UNEXPECTED", message, { cause: error });
+}
+
+/** The chain of causes under an error, outermost first, one line each (for --verbose). */
+export function describeCauseChain(error: unknown): string[] {
+  const lines: string[] = [];
+  const seen = new Set<unknown>();
+  let current: unknown = error instanceof Error ? error.cause : undefined;
+  while (current !== undefined && current !== null && !seen.has(current) && lines.length < 10) {
+    seen.add(current);
+    if (current instanceof Error) {
+      const code = (current as { code?: unknown }).code;
+      lines.push(`${current.name}${typeof code === "string" ? ` [${code}]` : ""}: ${current.message.split("\n")[0]}`);
+      current = current.cause;
+    } else {
+      lines.push(String(current));
+      break;
+    }
+  }
+  return lines;
 }

@@ -1,43 +1,54 @@
 import { z } from "zod";
-import { MODES } from "./modes.js";
+import { MODES } from "./mode-rules.js";
+import { REPORT_NAMES } from "./report-table.js";
 
-/** Reports the harness can make from session.bin (docs/harness-protocol.md). */
-export const REPORT_NAMES = ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree", "stats"] as const;
-export type ReportName = (typeof REPORT_NAMES)[number];
 
 export const endpointRequestSchema = z.object({
   path: z.string().startsWith("/", "an endpoint path starts with /"),
-  method: z.string().regex(/^[A-Za-z]+$/, "an HTTP method such as GET or POST"),
+  method: z.string().regex(/^[A-Z]+$/, "an HTTP method such as GET or POST"),
   body: z.string().nullable(),
   headers: z.record(z.string(), z.string()),
 });
 export type EndpointRequest = z.infer<typeof endpointRequestSchema>;
 
-/** The config.json the TypeScript side writes for `python -m memray_harness --config`. */
+const absolutePath = z.string().startsWith("/", "an absolute path");
+
+/**
+ * The config.json the TypeScript side writes for `python -m memray_harness --config`. Only
+ * TypeScript produces it, after this schema validated it; the harness loads it into dataclasses
+ * and takes everything else (what each mode does, report files, artifact keys, error codes) from
+ * the generated contract.json.
+ */
 export const harnessConfigSchema = z.object({
   mode: z.enum(MODES),
   run_id: z.string().min(1),
-  out_dir: z.string().min(1),
+  out_dir: absolutePath,
+  /** Prefix of summary.artifacts paths, e.g. `runs/<run_id>`. */
   artifact_prefix: z.string(),
+  /** The script as the user named it (summary.script). */
   script: z.string().nullable(),
-  script_path: z.string().nullable(),
+  script_path: absolutePath.nullable(),
   script_args: z.array(z.string()),
   app: z.string().nullable(),
-  app_dir: z.string().nullable(),
+  app_dir: absolutePath.nullable(),
   modules: z.array(z.string()),
   endpoint: endpointRequestSchema,
   requests: z.number().int().min(1),
   delay_seconds: z.number().min(0),
   native_traces: z.boolean(),
+  /** Already forced by the mode's rule where it forces it (leaks). */
   trace_python_allocators: z.boolean(),
   allow_no_memray: z.boolean(),
   install_requirements: z.boolean(),
-  requests_file: z.string().min(1),
+  requests_file: absolutePath,
   reports: z.array(z.enum(REPORT_NAMES)),
   live_port: z.number().int().min(1).max(65535),
+  /** Port the live-web app is served on inside the target (0 = ephemeral). */
   service_port: z.number().int().min(0).max(65535).nullable(),
   timeout_seconds: z.number().positive().nullable(),
+  /** Where the run happens, recorded as summary.target. */
+  target: z.object({ kind: z.string(), name: z.string(), python: z.string(), service_port: z.number().int().nullable() }),
+  /** Artifact keys of files the host side adds to the run directory (harness.log, index.html). */
+  host_artifacts: z.array(z.string()),
 });
 export type HarnessConfig = z.infer<typeof harnessConfigSchema>;
-
-export const DEFAULT_LIVE_PORT = 9001;

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { HarnessNotFoundError } from "./errors.js";
 
 /**
  * The directory that holds the `memray_harness` package and `memray-runner.py`: MEMRAY_HARNESS_DIR,
@@ -16,5 +17,5 @@ export function locateHarnessDir(env: NodeJS.ProcessEnv = process.env): string {
   for (const dir of candidates) {
     if (existsSync(path.join(dir, "memray_harness", "__init__.py"))) return dir;
   }
-  throw new Error(`memray_harness not found; looked in ${candidates.join(", ")}. Set MEMRAY_HARNESS_DIR.`);
+  throw new HarnessNotFoundError(candidates);
 }

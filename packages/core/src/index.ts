@@ -1,4 +1,14 @@
+// The public API of @alpiq/memray-core, by name (README.md describes each group).
+
+// Contract tables: modes, reports, artifacts, error codes
+export { MODES, MODE_RULES, LIVE_MODES, DEFAULT_LIVE_PORT, DEFAULT_REQUESTS_FILE, isMode, appNeed, type Mode, type ModeRule, type WorkloadKind, type Need } from "./mode-rules.js";
+export { REPORTS, REPORT_NAMES, STANDARD_REPORTS, reportSpec, type ReportName, type ReportSpec } from "./report-table.js";
+export { ARTIFACTS, SUMMARY_FILE, HARNESS_LOG_FILE, RUN_INDEX_FILE, artifactByFile, artifactFile, type ArtifactSpec } from "./artifact-table.js";
+export { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorCodeRule } from "./error-codes.js";
 export { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+export { APP_REF_PATTERN, parseAppRef, type AppRef } from "./app-ref.js";
+
+// Errors
 export {
   MemrayError,
   InvalidOptionError,
@@ -6,10 +16,14 @@ export {
   OutputDirNotWritableError,
   PythonNotFoundError,
   MemrayNotInstalledError,
+  HarnessNotFoundError,
+  HarnessKilledError,
   toMemrayError,
+  describeCauseChain,
   type MemrayErrorOptions,
 } from "./errors.js";
-export { MODES, LIVE_MODES, isMode, type Mode } from "./modes.js";
+
+// Schemas
 export {
   summarySchema,
   memorySchema,
@@ -18,46 +32,20 @@ export {
   leakIndicatorsSchema,
   profilingSchema,
   artifactsSchema,
+  targetInfoSchema,
+  memrayStatsSchema,
   type Summary,
   type RequestRecord,
   type TopAllocator,
   type LeakIndicators,
+  type TargetInfo,
+  type MemrayStats,
 } from "./summary-schema.js";
-export {
-  harnessConfigSchema,
-  endpointRequestSchema,
-  REPORT_NAMES,
-  DEFAULT_LIVE_PORT,
-  type HarnessConfig,
-  type EndpointRequest,
-  type ReportName,
-} from "./harness-config-schema.js";
-export { jsonSchemas } from "./json-schemas.js";
-export { readSummary, parseSummary, writeSummary, emptySummary, InvalidSummaryError, SUMMARY_FILE } from "./summary-io.js";
-export { createRunDir, formatRunTimestamp, sanitizeRunName, systemClock, type Clock, type RunDir } from "./run-dir.js";
-export type { Target, ExecOptions, ExecResult } from "./target.js";
-export { LocalTarget, COMMAND_NOT_FOUND } from "./local-target.js";
-export { locateHarnessDir } from "./harness-locator.js";
-export { createHarnessStderrParser, HARNESS_EVENT_PREFIX, type HarnessEvent } from "./harness-events.js";
-export {
-  runProfile,
-  HARNESS_LOG_FILE,
-  type ProfileRequest,
-  type ProfileScript,
-  type ProfileResult,
-  type ProfileDeps,
-  type ProgressEvent,
-  type SessionHooks,
-} from "./profile-session.js";
+export { harnessConfigSchema, endpointRequestSchema, type HarnessConfig, type EndpointRequest } from "./harness-config-schema.js";
+export { tableDataSchema, statsDataSchema, objectsDataSchema, type TableData, type StatsData, type ObjectsData } from "./run-data-schemas.js";
 export {
   compareReportSchema,
   compareMetricIdSchema,
-  compareRunRefSchema,
-  compareMetricSchema,
-  compareLeakSchema,
-  compareSiteSchema,
-  compareSitesSchema,
-  compareRegressionSchema,
   COMPARE_METRIC_IDS,
   type CompareReport,
   type CompareMetricId,
@@ -66,4 +54,33 @@ export {
   type CompareRunRef,
   type CompareRegression,
 } from "./compare-report-schema.js";
+export { jsonSchemas, generatedFiles } from "./json-schemas.js";
+export { harnessContract, CONTRACT_FILE } from "./contract.js";
+
+// Options
+export {
+  profileOptionsSchema,
+  runnableProfileOptionsSchema,
+  pythonBoolSchema,
+  isCanonicalPythonBool,
+  parseOptions,
+  type ProfileOptions,
+  type ProfileOptionsInput,
+  type ProfileOptionField,
+} from "./profile-options.js";
+
+// Run directories and summaries
+export { readSummary, parseSummary, writeSummary, fallbackSummary, InvalidSummaryError } from "./summary-io.js";
+export { createRunDir, formatRunTimestamp, sanitizeRunName, systemClock, type Clock, type RunDir } from "./run-dir.js";
+
+// Targets and the profiling session
+export type { Target, ExecOptions, ExecResult } from "./target.js";
+export { LocalTarget, COMMAND_NOT_FOUND } from "./local-target.js";
+export { locateHarnessDir } from "./harness-locator.js";
+export { runProfile, type ProfileRequest, type ProfileResult, type ProfileDeps, type ProgressEvent, type SessionHooks } from "./profile-session.js";
+export { HARNESS_EVENT_PREFIX, type HarnessEvent } from "./harness-events.js";
+
+// Small shared helpers
+export { createLineSplitter, type LineSplitter } from "./line-splitter.js";
 export { formatBytes, formatKb } from "./format-size.js";
+export { formatIssues } from "./zod-issues.js";

@@ -1,13 +1,32 @@
 import { z } from "zod";
-import { harnessConfigSchema } from "./harness-config-schema.js";
-import { summarySchema } from "./summary-schema.js";
+import { harnessContract } from "./contract.js";
 import { compareReportSchema } from "./compare-report-schema.js";
+import { harnessConfigSchema } from "./harness-config-schema.js";
+import { objectsDataSchema, statsDataSchema, tableDataSchema } from "./run-data-schemas.js";
+import { summarySchema } from "./summary-schema.js";
+
+const toJson = (schema: z.ZodType, io: "input" | "output" = "output") => z.toJSONSchema(schema, { target: "draft-2020-12", io });
 
 /** JSON Schemas generated from the zod schemas; checked in under `schema/` (a test fails when stale). */
 export function jsonSchemas(): Record<string, unknown> {
   return {
-    "summary.schema.json": z.toJSONSchema(summarySchema, { target: "draft-2020-12", io: "output" }),
-    "harness-config.schema.json": z.toJSONSchema(harnessConfigSchema, { target: "draft-2020-12", io: "input" }),
-    "compare-report.schema.json": z.toJSONSchema(compareReportSchema, { target: "draft-2020-12", io: "output" }),
+    "summary.schema.json": toJson(summarySchema),
+    "harness-config.schema.json": toJson(harnessConfigSchema, "input"),
+    "table.schema.json": toJson(tableDataSchema),
+    "stats.schema.json": toJson(statsDataSchema),
+    "objects.schema.json": toJson(objectsDataSchema),
+    "compare-report.schema.json": toJson(compareReportSchema),
+  };
+}
+
+/**
+ * Every file generated from core's schemas and tables, by path relative to the package directory:
+ * the JSON Schemas, and the harness's contract.json. `npm run schemas` writes them; a test fails when
+ * a checked-in copy is stale.
+ */
+export function generatedFiles(): Record<string, unknown> {
+  return {
+    ...Object.fromEntries(Object.entries(jsonSchemas()).map(([file, schema]) => [`schema/${file}`, schema])),
+    "../../python/memray_harness/contract.json": harnessContract(),
   };
 }

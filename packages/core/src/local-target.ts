@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import createDebug from "debug";
 import { execa } from "execa";
+import { InvalidOptionError } from "./errors.js";
 import type { ExecOptions, ExecResult, Target } from "./target.js";
 
 const debug = createDebug("memray:local");
@@ -18,7 +19,7 @@ export class LocalTarget implements Target {
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const [file, ...args] = argv;
-    if (!file) throw new Error("exec needs a command");
+    if (!file) throw new InvalidOptionError("exec needs a command (an empty argv was given)");
     debug("exec %o", argv);
     const child = execa(file, args, {
       cwd: options.cwd,

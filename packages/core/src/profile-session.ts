@@ -1,63 +1,39 @@
-import { existsSync } from "node:fs";
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { createWriteStream, existsSync } from "node:fs";
+import { mkdtemp, readdir, rename, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import createDebug from "debug";
-import { MemrayError, MemrayNotInstalledError, PythonNotFoundError, toMemrayError } from "./errors.js";
+import { ARTIFACTS, HARNESS_LOG_FILE, SUMMARY_FILE } from "./artifact-table.js";
+import { HarnessKilledError, MemrayError, MemrayNotInstalledError, PythonNotFoundError, toMemrayError } from "./errors.js";
+import { isErrorCode } from "./error-codes.js";
 import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
 import { createHarnessStderrParser, type HarnessEvent } from "./harness-events.js";
-import {
-  DEFAULT_LIVE_PORT,
-  harnessConfigSchema,
-  type EndpointRequest,
-  type HarnessConfig,
-  type ReportName,
-} from "./harness-config-schema.js";
+import { harnessConfigSchema, type HarnessConfig } from "./harness-config-schema.js";
 import { locateHarnessDir } from "./harness-locator.js";
-import type { Mode } from "./modes.js";
-import type { RunDir } from "./run-dir.js";
-import { systemClock, type Clock } from "./run-dir.js";
-import { emptySummary, parseSummary, SUMMARY_FILE, writeSummary } from "./summary-io.js";
-import type { Summary } from "./summary-schema.js";
+import { createLineSplitter } from "./line-splitter.js";
+import { isMode, MODE_RULES } from "./mode-rules.js";
+import { parseOptions, runnableProfileOptionsSchema, type ProfileOptions, type ProfileOptionsInput } from "./profile-options.js";
+import { systemClock, type Clock, type RunDir } from "./run-dir.js";
+import { fallbackSummary, readSummary, writeSummary } from "./summary-io.js";
+import type { Summary, TargetInfo } from "./summary-schema.js";
 import type { Target } from "./target.js";
-
 
 const debug = createDebug("memray:session");
 
-/** File in the run directory that keeps the workload's own stdout/stderr. */
-export const HARNESS_LOG_FILE = "harness.log";
-
-export interface ProfileScript {
-  /** As the user wrote it; goes to summary.script. */
-  display: string;
-  /** Absolute host path of the script. */
-  hostPath: string;
-  args: string[];
-}
-
-export interface ProfileRequest {
-  mode: Mode;
+/** One run: its options (validated here, as at every other entry) and where it runs. */
+export interface ProfileRequest extends ProfileOptionsInput {
   target: Target;
-  /** Interpreter in the target (`python3`, `/opt/venv/bin/python`, ...). */
-  python: string;
   runDir: RunDir;
-  script?: ProfileScript | undefined;
-  app?: string | null;
+  /** Base of a relative `script` path (default: the process's working directory). */
+  cwd?: string;
+  /** Directory the app is imported from (the container's working directory). */
   appDir?: string | null;
-  modules?: string[];
-  endpoint?: EndpointRequest;
-  requests?: number;
-  delaySeconds?: number;
-  nativeTraces?: boolean;
-  traceAllocators?: boolean;
-  allowNoMemray?: boolean;
-  installRequirements?: boolean;
-  reports: ReportName[];
-  livePort?: number;
+  /** The service's own port, when known (recorded as summary.target.service_port). */
   servicePort?: number | null;
-  timeoutSeconds?: number | null;
   /** The fix printed when memray is missing in the target. */
   memrayInstallHint?: string;
+  /** Artifact keys of files the caller adds after the run (index.html); harness.log is always there. */
+  hostArtifacts?: string[];
   /**
    * Stops the harness in a target that does not share the host's process group (a container);
    * a local harness gets the terminal's Ctrl-C itself and finishes its run.
@@ -75,11 +51,8 @@ export interface SessionHooks {
   onProgress?: (event: ProgressEvent) => void;
   /** A live mode is waiting for its client (forward its ports, tell the user). */
   onLive?: (event: HarnessEvent) => Promise<void>;
-  /**
-   * The final summary, just before it is written: add artifacts made from it (index.html). A
-   * failure here is a warning in the summary, never a lost run.
-   */
-  beforeSummary?: (summary: Summary, runDir: RunDir) => Promise<void>;
+  /** summary.json is final: add the files made from it that `hostArtifacts` announced (index.html). */
+  afterSummary?: (summary: Summary, runDir: RunDir) => Promise<void>;
 }
 
 export interface ProfileDeps {
@@ -92,45 +65,46 @@ export interface ProfileResult {
   runDir: RunDir;
   exitCode: ExitCodeValue;
   error?: MemrayError;
+  /** Problems finishing the run directory after summary.json was written (index.html). */
+  warnings: string[];
 }
 
 /**
  * Runs one mode on one target and always leaves a valid summary.json in the run directory, also
- * when the target, the harness or the workload fails; artifacts produced so far are kept.
+ * when the options, the target, the harness or the workload fail; artifacts produced so far are kept.
+ * The harness writes summary.json; this writes one only when the harness could not.
  */
-export async function runProfile(
-  request: ProfileRequest,
-  hooks: SessionHooks = {},
-  deps: ProfileDeps = {},
-): Promise<ProfileResult> {
-  const clock = deps.clock ?? systemClock;
-  const startedAt = clock.now();
+export async function runProfile(request: ProfileRequest, hooks: SessionHooks = {}, deps: ProfileDeps = {}): Promise<ProfileResult> {
+  const startedAt = (deps.clock ?? systemClock).now();
   const { runDir, target } = request;
   const step = (name: string, message: string) => hooks.onProgress?.({ type: "step", step: name, message });
+  const python = request.python ?? "python3";
+  const targetInfo: TargetInfo = { kind: target.kind, name: target.name, python, service_port: request.servicePort ?? null };
   let harnessExit: number | null = null;
+  let harnessError: MemrayError | undefined;
   let failure: MemrayError | undefined;
 
   try {
+    const options = parseOptions(runnableProfileOptionsSchema, request);
     step("preflight", `checking Python and memray on ${target.name}`);
-    await checkInterpreter(request);
+    await checkInterpreter(request, python);
 
     step("stage", `staging the harness on ${target.name}`);
-    const staged = await stageHarness(request, deps.harnessDir ?? locateHarnessDir());
+    const staged = await stageHarness(request, options, targetInfo, deps.harnessDir ?? locateHarnessDir());
 
-    step("run", `profiling (${request.mode}) on ${target.name}`);
+    step("run", `profiling (${options.mode}) on ${target.name}`);
     try {
-      harnessExit = await runHarness(request, staged, hooks);
-      if (harnessExit > 3) failure = harnessKilled(target.name, harnessExit);
+      const harness = await runHarness(request, python, staged, hooks);
+      harnessExit = harness.exitCode;
+      harnessError = harness.error;
+      if (harnessExit > ExitCode.Environment) failure = harnessKilled(target.name, harnessExit);
     } finally {
       if (staged.outDir !== runDir.path) {
         step("collect", "copying the run directory out of the target");
         try {
           await target.copyOut(staged.outDir, runDir.path);
         } catch (error) {
-          failure ??= new MemrayError("COPY_OUT_FAILED", ExitCode.Environment, `Could not copy the run out of ${target.name}`, {
-            cause: error,
-            hint: "check the target is still running; artifacts copied so far are kept",
-          });
+          failure ??= new MemrayError("COPY_OUT_FAILED", `Could not copy the run out of ${target.name}`, { cause: error });
         }
       }
       await staged.cleanup().catch((error) => debug("cleanup failed: %O", error));
@@ -139,15 +113,15 @@ export async function runProfile(
     failure = toMemrayError(error);
   }
 
-  const summary = await finalSummary(request, startedAt, harnessExit, failure);
+  const { summary, error } = await settleSummary(request, targetInfo, startedAt, harnessExit, failure, harnessError);
+  const warnings: string[] = [];
   try {
-    await hooks.beforeSummary?.(summary, runDir);
-  } catch (error) {
-    (summary.warnings ??= []).push(`finishing the run directory failed: ${(error as Error).message}`);
+    await hooks.afterSummary?.(summary, runDir);
+  } catch (afterError) {
+    warnings.push(`finishing the run directory failed: ${(afterError as Error).message}`);
   }
-  await writeSummary(runDir.path, summary);
-  const exitCode = failure?.exitCode ?? exitCodeFromHarness(harnessExit, summary);
-  return { summary, runDir, exitCode, ...(failure ? { error: failure } : {}) };
+  const exitCode = error?.exitCode ?? (harnessExit as ExitCodeValue);
+  return { summary, runDir, exitCode, warnings, ...(error ? { error } : {}) };
 }
 
 /** Exit code of the probe when Python runs but memray does not import. */
@@ -159,8 +133,8 @@ const PROBE = [
 ].join("\n");
 
 /** One round trip: is the interpreter there, and does memray import? */
-async function checkInterpreter(request: ProfileRequest): Promise<void> {
-  const { target, python } = request;
+async function checkInterpreter(request: ProfileRequest, python: string): Promise<void> {
+  const { target } = request;
   const probe = await target.exec([python, "-c", PROBE]);
   if (probe.exitCode === MEMRAY_MISSING) {
     if (request.allowNoMemray) return;
@@ -180,48 +154,52 @@ interface StagedHarness {
 }
 
 /** Put the harness, the config and the workload's files where the target's Python can read them. */
-async function stageHarness(request: ProfileRequest, harnessDir: string): Promise<StagedHarness> {
+async function stageHarness(request: ProfileRequest, options: ProfileOptions, targetInfo: TargetInfo, harnessDir: string): Promise<StagedHarness> {
   const { target, runDir } = request;
   const hostScratch = await mkdtemp(path.join(os.tmpdir(), "memray-cli-config-"));
   const local = target.sharesHostFilesystem;
   const targetScratch = local ? hostScratch : await target.scratchDir();
-  let scriptPath: string | null = request.script?.hostPath ?? null;
+  const scriptHostPath = options.script ? path.resolve(request.cwd ?? process.cwd(), options.script) : null;
+  let scriptPath = scriptHostPath;
 
   if (!local) {
     await target.copyIn(path.join(harnessDir, "memray_harness"), targetScratch);
-    if (request.script) {
+    if (scriptHostPath) {
       // The script's whole directory travels: requirements.txt and helper modules sit beside it.
-      const scriptDir = path.dirname(request.script.hostPath);
+      const scriptDir = path.dirname(scriptHostPath);
       await target.copyIn(scriptDir, path.posix.join(targetScratch, "workload"));
-      scriptPath = path.posix.join(targetScratch, "workload", path.basename(scriptDir), path.basename(request.script.hostPath));
+      scriptPath = path.posix.join(targetScratch, "workload", path.basename(scriptDir), path.basename(scriptHostPath));
     }
   }
+  const rule = MODE_RULES[options.mode];
   const outDir = local ? runDir.path : path.posix.join(targetScratch, "run", runDir.runId);
   const config: HarnessConfig = harnessConfigSchema.parse({
-    mode: request.mode,
+    mode: options.mode,
     run_id: runDir.runId,
     out_dir: outDir,
     artifact_prefix: runDir.artifactPrefix,
-    script: request.script?.display ?? null,
+    script: options.script ?? null,
     script_path: scriptPath,
-    script_args: request.script?.args ?? [],
-    app: request.app ?? null,
+    script_args: options.scriptArgs,
+    app: options.app ?? null,
     app_dir: request.appDir ?? null,
-    modules: request.modules ?? [],
-    endpoint: request.endpoint ?? { path: "/", method: "GET", body: null, headers: {} },
-    requests: request.requests ?? 1,
-    delay_seconds: request.delaySeconds ?? 0,
-    native_traces: request.nativeTraces ?? true,
-    trace_python_allocators: request.mode === "leaks" ? true : (request.traceAllocators ?? true),
-    allow_no_memray: request.allowNoMemray ?? false,
-    install_requirements: request.installRequirements ?? true,
+    modules: options.modules,
+    endpoint: options.endpoint,
+    requests: options.requests,
+    delay_seconds: options.delaySeconds,
+    native_traces: true,
+    trace_python_allocators: options.traceAllocators,
+    allow_no_memray: options.allowNoMemray,
+    install_requirements: true,
     // One file per run (not the seed's shared /tmp path): parallel runs never merge each other's data.
     requests_file: path.posix.join(targetScratch, "requests.json"),
-    reports: request.reports,
-    live_port: request.livePort ?? DEFAULT_LIVE_PORT,
-    service_port: request.servicePort ?? null,
-    timeout_seconds: request.timeoutSeconds ?? null,
-  });
+    reports: [...rule.reports],
+    live_port: options.livePort,
+    service_port: rule.workload === "serve" ? 0 : null,
+    timeout_seconds: options.timeoutSeconds ?? null,
+    target: { kind: targetInfo.kind, name: targetInfo.name, python: targetInfo.python, service_port: targetInfo.service_port ?? null },
+    host_artifacts: ["harness_log", ...(request.hostArtifacts ?? [])],
+  } satisfies HarnessConfig);
   const hostConfig = path.join(hostScratch, "config.json");
   await writeFile(hostConfig, JSON.stringify(config, null, 2));
   if (!local) await target.copyIn(hostConfig, targetScratch);
@@ -238,95 +216,112 @@ async function stageHarness(request: ProfileRequest, harnessDir: string): Promis
   };
 }
 
-async function runHarness(request: ProfileRequest, staged: StagedHarness, hooks: SessionHooks): Promise<number> {
-  const logFile = path.join(request.runDir.path, HARNESS_LOG_FILE);
-  const log = (line: string) => appendFile(logFile, `${line}\n`).catch(() => undefined);
+interface HarnessOutcome {
+  exitCode: number;
+  /** The failure the harness announced with an `error` event (it may not have written a summary). */
+  error: MemrayError | undefined;
+}
+
+async function runHarness(request: ProfileRequest, python: string, staged: StagedHarness, hooks: SessionHooks): Promise<HarnessOutcome> {
+  // One write stream: the workload's output lands in harness.log in the order it was produced.
+  const log = createWriteStream(path.join(request.runDir.path, HARNESS_LOG_FILE));
+  log.on("error", (error) => debug("harness.log: %O", error));
   const emitLine = (stream: "stdout" | "stderr", line: string) => {
-    void log(line);
+    log.write(`${line}\n`);
     hooks.onProgress?.({ type: "output", stream, line });
   };
   const liveReady: Promise<void>[] = [];
+  let error: MemrayError | undefined;
   const stderr = createHarnessStderrParser(
     (event) => {
+      if (event.event === "error" && typeof event.code === "string" && isErrorCode(event.code)) {
+        error = new MemrayError(event.code, String(event.message ?? "the harness failed"));
+      }
       hooks.onProgress?.({ type: "harness", event });
       if (event.event === "live" && hooks.onLive) liveReady.push(hooks.onLive(event));
     },
     (line) => emitLine("stderr", line),
   );
-  let stdoutPending = "";
-  const result = await request.target.exec(
-    [request.python, "-m", "memray_harness", "--config", staged.configPath],
-    {
+  const stdout = createLineSplitter((line) => emitLine("stdout", line));
+  try {
+    const result = await request.target.exec([python, "-m", "memray_harness", "--config", staged.configPath], {
       env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: staged.requestsFile },
-      onStdout: (chunk) => {
-        stdoutPending += chunk;
-        const lines = stdoutPending.split("\n");
-        stdoutPending = lines.pop() ?? "";
-        lines.forEach((line) => emitLine("stdout", line));
-      },
+      onStdout: (chunk) => stdout.push(chunk),
       onStderr: (chunk) => stderr.push(chunk),
       ...(request.target.sharesHostFilesystem || !request.signal ? {} : { signal: request.signal }),
-    },
-  );
-  stderr.flush();
-  if (stdoutPending) emitLine("stdout", stdoutPending);
-  await Promise.allSettled(liveReady);
-  debug("harness exited %d", result.exitCode);
-  return result.exitCode;
+    });
+    stdout.flush();
+    stderr.flush();
+    await Promise.allSettled(liveReady);
+    debug("harness exited %d", result.exitCode);
+    return { exitCode: result.exitCode, error };
+  } finally {
+    await new Promise<void>((resolve) => log.end(resolve));
+  }
 }
 
-async function finalSummary(
+/**
+ * The run's final summary. The harness's own summary.json stands when it wrote a valid one and
+ * nothing failed on the host side; otherwise a summary is written here: the harness's (if readable)
+ * with the host failure recorded, else a fallback. An unreadable harness summary is kept aside as
+ * summary.harness.json, never overwritten.
+ */
+async function settleSummary(
   request: ProfileRequest,
+  targetInfo: TargetInfo,
   startedAt: Date,
   harnessExit: number | null,
   failure: MemrayError | undefined,
-): Promise<Summary> {
+  harnessError: MemrayError | undefined,
+): Promise<{ summary: Summary; error: MemrayError | undefined }> {
   const { runDir } = request;
-  const base = {
-    runId: runDir.runId,
-    mode: request.mode,
-    script: request.script?.display ?? null,
-    timestamp: startedAt,
-  };
-  let summary: Summary;
   const file = path.join(runDir.path, SUMMARY_FILE);
-  try {
-    summary = parseSummary(JSON.parse(await readFile(file, "utf8")), file);
-  } catch (error) {
-    const reason = existsSync(file) ? `the harness wrote an invalid summary.json (${(error as Error).message})` : null;
-    summary = emptySummary({
-      ...base,
-      error: failure?.message ?? reason ?? `the harness exited with ${harnessExit ?? "no exit code"} and wrote no summary.json`,
-    });
+  let harnessSummary: Summary | undefined;
+  const warnings: string[] = [];
+  if (existsSync(file)) {
+    try {
+      harnessSummary = await readSummary(file);
+    } catch (error) {
+      const aside = path.join(runDir.path, "summary.harness.json");
+      await rename(file, aside).catch(() => undefined);
+      warnings.push(`the harness wrote an invalid summary.json, kept as summary.harness.json: ${(error as MemrayError).reason ?? String(error)}`);
+      failure ??= new MemrayError("HARNESS_FAILED", "the harness wrote an invalid summary.json (kept as summary.harness.json)", { cause: error });
+    }
   }
-  // A harness that was killed left its early "did not finish" summary: say what really happened.
-  if (failure && (!summary.error || failure.code === "HARNESS_KILLED")) summary.error = failure.message;
-  if (failure) summary.error_code = failure.code;
-  summary.target = { kind: request.target.kind, name: request.target.name, python: request.python };
+  if (harnessSummary && !failure) return { summary: harnessSummary, error: undefined };
+  if (!harnessSummary && !failure) {
+    failure = harnessError ?? new MemrayError("HARNESS_FAILED", `the harness exited with ${harnessExit ?? "no exit code"} and wrote no summary.json`);
+  }
+  const error = failure!;
+  const summary: Summary = harnessSummary
+    ? { ...harnessSummary, error: error.reason, error_code: error.code }
+    : fallbackSummary({
+        runId: runDir.runId,
+        mode: typeof request.mode === "string" && isMode(request.mode) ? request.mode : undefined,
+        script: typeof request.script === "string" ? request.script : null,
+        timestamp: startedAt,
+        error: error.reason,
+        errorCode: error.code,
+        target: targetInfo,
+        artifacts: await presentArtifacts(runDir, request.hostArtifacts ?? []),
+      });
+  summary.warnings = [...(summary.warnings ?? []), ...warnings];
+  await writeSummary(runDir.path, summary);
+  return { summary, error };
+}
+
+/** Artifacts in the run directory now, plus those the caller is about to add. */
+async function presentArtifacts(runDir: RunDir, hostArtifacts: readonly string[]): Promise<Record<string, string>> {
   const present = new Set(await readdir(runDir.path).catch(() => [] as string[]));
-  if (present.has(HARNESS_LOG_FILE)) summary.artifacts.harness_log = `${runDir.artifactPrefix}/${HARNESS_LOG_FILE}`;
-  return summary;
+  return Object.fromEntries(
+    ARTIFACTS.filter((artifact) => present.has(artifact.file) || hostArtifacts.includes(artifact.key)).map((artifact) => [
+      artifact.key,
+      `${runDir.artifactPrefix}/${artifact.file}`,
+    ]),
+  );
 }
 
 function harnessKilled(targetName: string, exitCode: number): MemrayError {
-  const signal = exitCode > 128 ? ` (signal ${exitCode - 128}: the target stopped, or the process was killed or ran out of memory)` : "";
-  return new MemrayError("HARNESS_KILLED", ExitCode.Environment, `the harness on ${targetName} ended with exit code ${exitCode}${signal}`, {
-    hint: "artifacts produced so far are kept in the run directory; check the target and run again",
-  });
-}
-
-function exitCodeFromHarness(harnessExit: number | null, summary: Summary): ExitCodeValue {
-  switch (harnessExit) {
-    case 0:
-      return ExitCode.Ok;
-    case 1:
-      return ExitCode.WorkloadFailed;
-    case 2:
-      return ExitCode.Usage;
-    case 3:
-      return ExitCode.Environment;
-    default:
-      // Killed, crashed or never ran: the environment is at fault, unless the workload itself failed.
-      return summary.exit_code && summary.exit_code !== 0 ? ExitCode.WorkloadFailed : ExitCode.Environment;
-  }
+  const detail = exitCode > 128 ? ` (signal ${exitCode - 128}: the target stopped, or the process was killed or ran out of memory)` : "";
+  return new HarnessKilledError(targetName, exitCode, detail);
 }

@@ -1,16 +1,16 @@
-import { readFile, rename, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { SUMMARY_FILE } from "./artifact-table.js";
+import type { ErrorCode } from "./error-codes.js";
 import { MemrayError } from "./errors.js";
-import { ExitCode } from "./exit-codes.js";
-import { summarySchema, type Summary } from "./summary-schema.js";
-import type { Mode } from "./modes.js";
-
-export const SUMMARY_FILE = "summary.json";
+import type { Mode } from "./mode-rules.js";
+import { formatIssues } from "./zod-issues.js";
+import { summarySchema, type Summary, type TargetInfo } from "./summary-schema.js";
 
 /** A summary.json that is not JSON or does not match summarySchema (bad input: exit 2). */
 export class InvalidSummaryError extends MemrayError {
-  constructor(readonly file: string, readonly issues: string) {
-    super("INVALID_SUMMARY", ExitCode.Usage, `${file} is not a valid memray-cli summary: ${issues}`);
+  constructor(readonly file: string, readonly issues: string, cause?: unknown) {
+    super("INVALID_SUMMARY", `${file} is not a valid memray-cli summary: ${issues}`, { cause });
   }
 }
 
@@ -22,7 +22,7 @@ export async function readSummary(fileOrDir: string): Promise<Summary> {
   try {
     data = JSON.parse(raw);
   } catch (error) {
-    throw new InvalidSummaryError(file, `malformed JSON (${(error as Error).message})`);
+    throw new InvalidSummaryError(file, `malformed JSON (${(error as Error).message})`, error);
   }
   return parseSummary(data, file);
 }
@@ -30,35 +30,43 @@ export async function readSummary(fileOrDir: string): Promise<Summary> {
 export function parseSummary(data: unknown, label = "summary"): Summary {
   const result = summarySchema.safeParse(data);
   if (!result.success) {
-    const issues = result.error.issues
-      .slice(0, 5)
-      .map((issue) => `${issue.path.join(".") || "(root)"}: ${issue.message}`)
-      .join("; ");
-    throw new InvalidSummaryError(label, issues);
+    throw new InvalidSummaryError(label, formatIssues(result.error), result.error);
   }
   return result.data;
 }
 
-/** Write summary.json atomically (a reader never sees half a file). */
+/** Write summary.json atomically (a reader never sees half a file); the temp file never outlives a failure. */
 export async function writeSummary(runDir: string, summary: Summary): Promise<string> {
   const file = path.join(runDir, SUMMARY_FILE);
   const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`);
-  await rename(tmp, file);
+  try {
+    await writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`);
+    await rename(tmp, file);
+  } catch (error) {
+    await rm(tmp, { force: true });
+    throw error;
+  }
   return file;
 }
 
-export interface EmptySummaryInput {
+export interface FallbackSummaryInput {
   runId: string;
-  mode: Mode;
+  /** Absent when the mode itself was the bad input. */
+  mode: Mode | undefined;
   script: string | null;
   timestamp: Date;
-  error: string | null;
+  error: string;
+  errorCode: ErrorCode;
+  target?: TargetInfo;
+  artifacts?: Record<string, string>;
 }
 
-/** A valid summary with nothing measured: the base of a run that failed before the harness wrote one. */
-export function emptySummary(input: EmptySummaryInput): Summary {
-  return {
+/**
+ * The summary memray-cli writes when the harness could not (never started, killed, its output lost):
+ * valid against the same schema, nothing measured, the error and its code set.
+ */
+export function fallbackSummary(input: FallbackSummaryInput): Summary {
+  return summarySchema.parse({
     run_id: input.runId,
     script: input.script,
     timestamp: input.timestamp.toISOString().replace(/\.\d{3}Z$/, "Z"),
@@ -77,8 +85,10 @@ export function emptySummary(input: EmptySummaryInput): Summary {
     requests: [],
     leak_indicators: { rss_growth_mb: null, monotonic_growth: false, likely_leak: false },
     profiling: { memray_enabled: false, native_traces: false, trace_python_allocators: false },
-    artifacts: {},
-    mode: input.mode,
+    artifacts: input.artifacts ?? {},
+    ...(input.mode ? { mode: input.mode } : {}),
     warnings: [],
-  };
+    error_code: input.errorCode,
+    ...(input.target ? { target: input.target } : {}),
+  });
 }

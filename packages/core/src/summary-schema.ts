@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { ARTIFACTS } from "./artifact-table.js";
+import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
+import { MODES } from "./mode-rules.js";
+import { OBJECT_CENSUS_METHODS, objectTypeCountSchema } from "./run-data-schemas.js";
 
 /**
  * summary.json: the seed's schema, same names, nesting and units, plus extra fields.
@@ -9,6 +13,7 @@ import { z } from "zod";
 
 const kb = z.number().describe("kibibytes");
 const bytes = z.number().describe("bytes");
+const errorCodes = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 
 export const memorySchema = z.looseObject({
   rss_before: kb.nullable(),
@@ -61,15 +66,52 @@ export const profilingSchema = z.looseObject({
   mode: z.string().optional(),
 });
 
-/** Artifact paths are relative, like the seed's `runs/<run_id>/session.bin`. */
-export const artifactsSchema = z.looseObject({
-  session_bin: z.string().optional(),
-  flamegraph: z.string().optional(),
-  leaks_flamegraph: z.string().optional(),
-  temporal_flamegraph: z.string().optional(),
-  temp_allocs_flamegraph: z.string().optional(),
-  table_report: z.string().optional(),
-  tree_report: z.string().optional(),
+/** Artifact paths are relative, like the seed's `runs/<run_id>/session.bin`; one key per file of core's ARTIFACTS. */
+export const artifactsSchema = z.looseObject(
+  Object.fromEntries(ARTIFACTS.map((artifact) => [artifact.key, z.string().optional().describe(artifact.file)])),
+) as z.ZodType<Partial<Record<string, string>>>;
+
+/** Where the run happened (the target, and the interpreter used there). */
+export const targetInfoSchema = z.looseObject({
+  kind: z.string(),
+  name: z.string(),
+  python: z.string(),
+  /** The service's own port in the container (preset, exposed or --port), when known. */
+  service_port: z.number().int().nullable().optional(),
+});
+
+export const errorDetailsSchema = z.looseObject({
+  type: z.string(),
+  message: z.string(),
+  traceback: z.string(),
+});
+
+/** Headline numbers of the capture (bytes, except the count); present for every run with a session.bin. */
+export const memrayStatsSchema = z.looseObject({
+  peak_memory: z.number().nullable().optional(),
+  total_allocations: z.number().nullable().optional(),
+  total_bytes_allocated: z.number().nullable().optional(),
+});
+
+/** objects mode: the census method and the ten largest types (the full list is memray-objects.json). */
+export const objectsSummarySchema = z.looseObject({
+  method: z.enum(OBJECT_CENSUS_METHODS),
+  total_count: z.number().int(),
+  total_size: z.number().int(),
+  top: z.array(objectTypeCountSchema),
+});
+
+/** snapshot mode: what was imported under the Tracker (any failed import fails the run). */
+export const snapshotSummarySchema = z.looseObject({
+  imported: z.array(z.looseObject({ module: z.string(), seconds: z.number() })),
+  failed: z.array(z.looseObject({ module: z.string(), error: z.string() })),
+});
+
+/** live-web: how the serving ended and where it listened inside the target. */
+export const liveSummarySchema = z.looseObject({
+  stopped_by: z.string(),
+  service_port: z.number().int().nullable(),
+  live_port: z.number().int(),
 });
 
 export const summarySchema = z.looseObject({
@@ -86,12 +128,22 @@ export const summarySchema = z.looseObject({
   profiling: profilingSchema,
   artifacts: artifactsSchema,
   /** Extra, not in the seed: the mode that produced the run. */
-  mode: z.string().optional(),
+  mode: z.enum(MODES).optional(),
   /** Extra: non-fatal problems (malformed requests file, a report that failed, ...). */
   warnings: z.array(z.string()).optional(),
+  /** Extra: the failure's code in core's ERROR_CODES (null when the run succeeded). */
+  error_code: z.enum(errorCodes).nullable().optional(),
+  error_details: errorDetailsSchema.optional(),
+  target: targetInfoSchema.optional(),
+  memray_stats: memrayStatsSchema.optional(),
+  objects: objectsSummarySchema.optional(),
+  snapshot: snapshotSummarySchema.optional(),
+  live: liveSummarySchema.optional(),
 });
 
 export type Summary = z.infer<typeof summarySchema>;
 export type RequestRecord = z.infer<typeof requestRecordSchema>;
 export type TopAllocator = z.infer<typeof topAllocatorSchema>;
 export type LeakIndicators = z.infer<typeof leakIndicatorsSchema>;
+export type TargetInfo = z.infer<typeof targetInfoSchema>;
+export type MemrayStats = z.infer<typeof memrayStatsSchema>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createHarnessStderrParser, type HarnessEvent } from "../src/index.js";
+import { createHarnessStderrParser, type HarnessEvent } from "../src/harness-events.js";
 
 describe("createHarnessStderrParser", () => {
   it("separates events from workload output across chunk boundaries", () => {

@@ -1,8 +1,9 @@
 import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
+import { createLineSplitter, InvalidOptionError } from "@alpiq/memray-core";
 import createDebug from "debug";
-import { execa } from "execa";
 import { tail, WheelhouseBuildError } from "./errors.js";
+import { runHostCommand, type HostCommandRunner } from "./host-command.js";
 
 const debug = createDebug("memray:docker");
 
@@ -17,8 +18,11 @@ export interface BuildWheelhouseOptions {
   machine?: "x86_64" | "aarch64";
   /** Host interpreter that runs pip (default "python3"). */
   hostPython?: string;
+  /** pip's output, one whole line at a time (blank lines skipped). */
   onOutput?: (line: string) => void;
   signal?: AbortSignal;
+  /** Runs pip on the host (default: execa). */
+  proc?: HostCommandRunner;
 }
 
 export interface Wheelhouse {
@@ -30,15 +34,15 @@ export interface Wheelhouse {
 /**
  * Download binary wheels of memray and its dependencies for a target's Python with the host's pip
  * (`pip download --only-binary=:all: --python-version X --platform manylinux...`), for offline
- * installs (installMemray({ wheelhouse })).
+ * installs (installMemray({ wheelhouse })). Throws InvalidOptionError for a malformed pythonVersion
+ * and WheelhouseBuildError when pip fails.
  */
 export async function buildWheelhouse(options: BuildWheelhouseOptions): Promise<Wheelhouse> {
   if (!/^3\.\d+$/.test(options.pythonVersion)) {
-    throw new WheelhouseBuildError([], null, `pythonVersion must look like "3.11", got ${JSON.stringify(options.pythonVersion)}`);
+    throw new InvalidOptionError(`pythonVersion must look like "3.11", got ${JSON.stringify(options.pythonVersion)}`);
   }
   const machine = options.machine ?? (process.arch === "arm64" ? "aarch64" : "x86_64");
   const dir = path.resolve(options.dir);
-  await mkdir(dir, { recursive: true });
   const platforms = ["manylinux2014", "manylinux_2_17", "manylinux_2_28"].flatMap((p) => ["--platform", `${p}_${machine}`]);
   const command = [
     options.hostPython ?? "python3",
@@ -56,15 +60,29 @@ export async function buildWheelhouse(options: BuildWheelhouseOptions): Promise<
     dir,
     ...(options.requirements ?? ["memray"]),
   ];
-  debug("wheelhouse: %o", command);
-  const child = execa(command[0]!, command.slice(1), { reject: false, all: true, cancelSignal: options.signal, stdin: "ignore" });
-  child.all?.on("data", (chunk: Buffer) => {
-    for (const line of chunk.toString("utf8").split("\n")) if (line.trim()) options.onOutput?.(line);
-  });
-  const result = await child;
-  if (result.exitCode !== 0) {
-    throw new WheelhouseBuildError(command, result.exitCode ?? null, tail(String(result.all ?? "")), result);
+  try {
+    await mkdir(dir, { recursive: true });
+  } catch (error) {
+    throw new WheelhouseBuildError(command, null, "", { cause: error, detail: `cannot create ${dir}`, hint: "choose a writable wheelhouse directory" });
   }
-  const wheels = (await readdir(dir)).filter((f) => f.endsWith(".whl")).sort();
+  debug("wheelhouse: %o", command);
+  const lines = createLineSplitter((line) => {
+    if (line.trim()) options.onOutput?.(line);
+  });
+  const run = options.proc ?? runHostCommand;
+  const result = await run(command, { onOutput: (chunk) => lines.push(chunk), signal: options.signal });
+  lines.flush();
+  if (result.exitCode !== 0) {
+    throw new WheelhouseBuildError(command, result.exitCode, tail(result.output), {
+      cause: result.error,
+      detail: result.error && result.exitCode === null ? `${command[0]} did not run: ${result.error.message.split("\n")[0]}` : undefined,
+    });
+  }
+  let wheels: string[];
+  try {
+    wheels = (await readdir(dir)).filter((f) => f.endsWith(".whl")).sort();
+  } catch (error) {
+    throw new WheelhouseBuildError(command, 0, "", { cause: error, detail: `cannot list ${dir}` });
+  }
   return { dir, wheels, command };
 }

@@ -29,10 +29,15 @@ export async function startExec(
   argv: readonly string[],
   options: StartExecOptions = {},
 ): Promise<StartedExec> {
-  if (argv.length === 0 || argv[0] === "") throw new DockerExecError(containerName, argv, new Error("exec needs a command"));
+  if (argv.length === 0 || argv[0] === "") {
+    throw new DockerExecError(containerName, argv, { detail: "exec needs a command", hint: "pass a non-empty argv" });
+  }
   const env = Object.entries(options.env ?? {}).map(([key, value]) => {
     if (!key || key.includes("=") || key.includes("\0")) {
-      throw new DockerExecError(containerName, argv, new Error(`invalid environment variable name ${JSON.stringify(key)}`));
+      throw new DockerExecError(containerName, argv, {
+        detail: `invalid environment variable name ${JSON.stringify(key)}`,
+        hint: "environment variable names must be non-empty and contain no '=' or NUL",
+      });
     }
     return `${key}=${value}`;
   });
@@ -51,7 +56,7 @@ export async function startExec(
     const stream = (await exec.start({ hijack: true, stdin: options.stdin ?? false })) as Duplex;
     return { exec, stream };
   } catch (error) {
-    throw new DockerExecError(containerName, argv, error);
+    throw new DockerExecError(containerName, argv, { cause: error });
   }
 }
 
@@ -65,11 +70,11 @@ export async function execExitCode(exec: Docker.Exec, containerName: string, arg
     try {
       info = await exec.inspect();
     } catch (error) {
-      throw new DockerExecError(containerName, argv, error);
+      throw new DockerExecError(containerName, argv, { cause: error });
     }
     if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
     if (attempt >= 100) {
-      throw new DockerExecError(containerName, argv, new Error("the engine still reports the exec as running after its output ended"));
+      throw new DockerExecError(containerName, argv, { detail: "the engine still reports the exec as running after its output ended" });
     }
     await new Promise((resolve) => setTimeout(resolve, attempt < 10 ? 10 : 50));
   }

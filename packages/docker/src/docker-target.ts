@@ -3,23 +3,17 @@ import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { StringDecoder } from "node:string_decoder";
-import { COMMAND_NOT_FOUND, PythonNotFoundError, type ExecOptions, type ExecResult, type Target } from "@alpiq/memray-core";
+import { COMMAND_NOT_FOUND, type ExecOptions, type ExecResult, type Target } from "@alpiq/memray-core";
 import createDebug from "debug";
 import type Docker from "dockerode";
 import tarFs from "tar-fs";
 import { ChunkBatcher } from "./chunk-batcher.js";
 import { execExitCode, startExec } from "./docker-exec.js";
-import { AppNotFoundError, CopyFailedError, DockerExecError, PortNotDetectableError, tail } from "./errors.js";
-import { COMPOSE_SERVICE_LABEL, resolveContainer } from "./resolve-container.js";
-import { envListToRecord, parseServiceCommand, type ServiceCommand } from "./service-command.js";
-import { chooseServicePort, type ServicePortSource } from "./service-port.js";
+import { CopyFailedError, DockerExecError, tail } from "./errors.js";
+import { resolveContainer } from "./resolve-container.js";
 
 const debug = createDebug("memray:docker");
 
-/** Interpreters tried, in order, after the one the container's own command uses. */
-export const PYTHON_CANDIDATES = ["/opt/venv/bin/python", "python3", "python"] as const;
-
-const PYTHON_NAME = /^python(\d+(\.\d+)*)?$/;
 /** copyOut: bytes per batch handed to the tar parser, and the write buffer of each extracted file. */
 const COPY_BATCH_BYTES = 256 * 1024;
 const COPY_WRITE_BUFFER_BYTES = 8 * 1024 * 1024;
@@ -39,27 +33,10 @@ export interface DockerTargetConnectOptions {
   project?: string;
 }
 
-export interface DetectedApp {
-  /** `module:attr` or `module:factory()`. */
-  app: string;
-  /** Directory to import the app from (the container's WorkingDir, or where the command changes to). */
-  appDir: string;
-  server: ServiceCommand["server"];
-  /** Port on the server's command line (or the server's default). */
-  port: number | null;
-  /** Where the command was read: the container's Entrypoint + Cmd, or a running process. */
-  source: "config" | "process";
-  command: readonly string[];
-}
-
-export interface DetectedServicePort {
-  port: number;
-  source: ServicePortSource;
-}
-
 /**
  * A running Docker container as a memray-cli Target. Everything goes through the Engine API: commands
  * run with `docker exec` (argv arrays, never a shell), files move as tar streams (never buffered).
+ * What the container serves (its Python, app and port) is read by container-inspection.ts.
  */
 export class DockerTarget implements Target {
   readonly kind = "docker";
@@ -69,7 +46,6 @@ export class DockerTarget implements Target {
   readonly id: string;
   readonly container: Docker.Container;
   private owner: Promise<{ uid: number; gid: number }> | undefined;
-  private python: Promise<string> | undefined;
 
   /** Resolve a running container by exact name, id prefix or Compose service and wrap it. */
   static async connect(options: DockerTargetConnectOptions): Promise<DockerTarget> {
@@ -85,23 +61,6 @@ export class DockerTarget implements Target {
     this.name = info.Name.replace(/^\//, "");
     this.id = info.Id;
     this.container = docker.getContainer(info.Id);
-  }
-
-  /** Compose service name, when the container belongs to a Compose project. */
-  get composeService(): string | undefined {
-    return this.info.Config.Labels?.[COMPOSE_SERVICE_LABEL];
-  }
-
-  /** The container's command: Entrypoint followed by Cmd. */
-  get command(): string[] {
-    const entrypoint = this.info.Config.Entrypoint;
-    const ep = Array.isArray(entrypoint) ? entrypoint : entrypoint ? [entrypoint] : [];
-    return [...ep, ...(this.info.Config.Cmd ?? [])];
-  }
-
-  /** The container's working directory ("/" when unset). */
-  get workingDir(): string {
-    return this.info.Config.WorkingDir || "/";
   }
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -136,7 +95,7 @@ export class DockerTarget implements Target {
       if (options.signal?.aborted) onAbort();
       await done;
     } catch (error) {
-      throw new DockerExecError(this.name, argv, error);
+      throw new DockerExecError(this.name, argv, { cause: error });
     } finally {
       options.signal?.removeEventListener("abort", onAbort);
     }
@@ -170,7 +129,7 @@ export class DockerTarget implements Target {
     try {
       await stat(source);
     } catch (error) {
-      throw new CopyFailedError("in", this.name, hostPath, targetDir, error, "the host path does not exist or is not readable");
+      throw new CopyFailedError("in", this.name, hostPath, targetDir, { cause: error, hint: "check the host path exists and is readable" });
     }
     await this.mkdirp(targetDir, hostPath);
     const { uid, gid } = await this.fileOwner();
@@ -184,7 +143,7 @@ export class DockerTarget implements Target {
       await this.container.putArchive(pack, { path: targetDir });
     } catch (error) {
       pack.destroy();
-      throw new CopyFailedError("in", this.name, hostPath, targetDir, error);
+      throw new CopyFailedError("in", this.name, hostPath, targetDir, { cause: error });
     }
   }
 
@@ -193,7 +152,7 @@ export class DockerTarget implements Target {
     try {
       await mkdir(hostDir, { recursive: true });
     } catch (error) {
-      throw new CopyFailedError("out", this.name, targetDir, hostDir, error, "check the host directory is writable");
+      throw new CopyFailedError("out", this.name, targetDir, hostDir, { cause: error, hint: "check the host directory is writable" });
     }
     debug("copy %s:%s → %s", this.name, source, hostDir);
     let archive: NodeJS.ReadableStream;
@@ -202,7 +161,10 @@ export class DockerTarget implements Target {
       archive = await this.container.getArchive({ path: `${source === "/" ? "" : source}/.` });
     } catch (error) {
       const missing = (error as { statusCode?: number }).statusCode === 404;
-      throw new CopyFailedError("out", this.name, targetDir, hostDir, error, missing ? "the directory does not exist in the container" : undefined);
+      throw new CopyFailedError("out", this.name, targetDir, hostDir, {
+        cause: error,
+        hint: missing ? `check ${targetDir} exists in the container (docker exec ${this.name} ls ${targetDir})` : undefined,
+      });
     }
     try {
       // Large batches and write buffers: fewer, bigger writes (writev) while the socket keeps draining.
@@ -212,7 +174,7 @@ export class DockerTarget implements Target {
         tarFs.extract(hostDir, { chown: false, strict: false, fs: bufferedFs } as tarFs.ExtractOptions),
       );
     } catch (error) {
-      throw new CopyFailedError("out", this.name, targetDir, hostDir, error);
+      throw new CopyFailedError("out", this.name, targetDir, hostDir, { cause: error });
     }
   }
 
@@ -221,141 +183,20 @@ export class DockerTarget implements Target {
     const result = await this.exec(argv);
     const dir = result.stdout.trim();
     if (result.exitCode !== 0 || !dir.startsWith("/")) {
-      throw new DockerExecError(this.name, argv, new Error(`exit ${result.exitCode}: ${tail(result.stderr, 5)}`), {
+      throw new DockerExecError(this.name, argv, {
+        detail: `exit ${result.exitCode}`,
+        commandExitCode: result.exitCode,
+        stderrTail: tail(result.stderr, 5),
         hint: "the container needs mktemp and a writable /tmp",
       });
     }
     return dir;
   }
 
-  /**
-   * The Python interpreter to profile with: the one the container's command runs under (the
-   * shebang of waitress-serve/gunicorn/flask, or `python -m ...`), else /opt/venv/bin/python, python3,
-   * python. Returns its sys.executable. Cached per target.
-   */
-  findPython(): Promise<string> {
-    if (!this.python) {
-      const pending = this.locatePython();
-      this.python = pending;
-      pending.catch(() => {
-        if (this.python === pending) this.python = undefined;
-      });
-    }
-    return this.python;
-  }
-
-  private async locatePython(): Promise<string> {
-    const candidates = [...(await this.pythonsOfCommand()), ...PYTHON_CANDIDATES];
-    const tried: string[] = [];
-    for (const candidate of new Set(candidates)) {
-      tried.push(candidate);
-      const probe = await this.exec([candidate, "-c", "import sys; print(sys.executable or ''); print(sys.version_info[0])"]);
-      const [executable, major] = probe.stdout.trim().split("\n");
-      if (probe.exitCode === 0 && major === "3") {
-        debug("python of %s: %s (%s)", this.name, candidate, executable);
-        return executable?.startsWith("/") ? executable : candidate;
-      }
-    }
-    throw new PythonNotFoundError(tried.join(", "), this.name);
-  }
-
-  private async pythonsOfCommand(): Promise<string[]> {
-    const command = this.command;
-    const parsed = parseServiceCommand(command, envListToRecord(this.info.Config.Env));
-    if (parsed?.interpreter) return [parsed.interpreter];
-    const program = parsed?.program ?? command[0];
-    if (!program) return [];
-    if (PYTHON_NAME.test(path.posix.basename(program))) return [program];
-    const resolved = program.startsWith("/") ? program : await this.which(program);
-    if (!resolved) return [];
-    const found: string[] = [];
-    const head = await this.exec(["head", "-n", "1", resolved]);
-    const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(head.exitCode === 0 ? head.stdout : "");
-    if (shebang) {
-      const [, interpreter, arg] = shebang;
-      if (path.posix.basename(interpreter!) === "env" && arg) found.push(arg);
-      else if (PYTHON_NAME.test(path.posix.basename(interpreter!))) found.push(interpreter!);
-    }
-    found.push(path.posix.join(path.posix.dirname(resolved), "python"));
-    return found;
-  }
-
-  /** `command -v NAME` in the container; the name is a positional parameter, never part of the script. */
-  private async which(name: string): Promise<string | null> {
-    const result = await this.exec(["sh", "-c", 'command -v "$1"', "sh", name]).catch(() => null);
-    const found = result?.exitCode === 0 ? result.stdout.trim() : "";
-    return found.startsWith("/") ? found : null;
-  }
-
-  /**
-   * The port the service listens on inside the container: `portOverride`, the preset by name
-   * (forecast → 5000, optimization → 6000), the single exposed/published port, or the port on the
-   * server's command line. Throws PortNotDetectableError (exit 2) otherwise.
-   */
-  async detectServicePort(options: { portOverride?: number | null | undefined } = {}): Promise<number> {
-    return (await this.detectServicePortWithSource(options)).port;
-  }
-
-  async detectServicePortWithSource(options: { portOverride?: number | null | undefined } = {}): Promise<DetectedServicePort> {
-    const keys = new Set<string>([
-      ...Object.keys(this.info.Config.ExposedPorts ?? {}),
-      ...Object.keys(this.info.NetworkSettings?.Ports ?? {}),
-      ...Object.keys(this.info.HostConfig?.PortBindings ?? {}),
-    ]);
-    const parsed = parseServiceCommand(this.command, envListToRecord(this.info.Config.Env));
-    const choice = chooseServicePort({
-      portOverride: options.portOverride,
-      names: [this.name, this.composeService],
-      portKeys: [...keys],
-      commandPort: parsed?.port,
-    });
-    if (choice.port === null) throw new PortNotDetectableError(this.name, "candidates" in choice ? choice.candidates : []);
-    return choice as DetectedServicePort;
-  }
-
-  /**
-   * The WSGI app the container serves, from its Entrypoint + Cmd, else from its running processes
-   * (an entrypoint script that execs gunicorn). Throws AppNotFoundError (exit 2) when none is found.
-   */
-  async detectApp(): Promise<DetectedApp> {
-    const env = envListToRecord(this.info.Config.Env);
-    const fromConfig = parseServiceCommand(this.command, env);
-    if (fromConfig) return this.toDetectedApp(fromConfig, "config", this.command);
-    for (const argv of await this.processCommandLines()) {
-      const parsed = parseServiceCommand(argv, env);
-      if (parsed) return this.toDetectedApp(parsed, "process", argv);
-    }
-    throw new AppNotFoundError(this.name, this.command);
-  }
-
-  private toDetectedApp(parsed: ServiceCommand, source: DetectedApp["source"], command: readonly string[]): DetectedApp {
-    const appDir = parsed.chdir ? path.posix.resolve(this.workingDir, parsed.chdir) : this.workingDir;
-    return { app: parsed.app, appDir, server: parsed.server, port: parsed.port, source, command };
-  }
-
-  /** Command lines of the container's processes, pid 1 first (from /proc, no shell). */
-  private async processCommandLines(): Promise<string[][]> {
-    const list = await this.exec(["ls", "/proc"]).catch(() => null);
-    const pids = (list?.stdout ?? "")
-      .split(/\s+/)
-      .filter((p) => /^\d+$/.test(p))
-      .map(Number)
-      .sort((a, b) => a - b)
-      .slice(0, 64);
-    const lines: string[][] = [];
-    for (const pid of pids.length > 0 ? pids : [1]) {
-      const result = await this.exec(["cat", `/proc/${pid}/cmdline`]).catch(() => null);
-      if (!result || result.exitCode !== 0) continue;
-      const argv = result.stdout.replace(/\0$/, "").split("\0");
-      if (argv[0] && argv[0] !== "cat" && argv[0] !== "ls") lines.push(argv);
-    }
-    return lines;
-  }
-
   private async mkdirp(dir: string, source: string): Promise<void> {
     const result = await this.exec(["mkdir", "-p", "--", dir]);
     if (result.exitCode !== 0) {
-      throw new CopyFailedError("in", this.name, source, dir, new Error(tail(result.stderr, 5) || `mkdir exited ${result.exitCode}`));
+      throw new CopyFailedError("in", this.name, source, dir, { detail: tail(result.stderr, 5) || `mkdir exited ${result.exitCode}` });
     }
   }
 

@@ -1,24 +1,25 @@
 import net from "node:net";
 import type { Duplex } from "node:stream";
 import createDebug from "debug";
+import { findPython } from "./container-inspection.js";
 import { startExec } from "./docker-exec.js";
 import { DockerStreamDemuxer } from "./docker-stream-demuxer.js";
 import type { DockerTarget } from "./docker-target.js";
-import { PortForwardError } from "./errors.js";
+import { DockerExecError, PortForwardError } from "./errors.js";
 import { RELAY_SCRIPT } from "./relay-script.js";
 
 const debug = createDebug("memray:docker");
 
 export interface ForwardPortOptions {
-  target: Pick<DockerTarget, "container" | "name" | "findPython">;
+  target: Pick<DockerTarget, "container" | "name" | "info" | "exec">;
   /** Port the service listens on inside the container (on its loopback or all interfaces). */
   containerPort: number;
   /** Port on host 127.0.0.1; 0 or omitted picks a free one. */
   hostPort?: number;
-  /** Interpreter in the container for the relay (default: target.findPython()). */
-  python?: string;
-  /** Relay failures (cannot connect in the container, ...); never thrown. */
-  onError?: (error: Error) => void;
+  /** Interpreter in the container for the relay (default: findPython(target)). */
+  python?: string | undefined;
+  /** Failures of single connections (nothing listens in the container, the exec failed); never thrown. */
+  onError?: (error: PortForwardError | DockerExecError) => void;
 }
 
 export interface PortForward {
@@ -36,9 +37,10 @@ export interface PortForward {
  */
 export async function forwardPort(options: ForwardPortOptions): Promise<PortForward> {
   const { target, containerPort } = options;
-  const python = options.python ?? (await target.findPython());
+  const python = options.python ?? (await findPython(target));
   const open = new Set<{ client: net.Socket; relay?: Duplex }>();
-  const report = (error: Error) => {
+  let hostPort = options.hostPort ?? 0;
+  const report = (error: PortForwardError | DockerExecError) => {
     debug("forward %s:%d: %s", target.name, containerPort, error.message);
     options.onError?.(error);
   };
@@ -58,10 +60,8 @@ export async function forwardPort(options: ForwardPortOptions): Promise<PortForw
           return;
         }
         entry.relay = stream;
-        let stderr = "";
-        const demux = new DockerStreamDemuxer((chunk) => {
-          stderr += chunk.toString("utf8");
-        });
+        const stderrChunks: Buffer[] = [];
+        const demux = new DockerStreamDemuxer((chunk) => stderrChunks.push(Buffer.from(chunk)));
         stream.on("error", (error) => {
           debug("relay stream: %s", error.message);
           client.destroy();
@@ -69,30 +69,30 @@ export async function forwardPort(options: ForwardPortOptions): Promise<PortForw
         // container → client (stdout of the relay), with backpressure
         stream.pipe(demux).pipe(client);
         demux.on("end", () => {
-          if (stderr.trim()) report(new Error(stderr.trim()));
+          const stderr = Buffer.concat(stderrChunks).toString("utf8").trim();
+          if (stderr) report(new PortForwardError("connect", hostPort, containerPort, target.name, { detail: stderr }));
           if (stderr.includes("cannot connect")) client.destroy();
         });
         // client → container (stdin of the relay); the client's FIN closes the relay's stdin
         client.pipe(stream);
         client.resume();
       })
-      .catch((error: Error) => {
-        report(error);
+      .catch((error: unknown) => {
+        report(error instanceof DockerExecError ? error : new PortForwardError("connect", hostPort, containerPort, target.name, { cause: error }));
         client.destroy();
       });
   });
 
-  const requested = options.hostPort ?? 0;
   await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(new PortForwardError(requested, containerPort, error));
+    const onError = (error: Error) => reject(new PortForwardError("listen", hostPort, containerPort, target.name, { cause: error }));
     server.once("error", onError);
-    server.listen({ host: "127.0.0.1", port: requested, exclusive: true }, () => {
+    server.listen({ host: "127.0.0.1", port: hostPort, exclusive: true }, () => {
       server.off("error", onError);
       resolve();
     });
   });
-  server.on("error", (error) => report(error));
-  const hostPort = (server.address() as net.AddressInfo).port;
+  hostPort = (server.address() as net.AddressInfo).port;
+  server.on("error", (error) => report(new PortForwardError("connect", hostPort, containerPort, target.name, { cause: error })));
   debug("forwarding 127.0.0.1:%d → %s:%d", hostPort, target.name, containerPort);
 
   return {

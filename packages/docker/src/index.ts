@@ -1,30 +1,34 @@
-export { DockerTarget, PYTHON_CANDIDATES, type DockerTargetConnectOptions, type DetectedApp, type DetectedServicePort } from "./docker-target.js";
-export { createDockerClient, dockerOptionsFromEnv, describeDockerEndpoint, DEFAULT_DOCKER_SOCKET } from "./docker-client.js";
+// The public API of @alpiq/memray-docker, by name (README.md describes each group). Everything else
+// (exec plumbing, stream demuxing, the relay script, command-line parsers) is internal.
+
+// Client and containers
+export { createDockerClient } from "./docker-client.js";
+export { resolveContainer, listContainerRefs, type ContainerRef, type ResolveContainerOptions } from "./resolve-container.js";
+
+// The Target
+export { DockerTarget, type DockerTargetConnectOptions } from "./docker-target.js";
+
+// What the container serves
 export {
-  resolveContainer,
-  matchContainer,
-  listContainerRefs,
-  COMPOSE_SERVICE_LABEL,
-  COMPOSE_PROJECT_LABEL,
-  type ContainerRef,
-  type MatchKind,
-  type ResolveContainerOptions,
-} from "./resolve-container.js";
-export { startExec, execExitCode, type StartExecOptions, type StartedExec } from "./docker-exec.js";
-export { DockerStreamDemuxer } from "./docker-stream-demuxer.js";
+  findPython,
+  detectApp,
+  detectServicePort,
+  requireServicePort,
+  containerWorkingDir,
+  type InspectedContainer,
+  type DetectedApp,
+  type DetectedServicePort,
+  type ServicePortOptions,
+} from "./container-inspection.js";
+export type { ServicePortSource } from "./service-port.js";
+
+// Ports and installs
 export { forwardPort, type ForwardPortOptions, type PortForward } from "./forward-port.js";
-export { RELAY_SCRIPT } from "./relay-script.js";
-export {
-  installMemray,
-  HOST_CA_BUNDLE,
-  type InstallMemrayOptions,
-  type InstallMemrayResult,
-  type InstallProgress,
-} from "./install-memray.js";
+export { installMemray, type InstallMemrayOptions, type InstallMemrayResult, type InstallProgress } from "./install-memray.js";
 export { buildWheelhouse, type BuildWheelhouseOptions, type Wheelhouse } from "./build-wheelhouse.js";
-export { parseServiceCommand, parseBind, envListToRecord, type ServiceCommand } from "./service-command.js";
-export { chooseServicePort, tcpPorts, PORT_PRESETS, type ServicePortInput, type ServicePort, type ServicePortSource } from "./service-port.js";
-export { tokenizeShell, splitShellWords, splitShellCommands, type ShellToken } from "./shell-words.js";
+export type { HostCommandRunner, HostCommandResult } from "./host-command.js";
+
+// Errors
 export {
   EngineUnavailableError,
   ContainerNotFoundError,
@@ -37,6 +41,6 @@ export {
   PortForwardError,
   InstallFailedError,
   WheelhouseBuildError,
-  formatContainerList,
   type ContainerSummaryLine,
+  type DockerErrorOptions,
 } from "./errors.js";

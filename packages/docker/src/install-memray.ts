@@ -1,7 +1,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import type { ExecResult, Target } from "@alpiq/memray-core";
+import { createLineSplitter, InvalidOptionError, type ExecResult, type Target } from "@alpiq/memray-core";
 import createDebug from "debug";
+import { findPython } from "./container-inspection.js";
+import { DockerTarget } from "./docker-target.js";
 import { InstallFailedError, tail } from "./errors.js";
 
 const debug = createDebug("memray:docker");
@@ -16,12 +18,12 @@ export type InstallProgress =
   | { type: "output"; stream: "stdout" | "stderr"; line: string };
 
 export interface InstallMemrayOptions {
-  /** Any Target (a DockerTarget, or LocalTarget with `python` given). */
-  target: Target & { findPython?: () => Promise<string> };
-  /** Interpreter in the target (default: target.findPython()). */
-  python?: string;
+  /** Any Target: a DockerTarget, or e.g. a LocalTarget with `python` given. */
+  target: Target;
+  /** Interpreter in the target (default: findPython(target) for a DockerTarget, else "python3"). */
+  python?: string | undefined;
   /** Host directory of wheels for an offline install (`pip install --no-index --find-links`). */
-  wheelhouse?: string;
+  wheelhouse?: string | undefined;
   /** Also `apt-get install -y python3-dbg` when the target has apt-get. */
   debugSymbols?: boolean;
   /** Requirement to install (default "memray"; e.g. "memray==1.20.0"). */
@@ -45,13 +47,19 @@ export interface InstallMemrayResult {
 /**
  * Make `import memray` work in the target: idempotent (an importable memray is reported and left
  * alone), online with pip (the host's CA bundle handed over) or offline from a wheelhouse, then
- * verified. Throws InstallFailedError (exit 3) with the tail of pip's output.
+ * verified. Throws InstallFailedError (exit 3) with the tail of pip's output, InvalidOptionError
+ * (exit 2) for a wheelhouse that does not exist.
  */
 export async function installMemray(options: InstallMemrayOptions): Promise<InstallMemrayResult> {
   const { target } = options;
+  if (options.wheelhouse !== undefined && !existsSync(path.resolve(options.wheelhouse))) {
+    throw new InvalidOptionError(`wheelhouse: expected a directory of wheels on the host, but ${path.resolve(options.wheelhouse)} does not exist`, {
+      hint: "build one with buildWheelhouse() / `pip download --only-binary=:all: memray -d DIR`",
+    });
+  }
   const progress = options.onProgress ?? (() => undefined);
   const step = (name: "check" | "pip" | "verify" | "debug-symbols", message: string) => progress({ type: "step", step: name, message });
-  const python = options.python ?? (await target.findPython?.()) ?? "python3";
+  const python = options.python ?? (target instanceof DockerTarget ? await findPython(target) : "python3");
   const requirement = options.requirement ?? "memray";
 
   step("check", `checking memray for ${python} on ${target.name}`);
@@ -114,11 +122,6 @@ async function pipInstall(
     let args: string[];
     if (options.wheelhouse) {
       let dir = path.resolve(options.wheelhouse);
-      if (!existsSync(dir)) {
-        throw new InstallFailedError(`wheelhouse ${options.wheelhouse} does not exist`, target.name, [], null, "", {
-          hint: "build one with buildWheelhouse() / `pip download --only-binary=:all: memray -d DIR`",
-        });
-      }
       if (scratch) {
         step("pip", `copying the wheelhouse ${options.wheelhouse} into ${target.name}`);
         await target.copyIn(dir, scratch);
@@ -161,22 +164,25 @@ async function pipInstall(
   }
 }
 
+/** exec with its output reported line by line (a line cut across chunks is one line). */
 async function streamed(
   target: Target,
   argv: string[],
   env: Record<string, string>,
   progress: (event: InstallProgress) => void,
 ): Promise<ExecResult> {
-  const lines = (stream: "stdout" | "stderr") => {
-    let pending = "";
-    return (chunk: string) => {
-      pending += chunk;
-      const parts = pending.split("\n");
-      pending = parts.pop() ?? "";
-      for (const line of parts) if (line.trim()) progress({ type: "output", stream, line });
-    };
-  };
-  return target.exec(argv, { env, onStdout: lines("stdout"), onStderr: lines("stderr") });
+  const lines = (stream: "stdout" | "stderr") =>
+    createLineSplitter((line) => {
+      if (line.trim()) progress({ type: "output", stream, line });
+    });
+  const stdout = lines("stdout");
+  const stderr = lines("stderr");
+  try {
+    return await target.exec(argv, { env, onStdout: (chunk) => stdout.push(chunk), onStderr: (chunk) => stderr.push(chunk) });
+  } finally {
+    stdout.flush();
+    stderr.flush();
+  }
 }
 
 async function installDebugSymbols(

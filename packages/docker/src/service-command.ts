@@ -1,4 +1,5 @@
 import path from "node:path";
+import { parseAppRef } from "@alpiq/memray-core";
 import { splitShellCommands } from "./shell-words.js";
 
 /** A WSGI server command line, as recognised from a container's Entrypoint + Cmd or a process. */
@@ -109,17 +110,22 @@ function parseSimpleCommand(words: string[], env: Record<string, string>, cwd: s
   const program = words[0]!;
   const base = path.posix.basename(program);
   if (PYTHON.test(base)) {
-    const module = pythonModule(words);
-    if (!module) return null;
-    const result = parseServer(module.name, module.args, env, cwd, program);
+    const entry = pythonEntry(words);
+    if (!entry) return null;
+    const result = parseServer(entry.name, entry.args, env, cwd, program);
     return result ? { ...result, interpreter: program } : null;
   }
-  const server = base === "waitress-serve" ? "waitress" : base;
-  return parseServer(server, words.slice(1), env, cwd, program);
+  return parseServer(serverOfScript(base), words.slice(1), env, cwd, program);
 }
 
-/** `python [-u -O -X opt -W arg ...] -m module args...` → module and its args. */
-function pythonModule(words: string[]): { name: string; args: string[] } | null {
+const serverOfScript = (base: string) => (base === "waitress-serve" ? "waitress" : base);
+
+/**
+ * `python [-u -O -X opt -W arg ...] -m module args...` → module and its args; also
+ * `python /venv/bin/gunicorn args...`, which is how a server started through its shebang shows in
+ * /proc/PID/cmdline.
+ */
+function pythonEntry(words: string[]): { name: string; args: string[] } | null {
   for (let i = 1; i < words.length; i++) {
     const w = words[i]!;
     if (w === "-m") {
@@ -131,7 +137,8 @@ function pythonModule(words: string[]): { name: string; args: string[] } | null 
       i++;
       continue;
     }
-    if (w === "-c" || !w.startsWith("-")) return null; // a script or inline code
+    if (w === "-c") return null; // inline code
+    if (!w.startsWith("-")) return { name: serverOfScript(path.posix.basename(w)), args: words.slice(i + 1) }; // a script
   }
   return null;
 }
@@ -337,25 +344,18 @@ function parseFlask(args: string[], env: Record<string, string>, cwd: string | n
   return { server: "flask", ...spec, port, host, chdir: joinDir(cwd, dir), ...common };
 }
 
-const MODULE = /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/;
-const ATTR = /^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/;
-
-/** `mod:attr`, `mod:factory()`, `mod` (server's default attribute) → harness spec. */
+/**
+ * A server's app argument → harness spec: `mod:attr` and `mod:factory()` as core's APP_REF_PATTERN
+ * defines them, or `mod` alone (the server's default attribute, `attrGuessed`). `call`: the server was
+ * told to call the attribute (waitress-serve --call).
+ */
 function appSpec(target: string, defaultAttr: string, call: boolean): Pick<ServiceCommand, "app" | "factory" | "attrGuessed"> | null {
   const colon = target.indexOf(":");
-  const module = colon === -1 ? target : target.slice(0, colon);
-  let attr = colon === -1 ? "" : target.slice(colon + 1).trim();
-  if (!MODULE.test(module)) return null;
-  let factory = call;
-  const calls = /^(.*?)\(\s*\)$/.exec(attr);
-  if (calls) {
-    attr = calls[1]!;
-    factory = true;
-  }
-  const attrGuessed = attr === "";
-  if (attrGuessed) attr = defaultAttr;
-  if (!ATTR.test(attr)) return null;
-  return { app: `${module}:${attr}${factory ? "()" : ""}`, factory, attrGuessed };
+  const attrGuessed = colon === -1 || colon === target.length - 1;
+  const ref = parseAppRef(attrGuessed ? `${colon === -1 ? target : target.slice(0, colon)}:${defaultAttr}` : target);
+  if (!ref) return null;
+  const factory = ref.factory || call;
+  return { app: `${ref.module}:${ref.attr}${factory ? "()" : ""}`, factory, attrGuessed };
 }
 
 /** `--name=value`, `--name value`, `-x value` → name, value, whether the next arg was used. */

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { ContainerNotFoundError, ContainerNotRunningError, EngineUnavailableError, PortNotDetectableError, AppNotFoundError } from "../src/errors.js";
 import { matchContainer, type ContainerRef } from "../src/resolve-container.js";
 
 const ref = (name: string, id: string, extra: Partial<ContainerRef> = {}): ContainerRef => ({
@@ -43,33 +42,5 @@ describe("matchContainer", () => {
   });
   it("returns null for unknown containers", () => {
     expect(matchContainer(list, "nope")).toBeNull();
-  });
-});
-
-describe("error messages", () => {
-  it("list the running containers and say what to do", () => {
-    const running = list.filter((c) => c.state === "running");
-    const notFound = new ContainerNotFoundError("nope", running);
-    expect(notFound.exitCode).toBe(3);
-    expect(notFound.code).toBe("CONTAINER_NOT_FOUND");
-    expect(notFound.message).toContain("stack-forecast-1");
-    expect(notFound.message).toContain("compose service stack/forecast");
-    const stopped = new ContainerNotRunningError("stack-opt-1", "exited", running);
-    expect(stopped.message).toMatch(/exited, not running/);
-    expect(stopped.message).toContain("abcd");
-    expect(new ContainerNotFoundError("x", []).message).toContain("no containers are running");
-  });
-  it("engine errors say how to start an engine", () => {
-    const error = new EngineUnavailableError("unix:///var/run/docker.sock", new Error("connect ENOENT"));
-    expect(error.exitCode).toBe(3);
-    expect(error.message).toContain("bash tools/docker-engine.sh");
-    expect(error.message).toContain("sudo dockerd");
-    expect(error.message).toContain("DOCKER_HOST");
-  });
-  it("usage errors suggest the flag", () => {
-    expect(new PortNotDetectableError("api", [1, 2])).toMatchObject({ exitCode: 2, code: "PORT_NOT_DETECTABLE" });
-    expect(new PortNotDetectableError("api", [1, 2]).message).toContain("--port");
-    expect(new AppNotFoundError("api", ["sleep"]).message).toContain("--app module:attr");
-    expect(new AppNotFoundError("api", ["sleep"]).exitCode).toBe(2);
   });
 });

@@ -29,6 +29,13 @@ describe("parseServiceCommand: waitress-serve", () => {
   it("defaults the attribute to application and the port to 8080", () => {
     expect(app(["waitress-serve", "mymodule"])).toMatchObject({ app: "mymodule:application", attrGuessed: true, port: 8080 });
   });
+  it("understands a server script run by its interpreter, as /proc shows a shebang launch", () => {
+    expect(app(["/opt/venv/bin/python", "/opt/venv/bin/waitress-serve", "--port=5000", "a.b:app"])).toMatchObject({
+      server: "waitress",
+      app: "a.b:app",
+      interpreter: "/opt/venv/bin/python",
+    });
+  });
   it("understands python -m waitress and keeps the interpreter", () => {
     expect(app(["/opt/venv/bin/python3", "-u", "-m", "waitress", "--port=9000", "a.b:app"])).toMatchObject({
       server: "waitress",
@@ -120,6 +127,8 @@ describe("parseServiceCommand: not a server", () => {
     [["uvicorn", "main:app"]],
     [["gunicorn", "--workers", "2"]],
     [["waitress-serve", "--port=5000", "not a module"]],
+    [["gunicorn", "9svc:app"]],
+    [["gunicorn", "svc:create_app('prod')"]],
   ])("%j → null", (argv) => {
     expect(app(argv as string[])).toBeNull();
   });

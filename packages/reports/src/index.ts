@@ -1,4 +1,3 @@
-export { REPORT_CATALOGUE, type ReportSpec } from "./report-catalogue.js";
-export { planReports, STANDARD_REPORTS } from "./report-plan.js";
-export { renderRunIndex, writeRunIndex, RUN_INDEX_FILE } from "./run-index.js";
+// The public API of @alpiq/memray-reports.
+export { renderRunIndex, writeRunIndex } from "./run-index.js";
 export { escapeHtml } from "./html.js";

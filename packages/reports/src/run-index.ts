@@ -1,39 +1,24 @@
 import { readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { formatBytes, formatKb, SUMMARY_FILE, type Summary } from "@alpiq/memray-core";
-import { REPORT_CATALOGUE } from "./report-catalogue.js";
+import { artifactByFile, formatBytes, formatKb, REPORTS, RUN_INDEX_FILE, SUMMARY_FILE, type Summary } from "@alpiq/memray-core";
 import { escapeHtml as e } from "./html.js";
-
-export const RUN_INDEX_FILE = "index.html";
-
-/** Signals and extras that are not reports, described for the index page. */
-const OTHER_FILES: { match: RegExp; purpose: string }[] = [
-  { match: /^summary\.json$/, purpose: "Structured summary of the run" },
-  { match: /^session\.bin$/, purpose: "memray capture: open with any memray reporter" },
-  { match: /^wiremock-requests\.json$/, purpose: "HTTP calls the service made during the run (WireMock journal)" },
-  { match: /^wiremock-unmatched\.json$/, purpose: "Requests that matched no WireMock stub" },
-  { match: /^logs-.*\.txt$/, purpose: "Container logs of one service" },
-  { match: /^container-stats-.*\.json$/, purpose: "docker stats snapshot" },
-  { match: /^memray-objects\.json$/, purpose: "Surviving Python objects by type (count, size)" },
-  { match: /^harness\.log$/, purpose: "The workload's own stdout and stderr" },
-];
 
 /** Render the run's index.html: key numbers, the leak verdict, and a link to every file present. */
 export function renderRunIndex(summary: Summary, files: readonly string[]): string {
   const present = new Set(files);
   const memory = summary.memory;
   const leak = summary.leak_indicators;
-  const reportRows = REPORT_CATALOGUE.flatMap((spec) =>
-    [spec.file, ...(spec.extraFiles ?? []).map((extra) => extra.file)]
+  const reportRows = REPORTS.flatMap((spec) =>
+    [spec.file, ...spec.extraFiles.map((extra) => extra.file)]
       .filter((file) => present.has(file))
       .map((file) => `<tr><td><a href="${e(file)}">${e(file)}</a></td><td>${e(spec.title)}</td><td>${e(spec.purpose)}</td></tr>`),
   );
-  const reportFiles = new Set(REPORT_CATALOGUE.flatMap((spec) => [spec.file, ...(spec.extraFiles ?? []).map((x) => x.file)]));
+  const reportFiles = new Set<string>(REPORTS.flatMap((spec) => [spec.file, ...spec.extraFiles.map((x) => x.file)]));
   const otherRows = files
     .filter((file) => !reportFiles.has(file) && file !== RUN_INDEX_FILE)
     .sort()
     .map((file) => {
-      const purpose = OTHER_FILES.find((other) => other.match.test(file))?.purpose ?? "";
+      const purpose = file === SUMMARY_FILE ? "Structured summary of the run" : (artifactByFile(file)?.purpose ?? "");
       return `<tr><td><a href="${e(file)}">${e(file)}</a></td><td colspan="2">${e(purpose)}</td></tr>`;
     });
   const allocators = summary.top_allocators

@@ -2,46 +2,25 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { emptySummary, MODES } from "@alpiq/memray-core";
-import { planReports, REPORT_CATALOGUE, renderRunIndex, writeRunIndex } from "../src/index.js";
-
-describe("planReports", () => {
-  it("makes the seed's six reports for every capturing mode, stats adds stats, live modes none", () => {
-    for (const mode of MODES) {
-      const plan = planReports(mode);
-      if (mode === "live-web" || mode === "live-remote") expect(plan).toEqual([]);
-      else expect(plan.slice(0, 6)).toEqual(["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree"]);
-    }
-    expect(planReports("stats")).toContain("stats");
-    expect(planReports("leaks")).not.toContain("stats");
-  });
-
-  it("uses the seed's artifact keys", () => {
-    const keys = Object.fromEntries(REPORT_CATALOGUE.map((r) => [r.file, r.artifactKey]));
-    expect(keys).toMatchObject({
-      "flamegraph.html": "flamegraph",
-      "leaks.html": "leaks_flamegraph",
-      "temporal.html": "temporal_flamegraph",
-      "temp-allocs.html": "temp_allocs_flamegraph",
-      "table.txt": "table_report",
-      "tree.txt": "tree_report",
-    });
-  });
-});
+import { fallbackSummary } from "@alpiq/memray-core";
+import { renderRunIndex, writeRunIndex } from "../src/index.js";
 
 describe("run index", () => {
   const summary = {
-    ...emptySummary({ runId: "demo-20260101-000000", mode: "script", script: "<b>x</b>.py", timestamp: new Date(0), error: null }),
+    ...fallbackSummary({ runId: "demo-20260101-000000", mode: "script", script: "<b>x</b>.py", timestamp: new Date(0), error: "x", errorCode: "WORKLOAD_FAILED" }),
+    error: null,
+    error_code: null,
     top_allocators: [{ file: "demo.py:3", size_kb: 2048, count: 2, function: "main" }],
     leak_indicators: { rss_growth_mb: 12.5, monotonic_growth: true, likely_leak: true },
   };
 
   it("links only the files present, escapes text, shows the verdict", () => {
-    const html = renderRunIndex(summary, ["summary.json", "flamegraph.html", "table.txt", "logs-forecast.txt"]);
+    const html = renderRunIndex(summary, ["summary.json", "flamegraph.html", "table.txt", "logs-forecast.txt", "harness.log"]);
     expect(html).toContain('href="flamegraph.html"');
     expect(html).toContain('href="table.txt"');
     expect(html).not.toContain('href="leaks.html"');
     expect(html).toContain('href="logs-forecast.txt"');
+    expect(html).toContain("The workload&#39;s own stdout and stderr");
     expect(html).toContain("&lt;b&gt;x&lt;/b&gt;.py");
     expect(html).toContain("likely leak");
     expect(html).toContain("demo.py:3");

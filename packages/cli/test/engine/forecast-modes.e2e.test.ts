@@ -51,7 +51,8 @@ describe.runIf(ready)(`container modes on ${CONTAINER} (Flask/Waitress, real eng
     expect(typeof summary.requests[0].rss_delta).toBe("number");
     const table = await readRunFile(path.join(cwd, run_dir), "table.txt");
     expect(table).toMatch(/forecast_service\/app\.py:\d+ +compute_forecast/);
-    expect(summary.target).toMatchObject({ kind: "docker", name: CONTAINER });
+    // The forecast preset's port, recorded (the in-process server itself needs none).
+    expect(summary.target).toMatchObject({ kind: "docker", name: CONTAINER, service_port: 5000 });
     expect(summary.artifacts.session_bin).toBe(`${run_dir}/session.bin`);
   });
 

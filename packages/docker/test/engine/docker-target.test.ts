@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDockerClient } from "../../src/docker-client.js";
 import { DockerTarget } from "../../src/docker-target.js";
-import { ContainerNotFoundError, ContainerNotRunningError, EngineUnavailableError, PortNotDetectableError, AppNotFoundError } from "../../src/errors.js";
+import { ContainerNotFoundError, ContainerNotRunningError, EngineUnavailableError } from "../../src/errors.js";
 import { TestContainers } from "./fixture.js";
 
 const image = inject("fixtureImage");
@@ -17,36 +17,26 @@ describe.skipIf(!image)("DockerTarget on a real engine", () => {
   let main: { name: string; id: string };
   let target: DockerTarget;
   let stopped: { name: string };
-  let waitress: { name: string };
-  let gunicorn: { name: string };
+  let paused: { name: string; container: { pause(): Promise<unknown>; unpause(): Promise<unknown> } };
+  let other: { name: string };
   let hostTmp: string;
 
   beforeAll(async () => {
     hostTmp = await mkdtemp(path.join(os.tmpdir(), "memray-docker-test-"));
-    const venvPath = { Env: ["PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] };
-    [main, stopped, waitress, gunicorn] = await Promise.all([
+    [main, stopped, paused, other] = await Promise.all([
       containers.run("main", image!, {
         Labels: { "com.docker.compose.service": `svc-${process.pid}`, "com.docker.compose.project": "memray-test" },
       }),
       containers.run("stopped", image!, {}, false),
-      containers.run("forecast", image!, {
-        ...venvPath,
-        Cmd: ["waitress-serve", "--host=0.0.0.0", "--port=5000", "forecast_service.app:app"],
-        WorkingDir: "/srv/app",
-        ExposedPorts: { "5000/tcp": {} },
-      }),
-      containers.run("api", image!, {
-        ...venvPath,
-        Entrypoint: ["/opt/venv/bin/gunicorn"],
-        Cmd: ["--workers", "2", "-b", "0.0.0.0:6000", "--chdir", "src", "svc.wsgi:create_app()"],
-        WorkingDir: "/srv/app",
-        ExposedPorts: { "6000/tcp": {} },
-      }),
+      containers.run("paused", image!),
+      containers.run("other", image!),
     ]);
+    await paused.container.pause();
     target = await DockerTarget.connect({ docker, container: main.name });
   });
 
   afterAll(async () => {
+    await paused?.container.unpause().catch(() => undefined);
     await containers.removeAll();
     if (hostTmp) await rm(hostTmp, { recursive: true, force: true });
   });
@@ -65,7 +55,7 @@ describe.skipIf(!image)("DockerTarget on a real engine", () => {
       expect(error).toBeInstanceOf(ContainerNotFoundError);
       expect(error.exitCode).toBe(3);
       expect(error.message).toContain(main.name);
-      expect(error.message).toContain(waitress.name);
+      expect(error.message).toContain(other.name);
     });
 
     it("rejects stopped containers, listing the running ones", async () => {
@@ -74,6 +64,14 @@ describe.skipIf(!image)("DockerTarget on a real engine", () => {
       expect(error.exitCode).toBe(3);
       expect(error.message).toMatch(/is created, not running/);
       expect(error.message).toContain(main.name);
+    });
+
+    it("says to unpause a paused container (docker start refuses it)", async () => {
+      const error = await DockerTarget.connect({ docker, container: paused.name }).catch((e) => e);
+      expect(error).toBeInstanceOf(ContainerNotRunningError);
+      expect(error.message).toMatch(/is paused, not running/);
+      expect(error.hint).toContain(`docker unpause ${paused.name}`);
+      expect(error.hint).not.toContain("docker start");
     });
 
     it("says how to start an engine when none answers", async () => {
@@ -169,34 +167,6 @@ describe.skipIf(!image)("DockerTarget on a real engine", () => {
     it("fails with typed errors for missing paths", async () => {
       await expect(target.copyIn(path.join(hostTmp, "missing"), "/tmp")).rejects.toMatchObject({ code: "COPY_IN_FAILED", exitCode: 3 });
       await expect(target.copyOut("/no/such/dir", path.join(hostTmp, "o2"))).rejects.toMatchObject({ code: "COPY_OUT_FAILED", exitCode: 3 });
-    });
-  });
-
-  describe("service discovery", () => {
-    it("finds the interpreter the service's command runs under", async () => {
-      const forecast = await DockerTarget.connect({ docker, container: waitress.name });
-      expect(await forecast.findPython()).toBe("/opt/venv/bin/python");
-      expect(await target.findPython()).toBe("/opt/venv/bin/python");
-    });
-
-    it("detects app and port of a waitress-serve container", async () => {
-      const forecast = await DockerTarget.connect({ docker, container: waitress.name });
-      expect(await forecast.detectApp()).toMatchObject({ app: "forecast_service.app:app", appDir: "/srv/app", server: "waitress", port: 5000, source: "config" });
-      expect(await forecast.detectServicePortWithSource()).toEqual({ port: 5000, source: "preset" });
-      expect(await forecast.detectServicePort({ portOverride: 5999 })).toBe(5999);
-    });
-
-    it("detects app and port of a gunicorn container", async () => {
-      const api = await DockerTarget.connect({ docker, container: gunicorn.name });
-      expect(await api.detectApp()).toMatchObject({ app: "svc.wsgi:create_app()", appDir: "/srv/app/src", server: "gunicorn", port: 6000 });
-      expect(await api.detectServicePortWithSource()).toEqual({ port: 6000, source: "exposed" });
-    });
-
-    it("throws usage errors when nothing is recognisable", async () => {
-      await expect(target.detectApp()).rejects.toBeInstanceOf(AppNotFoundError);
-      const error = await target.detectServicePort().catch((e) => e);
-      expect(error).toBeInstanceOf(PortNotDetectableError);
-      expect(error.exitCode).toBe(2);
     });
   });
 });

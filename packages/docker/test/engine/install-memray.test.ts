@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { buildWheelhouse } from "../../src/build-wheelhouse.js";
+import { findPython } from "../../src/container-inspection.js";
 import { createDockerClient } from "../../src/docker-client.js";
 import { DockerTarget } from "../../src/docker-target.js";
 import { InstallFailedError } from "../../src/errors.js";
@@ -21,7 +22,7 @@ describe.skipIf(!image)("installMemray from a wheelhouse", () => {
   beforeAll(async () => {
     const { name } = await containers.run("main", image!);
     target = await DockerTarget.connect({ docker, container: name });
-    const python = await target.findPython();
+    const python = await findPython(target);
     const version = (await target.exec([python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])).stdout.trim();
     // Cached between runs: downloading memray and its dependencies takes a while.
     wheelhouse = path.join(os.tmpdir(), `memray-cli-test-wheelhouse-py${version}`);

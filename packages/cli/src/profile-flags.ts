@@ -1,0 +1,78 @@
+import { Option, type Command } from "commander";
+import { DEFAULT_LIVE_PORT, MODES, type ProfileOptionField } from "@alpiq/memray-core";
+
+/** A `profile` option as the CLI names it, beside core's field name and the seed's recipe key. */
+export type ProfileFlagField = ProfileOptionField | "target" | "local" | "out" | "name" | "json" | "quiet";
+
+export interface FlagSpec {
+  field: ProfileFlagField;
+  /** Commander syntax: `--requests <n>`. */
+  flags: string;
+  description: string;
+  /** The seed's `-e` key for the same option in `run debug/...` recipes. */
+  recipeKey?: string;
+  repeatable?: boolean;
+  /** Shown in help; the value itself is checked by core's schema. */
+  defaultText?: string;
+}
+
+/** Every `profile` flag, once: commander options, recipe keys and error labels are built from it. */
+export const PROFILE_FLAGS: readonly FlagSpec[] = [
+  { field: "mode", flags: "--mode <mode>", description: `profiling mode: ${MODES.join(", ")}`, recipeKey: "profile_mode" },
+  { field: "target", flags: "--target <container>", description: "container name, id prefix or Compose service", recipeKey: "container_target" },
+  { field: "local", flags: "--local", description: "profile on this host (default when no --target)" },
+  { field: "script", flags: "--script <path>", description: "Python script to run under the instrumented runner", recipeKey: "script_path" },
+  { field: "endpoint", flags: "--endpoint <path>", description: "endpoint path (endpoint, sequence; the workload of stats/leaks/objects without a script)", recipeKey: "endpoint_path", defaultText: "/" },
+  { field: "method", flags: "--method <method>", description: "HTTP method", recipeKey: "endpoint_method", defaultText: "GET, POST with --body" },
+  { field: "body", flags: "--body <json>", description: "JSON request body", recipeKey: "request_body" },
+  { field: "headers", flags: "--header <name:value>", description: "request header (repeatable)", repeatable: true },
+  { field: "requests", flags: "--requests <n>", description: "number of requests", recipeKey: "request_count", defaultText: "10 in sequence mode, else 1" },
+  { field: "delaySeconds", flags: "--delay <seconds>", description: "delay between requests", recipeKey: "delay_seconds", defaultText: "1 in sequence mode, else 0" },
+  { field: "app", flags: "--app <module:attr>", description: "WSGI app, when it cannot be found from the container's command", recipeKey: "app" },
+  { field: "port", flags: "--port <n>", description: "the service's port, when it cannot be detected", recipeKey: "port" },
+  { field: "traceAllocators", flags: "--trace-allocators <True|False>", description: "trace Python allocators (leaks forces True)", recipeKey: "trace_allocators", defaultText: "True" },
+  { field: "modules", flags: "--module <name>", description: "module to import in snapshot mode (repeatable)", repeatable: true },
+  { field: "livePort", flags: "--live-port <n>", description: "SocketDestination port for live modes", defaultText: String(DEFAULT_LIVE_PORT) },
+  { field: "timeoutSeconds", flags: "--timeout <seconds>", description: "bound on the workload" },
+  { field: "python", flags: "--python <path>", description: "Python interpreter in the target (default python3 / the container's)", recipeKey: "python" },
+  { field: "allowNoMemray", flags: "--allow-no-memray", description: "without memray, still measure tracemalloc + RSS (memray_enabled=false)" },
+  { field: "out", flags: "--out <dir>", description: "parent of run directories", recipeKey: "out_dir", defaultText: "runs" },
+  { field: "name", flags: "--name <name>", description: "run name (default: script name or mode)", recipeKey: "run_name" },
+  { field: "json", flags: "--json", description: "print one JSON object { run_dir, summary } on stdout" },
+];
+
+/** `profile` flags after commander, keyed by field (strings; repeatables as arrays; switches as booleans). */
+export type RawProfileFlags = Partial<Record<ProfileFlagField, string | boolean | string[]>>;
+
+/** Commander argParser for repeatable options. */
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function longFlag(spec: FlagSpec): string {
+  return spec.flags.split(/[ ,]+/).find((part) => part.startsWith("--"))!;
+}
+
+/** How the CLI names a field in messages (`delaySeconds` → `--delay`). */
+export function flagLabel(field: string): string {
+  const spec = PROFILE_FLAGS.find((candidate) => candidate.field === field);
+  return spec ? longFlag(spec) : field;
+}
+
+export function addProfileFlags(command: Command): Command {
+  for (const spec of PROFILE_FLAGS) {
+    const option = new Option(spec.flags, spec.description);
+    if (spec.repeatable) option.argParser(collect);
+    if (spec.defaultText) option.default(undefined, spec.defaultText);
+    command.addOption(option);
+  }
+  return command;
+}
+
+/** Commander's values (keyed by its attribute names) → RawProfileFlags keyed by field. */
+export function flagsFromCommander(values: Record<string, unknown>): RawProfileFlags {
+  const flags: RawProfileFlags = {};
+  for (const spec of PROFILE_FLAGS) {
+    const value = values[new Option(spec.flags).attributeName()];
+    if (value !== undefined) flags[spec.field] = value as string | boolean | string[];
+  }
+  return flags;
+}

@@ -1,0 +1,56 @@
+import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
+
+export interface ErrorCodeRule {
+  /** The process exit code a CLI uses for this failure. */
+  exitCode: ExitCodeValue;
+  /** One line: what the user can do about it (a specific error may give a more precise hint). */
+  hint: string;
+}
+
+/**
+ * Every error code of the memray-* packages and of the Python harness, with its exit code and a
+ * generic hint. The harness reads the same table from the generated contract.json, so a code is
+ * defined here once and nowhere else.
+ */
+export const ERROR_CODES = {
+  // Bad usage or input (2)
+  INVALID_OPTION: { exitCode: ExitCode.Usage, hint: "check the option's value against `memray-cli <command> --help`" },
+  SCRIPT_NOT_FOUND: { exitCode: ExitCode.Usage, hint: "pass the path of a .py file, e.g. --script test-cases/example-sequential-requests.py" },
+  OUTPUT_NOT_WRITABLE: { exitCode: ExitCode.Usage, hint: "choose a writable directory with --out DIR" },
+  INVALID_CONFIG: { exitCode: ExitCode.Usage, hint: "config.json is written by memray-cli; regenerate it rather than editing it" },
+  APP_IMPORT_FAILED: { exitCode: ExitCode.Usage, hint: "check --app module:attr names an importable WSGI app" },
+  APP_NOT_FOUND: { exitCode: ExitCode.Usage, hint: "pass the WSGI app with --app module:attr" },
+  PORT_NOT_DETECTABLE: { exitCode: ExitCode.Usage, hint: "pass the port the service listens on with --port N" },
+  CONTAINER_AMBIGUOUS: { exitCode: ExitCode.Usage, hint: "pass the full container name or a longer id prefix with --target" },
+  INVALID_SUMMARY: { exitCode: ExitCode.Usage, hint: "pass a run directory written by memray-cli" },
+  INVALID_RUN_DATA: { exitCode: ExitCode.Usage, hint: "regenerate the run, or delete the malformed file to compare without it" },
+  RUN_NOT_FOUND: { exitCode: ExitCode.Usage, hint: "pass a run directory (runs/<name>-<timestamp>/) or its summary.json" },
+  SUMMARY_NOT_FOUND: { exitCode: ExitCode.Usage, hint: "pass a directory written by `memray-cli profile`" },
+  RUN_UNREADABLE: { exitCode: ExitCode.Usage, hint: "check the file's permissions" },
+  INVALID_THRESHOLD: { exitCode: ExitCode.Usage, hint: "use --threshold 20 or --threshold rss_delta=30" },
+  // The workload ran and failed (1)
+  WORKLOAD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "see error_details in summary.json and harness.log in the run directory" },
+  // The target or its environment is unusable (3)
+  PYTHON_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "install Python >= 3.9 or pass the interpreter with --python PATH" },
+  MEMRAY_NOT_INSTALLED: { exitCode: ExitCode.Environment, hint: "install memray into the target's Python (memray-cli install --target C)" },
+  HARNESS_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "reinstall @alpiq/memray-core, or set MEMRAY_HARNESS_DIR to the directory holding memray_harness" },
+  HARNESS_KILLED: { exitCode: ExitCode.Environment, hint: "artifacts produced so far are kept in the run directory; check the target and run again" },
+  HARNESS_FAILED: { exitCode: ExitCode.Environment, hint: "this is a bug in memray-cli's harness: see harness.log and report it" },
+  COPY_IN_FAILED: { exitCode: ExitCode.Environment, hint: "check the path exists, the disk has room, and the container is still running" },
+  COPY_OUT_FAILED: { exitCode: ExitCode.Environment, hint: "check the target is still running; artifacts copied so far are kept" },
+  DOCKER_ENGINE_UNAVAILABLE: { exitCode: ExitCode.Environment, hint: "start an engine (bash tools/docker-engine.sh) or point DOCKER_HOST at one" },
+  CONTAINER_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "pass a running container's name with --target, or start the stack" },
+  CONTAINER_NOT_RUNNING: { exitCode: ExitCode.Environment, hint: "start the container, or pick a running one with --target" },
+  DOCKER_EXEC_FAILED: { exitCode: ExitCode.Environment, hint: "check the container is still running (docker ps)" },
+  PORT_FORWARD_FAILED: { exitCode: ExitCode.Environment, hint: "free the port (ss -ltnp) or choose another host port" },
+  REQUIREMENTS_INSTALL_FAILED: { exitCode: ExitCode.Environment, hint: "check the requirements.txt beside the script, and that the target reaches the package index" },
+  INSTALL_FAILED: { exitCode: ExitCode.Environment, hint: "check the container reaches the package index, or install offline with --wheelhouse DIR" },
+  WHEELHOUSE_BUILD_FAILED: { exitCode: ExitCode.Environment, hint: "check pip works on the host and the package index is reachable" },
+  UNEXPECTED: { exitCode: ExitCode.Environment, hint: "run again with --verbose to see the cause chain, and report it" },
+} as const satisfies Record<string, ErrorCodeRule>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}

@@ -1,0 +1,184 @@
+import { z } from "zod";
+import { APP_REF_PATTERN } from "./app-ref.js";
+import { InvalidOptionError } from "./errors.js";
+import type { EndpointRequest } from "./harness-config-schema.js";
+import { appNeed, DEFAULT_LIVE_PORT, MODE_RULES, MODES } from "./mode-rules.js";
+
+/**
+ * The options of one profiling run, validated once wherever they enter: CLI flags, recipe `-e`
+ * keys and menu answers (all strings), and the library entry `runProfile` (numbers and booleans).
+ * Field names are the library's; each surface names them its own way in messages (see `label`).
+ */
+
+const PYTHON_TRUE = ["true", "1", "yes"];
+const PYTHON_FALSE = ["false", "0", "no"];
+
+/** A whole number given as a number or a string of digits. */
+const integer = (min: number, max: number) =>
+  z
+    .union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: `expects an integer from ${min} to ${max}` })
+    .pipe(z.number().int({ error: `expects an integer from ${min} to ${max}` }).min(min, { error: `expects an integer from ${min} to ${max}` }).max(max, { error: `expects an integer from ${min} to ${max}` }));
+
+/** Seconds as a number or a decimal string; `positive` refuses 0. */
+const seconds = (positive: boolean) => {
+  const expected = positive ? "expects a number of seconds > 0" : "expects a number of seconds >= 0";
+  return z
+    .union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)], { error: expected })
+    .pipe(z.number({ error: expected }).refine((v) => Number.isFinite(v) && (positive ? v > 0 : v >= 0), { error: expected }));
+};
+
+const port = integer(1, 65535);
+
+/** The seed's trace_allocators takes Python capitalisation (True/False); common spellings are normalised. */
+export const pythonBoolSchema = z.union(
+  [
+    z.boolean(),
+    z
+      .string()
+      .refine((value) => [...PYTHON_TRUE, ...PYTHON_FALSE].includes(value.trim().toLowerCase()))
+      .transform((value) => PYTHON_TRUE.includes(value.trim().toLowerCase())),
+  ],
+  { error: "expects True or False" },
+);
+
+/** Whether a string is exactly the seed's spelling (True/False); others are accepted with a note. */
+export function isCanonicalPythonBool(value: unknown): boolean {
+  return typeof value !== "string" || value === "True" || value === "False";
+}
+
+const header = z.string().regex(/^[^:\s][^:]*:/, { error: 'expects "Name: value"' });
+
+const baseOptions = z.object({
+  mode: z.enum(MODES, { error: `expects one of ${MODES.join(", ")}` }),
+  script: z.string().min(1, { error: "expects the path of a .py file" }).optional(),
+  scriptArgs: z.array(z.string()).default([]),
+  endpoint: z.string().startsWith("/", { error: "expects a path starting with /" }).default("/"),
+  method: z.string().regex(/^[A-Za-z]+$/, { error: "expects an HTTP method such as GET or POST" }).optional(),
+  body: z
+    .string()
+    .refine(
+      (value) => {
+        try {
+          JSON.parse(value);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: "expects JSON" },
+    )
+    .optional(),
+  headers: z.union([z.array(header), z.record(z.string(), z.string())]).default([]),
+  requests: integer(1, 100_000).optional(),
+  delaySeconds: seconds(false).optional(),
+  app: z.string().regex(APP_REF_PATTERN, { error: "expects module:attr (e.g. forecast_service.app:app) or module:factory()" }).optional(),
+  port: port.optional(),
+  traceAllocators: pythonBoolSchema.default(true),
+  modules: z.array(z.string().min(1)).default([]),
+  livePort: port.default(DEFAULT_LIVE_PORT),
+  timeoutSeconds: seconds(true).optional(),
+  python: z.string().min(1, { error: "expects an interpreter name or path" }).optional(),
+  allowNoMemray: z.boolean().default(false),
+});
+
+type BaseOptions = z.output<typeof baseOptions>;
+
+/** Profile options after validation: defaults filled from the mode's rule, forced flags applied. */
+export interface ProfileOptions {
+  mode: BaseOptions["mode"];
+  script: string | undefined;
+  scriptArgs: string[];
+  endpoint: EndpointRequest;
+  requests: number;
+  delaySeconds: number;
+  app: string | undefined;
+  port: number | undefined;
+  /** What the user asked; `traceAllocators` below is what the run uses. */
+  traceAllocatorsRequested: boolean;
+  traceAllocators: boolean;
+  modules: string[];
+  livePort: number;
+  timeoutSeconds: number | undefined;
+  python: string | undefined;
+  allowNoMemray: boolean;
+}
+
+function headerRecord(headers: BaseOptions["headers"]): Record<string, string> {
+  if (!Array.isArray(headers)) return { ...headers };
+  return Object.fromEntries(
+    headers.map((value) => {
+      const index = value.indexOf(":");
+      return [value.slice(0, index).trim(), value.slice(index + 1).trim()];
+    }),
+  );
+}
+
+function complete(options: BaseOptions): ProfileOptions {
+  const rule = MODE_RULES[options.mode];
+  const headers = headerRecord(options.headers);
+  if (options.body !== undefined && !Object.keys(headers).some((name) => name.toLowerCase() === "content-type")) {
+    headers["Content-Type"] = "application/json";
+  }
+  return {
+    mode: options.mode,
+    script: options.script,
+    scriptArgs: options.scriptArgs,
+    endpoint: {
+      path: options.endpoint,
+      method: (options.method ?? (options.body !== undefined ? "POST" : "GET")).toUpperCase(),
+      body: options.body ?? null,
+      headers,
+    },
+    requests: options.requests ?? rule.defaults.requests,
+    delaySeconds: options.delaySeconds ?? rule.defaults.delaySeconds,
+    app: options.app,
+    port: options.port,
+    traceAllocatorsRequested: options.traceAllocators,
+    traceAllocators: rule.forces.trace_python_allocators ?? options.traceAllocators,
+    modules: options.modules,
+    livePort: options.livePort,
+    timeoutSeconds: options.timeoutSeconds,
+    python: options.python,
+    allowNoMemray: options.allowNoMemray,
+  };
+}
+
+function checkWorkload(options: BaseOptions, ctx: z.RefinementCtx, appMayBeDetected: boolean): void {
+  const rule = MODE_RULES[options.mode];
+  if (rule.script === "required" && !options.script) {
+    ctx.addIssue({ code: "custom", path: ["script"], message: `is required by mode ${options.mode}`, input: undefined });
+  }
+  if (rule.script === "none" && options.script) {
+    ctx.addIssue({ code: "custom", path: ["script"], message: `is not used by mode ${options.mode} (${rule.description})`, input: options.script });
+  }
+  if (!appMayBeDetected && appNeed(options.mode, Boolean(options.script)) === "required" && !options.app) {
+    const why = rule.app === "fallback" ? ` when no script is given` : "";
+    ctx.addIssue({ code: "custom", path: ["app"], message: `is required by mode ${options.mode}${why}: the WSGI app to serve, as module:attr`, input: undefined });
+  }
+}
+
+/** Options at the edge, where a container may still tell the app (it is detected later). */
+export const profileOptionsSchema = baseOptions.superRefine((options, ctx) => checkWorkload(options, ctx, true)).transform(complete);
+
+/** Options of a run about to start: everything its workload needs is known (runProfile's input). */
+export const runnableProfileOptionsSchema = baseOptions.superRefine((options, ctx) => checkWorkload(options, ctx, false)).transform(complete);
+
+export type ProfileOptionsInput = z.input<typeof baseOptions>;
+export type ProfileOptionField = keyof ProfileOptionsInput;
+
+/**
+ * Parse with a schema and turn its issues into one InvalidOptionError (exit 2) whose message names
+ * each option as the caller's surface calls it (`--requests`, `request_count`, `requests`), what it
+ * expects, and the value received.
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, label: (field: string) => string = (field) => field): z.output<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const lines = result.error.issues.slice(0, 5).map((issue) => {
+    const field = issue.path.length ? String(issue.path[0]) : "";
+    const received =
+      issue.path.length === 0 ? input : issue.path.length === 1 && typeof input === "object" && input !== null ? (input as Record<string, unknown>)[field] : undefined;
+    return `${label(field)} ${issue.message}${received === undefined ? "" : `, received ${JSON.stringify(received)}`}`;
+  });
+  throw new InvalidOptionError(lines.join("\n"), { cause: result.error });
+}

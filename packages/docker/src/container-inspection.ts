@@ -1,0 +1,188 @@
+import path from "node:path";
+import { PythonNotFoundError } from "@alpiq/memray-core";
+import createDebug from "debug";
+import type Docker from "dockerode";
+import type { DockerTarget } from "./docker-target.js";
+import { AppNotFoundError, PortNotDetectableError } from "./errors.js";
+import { COMPOSE_SERVICE_LABEL } from "./resolve-container.js";
+import { envListToRecord, parseServiceCommand, type ServiceCommand } from "./service-command.js";
+import { chooseServicePort, type ServicePortSource } from "./service-port.js";
+
+const debug = createDebug("memray:docker");
+
+/**
+ * What inspection reads: the container's `docker inspect` and exec. A DockerTarget is one; tests
+ * pass a small fake.
+ */
+export type InspectedContainer = Pick<DockerTarget, "name" | "info" | "exec">;
+
+/** Interpreters tried, in order, after the one the container's own command uses. */
+export const PYTHON_CANDIDATES = ["/opt/venv/bin/python", "python3", "python"] as const;
+
+const PYTHON_NAME = /^python(\d+(\.\d+)*)?$/;
+
+export interface DetectedApp {
+  /** `module:attr` or `module:factory()`. */
+  app: string;
+  /** Directory to import the app from (the container's WorkingDir, or where the command changes to). */
+  appDir: string;
+  server: ServiceCommand["server"];
+  /** Port on the server's command line (or the server's default). */
+  port: number | null;
+  /** Where the command was read: the container's Entrypoint + Cmd, or a running process. */
+  source: "config" | "process";
+  command: readonly string[];
+}
+
+export interface DetectedServicePort {
+  port: number;
+  source: ServicePortSource;
+}
+
+export interface ServicePortOptions {
+  /** `--port`: always wins (source "override"). */
+  portOverride?: number | null | undefined;
+}
+
+/** The container's command: Entrypoint followed by Cmd. */
+export function containerCommand(info: Docker.ContainerInspectInfo): string[] {
+  const entrypoint = info.Config.Entrypoint;
+  const ep = Array.isArray(entrypoint) ? entrypoint : entrypoint ? [entrypoint] : [];
+  return [...ep, ...(info.Config.Cmd ?? [])];
+}
+
+/** The container's working directory ("/" when unset): where an app given with --app is imported from. */
+export function containerWorkingDir(info: Docker.ContainerInspectInfo): string {
+  return info.Config.WorkingDir || "/";
+}
+
+/**
+ * The Python interpreter to profile with: the one the container's command runs under (the shebang
+ * of waitress-serve/gunicorn/flask, or `python -m ...`), else /opt/venv/bin/python, python3, python.
+ * Returns its sys.executable. Throws PythonNotFoundError (exit 3) when none runs Python 3.
+ */
+export async function findPython(container: InspectedContainer): Promise<string> {
+  const candidates = [...(await pythonsOfCommand(container)), ...PYTHON_CANDIDATES];
+  const tried: string[] = [];
+  for (const candidate of new Set(candidates)) {
+    tried.push(candidate);
+    const probe = await container.exec([candidate, "-c", "import sys; print(sys.executable or ''); print(sys.version_info[0])"]);
+    const [executable, major] = probe.stdout.trim().split("\n");
+    if (probe.exitCode === 0 && major === "3") {
+      debug("python of %s: %s (%s)", container.name, candidate, executable);
+      return executable?.startsWith("/") ? executable : candidate;
+    }
+  }
+  throw new PythonNotFoundError(tried.join(", "), container.name);
+}
+
+/** Interpreters the container's command names: `python -m`, a python program, or a script's shebang. */
+async function pythonsOfCommand(container: InspectedContainer): Promise<string[]> {
+  const command = containerCommand(container.info);
+  const parsed = parseServiceCommand(command, envListToRecord(container.info.Config.Env));
+  if (parsed?.interpreter) return [parsed.interpreter];
+  const program = parsed?.program ?? command[0];
+  if (!program) return [];
+  if (PYTHON_NAME.test(path.posix.basename(program))) return [program];
+  const resolved = program.startsWith("/") ? program : await which(container, program);
+  if (!resolved) return [];
+  const found: string[] = [];
+  const head = await container.exec(["head", "-n", "1", resolved]);
+  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(head.exitCode === 0 ? head.stdout : "");
+  if (shebang) {
+    const [, interpreter, arg] = shebang;
+    if (path.posix.basename(interpreter!) === "env" && arg) found.push(arg);
+    else if (PYTHON_NAME.test(path.posix.basename(interpreter!))) found.push(interpreter!);
+  }
+  found.push(path.posix.join(path.posix.dirname(resolved), "python"));
+  return found;
+}
+
+/** `command -v NAME` in the container; the name is a positional parameter, never part of the script. */
+async function which(container: InspectedContainer, name: string): Promise<string | null> {
+  const result = await container.exec(["sh", "-c", 'command -v "$1"', "sh", name]).catch(() => null);
+  const found = result?.exitCode === 0 ? result.stdout.trim() : "";
+  return found.startsWith("/") ? found : null;
+}
+
+/**
+ * The WSGI app the container serves, from its Entrypoint + Cmd, else from its running processes
+ * (an entrypoint script that execs gunicorn). Throws AppNotFoundError (exit 2) when none is found.
+ */
+export async function detectApp(container: InspectedContainer): Promise<DetectedApp> {
+  const command = containerCommand(container.info);
+  const env = envListToRecord(container.info.Config.Env);
+  const fromConfig = parseServiceCommand(command, env);
+  if (fromConfig) return toDetectedApp(container, fromConfig, "config", command);
+  for (const argv of await processCommandLines(container)) {
+    const parsed = parseServiceCommand(argv, env);
+    if (parsed) return toDetectedApp(container, parsed, "process", argv);
+  }
+  throw new AppNotFoundError(container.name, command);
+}
+
+function toDetectedApp(
+  container: InspectedContainer,
+  parsed: ServiceCommand,
+  source: DetectedApp["source"],
+  command: readonly string[],
+): DetectedApp {
+  const workingDir = containerWorkingDir(container.info);
+  const appDir = parsed.chdir ? path.posix.resolve(workingDir, parsed.chdir) : workingDir;
+  return { app: parsed.app, appDir, server: parsed.server, port: parsed.port, source, command };
+}
+
+/** Command lines of the container's processes, pid 1 first (from /proc, no shell). */
+async function processCommandLines(container: InspectedContainer): Promise<string[][]> {
+  const list = await container.exec(["ls", "/proc"]).catch(() => null);
+  const pids = (list?.stdout ?? "")
+    .split(/\s+/)
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number)
+    .sort((a, b) => a - b)
+    .slice(0, 64);
+  const lines: string[][] = [];
+  for (const pid of pids.length > 0 ? pids : [1]) {
+    const result = await container.exec(["cat", `/proc/${pid}/cmdline`]).catch(() => null);
+    if (!result || result.exitCode !== 0) continue;
+    const argv = result.stdout.replace(/\0$/, "").split("\0");
+    if (argv[0] && argv[0] !== "cat" && argv[0] !== "ls") lines.push(argv);
+  }
+  return lines;
+}
+
+/**
+ * The port the service listens on inside the container, if it can be told: `portOverride`, the
+ * preset by name (forecast → 5000, optimization → 6000), the single exposed/published port, or the
+ * port on the server's command line. Null when nothing decides (never throws).
+ */
+export async function detectServicePort(container: Pick<InspectedContainer, "name" | "info">, options: ServicePortOptions = {}): Promise<DetectedServicePort | null> {
+  return choosePort(container, options).found;
+}
+
+/** detectServicePort, for callers that cannot go on without a port: throws PortNotDetectableError (exit 2). */
+export async function requireServicePort(container: Pick<InspectedContainer, "name" | "info">, options: ServicePortOptions = {}): Promise<DetectedServicePort> {
+  const { found, candidates } = choosePort(container, options);
+  if (!found) throw new PortNotDetectableError(container.name, candidates);
+  return found;
+}
+
+function choosePort(
+  { name, info }: Pick<InspectedContainer, "name" | "info">,
+  options: ServicePortOptions,
+): { found: DetectedServicePort | null; candidates: number[] } {
+  const keys = new Set<string>([
+    ...Object.keys(info.Config.ExposedPorts ?? {}),
+    ...Object.keys(info.NetworkSettings?.Ports ?? {}),
+    ...Object.keys(info.HostConfig?.PortBindings ?? {}),
+  ]);
+  const parsed = parseServiceCommand(containerCommand(info), envListToRecord(info.Config.Env));
+  const choice = chooseServicePort({
+    portOverride: options.portOverride,
+    names: [name, info.Config.Labels?.[COMPOSE_SERVICE_LABEL]],
+    portKeys: [...keys],
+    commandPort: parsed?.port,
+  });
+  if (choice.port === null) return { found: null, candidates: "candidates" in choice ? choice.candidates : [] };
+  return { found: { port: choice.port, source: choice.source }, candidates: [] };
+}

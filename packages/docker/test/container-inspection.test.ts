@@ -1,0 +1,89 @@
+import type { ExecResult } from "@alpiq/memray-core";
+import type Docker from "dockerode";
+import { describe, expect, it } from "vitest";
+import { detectApp, detectServicePort, findPython, requireServicePort, type InspectedContainer } from "../src/container-inspection.js";
+import { AppNotFoundError, PortNotDetectableError } from "../src/errors.js";
+
+/** A container seen through `docker inspect` and an exec answering from a table (argv joined by spaces). */
+function fakeContainer(
+  config: Partial<Docker.ContainerInspectInfo["Config"]>,
+  answers: Record<string, Partial<ExecResult>> = {},
+  name = "api",
+): InspectedContainer & { calls: string[] } {
+  const calls: string[] = [];
+  return {
+    name,
+    calls,
+    info: { Name: `/${name}`, Id: "f".repeat(64), Config: { Env: [], Labels: {}, ...config }, NetworkSettings: {}, HostConfig: {} } as unknown as Docker.ContainerInspectInfo,
+    async exec(argv) {
+      const key = argv.join(" ");
+      calls.push(key);
+      const answer = answers[key];
+      return answer ? { exitCode: 0, stdout: "", stderr: "", ...answer } : { exitCode: 127, stdout: "", stderr: "not found" };
+    },
+  };
+}
+
+const PROBE = "-c import sys; print(sys.executable or ''); print(sys.version_info[0])";
+
+describe("findPython", () => {
+  it("follows the shebang of the server the command runs", async () => {
+    const c = fakeContainer(
+      { Cmd: ["gunicorn", "app:app"] },
+      {
+        'sh -c command -v "$1" sh gunicorn': { stdout: "/srv/venv/bin/gunicorn\n" },
+        "head -n 1 /srv/venv/bin/gunicorn": { stdout: "#!/srv/venv/bin/python3.11\n" },
+        [`/srv/venv/bin/python3.11 ${PROBE}`]: { stdout: "/srv/venv/bin/python3.11\n3\n" },
+      },
+    );
+    expect(await findPython(c)).toBe("/srv/venv/bin/python3.11");
+  });
+
+  it("falls back to the usual candidates and names them when none runs", async () => {
+    const ok = fakeContainer({ Cmd: ["sleep", "infinity"] }, { [`python3 ${PROBE}`]: { stdout: "/usr/bin/python3\n3\n" } });
+    expect(await findPython(ok)).toBe("/usr/bin/python3");
+    const none = fakeContainer({ Cmd: ["sleep", "infinity"] });
+    await expect(findPython(none)).rejects.toMatchObject({ code: "PYTHON_NOT_FOUND", message: expect.stringContaining("/opt/venv/bin/python, python3, python") });
+  });
+});
+
+describe("detectApp", () => {
+  it("reads the container's command and resolves the app directory", async () => {
+    const c = fakeContainer({ Cmd: ["flask", "--app", "src/hello.py", "run", "-p", "5050"], WorkingDir: "/srv" });
+    expect(await detectApp(c)).toMatchObject({ app: "hello:app", appDir: "/srv/src", server: "flask", port: 5050, source: "config" });
+  });
+
+  it("reads running processes when the command is an entrypoint script", async () => {
+    const c = fakeContainer(
+      { Entrypoint: ["/entrypoint.sh"], Cmd: [] },
+      {
+        "ls /proc": { stdout: "1\n7\nself\n" },
+        "cat /proc/1/cmdline": { stdout: "/bin/sh\0/entrypoint.sh\0" },
+        "cat /proc/7/cmdline": { stdout: "/opt/venv/bin/python\0/opt/venv/bin/gunicorn\0-b\0:6000\0svc.web:app\0" },
+      },
+    );
+    expect(await detectApp(c)).toMatchObject({ app: "svc.web:app", server: "gunicorn", port: 6000, source: "process", appDir: "/" });
+  });
+
+  it("throws AppNotFoundError naming the command", async () => {
+    const error = await detectApp(fakeContainer({ Cmd: ["sleep", "infinity"] })).catch((e) => e);
+    expect(error).toBeInstanceOf(AppNotFoundError);
+    expect(error).toMatchObject({ exitCode: 2, command: ["sleep", "infinity"] });
+  });
+});
+
+describe("detectServicePort", () => {
+  it("returns the port and where it came from, or null", async () => {
+    expect(await detectServicePort(fakeContainer({ Labels: { "com.docker.compose.service": "forecast" } }, {}, "stack-x-1"))).toEqual({ port: 5000, source: "preset" });
+    expect(await detectServicePort(fakeContainer({ ExposedPorts: { "8080/tcp": {} } }))).toEqual({ port: 8080, source: "exposed" });
+    expect(await detectServicePort(fakeContainer({ Cmd: ["waitress-serve", "--port=7000", "m:app"] }))).toEqual({ port: 7000, source: "command" });
+    expect(await detectServicePort(fakeContainer({}), { portOverride: 9 })).toEqual({ port: 9, source: "override" });
+    expect(await detectServicePort(fakeContainer({ ExposedPorts: { "1/tcp": {}, "2/tcp": {} } }))).toBeNull();
+  });
+
+  it("requireServicePort throws PortNotDetectableError with the candidates", async () => {
+    const error = await requireServicePort(fakeContainer({ ExposedPorts: { "1/tcp": {}, "2/tcp": {} } })).catch((e) => e);
+    expect(error).toBeInstanceOf(PortNotDetectableError);
+    expect(error).toMatchObject({ exitCode: 2, candidates: [1, 2] });
+  });
+});
