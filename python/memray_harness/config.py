@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import re
 import time
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from .contract import contract
@@ -34,13 +35,9 @@ class TargetInfo:
     name: str
     python: str
     service_port: Optional[int] = None
-    # core's target schema is open: keys it adds later are kept and written back.
-    extra: Dict[str, Any] = field(default_factory=dict, metadata={"json": "extra"})
 
     def to_json(self) -> Dict[str, Any]:
-        out = dict(self.extra)
-        out.update({"kind": self.kind, "name": self.name, "python": self.python, "service_port": self.service_port})
-        return out
+        return dataclasses.asdict(self)
 
 
 @dataclass
@@ -70,6 +67,8 @@ class Config:
     target: TargetInfo
     # Artifact keys of files the host adds to the run directory (always listed in summary.artifacts).
     host_artifacts: List[str]
+    # Wait this long after the reports for the host's host-sections.json (signals); None: nothing comes.
+    host_sections_wait_seconds: Optional[float]
 
 
 def default_run_id(name: str, now: Optional[float] = None) -> str:

@@ -93,6 +93,7 @@ class Patterns:
 @dataclass(frozen=True)
 class Files:
     summary: str
+    host_sections: str
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import time
 import traceback
 from typing import Any, Dict, List, Optional
 
-from . import events, leak, objects, reports, requests_file, requirements
+from . import events, host_sections, leak, objects, reports, requests_file, requirements
 from . import summary as summary_mod
 from . import workloads
 from .app_loader import load_app
@@ -52,6 +52,7 @@ class Run:
         self.cfg = dataclasses.replace(cfg, **self.rule.forces)
         self.started = time.time()
         self.t0 = time.perf_counter()
+        self.workload_done = False
         self.summary = summary_mod.new_summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
 
     # -- helpers -------------------------------------------------------------------------
@@ -78,6 +79,7 @@ class Run:
         for w in warnings:
             self.warn(w)
         s["artifacts"] = listed
+        self._host_sections()
         try:
             summary_mod.write(self.cfg.out_dir, s)
         except OSError as exc:
@@ -88,6 +90,18 @@ class Run:
             return exit_code
         announce(err)
         return err.exit_code
+
+    def _host_sections(self) -> None:
+        """Signals the host collected once the workload ended (it starts when told so)."""
+        wait = self.cfg.host_sections_wait_seconds
+        if wait is None or not self.workload_done:
+            return
+        events.step("signals", "waiting for the host's signals")
+        sections = host_sections.wait_for(self.cfg.out_dir, wait)
+        if sections is None:
+            self.warn("the host's signals did not arrive within %ss" % wait)
+        else:
+            host_sections.merge(self.summary, sections)
 
     # -- phases --------------------------------------------------------------------------
     def check_out_dir(self) -> None:
@@ -169,6 +183,8 @@ class Run:
                     capture.end()
                 except Exception as exc:
                     self.warn("stopping the tracker failed: %s: %s" % (type(exc).__name__, exc))
+                self.workload_done = True
+                events.emit("workload-done")  # the host collects its after-signals while reports are made
             return self.finish(memray, capture, outcome, gc_diff, objects_native)
         except HarnessError as exc:
             return self.fail(exc)

@@ -2,7 +2,6 @@
 
 Not a validator of values (ranges, patterns: zod did that on the TypeScript side). It only makes
 sure the object has the shape the dataclass declares, so the rest of the harness can trust types.
-A field whose metadata is {"json": "extra"} collects the keys the dataclass does not name.
 """
 from __future__ import annotations
 
@@ -80,19 +79,16 @@ def build(cls: Type[T], raw: Any, path: str = "$", ignore_extra: bool = False) -
         raise ShapeError(path, "expected an object, got %s" % _describe(raw))
     hints = typing.get_type_hints(cls)
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
-    extra_field = next((f.name for f in fields if f.metadata.get("json") == "extra"), None)
-    named = {f.name for f in fields if f.name != extra_field}
+    named = {f.name for f in fields}
     missing = [f.name for f in fields if f.name in named and f.name not in raw
                and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
     if missing:
         raise ShapeError(path, "missing key(s) %s" % ", ".join(missing))
     unknown = sorted(k for k in raw if k not in named)
-    if unknown and extra_field is None and not ignore_extra:
+    if unknown and not ignore_extra:
         raise ShapeError(path, "unknown key(s) %s" % ", ".join(unknown))
     kwargs: Dict[str, Any] = {
         name: _convert(raw[name], hints[name], "%s.%s" % (path, name), ignore_extra)
         for name in named if name in raw
     }
-    if extra_field is not None:
-        kwargs[extra_field] = {k: raw[k] for k in unknown}
     return cls(**kwargs)  # type: ignore[call-arg]

@@ -30,11 +30,9 @@ def test_config_loads_into_dataclasses() -> None:
     assert cfg.host_artifacts == ["harness_log"]
 
 
-def test_config_keeps_unknown_target_keys() -> None:
-    # core's target schema is open: a key it adds travels to summary.target.
-    cfg = parse_config(_raw(changes={"target": {"kind": "docker", "name": "svc", "python": "python3", "image": "x:1"}}))
-    assert cfg.target.to_json() == {"kind": "docker", "name": "svc", "python": "python3", "service_port": None,
-                                    "image": "x:1"}
+def test_config_target_travels_to_summary_target() -> None:
+    cfg = parse_config(_raw(changes={"target": {"kind": "docker", "name": "svc", "python": "python3", "service_port": 5000}}))
+    assert cfg.target.to_json() == {"kind": "docker", "name": "svc", "python": "python3", "service_port": 5000}
 
 
 @pytest.mark.parametrize("change, needle", [
@@ -44,6 +42,8 @@ def test_config_keeps_unknown_target_keys() -> None:
     ({"endpoint": {"path": "/", "method": "GET", "body": None}}, "config.endpoint: missing key(s) headers"),
     ({"script_args": ["a", 1]}, "config.script_args[1]: expected str"),
     ({"surprise": 1}, "config: unknown key(s) surprise"),
+    ({"target": {"kind": "docker", "name": "svc", "python": "python3", "service_port": None, "image": "x"}},
+     "config.target: unknown key(s) image"),
     ({"mode": "teleport"}, "mode 'teleport' is not in contract.json"),
 ])
 def test_config_that_does_not_fit_is_invalid_config(change, needle) -> None:

@@ -1,9 +1,9 @@
 import { REPORTS } from "./report-table.js";
 
 export interface ArtifactSpec {
-  /** Key in summary.json `artifacts`. */
+  /** Key in summary.json `artifacts`; with `*` when `file` has one (one key per matching file). */
   key: string;
-  /** File name in the run directory. */
+  /** File name in the run directory; one `*` makes it a family (`logs-*.txt`). */
   file: string;
   /** Who writes it: the harness (in the target) or the host side (memray-cli). */
   producer: "harness" | "host";
@@ -16,6 +16,11 @@ const OTHER_ARTIFACTS: readonly ArtifactSpec[] = [
   { key: "session_bin", file: "session.bin", producer: "harness", purpose: "memray capture: open with any memray reporter" },
   { key: "objects_json", file: "memray-objects.json", producer: "harness", purpose: "Surviving Python objects by type (count, size)" },
   { key: "harness_log", file: "harness.log", producer: "host", purpose: "The workload's own stdout and stderr" },
+  { key: "wiremock_requests", file: "wiremock-requests.json", producer: "host", purpose: "HTTP calls the service made during the run (WireMock journal)" },
+  { key: "wiremock_unmatched", file: "wiremock-unmatched.json", producer: "host", purpose: "Requests that matched no WireMock stub" },
+  { key: "logs_*", file: "logs-*.txt", producer: "host", purpose: "Container logs of one service (docker logs --since, with timestamps)" },
+  { key: "container_stats_before", file: "container-stats-before.json", producer: "host", purpose: "docker stats of the target's containers before the workload" },
+  { key: "container_stats_after", file: "container-stats-after.json", producer: "host", purpose: "docker stats of the target's containers after the workload" },
   { key: "index_html", file: "index.html", producer: "host", purpose: "This page: every file of the run, key numbers, the leak verdict" },
 ];
 
@@ -34,7 +39,24 @@ export const HARNESS_LOG_FILE = "harness.log";
 export const RUN_INDEX_FILE = "index.html";
 
 export function artifactByFile(file: string): ArtifactSpec | undefined {
-  return ARTIFACTS.find((artifact) => artifact.file === file);
+  return ARTIFACTS.find((artifact) => artifact.file === file) ?? ARTIFACTS.find((artifact) => globMatch(artifact.file, file) !== null);
+}
+
+/** The summary.artifacts key of a file of the run directory (`logs-local-forecast.txt` → `logs_local_forecast`). */
+export function artifactKeyOf(file: string): string | undefined {
+  const artifact = artifactByFile(file);
+  if (!artifact) return undefined;
+  const star = globMatch(artifact.file, file);
+  return star === null ? artifact.key : artifact.key.replace("*", star.replace(/[^A-Za-z0-9]+/g, "_"));
+}
+
+/** What `*` stands for when `file` matches the one-star pattern, else null. */
+function globMatch(pattern: string, file: string): string | null {
+  const star = pattern.indexOf("*");
+  if (star === -1) return null;
+  const [head, tail] = [pattern.slice(0, star), pattern.slice(star + 1)];
+  if (file.length <= head.length + tail.length || !file.startsWith(head) || !file.endsWith(tail)) return null;
+  return file.slice(head.length, file.length - tail.length);
 }
 
 /** The file name of an artifact key (`table_json` → `table.json`). */

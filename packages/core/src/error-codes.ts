@@ -28,8 +28,12 @@ export const ERROR_CODES = {
   SUMMARY_NOT_FOUND: { exitCode: ExitCode.Usage, hint: "pass a directory written by `memray-cli profile`" },
   RUN_UNREADABLE: { exitCode: ExitCode.Usage, hint: "check the file's permissions" },
   INVALID_THRESHOLD: { exitCode: ExitCode.Usage, hint: "use --threshold 20 or --threshold rss_delta=30" },
-  // The workload ran and failed (1)
+  DEBUG_BUILD_SOURCE_INVALID: { exitCode: ExitCode.Usage, hint: "pass the directory of a maturin/PyO3 project (pyproject.toml and Cargo.toml) with --source" },
+  WHEEL_INVALID: { exitCode: ExitCode.Usage, hint: "pass a .whl file built by maturin (a zip holding the extension module)" },
+  // The workload (or the build) ran and failed (1)
   WORKLOAD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "see error_details in summary.json and harness.log in the run directory" },
+  DEBUG_BUILD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "read build.log next to the wheel; the cache was left untouched" },
+  DEBUG_INFO_MISSING: { exitCode: ExitCode.WorkloadFailed, hint: "build with CARGO_PROFILE_RELEASE_DEBUG=2 (memray-cli debug-build does): without .debug_info memray shows Rust frames as bare addresses" },
   // The target or its environment is unusable (3)
   PYTHON_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "install Python >= 3.9 or pass the interpreter with --python PATH" },
   MEMRAY_NOT_INSTALLED: { exitCode: ExitCode.Environment, hint: "install memray into the target's Python (memray-cli install --target C)" },
@@ -46,6 +50,7 @@ export const ERROR_CODES = {
   REQUIREMENTS_INSTALL_FAILED: { exitCode: ExitCode.Environment, hint: "check the requirements.txt beside the script, and that the target reaches the package index" },
   INSTALL_FAILED: { exitCode: ExitCode.Environment, hint: "check the container reaches the package index, or install offline with --wheelhouse DIR" },
   WHEELHOUSE_BUILD_FAILED: { exitCode: ExitCode.Environment, hint: "check pip works on the host and the package index is reachable" },
+  BASE_IMAGE_UNAVAILABLE: { exitCode: ExitCode.Environment, hint: "build or load the base image locally (tools/images/rust-base.sh builds memray-rust-base:bookworm), or pass --base-image" },
   UNEXPECTED: { exitCode: ExitCode.Environment, hint: "run again with --verbose to see the cause chain, and report it" },
 } as const satisfies Record<string, ErrorCodeRule>;
 

@@ -50,5 +50,7 @@ export const harnessConfigSchema = z.object({
   target: z.object({ kind: z.string(), name: z.string(), python: z.string(), service_port: z.number().int().nullable() }),
   /** Artifact keys of files the host side adds to the run directory (harness.log, index.html). */
   host_artifacts: z.array(z.string()),
+  /** When set, wait up to this long after the reports for the host's host-sections.json (signals). */
+  host_sections_wait_seconds: z.number().positive().nullable(),
 });
 export type HarnessConfig = z.infer<typeof harnessConfigSchema>;

@@ -3,7 +3,7 @@
 // Contract tables: modes, reports, artifacts, error codes
 export { MODES, MODE_RULES, LIVE_MODES, DEFAULT_LIVE_PORT, DEFAULT_REQUESTS_FILE, isMode, appNeed, type Mode, type ModeRule, type WorkloadKind, type Need } from "./mode-rules.js";
 export { REPORTS, REPORT_NAMES, STANDARD_REPORTS, reportSpec, type ReportName, type ReportSpec } from "./report-table.js";
-export { ARTIFACTS, SUMMARY_FILE, HARNESS_LOG_FILE, RUN_INDEX_FILE, artifactByFile, artifactFile, type ArtifactSpec } from "./artifact-table.js";
+export { ARTIFACTS, SUMMARY_FILE, HARNESS_LOG_FILE, RUN_INDEX_FILE, artifactByFile, artifactFile, artifactKeyOf, type ArtifactSpec } from "./artifact-table.js";
 export { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorCodeRule } from "./error-codes.js";
 export { ExitCode, type ExitCodeValue } from "./exit-codes.js";
 export { APP_REF_PATTERN, parseAppRef, type AppRef } from "./app-ref.js";
@@ -40,7 +40,12 @@ export {
   type LeakIndicators,
   type TargetInfo,
   type MemrayStats,
+  signalsSchema,
+  signalCollectorSchema,
+  type Signals,
+  type SignalCollector,
 } from "./summary-schema.js";
+export { hostSectionsSchema, HOST_SECTIONS_FILE, type HostSections } from "./host-sections.js";
 export { harnessConfigSchema, endpointRequestSchema, type HarnessConfig, type EndpointRequest } from "./harness-config-schema.js";
 export { tableDataSchema, statsDataSchema, objectsDataSchema, type TableData, type StatsData, type ObjectsData } from "./run-data-schemas.js";
 export {
@@ -77,7 +82,7 @@ export { createRunDir, formatRunTimestamp, sanitizeRunName, systemClock, type Cl
 export type { Target, ExecOptions, ExecResult } from "./target.js";
 export { LocalTarget, COMMAND_NOT_FOUND } from "./local-target.js";
 export { locateHarnessDir } from "./harness-locator.js";
-export { runProfile, type ProfileRequest, type ProfileResult, type ProfileDeps, type ProgressEvent, type SessionHooks } from "./profile-session.js";
+export { runProfile, type ProfileRequest, type ProfileResult, type ProfileDeps, type ProgressEvent, type SessionHooks, type RunSidecar } from "./profile-session.js";
 export { HARNESS_EVENT_PREFIX, type HarnessEvent } from "./harness-events.js";
 
 // Small shared helpers

@@ -9,6 +9,7 @@ import { isErrorCode } from "./error-codes.js";
 import { ExitCode, type ExitCodeValue } from "./exit-codes.js";
 import { createHarnessStderrParser, type HarnessEvent } from "./harness-events.js";
 import { harnessConfigSchema, type HarnessConfig } from "./harness-config-schema.js";
+import { HOST_SECTIONS_FILE, type HostSections } from "./host-sections.js";
 import { locateHarnessDir } from "./harness-locator.js";
 import { createLineSplitter } from "./line-splitter.js";
 import { isMode, MODE_RULES } from "./mode-rules.js";
@@ -34,11 +35,25 @@ export interface ProfileRequest extends ProfileOptionsInput {
   memrayInstallHint?: string;
   /** Artifact keys of files the caller adds after the run (index.html); harness.log is always there. */
   hostArtifacts?: string[];
+  /** Context collected on the host around the workload (signals); its sections land in summary.json. */
+  sidecar?: RunSidecar;
   /**
    * Stops the harness in a target that does not share the host's process group (a container);
    * a local harness gets the terminal's Ctrl-C itself and finishes its run.
    */
   signal?: AbortSignal;
+}
+
+/**
+ * Work the host does around the workload: `before` just before the harness starts, `after` as soon as
+ * the workload ended (while the reports are made). What `after` returns is merged into summary.json by
+ * the harness. Neither may throw for an ordinary failure: a sidecar records its own failures.
+ */
+export interface RunSidecar {
+  /** How long the harness waits for the sections after its reports. */
+  waitSeconds: number;
+  before(runDir: RunDir): Promise<void>;
+  after(runDir: RunDir): Promise<HostSections>;
 }
 
 export type ProgressEvent =
@@ -83,6 +98,8 @@ export async function runProfile(request: ProfileRequest, hooks: SessionHooks = 
   let harnessExit: number | null = null;
   let harnessError: MemrayError | undefined;
   let failure: MemrayError | undefined;
+  let sections: Promise<HostSections> | undefined;
+  let delivered: Promise<void> | undefined;
 
   try {
     const options = parseOptions(runnableProfileOptionsSchema, request);
@@ -92,13 +109,30 @@ export async function runProfile(request: ProfileRequest, hooks: SessionHooks = 
     step("stage", `staging the harness on ${target.name}`);
     const staged = await stageHarness(request, options, targetInfo, deps.harnessDir ?? locateHarnessDir());
 
+    const sidecar = request.sidecar;
+    if (sidecar) {
+      step("signals", "collecting signals before the workload");
+      await sidecar.before(runDir).catch((error) => debug("sidecar before: %O", error));
+    }
     step("run", `profiling (${options.mode}) on ${target.name}`);
+    const startAfter = () => {
+      if (!sidecar || sections) return;
+      sections = sidecar
+        .after(runDir)
+        .catch((error): HostSections => ({ artifacts: {}, warnings: [`collecting signals failed: ${(error as Error).message}`] }));
+      delivered = sections
+        .then((value) => (harnessRunning ? staged.deliverSections(value) : undefined))
+        .catch((error) => debug("deliver sections: %O", error));
+    };
+    let harnessRunning = true;
     try {
-      const harness = await runHarness(request, python, staged, hooks);
+      const harness = await runHarness(request, python, staged, hooks, startAfter).finally(() => (harnessRunning = false));
       harnessExit = harness.exitCode;
       harnessError = harness.error;
       if (harnessExit > ExitCode.Environment) failure = harnessKilled(target.name, harnessExit);
     } finally {
+      startAfter(); // the harness may have ended before its workload did
+      await delivered;
       if (staged.outDir !== runDir.path) {
         step("collect", "copying the run directory out of the target");
         try {
@@ -107,13 +141,15 @@ export async function runProfile(request: ProfileRequest, hooks: SessionHooks = 
           failure ??= new MemrayError("COPY_OUT_FAILED", `Could not copy the run out of ${target.name}`, { cause: error });
         }
       }
+      // A hand-over the harness never picked up is not part of the run.
+      await rm(path.join(runDir.path, HOST_SECTIONS_FILE), { force: true });
       await staged.cleanup().catch((error) => debug("cleanup failed: %O", error));
     }
   } catch (error) {
     failure = toMemrayError(error);
   }
 
-  const { summary, error } = await settleSummary(request, targetInfo, startedAt, harnessExit, failure, harnessError);
+  const { summary, error } = await settleSummary(request, targetInfo, startedAt, harnessExit, failure, harnessError, await sections);
   const warnings: string[] = [];
   try {
     await hooks.afterSummary?.(summary, runDir);
@@ -146,6 +182,8 @@ async function checkInterpreter(request: ProfileRequest, python: string): Promis
 }
 
 interface StagedHarness {
+  /** Hand the host's sections to the harness (into its out_dir, atomically where the target allows). */
+  deliverSections(sections: HostSections): Promise<void>;
   pythonPath: string;
   requestsFile: string;
   configPath: string;
@@ -199,12 +237,23 @@ async function stageHarness(request: ProfileRequest, options: ProfileOptions, ta
     timeout_seconds: options.timeoutSeconds ?? null,
     target: { kind: targetInfo.kind, name: targetInfo.name, python: targetInfo.python, service_port: targetInfo.service_port ?? null },
     host_artifacts: ["harness_log", ...(request.hostArtifacts ?? [])],
+    host_sections_wait_seconds: request.sidecar ? request.sidecar.waitSeconds : null,
   } satisfies HarnessConfig);
   const hostConfig = path.join(hostScratch, "config.json");
   await writeFile(hostConfig, JSON.stringify(config, null, 2));
   if (!local) await target.copyIn(hostConfig, targetScratch);
 
   return {
+    deliverSections: async (sections) => {
+      const file = path.join(hostScratch, HOST_SECTIONS_FILE);
+      if (local) {
+        await writeFile(`${file}.tmp`, JSON.stringify(sections));
+        await rename(`${file}.tmp`, path.join(outDir, HOST_SECTIONS_FILE));
+      } else {
+        await writeFile(file, JSON.stringify(sections)); // the harness re-reads until it parses
+        await target.copyIn(file, outDir);
+      }
+    },
     pythonPath: local ? harnessDir : targetScratch,
     requestsFile: config.requests_file,
     configPath: local ? hostConfig : path.posix.join(targetScratch, "config.json"),
@@ -222,7 +271,13 @@ interface HarnessOutcome {
   error: MemrayError | undefined;
 }
 
-async function runHarness(request: ProfileRequest, python: string, staged: StagedHarness, hooks: SessionHooks): Promise<HarnessOutcome> {
+async function runHarness(
+  request: ProfileRequest,
+  python: string,
+  staged: StagedHarness,
+  hooks: SessionHooks,
+  onWorkloadDone: () => void,
+): Promise<HarnessOutcome> {
   // One write stream: the workload's output lands in harness.log in the order it was produced.
   const log = createWriteStream(path.join(request.runDir.path, HARNESS_LOG_FILE));
   log.on("error", (error) => debug("harness.log: %O", error));
@@ -238,6 +293,7 @@ async function runHarness(request: ProfileRequest, python: string, staged: Stage
         error = new MemrayError(event.code, String(event.message ?? "the harness failed"));
       }
       hooks.onProgress?.({ type: "harness", event });
+      if (event.event === "workload-done") onWorkloadDone();
       if (event.event === "live" && hooks.onLive) liveReady.push(hooks.onLive(event));
     },
     (line) => emitLine("stderr", line),
@@ -273,6 +329,7 @@ async function settleSummary(
   harnessExit: number | null,
   failure: MemrayError | undefined,
   harnessError: MemrayError | undefined,
+  sections: HostSections | undefined,
 ): Promise<{ summary: Summary; error: MemrayError | undefined }> {
   const { runDir } = request;
   const file = path.join(runDir.path, SUMMARY_FILE);
@@ -288,7 +345,15 @@ async function settleSummary(
       failure ??= new MemrayError("HARNESS_FAILED", "the harness wrote an invalid summary.json (kept as summary.harness.json)", { cause: error });
     }
   }
-  if (harnessSummary && !failure) return { summary: harnessSummary, error: undefined };
+  const sectionsMissing = sections !== undefined && harnessSummary !== undefined && harnessSummary.signals === undefined && sections.signals !== undefined;
+  if (harnessSummary && !failure && !sectionsMissing) return { summary: harnessSummary, error: undefined };
+  if (harnessSummary && !failure) {
+    // The harness stopped waiting before the signals arrived: add them (the one case a full summary is rewritten).
+    const late = { ...harnessSummary, signals: sections!.signals, artifacts: { ...harnessSummary.artifacts, ...sections!.artifacts } };
+    late.warnings = [...(late.warnings ?? []), ...sections!.warnings, "the signals arrived after the harness stopped waiting for them"];
+    await writeSummary(runDir.path, late);
+    return { summary: late, error: undefined };
+  }
   if (!harnessSummary && !failure) {
     failure = harnessError ?? new MemrayError("HARNESS_FAILED", `the harness exited with ${harnessExit ?? "no exit code"} and wrote no summary.json`);
   }
@@ -305,6 +370,11 @@ async function settleSummary(
         target: targetInfo,
         artifacts: await presentArtifacts(runDir, request.hostArtifacts ?? []),
       });
+  if (sections && summary.signals === undefined) {
+    if (sections.signals) summary.signals = sections.signals;
+    summary.artifacts = { ...summary.artifacts, ...sections.artifacts };
+    warnings.push(...sections.warnings);
+  }
   summary.warnings = [...(summary.warnings ?? []), ...warnings];
   await writeSummary(runDir.path, summary);
   return { summary, error };

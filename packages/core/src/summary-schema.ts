@@ -114,6 +114,25 @@ export const liveSummarySchema = z.looseObject({
   live_port: z.number().int(),
 });
 
+/** One collector of context around the run (WireMock journal, container logs, container stats). */
+export const signalCollectorSchema = z.looseObject({
+  status: z.enum(["ok", "skipped", "failed"]),
+  /** Files it wrote in the run directory (names, not paths). */
+  files: z.array(z.string()),
+  duration_seconds: z.number().nullable(),
+  /** Why it failed (status failed). */
+  error: z.string().nullable(),
+  /** Why it was skipped (status skipped). */
+  reason: z.string().nullable().optional(),
+});
+
+/** `signals`: context the host collected around a container run; a failing collector never fails the run. */
+export const signalsSchema = z.looseObject({
+  wiremock: signalCollectorSchema.optional(),
+  container_logs: signalCollectorSchema.optional(),
+  container_stats: signalCollectorSchema.optional(),
+});
+
 export const summarySchema = z.looseObject({
   run_id: z.string().min(1),
   script: z.string().nullable(),
@@ -139,6 +158,7 @@ export const summarySchema = z.looseObject({
   objects: objectsSummarySchema.optional(),
   snapshot: snapshotSummarySchema.optional(),
   live: liveSummarySchema.optional(),
+  signals: signalsSchema.optional(),
 });
 
 export type Summary = z.infer<typeof summarySchema>;
@@ -147,3 +167,5 @@ export type TopAllocator = z.infer<typeof topAllocatorSchema>;
 export type LeakIndicators = z.infer<typeof leakIndicatorsSchema>;
 export type TargetInfo = z.infer<typeof targetInfoSchema>;
 export type MemrayStats = z.infer<typeof memrayStatsSchema>;
+export type SignalCollector = z.infer<typeof signalCollectorSchema>;
+export type Signals = z.infer<typeof signalsSchema>;
