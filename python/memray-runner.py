@@ -76,6 +76,7 @@ def build_config(ns: argparse.Namespace) -> Config:
         target=TargetInfo(kind="local", name="local", python=sys.executable, service_port=None),
         host_artifacts=[],
         host_sections_wait_seconds=None,
+        host_warnings=[],
     )
 
 

@@ -69,6 +69,8 @@ class Config:
     host_artifacts: List[str]
     # Wait this long after the reports for the host's host-sections.json (signals); None: nothing comes.
     host_sections_wait_seconds: Optional[float]
+    # Problems the host met preparing the run (files not copied, ...): summary.warnings.
+    host_warnings: List[str]
 
 
 def default_run_id(name: str, now: Optional[float] = None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Dict, List, Optional
 
-from . import http_client, rss
+from . import http_client, interrupts, rss
 from .config import Config
 from .outcome import Outcome
 from .tracking import Capture
@@ -77,7 +77,10 @@ def _sequence(app: Callable[..., Any], cfg: Config, outcome: Outcome) -> None:
     server = BackgroundServer(MeasuringMiddleware(app, probe.around)).start()
     deadline = time.monotonic() + cfg.timeout_seconds if cfg.timeout_seconds else None
     try:
+        stop = interrupts.current()
         for num in range(1, cfg.requests + 1):
+            if stop.requested:  # Ctrl-C/SIGTERM: the current request finished; stop here
+                break
             if deadline is not None and time.monotonic() > deadline:
                 outcome.fail("sequence stopped after %d of %d requests: timeout_seconds=%s"
                              % (num - 1, cfg.requests, cfg.timeout_seconds))
@@ -85,7 +88,7 @@ def _sequence(app: Callable[..., Any], cfg: Config, outcome: Outcome) -> None:
             status, duration = _send(num, server.port, cfg, outcome)
             outcome.requests.append(_record(num, status, duration, probe.rss_before, probe.rss_after))
             if num < cfg.requests and cfg.delay_seconds > 0:
-                time.sleep(cfg.delay_seconds)
+                stop.stopped.wait(cfg.delay_seconds)  # a signal ends the pause at once
     finally:
         server.stop()
 
@@ -93,6 +96,7 @@ def _sequence(app: Callable[..., Any], cfg: Config, outcome: Outcome) -> None:
 def run_sequence(app: Callable[..., Any], cfg: Config, capture: Capture) -> Outcome:
     """N requests with a delay, one window around all of them so temporal.html shows growth."""
     outcome = Outcome()
-    capture.run(_sequence, app, cfg, outcome)
+    with interrupts.current().phase(interrupts.SOFT):  # finish the current request, then stop
+        capture.run(_sequence, app, cfg, outcome)
     _judge(outcome, cfg)
     return outcome

@@ -5,7 +5,10 @@ single request; the slope/r² fit catches steady growth that the strict monotoni
 """
 from __future__ import annotations
 
+import math
 from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from . import finite
 
 WARMUP_REQUESTS = 1          # first request loads caches/imports: not a leak signal
 MIN_MONOTONIC_REQUESTS = 3   # below this, "grew every time" is too easy to hit by chance
@@ -18,7 +21,8 @@ def _values(requests: Sequence[Dict[str, Any]], key: str) -> List[Optional[float
     out: List[Optional[float]] = []
     for r in requests:
         v = r.get(key)
-        out.append(float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None)
+        usable = isinstance(v, (int, float)) and not isinstance(v, bool) and finite.finite_number(v)
+        out.append(float(v) if usable else None)
     return out
 
 
@@ -41,7 +45,15 @@ def is_monotonic_growth(requests: Sequence[Dict[str, Any]]) -> bool:
 
 
 def linear_fit(ys: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:
-    """(slope per step, r²) of ys against 0..n-1. r² is None when ys has no variance."""
+    """(slope per step, r²) of ys against 0..n-1. r² is None when ys has no variance; both are None
+    when the values are too large to fit in floating point."""
+    try:
+        return _linear_fit(ys)
+    except (OverflowError, ZeroDivisionError, ValueError):
+        return None, None
+
+
+def _linear_fit(ys: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:
     n = len(ys)
     if n < 2:
         return None, None
@@ -51,9 +63,12 @@ def linear_fit(ys: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:
     sxy = sum((i - mean_x) * (y - mean_y) for i, y in enumerate(ys))
     syy = sum((y - mean_y) ** 2 for y in ys)
     slope = sxy / sxx
+    if not math.isfinite(slope):
+        return None, None
     if syy == 0:
         return slope, None
-    return slope, (sxy * sxy) / (sxx * syy)
+    r2 = (sxy * sxy) / (sxx * syy)
+    return slope, r2 if math.isfinite(r2) else None
 
 
 def rss_growth_mb(requests: Sequence[Dict[str, Any]]) -> Optional[float]:

@@ -19,6 +19,7 @@ from .contract import ReportSpec, contract
 from .table_tree import Analysis, analyse, write_report
 
 REPORT_TIMEOUT = 600
+_NO_SPACE = "No space left on device"
 WORKERS = 2
 # The generators of contract.json's reports this module implements.
 FLAMEGRAPH, TABLE_TREE, STATS = "memray-flamegraph", "table-tree", "memray-stats"
@@ -29,6 +30,10 @@ class ReportResult:
         self.warnings: List[str] = []
         self.analysis: Optional[Analysis] = None
         self.stats_json: Optional[Dict[str, Any]] = None
+        # Reports that failed: their partial files are removed.
+        self.failed: List[str] = []
+        # Of those, the ones that failed because the disk is full.
+        self.no_space: List[str] = []
 
 
 # (name, argv, file that receives stdout or None, True for a report_worker printing JSON results)
@@ -88,6 +93,7 @@ def _table_tree(memray: Any, session: str, out_dir: str, specs: List[ReportSpec]
         events.report(TABLE_TREE, True, time.perf_counter() - started)
     except Exception as exc:
         result.warnings.append("%s report failed: %s: %s" % ("/".join(s.name for s in mine), type(exc).__name__, exc))
+        result.failed.extend(s.name for s in mine)
         events.report(TABLE_TREE, False, time.perf_counter() - started, str(exc))
 
 
@@ -114,10 +120,27 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
     # The workers import memray_harness too: make sure they find it wherever we were imported from.
     harness_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join([harness_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    try:
+        _launch(session, out_dir, specs, env, running, result)
+        _table_tree(memray, session, out_dir, specs, leaked_table, result)
+        _collect(running, result)
+    except KeyboardInterrupt as exc:  # Ctrl-C/SIGTERM while reporting: keep what is done, stop the rest
+        _abandon(running, out_dir, specs, result, str(exc) or "a signal")
+    for name in result.failed:
+        _remove_outputs(out_dir, name)
+    result.no_space = [name for name in result.failed if any(name in w and _NO_SPACE in w for w in result.warnings)]
+    _read_stats_json(out_dir, specs, result)
+    return result
+
+
+def _launch(session: str, out_dir: str, specs: List[ReportSpec], env: Dict[str, str],
+            running: List[Tuple[str, "subprocess.Popen[bytes]", float, bool]], result: ReportResult) -> None:
     for name, argv, stdout_file, is_worker in _flamegraph_workers(session, out_dir, specs) + _stats_commands(session, out_dir, specs):
         stdout = open(stdout_file, "w", encoding="utf-8") if stdout_file else (subprocess.PIPE if is_worker else subprocess.DEVNULL)
         try:
-            proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, cwd=out_dir, env=env)
+            # Own session: a terminal's Ctrl-C reaches the harness alone, which decides what stops.
+            proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, cwd=out_dir, env=env,
+                                    start_new_session=True)
         except OSError as exc:
             result.warnings.append("report %s could not start: %s" % (name, exc))
             events.report(name, False, 0.0, str(exc))
@@ -127,14 +150,16 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
                 stdout.close()  # the child holds its own descriptor
         running.append((name, proc, time.perf_counter(), is_worker))
 
-    _table_tree(memray, session, out_dir, specs, leaked_table, result)
 
-    for name, proc, started, is_worker in running:
+def _collect(running: List[Tuple[str, "subprocess.Popen[bytes]", float, bool]], result: ReportResult) -> None:
+    while running:
+        name, proc, started, is_worker = running[0]
         try:
             out, err = proc.communicate(timeout=REPORT_TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
             out, err = proc.communicate()
+        running.pop(0)
         seconds = time.perf_counter() - started
         if is_worker:
             _worker_results(name, out, err, proc.returncode, seconds, result)
@@ -143,10 +168,45 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
         if not ok:
             tail = (err or b"").decode("utf-8", "replace").strip().splitlines()[-3:]
             result.warnings.append("report %s failed (exit %s): %s" % (name, proc.returncode, " | ".join(tail)))
+            result.failed.append(name[:-len("-json")] if name.endswith("-json") else name)
         events.report(name, ok, seconds)
 
-    _read_stats_json(out_dir, specs, result)
-    return result
+
+def _remove_outputs(out_dir: str, name: str) -> None:
+    """A report that failed leaves no half-written file behind (a truncated HTML page misleads)."""
+    try:
+        spec = contract().report(name)
+    except KeyError:
+        return
+    for file in [spec.file] + [extra.file for extra in spec.extra_files]:
+        try:
+            os.remove(os.path.join(out_dir, file))
+        except OSError:
+            pass
+
+
+def _abandon(running: List[Tuple[str, "subprocess.Popen[bytes]", float, bool]], out_dir: str, specs: List[ReportSpec],
+             result: ReportResult, signal_name: str) -> None:
+    """Kill the report processes still running; keep each report they finished, remove the partial ones."""
+    finished = set()
+    for name, proc, _, is_worker in running:
+        proc.kill()
+        out, _ = proc.communicate()
+        for line in (out or b"").decode("utf-8", "replace").splitlines() if is_worker else ():
+            try:
+                item = json.loads(line)
+            except ValueError:
+                continue
+            if item.get("ok"):
+                finished.add(item["name"])
+    abandoned = [n for name, _, _, _ in running for n in name.split("+") if n not in finished]
+    if result.analysis is None:
+        abandoned += [s.name for s in specs if s.generator == TABLE_TREE]
+    for name in abandoned:
+        _remove_outputs(out_dir, name)
+    running.clear()
+    if abandoned:
+        result.warnings.append("reports abandoned after %s: %s not made" % (signal_name, ", ".join(abandoned)))
 
 
 def _worker_results(group: str, out: Optional[bytes], err: Optional[bytes], returncode: int, seconds: float,
@@ -161,11 +221,13 @@ def _worker_results(group: str, out: Optional[bytes], err: Optional[bytes], retu
         done.add(item["name"])
         if not item["ok"]:
             result.warnings.append("report %s failed: %s" % (item["name"], item.get("error")))
+            result.failed.append(item["name"])
         events.report(item["name"], bool(item["ok"]), float(item.get("seconds") or 0.0), item.get("error") or "")
     for name in group.split("+"):
         if name not in done:
             tail = " | ".join((err or b"").decode("utf-8", "replace").strip().splitlines()[-3:])
             result.warnings.append("report %s failed (worker exit %s): %s" % (name, returncode, tail))
+            result.failed.append(name)
             events.report(name, False, seconds, tail or "worker exited %s" % returncode)
 
 

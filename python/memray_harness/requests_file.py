@@ -5,6 +5,12 @@ import json
 import os
 from typing import Any, Dict, List, Tuple
 
+from . import finite
+
+# A requests file is per-request data, not a dataset: bound what is read and merged.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_ENTRIES = 10000
+
 FIELDS = ("request_num", "status", "duration_s", "rss_before", "rss_after", "rss_delta")
 
 
@@ -20,7 +26,7 @@ def remove_stale(path: str) -> List[str]:
 
 
 def _num(value: Any, integer: bool = False) -> Any:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not finite.finite_number(value):
         return None
     return int(value) if integer else value
 
@@ -44,6 +50,13 @@ def load(path: str) -> Tuple[List[Dict[str, Any]], List[str]]:
     if not os.path.exists(path):
         return [], []
     try:
+        size = os.path.getsize(path)
+    except OSError as exc:
+        return [], ["requests file %s cannot be read (%s); per-request data skipped" % (path, exc)]
+    if size > MAX_FILE_BYTES:
+        return [], ["requests file %s is %d MB, over the %d MB bound; per-request data skipped (write one entry per request)"
+                    % (path, size // 2 ** 20, MAX_FILE_BYTES // 2 ** 20)]
+    try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
     except (OSError, ValueError) as exc:
@@ -53,9 +66,15 @@ def load(path: str) -> Tuple[List[Dict[str, Any]], List[str]]:
     if not isinstance(data, list):
         return [], ["requests file %s must hold a JSON list of objects; got %s" % (path, type(data).__name__)]
     requests, warnings = [], []
-    for i, entry in enumerate(data):
-        if not isinstance(entry, dict):
-            warnings.append("requests file entry %d is not an object; skipped" % (i + 1))
-            continue
-        requests.append(normalise(entry, i))
+    if len(data) > MAX_ENTRIES:
+        warnings.append("requests file %s holds %d entries; the first %d are merged" % (path, len(data), MAX_ENTRIES))
+        data = data[:MAX_ENTRIES]
+    data, replaced = finite.clean(data, "requests")
+    if replaced:
+        warnings.append(finite.warning(replaced, "requests file %s" % path))
+    skipped = [i + 1 for i, entry in enumerate(data) if not isinstance(entry, dict)]
+    requests.extend(normalise(entry, i) for i, entry in enumerate(data) if isinstance(entry, dict))
+    warnings.extend("requests file entry %d is not an object; skipped" % num for num in skipped[:5])
+    if len(skipped) > 5:
+        warnings.append("requests file: %d more entries are not objects; skipped" % (len(skipped) - 5))
     return requests, warnings

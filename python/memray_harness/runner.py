@@ -13,7 +13,7 @@ import time
 import traceback
 from typing import Any, Dict, List, Optional
 
-from . import events, host_sections, leak, objects, reports, requests_file, requirements
+from . import children, events, host_sections, interrupts, leak, objects, reports, requests_file, requirements, state
 from . import summary as summary_mod
 from . import workloads
 from .app_loader import load_app
@@ -30,6 +30,33 @@ def _unexpected(exc: BaseException, where: str) -> HarnessError:
     message = "harness error %s: %s: %s" % (where, type(exc).__name__, exc)
     return HarnessError("HARNESS_FAILED", message,
                         {"type": type(exc).__name__, "message": str(exc), "traceback": tb[-4000:]})
+
+
+def _capture_problem(session_path: str) -> Optional[str]:
+    """Why session.bin cannot be reported on (deleted, unreadable, empty), or None."""
+    try:
+        with open(session_path, "rb") as f:
+            if not f.read(16):
+                return "file %s is empty" % session_path
+    except OSError as exc:
+        return "file %s is gone or unreadable (%s)" % (session_path, exc.strerror or exc)
+    return None
+
+
+def _write_error(out_dir: str, exc: OSError) -> HarnessError:
+    import errno
+    if exc.errno == errno.ENOSPC:
+        return HarnessError("DISK_FULL", "cannot write summary.json in %s: the disk is full (%s free)"
+                            % (out_dir, _free_space(out_dir)))
+    return HarnessError("OUTPUT_NOT_WRITABLE", "cannot write summary.json in %s: %s" % (out_dir, exc))
+
+
+def _free_space(path: str) -> str:
+    try:
+        st = os.statvfs(path)
+        return "%d KB" % (st.f_bavail * st.f_frsize // 1024)
+    except OSError:
+        return "unknown"
 
 
 def _workload_crash(exc: BaseException) -> Outcome:
@@ -54,6 +81,7 @@ class Run:
         self.t0 = time.perf_counter()
         self.workload_done = False
         self.summary = summary_mod.new_summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
+        summary_mod.add_warnings(self.summary, cfg.host_warnings)
 
     # -- helpers -------------------------------------------------------------------------
     def warn(self, message: str) -> None:
@@ -80,10 +108,15 @@ class Run:
             self.warn(w)
         s["artifacts"] = listed
         self._host_sections()
+        events.step("summary", "writing summary.json")
         try:
-            summary_mod.write(self.cfg.out_dir, s)
+            with interrupts.current().phase(interrupts.RECORD):  # the one write is never cut short
+                try:
+                    summary_mod.write(self.cfg.out_dir, s)
+                finally:
+                    state.clear(self.cfg.out_dir)  # this harness ends now either way: nothing to recover
         except OSError as exc:
-            err = HarnessError("OUTPUT_NOT_WRITABLE", "cannot write summary.json in %s: %s" % (self.cfg.out_dir, exc))
+            err = _write_error(self.cfg.out_dir, exc)
         except ValueError as exc:  # allow_nan=False: a NaN/Infinity never reaches the file silently
             err = HarnessError("HARNESS_FAILED", "summary.json not written: %s" % exc)
         else:
@@ -151,7 +184,15 @@ class Run:
         )
 
     def execute(self) -> int:
+        interrupts.current().install()
         return self.write(self._phases())
+
+    def checkpoint(self, phase: str, capture: Optional[Capture] = None) -> None:
+        """What is known so far, for a --recover harness if this process ends abruptly."""
+        if capture is not None:
+            self.summary["memory"] = capture.memory()
+        self.summary["duration_seconds"] = round(time.perf_counter() - self.t0, 3)
+        state.save(self.cfg.out_dir, self.summary, phase)
 
     def _phases(self) -> int:
         cfg, rule = self.cfg, self.rule
@@ -159,6 +200,7 @@ class Run:
         try:
             self.check_out_dir()
             memray = self.prepare()
+            self.checkpoint("prepared")
             app = load_app(cfg.app, cfg.app_dir) if workloads.needs_app(cfg, rule) and cfg.app else None
             if workloads.uses_script(cfg, rule):
                 for w in requests_file.remove_stale(cfg.requests_file):
@@ -169,6 +211,7 @@ class Run:
                 objects.surviving_objects_supported(self.summary["profiling"]["memray_version"])
             gc_diff = objects.GcDiff() if rule.object_census and not objects_native else None
             capture = self.capture_for(memray, objects_native)
+            capture.on_start = lambda: self.checkpoint("workload", capture)
             events.step("capture", "running the %s workload" % cfg.mode)
             if gc_diff is not None:
                 gc_diff.before()
@@ -185,13 +228,46 @@ class Run:
                     self.warn("stopping the tracker failed: %s: %s" % (type(exc).__name__, exc))
                 self.workload_done = True
                 events.emit("workload-done")  # the host collects its after-signals while reports are made
-            return self.finish(memray, capture, outcome, gc_diff, objects_native)
+            for message in children.terminate_strays():
+                self.warn(message)
+            self._note_interruption(outcome)
+            self.checkpoint("reports", capture)
+            with interrupts.current().phase(interrupts.RAISE):  # a signal now abandons the remaining reports
+                return self.finish(memray, capture, outcome, gc_diff, objects_native)
+        except KeyboardInterrupt:
+            stop = interrupts.current()
+            if self.workload_done:  # between the steps after the workload: what is done is kept
+                self._note_late_interruption()
+                return contract().exit_code(self.summary["error_code"] or stop.code or "INTERRUPTED")
+            return self.fail(HarnessError(stop.code or "INTERRUPTED", "interrupted by %s before the workload started"
+                                          % stop.describe()))
         except HarnessError as exc:
             return self.fail(exc)
         except Exception as exc:  # a harness bug: still one complete summary saying so
             return self.fail(_unexpected(exc, "before the workload"))
         finally:
             del keepalive  # the script's globals lived through the object census and reports
+
+    def _note_late_interruption(self) -> None:
+        """A signal that came only once the workload was done: it stopped the reports."""
+        stop, s = interrupts.current(), self.summary
+        if stop.requested and s["error_code"] is None and self.rule.workload != "serve":
+            s["error"] = "interrupted by %s while the reports were made" % stop.describe()
+            s["error_code"] = stop.code
+            s["exit_code"] = s["exit_code"] or 0
+
+    def _note_interruption(self, outcome: Outcome) -> None:
+        """A signal stopped the workload: that is the run's error (serving ends by a signal normally)."""
+        stop = interrupts.current()
+        if not stop.requested or self.rule.workload == "serve":
+            return
+        done = len(outcome.requests)
+        what = " after %d of %d requests" % (done, self.cfg.requests) if self.rule.workload == "requests" else ""
+        outcome.error = "interrupted by %s during the workload%s; reports are made from the partial capture" % (
+            stop.describe(), what)
+        outcome.exit_code = contract().exit_code(stop.code or "INTERRUPTED")
+        outcome.code = stop.code
+        outcome.error_details = {"type": "KeyboardInterrupt", "message": stop.first or "", "traceback": ""}
 
     def finish(self, memray: Any, capture: Capture, outcome: Outcome,
                gc_diff: Optional[objects.GcDiff], objects_native: bool) -> int:
@@ -209,12 +285,15 @@ class Run:
         self._guard("reports", lambda: self._reports(memray, capture))
         self._guard("requests", lambda: self._requests(outcome))
         s["leak_indicators"] = leak.leak_indicators(s["requests"])
-        events.step("summary", "writing summary.json")
-        return contract().exit_code(outcome.error_code) if outcome.error_code else EXIT_OK
+        self._note_late_interruption()
+        code = s["error_code"]
+        return contract().exit_code(code) if code else EXIT_OK
 
     def _guard(self, what: str, fn: Any) -> None:
         try:
             fn()
+        except KeyboardInterrupt as exc:  # Ctrl-C/SIGTERM: this step is abandoned, the summary still comes
+            self.warn("%s step abandoned after %s" % (what, exc or "a signal"))
         except Exception as exc:
             self.warn("%s step failed: %s: %s" % (what, type(exc).__name__, exc))
 
@@ -234,8 +313,12 @@ class Run:
         self.summary["objects"] = objects.summary_block(data)
 
     def _reports(self, memray: Any, capture: Capture) -> None:
-        # No session.bin: memray missing, or a live Tracker that streamed to a socket.
-        if memray is None or not os.path.isfile(capture.session_path):
+        # No session.bin by design: memray missing, or a live Tracker that streamed to a socket.
+        if memray is None or self.rule.live or not capture.started:
+            return
+        lost = _capture_problem(capture.session_path)
+        if lost:
+            self._capture_lost(lost)
             return
         if self.cfg.reports:
             events.step("reports", "generating %s" % ", ".join(self.cfg.reports))
@@ -243,11 +326,27 @@ class Run:
                                       self.cfg.reports, leaked_table=self.rule.table_source == "leaked")
         for w in result.warnings:
             self.warn(w)
+        if result.no_space and self.summary["error_code"] is None:
+            s = self.summary
+            s["error_code"] = "DISK_FULL"
+            s["error"] = "no space left on %s to write the %s report(s); %s free" % (
+                self.cfg.out_dir, ", ".join(result.no_space), _free_space(self.cfg.out_dir))
+            s["exit_code"] = s["exit_code"] or 0
         if result.analysis is not None:
             self.summary["top_allocators"] = result.analysis.top_allocators()
         stats = reports.memray_stats(memray, capture.session_path, result.stats_json, result.analysis)
         if stats is not None:
             self.summary["memray_stats"] = stats
+
+    def _capture_lost(self, why: str) -> None:
+        s = self.summary
+        message = "the capture %s; no reports could be made" % why
+        if s["error_code"] is None:
+            s["error"], s["error_code"] = message, "CAPTURE_LOST"
+            s["exit_code"] = s["exit_code"] or 0
+        else:
+            self.warn(message)
+        events.error("CAPTURE_LOST", message)
 
     def _requests(self, outcome: Outcome) -> None:
         requests: List[Dict[str, Any]] = list(outcome.requests)

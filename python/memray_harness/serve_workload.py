@@ -1,11 +1,10 @@
 """serve: the app served in-process until SIGINT/SIGTERM or timeout_seconds (live-web)."""
 from __future__ import annotations
 
-import signal
-import threading
+import time
 from typing import Any, Callable, Optional
 
-from . import events
+from . import events, interrupts
 from .config import Config
 from .live import LIVE_ADDRESS
 from .outcome import Outcome
@@ -14,26 +13,15 @@ from .wsgi_server import BackgroundServer
 
 
 def _wait_for_stop(timeout: Optional[float]) -> str:
-    """Block until SIGINT/SIGTERM or the timeout; returns why."""
-    stop = threading.Event()
-    reason = {"why": "timeout"}
-
-    def on_signal(signum: int, frame: object) -> None:
-        reason["why"] = signal.Signals(signum).name
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not stop.is_set():
-            # Short waits so signal handlers run promptly on every Python version.
-            if not stop.wait(0.2) and timeout is not None:
-                timeout -= 0.2
-                if timeout <= 0:
-                    break
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-    return reason["why"]
+    """Block until SIGINT/SIGTERM (the normal end of serving) or the timeout; returns why."""
+    stop = interrupts.current()
+    deadline = time.monotonic() + timeout if timeout is not None else None
+    with stop.phase(interrupts.RECORD):
+        # Short waits so signal handlers run promptly on every Python version.
+        while not stop.stopped.wait(0.2):
+            if deadline is not None and time.monotonic() >= deadline:
+                return "timeout"
+    return stop.first or "signal"
 
 
 def _serve_until_stopped(app: Callable[..., Any], cfg: Config, port: int, outcome: Outcome) -> None:

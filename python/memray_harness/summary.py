@@ -8,6 +8,7 @@ import tempfile
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
+from . import finite
 from .contract import contract
 
 
@@ -73,7 +74,13 @@ def new_summary(run_id: str, script: Optional[str], mode: str, started: float,
 
 
 def write(out_dir: str, summary: Dict[str, Any]) -> str:
-    """tmp file + rename in the same directory: readers never see a half-written summary."""
+    """tmp file + rename in the same directory: readers never see a half-written summary. A value
+    that is not a finite JSON number never reaches the file: it is null, and a warning says where."""
+    cleaned, replaced = finite.clean(summary)
+    if replaced:
+        summary.clear()
+        summary.update(cleaned)
+        add_warnings(summary, [finite.warning(replaced, "the summary")])
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, contract().files.summary)
     fd, tmp = tempfile.mkstemp(prefix=".summary-", suffix=".json", dir=out_dir)

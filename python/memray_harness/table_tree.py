@@ -84,21 +84,46 @@ def _user_frames(python: List[Frame]) -> List[Frame]:
 
 
 def _is_interpreter_frame(filename: str) -> bool:
-    """CPython's own C frames (eval loop, call machinery): noise in a tree of who allocated."""
-    name = filename[2:] if filename.startswith("./") else filename
+    """CPython's own C frames (eval loop, call machinery): noise in a tree of who allocated. With
+    python3-dbg their paths are relative to the build directory (`../Python/ceval.c`)."""
+    name = filename
+    while name.startswith(("./", "../")):
+        name = name[name.index("/") + 1:]
     return name.startswith(CPYTHON_SOURCE_DIRS)
 
 
-def _tree_path(record: Any, native: bool) -> List[str]:
+def _is_project_source(filename: str) -> bool:
+    """A compiled extension's own source as its build recorded it: cargo (and most C builds) give a
+    workspace member's files relative paths (`src/lib.rs`); dependencies and toolchains get absolute
+    ones (`/usr/src/rustc-1.85.0/...`, `~/.cargo/registry/...`), CPython's are `../Objects/...`."""
+    return bool(filename) and not os.path.isabs(filename) and not filename.startswith(("../", "./", "<")) \
+        and not _is_interpreter_frame(filename)
+
+
+def _hybrid(record: Any) -> List[Frame]:
+    try:
+        return list(record.hybrid_stack_trace())
+    except Exception:
+        return []
+
+
+def _native_site(hybrid: List[Frame], python: List[Frame]) -> Optional[Tuple[str, str]]:
+    """The innermost native frame in a debug-built extension's own source, below the innermost Python
+    frame: where a Rust/C allocation really happened (None without one, e.g. without DWARF)."""
+    python_set = set(python)
+    for fn, fname, line in hybrid:
+        if (fn, fname, line) in python_set:
+            return None  # reached the Python caller: no project frame below it
+        if fname and _is_project_source(fname):
+            return site_of(fname, line), fn or "???"
+    return None
+
+
+def _tree_path(python: List[Frame], hybrid: List[Frame]) -> List[str]:
     """Outermost-first labels `function file:line`; extension-module native frames interleaved."""
-    python = record.stack_trace()
     keep = _user_frames(python)
     frames: List[Frame] = list(keep)
-    if native and keep:
-        try:
-            hybrid = record.hybrid_stack_trace()
-        except Exception:
-            hybrid = []
+    if hybrid and keep:
         outermost = keep[-1]
         if outermost in hybrid:
             # Drop everything outside the outermost user frame (harness + interpreter entry).
@@ -129,7 +154,11 @@ def analyse(memray: Any, session_path: str, leaked: bool = False) -> Analysis:
             size, count = int(rec.size), int(rec.n_allocations)
             total += size
             python = rec.stack_trace()
-            if python:
+            hybrid = _hybrid(rec) if native and python else []  # resolved once: table and tree use it
+            native_site = _native_site(hybrid, python) if hybrid else None
+            if native_site:
+                key = native_site  # a debug-built extension's own line (src/lib.rs:30)
+            elif python:
                 fn, fname, line = python[0]  # innermost Python frame = the line that allocated
                 key = (site_of(fname, line), fn)
             else:
@@ -145,7 +174,7 @@ def analyse(memray: Any, session_path: str, leaked: bool = False) -> Analysis:
             node = root
             node.size += size
             node.count += count
-            for label in _tree_path(rec, native)[:TREE_MAX_DEPTH]:
+            for label in _tree_path(python, hybrid)[:TREE_MAX_DEPTH]:
                 node = node.children.setdefault(label, Node(label))
                 node.size += size
                 node.count += count

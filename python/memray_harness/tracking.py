@@ -88,6 +88,9 @@ class Capture:
         self.tm_peak: Optional[int] = None
         self.surviving_objects: Optional[tuple] = None
         self._own_tracemalloc = False
+        # Called once the window is open (the runner checkpoints its state there).
+        self.on_start: Optional[Callable[[], None]] = None
+        self._pid = os.getpid()
 
     def _make_tracker(self) -> Any:
         memray = self.memray
@@ -111,11 +114,28 @@ class Capture:
             with self.tracker if self.tracker is not None else contextlib.nullcontext():
                 self._entered()
                 try:
-                    return fn(*args, **kwargs)
+                    result = fn(*args, **kwargs)
+                except BaseException:
+                    self._exit_if_forked_child(1)
+                    raise
+                else:
+                    self._exit_if_forked_child(_exit_code_of(result))
+                    return result
                 finally:
                     self._leaving()
         finally:
             self.end()
+
+    def _exit_if_forked_child(self, code: int) -> None:
+        """A process the workload forked that returns here must not finish the run a second time
+        (reports, summary): only the original process does. The child ends as it would have."""
+        if os.getpid() != self._pid:
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
+            os._exit(code)
 
     def _begin(self) -> None:
         # tracemalloc first: started inside the Tracker, its own bookkeeping would be
@@ -132,6 +152,8 @@ class Capture:
         self.tm_before = tracemalloc.get_traced_memory()[0]
         if hasattr(tracemalloc, "reset_peak"):
             tracemalloc.reset_peak()
+        if self.on_start is not None:
+            self.on_start()
 
     def _leaving(self) -> None:
         if self.gc_before_stop:
@@ -172,3 +194,10 @@ class Capture:
             "rss_peak": self._peak(),
             "rss_source": self.rss_source or rss.current_rss()[1],
         }
+
+
+def _exit_code_of(result: Any) -> int:
+    """The exit status a workload's result stands for (an Outcome, or (Outcome, keepalive))."""
+    outcome = result[0] if isinstance(result, tuple) and result else result
+    code = getattr(outcome, "exit_code", 0)
+    return code if isinstance(code, int) and 0 <= code < 256 else 1

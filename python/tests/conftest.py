@@ -68,6 +68,7 @@ def base_config(mode: str, out_dir: Path, requests_file: Path) -> Dict[str, Any]
         "target": {"kind": "local", "name": "local", "python": sys.executable, "service_port": None},
         "host_artifacts": ["harness_log"],
         "host_sections_wait_seconds": None,
+        "host_warnings": [],
     }
     cfg.update(rule.forces)
     return cfg

@@ -1,11 +1,15 @@
+import type { InterruptChannel } from "@alpiq/memray-core";
+
 /** What a command may touch of the process: injected so tests run commands in-process. */
 export interface CliIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
   cwd: string;
-  /** Aborted on Ctrl-C: long commands stop their target's work and still write what they have. */
+  /** Aborted on the first Ctrl-C/SIGTERM: long commands stop their target's work and still write what they have. */
   signal?: AbortSignal;
+  /** Every Ctrl-C/SIGTERM, in order: a profiling run stops gracefully, then abandons reports, then stops at once. */
+  interrupts?: InterruptChannel;
   /** --verbose: errors show their code and chain of causes. */
   verbose?: boolean;
 }

@@ -2,6 +2,9 @@ import ora, { type Ora } from "ora";
 import pc from "picocolors";
 import type { HarnessEvent, ProgressEvent } from "@alpiq/memray-core";
 
+/** Lines of the workload's output echoed per second; the rest is only in harness.log. */
+const ECHO_BURST = 40;
+
 /**
  * Renders a session's progress on stderr: a spinner with the step and elapsed time on a TTY,
  * plain timestamped lines otherwise (CI logs). The workload's own output is echoed, dimmed.
@@ -11,6 +14,9 @@ export class ProgressReporter {
   private readonly spinner: Ora | undefined;
   private stepStarted = Date.now();
   private stepText = "";
+  private echoWindow = 0;
+  private echoCount = 0;
+  private echoSkipped = 0;
 
   constructor(private readonly stream: NodeJS.WritableStream & { isTTY?: boolean }, private readonly quietOutput = false) {
     if (stream.isTTY) this.spinner = ora({ stream, discardStdin: false }).start();
@@ -50,17 +56,37 @@ export class ProgressReporter {
     this.line(message);
   }
 
+  /** Warnings already printed live (the end of the run does not repeat them). */
+  readonly warningsShown = new Set<string>();
+
   warn(message: string): void {
+    this.warningsShown.add(message);
     this.line(pc.yellow(`warning: ${message}`));
   }
 
   handle(event: ProgressEvent): void {
     if (event.type === "step") return this.step(event.message);
     if (event.type === "output") {
-      if (!this.quietOutput) this.line(pc.dim(`│ ${event.line}`));
+      if (!this.quietOutput) this.echo(event.line);
       return;
     }
     this.harnessEvent(event.event);
+  }
+
+  /**
+   * The workload's own output, bounded: at most ECHO_BURST lines per second reach the terminal (all of
+   * it is in harness.log); what is skipped is counted and said once the flood slows down.
+   */
+  private echo(line: string): void {
+    const now = Date.now();
+    if (now - this.echoWindow >= 1000) {
+      if (this.echoSkipped) this.line(pc.dim(`│ … ${this.echoSkipped} more lines in harness.log`));
+      this.echoWindow = now;
+      this.echoCount = 0;
+      this.echoSkipped = 0;
+    }
+    if (this.echoCount++ < ECHO_BURST) this.line(pc.dim(`│ ${line}`));
+    else this.echoSkipped += 1;
   }
 
   private harnessEvent(event: HarnessEvent): void {
@@ -84,6 +110,8 @@ export class ProgressReporter {
 
   /** Stop the spinner; `ok` false marks the last step failed. */
   finish(ok: boolean): void {
+    if (this.echoSkipped) this.line(pc.dim(`│ … ${this.echoSkipped} more lines in harness.log`));
+    this.echoSkipped = 0;
     if (this.spinner) {
       if (this.stepText) {
         if (ok) this.completeStep();

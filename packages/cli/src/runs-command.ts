@@ -1,9 +1,9 @@
 import { existsSync } from "node:fs";
-import { readdir } from "node:fs/promises";
+import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import pc from "picocolors";
-import { formatKb, InvalidOptionError, readSummary, RUN_INDEX_FILE, type Summary } from "@alpiq/memray-core";
+import { formatKb, InvalidOptionError, MemrayError, readSummary, RUN_INDEX_FILE, SUMMARY_FILE, type Summary } from "@alpiq/memray-core";
 
 import type { CliIo } from "./cli-io.js";
 
@@ -12,20 +12,33 @@ export interface RunEntry {
   summary: Summary;
 }
 
-/** Every run directory under `root` with a readable summary.json, newest first. */
-export async function listRuns(root: string): Promise<RunEntry[]> {
-  const entries = await readdir(root, { withFileTypes: true }).catch(() => []);
+/** A directory that holds a summary.json that cannot be read: listed, never hidden. */
+export interface BrokenRun {
+  dir: string;
+  problem: string;
+}
+
+/** Every run directory under `root` (newest first), and those whose summary.json is unreadable. */
+export async function listRuns(root: string): Promise<{ runs: RunEntry[]; broken: BrokenRun[] }> {
+  const info = await stat(root).catch(() => undefined);
+  if (info && !info.isDirectory()) {
+    throw new InvalidOptionError(`--out ${root} is a file, not a directory of runs`, { hint: "pass the directory that holds the run directories (default: runs)" });
+  }
+  const entries = info ? await readdir(root, { withFileTypes: true }) : [];
   const runs: RunEntry[] = [];
+  const broken: BrokenRun[] = [];
   for (const entry of entries) {
     if (!entry.isDirectory()) continue;
     const dir = path.join(root, entry.name);
+    if (!existsSync(path.join(dir, SUMMARY_FILE))) continue; // not a run directory
     try {
       runs.push({ dir, summary: await readSummary(dir) });
-    } catch {
-      // Not a run directory, or a run still being written.
+    } catch (error) {
+      broken.push({ dir, problem: error instanceof MemrayError ? error.reason : String(error) });
     }
   }
-  return runs.sort((a, b) => b.summary.timestamp.localeCompare(a.summary.timestamp) || b.dir.localeCompare(a.dir));
+  runs.sort((a, b) => b.summary.timestamp.localeCompare(a.summary.timestamp) || b.dir.localeCompare(a.dir));
+  return { runs, broken };
 }
 
 function resolveRunDir(run: string, root: string, cwd: string): string {
@@ -38,11 +51,16 @@ function resolveRunDir(run: string, root: string, cwd: string): string {
 }
 
 export async function runsListCommand(io: CliIo, options: { out: string; json: boolean }): Promise<number> {
-  const runs = await listRuns(path.resolve(io.cwd, options.out));
+  const { runs, broken } = await listRuns(path.resolve(io.cwd, options.out));
   if (options.json) {
-    io.stdout.write(`${JSON.stringify(runs.map((run) => ({ run_dir: path.relative(io.cwd, run.dir), summary: run.summary })))}\n`);
+    const rows = [
+      ...runs.map((run) => ({ run_dir: path.relative(io.cwd, run.dir), summary: run.summary })),
+      ...broken.map((run) => ({ run_dir: path.relative(io.cwd, run.dir), summary: null, problem: run.problem })),
+    ];
+    io.stdout.write(`${JSON.stringify(rows)}\n`);
     return 0;
   }
+  for (const { dir, problem } of broken) io.stderr.write(`${pc.yellow("unreadable run")} ${path.relative(io.cwd, dir)}: ${problem}\n`);
   if (!runs.length) {
     io.stderr.write(`no runs under ${options.out}/ yet: try \`memray-cli profile --mode script --script test-cases/example-sequential-requests.py\`\n`);
     return 0;

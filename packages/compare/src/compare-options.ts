@@ -17,6 +17,11 @@ export const compareOptionsSchema = z.strictObject({
   minBytes: z.number().finite().nonnegative().default(DEFAULT_MIN_BYTES),
   /** At most this many sites are listed per category (default 10). */
   siteLimit: z.number().int().nonnegative().default(DEFAULT_SITE_LIMIT),
+  /**
+   * A candidate whose own run failed (summary.error or a non-zero exit code) fails the gate unless
+   * this is set: a crashed build has no memory numbers to regress, and must not pass a CI gate.
+   */
+  allowFailed: z.boolean().default(false),
 });
 
 export type CompareOptionsInput = z.input<typeof compareOptionsSchema>;

@@ -102,6 +102,14 @@ function metricMessage(m: CompareMetric): string {
   );
 }
 
+/** Why the candidate's own run failed (its error, or its non-zero exit code), or null. */
+function candidateFailure(run: RunData): string | null {
+  const { error, exit_code: exitCode } = run.summary;
+  if (error) return error;
+  if (exitCode !== null && exitCode !== 0) return `exit code ${exitCode}`;
+  return null;
+}
+
 /**
  * Compare two loaded runs: every metric, the leak verdict and the per-site data, with the regression rule
  * applied (growth above the threshold and at least min-bytes on a gated metric, or the leak verdict turning
@@ -133,6 +141,10 @@ export function compareRuns(baseline: RunData, candidate: RunData, optionsInput:
       regressions.push({ kind: "metric", metric: m.id, message: metricMessage(m), site: culprit?.site ?? null });
     }
   }
+  const failed = candidateFailure(candidate);
+  if (failed && !options.allowFailed) {
+    regressions.unshift({ kind: "failed_run", metric: "candidate_failed", message: `the candidate run failed: ${failed} (pass --allow-failed to compare it anyway)`, site: null });
+  }
   if (leak.regression) {
     const growth = lb.rss_growth_mb !== null ? ` (RSS grew ${lb.rss_growth_mb} MB across requests)` : "";
     regressions.push({
@@ -157,7 +169,12 @@ export function compareRuns(baseline: RunData, candidate: RunData, optionsInput:
     candidate: runRef(candidate),
     same_run: sameRun,
     notes: notesFor(baseline, candidate, sameRun),
-    rules: { threshold_pct: options.thresholdPct, metric_thresholds: { ...options.metricThresholds }, min_bytes: options.minBytes },
+    rules: {
+      threshold_pct: options.thresholdPct,
+      metric_thresholds: { ...options.metricThresholds },
+      min_bytes: options.minBytes,
+      allow_failed: options.allowFailed,
+    },
     metrics,
     leak,
     sites,

@@ -28,6 +28,8 @@ Options:
   --threshold PCT          growth above PCT percent on a memory metric is a regression (default 20)
   --threshold METRIC=PCT   threshold for one metric (repeatable); also gates duration_seconds and
                            total_allocations, which are informational otherwise
+  --allow-failed           a candidate whose run failed (error, non-zero exit code) is compared
+                           like any other; without it, the gate fails (exit 1) and says why
   --min-bytes SIZE         changes smaller than SIZE never flag and sites changing less are not
                            listed (default 1MiB; accepts 1048576, 512KiB, 2MiB, 1GiB)
   --top N                  allocation sites listed per kind: grew, new, shrank, removed (default 10)
@@ -93,6 +95,7 @@ export function parseCompareArgs(argv: readonly string[]): ParsedCompareArgs {
         threshold: { type: "string", multiple: true },
         "min-bytes": { type: "string" },
         top: { type: "string" },
+        "allow-failed": { type: "boolean" },
         format: { type: "string", short: "f" },
         color: { type: "boolean" },
         "no-color": { type: "boolean" },
@@ -123,6 +126,7 @@ export function parseCompareArgs(argv: readonly string[]): ParsedCompareArgs {
   const options: CompareOptionsInput = { ...parseThresholds(values.threshold ?? []) };
   if (values["min-bytes"] !== undefined) options.minBytes = parseByteSize(values["min-bytes"]);
   if (values.top !== undefined) options.siteLimit = parseCount(values.top, "--top");
+  if (values["allow-failed"]) options.allowFailed = true;
 
   return {
     kind: "compare",

@@ -71,6 +71,8 @@ async function makeRun(name: string, mib: number): Promise<string> {
     timeout_seconds: null,
     target: { kind: "local", name: "local", python, service_port: null },
     host_artifacts: [],
+    host_sections_wait_seconds: null,
+    host_warnings: [],
   });
   const configFile = path.join(root, `${name}.config.json`);
   await writeFile(configFile, JSON.stringify(config));

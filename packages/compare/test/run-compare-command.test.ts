@@ -16,6 +16,12 @@ beforeAll(async () => {
   await writeRun(root, "nosummary", {});
   await writeRun(root, "badjson", { summaryText: "{" });
   await writeRun(root, "invalid", { summary: { ...fakeSummary(20), run_id: 42 } });
+  // A candidate whose workload crashed: no memory numbers at all, so nothing "regresses".
+  const crashed = fakeSummary(20, { exit_code: 1, error: "script raised RuntimeError: boom", error_code: "WORKLOAD_FAILED" });
+  await writeRun(root, "crashed", {
+    summary: { ...crashed, memory: { ...crashed.memory, rss_before: null, rss_after: null, rss_delta: null, tracemalloc_current: null, tracemalloc_peak: null, tracemalloc_delta: null }, memray_stats: undefined },
+  });
+  await writeRun(root, "exit3", { summary: fakeSummary(20, { exit_code: 3 }), table: fakeTableFor(20) });
 });
 
 async function run(argv: string[], extra: Parameters<typeof captureIo>[1] = {}) {
@@ -35,6 +41,18 @@ describe("runCompareCommand", () => {
     expect(r.stdout).toMatch(/tracemalloc_peak grew \+30\.0%/);
     expect(r.stdout).toContain("grew most at workload.py:4 (allocate)");
     expect(r.stdout).not.toMatch(ANSI);
+  });
+
+  it("a candidate whose run failed fails the gate (exit 1, saying why) unless --allow-failed", async () => {
+    const crashed = await run(["base", "crashed"]);
+    expect(crashed.code).toBe(1);
+    expect(crashed.stdout).toMatch(/the candidate run failed: script raised RuntimeError: boom/);
+    expect((await run(["base", "exit3"])).stdout).toMatch(/the candidate run failed: exit code 3/);
+    const json = compareReportSchema.parse(JSON.parse((await run(["base", "crashed", "--format", "json"])).stdout));
+    expect(json.regressions[0]).toMatchObject({ kind: "failed_run", metric: "candidate_failed" });
+    const allowed = await run(["base", "crashed", "--allow-failed"]);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).not.toMatch(/candidate run failed: .*--allow-failed/);
   });
 
   it("exits 0 on 10% growth", async () => {

@@ -109,8 +109,9 @@ export const compareSitesSchema = z.object({
 });
 
 export const compareRegressionSchema = z.object({
-  kind: z.enum(["metric", "leak"]),
-  /** A metric id, or "likely_leak". */
+  /** failed_run: the candidate's own run failed (error or non-zero exit code) and --allow-failed was not given. */
+  kind: z.enum(["metric", "leak", "failed_run"]),
+  /** A metric id, "likely_leak", or "candidate_failed". */
   metric: z.string(),
   message: z.string(),
   /** The allocation site that grew most (the likely cause), when known. */
@@ -130,6 +131,8 @@ export const compareReportSchema = z.object({
     threshold_pct: z.number(),
     metric_thresholds: z.partialRecord(compareMetricIdSchema, z.number()),
     min_bytes: z.number(),
+    /** A candidate whose run failed is not a regression (--allow-failed). */
+    allow_failed: z.boolean(),
   }),
   metrics: z.array(compareMetricSchema),
   leak: compareLeakSchema,

@@ -34,7 +34,13 @@ export const ERROR_CODES = {
   WORKLOAD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "see error_details in summary.json and harness.log in the run directory" },
   DEBUG_BUILD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "read build.log next to the wheel; the cache was left untouched" },
   DEBUG_INFO_MISSING: { exitCode: ExitCode.WorkloadFailed, hint: "build with CARGO_PROFILE_RELEASE_DEBUG=2 (memray-cli debug-build does): without .debug_info memray shows Rust frames as bare addresses" },
+  // Stopped by the user (130, 143): the run directory holds everything measured until then
+  INTERRUPTED: { exitCode: ExitCode.Interrupted, hint: "the run directory holds what was measured until Ctrl-C; run again to profile the whole workload" },
+  TERMINATED: { exitCode: ExitCode.Terminated, hint: "the run directory holds what was measured until SIGTERM; run again (or raise the timeout) to profile the whole workload" },
   // The target or its environment is unusable (3)
+  PYTHON_TOO_OLD: { exitCode: ExitCode.Environment, hint: "memray needs CPython >= 3.9: pass a newer interpreter with --python" },
+  CAPTURE_LOST: { exitCode: ExitCode.Environment, hint: "session.bin was deleted or cannot be read: check nothing else writes into the run directory, and the disk" },
+  DISK_FULL: { exitCode: ExitCode.Environment, hint: "free space on the run directory's disk, or choose another with --out DIR" },
   PYTHON_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "install Python >= 3.9 or pass the interpreter with --python PATH" },
   MEMRAY_NOT_INSTALLED: { exitCode: ExitCode.Environment, hint: "install memray into the target's Python (memray-cli install --target C)" },
   HARNESS_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "reinstall @alpiq/memray-core, or set MEMRAY_HARNESS_DIR to the directory holding memray_harness" },

@@ -8,6 +8,10 @@ export const ExitCode = {
   Usage: 2,
   /** The target or its environment is unusable: no engine, no container, no Python, no memray. */
   Environment: 3,
+  /** Stopped by Ctrl-C (SIGINT); what was measured is kept. */
+  Interrupted: 130,
+  /** Stopped by SIGTERM (e.g. `timeout`); what was measured is kept. */
+  Terminated: 143,
 } as const;
 
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];

@@ -52,5 +52,7 @@ export const harnessConfigSchema = z.object({
   host_artifacts: z.array(z.string()),
   /** When set, wait up to this long after the reports for the host's host-sections.json (signals). */
   host_sections_wait_seconds: z.number().positive().nullable(),
+  /** Problems the host met preparing the run (files not copied, ...), added to summary.warnings. */
+  host_warnings: z.array(z.string()),
 });
 export type HarnessConfig = z.infer<typeof harnessConfigSchema>;

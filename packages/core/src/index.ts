@@ -83,6 +83,7 @@ export type { Target, ExecOptions, ExecResult } from "./target.js";
 export { LocalTarget, COMMAND_NOT_FOUND } from "./local-target.js";
 export { locateHarnessDir } from "./harness-locator.js";
 export { runProfile, type ProfileRequest, type ProfileResult, type ProfileDeps, type ProgressEvent, type SessionHooks, type RunSidecar } from "./profile-session.js";
+export { InterruptChannel, interruptCode, type InterruptSignal } from "./interrupts.js";
 export { HARNESS_EVENT_PREFIX, type HarnessEvent } from "./harness-events.js";
 
 // Small shared helpers

@@ -1,8 +1,10 @@
-import { cp, mkdtemp } from "node:fs/promises";
+import { spawn } from "node:child_process";
+import { cp, mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import type { Readable } from "node:stream";
+import { StringDecoder } from "node:string_decoder";
 import createDebug from "debug";
-import { execa } from "execa";
 import { InvalidOptionError } from "./errors.js";
 import type { ExecOptions, ExecResult, Target } from "./target.js";
 
@@ -10,8 +12,16 @@ const debug = createDebug("memray:local");
 
 /** Exit code reported when the program itself could not be started (like a shell's 127). */
 export const COMMAND_NOT_FOUND = 127;
+/**
+ * After the process exits, how long its output may still flow. A background process it left behind
+ * can hold the pipes open forever; past this, the output streams are closed.
+ */
+const OUTPUT_GRACE_MS = 2000;
 
-/** The host itself: processes run with execa (argv arrays, no shell), files are copied with fs. */
+/**
+ * The host itself: processes run with argv arrays (no shell), each in its own process group, so a
+ * terminal's Ctrl-C reaches memray-cli alone and memray-cli decides what the process hears.
+ */
 export class LocalTarget implements Target {
   readonly kind = "local";
   readonly name = "local";
@@ -21,31 +31,52 @@ export class LocalTarget implements Target {
     const [file, ...args] = argv;
     if (!file) throw new InvalidOptionError("exec needs a command (an empty argv was given)");
     debug("exec %o", argv);
-    const child = execa(file, args, {
+    const child = spawn(file, args, {
       cwd: options.cwd,
-      env: options.env,
-      extendEnv: true,
-      reject: false,
-      stripFinalNewline: false,
-      cancelSignal: options.signal,
-      input: options.input,
-      stdin: options.input === undefined ? "ignore" : undefined,
-      buffer: true,
-      encoding: "utf8",
+      env: { ...process.env, ...options.env },
+      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      detached: true,
     });
-    child.stdout?.on("data", (chunk: Buffer) => options.onStdout?.(chunk.toString("utf8")));
-    child.stderr?.on("data", (chunk: Buffer) => options.onStderr?.(chunk.toString("utf8")));
-    const result = await child;
-    const notFound = (result as { code?: string }).code === "ENOENT";
-    return {
-      exitCode: notFound ? COMMAND_NOT_FOUND : (result.exitCode ?? (result.signal ? 128 + signalNumber(result.signal) : 1)),
-      stdout: String(result.stdout ?? ""),
-      stderr: notFound ? `${file}: command not found` : String(result.stderr ?? ""),
-    };
+    const spawned = new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+      child.once("spawn", () => resolve(undefined));
+      child.once("error", (error) => resolve(error));
+    });
+    if (options.input !== undefined) child.stdin?.end(options.input);
+    const onAbort = () => killGroup(child.pid, "SIGKILL");
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.once("close", (code, signal) => resolve({ code, signal })).once("exit", (code, signal) => {
+        // Output may be held open by a process it left behind: stop waiting for it after a grace.
+        setTimeout(() => {
+          child.stdout?.destroy();
+          child.stderr?.destroy();
+          resolve({ code, signal });
+        }, OUTPUT_GRACE_MS).unref();
+      }),
+    );
+    const keep = options.buffer !== false;
+    const [stdout, stderr] = await Promise.all([
+      consume(child.stdout, options.onStdout, keep),
+      consume(child.stderr, options.onStderr, keep),
+      exited,
+    ]);
+    options.signal?.removeEventListener("abort", onAbort);
+    const spawnError = await spawned;
+    if (spawnError) {
+      const notFound = spawnError.code === "ENOENT";
+      return { exitCode: notFound ? COMMAND_NOT_FOUND : 126, stdout: "", stderr: notFound ? `${file}: command not found` : spawnError.message };
+    }
+    const { code, signal } = await exited;
+    return { exitCode: code ?? (signal ? 128 + signalNumber(signal) : 1), exitSignal: signal ?? undefined, stdout, stderr };
   }
 
-  async copyIn(hostPath: string, targetDir: string): Promise<void> {
-    await cp(hostPath, path.join(targetDir, path.basename(hostPath)), { recursive: true });
+  async copyIn(hostPath: string, targetDir: string, options: { include?: ReadonlySet<string> } = {}): Promise<void> {
+    const base = path.dirname(path.resolve(hostPath));
+    const include = options.include;
+    await cp(hostPath, path.join(targetDir, path.basename(hostPath)), {
+      recursive: true,
+      filter: include ? (source) => source === path.resolve(hostPath) || include.has(path.relative(base, source)) || isDirOfIncluded(path.relative(base, source), include) : undefined,
+    });
   }
 
   async copyOut(targetDir: string, hostDir: string): Promise<void> {
@@ -55,6 +86,50 @@ export class LocalTarget implements Target {
 
   async scratchDir(): Promise<string> {
     return mkdtemp(path.join(os.tmpdir(), "memray-cli-"));
+  }
+
+  async oomKills(): Promise<number | null> {
+    const vmstat = await readFile("/proc/vmstat", "utf8").catch(() => "");
+    const match = /^oom_kill (\d+)$/m.exec(vmstat);
+    return match ? Number(match[1]) : null;
+  }
+}
+
+function isDirOfIncluded(relative: string, include: ReadonlySet<string>): boolean {
+  const prefix = `${relative}${path.sep}`;
+  for (const entry of include) if (entry.startsWith(prefix)) return true;
+  return false;
+}
+
+/** Read a stream to its end, handing decoded chunks to `onChunk` and waiting on its backpressure. */
+async function consume(stream: Readable | null, onChunk: ExecOptions["onStdout"], keep: boolean): Promise<string> {
+  if (!stream) return "";
+  const decoder = new StringDecoder("utf8");
+  let kept = "";
+  try {
+    for await (const chunk of stream) {
+      const text = decoder.write(chunk as Buffer);
+      if (keep) kept += text;
+      const pending = onChunk?.(text);
+      if (pending) await pending;
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") debug("output stream: %O", error);
+  }
+  const rest = decoder.end();
+  if (rest) {
+    if (keep) kept += rest;
+    await onChunk?.(rest);
+  }
+  return kept;
+}
+
+function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    debug("kill %d: %O", pid, error);
   }
 }
 

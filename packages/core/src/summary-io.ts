@@ -2,6 +2,7 @@ import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SUMMARY_FILE } from "./artifact-table.js";
 import type { ErrorCode } from "./error-codes.js";
+import { DiskFullError, findNoSpace } from "./disk-full.js";
 import { MemrayError } from "./errors.js";
 import type { Mode } from "./mode-rules.js";
 import { formatIssues } from "./zod-issues.js";
@@ -39,11 +40,13 @@ export function parseSummary(data: unknown, label = "summary"): Summary {
 export async function writeSummary(runDir: string, summary: Summary): Promise<string> {
   const file = path.join(runDir, SUMMARY_FILE);
   const tmp = `${file}.tmp-${process.pid}`;
+  const text = `${JSON.stringify(summary, null, 2)}\n`;
   try {
-    await writeFile(tmp, `${JSON.stringify(summary, null, 2)}\n`);
+    await writeFile(tmp, text);
     await rename(tmp, file);
   } catch (error) {
     await rm(tmp, { force: true });
+    if (findNoSpace(error)) throw new DiskFullError(file, Buffer.byteLength(text), error);
     throw error;
   }
   return file;

@@ -126,11 +126,67 @@ export const signalCollectorSchema = z.looseObject({
   reason: z.string().nullable().optional(),
 });
 
+/** The WireMock journal: where it was read and how many calls it held (reset before the workload). */
+export const wiremockSignalSchema = signalCollectorSchema.extend({
+  /** Base URL of WireMock as reached from the host (127.0.0.1 or a port forward). */
+  url: z.string().nullable().optional(),
+  /** `option`: --wiremock / -e wiremock_url; `discovered`: a container of the target's Compose project. */
+  source: z.enum(["option", "discovered"]).nullable().optional(),
+  /** The container WireMock runs in, when discovered. */
+  container: z.string().nullable().optional(),
+  /** Requests in wiremock-requests.json (made during the run). */
+  requests: z.number().int().nullable().optional(),
+  /** Requests in wiremock-unmatched.json (no stub matched). */
+  unmatched: z.number().int().nullable().optional(),
+});
+
+/** One container's part of a container collector: a failing container never fails the others. */
+export const signalContainerSchema = z.looseObject({
+  status: z.enum(["ok", "failed"]),
+  error: z.string().nullable().optional(),
+  /** Compose service and project, when the container has them. */
+  service: z.string().nullable().optional(),
+  project: z.string().nullable().optional(),
+});
+
+/** `docker logs --since --timestamps` of each container, one file per container. */
+export const containerLogsSignalSchema = signalCollectorSchema.extend({
+  /** Start of the window (ISO 8601 UTC): --logs-since before the collection. */
+  since: z.string().nullable().optional(),
+  containers: z
+    .record(
+      z.string(),
+      signalContainerSchema.extend({
+        file: z.string().nullable(),
+        bytes: z.number().int().describe("bytes written to the file"),
+        stdout_bytes: z.number().int().optional(),
+        stderr_bytes: z.number().int().optional(),
+      }),
+    )
+    .optional(),
+});
+
+/** `docker stats --no-stream` of each container before and after the workload (bytes, percent). */
+export const containerStatsSignalSchema = signalCollectorSchema.extend({
+  containers: z
+    .record(
+      z.string(),
+      signalContainerSchema.extend({
+        memory_before: bytes.nullable(),
+        memory_after: bytes.nullable(),
+        memory_limit: bytes.nullable(),
+        memory_percent_after: z.number().nullable().optional(),
+        cpu_percent_after: z.number().nullable().optional(),
+      }),
+    )
+    .optional(),
+});
+
 /** `signals`: context the host collected around a container run; a failing collector never fails the run. */
 export const signalsSchema = z.looseObject({
-  wiremock: signalCollectorSchema.optional(),
-  container_logs: signalCollectorSchema.optional(),
-  container_stats: signalCollectorSchema.optional(),
+  wiremock: wiremockSignalSchema.optional(),
+  container_logs: containerLogsSignalSchema.optional(),
+  container_stats: containerStatsSignalSchema.optional(),
 });
 
 export const summarySchema = z.looseObject({
@@ -169,3 +225,6 @@ export type TargetInfo = z.infer<typeof targetInfoSchema>;
 export type MemrayStats = z.infer<typeof memrayStatsSchema>;
 export type SignalCollector = z.infer<typeof signalCollectorSchema>;
 export type Signals = z.infer<typeof signalsSchema>;
+export type WireMockSignal = z.infer<typeof wiremockSignalSchema>;
+export type ContainerLogsSignal = z.infer<typeof containerLogsSignalSchema>;
+export type ContainerStatsSignal = z.infer<typeof containerStatsSignalSchema>;

@@ -21,7 +21,7 @@ describe("LocalTarget", () => {
   it("streams output and reports exit codes; a missing program is 127", async () => {
     const chunks: string[] = [];
     const result = await target.exec(["python3", "-c", "import sys; print('out'); sys.stderr.write('err'); sys.exit(7)"], {
-      onStdout: (c) => chunks.push(c),
+      onStdout: (c) => void chunks.push(c),
     });
     expect(result).toMatchObject({ exitCode: 7, stderr: "err" });
     expect(chunks.join("")).toBe("out\n");
@@ -38,5 +38,40 @@ describe("LocalTarget", () => {
     const out = await mkdtemp(path.join(os.tmpdir(), "memray-out-"));
     await target.copyOut(path.join(scratch, "pkg"), out);
     expect(await readFile(path.join(out, "a.txt"), "utf8")).toBe("hello");
+  });
+});
+
+describe("LocalTarget process handling", () => {
+  const target = new LocalTarget();
+
+  it("a background process left behind does not hold the exec open", async () => {
+    const started = Date.now();
+    const result = await target.exec(["python3", "-c", "import subprocess, sys; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); print('done')"]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toBe("done\n");
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+
+  it("waits on the consumer's backpressure and keeps every line in order, unbuffered on request", async () => {
+    const lines: string[] = [];
+    let pending = "";
+    const result = await target.exec(["python3", "-c", "import sys\nfor i in range(20000): print(i)"], {
+      buffer: false,
+      onStdout: async (chunk) => {
+        pending += chunk;
+        const parts = pending.split("\n");
+        pending = parts.pop() ?? "";
+        lines.push(...parts);
+        await new Promise((resolve) => setImmediate(resolve)); // a slow consumer
+      },
+    });
+    expect(result.stdout).toBe("");
+    expect(lines).toHaveLength(20000);
+    expect(lines.every((line, i) => line === String(i))).toBe(true);
+  });
+
+  it("reports the signal that ended a process", async () => {
+    const result = await target.exec(["python3", "-c", "import os, signal; os.kill(os.getpid(), signal.SIGKILL)"]);
+    expect(result).toMatchObject({ exitCode: 137, exitSignal: "SIGKILL" });
   });
 });

@@ -47,8 +47,9 @@ describe("a run sidecar (signals around the workload)", () => {
     const { result, onDisk, runDir } = await run({
       waitSeconds: 0.2,
       before: async () => undefined,
-      after: async () => {
-        await new Promise((resolve) => setTimeout(resolve, 2500));
+      after: async (dir) => {
+        // Late for sure: only once the harness has given up waiting and written its summary.
+        while (!existsSync(path.join(dir.path, "summary.json"))) await new Promise((resolve) => setTimeout(resolve, 50));
         return { signals, artifacts: {}, warnings: [] };
       },
     });

@@ -1,14 +1,15 @@
 import fs from "node:fs";
 import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { StringDecoder } from "node:string_decoder";
 import { COMMAND_NOT_FOUND, type ExecOptions, type ExecResult, type Target } from "@alpiq/memray-core";
 import createDebug from "debug";
 import type Docker from "dockerode";
 import tarFs from "tar-fs";
 import { ChunkBatcher } from "./chunk-batcher.js";
 import { execExitCode, startExec } from "./docker-exec.js";
+import { ExecOutput } from "./exec-output.js";
 import { CopyFailedError, DockerExecError, tail } from "./errors.js";
 import { resolveContainer } from "./resolve-container.js";
 
@@ -70,8 +71,7 @@ export class DockerTarget implements Target {
       cwd: options.cwd,
       stdin: withInput,
     });
-    const out = collector(options.onStdout);
-    const err = collector(options.onStderr);
+    const output = new ExecOutput(options.onStdout, options.onStderr, options.buffer !== false);
     const done = new Promise<void>((resolve, reject) => {
       let settled = false;
       const finish = (error?: Error) => {
@@ -80,11 +80,13 @@ export class DockerTarget implements Target {
         if (error) reject(error);
         else resolve();
       };
-      stream.once("end", () => finish());
-      stream.once("close", () => finish());
+      output.once("finish", () => finish());
+      output.once("error", (error) => finish(error));
       stream.once("error", (error) => finish(error));
+      // A connection closed without an end (engine gone): the output ends with it.
+      stream.once("close", () => output.writableEnded || output.end());
     });
-    this.docker.modem.demuxStream(stream, out.sink as unknown as NodeJS.WritableStream, err.sink as unknown as NodeJS.WritableStream);
+    (stream as unknown as Readable).pipe(output);
     if (withInput) {
       stream.write(options.input);
       stream.end();
@@ -100,8 +102,8 @@ export class DockerTarget implements Target {
       options.signal?.removeEventListener("abort", onAbort);
     }
     let exitCode = await execExitCode(exec, this.name, argv);
-    let stdout = out.end();
-    let stderr = err.end();
+    let stdout = output.stdout;
+    let stderr = output.stderr;
     if ((exitCode === 126 || exitCode === 127) && OCI_NOT_FOUND.test(stdout + stderr) && /OCI runtime|exec failed/.test(stdout + stderr)) {
       // The engine could not start the program: report it like a shell would.
       stderr = `${argv[0]}: command not found\n${stdout}${stderr}`;
@@ -124,7 +126,7 @@ export class DockerTarget implements Target {
     setTimeout(() => stream.destroy(), 2000).unref();
   }
 
-  async copyIn(hostPath: string, targetDir: string): Promise<void> {
+  async copyIn(hostPath: string, targetDir: string, options: { include?: ReadonlySet<string> } = {}): Promise<void> {
     const source = path.resolve(hostPath);
     try {
       await stat(source);
@@ -134,8 +136,11 @@ export class DockerTarget implements Target {
     await this.mkdirp(targetDir, hostPath);
     const { uid, gid } = await this.fileOwner();
     // Files belong to the container's default user, so the workload can write beside them.
+    const include = options.include;
     const pack = tarFs.pack(path.dirname(source), {
       entries: [path.basename(source)],
+      // tar-fs hands absolute paths; keep the root, the listed files and the directories leading to them.
+      ...(include ? { ignore: (name: string) => !keeps(path.relative(path.dirname(source), name), include, path.basename(source)) } : {}),
       map: (header) => ({ ...header, uid, gid, uname: undefined, gname: undefined }) as typeof header,
     });
     debug("copy %s → %s:%s", source, this.name, targetDir);
@@ -178,6 +183,16 @@ export class DockerTarget implements Target {
     }
   }
 
+  /** OOM kills in the container's memory cgroup (v1 memory.oom_control, v2 memory.events); null when unreadable. */
+  async oomKills(): Promise<number | null> {
+    for (const file of ["/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"]) {
+      const result = await this.exec(["cat", file]).catch(() => undefined);
+      const match = result?.exitCode === 0 ? /^oom_kill (\d+)$/m.exec(result.stdout) : null;
+      if (match) return Number(match[1]);
+    }
+    return null;
+  }
+
   async scratchDir(): Promise<string> {
     const argv = ["mktemp", "-d", "/tmp/memray-cli-XXXXXX"];
     const result = await this.exec(argv);
@@ -214,19 +229,11 @@ export class DockerTarget implements Target {
 }
 
 /** Decodes a demuxed stream as UTF-8 (multi-byte characters split across frames stay whole). */
-function collector(onChunk: ((chunk: string) => void) | undefined) {
-  const decoder = new StringDecoder("utf8");
-  let text = "";
-  const push = (s: string) => {
-    if (!s) return;
-    text += s;
-    onChunk?.(s);
-  };
-  return {
-    sink: { write: (chunk: Buffer) => (push(decoder.write(chunk)), true) },
-    end: () => {
-      push(decoder.end());
-      return text;
-    },
-  };
+
+/** Whether a path (relative to the copied path's parent) travels under an include list. */
+function keeps(relative: string, include: ReadonlySet<string>, root: string): boolean {
+  if (relative === root || include.has(relative)) return true;
+  const prefix = `${relative}${path.sep}`;
+  for (const entry of include) if (entry.startsWith(prefix)) return true;
+  return false;
 }

@@ -100,7 +100,7 @@ describe.skipIf(!image)("DockerTarget on a real engine", () => {
     it("returns exit codes, stdout and stderr separately, and streams them", async () => {
       const chunks: string[] = [];
       const result = await target.exec(["python3", "-c", "import sys; print('out ✓ é'); print('err', file=sys.stderr); sys.exit(7)"], {
-        onStdout: (c) => chunks.push(c),
+        onStdout: (c) => void chunks.push(c),
       });
       expect(result).toEqual({ exitCode: 7, stdout: "out ✓ é\n", stderr: "err\n" });
       expect(chunks.join("")).toBe("out ✓ é\n");

@@ -1,0 +1,35 @@
+import pc from "picocolors";
+import { ERROR_CODES, ExitCode, formatKb, type ProfileResult } from "@alpiq/memray-core";
+import type { CliIo } from "./cli-io.js";
+import { printError } from "./print-error.js";
+
+/**
+ * The end of a profiling run on stderr: what failed (a host failure as an error; the workload's own
+ * failure as "workload failed"), the key numbers, and the warnings not already shown live.
+ */
+export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: ReadonlySet<string>): void {
+  const { summary } = result;
+  if (result.error) printError(io, result.error);
+  else if (summary.error) {
+    const exit = summary.error_code ? ERROR_CODES[summary.error_code].exitCode : ExitCode.WorkloadFailed;
+    const label = exit === ExitCode.WorkloadFailed ? "workload failed:" : exit >= 128 ? "interrupted:" : "error:";
+    io.stderr.write(`${pc.red(label)} ${summary.error}\n`);
+  }
+  const lines: string[] = [];
+  const memory = summary.memory;
+  if (memory.rss_before !== null) {
+    lines.push(`RSS ${formatKb(memory.rss_before)} → ${formatKb(memory.rss_after)} (${formatKb(memory.rss_delta)})`);
+  }
+  const top = summary.top_allocators[0];
+  if (top) lines.push(`top allocator ${top.file} ${formatKb(top.size_kb)} in ${top.count} allocations`);
+  if (summary.requests.length) {
+    const leak = summary.leak_indicators;
+    lines.push(
+      `${summary.requests.length} requests · ${leak.likely_leak ? pc.red("likely leak") : pc.green("no leak detected")} (monotonic growth: ${leak.monotonic_growth}, +${leak.rss_growth_mb ?? "n/a"} MB)`,
+    );
+  }
+  for (const warning of [...(summary.warnings ?? []), ...result.warnings]) {
+    if (!alreadyShown.has(warning)) lines.push(pc.yellow(`warning: ${warning}`));
+  }
+  if (lines.length) io.stderr.write(`${lines.join("\n")}\n`);
+}

@@ -1,0 +1,100 @@
+import { execa, type ResultPromise } from "execa";
+import { existsSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { summarySchema } from "@alpiq/memray-core";
+import { cliBin, runCli, workspaceWithTestCases } from "../cli-runner.js";
+import { engineReady, installMemray } from "./engine-env.js";
+
+/** Faults of container runs, for real: Ctrl-C, the kernel's OOM killer, odd files beside the script. */
+const FORECAST = "local-forecast-1";
+const SMALL = `memray-test-oom-${process.pid}`;
+const PAUSED = `memray-test-paused-${process.pid}`;
+const ready = await engineReady([FORECAST]);
+
+const lastLine = (stdout: unknown) => String(stdout).trim().split("\n").at(-1) ?? "";
+
+describe.runIf(ready)("container faults: what was measured is kept", () => {
+  let cwd: string;
+
+  beforeAll(async () => {
+    cwd = await workspaceWithTestCases();
+    await installMemray(FORECAST, cwd);
+  });
+
+  it("Ctrl-C during a container run: the harness finishes the Tracker, the reports and summary are copied out, exit 130", async () => {
+    await mkdir(path.join(cwd, "slow"), { recursive: true });
+    await writeFile(path.join(cwd, "slow", "slow.py"), 'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n');
+    const child: ResultPromise = execa(process.execPath, [cliBin, "profile", "--target", FORECAST, "--script", "slow/slow.py", "--no-signals"], {
+      cwd,
+      reject: false,
+      env: { NO_COLOR: "1" },
+    });
+    await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+    const dir = path.join(cwd, lastLine(result.stdout));
+    const summary = summarySchema.parse(JSON.parse(await readFile(path.join(dir, "summary.json"), "utf8")));
+    expect(summary).toMatchObject({ error_code: "INTERRUPTED", target: { kind: "docker", name: FORECAST } });
+    expect(await readFile(path.join(dir, "table.txt"), "utf8")).toMatch(/slow\.py:2/);
+    expect(existsSync(path.join(dir, "flamegraph.html"))).toBe(true);
+    // Nothing of the run is left in the container.
+    const left = await execa("docker", ["exec", FORECAST, "sh", "-c", "ls -d /tmp/memray-cli-* 2>/dev/null | wc -l"]);
+    expect(String(left.stdout).trim()).toBe("0");
+  });
+
+  it("FIFOs beside the script are not copied (a copy would block); the run says so", async () => {
+    await mkdir(path.join(cwd, "withfifo"), { recursive: true });
+    await writeFile(path.join(cwd, "withfifo", "job.py"), "blob = bytearray(1 << 20)\n");
+    await execa("mkfifo", [path.join(cwd, "withfifo", "pipe")]);
+    const run = await runCli(["profile", "--target", FORECAST, "--script", "withfifo/job.py", "--no-signals"], cwd);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const summary = summarySchema.parse(JSON.parse(await readFile(path.join(cwd, run.lastLine, "summary.json"), "utf8")));
+    expect(summary.warnings?.join("\n")).toMatch(/not copied into the target \(not regular files\): pipe/);
+  });
+
+  it("a paused container: exit 3, and the hint says docker unpause", async () => {
+    await execa("docker", ["run", "-d", "--name", PAUSED, "--network", "none", "memray-cli/base:bookworm", "sleep", "infinity"]);
+    try {
+      await execa("docker", ["pause", PAUSED]);
+      const run = await runCli(["profile", "--target", PAUSED, "--mode", "snapshot", "--module", "json"], cwd);
+      expect(run.exitCode).toBe(3);
+      expect(run.stderr).toMatch(new RegExp(`docker unpause ${PAUSED}`));
+    } finally {
+      await execa("docker", ["rm", "-f", PAUSED], { reject: false });
+    }
+  });
+
+  it.each([
+    [["profile", "--target", FORECAST, "--mode", "snapshot"], { DOCKER_HOST: "garbage://x" }, 3, /DOCKER_HOST=garbage:\/\/x/],
+    [["install", "--target", FORECAST, "--wheelhouse", "/nonexistent/wheels"], {}, 2, /wheelhouse/],
+  ] as const)("%j exits with its documented code, naming what is wrong", async (args, env, code, message) => {
+    const run = await runCli([...args], cwd, env);
+    expect(run.exitCode).toBe(code);
+    expect(run.stderr).toMatch(message);
+  });
+
+  describe("a container with a 300 MB memory limit", () => {
+    beforeAll(async () => {
+      await execa("docker", ["run", "-d", "--name", SMALL, "--memory", "300m", "--memory-swap", "300m", "--network", "local_default", "memray-cli/forecast:bookworm", "sleep", "infinity"]);
+      await installMemray(SMALL, cwd);
+    }, 300_000);
+
+    afterAll(async () => {
+      await execa("docker", ["rm", "-f", SMALL], { reject: false });
+    });
+
+    it("the kernel's OOM killer ends the workload: the run says so (with evidence), the reports come from the capture", async () => {
+      await mkdir(path.join(cwd, "oom"), { recursive: true });
+      await writeFile(path.join(cwd, "oom", "hog.py"), "chunks = []\nwhile True:\n    chunks.append(bytearray(16 * 1024 * 1024))  # HOG\n");
+      const run = await runCli(["profile", "--target", SMALL, "--script", "oom/hog.py", "--no-signals"], cwd);
+      expect(run.exitCode, run.stderr).toBe(1);
+      const summary = summarySchema.parse(JSON.parse(await readFile(path.join(cwd, run.lastLine, "summary.json"), "utf8")));
+      expect(summary.error).toMatch(/signal 9.*killed by the kernel's OOM killer/);
+      expect(summary.exit_code).toBe(137);
+      expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/hog\.py:3/);
+    });
+  });
+});

@@ -1,0 +1,249 @@
+import { execa, type ResultPromise } from "execa";
+import { existsSync } from "node:fs";
+import { chmod, mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { summarySchema, type Summary } from "@alpiq/memray-core";
+import { cliBin, runCli } from "./cli-runner.js";
+
+/**
+ * Faults through the real CLI on this host: signals sent to real processes, abrupt ends, odd values,
+ * a full disk. In every case what was measured is in the run directory afterwards.
+ */
+
+async function scratch(): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), "memray-cli-fault-"));
+  await mkdir(path.join(dir, "tmp"));
+  return dir;
+}
+
+async function summaryOf(cwd: string, runDir: string): Promise<Summary> {
+  return summarySchema.parse(JSON.parse(await readFile(path.join(cwd, runDir, "summary.json"), "utf8")));
+}
+
+const SLOW = `import time
+blob = bytearray(8 * 1024 * 1024)
+print("READY", flush=True)
+for _ in range(600):
+    time.sleep(0.1)
+`;
+
+/** The CLI as a child process with its own TMPDIR (so leftovers can be counted). */
+function spawnCli(args: string[], cwd: string): ResultPromise {
+  return execa(process.execPath, [cliBin, ...args], { cwd, reject: false, env: { NO_COLOR: "1", TMPDIR: path.join(cwd, "tmp") } });
+}
+
+async function untilOutput(child: ResultPromise, needle: string, timeoutMs = 60_000): Promise<void> {
+  let seen = "";
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "${needle}" within ${timeoutMs} ms:\n${seen}`)), timeoutMs);
+    child.stderr?.on("data", (chunk: Buffer) => {
+      seen += chunk.toString();
+      if (seen.includes(needle)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  });
+}
+
+const lastLine = (stdout: unknown) => String(stdout).trim().split("\n").at(-1) ?? "";
+
+describe("interrupts: the first signal keeps everything measured", () => {
+  it.each([
+    ["SIGINT", 130, "INTERRUPTED"],
+    ["SIGTERM", 143, "TERMINATED"],
+  ] as const)("%s to the CLI stops the workload, makes the reports, writes the summary, exits %d, leaves no temp files", async (signal, code, errorCode) => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "slow.py"), SLOW);
+    const child = spawnCli(["profile", "--script", "slow.py"], cwd);
+    await untilOutput(child, "READY");
+    child.kill(signal);
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(code);
+    const runDir = lastLine(result.stdout);
+    const summary = await summaryOf(cwd, runDir);
+    expect(summary.error_code).toBe(errorCode);
+    expect(summary.memory.tracemalloc_peak).toBeGreaterThan(8 * 1024 * 1024);
+    expect(await readFile(path.join(cwd, runDir, "table.txt"), "utf8")).toMatch(/slow\.py:2/);
+    expect(existsSync(path.join(cwd, runDir, "flamegraph.html"))).toBe(true);
+    expect(await readdir(path.join(cwd, "tmp"))).toEqual([]);
+  });
+
+  it("a second Ctrl-C abandons the reports; the summary is still written", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "slow.py"), SLOW);
+    const child = spawnCli(["profile", "--script", "slow.py"], cwd);
+    await untilOutput(child, "READY");
+    child.kill("SIGINT");
+    await untilOutput(child, "generating");
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode).toBe(130);
+    const summary = await summaryOf(cwd, lastLine(result.stdout));
+    expect(summary.warnings?.join("\n")).toMatch(/abandoned after SIGINT/);
+    expect(summary.memory.rss_after).not.toBeNull();
+  });
+});
+
+describe("abrupt ends and odd workloads", () => {
+  it("os._exit(7) in the workload: the reports are made from session.bin, exit_code 7 recorded, exit 1", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "bail.py"), "import os\nblob = bytearray(6 * 1024 * 1024)\nos._exit(7)\n");
+    const run = await runCli(["profile", "--script", "bail.py"], cwd);
+    expect(run.exitCode, run.stderr).toBe(1);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(summary).toMatchObject({ exit_code: 7, error_code: "WORKLOAD_FAILED", profiling: { memray_enabled: true } });
+    expect(summary.error).toMatch(/exit code 7/);
+    expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/bail\.py:2/);
+  });
+
+  it("a workload that kills its own process with SIGKILL: recovered, and not called out of memory", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "suicide.py"), "import os, signal\nblob = bytearray(4 * 1024 * 1024)\nos.kill(os.getpid(), signal.SIGKILL)\n");
+    const run = await runCli(["profile", "--script", "suicide.py"], cwd);
+    expect(run.exitCode).toBe(1);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(summary.error).toMatch(/signal 9 \(SIGKILL\)/);
+    expect(summary.error).not.toMatch(/OOM|out of memory/i);
+    expect(summary.exit_code).toBe(137);
+  });
+
+  it("a background process left by the script does not hold the CLI, and is reported", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "spawns.py"), "import subprocess, sys\nsubprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)'])\n");
+    const started = Date.now();
+    const run = await runCli(["profile", "--script", "spawns.py"], cwd);
+    expect(Date.now() - started).toBeLessThan(90_000);
+    expect(run.exitCode).toBe(0);
+    expect((await summaryOf(cwd, run.lastLine)).warnings?.join("\n")).toMatch(/left 1 process\(es\) running/);
+  });
+
+  it("NaN, Infinity and 10**400 in the requests file: a valid summary with nulls and a warning, exit 0", async () => {
+    const cwd = await scratch();
+    await writeFile(
+      path.join(cwd, "odd.py"),
+      "import json, os\nwith open(os.environ['MEMRAY_RUN_REQUESTS_FILE'], 'w') as f:\n" +
+        "    json.dump([{'request_num': 1, 'status': 200, 'duration_s': float('nan'), 'rss_before': 1, 'rss_after': float('inf')}," +
+        " {'request_num': 2, 'status': 200, 'rss_before': 10**400, 'rss_after': 3, 'duration_s': 0.1}], f)\n",
+    );
+    const run = await runCli(["profile", "--script", "odd.py"], cwd);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(summary.requests[0]).toMatchObject({ duration_s: null, rss_after: null });
+    expect(summary.requests[1]).toMatchObject({ rss_before: null, rss_after: 3 });
+    expect(summary.warnings?.join("\n")).toMatch(/not finite JSON numbers/);
+    expect(existsSync(path.join(cwd, run.lastLine, "summary.harness.json"))).toBe(false);
+  });
+
+  it("a requests file of a million entries is skipped quickly with a warning", async () => {
+    const cwd = await scratch();
+    // Made outside the capture (building a million dicts under memray is slow in itself); the script hands it over.
+    await execa("python3", ["-c", "import json; json.dump([{'request_num': i, 'status': 200, 'rss_before': i, 'rss_after': i + 1, 'duration_s': 0.001} for i in range(1000000)], open('big.json', 'w'))"], { cwd });
+    await writeFile(path.join(cwd, "many.py"), "import os, shutil\nshutil.copy('big.json', os.environ['MEMRAY_RUN_REQUESTS_FILE'])\n");
+    const run = await runCli(["profile", "--script", "many.py"], cwd);
+    expect(run.exitCode).toBe(0);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(summary.requests).toEqual([]);
+    expect(summary.warnings?.join("\n")).toMatch(/over the 64 MB bound/);
+  });
+
+  it("a deleted session.bin is an error (exit 3), not a quiet run without reports", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "eraser.py"), "import glob, os\nblob = bytearray(1 << 20)\nfor f in glob.glob('runs/*/session.bin'): os.remove(f)\n");
+    const run = await runCli(["profile", "--script", "eraser.py"], cwd);
+    expect(run.exitCode).toBe(3);
+    expect((await summaryOf(cwd, run.lastLine)).error_code).toBe("CAPTURE_LOST");
+  });
+
+  it("harness.log holds a large output whole and in order; the terminal gets a bounded tail", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "chatty.py"), "import sys\nfor i in range(200000):\n    sys.stdout.write('line %d\\n' % i)\n");
+    const run = await runCli(["profile", "--script", "chatty.py"], cwd);
+    expect(run.exitCode).toBe(0);
+    const log = (await readFile(path.join(cwd, run.lastLine, "harness.log"), "utf8")).split("\n").filter((l) => l.startsWith("line "));
+    expect(log).toHaveLength(200000);
+    expect(log.every((line, i) => line === `line ${i}`)).toBe(true);
+    expect(run.stderr.split("\n").filter((l) => l.includes("│ line ")).length).toBeLessThan(5000);
+    expect(run.stderr).toMatch(/more lines in harness\.log/);
+  });
+});
+
+describe("what the harness writes is never overwritten", () => {
+  it("an invalid summary.json from the harness is kept as summary.harness.json; the CLI says so and exits non-zero", async () => {
+    const cwd = await scratch();
+    // A stand-in harness (our own interface) that writes a summary no schema accepts.
+    const fake = path.join(cwd, "fake-harness", "memray_harness");
+    await mkdir(fake, { recursive: true });
+    await writeFile(path.join(fake, "__init__.py"), "");
+    await writeFile(
+      path.join(fake, "__main__.py"),
+      "import json, os, sys\ncfg = json.load(open(sys.argv[2]))\nos.makedirs(cfg['out_dir'], exist_ok=True)\n" +
+        "open(os.path.join(cfg['out_dir'], 'summary.json'), 'w').write('{\"run_id\": \"x\", \"memory\": NaN}')\n",
+    );
+    await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
+    const run = await runCli(["profile", "--script", "ok.py"], cwd, { MEMRAY_HARNESS_DIR: path.join(cwd, "fake-harness") });
+    expect(run.exitCode).not.toBe(0);
+    expect(run.stderr).toMatch(/summary\.harness\.json/);
+    expect(await readFile(path.join(cwd, run.lastLine, "summary.harness.json"), "utf8")).toContain("NaN");
+    expect((await summaryOf(cwd, run.lastLine)).error_code).toBe("HARNESS_FAILED");
+  });
+});
+
+describe("wrong acceptance is refused", () => {
+  it("Python older than 3.9 is an environment error (3) naming the version", async () => {
+    const cwd = await scratch();
+    const old = path.join(cwd, "python2.7");
+    await writeFile(old, "#!/bin/sh\necho 2.7.18\nexit 42\n");
+    await chmod(old, 0o755);
+    await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
+    const run = await runCli(["profile", "--script", "ok.py", "--python", old, "--allow-no-memray"], cwd);
+    expect(run.exitCode).toBe(3);
+    expect(run.stderr).toMatch(/Python 2\.7\.18.*need Python >= 3\.9/);
+    expect((await summaryOf(cwd, run.lastLine)).error_code).toBe("PYTHON_TOO_OLD");
+  });
+
+  it.each([
+    [["profile", "--target", "", "--mode", "snapshot"], /--target expects a container name/],
+    [["profile", "--script", "x.py", "--timeout", "0"], /--timeout expects a number of seconds > 0, received "0"/],
+    [["runs", "list", "--out", "package.json"], /is a file, not a directory of runs/],
+  ])("%j exits 2 with a message", async (args, message) => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "package.json"), "{}");
+    const run = await runCli(args, cwd);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toMatch(message);
+  });
+
+  it("runs list names a run whose summary.json is unreadable instead of hiding it", async () => {
+    const cwd = await scratch();
+    await mkdir(path.join(cwd, "runs", "broken-20260101-000000"), { recursive: true });
+    await writeFile(path.join(cwd, "runs", "broken-20260101-000000", "summary.json"), "{oops");
+    const run = await runCli(["runs", "list"], cwd);
+    expect(run.stderr).toMatch(/unreadable run runs\/broken-20260101-000000: .*malformed JSON/);
+  });
+});
+
+describe.runIf(process.getuid?.() === 0)("a full disk", () => {
+  it("names the file that could not be written and what it needed, keeps what was written, removes temp files, exits 3", async () => {
+    const cwd = await scratch();
+    const full = path.join(cwd, "full");
+    await mkdir(full);
+    await execa("mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", full]);
+    try {
+      await writeFile(path.join(cwd, "ok.py"), "x = bytearray(1024)\n");
+      const run = await runCli(["profile", "--script", "ok.py", "--out", full], cwd);
+      expect(run.exitCode).toBe(3);
+      expect(run.stderr).toMatch(/no space left .* to write the .* report|No space left to write .*summary\.json \(it needed|disk is full/i);
+      expect(run.lastLine).toMatch(/ok-\d{8}-\d{6}$/);
+      const left = await readdir(path.join(cwd, run.lastLine));
+      expect(left.filter((file) => /\.tmp|^\.summary-|\.harness-state/.test(file))).toEqual([]);
+      for (const file of left.filter((name) => name.endsWith(".html"))) {
+        expect((await readFile(path.join(cwd, run.lastLine, file), "utf8")).trimEnd()).toMatch(/<\/html>$/); // none half-written
+      }
+    } finally {
+      await execa("umount", [full]).catch(() => undefined);
+    }
+  });
+});

@@ -1,0 +1,118 @@
+import { mkdtemp, rename, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { harnessConfigSchema, type HarnessConfig } from "./harness-config-schema.js";
+import { HOST_SECTIONS_FILE, type HostSections } from "./host-sections.js";
+import { MODE_RULES } from "./mode-rules.js";
+import type { ProfileOptions } from "./profile-options.js";
+import type { RunDir } from "./run-dir.js";
+import type { TargetInfo } from "./summary-schema.js";
+import type { Target } from "./target.js";
+import { selectWorkloadFiles } from "./workload-files.js";
+
+export interface StageInput {
+  target: Target;
+  runDir: RunDir;
+  options: ProfileOptions;
+  targetInfo: TargetInfo;
+  harnessDir: string;
+  cwd: string;
+  appDir: string | null;
+  hostArtifacts: string[];
+  hostSectionsWaitSeconds: number | null;
+}
+
+export interface StagedHarness {
+  config: HarnessConfig;
+  configPath: string;
+  pythonPath: string;
+  outDir: string;
+  /** Hand the host's sections to the harness (into its out_dir, atomically where the target allows). */
+  deliverSections(sections: HostSections): Promise<void>;
+  cleanup(): Promise<void>;
+}
+
+/** Put the harness, the config and the workload's files where the target's Python can read them. */
+export async function stageHarness(input: StageInput): Promise<StagedHarness> {
+  const { target, runDir, options } = input;
+  const hostScratch = await mkdtemp(path.join(os.tmpdir(), "memray-cli-config-"));
+  const local = target.sharesHostFilesystem;
+  try {
+    const targetScratch = local ? hostScratch : await target.scratchDir();
+    const scriptHostPath = options.script ? path.resolve(input.cwd, options.script) : null;
+    let scriptPath = scriptHostPath;
+    const hostWarnings: string[] = [];
+
+    if (!local) {
+      await target.copyIn(path.join(input.harnessDir, "memray_harness"), targetScratch);
+      if (scriptHostPath) {
+        // The script's directory travels (helper modules, requirements.txt), bounded and without special files.
+        const scriptDir = path.dirname(scriptHostPath);
+        const files = await selectWorkloadFiles(scriptHostPath);
+        hostWarnings.push(...files.warnings);
+        await target.copyIn(scriptDir, path.posix.join(targetScratch, "workload"), { include: files.include });
+        scriptPath = path.posix.join(targetScratch, "workload", path.basename(scriptDir), path.basename(scriptHostPath));
+      }
+    }
+    const rule = MODE_RULES[options.mode];
+    const outDir = local ? runDir.path : path.posix.join(targetScratch, "run", runDir.runId);
+    const config: HarnessConfig = harnessConfigSchema.parse({
+      mode: options.mode,
+      run_id: runDir.runId,
+      out_dir: outDir,
+      artifact_prefix: runDir.artifactPrefix,
+      script: options.script ?? null,
+      script_path: scriptPath,
+      script_args: options.scriptArgs,
+      app: options.app ?? null,
+      app_dir: input.appDir,
+      modules: options.modules,
+      endpoint: options.endpoint,
+      requests: options.requests,
+      delay_seconds: options.delaySeconds,
+      native_traces: true,
+      trace_python_allocators: options.traceAllocators,
+      allow_no_memray: options.allowNoMemray,
+      install_requirements: true,
+      // One file per run (not the seed's shared /tmp path): parallel runs never merge each other's data.
+      requests_file: path.posix.join(targetScratch, "requests.json"),
+      reports: [...rule.reports],
+      live_port: options.livePort,
+      service_port: rule.workload === "serve" ? 0 : null,
+      timeout_seconds: options.timeoutSeconds ?? null,
+      target: { ...input.targetInfo, service_port: input.targetInfo.service_port ?? null },
+      host_artifacts: ["harness_log", ...input.hostArtifacts],
+      host_sections_wait_seconds: input.hostSectionsWaitSeconds,
+      host_warnings: hostWarnings,
+    } satisfies HarnessConfig);
+    const hostConfig = path.join(hostScratch, "config.json");
+    await writeFile(hostConfig, JSON.stringify(config, null, 2));
+    if (!local) await target.copyIn(hostConfig, targetScratch);
+
+    return {
+      config,
+      configPath: local ? hostConfig : path.posix.join(targetScratch, "config.json"),
+      pythonPath: local ? input.harnessDir : targetScratch,
+      outDir,
+      deliverSections: async (sections) => {
+        if (local) {
+          // Written beside its final name: a rename never crosses filesystems.
+          const final = path.join(outDir, HOST_SECTIONS_FILE);
+          await writeFile(`${final}.tmp`, JSON.stringify(sections));
+          await rename(`${final}.tmp`, final);
+        } else {
+          const file = path.join(hostScratch, HOST_SECTIONS_FILE);
+          await writeFile(file, JSON.stringify(sections)); // the harness re-reads until it parses
+          await target.copyIn(file, outDir);
+        }
+      },
+      cleanup: async () => {
+        await rm(hostScratch, { recursive: true, force: true });
+        if (!local) await target.exec(["rm", "-rf", targetScratch]).catch(() => undefined);
+      },
+    };
+  } catch (error) {
+    await rm(hostScratch, { recursive: true, force: true });
+    throw error;
+  }
+}
