@@ -1,6 +1,7 @@
 import { systemClock } from "@alpiq/memray-core";
 import type Docker from "dockerode";
 import type { CliIo } from "./cli-io.js";
+import type { DebugBuildFlags } from "./debug-build-command.js";
 import type { InstallFlags } from "./install-command.js";
 import { profileCommand, type ProfileCommandDeps } from "./profile-command.js";
 import { parseProfileOptions } from "./profile-options.js";
@@ -10,6 +11,8 @@ import { localTargetProvider, type TargetProvider } from "./target-provider.js";
 export interface CliDeps {
   profile: ProfileCommandDeps;
   install: (io: CliIo, flags: InstallFlags) => Promise<number>;
+  /** `debug-build`, `run debug/memray-debug-build` and the menu's "Install memray + debug build". */
+  debugBuild: (io: CliIo, flags: DebugBuildFlags) => Promise<number>;
   compare: (argv: string[], io: CliIo) => Promise<number>;
   menu: (io: CliIo) => Promise<number>;
 }
@@ -36,6 +39,10 @@ export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
     async install(io, flags) {
       const [{ installCommand }, client] = await Promise.all([import("./install-command.js"), dockerClient()]);
       return installCommand(io, flags, client);
+    },
+    async debugBuild(io, flags) {
+      const { debugBuildCommand } = await import("./debug-build-command.js");
+      return debugBuildCommand(io, flags, { docker: dockerClient });
     },
     async compare(argv, io) {
       const { runCompareCommand } = await import("@alpiq/memray-compare");

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { ExitCode, toMemrayError } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
+import type { DebugBuildFlags } from "./debug-build-command.js";
 import { createDefaultDeps, type CliDeps } from "./deps.js";
 import { addProfileFlags, collect, flagsFromCommander } from "./profile-flags.js";
 import { parseProfileOptions } from "./profile-options.js";
@@ -51,6 +52,8 @@ environment unusable (no Python, no memray, no engine, no container). Debug logs
       if (invocation.kind === "profile") {
         const options = parseProfileOptions({ ...invocation.flags, json: flags.json }, [], invocation.label);
         setExit(await profileCommand(options, deps.profile, io));
+      } else if (invocation.kind === "debug-build") {
+        setExit(await deps.debugBuild(io, { ...invocation.options, json: flags.json }));
       } else {
         setExit(await deps.install(io, invocation.options));
       }
@@ -65,6 +68,38 @@ environment unusable (no Python, no memray, no engine, no container). Debug logs
     .option("--python <path>", "interpreter in the container")
     .action(async (flags: Record<string, string | boolean | undefined>) => {
       setExit(await deps.install(io, flags));
+    });
+
+  program
+    .command("debug-build")
+    .description("build a PyO3/maturin wheel with full DWARF debug info in Docker (cached), verify it, install it into a container")
+    .option("--source <dir>", "the maturin/PyO3 project (pyproject.toml + Cargo.toml)")
+    .option("--base-image <image>", "image the wheel is built in (default rust:1.88.0-bookworm)")
+    .option("--install-into <container>", "install the wheel (and python3-dbg) into this container")
+    .option("--cache-dir <dir>", "wheel cache, keyed by source revision and build config", "/tmp/pymando-debug")
+    .option("--rebuild", "build even when the cache has the wheel")
+    .option("--apt-package <package>", "extra apt package in the build image (repeatable)", collect)
+    .option("--copy-lib <path>", "shared library copied into the build image's /usr/local/lib (repeatable), e.g. libduckdb.so", collect)
+    .option("--python <path>", "interpreter in the --install-into container (default: the one its command runs)")
+    .option("--jobs <n>", "cargo build jobs (default: one per CPU)")
+    .option("--verify <wheel>", "only check a wheel: print its debug sections, exit 1 without .debug_info")
+    .option("--json", "print one JSON object {wheel, cached, key, debug_sections, ...} on stdout")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  memray-cli debug-build --source ../../mando/py-mando --install-into local-forecast-1
+  memray-cli debug-build --source tools/fixtures/pyo3_demo --base-image memray-rust-base:bookworm --json
+  memray-cli debug-build --source py-mando --copy-lib /usr/local/lib/libduckdb.so --apt-package libssl-dev
+  memray-cli debug-build --verify /tmp/pymando-debug/py-mando-<key>/py_mando-*.whl
+  memray-cli run debug/memray-debug-build -e source_dir=../../mando/py-mando -e install_into=local-forecast-1
+
+No registry here? Build the local stand-in for rust:1.88.0-bookworm with bash tools/images/rust-base.sh
+and pass --base-image memray-rust-base:bookworm. Exit codes: 0 done · 1 the build failed or the wheel
+has no .debug_info · 2 bad input (no pyproject.toml/Cargo.toml) · 3 no engine, no base image, install failed`,
+    )
+    .action(async (flags: DebugBuildFlags) => {
+      setExit(await deps.debugBuild(io, flags));
     });
 
   // Listed for help only: main() hands `compare ...` straight to memray-compare's own parser.

@@ -26,7 +26,13 @@ interface InstallRecipe {
   keys: Record<string, string>;
   describe: string;
 }
-type Recipe = ProfileRecipe | InstallRecipe;
+/** `-e key=value` mapped onto the flags of `memray-cli debug-build`. */
+interface DebugBuildRecipe {
+  kind: "debug-build";
+  keys: Record<string, string>;
+  describe: string;
+}
+type Recipe = ProfileRecipe | InstallRecipe | DebugBuildRecipe;
 
 /** The seed's `-e` keys of the profiling recipes, from the flag table. */
 const PROFILE_KEYS: ReadonlyMap<string, ProfileFlagField> = new Map(
@@ -60,11 +66,17 @@ export const RECIPES: Record<string, Recipe> = {
     keys: { container_target: "target", wheelhouse: "wheelhouse", debug_symbols: "debugSymbols", python: "python" },
     describe: "install memray into a container's Python (pip, or offline from a wheelhouse)",
   },
+  "debug/memray-debug-build": {
+    kind: "debug-build",
+    keys: { source_dir: "source", install_into: "installInto", base_image: "baseImage", cache_dir: "cacheDir", rebuild: "rebuild" },
+    describe: "build a PyO3/maturin wheel with full DWARF debug info in Docker (cached in /tmp/pymando-debug), verify it, install it into a container",
+  },
 };
 
 export type RecipeInvocation =
   | { kind: "profile"; flags: RawProfileFlags; label: (field: string) => string }
-  | { kind: "install"; options: Record<string, string> };
+  | { kind: "install"; options: Record<string, string> }
+  | { kind: "debug-build"; options: Record<string, string> };
 
 /** Translate `run <recipe> -e k=v ...` into the flags of the matching command. */
 export function translateRecipe(name: string, vars: RecipeVars): RecipeInvocation {
@@ -72,12 +84,16 @@ export function translateRecipe(name: string, vars: RecipeVars): RecipeInvocatio
   if (!recipe) {
     throw new InvalidOptionError(`unknown recipe "${name}"; known recipes: ${Object.keys(RECIPES).join(", ")}`);
   }
-  const keys = recipe.kind === "install" ? new Map(Object.entries(recipe.keys)) : PROFILE_KEYS;
+  const keys = recipe.kind === "profile" ? PROFILE_KEYS : new Map(Object.entries(recipe.keys));
   for (const key of vars.keys()) {
     if (!keys.has(key)) throw new InvalidOptionError(`recipe ${name} has no -e ${key}; it takes: ${[...keys.keys()].join(", ")}`);
   }
   if (recipe.kind === "install") {
     return { kind: "install", options: Object.fromEntries([...vars].map(([key, value]) => [recipe.keys[key]!, value])) };
+  }
+  if (recipe.kind === "debug-build") {
+    if (!vars.get("source_dir")) throw new InvalidOptionError(`recipe ${name} needs -e source_dir=<dir> (the maturin/PyO3 project, e.g. -e source_dir=../../mando/py-mando)`);
+    return { kind: "debug-build", options: Object.fromEntries([...vars].map(([key, value]) => [recipe.keys[key]!, value])) };
   }
   const flags: RawProfileFlags = { ...recipe.defaults };
   for (const [key, value] of vars) flags[PROFILE_KEYS.get(key)!] = value;
