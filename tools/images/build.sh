@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the fixture images locally, with no container registry.
 #
-#   tools/images/build.sh [all|base|forecast|optimization|forecast-trixie] ...
+#   tools/images/build.sh [all|base|forecast|optimization|forecast-trixie|wiremock] ...
 #
 #   base              memray-cli/base:bookworm and memray-cli/base:trixie: a debootstrap'ed Debian root
 #                     filesystem (minbase + python3, python3-venv, ca-certificates) turned into an image with
@@ -10,6 +10,8 @@
 #   forecast          memray-cli/forecast:bookworm      Flask + Waitress + polars + pyarrow, port 5000
 #   forecast-trixie   memray-cli/forecast:trixie        same on Python 3.13 (>= 3.13.3)
 #   optimization      memray-cli/optimization:bookworm  Flask + Gunicorn (2 workers), port 6000
+#   wiremock          memray-cli/wiremock:bookworm      WireMock standalone (the `wiremock` npm package's jar) on
+#                     Debian's openjdk-17-jre-headless, mappings from tools/wiremock/mappings, port 8080
 #   all               everything above (default)
 #
 # Layered images use `docker build --network host` (legacy builder when buildx is missing) and rely on the
@@ -20,6 +22,7 @@
 #   MEMRAY_HOST_CA         CA bundle copied into the images  (default /etc/ssl/certs/ca-certificates.crt)
 #   MEMRAY_BUILD_VERBOSE=1 print the full docker build output
 #   MEMRAY_BASE_REFRESH=1  debootstrap the base images again (picks up Debian point releases / security fixes)
+#   MEMRAY_WIREMOCK_JAR    WireMock standalone jar (default: node_modules/wiremock/build/wiremock-standalone-*.jar)
 set -euo pipefail
 
 IMAGES_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -183,15 +186,49 @@ build_layered() { # image dockerfile suite
   log "$image ready in $((SECONDS - t0))s ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
 }
 
+# The jar the `wiremock` npm package ships (a devDependency of packages/signals, installed by npm ci).
+wiremock_jar() {
+  local jar="${MEMRAY_WIREMOCK_JAR:-}"
+  if [[ -z "$jar" ]]; then
+    jar="$(find "$TOOLS_DIR/../node_modules/wiremock/build" -maxdepth 1 -name 'wiremock-standalone-*.jar' 2>/dev/null | sort -V | tail -n1)"
+  fi
+  [[ -n "$jar" && -r "$jar" ]] || die "no WireMock standalone jar; run npm ci (it installs the wiremock package) or set MEMRAY_WIREMOCK_JAR."
+  printf '%s\n' "$jar"
+}
+
+# A small staged context (jar, CA bundle, mappings) instead of tools/: only what the image copies is sent, and
+# files are copied only when changed, so an unchanged input reuses every cached layer (apt included).
+build_wiremock() {
+  local image=memray-cli/wiremock:bookworm suite=bookworm ctx="$CACHE_DIR/wiremock-context" jar t0=$SECONDS out
+  build_base "$suite"
+  stage_ca_bundle
+  jar="$(wiremock_jar)"
+  mkdir -p "$ctx"
+  cmp -s "$CACHE_DIR/ca-bundle.crt" "$ctx/ca-bundle.crt" 2>/dev/null || cp "$CACHE_DIR/ca-bundle.crt" "$ctx/ca-bundle.crt"
+  cmp -s "$jar" "$ctx/wiremock-standalone.jar" 2>/dev/null || cp "$jar" "$ctx/wiremock-standalone.jar"
+  rm -rf "$ctx/mappings" && cp -r "$TOOLS_DIR/wiremock/mappings" "$ctx/mappings"
+  log "docker build $image ($(basename "$jar"))"
+  # --force-rm: a failed step leaves no stopped build container behind.
+  if ! out="$(docker_build --network host --force-rm --build-arg "SUITE=$suite" \
+      --label "org.memray-cli.suite=$suite" --label "org.memray-cli.wiremock-jar=$(basename "$jar")" \
+      -f "$IMAGES_DIR/wiremock.Dockerfile" -t "$image" "$ctx" 2>&1)"; then
+    printf '%s\n' "$out" | tail -n 40 >&2
+    die "docker build of $image failed (output above)."
+  fi
+  [[ -n "${MEMRAY_BUILD_VERBOSE:-}" ]] && printf '%s\n' "$out" >&2
+  log "$image ready in $((SECONDS - t0))s ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
+}
+
 build_target() {
   case "$1" in
     base) build_base bookworm; build_base trixie ;;
     forecast) build_layered memray-cli/forecast:bookworm forecast.Dockerfile bookworm ;;
     forecast-trixie) build_layered memray-cli/forecast:trixie forecast.Dockerfile trixie ;;
     optimization) build_layered memray-cli/optimization:bookworm optimization.Dockerfile bookworm ;;
-    all) build_target base; build_target forecast; build_target optimization; build_target forecast-trixie ;;
+    wiremock) build_wiremock ;;
+    all) build_target base; build_target forecast; build_target optimization; build_target forecast-trixie; build_target wiremock ;;
     -h | --help | help) usage; exit 0 ;;
-    *) usage; die "unknown target '$1' (expected all | base | forecast | optimization | forecast-trixie)" ;;
+    *) usage; die "unknown target '$1' (expected all | base | forecast | optimization | forecast-trixie | wiremock)" ;;
   esac
 }
 

@@ -1,6 +1,6 @@
 import { containerWorkingDir, detectApp, detectServicePort, DockerTarget, findPython, forwardPort, listContainerRefs, AppNotFoundError } from "@alpiq/memray-docker";
 import type Docker from "dockerode";
-import type { TargetProvider } from "./target-provider.js";
+import type { ContainerSignalsContext, TargetProvider } from "./target-provider.js";
 
 /**
  * Containers: resolve by name, id prefix or Compose service; the interpreter is the one the
@@ -35,7 +35,21 @@ export function dockerTargetProvider(docker: Docker): TargetProvider {
         servicePort,
         memrayInstallHint: `memray-cli install --target ${target.name}`,
         forwardPort: (containerPort, hostPort) => forwardPort({ target, containerPort, hostPort, python }),
+        signals: containerSignalsContext(docker, target),
       };
+    },
+  };
+}
+
+/** The engine, the target's identity and labels, and exec port forwards for the signals sidecar. */
+function containerSignalsContext(docker: Docker, target: DockerTarget): ContainerSignalsContext {
+  return {
+    docker,
+    target: { id: target.id, name: target.name, labels: target.info.Config?.Labels ?? {} },
+    async openPortForward(container, containerPort) {
+      const other = await DockerTarget.connect({ docker, container: container.id });
+      const forward = await forwardPort({ target: other, containerPort, python: await findPython(other) });
+      return { url: `http://127.0.0.1:${forward.hostPort}`, close: () => forward.close() };
     },
   };
 }

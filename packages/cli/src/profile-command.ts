@@ -3,10 +3,12 @@ import path from "node:path";
 import pc from "picocolors";
 import { appNeed, createRunDir, formatKb, runProfile, ScriptNotFoundError, type Clock, type HarnessEvent, type ProfileResult } from "@alpiq/memray-core";
 import { writeRunIndex } from "@alpiq/memray-reports";
+import { describeSignals } from "@alpiq/memray-signals";
 import type { CliIo } from "./cli-io.js";
 import type { CliProfileOptions } from "./profile-options.js";
-import { printError } from "./print-error.js";
+import { printRunOutcome } from "./print-run-outcome.js";
 import { ProgressReporter } from "./progress-reporter.js";
+import { signalsSidecarFor } from "./signals-sidecar.js";
 import type { PortForward, TargetProvider } from "./target-provider.js";
 
 export interface ProfileCommandDeps {
@@ -43,6 +45,8 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
     throw error;
   }
   const forwards: PortForward[] = [];
+  const sidecar = signalsSidecarFor(cli.signals, resolved);
+  void sidecar?.prepare(); // the "before" stats take the daemon ~2 s: overlap them with staging the harness
   let result: ProfileResult;
   try {
     const runDir = await createRunDir({
@@ -63,7 +67,8 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
         servicePort: resolved.servicePort ?? null,
         memrayInstallHint: resolved.memrayInstallHint,
         hostArtifacts: ["index_html"],
-        signal: io.signal,
+        interrupts: io.interrupts,
+        sidecar,
       },
       {
         onProgress: (event) => reporter.handle(event),
@@ -82,6 +87,7 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
       { clock: deps.clock },
     );
   } finally {
+    await sidecar?.dispose();
     await Promise.allSettled(forwards.map((forward) => forward.close()));
     await resolved.dispose?.();
   }
@@ -89,10 +95,9 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
   const { summary, runDir } = result;
   reporter.finish(result.exitCode === 0);
 
-  if (result.error) printError(io, result.error);
-  else if (summary.error) io.stderr.write(`${pc.red("workload failed:")} ${summary.error}\n`);
-  for (const warning of result.warnings) reporter.warn(warning);
-  printHighlights(io, summary);
+  printRunOutcome(io, result, reporter.warningsShown);
+  const signalsLine = describeSignals(summary.signals);
+  if (signalsLine) io.stderr.write(`${signalsLine}\n`);
   if (cli.json) io.stdout.write(`${JSON.stringify({ run_dir: runDir.artifactPrefix, summary })}\n`);
   else io.stdout.write(`${runDir.artifactPrefix}\n`);
   return result.exitCode;
@@ -115,22 +120,4 @@ async function exposeLivePorts(
     service = forward.hostPort;
   }
   return { live: live.hostPort, service };
-}
-
-function printHighlights(io: CliIo, summary: ProfileResult["summary"]): void {
-  const lines: string[] = [];
-  const memory = summary.memory;
-  if (memory.rss_before !== null) {
-    lines.push(`RSS ${formatKb(memory.rss_before)} → ${formatKb(memory.rss_after)} (${formatKb(memory.rss_delta)})`);
-  }
-  const top = summary.top_allocators[0];
-  if (top) lines.push(`top allocator ${top.file} ${formatKb(top.size_kb)} in ${top.count} allocations`);
-  if (summary.requests.length) {
-    const leak = summary.leak_indicators;
-    lines.push(
-      `${summary.requests.length} requests · ${leak.likely_leak ? pc.red("likely leak") : pc.green("no leak detected")} (monotonic growth: ${leak.monotonic_growth}, +${leak.rss_growth_mb ?? "n/a"} MB)`,
-    );
-  }
-  for (const warning of summary.warnings ?? []) lines.push(pc.yellow(`warning: ${warning}`));
-  if (lines.length) io.stderr.write(`${lines.join("\n")}\n`);
 }

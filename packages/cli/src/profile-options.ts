@@ -7,6 +7,7 @@ import {
   type ProfileOptions,
   type ProfileOptionsInput,
 } from "@alpiq/memray-core";
+import { DEFAULT_LOGS_SINCE, DEFAULT_SIGNALS_TIMEOUT_SECONDS, normalizeWireMockUrl, parseSince, SINCE_EXPECTED } from "@alpiq/memray-signals";
 import { flagLabel, PROFILE_FLAGS, type RawProfileFlags } from "./profile-flags.js";
 
 export type TargetChoice = { kind: "local" } | { kind: "docker"; container: string };
@@ -21,6 +22,15 @@ export interface CliProfileOptions {
   out: string;
   name: string | undefined;
   json: boolean;
+  /** Signals collected around the run; null with --no-signals. */
+  signals: SignalsChoice | null;
+}
+
+export interface SignalsChoice {
+  /** --wiremock, normalised (`http://host:port`); undefined: discover it in the target's Compose project. */
+  wiremockUrl: string | undefined;
+  logsSince: string;
+  timeoutSeconds: number;
 }
 
 /** The CLI's own fields, checked by the same mechanism as core's. */
@@ -30,6 +40,43 @@ const cliFieldsSchema = z.object({
   out: z.string().min(1, { error: "expects a directory" }).default("runs"),
   name: z.string().trim().min(1, { error: "expects a run name" }).optional(),
   json: z.boolean().default(false),
+  wiremock: z
+    .string()
+    .trim()
+    .refine(
+      (value) => {
+        try {
+          normalizeWireMockUrl(value);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: "expects an http:// or https:// URL such as http://127.0.0.1:8089" },
+    )
+    .transform(normalizeWireMockUrl)
+    .optional(),
+  logsSince: z
+    .string()
+    .trim()
+    .refine(
+      (value) => {
+        try {
+          parseSince(value);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { error: `${SINCE_EXPECTED} (not in the future)` },
+    )
+    .default(DEFAULT_LOGS_SINCE),
+  signalsTimeout: z
+    .union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)], { error: "expects a number of seconds from 0.1 to 600" })
+    .pipe(z.number().min(0.1, { error: "expects a number of seconds from 0.1 to 600" }).max(600, { error: "expects a number of seconds from 0.1 to 600" }))
+    .default(DEFAULT_SIGNALS_TIMEOUT_SECONDS),
+  /** false with --no-signals. */
+  signals: z.boolean().default(true),
 });
 
 const CLI_FIELDS = new Set(Object.keys(cliFieldsSchema.shape));
@@ -55,5 +102,6 @@ export function parseProfileOptions(flags: RawProfileFlags, scriptArgs: string[]
   // On this host nothing can be detected: the app must be given. A container may still tell it.
   const schema = target.kind === "local" ? runnableProfileOptionsSchema : profileOptionsSchema;
   const options = parseOptions(schema, input, label);
-  return { input: input as ProfileOptionsInput, options, target, out: cli.out, name: cli.name, json: cli.json };
+  const signals = cli.signals ? { wiremockUrl: cli.wiremock, logsSince: cli.logsSince, timeoutSeconds: cli.signalsTimeout } : null;
+  return { input: input as ProfileOptionsInput, options, target, out: cli.out, name: cli.name, json: cli.json, signals };
 }

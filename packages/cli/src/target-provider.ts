@@ -1,4 +1,5 @@
 import { LocalTarget, type Target } from "@alpiq/memray-core";
+import type { SignalsDockerClient, SignalsPortForward, SignalsTarget, StackContainer } from "@alpiq/memray-signals";
 import type { TargetChoice } from "./profile-options.js";
 
 export interface PortForward {
@@ -17,7 +18,17 @@ export interface ResolvedTarget {
   memrayInstallHint: string;
   /** Expose a target port on 127.0.0.1 of the host (live modes on containers). */
   forwardPort?: (targetPort: number, hostPort?: number) => Promise<PortForward>;
+  /** What the signals need of a container target (absent on this host: container signals are skipped). */
+  signals?: ContainerSignalsContext;
   dispose?: () => Promise<void>;
+}
+
+export interface ContainerSignalsContext {
+  docker: SignalsDockerClient;
+  /** The profiled container: its labels name its Compose project. */
+  target: SignalsTarget;
+  /** Reach a port of another container from the host (WireMock publishing none). */
+  openPortForward(container: StackContainer, containerPort: number): Promise<SignalsPortForward>;
 }
 
 export interface TargetNeeds {

@@ -1,10 +1,95 @@
-import { readdir, writeFile } from "node:fs/promises";
+import { readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { artifactByFile, formatBytes, formatKb, REPORTS, RUN_INDEX_FILE, SUMMARY_FILE, type Summary } from "@alpiq/memray-core";
+import { artifactByFile, artifactFile, formatBytes, formatKb, REPORTS, RUN_INDEX_FILE, SUMMARY_FILE, type Summary } from "@alpiq/memray-core";
 import { escapeHtml as e } from "./html.js";
 
-/** Render the run's index.html: key numbers, the leak verdict, and a link to every file present. */
-export function renderRunIndex(summary: Summary, files: readonly string[]): string {
+/** One call of the WireMock journal, as index.html shows it. */
+export interface WireMockCallRow {
+  method: string;
+  url: string;
+  status: number | null;
+  matched: boolean;
+  /** ISO 8601, when WireMock logged it. */
+  at: string | null;
+}
+
+const WIREMOCK_REQUESTS_FILE = artifactFile("wiremock_requests");
+/** Journals larger than this are linked, not tabulated. */
+const JOURNAL_TABLE_LIMIT_BYTES = 16 * 1024 * 1024;
+const JOURNAL_TABLE_ROWS = 200;
+
+/** The calls of wiremock-requests.json in the order they were made (WireMock lists newest first). */
+export function wireMockCalls(journal: unknown): WireMockCallRow[] {
+  const requests = (journal as { requests?: unknown })?.requests;
+  if (!Array.isArray(requests)) return [];
+  return requests
+    .map((entry: { request?: Record<string, unknown>; response?: { status?: unknown }; responseDefinition?: { status?: unknown }; wasMatched?: unknown }) => {
+      const request = entry?.request ?? {};
+      const status = entry?.response?.status ?? entry?.responseDefinition?.status;
+      return {
+        method: String(request.method ?? "?"),
+        url: String(request.url ?? "?"),
+        status: typeof status === "number" ? status : null,
+        matched: entry?.wasMatched !== false,
+        at: typeof request.loggedDateString === "string" ? request.loggedDateString : null,
+        loggedDate: typeof request.loggedDate === "number" ? request.loggedDate : 0,
+      };
+    })
+    .sort((a, b) => a.loggedDate - b.loggedDate)
+    .map(({ loggedDate: _, ...row }) => row);
+}
+
+const mib = (bytes: number | null | undefined) => (typeof bytes === "number" ? formatBytes(bytes) : "n/a");
+
+function signalsSection(summary: Summary, present: ReadonlySet<string>, calls: readonly WireMockCallRow[] | undefined): string {
+  const signals = summary.signals;
+  if (!signals) return "";
+  const link = (file: string) => (present.has(file) ? `<a href="${e(file)}">${e(file)}</a>` : e(file));
+  const collectors = (["wiremock", "container_logs", "container_stats"] as const).flatMap((name) => {
+    const c = signals[name];
+    if (!c) return [];
+    const note = c.status === "failed" ? c.error : c.status === "skipped" ? c.reason : name === "wiremock" ? (c as { url?: string | null }).url : "";
+    return [
+      `<tr><td>${e(name)}</td><td class="${c.status === "failed" ? "bad" : c.status === "ok" ? "ok" : ""}">${e(c.status)}</td><td>${c.files.map(link).join("<br>")}</td><td class="n">${e(c.duration_seconds ?? "n/a")}</td><td>${e(note ?? "")}</td></tr>`,
+    ];
+  });
+  const wiremock = signals.wiremock;
+  let callsTable = "";
+  if (wiremock?.status === "ok" && calls) {
+    const rows = calls
+      .slice(0, JOURNAL_TABLE_ROWS)
+      .map((call) => `<tr><td>${e(call.method)}</td><td><code>${e(call.url)}</code></td><td class="n ${call.matched ? "" : "bad"}">${e(call.status ?? "n/a")}${call.matched ? "" : " (unmatched)"}</td><td>${e(call.at ?? "")}</td></tr>`);
+    const more = calls.length > JOURNAL_TABLE_ROWS ? `<p>${calls.length - JOURNAL_TABLE_ROWS} more in ${link(WIREMOCK_REQUESTS_FILE)}</p>` : "";
+    callsTable = `<h3>WireMock calls during the run</h3>
+${rows.length ? `<table><tr><th>method</th><th>URL</th><th>status</th><th>logged</th></tr>
+${rows.join("\n")}
+</table>${more}` : "<p>none: the service made no call to WireMock during the run</p>"}`;
+  }
+  const containers = Object.entries(signals.container_stats?.containers ?? {});
+  const memoryRows = containers.map(([name, c]) => {
+    const delta = typeof c.memory_before === "number" && typeof c.memory_after === "number" ? c.memory_after - c.memory_before : null;
+    const sign = delta !== null && delta > 0 ? "+" : delta !== null && delta < 0 ? "−" : "";
+    return `<tr><td>${e(name)}</td><td>${e(c.service ?? "")}</td><td class="n">${e(mib(c.memory_before))}</td><td class="n">${e(mib(c.memory_after))}</td><td class="n">${e(delta === null ? "n/a" : `${sign}${formatBytes(Math.abs(delta))}`)}</td><td class="n">${e(mib(c.memory_limit))}</td><td class="${c.status === "failed" ? "bad" : ""}">${e(c.status === "failed" ? c.error ?? "failed" : "")}</td></tr>`;
+  });
+  const memoryTable = memoryRows.length
+    ? `<h3>Container memory (docker stats) before → after</h3>
+<table><tr><th>container</th><th>service</th><th>before</th><th>after</th><th>change</th><th>limit</th><th></th></tr>
+${memoryRows.join("\n")}
+</table>`
+    : "";
+  return `<h2>Signals</h2>
+<table><tr><th>collector</th><th>status</th><th>files</th><th>seconds</th><th>detail</th></tr>
+${collectors.join("\n")}
+</table>
+${callsTable}
+${memoryTable}`;
+}
+
+/**
+ * Render the run's index.html: key numbers, the leak verdict, a link to every file present, and the
+ * signals (collectors, the WireMock calls of `wiremockCalls`, container memory before → after).
+ */
+export function renderRunIndex(summary: Summary, files: readonly string[], wiremockCalls?: readonly WireMockCallRow[]): string {
   const present = new Set(files);
   const memory = summary.memory;
   const leak = summary.leak_indicators;
@@ -54,6 +139,7 @@ ${reportRows.join("\n") || '<tr><td colspan="3">no reports (live modes stream to
 </table>
 ${allocators.length ? `<h2>Top allocators</h2>\n<table><tr><th>site</th><th>function</th><th>size</th><th>count</th></tr>\n${allocators.join("\n")}\n</table>` : ""}
 ${requests.length ? `<h2>Requests</h2>\n<table><tr><th>#</th><th>status</th><th>duration s</th><th>RSS before</th><th>RSS after</th><th>RSS delta</th></tr>\n${requests.join("\n")}\n</table>` : ""}
+${signalsSection(summary, present, wiremockCalls)}
 <h2>Other files</h2>
 <table>${otherRows.join("\n")}</table>
 </body></html>
@@ -67,6 +153,23 @@ ${requests.length ? `<h2>Requests</h2>\n<table><tr><th>#</th><th>status</th><th>
 export async function writeRunIndex(runDir: string, summary: Summary): Promise<string> {
   const files = (await readdir(runDir, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name);
   const file = path.join(runDir, RUN_INDEX_FILE);
-  await writeFile(file, renderRunIndex(summary, [...new Set([...files, SUMMARY_FILE, RUN_INDEX_FILE])]));
+  const calls = files.includes(WIREMOCK_REQUESTS_FILE) ? await readWireMockCalls(path.join(runDir, WIREMOCK_REQUESTS_FILE)) : undefined;
+  try {
+    await writeFile(file, renderRunIndex(summary, [...new Set([...files, SUMMARY_FILE, RUN_INDEX_FILE])], calls));
+  } catch (error) {
+    await rm(file, { force: true }); // never a half-written page (a full disk)
+    throw error;
+  }
   return file;
+}
+
+
+/** The journal's calls, or undefined when it is too large or unreadable (it is still linked). */
+async function readWireMockCalls(file: string): Promise<WireMockCallRow[] | undefined> {
+  try {
+    if ((await stat(file)).size > JOURNAL_TABLE_LIMIT_BYTES) return undefined;
+    return wireMockCalls(JSON.parse(await readFile(file, "utf8")));
+  } catch {
+    return undefined;
+  }
 }

@@ -1,0 +1,357 @@
+import { artifactKeyOf, hostSectionsSchema, type HostSections, type RunDir, type RunSidecar, type Signals } from "@alpiq/memray-core";
+import createDebug from "debug";
+import { collectContainerLogs, type ContainerLogResult } from "./container-logs.js";
+import { snapshotContainerStats, writeStatsSnapshot, type StatsSnapshot } from "./container-stats.js";
+import { describeSignalError, SignalWriteError, type SignalName } from "./errors.js";
+import { parseSince } from "./since.js";
+import { discoverStackContainers, findWireMock, composeProjectOf, type SignalsDockerClient, type SignalsTarget, type StackContainer } from "./stack-discovery.js";
+import { dumpWireMockJournal, normalizeWireMockUrl, resetWireMockJournal } from "./wiremock-journal.js";
+import { withTimeout } from "./with-timeout.js";
+
+const debug = createDebug("memray:signals");
+
+export type WireMockSignal = NonNullable<Signals["wiremock"]>;
+export type ContainerLogsSignal = NonNullable<Signals["container_logs"]>;
+export type ContainerStatsSignal = NonNullable<Signals["container_stats"]>;
+
+export const DEFAULT_LOGS_SINCE = "5m";
+export const DEFAULT_SIGNALS_TIMEOUT_SECONDS = 10;
+
+/** A host port that reaches a container port (the docker package's `forwardPort`), closed after the run. */
+export interface SignalsPortForward {
+  url: string;
+  close(): Promise<void>;
+}
+
+export interface SignalsProgressEvent {
+  collector: SignalName;
+  phase: "before" | "after";
+  status: "ok" | "skipped" | "failed";
+  message: string;
+}
+
+export interface SignalsSidecarOptions {
+  /** dockerode client (injected, never constructed here); without it the container collectors are skipped. */
+  docker?: SignalsDockerClient | null;
+  /** The profiled container; null or absent for a run on this host. */
+  target?: SignalsTarget | null;
+  /** --wiremock URL; when absent, WireMock is looked for in the target's Compose project. */
+  wiremockUrl?: string | null;
+  /** --logs-since: a duration (`5m`), an ISO time or Unix seconds; default 5m. */
+  logsSince?: string;
+  /** Bound on each collector in each phase, seconds (default 10). */
+  timeoutSeconds?: number;
+  /** Reach WireMock's container port when it publishes none (the CLI passes the docker package's forwardPort). */
+  openPortForward?: (container: StackContainer, containerPort: number) => Promise<SignalsPortForward>;
+  /** Injected for tests; default the global fetch. */
+  fetch?: typeof fetch;
+  now?: () => Date;
+  onProgress?: (event: SignalsProgressEvent) => void;
+}
+
+/** core's RunSidecar, plus what the caller may want to show after the run. */
+export interface SignalsSidecar extends RunSidecar {
+  /**
+   * Start discovery and the "before" stats now (optional; before() does it otherwise). The daemon takes
+   * ~2 s for a `docker stats --no-stream` reading: a caller that calls this as soon as it knows the target
+   * overlaps that wait with its own preparations. before() still waits for the reading to finish.
+   */
+  prepare(): Promise<void>;
+  /** The sections `after` returned (undefined before it ran). */
+  readonly sections: HostSections | undefined;
+  /** Close a port forward left open when `after` never ran (idempotent). */
+  dispose(): Promise<void>;
+}
+
+interface WireMockState {
+  signal: WireMockSignal;
+  url: string | null;
+  forward?: SignalsPortForward;
+}
+
+const seconds = (since: number, now: number) => Math.round((now - since) / 10) / 100;
+
+/**
+ * The signals of one run as core's RunSidecar: `before` resets the WireMock journal and takes the
+ * "before" stats; `after` dumps the journal, reads the logs and takes the "after" stats. Collectors run
+ * concurrently, each bounded by `timeoutSeconds`; nothing here throws for a failing signal: each
+ * collector records ok / skipped / failed with its reason, and the run goes on.
+ */
+export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSidecar {
+  const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_SIGNALS_TIMEOUT_SECONDS;
+  const now = options.now ?? (() => new Date());
+  const clock = () => now().getTime();
+  const docker = options.docker ?? null;
+  const target = options.target ?? null;
+  const containerRun = Boolean(docker && target);
+  const progress = (collector: SignalName, phase: SignalsProgressEvent["phase"], status: SignalsProgressEvent["status"], message: string) => {
+    debug("%s %s: %s %s", phase, collector, status, message);
+    options.onProgress?.({ collector, phase, status, message });
+  };
+
+  let containers: StackContainer[] = [];
+  let discoveryError: string | null = null;
+  let wiremock: WireMockState | undefined;
+  let statsBefore: { snapshot?: StatsSnapshot; error?: string; file?: string; seconds: number } | undefined;
+  let sections: HostSections | undefined;
+  let prepared: Promise<void> | undefined;
+  /** before() ran: the journal was reset (or its failure recorded) just before the workload. */
+  let beforeRan = false;
+  let disposed = false;
+
+  const dispose = async () => {
+    if (disposed) return;
+    disposed = true;
+    await prepared; // a forward being opened is closed, not leaked
+    await wiremock?.forward?.close().catch((error) => debug("closing the WireMock forward: %O", error));
+  };
+
+  async function locateWireMock(): Promise<WireMockState> {
+    const base = { files: [] as string[], duration_seconds: null, error: null, reason: null, url: null, requests: null, unmatched: null };
+    if (options.wiremockUrl) {
+      try {
+        const url = normalizeWireMockUrl(options.wiremockUrl);
+        return { url, signal: { ...base, status: "ok", url, source: "option" } };
+      } catch (error) {
+        return { url: null, signal: { ...base, status: "failed", error: `--wiremock ${describeSignalError(error)}`, source: "option" } };
+      }
+    }
+    if (!containerRun) return { url: null, signal: { ...base, status: "skipped", reason: "no WireMock URL given (--wiremock URL); a run on this host discovers none" } };
+    if (discoveryError) return { url: null, signal: { ...base, status: "failed", error: `could not list the containers: ${discoveryError}` } };
+    const project = composeProjectOf(target!.labels);
+    if (!project) return { url: null, signal: { ...base, status: "skipped", reason: `${target!.name} belongs to no Compose project; pass --wiremock URL` } };
+    const found = findWireMock(containers);
+    if (!found) return { url: null, signal: { ...base, status: "skipped", reason: `no running WireMock container in Compose project ${project}; pass --wiremock URL` } };
+    const discovered = { ...base, source: "discovered" as const, container: found.container.name };
+    if (found.url) return { url: found.url, signal: { ...discovered, status: "ok", url: found.url } };
+    if (!options.openPortForward) {
+      return { url: null, signal: { ...discovered, status: "failed", error: `${found.container.name} publishes no port on 127.0.0.1 and no port forward is available; pass --wiremock URL` } };
+    }
+    try {
+      const forward = await withTimeout("wiremock", timeoutSeconds, () => options.openPortForward!(found.container, found.containerPort));
+      return { url: forward.url, forward, signal: { ...discovered, status: "ok", url: forward.url } };
+    } catch (error) {
+      return { url: null, signal: { ...discovered, status: "failed", error: `could not forward ${found.container.name}:${found.containerPort} to the host: ${describeSignalError(error)}` } };
+    }
+  }
+
+  /** Discovery, WireMock's location and the "before" stats (the daemon needs ~2 s for them): start early, await in before(). */
+  function prepare(): Promise<void> {
+    prepared ??= (async () => {
+      const started = clock();
+      if (containerRun) {
+        try {
+          containers = await withTimeout("container_logs", timeoutSeconds, (signal) => discoverStackContainers(docker!, target!, signal));
+        } catch (error) {
+          discoveryError = describeSignalError(error);
+        }
+      }
+      const locating = locateWireMock().then((state) => {
+        wiremock = state;
+      });
+      const snapshotting = (async () => {
+        if (!containerRun || discoveryError) return;
+        const t0 = clock();
+        try {
+          const snapshot = await withTimeout("container_stats", timeoutSeconds, (signal) => snapshotContainerStats(docker!, containers, "before", { signal, now }));
+          statsBefore = { snapshot, seconds: seconds(t0, clock()) };
+        } catch (error) {
+          statsBefore = { error: describeSignalError(error), seconds: seconds(t0, clock()) };
+        }
+      })();
+      await Promise.all([locating, snapshotting]);
+      debug("prepared: %d containers in %s s", containers.length, seconds(started, clock()));
+    })();
+    return prepared;
+  }
+
+  async function before(runDir: RunDir): Promise<void> {
+    await prepare();
+    beforeRan = true;
+    if (statsBefore?.snapshot) {
+      try {
+        statsBefore.file = await writeStatsSnapshot(runDir.path, statsBefore.snapshot);
+        progress("container_stats", "before", "ok", `${Object.keys(statsBefore.snapshot.containers).length} containers`);
+      } catch (error) {
+        statsBefore.error = describeSignalError(new SignalWriteError("container_stats", "container-stats-before.json", error));
+      }
+    }
+    if (statsBefore?.error) progress("container_stats", "before", "failed", statsBefore.error);
+    // The reset comes last, just before the workload: calls made before it are not in the journal.
+    const state = wiremock!;
+    if (state.signal.status !== "ok" || !state.url) return progress("wiremock", "before", state.signal.status, state.signal.error ?? state.signal.reason ?? "");
+    const t0 = clock();
+    try {
+      await withTimeout("wiremock", timeoutSeconds, (signal) => resetWireMockJournal(state.url!, { fetch: options.fetch, signal }));
+      progress("wiremock", "before", "ok", `journal of ${state.url} reset`);
+    } catch (error) {
+      state.signal = { ...state.signal, status: "failed", error: `reset: ${describeSignalError(error)}` };
+      progress("wiremock", "before", "failed", state.signal.error!);
+    }
+    state.signal.duration_seconds = seconds(t0, clock());
+  }
+
+  async function afterWireMock(runDir: RunDir): Promise<WireMockSignal> {
+    if (!beforeRan || !wiremock) {
+      return { files: [], duration_seconds: null, error: "the journal was not reset before the workload (before() never ran)", reason: null, status: "failed" };
+    }
+    const state = wiremock;
+    const signal = { ...state.signal };
+    if (signal.status !== "ok" || !state.url) return signal;
+    const t0 = clock();
+    try {
+      const dump = await withTimeout("wiremock", timeoutSeconds, (abort) => dumpWireMockJournal(state.url!, runDir.path, { fetch: options.fetch, signal: abort }));
+      Object.assign(signal, { files: dump.files, requests: dump.requests, unmatched: dump.unmatched });
+      progress("wiremock", "after", "ok", `${dump.requests ?? "?"} requests, ${dump.unmatched ?? "?"} unmatched`);
+    } catch (error) {
+      Object.assign(signal, { status: "failed", error: `dump: ${describeSignalError(error)}` });
+      progress("wiremock", "after", "failed", signal.error!);
+    }
+    signal.duration_seconds = Math.round(((signal.duration_seconds ?? 0) + seconds(t0, clock())) * 100) / 100;
+    return signal;
+  }
+
+  /** The containers of `before`, plus any that started since (a removed one stays: it is reported failed). */
+  async function afterContainers(): Promise<StackContainer[]> {
+    try {
+      const current = await withTimeout("container_logs", timeoutSeconds, (signal) => discoverStackContainers(docker!, target!, signal));
+      const known = new Set(containers.map((container) => container.id));
+      return [...containers, ...current.filter((container) => !known.has(container.id))];
+    } catch (error) {
+      debug("listing the containers again failed: %O", error);
+      return containers;
+    }
+  }
+
+  async function afterLogs(runDir: RunDir, list: StackContainer[]): Promise<ContainerLogsSignal> {
+    const base = { files: [] as string[], duration_seconds: null, error: null, reason: null };
+    if (!containerRun) return { ...base, status: "skipped", reason: "run on this host: no containers" };
+    if (discoveryError) return { ...base, status: "failed", error: `could not list the containers: ${discoveryError}` };
+    const t0 = clock();
+    const until = now();
+    let since: Date;
+    try {
+      since = parseSince(options.logsSince ?? DEFAULT_LOGS_SINCE, until);
+    } catch (error) {
+      return { ...base, status: "failed", error: `--logs-since ${(error as Error).message}` };
+    }
+    let results: ContainerLogResult[];
+    try {
+      results = await withTimeout("container_logs", timeoutSeconds, (signal) => collectContainerLogs({ docker: docker!, containers: list, dir: runDir.path, since, until, signal }));
+    } catch (error) {
+      return { ...base, status: "failed", since: since.toISOString(), duration_seconds: seconds(t0, clock()), error: describeSignalError(error) };
+    }
+    const failed = results.filter((result) => result.status === "failed");
+    const signal: ContainerLogsSignal = {
+      ...base,
+      status: failed.length ? "failed" : "ok",
+      files: results.flatMap((result) => (result.file ? [result.file] : [])),
+      duration_seconds: seconds(t0, clock()),
+      error: failed.length ? `${failed.length} of ${results.length} containers failed: ${failed.map((result) => result.error).join("; ")}` : null,
+      since: since.toISOString(),
+      containers: Object.fromEntries(
+        results.map((result) => [
+          result.container.name,
+          {
+            status: result.status,
+            error: result.error,
+            service: result.container.service,
+            project: result.container.project,
+            file: result.file,
+            bytes: result.bytes,
+            stdout_bytes: result.stdoutBytes,
+            stderr_bytes: result.stderrBytes,
+          },
+        ]),
+      ),
+    };
+    progress("container_logs", "after", signal.status, signal.error ?? `${signal.files.length} files`);
+    return signal;
+  }
+
+  async function afterStats(runDir: RunDir, list: StackContainer[]): Promise<ContainerStatsSignal> {
+    const base = { files: [] as string[], duration_seconds: null, error: null, reason: null };
+    if (!containerRun) return { ...base, status: "skipped", reason: "run on this host: no containers" };
+    if (discoveryError) return { ...base, status: "failed", error: `could not list the containers: ${discoveryError}` };
+    const t0 = clock();
+    const files = statsBefore?.file ? [statsBefore.file] : [];
+    const errors: string[] = statsBefore?.error ? [`before: ${statsBefore.error}`] : [];
+    let after: StatsSnapshot | undefined;
+    try {
+      after = await withTimeout("container_stats", timeoutSeconds, (signal) => snapshotContainerStats(docker!, list, "after", { signal, now }));
+      files.push(
+        await writeStatsSnapshot(runDir.path, after).catch((error) => {
+          throw new SignalWriteError("container_stats", "container-stats-after.json", error);
+        }),
+      );
+    } catch (error) {
+      errors.push(`after: ${describeSignalError(error)}`);
+    }
+    const before = statsBefore?.snapshot;
+    const names = [...new Set([...Object.keys(before?.containers ?? {}), ...Object.keys(after?.containers ?? {})])].sort();
+    const containerEntries = names.map((name) => {
+      const b = before?.containers[name];
+      const a = after?.containers[name];
+      const failures = [b?.status === "failed" ? `before: ${b.error}` : null, a?.status === "failed" ? `after: ${a.error}` : null].filter(Boolean);
+      const okB = b?.status === "ok" ? b : undefined;
+      const okA = a?.status === "ok" ? a : undefined;
+      return [
+        name,
+        {
+          status: failures.length ? ("failed" as const) : ("ok" as const),
+          error: failures.length ? failures.join("; ") : null,
+          service: (a ?? b)?.service ?? null,
+          project: (a ?? b)?.project ?? null,
+          memory_before: okB?.memory_usage ?? null,
+          memory_after: okA?.memory_usage ?? null,
+          memory_limit: okA?.memory_limit ?? okB?.memory_limit ?? null,
+          memory_percent_after: okA?.memory_percent ?? null,
+          cpu_percent_after: okA?.cpu_percent ?? null,
+        },
+      ] as const;
+    });
+    const failedContainers = containerEntries.filter(([, entry]) => entry.status === "failed");
+    if (failedContainers.length) errors.push(`${failedContainers.length} of ${containerEntries.length} containers failed: ${failedContainers.map(([name, entry]) => `${name} (${entry.error})`).join("; ")}`);
+    const signal: ContainerStatsSignal = {
+      ...base,
+      status: errors.length ? "failed" : "ok",
+      files,
+      duration_seconds: Math.round(((statsBefore?.seconds ?? 0) + seconds(t0, clock())) * 100) / 100,
+      error: errors.length ? errors.join("; ") : null,
+      containers: Object.fromEntries(containerEntries),
+    };
+    progress("container_stats", "after", signal.status, signal.error ?? `${names.length} containers`);
+    return signal;
+  }
+
+  async function after(runDir: RunDir): Promise<HostSections> {
+    const started = clock();
+    try {
+      const list = containerRun && !discoveryError ? await afterContainers() : [];
+      const [wiremockSignal, logs, stats] = await Promise.all([afterWireMock(runDir), afterLogs(runDir, list), afterStats(runDir, list)]);
+      const signals: Signals = { wiremock: wiremockSignal, container_logs: logs, container_stats: stats };
+      const files = [...wiremockSignal.files, ...logs.files, ...stats.files];
+      const artifacts = Object.fromEntries(files.flatMap((file) => {
+        const key = artifactKeyOf(file);
+        return key ? [[key, `${runDir.artifactPrefix}/${file}`]] : [];
+      }));
+      sections = hostSectionsSchema.parse({ signals, artifacts, warnings: [] });
+      debug("after: %s s", seconds(started, clock()));
+      return sections;
+    } finally {
+      await dispose();
+    }
+  }
+
+  return {
+    // after(): one container listing and the collectors, each bounded by timeoutSeconds (+2 s grace).
+    waitSeconds: 2 * timeoutSeconds + 5,
+    prepare,
+    before,
+    after,
+    dispose,
+    get sections() {
+      return sections;
+    },
+  };
+}

@@ -1,0 +1,120 @@
+import { readFile } from "node:fs/promises";
+import net from "node:net";
+import path from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { createSignalsSidecar, type SignalsSidecar } from "../../src/index.js";
+import { docker, engineReady, FORECAST, httpGet, scratchRunDir, targetOf, waitForWireMock, WIREMOCK_CONTAINER, WIREMOCK_URL } from "./engine-helpers.js";
+
+const ready = await engineReady([FORECAST, WIREMOCK_CONTAINER]);
+const marker = `p${process.pid}-${Date.now()}`;
+/** The forecast fixture's /upstream calls $UPSTREAM_URL (http://wiremock:8080 on local_default) + path. */
+const viaForecast = (upstreamPath: string) => `http://127.0.0.1:5000/upstream?path=${encodeURIComponent(upstreamPath)}`;
+
+interface JournalEntry {
+  request: { url: string; method: string };
+  response?: { status: number };
+  wasMatched?: boolean;
+}
+const readJournal = async (dir: string, file: string) => JSON.parse(await readFile(path.join(dir, file), "utf8")) as { requests: JournalEntry[] };
+const urlOf = (entry: JournalEntry | { url: string }) => ("request" in entry ? entry.request.url : entry.url);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer().listen(0, "127.0.0.1");
+  await new Promise((resolve) => server.once("listening", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+describe.runIf(ready)("WireMock journal (real WireMock local-wiremock-1, real forecast service)", () => {
+  it("calls made before the run are not in the journal; the run's calls are, each once; the unstubbed one is unmatched", async () => {
+    expect(await httpGet(viaForecast(`/api/weather?probe=before-${marker}`))).toBe(200);
+    const runDir = await scratchRunDir();
+    const sidecar = createSignalsSidecar({ docker, target: await targetOf(FORECAST) });
+    await sidecar.before(runDir);
+    expect(await httpGet(viaForecast(`/api/weather?probe=during-${marker}`))).toBe(200);
+    expect(await httpGet(viaForecast(`/api/prices?probe=during-${marker}`))).toBe(200);
+    expect(await httpGet(viaForecast(`/api/unstubbed-${marker}`))).toBe(404);
+    const sections = await sidecar.after(runDir);
+
+    const wiremock = sections.signals!.wiremock!;
+    expect(wiremock).toMatchObject({ status: "ok", source: "discovered", container: WIREMOCK_CONTAINER, url: WIREMOCK_URL, error: null });
+    expect(wiremock.files).toEqual(["wiremock-requests.json", "wiremock-unmatched.json"]);
+    const urls = (await readJournal(runDir.path, "wiremock-requests.json")).requests.map(urlOf);
+    const mine = urls.filter((url) => url.includes(marker)).sort();
+    expect(mine).toEqual([`/api/prices?probe=during-${marker}`, `/api/unstubbed-${marker}`, `/api/weather?probe=during-${marker}`]);
+    expect(wiremock.requests).toBe(urls.length);
+    const journal = (await readJournal(runDir.path, "wiremock-requests.json")).requests.find((entry) => entry.request.url === `/api/weather?probe=during-${marker}`)!;
+    expect(journal).toMatchObject({ request: { method: "GET" }, response: { status: 200 }, wasMatched: true });
+
+    const unmatched = (await readJournal(runDir.path, "wiremock-unmatched.json")).requests.map(urlOf).filter((url) => url.includes(marker));
+    expect(unmatched).toEqual([`/api/unstubbed-${marker}`]);
+    expect(sections.artifacts).toMatchObject({
+      wiremock_requests: `${runDir.artifactPrefix}/wiremock-requests.json`,
+      wiremock_unmatched: `${runDir.artifactPrefix}/wiremock-unmatched.json`,
+    });
+  });
+
+  it("a WireMock URL that refuses connections: wiremock failed with the reason, the container signals still collected", async () => {
+    const port = await freePort();
+    const runDir = await scratchRunDir();
+    const sidecar = createSignalsSidecar({ docker, target: await targetOf(FORECAST), wiremockUrl: `http://127.0.0.1:${port}/__admin/` });
+    await sidecar.before(runDir);
+    const { signals } = await sidecar.after(runDir);
+    expect(signals!.wiremock).toMatchObject({ status: "failed", source: "option", url: `http://127.0.0.1:${port}`, files: [] });
+    expect(signals!.wiremock!.error).toMatch(/^reset: WireMock at http:\/\/127\.0\.0\.1:\d+ refused the connection \(ECONNREFUSED\)/);
+    expect(signals!.container_logs!.status).toBe("ok");
+    expect(signals!.container_stats!.status).toBe("ok");
+  });
+
+  it("something that is not WireMock (the forecast service): failed, saying so", async () => {
+    const runDir = await scratchRunDir();
+    const sidecar = createSignalsSidecar({ wiremockUrl: "http://127.0.0.1:5000" });
+    await sidecar.before(runDir);
+    const { signals } = await sidecar.after(runDir);
+    expect(signals!.wiremock!.status).toBe("failed");
+    expect(signals!.wiremock!.error).toMatch(/reset: WireMock at http:\/\/127\.0\.0\.1:5000 answered (404|405) to DELETE \/__admin\/requests/);
+  });
+
+  it("a run on this host: WireMock applies when a URL is given; the container collectors are skipped with the reason", async () => {
+    const runDir = await scratchRunDir();
+    const sidecar = createSignalsSidecar({ wiremockUrl: WIREMOCK_URL });
+    await sidecar.before(runDir);
+    expect(await httpGet(`${WIREMOCK_URL}/api/weather?probe=local-${marker}`)).toBe(200);
+    const { signals, artifacts } = await sidecar.after(runDir);
+    expect(signals!.wiremock).toMatchObject({ status: "ok", source: "option" });
+    const urls = (await readJournal(runDir.path, "wiremock-requests.json")).requests.map(urlOf);
+    expect(urls.filter((url) => url.includes(marker))).toEqual([`/api/weather?probe=local-${marker}`]);
+    expect(signals!.container_logs).toMatchObject({ status: "skipped", files: [], reason: "run on this host: no containers" });
+    expect(signals!.container_stats).toMatchObject({ status: "skipped", files: [], reason: "run on this host: no containers" });
+    expect(Object.keys(artifacts).sort()).toEqual(["wiremock_requests", "wiremock_unmatched"]);
+  });
+
+  describe("WireMock stopped between reset and dump", () => {
+    let sidecar: SignalsSidecar | undefined;
+    afterAll(async () => {
+      await sidecar?.dispose();
+      await docker.getContainer(WIREMOCK_CONTAINER).start().catch(() => undefined); // restore the shared fixture
+      await waitForWireMock();
+    });
+
+    it("the dump fails with the reason; the other collectors are unaffected", async () => {
+      const runDir = await scratchRunDir();
+      sidecar = createSignalsSidecar({ docker, target: await targetOf(FORECAST), timeoutSeconds: 15 });
+      await sidecar.before(runDir);
+      expect(sidecar.sections).toBeUndefined();
+      await docker.getContainer(WIREMOCK_CONTAINER).stop({ t: 1 });
+      const { signals } = await sidecar.after(runDir);
+      expect(signals!.wiremock!.status).toBe("failed");
+      expect(signals!.wiremock!.error).toMatch(/^dump: WireMock at http:\/\/127\.0\.0\.1:8089 (refused the connection|did not answer)/);
+      expect(signals!.wiremock!.files).toEqual([]);
+      // The stopped container is itself part of the project: its own logs/stats are marked, the others are fine.
+      const logs = signals!.container_logs!;
+      expect(logs.containers![FORECAST]).toMatchObject({ status: "ok" });
+      expect(logs.containers![WIREMOCK_CONTAINER]).toMatchObject({ status: "failed", file: null });
+      expect(logs.containers![WIREMOCK_CONTAINER]!.error).toMatch(/exited|not running/);
+      expect(signals!.container_stats!.containers![FORECAST]).toMatchObject({ status: "ok" });
+    });
+  });
+});
+
