@@ -28,7 +28,7 @@ async function checkScript(script: string | undefined, cwd: string): Promise<str
 /** `memray-cli profile`: one mode on one target, a run directory, and the exit code. */
 export async function profileCommand(cli: CliProfileOptions, deps: ProfileCommandDeps, io: CliIo): Promise<number> {
   const { options } = cli;
-  const reporter = new ProgressReporter(io.stderr);
+  const reporter = new ProgressReporter(io.stderr, cli.quiet);
   const scriptPath = await checkScript(options.script, io.cwd);
   reporter.step(cli.target.kind === "local" ? "preparing the local host" : `connecting to container ${cli.target.container}`);
   let resolved;

@@ -2,7 +2,7 @@ import { Option, type Command } from "commander";
 import { DEFAULT_LIVE_PORT, MODES, type ProfileOptionField } from "@alpiq/memray-core";
 
 /** A `profile` option as the CLI names it, beside core's field name and the seed's recipe key. */
-export type ProfileFlagField = ProfileOptionField | "target" | "local" | "out" | "name" | "json" | "quiet" | SignalsFlagField;
+export type ProfileFlagField = ProfileOptionField | "target" | "local" | "out" | "name" | "json" | "quiet" | "baseline" | SignalsFlagField;
 
 /** The signals' own flags (handled by the CLI, not by core's profile options). */
 export type SignalsFlagField = "wiremock" | "logsSince" | "signalsTimeout" | "signals";
@@ -42,6 +42,8 @@ export const PROFILE_FLAGS: readonly FlagSpec[] = [
   { field: "out", flags: "--out <dir>", description: "parent of run directories", recipeKey: "out_dir", defaultText: "runs" },
   { field: "name", flags: "--name <name>", description: "run name (default: script name or mode)", recipeKey: "run_name" },
   { field: "json", flags: "--json", description: "print one JSON object { run_dir, summary } on stdout" },
+  { field: "quiet", flags: "--quiet", description: "print nothing but the run directory (and errors)" },
+  { field: "baseline", flags: "--baseline <run-dir>", description: "afterwards, compare with this run (compare.md, compare.json; exit 1 on a regression)", recipeKey: "baseline" },
   { field: "wiremock", flags: "--wiremock <url>", description: "WireMock whose request journal is reset before and dumped after the run (default: the target's Compose project's wiremock)", recipeKey: "wiremock_url" },
   { field: "logsSince", flags: "--logs-since <duration>", description: "window of the container logs collected (docker logs --since: 5m, 1h30m, an ISO time)", defaultText: "5m" },
   { field: "signalsTimeout", flags: "--signals-timeout <seconds>", description: "bound on each signal collector (WireMock, logs, stats)", defaultText: "10" },

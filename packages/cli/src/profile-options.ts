@@ -22,6 +22,10 @@ export interface CliProfileOptions {
   out: string;
   name: string | undefined;
   json: boolean;
+  /** --quiet: nothing but the run directory (and errors) is printed. */
+  quiet: boolean;
+  /** --baseline: a run directory to compare this run with afterwards. */
+  baseline: string | undefined;
   /** Signals collected around the run; null with --no-signals. */
   signals: SignalsChoice | null;
 }
@@ -40,6 +44,8 @@ const cliFieldsSchema = z.object({
   out: z.string().min(1, { error: "expects a directory" }).default("runs"),
   name: z.string().trim().min(1, { error: "expects a run name" }).optional(),
   json: z.boolean().default(false),
+  quiet: z.boolean().default(false),
+  baseline: z.string().trim().min(1, { error: "expects a run directory (runs/<name>-<timestamp>) or its summary.json" }).optional(),
   wiremock: z
     .string()
     .trim()
@@ -103,5 +109,5 @@ export function parseProfileOptions(flags: RawProfileFlags, scriptArgs: string[]
   const schema = target.kind === "local" ? runnableProfileOptionsSchema : profileOptionsSchema;
   const options = parseOptions(schema, input, label);
   const signals = cli.signals ? { wiremockUrl: cli.wiremock, logsSince: cli.logsSince, timeoutSeconds: cli.signalsTimeout } : null;
-  return { input: input as ProfileOptionsInput, options, target, out: cli.out, name: cli.name, json: cli.json, signals };
+  return { input: input as ProfileOptionsInput, options, target, out: cli.out, name: cli.name, json: cli.json, quiet: cli.quiet, baseline: cli.baseline, signals };
 }

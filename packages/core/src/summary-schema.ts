@@ -26,6 +26,11 @@ export const memorySchema = z.looseObject({
   rss_peak: kb.nullable().optional(),
   /** How current RSS was read: "proc_status_vmrss", "ps", "getrusage_maxrss". */
   rss_source: z.string().optional(),
+  /**
+   * Where tracemalloc_current/peak/delta come from: "tracemalloc" (Python's tracemalloc ran beside
+   * memray) or "memray" (derived from memray's Python-allocator records of the same capture).
+   */
+  tracemalloc_source: z.enum(["tracemalloc", "memray"]).optional(),
 });
 
 export const topAllocatorSchema = z.looseObject({
