@@ -88,5 +88,7 @@ export { HARNESS_EVENT_PREFIX, type HarnessEvent } from "./harness-events.js";
 
 // Small shared helpers
 export { createLineSplitter, type LineSplitter } from "./line-splitter.js";
+export { execLines, tailLines, type ExecLinesOptions } from "./exec-lines.js";
+export { DockerFrames, type DockerFrame } from "./docker-frames.js";
 export { formatBytes, formatKb } from "./format-size.js";
 export { formatIssues } from "./zod-issues.js";

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { createLineSplitter, type ExecResult, type Target } from "@alpiq/memray-core";
+import { execLines, tailLines, type ExecResult, type Target } from "@alpiq/memray-core";
 import { DockerTarget, findPython, InstallFailedError, installMemray, type InstallMemrayResult } from "@alpiq/memray-docker";
 import createDebug from "debug";
 import { inspectWheel } from "./verify-wheel.js";
@@ -85,7 +85,7 @@ export async function installDebugWheel(options: InstallDebugWheelOptions): Prom
     }
     if (run.exitCode !== 0) {
       const unsupported = /is not a supported wheel on this platform/.test(run.stderr + run.stdout);
-      throw new InstallFailedError(`pip could not install ${wheelName} for ${python} on ${target.name} (exit ${run.exitCode})`, target.name, argv, run.exitCode, tail(run.stderr || run.stdout), {
+      throw new InstallFailedError(`pip could not install ${wheelName} for ${python} on ${target.name} (exit ${run.exitCode})`, target.name, argv, run.exitCode, tailLines(run.stderr || run.stdout), {
         hint: unsupported
           ? `the wheel's tags do not match ${python} on ${target.name}: build with a base image of the container's Debian release and Python version (--base-image), or make the crate abi3 (pyo3 feature abi3-py39)`
           : "check the target's interpreter has pip (python -m pip --version)",
@@ -98,7 +98,7 @@ export async function installDebugWheel(options: InstallDebugWheelOptions): Prom
   step("verify", `importing ${module} with ${python}`);
   const probe = await target.exec([python, "-c", `import importlib; print(importlib.import_module(${JSON.stringify(module)}).__file__)`]);
   if (probe.exitCode !== 0) {
-    throw new InstallFailedError(`${wheelName} was installed but "import ${module}" fails with ${python} on ${target.name}`, target.name, [python, "-c", `import ${module}`], probe.exitCode, tail(probe.stderr), {
+    throw new InstallFailedError(`${wheelName} was installed but "import ${module}" fails with ${python} on ${target.name}`, target.name, [python, "-c", `import ${module}`], probe.exitCode, tailLines(probe.stderr), {
       hint: "an undefined symbol or GLIBC_x.y not found means the wheel was built against another system: build with a base image of the container's Debian release (--base-image)",
     });
   }
@@ -165,26 +165,11 @@ export function dottedModule(modulePath: string): string {
   return [...parts, file.split(".")[0]!].join(".");
 }
 
-function tail(text: string, lines = 15): string {
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
-}
-
-async function streamed(
+function streamed(
   target: Target,
   argv: string[],
   env: Record<string, string>,
   progress: (event: InstallDebugWheelProgress) => void,
 ): Promise<ExecResult> {
-  const lines = (stream: "stdout" | "stderr") =>
-    createLineSplitter((line) => {
-      if (line.trim()) progress({ type: "output", stream, line });
-    });
-  const stdout = lines("stdout");
-  const stderr = lines("stderr");
-  try {
-    return await target.exec(argv, { env, onStdout: (chunk) => stdout.push(chunk), onStderr: (chunk) => stderr.push(chunk) });
-  } finally {
-    stdout.flush();
-    stderr.flush();
-  }
+  return execLines(target, argv, { env, onLine: (stream, line) => progress({ type: "output", stream, line }) });
 }

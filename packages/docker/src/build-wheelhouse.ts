@@ -1,8 +1,8 @@
 import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
-import { createLineSplitter, InvalidOptionError } from "@alpiq/memray-core";
+import { createLineSplitter, InvalidOptionError, tailLines } from "@alpiq/memray-core";
 import createDebug from "debug";
-import { tail, WheelhouseBuildError } from "./errors.js";
+import { WheelhouseBuildError } from "./errors.js";
 import { runHostCommand, type HostCommandRunner } from "./host-command.js";
 
 const debug = createDebug("memray:docker");
@@ -73,7 +73,7 @@ export async function buildWheelhouse(options: BuildWheelhouseOptions): Promise<
   const result = await run(command, { onOutput: (chunk) => lines.push(chunk), signal: options.signal });
   lines.flush();
   if (result.exitCode !== 0) {
-    throw new WheelhouseBuildError(command, result.exitCode, tail(result.output), {
+    throw new WheelhouseBuildError(command, result.exitCode, tailLines(result.output), {
       cause: result.error,
       detail: result.error && result.exitCode === null ? `${command[0]} did not run: ${result.error.message.split("\n")[0]}` : undefined,
     });

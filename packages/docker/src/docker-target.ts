@@ -3,14 +3,14 @@ import { mkdir, stat } from "node:fs/promises";
 import path from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { COMMAND_NOT_FOUND, type ExecOptions, type ExecResult, type Target } from "@alpiq/memray-core";
+import { COMMAND_NOT_FOUND, tailLines, type ExecOptions, type ExecResult, type Target } from "@alpiq/memray-core";
 import createDebug from "debug";
 import type Docker from "dockerode";
 import tarFs from "tar-fs";
 import { ChunkBatcher } from "./chunk-batcher.js";
 import { execExitCode, startExec } from "./docker-exec.js";
 import { ExecOutput } from "./exec-output.js";
-import { CopyFailedError, DockerExecError, tail } from "./errors.js";
+import { CopyFailedError, DockerExecError } from "./errors.js";
 import { resolveContainer } from "./resolve-container.js";
 
 const debug = createDebug("memray:docker");
@@ -201,7 +201,7 @@ export class DockerTarget implements Target {
       throw new DockerExecError(this.name, argv, {
         detail: `exit ${result.exitCode}`,
         commandExitCode: result.exitCode,
-        stderrTail: tail(result.stderr, 5),
+        stderrTail: tailLines(result.stderr, 5),
         hint: "the container needs mktemp and a writable /tmp",
       });
     }
@@ -211,7 +211,7 @@ export class DockerTarget implements Target {
   private async mkdirp(dir: string, source: string): Promise<void> {
     const result = await this.exec(["mkdir", "-p", "--", dir]);
     if (result.exitCode !== 0) {
-      throw new CopyFailedError("in", this.name, source, dir, { detail: tail(result.stderr, 5) || `mkdir exited ${result.exitCode}` });
+      throw new CopyFailedError("in", this.name, source, dir, { detail: tailLines(result.stderr, 5) || `mkdir exited ${result.exitCode}` });
     }
   }
 

@@ -200,10 +200,6 @@ export class WheelhouseBuildError extends MemrayError {
   }
 }
 
-/** Last lines of a command's output for error messages. */
-export function tail(text: string, lines = 15): string {
-  return text.trimEnd().split("\n").slice(-lines).join("\n");
-}
 
 /** argv for messages: long arguments (inline scripts) are shortened. */
 function formatArgv(argv: readonly string[]): string {

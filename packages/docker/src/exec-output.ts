@@ -1,9 +1,8 @@
 import { Writable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
+import { DockerFrames } from "@alpiq/memray-core";
 
 type OnChunk = ((chunk: string) => void | Promise<void>) | undefined;
-
-const HEADER = 8;
 
 /**
  * The sink of a `docker exec` attach stream: splits Docker's multiplexed frames (8-byte header:
@@ -12,9 +11,7 @@ const HEADER = 8;
  * more: a slow consumer slows the stream down instead of piling output up in memory.
  */
 export class ExecOutput extends Writable {
-  private pending: Buffer = Buffer.alloc(0);
-  private frameType = -1;
-  private frameLeft = 0;
+  private readonly frames = new DockerFrames();
   private readonly decoders = { 1: new StringDecoder("utf8"), 2: new StringDecoder("utf8") };
   private readonly kept = { 1: "", 2: "" };
 
@@ -43,24 +40,8 @@ export class ExecOutput extends Writable {
   }
 
   private async consume(chunk: Buffer): Promise<void> {
-    let data = this.pending.length > 0 ? Buffer.concat([this.pending, chunk]) : chunk;
-    this.pending = Buffer.alloc(0);
-    while (data.length > 0) {
-      if (this.frameLeft === 0) {
-        if (data.length < HEADER) {
-          this.pending = Buffer.from(data);
-          return;
-        }
-        this.frameType = data.readUInt8(0);
-        this.frameLeft = data.readUInt32BE(4);
-        data = data.subarray(HEADER);
-        continue;
-      }
-      const take = Math.min(this.frameLeft, data.length);
-      const payload = data.subarray(0, take);
-      data = data.subarray(take);
-      this.frameLeft -= take;
-      if (this.frameType === 1 || this.frameType === 2) await this.deliver(this.frameType, this.decoders[this.frameType].write(payload));
+    for (const { stream, payload } of this.frames.push(chunk)) {
+      if (stream === 1 || stream === 2) await this.deliver(stream, this.decoders[stream].write(payload));
     }
   }
 

@@ -1,10 +1,10 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { createLineSplitter, InvalidOptionError, type ExecResult, type Target } from "@alpiq/memray-core";
+import { execLines, InvalidOptionError, tailLines, type ExecResult, type Target } from "@alpiq/memray-core";
 import createDebug from "debug";
 import { findPython } from "./container-inspection.js";
 import { DockerTarget } from "./docker-target.js";
-import { InstallFailedError, tail } from "./errors.js";
+import { InstallFailedError } from "./errors.js";
 
 const debug = createDebug("memray:docker");
 
@@ -80,7 +80,7 @@ export async function installMemray(options: InstallMemrayOptions): Promise<Inst
         target.name,
         [python, "-c", VERSION_PROBE],
         after.exitCode,
-        tail(after.stderr),
+        tailLines(after.stderr),
         { hint: "memray needs CPython >= 3.9 on Linux x86_64/aarch64 with glibc; check the wheel matches the interpreter" },
       );
     }
@@ -110,7 +110,7 @@ async function pipInstall(
         target.name,
         [python, "-m", "ensurepip", "--upgrade"],
         ensure.exitCode,
-        tail(pipVersion.stderr + ensure.stderr),
+        tailLines(pipVersion.stderr + ensure.stderr),
         { hint: "use an interpreter with pip (a venv: python3 -m venv /opt/venv), or install python3-pip in the image" },
       );
     }
@@ -151,7 +151,7 @@ async function pipInstall(
         target.name,
         argv,
         run.exitCode,
-        tail(run.stderr || run.stdout),
+        tailLines(run.stderr || run.stdout),
         {
           hint: options.wheelhouse
             ? "check the wheelhouse has wheels for this Python version and platform (buildWheelhouse({ pythonVersion }))"
@@ -164,25 +164,13 @@ async function pipInstall(
   }
 }
 
-/** exec with its output reported line by line (a line cut across chunks is one line). */
-async function streamed(
+function streamed(
   target: Target,
   argv: string[],
   env: Record<string, string>,
   progress: (event: InstallProgress) => void,
 ): Promise<ExecResult> {
-  const lines = (stream: "stdout" | "stderr") =>
-    createLineSplitter((line) => {
-      if (line.trim()) progress({ type: "output", stream, line });
-    });
-  const stdout = lines("stdout");
-  const stderr = lines("stderr");
-  try {
-    return await target.exec(argv, { env, onStdout: (chunk) => stdout.push(chunk), onStderr: (chunk) => stderr.push(chunk) });
-  } finally {
-    stdout.flush();
-    stderr.flush();
-  }
+  return execLines(target, argv, { env, onLine: (stream, line) => progress({ type: "output", stream, line }) });
 }
 
 async function installDebugSymbols(
@@ -208,7 +196,7 @@ async function installDebugSymbols(
       target.name,
       argv,
       install.exitCode,
-      tail(install.stderr || update.stderr),
+      tailLines(install.stderr || update.stderr),
       { hint: "apt-get needs root in the container and access to the Debian mirror; or run without --debug-symbols" },
     );
   }

@@ -1,6 +1,5 @@
 import { Transform, type TransformCallback } from "node:stream";
-
-const HEADER = 8;
+import { DockerFrames } from "@alpiq/memray-core";
 
 /**
  * The Engine API's multiplexed log stream (8-byte frame headers: stream 1 stdout / 2 stderr, big-endian
@@ -11,43 +10,25 @@ const HEADER = 8;
 export class DockerLogDemuxer extends Transform {
   stdoutBytes = 0;
   stderrBytes = 0;
-  private header = Buffer.alloc(HEADER);
-  private headerFill = 0;
-  /** Payload bytes still to pass through for the current frame, and its stream. */
-  private remaining = 0;
-  private stream = 1;
+  private readonly frames = new DockerFrames();
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    let offset = 0;
-    while (offset < chunk.length) {
-      if (this.remaining === 0) {
-        const take = Math.min(HEADER - this.headerFill, chunk.length - offset);
-        chunk.copy(this.header, this.headerFill, offset, offset + take);
-        this.headerFill += take;
-        offset += take;
-        if (this.headerFill < HEADER) break;
-        this.headerFill = 0;
-        this.stream = this.header[0]!;
-        this.remaining = this.header.readUInt32BE(4);
-        if (this.stream > 2) {
-          callback(new Error(`malformed Docker log stream: frame header names stream ${this.stream}`));
-          return;
-        }
-        continue;
+    for (const { stream, payload } of this.frames.push(chunk)) {
+      if (stream > 2) {
+        callback(new Error(`malformed Docker log stream: frame header names stream ${stream}`));
+        return;
       }
-      const take = Math.min(this.remaining, chunk.length - offset);
-      this.push(chunk.subarray(offset, offset + take));
-      if (this.stream === 2) this.stderrBytes += take;
-      else this.stdoutBytes += take;
-      this.remaining -= take;
-      offset += take;
+      this.push(payload);
+      if (stream === 2) this.stderrBytes += payload.length;
+      else this.stdoutBytes += payload.length;
     }
     callback();
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.headerFill !== 0 || this.remaining !== 0) {
-      callback(new Error(`Docker log stream ended inside a frame (${this.remaining} payload bytes missing)`));
+    const { payloadBytes, partialHeader } = this.frames.owed;
+    if (payloadBytes || partialHeader) {
+      callback(new Error(`Docker log stream ended inside a frame (${payloadBytes} payload bytes missing)`));
       return;
     }
     callback();
