@@ -11,8 +11,7 @@ export const run = promisify(execFile);
 /** Tests construct their own client; the library only ever receives one. */
 export const docker = new Docker();
 export const BASE_IMAGE = "memray-cli/base:bookworm";
-export const WIREMOCK_CONTAINER = "local-wiremock-1";
-export const WIREMOCK_URL = "http://127.0.0.1:8089";
+export const WIREMOCK_IMAGE = "memray-cli/wiremock:bookworm";
 export const FORECAST = "local-forecast-1";
 
 /** Engine tests need the engine and the fixture stack with WireMock (`tools/stack up`); skipped without, failing in CI. */
@@ -35,7 +34,7 @@ export async function scratchRunDir(): Promise<RunDir> {
 }
 
 /** A throwaway container (never one of the stack's), labelled into `project` when given. */
-export async function throwaway(name: string, cmd: string[], options: { project?: string; service?: string; tty?: boolean; network?: string; image?: string; ports?: boolean } = {}): Promise<Docker.Container> {
+export async function throwaway(name: string, cmd: string[], options: { project?: string; service?: string; tty?: boolean; network?: string; image?: string; publish?: string } = {}): Promise<Docker.Container> {
   await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
   const labels: Record<string, string> = { "org.memray-cli.test": "signals" };
   if (options.project) {
@@ -47,7 +46,12 @@ export async function throwaway(name: string, cmd: string[], options: { project?
     Cmd: cmd,
     Tty: options.tty ?? false,
     Labels: labels,
-    HostConfig: { NetworkMode: options.network ?? "none" },
+    // `publish` ("8080/tcp"): on a free port of 127.0.0.1 only, the one way the host reaches a container here
+    ...(options.publish ? { ExposedPorts: { [options.publish]: {} } } : {}),
+    HostConfig: {
+      NetworkMode: options.network ?? (options.publish ? "bridge" : "none"),
+      ...(options.publish ? { PortBindings: { [options.publish]: [{ HostIp: "127.0.0.1", HostPort: "" }] } } : {}),
+    },
   });
   await container.start();
   return container;
@@ -64,11 +68,17 @@ export async function httpGet(url: string): Promise<number> {
   return response.status;
 }
 
+/** The 127.0.0.1 port the engine chose for a container's published `port`. */
+export async function publishedPort(container: Docker.Container, port: string): Promise<number> {
+  const info = await container.inspect();
+  return Number(info.NetworkSettings.Ports[port]![0]!.HostPort);
+}
+
 /** Wait (bounded) until WireMock's admin API answers on its published port. */
-export async function waitForWireMock(url = WIREMOCK_URL, seconds = 60): Promise<void> {
+export async function waitForWireMock(url: string, seconds = 60): Promise<void> {
   for (let i = 0; i < seconds * 4; i++) {
     try {
-      if ((await fetch(`${url}/__admin/health`)).ok) return;
+      if ((await fetch(`${url}/__admin/health`, { signal: AbortSignal.timeout(2000) })).ok) return;
     } catch {
       // not up yet
     }

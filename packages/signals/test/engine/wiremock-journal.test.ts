@@ -1,14 +1,20 @@
 import { readFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSignalsSidecar, type SignalsSidecar } from "../../src/index.js";
-import { docker, engineReady, FORECAST, httpGet, scratchRunDir, targetOf, waitForWireMock, WIREMOCK_CONTAINER, WIREMOCK_URL } from "./engine-helpers.js";
+import { docker, engineReady, FORECAST, httpGet, publishedPort, removeQuietly, scratchRunDir, targetOf, throwaway, waitForWireMock, WIREMOCK_IMAGE } from "./engine-helpers.js";
 
-const ready = await engineReady([FORECAST, WIREMOCK_CONTAINER]);
+/**
+ * A Compose project of our own (a WireMock with the stack's stubs and a target beside it): the stack's
+ * local-wiremock-1 is shared with every container run of the CLI's tests, which reset its journal.
+ */
+const ready = await engineReady([FORECAST]);
+const PROJECT = `memray-sig-wm-${process.pid}`;
+const WIREMOCK = `${PROJECT}-wiremock`;
+const TARGET = `${PROJECT}-target`;
 const marker = `p${process.pid}-${Date.now()}`;
-/** The forecast fixture's /upstream calls $UPSTREAM_URL (http://wiremock:8080 on local_default) + path. */
-const viaForecast = (upstreamPath: string) => `http://127.0.0.1:5000/upstream?path=${encodeURIComponent(upstreamPath)}`;
+let wiremockUrl = "";
 
 interface JournalEntry {
   request: { url: string; method: string };
@@ -26,28 +32,37 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-describe.runIf(ready)("WireMock journal (real WireMock local-wiremock-1, real forecast service)", () => {
+describe.runIf(ready)("WireMock journal (a real WireMock in a throwaway Compose project)", () => {
+  beforeAll(async () => {
+    const wiremock = await docker.getImage(WIREMOCK_IMAGE).inspect();
+    await throwaway(WIREMOCK, wiremock.Config.Cmd!, { project: PROJECT, service: "wiremock", image: WIREMOCK_IMAGE, publish: "8080/tcp" });
+    await throwaway(TARGET, ["sleep", "600"], { project: PROJECT, service: "target" });
+    wiremockUrl = `http://127.0.0.1:${await publishedPort(docker.getContainer(WIREMOCK), "8080/tcp")}`;
+    await waitForWireMock(wiremockUrl);
+  });
+  afterAll(() => removeQuietly(WIREMOCK, TARGET));
+  const call = (path: string) => httpGet(`${wiremockUrl}${path}`);
+
   it("calls made before the run are not in the journal; the run's calls are, each once; the unstubbed one is unmatched", async () => {
-    expect(await httpGet(viaForecast(`/api/weather?probe=before-${marker}`))).toBe(200);
+    expect(await call(`/api/weather?probe=before-${marker}`)).toBe(200);
     const runDir = await scratchRunDir();
-    const sidecar = createSignalsSidecar({ docker, target: await targetOf(FORECAST) });
+    const sidecar = createSignalsSidecar({ docker, target: await targetOf(TARGET) });
     await sidecar.before(runDir);
-    expect(await httpGet(viaForecast(`/api/weather?probe=during-${marker}`))).toBe(200);
-    expect(await httpGet(viaForecast(`/api/prices?probe=during-${marker}`))).toBe(200);
-    expect(await httpGet(viaForecast(`/api/unstubbed-${marker}`))).toBe(404);
+    expect(await call(`/api/weather?probe=during-${marker}`)).toBe(200);
+    expect(await call(`/api/prices?probe=during-${marker}`)).toBe(200);
+    expect(await call(`/api/unstubbed-${marker}`)).toBe(404);
     const sections = await sidecar.after(runDir);
 
     const wiremock = sections.signals!.wiremock!;
-    expect(wiremock).toMatchObject({ status: "ok", source: "discovered", container: WIREMOCK_CONTAINER, url: WIREMOCK_URL, error: null });
+    expect(wiremock).toMatchObject({ status: "ok", source: "discovered", container: WIREMOCK, url: wiremockUrl, error: null });
     expect(wiremock.files).toEqual(["wiremock-requests.json", "wiremock-unmatched.json"]);
     const urls = (await readJournal(runDir.path, "wiremock-requests.json")).requests.map(urlOf);
-    const mine = urls.filter((url) => url.includes(marker)).sort();
-    expect(mine).toEqual([`/api/prices?probe=during-${marker}`, `/api/unstubbed-${marker}`, `/api/weather?probe=during-${marker}`]);
+    expect(urls.sort()).toEqual([`/api/prices?probe=during-${marker}`, `/api/unstubbed-${marker}`, `/api/weather?probe=during-${marker}`]);
     expect(wiremock.requests).toBe(urls.length);
     const journal = (await readJournal(runDir.path, "wiremock-requests.json")).requests.find((entry) => entry.request.url === `/api/weather?probe=during-${marker}`)!;
     expect(journal).toMatchObject({ request: { method: "GET" }, response: { status: 200 }, wasMatched: true });
 
-    const unmatched = (await readJournal(runDir.path, "wiremock-unmatched.json")).requests.map(urlOf).filter((url) => url.includes(marker));
+    const unmatched = (await readJournal(runDir.path, "wiremock-unmatched.json")).requests.map(urlOf);
     expect(unmatched).toEqual([`/api/unstubbed-${marker}`]);
     expect(sections.artifacts).toMatchObject({
       wiremock_requests: `${runDir.artifactPrefix}/wiremock-requests.json`,
@@ -58,7 +73,7 @@ describe.runIf(ready)("WireMock journal (real WireMock local-wiremock-1, real fo
   it("a WireMock URL that refuses connections: wiremock failed with the reason, the container signals still collected", async () => {
     const port = await freePort();
     const runDir = await scratchRunDir();
-    const sidecar = createSignalsSidecar({ docker, target: await targetOf(FORECAST), wiremockUrl: `http://127.0.0.1:${port}/__admin/` });
+    const sidecar = createSignalsSidecar({ docker, target: await targetOf(TARGET), wiremockUrl: `http://127.0.0.1:${port}/__admin/` });
     await sidecar.before(runDir);
     const { signals } = await sidecar.after(runDir);
     expect(signals!.wiremock).toMatchObject({ status: "failed", source: "option", url: `http://127.0.0.1:${port}`, files: [] });
@@ -78,13 +93,13 @@ describe.runIf(ready)("WireMock journal (real WireMock local-wiremock-1, real fo
 
   it("a run on this host: WireMock applies when a URL is given; the container collectors are skipped with the reason", async () => {
     const runDir = await scratchRunDir();
-    const sidecar = createSignalsSidecar({ wiremockUrl: WIREMOCK_URL });
+    const sidecar = createSignalsSidecar({ wiremockUrl });
     await sidecar.before(runDir);
-    expect(await httpGet(`${WIREMOCK_URL}/api/weather?probe=local-${marker}`)).toBe(200);
+    expect(await call(`/api/weather?probe=local-${marker}`)).toBe(200);
     const { signals, artifacts } = await sidecar.after(runDir);
     expect(signals!.wiremock).toMatchObject({ status: "ok", source: "option" });
     const urls = (await readJournal(runDir.path, "wiremock-requests.json")).requests.map(urlOf);
-    expect(urls.filter((url) => url.includes(marker))).toEqual([`/api/weather?probe=local-${marker}`]);
+    expect(urls).toEqual([`/api/weather?probe=local-${marker}`]);
     expect(signals!.container_logs).toMatchObject({ status: "skipped", files: [], reason: "run on this host: no containers" });
     expect(signals!.container_stats).toMatchObject({ status: "skipped", files: [], reason: "run on this host: no containers" });
     expect(Object.keys(artifacts).sort()).toEqual(["wiremock_requests", "wiremock_unmatched"]);
@@ -92,28 +107,24 @@ describe.runIf(ready)("WireMock journal (real WireMock local-wiremock-1, real fo
 
   describe("WireMock stopped between reset and dump", () => {
     let sidecar: SignalsSidecar | undefined;
-    afterAll(async () => {
-      await sidecar?.dispose();
-      await docker.getContainer(WIREMOCK_CONTAINER).start().catch(() => undefined); // restore the shared fixture
-      await waitForWireMock();
-    });
+    afterAll(() => sidecar?.dispose());
 
     it("the dump fails with the reason; the other collectors are unaffected", async () => {
       const runDir = await scratchRunDir();
-      sidecar = createSignalsSidecar({ docker, target: await targetOf(FORECAST), timeoutSeconds: 15 });
+      sidecar = createSignalsSidecar({ docker, target: await targetOf(TARGET), timeoutSeconds: 15 });
       await sidecar.before(runDir);
       expect(sidecar.sections).toBeUndefined();
-      await docker.getContainer(WIREMOCK_CONTAINER).stop({ t: 1 });
+      await docker.getContainer(WIREMOCK).stop({ t: 1 });
       const { signals } = await sidecar.after(runDir);
       expect(signals!.wiremock!.status).toBe("failed");
-      expect(signals!.wiremock!.error).toMatch(/^dump: WireMock at http:\/\/127\.0\.0\.1:8089 (refused the connection|did not answer)/);
+      expect(signals!.wiremock!.error).toMatch(/^dump: WireMock at http:\/\/127\.0\.0\.1:\d+ (refused the connection|did not answer)/);
       expect(signals!.wiremock!.files).toEqual([]);
       // The stopped container is itself part of the project: its own logs/stats are marked, the others are fine.
       const logs = signals!.container_logs!;
-      expect(logs.containers![FORECAST]).toMatchObject({ status: "ok" });
-      expect(logs.containers![WIREMOCK_CONTAINER]).toMatchObject({ status: "failed", file: null });
-      expect(logs.containers![WIREMOCK_CONTAINER]!.error).toMatch(/exited|not running/);
-      expect(signals!.container_stats!.containers![FORECAST]).toMatchObject({ status: "ok" });
+      expect(logs.containers![TARGET]).toMatchObject({ status: "ok" });
+      expect(logs.containers![WIREMOCK]).toMatchObject({ status: "failed", file: null });
+      expect(logs.containers![WIREMOCK]!.error).toMatch(/exited|not running/);
+      expect(signals!.container_stats!.containers![TARGET]).toMatchObject({ status: "ok" });
     });
   });
 });
