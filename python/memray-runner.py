@@ -2,7 +2,7 @@
 """The seed's instrumented test runner: profile one script with memray + tracemalloc + RSS.
 
     python memray-runner.py [--out DIR] [--run-id ID] [--artifact-prefix P]
-                            [--no-trace-python-allocators] [--allow-no-memray]
+                            [--no-trace-python-allocators] [--allow-no-memray] [--tracemalloc]
                             [--requests-file FILE] script.py [args...]
 
 Everything after the script goes to the script untouched. Builds the same config as the
@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-native-traces", action="store_true", help="Tracker(native_traces=False)")
     p.add_argument("--allow-no-memray", "--no-memray-ok", dest="allow_no_memray", action="store_true",
                    help="run with tracemalloc + RSS only when memray does not import")
+    p.add_argument("--tracemalloc", action="store_true",
+                   help="run tracemalloc beside memray for memory.tracemalloc_* (slower; default: derived from the capture)")
     p.add_argument("--no-install-requirements", action="store_true",
                    help="do not pip-install requirements.txt next to the script")
     p.add_argument("--requests-file", default=defaults.requests_file,
@@ -77,6 +79,7 @@ def build_config(ns: argparse.Namespace) -> Config:
         host_artifacts=[],
         host_sections_wait_seconds=None,
         host_warnings=[],
+        tracemalloc=ns.tracemalloc,
     )
 
 

@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
-node packages/cli/dist/bin.js profile --mode script --local --script test-cases/example-sequential-requests.py "$@"
+npx memray-cli profile --mode script --local --script test-cases/example-sequential-requests.py "$@"

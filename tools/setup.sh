@@ -24,4 +24,24 @@ fi
 
 log "building packages (nx run-many -t build)"
 npx nx run-many -t build --output-style=stream-without-prefixes >/dev/null
-log "ready: node packages/cli/dist/bin.js --help"
+
+# `npx memray-cli` and `npx memray-compare` run the workspace bins (bin/ shims that load dist/). A
+# node_modules installed before those shims existed links nothing: link them again.
+if [ ! -e node_modules/.bin/memray-cli ] || [ ! -e node_modules/.bin/memray-compare ]; then
+  log "linking the memray-cli and memray-compare bins (npm rebuild)"
+  npm rebuild --ignore-scripts --loglevel=error @alpiq/memray-cli @alpiq/memray-compare >/dev/null
+fi
+
+# The test suite (tools/test.sh sets MEMRAY_TEST_ONLINE) drives the run browser in headless Chromium
+# and the menu in tmux: Debian's packages, installed when missing.
+if [ "${MEMRAY_TEST_ONLINE:-}" = 1 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v tmux >/dev/null || missing+=(tmux)
+  if [ "${#missing[@]}" -gt 0 ]; then
+    log "installing ${missing[*]} for the browser and terminal tests (apt-get)"
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+log "ready: npx memray-cli --help"

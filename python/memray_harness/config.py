@@ -71,6 +71,9 @@ class Config:
     host_sections_wait_seconds: Optional[float]
     # Problems the host met preparing the run (files not copied, ...): summary.warnings.
     host_warnings: List[str]
+    # Run tracemalloc beside memray (memory.tracemalloc_source "tracemalloc") instead of deriving its
+    # figures from the capture; optional in config.json (false when absent).
+    tracemalloc: bool = False
 
 
 def default_run_id(name: str, now: Optional[float] = None) -> str:

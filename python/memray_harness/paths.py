@@ -5,7 +5,7 @@ import os
 import site
 import sys
 import sysconfig
-from typing import List, Optional
+from typing import List, Optional, Sequence, Tuple
 
 # Taken at import, before an app_dir chdir, so script paths stay relative to where the user ran.
 ORIGINAL_CWD = os.getcwd()
@@ -56,3 +56,31 @@ def is_harness_file(path: str) -> bool:
 
 def site_of(filename: str, line: int) -> str:
     return "%s:%d" % (shorten(filename), line) if line else shorten(filename)
+
+
+# Harness frames through which the workload itself runs: an allocation below one is the workload's.
+# (file name, function name or None for any function of that file)
+WORKLOAD_ENTRIES = {("wsgi_server.py", "call_app"), ("script_workload.py", None), ("snapshot_workload.py", None)}
+# The in-process server's own request handling (socketserver's threads), outside the app.
+SERVER_LOOPS = {"serve_forever", "process_request_thread"}
+
+
+def is_harness_allocation(frames: Sequence[Tuple[str, str, int]]) -> bool:
+    """Innermost-first Python frames (function, file, line) of an allocation the harness made for
+    itself: its own code, its HTTP client, its waits, or the in-process server's request handling
+    outside the app. The first harness frame outward from the allocation decides; without one, a
+    socketserver loop means the server's own handling, anything else (a thread the app or script
+    started) is the workload's. Frames of a Python-less (native) stack: never the harness's."""
+    if not frames:
+        return False
+    if is_harness_file(frames[0][1] or ""):
+        return True
+    server = False
+    for function, filename, _ in frames:
+        if is_harness_file(filename or ""):
+            name = os.path.basename(filename)
+            short = (function or "").rsplit(".", 1)[-1]
+            return not ((name, short) in WORKLOAD_ENTRIES or (name, None) in WORKLOAD_ENTRIES)
+        if os.path.basename(filename or "") == "socketserver.py" and function in SERVER_LOOPS:
+            server = True
+    return server

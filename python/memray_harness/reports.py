@@ -1,43 +1,54 @@
-"""Make the requested reports from session.bin, concurrently.
+"""Make the requested reports from session.bin: one report_engine process, one read per record set.
 
 Each report's file, extra files, generator and flamegraph flags come from contract.json's reports
-table; this module implements the generators. The `memray flamegraph` reports are independent: they run in two worker processes (see
-report_worker: one interpreter start per group instead of per report), `memray stats` as
-subprocesses, while table/tree are computed in this process; any single report failing is a warning.
+table; this module implements the generators. They all run in one `report_engine` process (see its
+docstring for where the time goes and how it is shared): it opens the capture once, forks one
+process per distinct read (high-water mark, leaked, temporary, temporal; `compute_statistics` beside
+them), as many at once as there are CPUs, and renders with memray's own reporters. The same reads
+give `summary.memray_stats` (always, with total_bytes_allocated), the table's top_allocators, and
+the derived tracemalloc figures. Any single report failing is a warning.
 """
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import tempfile
 import time
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional
 
 from . import events
 from .contract import ReportSpec, contract
-from .table_tree import Analysis, analyse, write_report
+from .table_tree import Analysis
 
-REPORT_TIMEOUT = 600
+REPORT_TIMEOUT = 600            # seconds, plus READ_SECONDS_PER_MB of session.bin
+READ_SECONDS_PER_MB = 3.0       # generous: a read costs ~0.2-0.4 s per MB on a slow core
 _NO_SPACE = "No space left on device"
-WORKERS = 2
 # The generators of contract.json's reports this module implements.
 FLAMEGRAPH, TABLE_TREE, STATS = "memray-flamegraph", "table-tree", "memray-stats"
+# Made after the requests are known, by request_analysis (not from session.bin alone).
+REQUESTS_VERDICT = "requests-verdict"
 
 
 class ReportResult:
     def __init__(self) -> None:
         self.warnings: List[str] = []
-        self.analysis: Optional[Analysis] = None
+        self.analysis: Optional[Analysis] = None  # kept for callers of the old API; the engine returns parts
         self.stats_json: Optional[Dict[str, Any]] = None
+        # summary.memray_stats {peak_memory, total_allocations, total_bytes_allocated} (compute_statistics).
+        self.memray_stats: Optional[Dict[str, Any]] = None
+        # summary.top_allocators, from the table/tree pass (None when it did not run).
+        self.top_allocators: Optional[List[Dict[str, Any]]] = None
+        # Derived tracemalloc figures {current, peak, delta} (derive.py), when asked and made.
+        self.tracemalloc: Optional[Dict[str, int]] = None
         # Reports that failed: their partial files are removed.
         self.failed: List[str] = []
         # Of those, the ones that failed because the disk is full.
         self.no_space: List[str] = []
-
-
-# (name, argv, file that receives stdout or None, True for a report_worker printing JSON results)
-Command = Tuple[str, List[str], Optional[str], bool]
+        # Per-job figures of the engine (read, seconds, max_rss_kb), for benchmarks and the log.
+        self.jobs: List[Dict[str, Any]] = []
 
 
 def _specs(names: List[str], result: ReportResult) -> List[ReportSpec]:
@@ -48,6 +59,8 @@ def _specs(names: List[str], result: ReportResult) -> List[ReportSpec]:
         except KeyError as exc:
             result.warnings.append("report skipped: %s" % exc.args[0])
             continue
+        if spec.generator == REQUESTS_VERDICT:
+            continue
         if spec.generator not in (FLAMEGRAPH, TABLE_TREE, STATS):
             result.warnings.append("report %s skipped: this harness has no %r generator" % (name, spec.generator))
             continue
@@ -55,77 +68,78 @@ def _specs(names: List[str], result: ReportResult) -> List[ReportSpec]:
     return specs
 
 
-def _flamegraph_workers(session: str, out_dir: str, specs: List[ReportSpec]) -> List[Command]:
-    """The flamegraph reports dealt round-robin to at most WORKERS report_worker processes."""
-    jobs = [(s.name, ["flamegraph"] + list(s.flamegraph_flags) + ["--force", "-o", os.path.join(out_dir, s.file), session])
-            for s in specs if s.generator == FLAMEGRAPH]
-    groups = [jobs[i::WORKERS] for i in range(min(WORKERS, len(jobs)))]
-    return [("+".join(name for name, _ in group),
-             [sys.executable, "-m", "memray_harness.report_worker", json.dumps(group, allow_nan=False)], None, True)
-            for group in groups]
+def _plan(session: str, out_dir: str, specs: List[ReportSpec], leaked_table: bool,
+          derive_tracemalloc: bool) -> Dict[str, Any]:
+    from . import paths
+
+    return {"session": session, "out_dir": out_dir, "reports": [s.name for s in specs],
+            "cwd": paths.ORIGINAL_CWD,  # table sites are shown relative to where the harness started
+            "table_source": "leaked" if leaked_table else "high_watermark",
+            "derive_tracemalloc": derive_tracemalloc, "totals": True, "workers": None}
 
 
-def _stats_commands(session: str, out_dir: str, specs: List[ReportSpec]) -> List[Command]:
-    """`memray stats` into the report's file; its extra file is the `--json` twin."""
-    py = [sys.executable, "-m", "memray"]
-    cmds: List[Command] = []
-    for spec in specs:
-        if spec.generator != STATS:
-            continue
-        cmds.append((spec.name, py + ["stats", session], os.path.join(out_dir, spec.file), False))
-        for extra in spec.extra_files:
-            cmds.append(("%s-json" % spec.name,
-                         py + ["stats", "--json", "--force", "-o", os.path.join(out_dir, extra.file), session], None, False))
-    return cmds
-
-
-def _table_tree(memray: Any, session: str, out_dir: str, specs: List[ReportSpec], leaked: bool,
-                result: ReportResult) -> None:
-    """One pass over the capture for every table-tree report (in this process)."""
-    mine = [s for s in specs if s.generator == TABLE_TREE]
-    if not mine:
-        return
-    started = time.perf_counter()
+def _timeout(session: str) -> float:
     try:
-        result.analysis = analyse(memray, session, leaked=leaked)
-        for spec in mine:
-            write_report(result.analysis, out_dir, spec)
-        events.report(TABLE_TREE, True, time.perf_counter() - started)
-    except Exception as exc:
-        result.warnings.append("%s report failed: %s: %s" % ("/".join(s.name for s in mine), type(exc).__name__, exc))
-        result.failed.extend(s.name for s in mine)
-        events.report(TABLE_TREE, False, time.perf_counter() - started, str(exc))
+        size_mb = os.path.getsize(session) / 1e6
+    except OSError:
+        size_mb = 0.0
+    return REPORT_TIMEOUT + READ_SECONDS_PER_MB * size_mb
 
 
-def _read_stats_json(out_dir: str, specs: List[ReportSpec], result: ReportResult) -> None:
-    for spec in specs:
-        for extra in spec.extra_files if spec.generator == STATS else ():
-            path = os.path.join(out_dir, extra.file)
-            if not os.path.exists(path):
-                continue
-            try:
-                with open(path, encoding="utf-8") as f:
-                    result.stats_json = json.load(f)
-            except (OSError, ValueError) as exc:
-                result.warnings.append("%s unreadable: %s" % (extra.file, exc))
-
-
-def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], leaked_table: bool) -> ReportResult:
-    """Make the named reports of contract.json; leaked_table: table/tree of leaked allocations."""
+def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], leaked_table: bool,
+                 derive_tracemalloc: bool = False) -> ReportResult:
+    """Make the named reports of contract.json; leaked_table: table/tree of leaked allocations.
+    Also computes summary.memray_stats, and with derive_tracemalloc the derived tracemalloc figures."""
     result = ReportResult()
     specs = _specs(reports, result)
+    if not os.path.isfile(session):
+        for spec in specs:
+            _failed(result, spec.name, 0.0, "no capture file %s" % session)
+        return result
     env = dict(os.environ)
     env.setdefault("COLUMNS", "120")  # rich formats stats.txt to the terminal width
-    running = []
-    # The workers import memray_harness too: make sure they find it wherever we were imported from.
+    # The engine imports memray_harness too: make sure it finds it wherever we were imported from.
     harness_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join([harness_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
+    plan = _plan(session, out_dir, specs, leaked_table, derive_tracemalloc)
+    argv = [sys.executable, "-m", "memray_harness.report_engine", json.dumps(plan, allow_nan=False)]
+    started = time.perf_counter()
+    done: Dict[str, bool] = {}
+    proc: Optional["subprocess.Popen[bytes]"] = None
+    stderr = tempfile.TemporaryFile()  # never a pipe nobody reads while the engine works
     try:
-        _launch(session, out_dir, specs, env, running, result)
-        _table_tree(memray, session, out_dir, specs, leaked_table, result)
-        _collect(running, result)
+        # Own session (process group): a terminal's Ctrl-C reaches the harness alone, which decides
+        # what stops, and the engine's forked readers are stopped with it (killpg).
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, cwd=out_dir, env=env,
+                                start_new_session=True)
+    except OSError as exc:
+        stderr.close()
+        for spec in specs:
+            _failed(result, spec.name, 0.0, "the report engine could not start: %s" % exc)
+        return result
+    try:
+        err = _follow(proc, result, done, started, _timeout(session))
+        if proc.returncode != 0 or err is not None:
+            stderr.seek(0)
+            tail = err or " | ".join(stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:])
+            for spec in specs:
+                for name in _event_names(spec):
+                    if name not in done:
+                        _failed(result, name, time.perf_counter() - started,
+                                "report engine exit %s: %s" % (proc.returncode, tail or "no result"))
     except KeyboardInterrupt as exc:  # Ctrl-C/SIGTERM while reporting: keep what is done, stop the rest
-        _abandon(running, out_dir, specs, result, str(exc) or "a signal")
+        _kill(proc)
+        abandoned = [s.name for s in specs if not all(done.get(n) for n in _event_names(s))]
+        for name in abandoned:
+            _remove_outputs(out_dir, name)
+        if abandoned:
+            result.warnings.append("reports abandoned after %s: %s not made" % (str(exc) or "a signal", ", ".join(abandoned)))
+    finally:
+        if proc.poll() is None:
+            _kill(proc)
+        if proc.stdout is not None:
+            proc.stdout.close()
+        stderr.close()
     for name in result.failed:
         _remove_outputs(out_dir, name)
     result.no_space = [name for name in result.failed if any(name in w and _NO_SPACE in w for w in result.warnings)]
@@ -133,43 +147,86 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
     return result
 
 
-def _launch(session: str, out_dir: str, specs: List[ReportSpec], env: Dict[str, str],
-            running: List[Tuple[str, "subprocess.Popen[bytes]", float, bool]], result: ReportResult) -> None:
-    for name, argv, stdout_file, is_worker in _flamegraph_workers(session, out_dir, specs) + _stats_commands(session, out_dir, specs):
-        stdout = open(stdout_file, "w", encoding="utf-8") if stdout_file else (subprocess.PIPE if is_worker else subprocess.DEVNULL)
-        try:
-            # Own session: a terminal's Ctrl-C reaches the harness alone, which decides what stops.
-            proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.PIPE, cwd=out_dir, env=env,
-                                    start_new_session=True)
-        except OSError as exc:
-            result.warnings.append("report %s could not start: %s" % (name, exc))
-            events.report(name, False, 0.0, str(exc))
-            continue
-        finally:
-            if stdout_file:
-                stdout.close()  # the child holds its own descriptor
-        running.append((name, proc, time.perf_counter(), is_worker))
+def _event_names(spec: ReportSpec) -> List[str]:
+    """The names of a report's progress events (table/tree share one; stats has a -json twin)."""
+    if spec.generator == TABLE_TREE:
+        return [TABLE_TREE]
+    if spec.generator == STATS:
+        return [spec.name] + ["%s-json" % spec.name for _ in spec.extra_files]
+    return [spec.name]
 
 
-def _collect(running: List[Tuple[str, "subprocess.Popen[bytes]", float, bool]], result: ReportResult) -> None:
-    while running:
-        name, proc, started, is_worker = running[0]
+def _follow(proc: "subprocess.Popen[bytes]", result: ReportResult, done: Dict[str, bool], started: float,
+            timeout: float) -> Optional[str]:
+    """Read the engine's lines as they come (one per finished read), emitting report events."""
+    import threading
+
+    timer = threading.Timer(timeout, lambda: _kill(proc))
+    timer.daemon = True
+    timer.start()
+    final: Optional[Dict[str, Any]] = None
+    try:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            try:
+                line = json.loads(raw.decode("utf-8", "replace"))
+            except ValueError:
+                continue
+            if line.get("kind") == "result":
+                final = line
+                continue
+            result.jobs.append({k: line.get(k) for k in ("label", "read", "read_seconds", "seconds", "wall_seconds", "max_rss_kb")})
+            for item in line.get("reports", []):
+                name = item.get("name")
+                if name in done:
+                    continue
+                ok = bool(item.get("ok"))
+                done[name] = ok
+                if not ok:
+                    result.warnings.append("report %s failed: %s" % (name, item.get("error")))
+                    result.failed.extend(item.get("reports") or [name[:-len("-json")] if name.endswith("-json") else name])
+                fields: Dict[str, Any] = {"name": name, "ok": ok, "seconds": round(float(item.get("seconds") or 0.0), 3)}
+                if not ok and item.get("error"):
+                    fields["message"] = str(item["error"])
+                if line.get("max_rss_kb") is not None:
+                    fields["max_rss_kb"] = line["max_rss_kb"]
+                events.emit("report", **fields)
+            if line.get("error") and not line.get("reports"):
+                result.warnings.append("report step %s failed: %s" % (line.get("label"), line["error"]))
+        proc.wait()
+    finally:
+        timer.cancel()
+    if time.perf_counter() - started >= timeout and proc.returncode != 0:
+        return "timed out after %ds" % timeout
+    if final is None:
+        return None if proc.returncode == 0 else "the engine ended without a result"
+    result.memray_stats = final.get("memray_stats")
+    result.top_allocators = final.get("top_allocators")
+    result.tracemalloc = final.get("tracemalloc")
+    result.jobs.append({"label": "engine", "read": "reader", "read_seconds": final.get("reader_seconds"),
+                        "seconds": final.get("seconds"), "max_rss_kb": final.get("max_rss_kb")})
+    return None
+
+
+def _kill(proc: "subprocess.Popen[bytes]") -> None:
+    """The engine and every reader it forked (its process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (OSError, AttributeError):
         try:
-            out, err = proc.communicate(timeout=REPORT_TIMEOUT)
-        except subprocess.TimeoutExpired:
             proc.kill()
-            out, err = proc.communicate()
-        running.pop(0)
-        seconds = time.perf_counter() - started
-        if is_worker:
-            _worker_results(name, out, err, proc.returncode, seconds, result)
-            continue
-        ok = proc.returncode == 0
-        if not ok:
-            tail = (err or b"").decode("utf-8", "replace").strip().splitlines()[-3:]
-            result.warnings.append("report %s failed (exit %s): %s" % (name, proc.returncode, " | ".join(tail)))
-            result.failed.append(name[:-len("-json")] if name.endswith("-json") else name)
-        events.report(name, ok, seconds)
+        except OSError:
+            pass
+    try:
+        proc.wait(timeout=30)
+    except Exception:  # noqa: BLE001
+        pass
+
+
+def _failed(result: ReportResult, name: str, seconds: float, message: str) -> None:
+    result.warnings.append("report %s failed: %s" % (name, message))
+    result.failed.append(name[:-len("-json")] if name.endswith("-json") else name)
+    events.report(name, False, seconds, message)
 
 
 def _remove_outputs(out_dir: str, name: str) -> None:
@@ -185,57 +242,23 @@ def _remove_outputs(out_dir: str, name: str) -> None:
             pass
 
 
-def _abandon(running: List[Tuple[str, "subprocess.Popen[bytes]", float, bool]], out_dir: str, specs: List[ReportSpec],
-             result: ReportResult, signal_name: str) -> None:
-    """Kill the report processes still running; keep each report they finished, remove the partial ones."""
-    finished = set()
-    for name, proc, _, is_worker in running:
-        proc.kill()
-        out, _ = proc.communicate()
-        for line in (out or b"").decode("utf-8", "replace").splitlines() if is_worker else ():
-            try:
-                item = json.loads(line)
-            except ValueError:
+def _read_stats_json(out_dir: str, specs: List[ReportSpec], result: ReportResult) -> None:
+    for spec in specs:
+        for extra in spec.extra_files if spec.generator == STATS else ():
+            path = os.path.join(out_dir, extra.file)
+            if not os.path.exists(path):
                 continue
-            if item.get("ok"):
-                finished.add(item["name"])
-    abandoned = [n for name, _, _, _ in running for n in name.split("+") if n not in finished]
-    if result.analysis is None:
-        abandoned += [s.name for s in specs if s.generator == TABLE_TREE]
-    for name in abandoned:
-        _remove_outputs(out_dir, name)
-    running.clear()
-    if abandoned:
-        result.warnings.append("reports abandoned after %s: %s not made" % (signal_name, ", ".join(abandoned)))
-
-
-def _worker_results(group: str, out: Optional[bytes], err: Optional[bytes], returncode: int, seconds: float,
-                    result: ReportResult) -> None:
-    """One `report` event per report of a worker; a report the worker never reached is a failure."""
-    done = set()
-    for line in (out or b"").decode("utf-8", "replace").splitlines():
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        done.add(item["name"])
-        if not item["ok"]:
-            result.warnings.append("report %s failed: %s" % (item["name"], item.get("error")))
-            result.failed.append(item["name"])
-        events.report(item["name"], bool(item["ok"]), float(item.get("seconds") or 0.0), item.get("error") or "")
-    for name in group.split("+"):
-        if name not in done:
-            tail = " | ".join((err or b"").decode("utf-8", "replace").strip().splitlines()[-3:])
-            result.warnings.append("report %s failed (worker exit %s): %s" % (name, returncode, tail))
-            result.failed.append(name)
-            events.report(name, False, seconds, tail or "worker exited %s" % returncode)
+            try:
+                with open(path, encoding="utf-8") as f:
+                    result.stats_json = json.load(f)
+            except (OSError, ValueError) as exc:
+                result.warnings.append("%s unreadable: %s" % (extra.file, exc))
 
 
 def memray_stats(memray: Any, session: str, stats_json: Optional[Dict[str, Any]],
                  analysis: Optional[Analysis] = None) -> Optional[Dict[str, Any]]:
-    """Cheap headline numbers for every run (compare uses them); bytes from stats.json if made.
-
-    Taken from the table/tree pass when it ran, so the capture is not opened a second time."""
+    """summary.memray_stats when the engine gave none: the capture's header numbers, bytes from
+    stats.json if it was made (total_bytes_allocated null otherwise)."""
     out: Dict[str, Any]
     if analysis is not None and analysis.peak_memory is not None:
         out = {"peak_memory": analysis.peak_memory, "total_allocations": analysis.total_allocations,

@@ -14,6 +14,7 @@ import traceback
 from typing import Any, Dict, List, Optional
 
 from . import children, events, host_sections, interrupts, leak, objects, reports, requests_file, requirements, state
+from . import request_analysis
 from . import summary as summary_mod
 from . import workloads
 from .app_loader import load_app
@@ -130,7 +131,11 @@ class Run:
         if wait is None or not self.workload_done:
             return
         events.step("signals", "waiting for the host's signals")
-        sections = host_sections.wait_for(self.cfg.out_dir, wait)
+        try:
+            sections = host_sections.wait_for(self.cfg.out_dir, wait)
+        except KeyboardInterrupt:  # Ctrl-C/SIGTERM while waiting: the summary still comes, without them
+            self.warn("stopped waiting for the host's signals after %s" % interrupts.current().describe())
+            return
         if sections is None:
             self.warn("the host's signals did not arrive within %ss" % wait)
         else:
@@ -181,6 +186,7 @@ class Run:
             destination=socket_destination(memray, cfg.live_port) if rule.live and memray is not None else None,
             track_object_lifetimes=objects_native,
             gc_before_stop=rule.gc_before_stop,
+            real_tracemalloc=cfg.tracemalloc,
         )
 
     def execute(self) -> int:
@@ -202,6 +208,9 @@ class Run:
             memray = self.prepare()
             self.checkpoint("prepared")
             app = load_app(cfg.app, cfg.app_dir) if workloads.needs_app(cfg, rule) and cfg.app else None
+            # Importing the app may replace the handlers (polars installs SA_RESTART ones): memray's accept
+            # loop for a live client then never sees EINTR, and Ctrl-C could not end a run waiting for one.
+            interrupts.current().install()
             if workloads.uses_script(cfg, rule):
                 for w in requests_file.remove_stale(cfg.requests_file):
                     self.warn(w)
@@ -263,8 +272,8 @@ class Run:
             return
         done = len(outcome.requests)
         what = " after %d of %d requests" % (done, self.cfg.requests) if self.rule.workload == "requests" else ""
-        outcome.error = "interrupted by %s during the workload%s; reports are made from the partial capture" % (
-            stop.describe(), what)
+        tail = "" if self.rule.live else "; reports are made from the partial capture"
+        outcome.error = "interrupted by %s during the workload%s%s" % (stop.describe(), what, tail)
         outcome.exit_code = contract().exit_code(stop.code or "INTERRUPTED")
         outcome.code = stop.code
         outcome.error_details = {"type": "KeyboardInterrupt", "message": stop.first or "", "traceback": ""}
@@ -284,7 +293,11 @@ class Run:
         self._guard("objects", lambda: self._objects(capture, gc_diff, objects_native))
         self._guard("reports", lambda: self._reports(memray, capture))
         self._guard("requests", lambda: self._requests(outcome))
-        s["leak_indicators"] = leak.leak_indicators(s["requests"])
+        self._guard("heap growth", lambda: self._analyse_requests(memray, capture))
+        if "method" not in s["leak_indicators"]:  # the analysis failed: the RSS verdict still comes
+            s["leak_indicators"] = leak.leak_indicators(s["requests"])
+        self._guard("requests report", lambda: [self.warn(w) for w in request_analysis.write_report(
+            self.cfg.out_dir, s, self.cfg.reports, self._requests_title())])
         self._note_late_interruption()
         code = s["error_code"]
         return contract().exit_code(code) if code else EXIT_OK
@@ -320,10 +333,21 @@ class Run:
         if lost:
             self._capture_lost(lost)
             return
+        memory = self.summary["memory"]
+        derive = memory.get("tracemalloc_source") == "memray"  # tracemalloc_* come from this capture
         if self.cfg.reports:
             events.step("reports", "generating %s" % ", ".join(self.cfg.reports))
+        else:
+            events.step("reports", "reading session.bin for the summary's figures")
         result = reports.make_reports(memray, capture.session_path, self.cfg.out_dir,
-                                      self.cfg.reports, leaked_table=self.rule.table_source == "leaked")
+                                      self.cfg.reports, leaked_table=self.rule.table_source == "leaked",
+                                      derive_tracemalloc=derive)
+        if derive and result.tracemalloc is not None:
+            memory["tracemalloc_current"] = result.tracemalloc["current"]
+            memory["tracemalloc_peak"] = result.tracemalloc["peak"]
+            memory["tracemalloc_delta"] = result.tracemalloc["delta"]
+        elif derive:
+            self.warn("tracemalloc_current/peak/delta could not be derived from session.bin (see the report warnings)")
         for w in result.warnings:
             self.warn(w)
         if result.no_space and self.summary["error_code"] is None:
@@ -332,9 +356,9 @@ class Run:
             s["error"] = "no space left on %s to write the %s report(s); %s free" % (
                 self.cfg.out_dir, ", ".join(result.no_space), _free_space(self.cfg.out_dir))
             s["exit_code"] = s["exit_code"] or 0
-        if result.analysis is not None:
-            self.summary["top_allocators"] = result.analysis.top_allocators()
-        stats = reports.memray_stats(memray, capture.session_path, result.stats_json, result.analysis)
+        if result.top_allocators is not None:
+            self.summary["top_allocators"] = result.top_allocators
+        stats = result.memray_stats or reports.memray_stats(memray, capture.session_path, result.stats_json)
         if stats is not None:
             self.summary["memray_stats"] = stats
 
@@ -347,6 +371,25 @@ class Run:
         else:
             self.warn(message)
         events.error("CAPTURE_LOST", message)
+
+    def _analyse_requests(self, memray: Any, capture: Capture) -> None:
+        """Heap growth per request from the capture and the leak verdict (request_analysis)."""
+        session, why = None, ""
+        if memray is None:
+            why = "memray is not installed"
+        elif self.rule.live:
+            why = "a live run streams to `memray live` and keeps no capture"
+        elif not capture.started or _capture_problem(capture.session_path):
+            why = "there is no usable capture"
+        else:
+            session = capture.session_path
+        for message in request_analysis.analyse(self.summary, memray, session, why):
+            self.warn(message)
+
+    def _requests_title(self) -> str:
+        if workloads.uses_script(self.cfg, self.rule):
+            return "script %s (%s mode)" % (self.cfg.script or self.cfg.script_path, self.cfg.mode)
+        return "%s %s (%s mode)" % (self.cfg.endpoint.method, self.cfg.endpoint.path, self.cfg.mode)
 
     def _requests(self, outcome: Outcome) -> None:
         requests: List[Dict[str, Any]] = list(outcome.requests)

@@ -6,6 +6,7 @@ from typing import Any, Callable, Optional
 
 from . import events, interrupts
 from .config import Config
+from .errors import HarnessError
 from .live import LIVE_ADDRESS
 from .outcome import Outcome
 from .tracking import Capture
@@ -24,9 +25,19 @@ def _wait_for_stop(timeout: Optional[float]) -> str:
     return stop.first or "signal"
 
 
-def _serve_until_stopped(app: Callable[..., Any], cfg: Config, port: int, outcome: Outcome) -> None:
+def bind(app: Callable[..., Any], cfg: Config) -> BackgroundServer:
+    """The service's socket, listening before the run is announced: a live Tracker blocks until a client
+    connects, and requests sent meanwhile wait in the backlog instead of being refused."""
+    try:
+        return BackgroundServer(app, host=LIVE_ADDRESS, port=cfg.service_port or 0, quiet=False)
+    except OSError as exc:
+        raise HarnessError("INVALID_OPTION", "cannot serve the app on port %s of the target: %s"
+                           % (cfg.service_port or "(any)", exc.strerror or exc)) from exc
+
+
+def _serve_until_stopped(server: BackgroundServer, cfg: Config, outcome: Outcome) -> None:
     # The server thread starts inside the window, so every frame of it is known to memray.
-    server = BackgroundServer(app, host=LIVE_ADDRESS, port=port, quiet=False).start()
+    server.start()
     try:
         events.step("live", "serving the app on port %d until SIGINT/SIGTERM%s" % (
             server.port, " or %ss" % cfg.timeout_seconds if cfg.timeout_seconds else ""))
@@ -36,8 +47,11 @@ def _serve_until_stopped(app: Callable[..., Any], cfg: Config, port: int, outcom
         server.stop()
 
 
-def run_serve(app: Callable[..., Any], cfg: Config, port: int, capture: Capture) -> Outcome:
-    """port: chosen (and announced) before the capture, since a live Tracker blocks for a client."""
+def run_serve(server: BackgroundServer, cfg: Config, capture: Capture) -> Outcome:
+    """server: bound (and announced) before the capture, since a live Tracker blocks for a client."""
     outcome = Outcome()
-    capture.run(_serve_until_stopped, app, cfg, port, outcome)
+    try:
+        capture.run(_serve_until_stopped, server, cfg, outcome)
+    finally:
+        server.stop()  # also when the capture never started
     return outcome

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 from .contract import ReportSpec
-from .paths import is_harness_file, shorten, site_of
+from .paths import is_harness_allocation, is_harness_file, shorten, site_of
 
 TOP_ALLOCATORS = 10
 TREE_MIN_FRACTION = 0.01   # children below 1% of the total are folded into one line
@@ -66,6 +66,9 @@ class Analysis:
     # The capture's headline numbers, read from the same FileReader (opening one costs ~1 s on big captures).
     peak_memory: Optional[int] = None
     total_allocations: Optional[int] = None
+    # The harness's own allocations (innermost Python frame in memray_harness): not in `sites`.
+    harness_bytes: int = 0
+    harness_count: int = 0
 
     def top_allocators(self) -> List[Dict[str, Any]]:
         return [
@@ -139,55 +142,81 @@ def _tree_path(python: List[Frame], hybrid: List[Frame]) -> List[str]:
 
 
 def analyse(memray: Any, session_path: str, leaked: bool = False) -> Analysis:
+    """The table/tree of a capture read on its own (the report engine shares its records instead)."""
     reader = memray.FileReader(session_path)
     try:
-        meta = reader.metadata
-        native = bool(meta.has_native_traces)
         if leaked:
             records = reader.get_leaked_allocation_records(merge_threads=True)
         else:
             records = reader.get_high_watermark_allocation_records(merge_threads=True)
-        sites: Dict[Tuple[str, str], Site] = {}
-        root = Node("<root>")
-        total = 0
-        for rec in records:
-            size, count = int(rec.size), int(rec.n_allocations)
-            total += size
-            python = rec.stack_trace()
-            hybrid = _hybrid(rec) if native and python else []  # resolved once: table and tree use it
-            native_site = _native_site(hybrid, python) if hybrid else None
-            if native_site:
-                key = native_site  # a debug-built extension's own line (src/lib.rs:30)
-            elif python:
-                fn, fname, line = python[0]  # innermost Python frame = the line that allocated
-                key = (site_of(fname, line), fn)
-            else:
-                native_frames = rec.native_stack_trace() if native else []
-                key = (site_of(native_frames[0][1], native_frames[0][2]), native_frames[0][0]) \
-                    if native_frames else (UNKNOWN_SITE, "???")
-            entry = sites.get(key)
-            if entry is None:
-                entry = sites[key] = Site(key[0], key[1])
-            entry.size_bytes += size
-            entry.count += count
-            entry.allocators.add(allocator_name(memray, rec.allocator))
-            node = root
-            node.size += size
-            node.count += count
-            for label in _tree_path(python, hybrid)[:TREE_MAX_DEPTH]:
-                node = node.children.setdefault(label, Node(label))
-                node.size += size
-                node.count += count
+        return analyse_records(records, reader.metadata, leaked=leaked, memray=memray)
     finally:
         reader.close()
+
+
+def is_harness_record(python: List[Frame]) -> bool:
+    """An allocation the harness made for itself (paths.is_harness_allocation): its own code, its
+    HTTP client, the in-process server's handling outside the app."""
+    return is_harness_allocation(python)
+
+
+def analyse_records(records: Iterable[Any], meta: Any, leaked: bool = False, memray: Any = None) -> Analysis:
+    """Sites and tree of the records of one snapshot (high-water mark or leaked). The harness's own
+    allocations (is_harness_record) stay in the tree but not in the sites: table.txt/table.json and
+    top_allocators show the workload only."""
+    if memray is None:
+        import memray  # noqa: F811 - the installed module, when the caller has none at hand
+    native = bool(meta.has_native_traces)
+    sites: Dict[Tuple[str, str], Site] = {}
+    root = Node("<root>")
+    total = harness_bytes = harness_count = 0
+    allocators: Dict[int, str] = {}
+    for rec in records:
+        size, count = int(rec.size), int(rec.n_allocations)
+        python = rec.stack_trace()
+        hybrid = _hybrid(rec) if native and python else []  # resolved once: table and tree use it
+        node = root
+        node.size += size
+        node.count += count
+        for label in _tree_path(python, hybrid)[:TREE_MAX_DEPTH]:
+            node = node.children.setdefault(label, Node(label))
+            node.size += size
+            node.count += count
+        if is_harness_record(python):
+            harness_bytes += size
+            harness_count += count
+            continue
+        total += size
+        native_site = _native_site(hybrid, python) if hybrid else None
+        if native_site:
+            key = native_site  # a debug-built extension's own line (src/lib.rs:30)
+        elif python:
+            fn, fname, line = python[0]  # innermost Python frame = the line that allocated
+            key = (site_of(fname, line), fn)
+        else:
+            native_frames = rec.native_stack_trace() if native else []
+            key = (site_of(native_frames[0][1], native_frames[0][2]), native_frames[0][0]) \
+                if native_frames else (UNKNOWN_SITE, "???")
+        entry = sites.get(key)
+        if entry is None:
+            entry = sites[key] = Site(key[0], key[1])
+        entry.size_bytes += size
+        entry.count += count
+        allocator = int(rec.allocator)
+        if allocator not in allocators:
+            allocators[allocator] = allocator_name(memray, allocator)
+        entry.allocators.add(allocators[allocator])
     ordered = sorted(sites.values(), key=lambda s: (-s.size_bytes, s.site, s.function))
     return Analysis("leaked" if leaked else "high_watermark", total, ordered, root,
-                    peak_memory=int(meta.peak_memory), total_allocations=int(meta.total_allocations))
+                    peak_memory=int(meta.peak_memory), total_allocations=int(meta.total_allocations),
+                    harness_bytes=harness_bytes, harness_count=harness_count)
 
 
 def render_table(a: Analysis) -> str:
     header = "# allocation table (%s): %d sites, total %s (%d bytes); sorted by size, then site" % (
         a.source, len(a.sites), human_size(a.total_bytes), a.total_bytes)
+    if a.harness_count:
+        header += "; the harness's own allocations (%d bytes in %d) left out" % (a.harness_bytes, a.harness_count)
     rows = [("SIZE", "BYTES", "COUNT", "SITE", "FUNCTION", "ALLOCATOR")]
     for s in a.sites:
         rows.append((human_size(s.size_bytes), str(s.size_bytes), str(s.count), s.site, s.function,
@@ -205,6 +234,9 @@ def table_json(a: Analysis) -> Dict[str, Any]:
         "version": 1,
         "source": a.source,
         "total_bytes": a.total_bytes,
+        # The harness's own allocations, left out of `sites` and `total_bytes`.
+        "harness_bytes": a.harness_bytes,
+        "harness_count": a.harness_count,
         "sites": [
             {"site": s.site, "function": s.function, "size_bytes": s.size_bytes, "count": s.count,
              "allocator": ",".join(sorted(s.allocators))}
@@ -267,4 +299,4 @@ def write_report(a: Analysis, out_dir: str, spec: ReportSpec) -> List[str]:
     return written
 
 
-__all__ = ["RENDERERS", "analyse", "render_table", "render_tree", "table_json", "write_report", "human_size", "shorten"]
+__all__ = ["RENDERERS", "analyse", "analyse_records", "is_harness_record", "render_table", "render_tree", "table_json", "write_report", "human_size", "shorten"]

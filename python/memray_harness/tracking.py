@@ -1,4 +1,11 @@
-"""The measurement window: tracemalloc + RSS around a memray Tracker (or without memray)."""
+"""The measurement window: RSS (and, when it must, tracemalloc) around a memray Tracker.
+
+tracemalloc_* figures: with a capture whose Python allocators memray traces, they are derived from
+that capture after the run (derive.py: tracemalloc beside memray's own hooks doubled the capture's
+cost); tracemalloc itself runs only when there is no such capture (memray missing, a live run,
+trace_python_allocators off) or when the config asks for it (`tracemalloc: true`).
+`memory.tracemalloc_source` says which: "tracemalloc" or "memray".
+"""
 from __future__ import annotations
 
 import contextlib
@@ -69,6 +76,7 @@ class Capture:
         destination: Any = None,
         track_object_lifetimes: bool = False,
         gc_before_stop: bool = False,
+        real_tracemalloc: bool = False,
     ) -> None:
         self.memray = memray
         self.session_path = os.path.join(out_dir, contract().artifact("session_bin").file)
@@ -88,6 +96,9 @@ class Capture:
         self.tm_peak: Optional[int] = None
         self.surviving_objects: Optional[tuple] = None
         self._own_tracemalloc = False
+        # Real tracemalloc only without a capture to derive its figures from, or when asked.
+        self.use_tracemalloc = bool(real_tracemalloc or memray is None or not trace_python_allocators
+                                    or destination is not None)
         # Called once the window is open (the runner checkpoints its state there).
         self.on_start: Optional[Callable[[], None]] = None
         self._pid = os.getpid()
@@ -140,7 +151,7 @@ class Capture:
     def _begin(self) -> None:
         # tracemalloc first: started inside the Tracker, its own bookkeeping would be
         # attributed to the workload's lines in memray's reports.
-        if not tracemalloc.is_tracing():
+        if self.use_tracemalloc and not tracemalloc.is_tracing():
             tracemalloc.start()
             self._own_tracemalloc = True
         self.rss_before, self.rss_source = rss.current_rss()
@@ -149,6 +160,10 @@ class Capture:
             self.tracker = self._make_tracker()  # blocks for a client with SocketDestination
 
     def _entered(self) -> None:
+        if not self.use_tracemalloc:
+            if self.on_start is not None:
+                self.on_start()
+            return
         self.tm_before = tracemalloc.get_traced_memory()[0]
         if hasattr(tracemalloc, "reset_peak"):
             tracemalloc.reset_peak()
@@ -158,7 +173,8 @@ class Capture:
     def _leaving(self) -> None:
         if self.gc_before_stop:
             gc.collect()  # the rule's gc_before_stop: only genuinely unreleased memory stays
-        self.tm_current, self.tm_peak = tracemalloc.get_traced_memory()
+        if self.use_tracemalloc:
+            self.tm_current, self.tm_peak = tracemalloc.get_traced_memory()
 
     def end(self) -> None:
         """Idempotent: after the Tracker exited (or never started)."""
@@ -193,6 +209,8 @@ class Capture:
             "tracemalloc_delta": tm_delta,
             "rss_peak": self._peak(),
             "rss_source": self.rss_source or rss.current_rss()[1],
+            # "memray": tracemalloc_* are filled from session.bin once the reports step read it.
+            "tracemalloc_source": "tracemalloc" if self.use_tracemalloc else "memray",
         }
 
 

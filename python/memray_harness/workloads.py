@@ -12,12 +12,14 @@ from .endpoint_workload import run_endpoint, run_sequence
 from .errors import HarnessError
 from .outcome import Outcome
 from .script_workload import precompile, run_script
-from .serve_workload import run_serve
+from .serve_workload import bind, run_serve
 from .snapshot_workload import run_snapshot
 from .tracking import Capture
+from .wsgi_server import BackgroundServer
 
 App = Optional[Callable[..., Any]]
 Result = Tuple[Outcome, Any]  # (outcome, keepalive: hold until the reports are made)
+Server = Optional[BackgroundServer]  # the serve workload's listening socket, bound before the capture
 
 
 def uses_script(cfg: Config, rule: ModeRule) -> bool:
@@ -43,34 +45,34 @@ def check(cfg: Config, rule: ModeRule) -> None:
                            "than the harness" % (rule.workload, cfg.mode))
 
 
-def _script(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
+def _script(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
     return capture.run(run_script, cfg.script_path or "", cfg.script_args, cfg.timeout_seconds,
                        precompile(cfg.script_path or ""))
 
 
-def _import(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
+def _import(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
     modules = list(cfg.modules) or [app_module_name(cfg.app or "")]
     return run_snapshot(modules, capture, cfg.app_dir), None
 
 
-def _request(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
+def _request(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
     return run_endpoint(app, cfg, capture), None  # type: ignore[arg-type]
 
 
-def _requests(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
+def _requests(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
     return run_sequence(app, cfg, capture), None  # type: ignore[arg-type]
 
 
-def _serve(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
-    return run_serve(app, cfg, port or 0, capture), None  # type: ignore[arg-type]
+def _serve(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
+    return run_serve(server, cfg, capture), None  # type: ignore[arg-type]
 
 
-def _script_or_requests(cfg: Config, app: App, capture: Capture, port: Optional[int]) -> Result:
-    return (_script if cfg.script_path else _requests)(cfg, app, capture, port)
+def _script_or_requests(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
+    return (_script if cfg.script_path else _requests)(cfg, app, capture, server)
 
 
 # core's WorkloadKind -> how this harness runs it
-_KINDS: Dict[str, Callable[[Config, App, Capture, Optional[int]], Result]] = {
+_KINDS: Dict[str, Callable[[Config, App, Capture, Server], Result]] = {
     "import": _import,
     "request": _request,
     "requests": _requests,
@@ -82,7 +84,7 @@ WORKLOAD_KINDS = tuple(_KINDS)
 
 
 def run(cfg: Config, rule: ModeRule, app: App, capture: Capture) -> Result:
-    port = live.free_port(cfg.service_port) if rule.workload == "serve" else None
+    server = bind(app, cfg) if rule.workload == "serve" else None  # type: ignore[arg-type]
     if rule.live:
-        live.announce(cfg.live_port, port)
-    return _KINDS[rule.workload](cfg, app, capture, port)
+        live.announce(cfg.live_port, server.port if server else None)
+    return _KINDS[rule.workload](cfg, app, capture, server)

@@ -69,6 +69,7 @@ def base_config(mode: str, out_dir: Path, requests_file: Path) -> Dict[str, Any]
         "host_artifacts": ["harness_log"],
         "host_sections_wait_seconds": None,
         "host_warnings": [],
+        "tracemalloc": False,
     }
     cfg.update(rule.forces)
     return cfg

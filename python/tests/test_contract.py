@@ -80,7 +80,7 @@ def test_every_mode_rule_is_implemented() -> None:
 def test_every_report_is_implemented_and_its_files_are_artifacts() -> None:
     artifacts = {a.key: a for a in contract().artifacts.values()}
     for spec in contract().reports.values():
-        assert spec.generator in (reports.FLAMEGRAPH, reports.TABLE_TREE, reports.STATS), spec
+        assert spec.generator in (reports.FLAMEGRAPH, reports.TABLE_TREE, reports.STATS, reports.REQUESTS_VERDICT), spec
         if spec.generator == reports.TABLE_TREE:
             assert spec.name in table_tree.RENDERERS, spec
         for key, file in [(spec.artifact_key, spec.file)] + [(e.artifact_key, e.file) for e in spec.extra_files]:

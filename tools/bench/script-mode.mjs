@@ -1,180 +1,62 @@
 #!/usr/bin/env node
 // Benchmark of `memray-cli profile --mode script` against doing the same work with memray's own CLI.
 //
-//   node tools/bench/script-mode.mjs [--repeat N] [--allocations N] [--python python3] [--no-phases] [--keep]
+//   node tools/bench/script-mode.mjs [--repeat N] [--allocations N] [--python python3] [--no-phases]
+//                                    [--no-tracemalloc] [--keep]
 //
 // Plain Node ESM, no dependencies. Every configuration runs --repeat times, each on a fresh temp dir;
-// runs are interleaved (a b c d e [p] per round) so load drift hits all of them alike. The table goes to
+// runs are interleaved (a b c f d e [p] per round) so load drift hits all of them alike. The table goes to
 // stderr, one JSON object to stdout and to tools/bench/results/script-mode-<timestamp>.json.
 // See tools/bench/README.md for what each configuration measures.
 
-import { spawn, execFileSync } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, existsSync, rmSync, openSync, closeSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
+import {
+  CLI, FLAMEGRAPH_VARIANTS, HERE, PYTHON_DIR, RESULTS_DIR, ROOT, die, eventTime, fmt, harnessConfig, loadSnapshot,
+  machineInfo, measure, median, medianTree, peakByRole, requireOk, round, sumSteps,
+} from "./lib.mjs";
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.resolve(HERE, "..", "..");
-const CLI = path.join(ROOT, "packages", "cli", "dist", "bin.js");
-const PYTHON_DIR = path.join(ROOT, "python");
 const WORKLOAD = path.join(HERE, "workloads", "million_allocs.py");
-const RESULTS_DIR = path.join(HERE, "results");
-const EVENT_PREFIX = "@memray-harness ";
-const FLAMEGRAPH_VARIANTS = [
-  ["flamegraph", []],
-  ["leaks", ["--leaks"]],
-  ["temporal", ["--temporal"]],
-  ["temp-allocs", ["--temporary-allocations"]],
-];
 const FULL_REPORTS = ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree"];
 const FULL_OUTPUTS = ["session.bin", "flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html",
   "table.txt", "tree.txt", "summary.json"];
-
-// Runs argv as a child, waits, and reports wall + CPU (user/sys) of the whole process tree that was
-// waited for (RUSAGE_CHILDREN covers grandchildren such as the harness's memray subprocesses).
-// The wall clock is taken here, so the wrapper's own start-up is not counted.
-const MEASURE_PY = `
-import json, os, resource, subprocess, sys, time
-out, argv = sys.argv[1], sys.argv[2:]
-before = resource.getrusage(resource.RUSAGE_CHILDREN)
-t0 = time.perf_counter()
-try:
-    rc = subprocess.call(argv)
-except OSError as exc:
-    sys.stderr.write("measure: %s\\n" % exc); rc = 127
-wall = time.perf_counter() - t0
-after = resource.getrusage(resource.RUSAGE_CHILDREN)
-with open(out, "w") as f:
-    json.dump({"wall": wall, "user": after.ru_utime - before.ru_utime, "sys": after.ru_stime - before.ru_stime,
-               "exit": rc, "max_rss_kb": after.ru_maxrss}, f)
-sys.exit(0)
-`;
+const TARGETS = { full: 0.5, capture: 1.3 };
 
 function parseArgs(argv) {
-  const opts = { repeat: 3, allocations: 1_000_000, python: "python3", phases: true, keep: false };
+  const opts = { repeat: 3, allocations: 1_000_000, python: "python3", phases: true, tracemalloc: true, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
-      if (i + 1 >= argv.length) die(`${a} needs a value`);
+      if (i + 1 >= argv.length) die("script-mode", `${a} needs a value`);
       return argv[++i];
     };
     if (a === "--repeat") opts.repeat = positiveInt(a, next());
     else if (a === "--allocations") opts.allocations = positiveInt(a, next());
     else if (a === "--python") opts.python = next();
     else if (a === "--no-phases") opts.phases = false;
+    else if (a === "--no-tracemalloc") opts.tracemalloc = false;
     else if (a === "--keep") opts.keep = true;
     else if (a === "-h" || a === "--help") {
       process.stderr.write(
-        "usage: node tools/bench/script-mode.mjs [--repeat N (3)] [--allocations N (1000000)] [--python python3] [--no-phases] [--keep]\n",
+        "usage: node tools/bench/script-mode.mjs [--repeat N (3)] [--allocations N (1000000)] [--python python3] " +
+          "[--no-phases] [--no-tracemalloc] [--keep]\n",
       );
       process.exit(0);
-    } else die(`unknown argument ${a}`);
+    } else die("script-mode", `unknown argument ${a}`);
   }
   return opts;
 }
 
 function positiveInt(flag, value) {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) die(`${flag} must be a positive integer, got ${value}`);
+  if (!Number.isInteger(n) || n < 1) die("script-mode", `${flag} must be a positive integer, got ${value}`);
   return n;
-}
-
-function die(message) {
-  process.stderr.write(`script-mode bench: ${message}\n`);
-  process.exit(2);
-}
-
-/** Run one command through the measuring wrapper. Returns {wall,user,sys,exit,events,...}. */
-function measure(python, argv, { cwd, env, logFile }) {
-  return new Promise((resolve, reject) => {
-    const resultFile = path.join(cwd, `.measure-${process.hrtime.bigint()}.json`);
-    const log = openSync(logFile, "a");
-    const started = performance.now();
-    const child = spawn(python, ["-c", MEASURE_PY, resultFile, ...argv], {
-      cwd,
-      env: { ...process.env, ...env },
-      stdio: ["ignore", log, "pipe"],
-    });
-    const events = [];
-    const lines = [];
-    let pending = "";
-    const stderrChunks = [];
-    child.stderr.on("data", (chunk) => {
-      const now = (performance.now() - started) / 1000;
-      stderrChunks.push(chunk);
-      pending += chunk.toString("utf8");
-      let nl;
-      while ((nl = pending.indexOf("\n")) >= 0) {
-        const line = pending.slice(0, nl);
-        pending = pending.slice(nl + 1);
-        lines.push({ t: now, text: line.replace(/\x1b\[[0-9;]*m/g, "") });
-        if (line.startsWith(EVENT_PREFIX)) {
-          try {
-            events.push({ t: now, ...JSON.parse(line.slice(EVENT_PREFIX.length)) });
-          } catch {
-            /* not an event after all */
-          }
-        }
-      }
-    });
-    child.on("error", (err) => {
-      closeSync(log);
-      reject(err);
-    });
-    child.on("close", () => {
-      const outerWall = (performance.now() - started) / 1000;
-      writeFileSync(log, Buffer.concat(stderrChunks), { flag: "a" });
-      closeSync(log);
-      let m;
-      try {
-        m = JSON.parse(readFileSync(resultFile, "utf8"));
-      } catch (err) {
-        return reject(new Error(`measuring ${argv.join(" ")} failed (${err.message}); see ${logFile}`));
-      }
-      rmSync(resultFile, { force: true });
-      resolve({ ...m, outer_wall: outerWall, events, lines });
-    });
-  });
-}
-
-function sumSteps(steps) {
-  const total = { wall: 0, user: 0, sys: 0, exit: 0 };
-  for (const s of Object.values(steps)) {
-    total.wall += s.wall;
-    total.user += s.user;
-    total.sys += s.sys;
-    if (s.exit !== 0) total.exit = s.exit;
-  }
-  return total;
-}
-
-function requireOk(name, r, logFile) {
-  if (r.exit !== 0) throw new Error(`${name} exited ${r.exit}; see ${logFile}`);
 }
 
 function requireFiles(name, dir, files) {
   const missing = files.filter((f) => !existsSync(path.join(dir, f)));
   if (missing.length) throw new Error(`${name}: missing ${missing.join(", ")} in ${dir}`);
-}
-
-function harnessConfig(dir, workloadArgs, reports) {
-  return {
-    mode: "script",
-    run_id: `bench-${path.basename(dir)}`,
-    out_dir: path.join(dir, "out"),
-    artifact_prefix: "out",
-    script: WORKLOAD,
-    script_path: WORKLOAD,
-    script_args: workloadArgs,
-    native_traces: true,
-    trace_python_allocators: true,
-    allow_no_memray: false,
-    install_requirements: false,
-    requests_file: path.join(dir, "requests.json"),
-    reports,
-    timeout_seconds: null,
-  };
 }
 
 /**
@@ -196,36 +78,45 @@ function cliPhases(r) {
   if (tCapture !== undefined && tReports !== undefined) phases.capture = tReports - tCapture;
   if (tReports !== undefined && tSummary !== undefined) phases.reports = tSummary - tReports;
   if (tSummary !== undefined) phases.summary_index_exit = r.outer_wall - tSummary;
-  const reports = {};
-  for (const l of r.lines) {
-    const m = /report (\S+) ([\d.]+)s/.exec(l.text);
-    if (m) reports[m[1]] = Number(m[2]);
-  }
-  return { phases, reports };
+  return { phases, reports: reportSeconds(r) };
 }
 
-/** Phase split of a harness run from its progress events (times relative to the spawn). */
-function harnessPhases(r) {
-  const step = (name) => r.events.find((e) => e.event === "step" && e.step === name)?.t;
-  const tCapture = step("capture");
-  const tReports = step("reports");
-  const tSummary = step("summary");
-  const phases = {};
-  // Event times count from the spawn of the measuring wrapper; take its own start-up off.
-  const wrapper = Math.max(0, r.outer_wall - r.wall);
-  if (tCapture !== undefined) phases.startup = tCapture - wrapper;
-  if (tCapture !== undefined) phases.capture = (tReports ?? tSummary ?? r.outer_wall) - tCapture;
-  if (tReports !== undefined && tSummary !== undefined) phases.reports = tSummary - tReports;
-  if (tSummary !== undefined) phases.summary_and_exit = r.outer_wall - tSummary;
+/** The harness's own per-report seconds (report events). */
+function reportSeconds(r) {
   const reports = {};
   for (const e of r.events) if (e.event === "report") reports[e.name] = e.seconds;
-  return { phases, reports };
+  return reports;
+}
+
+/** Phase split of a direct harness run from its step events (arrival times). */
+function harnessPhases(r) {
+  const at = (pred) => eventTime(r, pred);
+  const tCapture = at((e) => e.event === "step" && e.step === "capture");
+  const tDone = at((e) => e.event === "workload-done");
+  const tReports = at((e) => e.event === "step" && e.step === "reports");
+  const tSummary = at((e) => e.event === "step" && e.step === "summary");
+  const phases = {};
+  if (tCapture !== undefined) phases.startup = tCapture;
+  if (tCapture !== undefined && tDone !== undefined) phases.capture = tDone - tCapture;
+  if (tReports !== undefined && tSummary !== undefined) phases.reports = tSummary - tReports;
+  if (tSummary !== undefined) phases.summary_and_exit = r.wall - tSummary;
+  // The capture as `memray run` would be timed: from the process start to the end of tracking.
+  return { phases, reports: reportSeconds(r), capture_window: tDone ?? null };
 }
 
 function makeConfigs(opts) {
   const py = opts.python;
   const workloadArgs = ["--allocations", String(opts.allocations)];
   const pythonPath = { PYTHONPATH: PYTHON_DIR + (process.env.PYTHONPATH ? path.delimiter + process.env.PYTHONPATH : "") };
+  const harnessRun = (key, reports, tracemalloc, outputs) => async function run(dir, logFile) {
+    const cfgPath = path.join(dir, "config.json");
+    writeFileSync(cfgPath, JSON.stringify(harnessConfig({ dir, script: WORKLOAD, scriptArgs: workloadArgs, reports, tracemalloc, python: py }), null, 2));
+    const r = await measure(py, [py, "-m", "memray_harness", "--config", cfgPath], { cwd: dir, env: pythonPath, logFile });
+    requireOk(key, r, logFile);
+    requireFiles(key, path.join(dir, "out"), outputs);
+    const summary = JSON.parse(readFileSync(path.join(dir, "out", "summary.json"), "utf8"));
+    return { ...r, ...harnessPhases(r), memory: summary.memory, memray_stats: summary.memray_stats ?? null };
+  };
   const configs = [
     {
       key: "ours_full",
@@ -240,8 +131,11 @@ function makeConfigs(opts) {
         const runDir = path.join(dir, "runs", runs[0]);
         requireFiles(this.key, runDir, FULL_OUTPUTS);
         const summary = JSON.parse(readFileSync(path.join(runDir, "summary.json"), "utf8"));
-        return { ...r, ...cliPhases(r), memray_stats: summary.memray_stats ?? null, warnings: summary.warnings ?? [],
-          harness_duration: summary.duration_seconds ?? null };
+        const peak = peakByRole(r);
+        // The harness process is the profiled process: its own peak is in the summary (ru_maxrss).
+        if (summary.memory?.rss_peak) peak.harness = summary.memory.rss_peak;
+        return { ...r, ...cliPhases(r), peak_rss_kb: peak, memray_stats: summary.memray_stats ?? null,
+          memory: summary.memory, warnings: summary.warnings ?? [], harness_duration: summary.duration_seconds ?? null };
       },
     },
     {
@@ -249,7 +143,7 @@ function makeConfigs(opts) {
       label: "b. baseline-full (memray run + 4 flamegraphs + stats)",
       async run(dir, logFile) {
         const steps = {};
-        const m = (argv) => measure(py, argv, { cwd: dir, env: {}, logFile });
+        const m = (argv) => measure(py, argv, { cwd: dir, logFile });
         steps.run = await m([py, "-m", "memray", "run", "--native", "--trace-python-allocators", "-o", "s.bin", WORKLOAD, ...workloadArgs]);
         for (const [name, flags] of FLAMEGRAPH_VARIANTS) {
           steps[name] = await m([py, "-m", "memray", "flamegraph", ...flags, "-o", `${name}.html`, "s.bin"]);
@@ -259,27 +153,33 @@ function makeConfigs(opts) {
         const total = sumSteps(steps);
         for (const [name, s] of Object.entries(steps)) requireOk(`${this.key}/${name}`, s, logFile);
         requireFiles(this.key, dir, ["s.bin", "flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html"]);
-        return { ...total, steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, pick(v)])) };
+        // Each step is one process: wait4's ru_maxrss is its exact peak.
+        const peak = { "memray run": steps.run.max_rss_kb,
+          "memray flamegraph": Math.max(...FLAMEGRAPH_VARIANTS.map(([n]) => steps[n].max_rss_kb)),
+          "memray stats": steps.stats.max_rss_kb };
+        return { ...total, peak_rss_kb: peak, steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, pick(v)])) };
       },
     },
     {
       key: "ours_capture",
-      label: "c. ours-capture (harness, reports: [])",
-      async run(dir, logFile) {
-        const cfgPath = path.join(dir, "config.json");
-        writeFileSync(cfgPath, JSON.stringify(harnessConfig(dir, workloadArgs, []), null, 2));
-        const r = await measure(py, [py, "-m", "memray_harness", "--config", cfgPath], { cwd: dir, env: pythonPath, logFile });
-        requireOk(this.key, r, logFile);
-        requireFiles(this.key, path.join(dir, "out"), ["session.bin", "summary.json"]);
-        return { ...r, ...harnessPhases(r) };
-      },
+      label: "c. ours-capture (harness, reports: [], derived tracemalloc)",
+      run: harnessRun("ours_capture", [], false, ["session.bin", "summary.json"]),
     },
+  ];
+  if (opts.tracemalloc) {
+    configs.push({
+      key: "ours_capture_tracemalloc",
+      label: "f. ours-capture --tracemalloc (tracemalloc beside memray)",
+      run: harnessRun("ours_capture_tracemalloc", [], true, ["session.bin", "summary.json"]),
+    });
+  }
+  configs.push(
     {
       key: "baseline_capture",
       label: "d. baseline-capture (memray run)",
       async run(dir, logFile) {
         const r = await measure(py, [py, "-m", "memray", "run", "--native", "--trace-python-allocators", "-o", "s.bin", WORKLOAD, ...workloadArgs],
-          { cwd: dir, env: {}, logFile });
+          { cwd: dir, logFile });
         requireOk(this.key, r, logFile);
         requireFiles(this.key, dir, ["s.bin"]);
         return r;
@@ -289,87 +189,33 @@ function makeConfigs(opts) {
       key: "bare_python",
       label: "e. bare python",
       async run(dir, logFile) {
-        const r = await measure(py, [py, WORKLOAD, ...workloadArgs], { cwd: dir, env: {}, logFile });
+        const r = await measure(py, [py, WORKLOAD, ...workloadArgs], { cwd: dir, logFile });
         requireOk(this.key, r, logFile);
         return r;
       },
     },
-  ];
+  );
   if (opts.phases) {
     configs.push({
       key: "ours_harness_full",
       label: "p. ours-harness-full (harness direct, 6 reports; phase split)",
-      async run(dir, logFile) {
-        const cfgPath = path.join(dir, "config.json");
-        writeFileSync(cfgPath, JSON.stringify(harnessConfig(dir, workloadArgs, FULL_REPORTS), null, 2));
-        const r = await measure(py, [py, "-m", "memray_harness", "--config", cfgPath], { cwd: dir, env: pythonPath, logFile });
-        requireOk(this.key, r, logFile);
-        requireFiles(this.key, path.join(dir, "out"), FULL_OUTPUTS);
-        return { ...r, ...harnessPhases(r) };
-      },
+      run: harnessRun("ours_harness_full", FULL_REPORTS, false, FULL_OUTPUTS),
     });
   }
   return configs;
 }
 
 function pick(r) {
-  return { wall: round(r.wall), user: round(r.user), sys: round(r.sys) };
-}
-
-function round(x, digits = 3) {
-  return x === null || x === undefined || Number.isNaN(x) ? null : Math.round(x * 10 ** digits) / 10 ** digits;
-}
-
-function median(xs) {
-  const v = xs.filter((x) => typeof x === "number").sort((a, b) => a - b);
-  if (!v.length) return null;
-  const mid = Math.floor(v.length / 2);
-  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
-}
-
-/** Median of every numeric leaf across samples (same shape). */
-function medianTree(samples) {
-  const first = samples[0];
-  if (typeof first === "number") return round(median(samples));
-  if (!first || typeof first !== "object") return undefined;
-  const out = {};
-  const keys = new Set(samples.flatMap((s) => (s && typeof s === "object" ? Object.keys(s) : [])));
-  for (const k of keys) {
-    const v = medianTree(samples.map((s) => s?.[k]).filter((x) => x !== undefined));
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
-}
-
-function tryExec(file, args) {
-  try {
-    return execFileSync(file, args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
-  } catch {
-    return null;
-  }
-}
-
-function loadSnapshot() {
-  return { loadavg: os.loadavg().map((x) => round(x, 2)), uptime: tryExec("uptime", []) };
+  return { wall: round(r.wall), user: round(r.user), sys: round(r.sys), max_rss_kb: r.max_rss_kb ?? null };
 }
 
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
-  if (!existsSync(CLI)) die(`${CLI} is missing: build it with (cd packages/cli && npx tsup)`);
-  const pythonVersion = tryExec(opts.python, ["-c", "import platform; print(platform.python_version())"]);
-  const memrayVersion = tryExec(opts.python, ["-c", "from memray._version import __version__; print(__version__)"]);
-  if (!pythonVersion) die(`${opts.python} does not run`);
-  if (!memrayVersion) die(`memray does not import in ${opts.python}`);
+  if (!existsSync(CLI)) die("script-mode", `${CLI} is missing: build it with (cd packages/cli && npx tsup)`);
+  const machine = machineInfo(opts.python);
+  if (!machine.python) die("script-mode", `${opts.python} does not run`);
+  if (!machine.memray) die("script-mode", `memray does not import in ${opts.python}`);
 
-  const machine = {
-    cores: os.availableParallelism?.() ?? os.cpus().length,
-    cpu_model: os.cpus()[0]?.model ?? null,
-    node: process.version,
-    python: pythonVersion,
-    memray: memrayVersion,
-    platform: `${os.platform()} ${os.release()}`,
-    load_start: loadSnapshot(),
-  };
   const configs = makeConfigs(opts);
   const samples = Object.fromEntries(configs.map((c) => [c.key, []]));
   const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "memray-bench-"));
@@ -382,11 +228,12 @@ async function main() {
       const logFile = path.join(dir, "bench.log");
       const load = os.loadavg()[0];
       const r = await c.run(dir, logFile);
-      const { events: _events, lines: _lines, ...kept } = r;
+      const { events: _events, lines: _lines, processes: _processes, ...kept } = r;
       kept.load1_before = round(load, 2);
       samples[c.key].push(kept);
-      process.stderr.write(`  round ${round_} ${c.key.padEnd(18)} ${r.wall.toFixed(2).padStart(7)} s wall ` +
-        `${(r.user + r.sys).toFixed(2).padStart(7)} s cpu  (load1 ${load.toFixed(2)})\n`);
+      const window = r.capture_window !== undefined && r.capture_window !== null ? `  capture window ${r.capture_window.toFixed(2)} s` : "";
+      process.stderr.write(`  round ${round_} ${c.key.padEnd(24)} ${r.wall.toFixed(2).padStart(7)} s wall ` +
+        `${(r.user + r.sys).toFixed(2).padStart(7)} s cpu  (load1 ${load.toFixed(2)})${window}\n`);
       if (!opts.keep) rmSync(dir, { recursive: true, force: true });
     }
   }
@@ -405,11 +252,17 @@ async function main() {
       samples_cpu: s.map((x) => round(x.user + x.sys)),
       load1_before: s.map((x) => x.load1_before),
     };
+    if (s[0].capture_window !== undefined) {
+      entry.capture_window = round(median(s.map((x) => x.capture_window)));
+      entry.samples_capture_window = s.map((x) => round(x.capture_window));
+    }
     if (s[0].steps) entry.steps = medianTree(s.map((x) => x.steps));
     if (s[0].phases) entry.phases = medianTree(s.map((x) => x.phases));
     if (s[0].reports && Object.keys(s[0].reports).length) entry.reports = medianTree(s.map((x) => x.reports));
+    if (s[0].peak_rss_kb) entry.peak_rss_kb = medianTree(s.map((x) => x.peak_rss_kb));
+    if (s[0].memray_stats) entry.memray_stats = s[s.length - 1].memray_stats;
+    if (s[0].memory) entry.memory = s[s.length - 1].memory;
     if (c.key === "ours_full") {
-      entry.memray_stats = s[s.length - 1].memray_stats;
       entry.harness_duration = round(median(s.map((x) => x.harness_duration)));
       const warnings = [...new Set(s.flatMap((x) => x.warnings))];
       if (warnings.length) entry.warnings = warnings;
@@ -420,23 +273,27 @@ async function main() {
   const ratio = (a, b) => (a && b ? round(a / b) : null);
   const ratios = {
     full: ratio(runs.ours_full.wall, runs.baseline_full.wall),
-    capture: ratio(runs.ours_capture.wall, runs.baseline_capture.wall),
     full_cpu: ratio(runs.ours_full.cpu, runs.baseline_full.cpu),
+    capture: ratio(runs.ours_capture.capture_window, runs.baseline_capture.wall),
+    // The whole harness process minus its summary-reads phase: start-up, capture, summary write and exit.
+    capture_process: runs.ours_capture.phases?.reports !== undefined
+      ? ratio(runs.ours_capture.wall - runs.ours_capture.phases.reports, runs.baseline_capture.wall) : null,
+    capture_with_summary_reads: ratio(runs.ours_capture.wall, runs.baseline_capture.wall),
     capture_cpu: ratio(runs.ours_capture.cpu, runs.baseline_capture.cpu),
+    capture_tracemalloc: runs.ours_capture_tracemalloc ? ratio(runs.ours_capture_tracemalloc.capture_window, runs.baseline_capture.wall) : null,
     baseline_capture_over_bare: ratio(runs.baseline_capture.wall, runs.bare_python.wall),
-    full_target: 0.8,
-    full_meets_target: runs.ours_full.wall / runs.baseline_full.wall <= 0.8,
+    targets: TARGETS,
   };
+  ratios.full_meets_target = ratios.full !== null && ratios.full <= TARGETS.full;
+  ratios.capture_meets_target = ratios.capture !== null && ratios.capture <= TARGETS.capture;
+  // Per-round ratios (paired: the same round's a and b ran back to back).
+  ratios.full_by_round = samples.ours_full.map((x, i) => ratio(x.wall, samples.baseline_full[i]?.wall));
+  ratios.capture_by_round = samples.ours_capture.map((x, i) => ratio(x.capture_window, samples.baseline_capture[i]?.wall));
   const ph = runs.ours_full.phases;
   if (ph && ph.node_startup !== undefined) {
-    // The CLI's own share of run a, from its phase split (Node start-up, Python/memray probes, staging,
-    // summary/index rewrite and exit); less noisy than a - p, which compares different runs.
     runs.ours_full.cli_own_seconds = round((ph.node_startup ?? 0) + (ph.probe_and_stage ?? 0) + (ph.summary_index_exit ?? 0));
   }
-  if (runs.ours_harness_full) {
-    // What the Node CLI adds on top of the harness it runs (start-up, staging, index.html, summary rewrite).
-    runs.ours_full.cli_overhead = round(runs.ours_full.wall - runs.ours_harness_full.wall);
-  }
+  if (runs.ours_harness_full) runs.ours_full.cli_overhead = round(runs.ours_full.wall - runs.ours_harness_full.wall);
 
   const result = {
     bench: "script-mode",
@@ -459,24 +316,28 @@ async function main() {
 function printTable(result, configs) {
   const w = process.stderr;
   const { runs, ratios, machine } = result;
-  const fmt = (x) => (x === null || x === undefined ? "-" : x.toFixed(2));
   w.write(`\nscript-mode bench: median of ${result.repeat}; ${machine.cores} cores; python ${machine.python}, memray ${machine.memray}, node ${machine.node}\n`);
   w.write(`load start ${machine.load_start.loadavg.join(" ")}  end ${machine.load_end.loadavg.join(" ")}\n`);
   if (runs.ours_full.memray_stats) {
-    w.write(`memray recorded ${runs.ours_full.memray_stats.total_allocations} allocations, peak ${runs.ours_full.memray_stats.peak_memory} B\n`);
+    const s = runs.ours_full.memray_stats;
+    w.write(`memray recorded ${s.total_allocations} allocations (${s.total_bytes_allocated} bytes), peak ${s.peak_memory} B\n`);
   }
-  w.write(`${"configuration".padEnd(62)} ${"wall s".padStart(8)} ${"cpu s".padStart(8)}\n`);
+  w.write(`${"configuration".padEnd(64)} ${"wall s".padStart(8)} ${"cpu s".padStart(8)}\n`);
   for (const c of configs) {
     const r = runs[c.key];
-    w.write(`${c.label.padEnd(62)} ${fmt(r.wall).padStart(8)} ${fmt(r.cpu).padStart(8)}\n`);
-    if (r.steps) for (const [k, v] of Object.entries(r.steps)) w.write(`${("    " + k).padEnd(62)} ${fmt(v.wall).padStart(8)} ${fmt(v.user + v.sys).padStart(8)}\n`);
-    if (r.phases) for (const [k, v] of Object.entries(r.phases)) w.write(`${("    phase " + k).padEnd(62)} ${fmt(v).padStart(8)}\n`);
-    if (r.reports) for (const [k, v] of Object.entries(r.reports)) w.write(`${("    report " + k + " (own clock, concurrent)").padEnd(62)} ${fmt(v).padStart(8)}\n`);
+    w.write(`${c.label.padEnd(64)} ${fmt(r.wall).padStart(8)} ${fmt(r.cpu).padStart(8)}\n`);
+    if (r.capture_window !== undefined) w.write(`${"    capture window (start .. workload-done)".padEnd(64)} ${fmt(r.capture_window).padStart(8)}\n`);
+    if (r.steps) for (const [k, v] of Object.entries(r.steps)) w.write(`${("    " + k).padEnd(64)} ${fmt(v.wall).padStart(8)} ${fmt(v.user + v.sys).padStart(8)}\n`);
+    if (r.phases) for (const [k, v] of Object.entries(r.phases)) w.write(`${("    phase " + k).padEnd(64)} ${fmt(v).padStart(8)}\n`);
+    if (r.reports) for (const [k, v] of Object.entries(r.reports)) w.write(`${("    report " + k + " (own clock, concurrent)").padEnd(64)} ${fmt(v).padStart(8)}\n`);
+    if (r.peak_rss_kb) w.write(`${"    peak RSS MB by process".padEnd(64)} ${Object.entries(r.peak_rss_kb).map(([k, v]) => `${k} ${fmt(v / 1024, 0)}`).join(", ")}\n`);
   }
-  if (runs.ours_full.cli_own_seconds !== undefined) w.write(`${"    Node CLI own time (node_startup + probe_and_stage + summary_index_exit)".padEnd(62).slice(0, 62)} ${fmt(runs.ours_full.cli_own_seconds).padStart(8)}\n`);
-  if (runs.ours_full.cli_overhead !== undefined) w.write(`${"    Node CLI overhead (a - p)".padEnd(62)} ${fmt(runs.ours_full.cli_overhead).padStart(8)}\n`);
-  w.write(`ratio full    a/b = ${fmt(ratios.full)} (target <= 0.8: ${ratios.full_meets_target ? "met" : "NOT met"}); cpu ${fmt(ratios.full_cpu)}\n`);
-  w.write(`ratio capture c/d = ${fmt(ratios.capture)}; cpu ${fmt(ratios.capture_cpu)}\n`);
+  if (runs.ours_full.cli_own_seconds !== undefined) w.write(`${"    Node CLI own time (start-up + probe/stage + summary/index/exit)".padEnd(64)} ${fmt(runs.ours_full.cli_own_seconds).padStart(8)}\n`);
+  w.write(`ratio full            a/b = ${fmt(ratios.full)} (target <= ${TARGETS.full}: ${ratios.full_meets_target ? "met" : "NOT met"}); cpu ${fmt(ratios.full_cpu)}; by round ${ratios.full_by_round.map((x) => fmt(x)).join(" ")}\n`);
+  w.write(`ratio capture         c/d = ${fmt(ratios.capture)} (capture window; target <= ${TARGETS.capture}: ${ratios.capture_meets_target ? "met" : "NOT met"}); by round ${ratios.capture_by_round.map((x) => fmt(x)).join(" ")}\n`);
+  if (ratios.capture_process !== null) w.write(`ratio capture process (c total - its summary-reads phase)/d = ${fmt(ratios.capture_process)}\n`);
+  w.write(`ratio capture + the summary's reads of session.bin (c total)/d = ${fmt(ratios.capture_with_summary_reads)}\n`);
+  if (ratios.capture_tracemalloc !== null) w.write(`ratio capture with tracemalloc beside memray f/d = ${fmt(ratios.capture_tracemalloc)} (the design before)\n`);
 }
 
 main().catch((err) => {

@@ -34,7 +34,7 @@ export function dockerTargetProvider(docker: Docker): TargetProvider {
         appDir,
         servicePort,
         memrayInstallHint: `memray-cli install --target ${target.name}`,
-        forwardPort: (containerPort, hostPort) => forwardPort({ target, containerPort, hostPort, python }),
+        forwardPort: (containerPort, hostPort) => forwardPort({ target, containerPort, hostPort, ifTaken: "any", python }),
         signals: containerSignalsContext(docker, target),
       };
     },

@@ -12,12 +12,17 @@ export interface InstallFlags {
   debugSymbols?: string | boolean;
   python?: string | boolean;
   json?: boolean | string;
+  /** Kubernetes (install-pod-command.ts): -l, --namespace, --container, --context. */
+  selector?: string | boolean;
+  namespace?: string | boolean;
+  container?: string | boolean;
+  context?: string | boolean;
 }
 
 /** `memray-cli install --target C` and `run debug/memray-install -e container_target=C`. */
 export async function installCommand(io: CliIo, flags: InstallFlags, docker: Docker): Promise<number> {
   if (typeof flags.target !== "string" || !flags.target) {
-    throw new InvalidOptionError("install needs --target <container> (or -e container_target=<container>)");
+    throw new InvalidOptionError("install needs --target <container> (or -e container_target=<container>); for a pod --target pod/NAME, --target deploy/NAME or -l SELECTOR");
   }
   const debugSymbols =
     typeof flags.debugSymbols === "string" ? parsePythonBool("--debug-symbols", flags.debugSymbols) : Boolean(flags.debugSymbols);

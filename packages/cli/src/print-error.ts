@@ -1,11 +1,18 @@
 import pc from "picocolors";
 import { describeCauseChain, type MemrayError } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
+import { errorStream } from "./output-mode.js";
 
-/** An error as the CLI shows it: the message and hint; with --verbose its code, exit code and causes. */
+/** An error as the CLI shows it: the message and hint; with --verbose its code, exit code and causes. Shown even with --quiet. */
 export function printError(io: CliIo, error: MemrayError, prefix = "error:"): void {
-  io.stderr.write(`${pc.red(prefix)} ${error.message}\n`);
+  const out = errorStream(io);
+  out.write(`${pc.red(prefix)} ${error.message}\n`);
   if (!io.verbose) return;
-  io.stderr.write(`${pc.dim(`  code ${error.code} · exit ${error.exitCode}`)}\n`);
-  for (const cause of describeCauseChain(error)) io.stderr.write(`${pc.dim(`  caused by ${cause}`)}\n`);
+  out.write(`${pc.dim(`  code ${error.code} · exit ${error.exitCode}`)}\n`);
+  for (const cause of describeCauseChain(error)) out.write(`${pc.dim(`  caused by ${cause}`)}\n`);
+}
+
+/** With --json, a failure before any result is one object on stdout too: `{ "error": { code, message, exit_code, hint } }`. */
+export function printErrorJson(io: CliIo, error: MemrayError): void {
+  io.stdout.write(`${JSON.stringify({ error: { code: error.code, message: error.reason, exit_code: error.exitCode, hint: error.hint } })}\n`);
 }

@@ -1,11 +1,13 @@
 import pc from "picocolors";
 import { ERROR_CODES, ExitCode, formatKb, type ProfileResult } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
+import { errorStream } from "./output-mode.js";
 import { printError } from "./print-error.js";
 
 /**
  * The end of a profiling run on stderr: what failed (a host failure as an error; the workload's own
- * failure as "workload failed"), the key numbers, and the warnings not already shown live.
+ * failure as "workload failed"), the key numbers, and the warnings not already shown live. Under
+ * --quiet only the failure is printed.
  */
 export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: ReadonlySet<string>): void {
   const { summary } = result;
@@ -13,7 +15,7 @@ export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: 
   else if (summary.error) {
     const exit = summary.error_code ? ERROR_CODES[summary.error_code].exitCode : ExitCode.WorkloadFailed;
     const label = exit === ExitCode.WorkloadFailed ? "workload failed:" : exit >= 128 ? "interrupted:" : "error:";
-    io.stderr.write(`${pc.red(label)} ${summary.error}\n`);
+    errorStream(io).write(`${pc.red(label)} ${summary.error}\n`);
   }
   const lines: string[] = [];
   const memory = summary.memory;

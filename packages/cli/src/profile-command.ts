@@ -1,11 +1,14 @@
 import { stat } from "node:fs/promises";
+import net from "node:net";
 import path from "node:path";
 import pc from "picocolors";
-import { appNeed, createRunDir, formatKb, runProfile, ScriptNotFoundError, type Clock, type HarnessEvent, type ProfileResult } from "@alpiq/memray-core";
+import { appNeed, createRunDir, DEFAULT_LIVE_PORT, formatKb, MODE_RULES, runProfile, ScriptNotFoundError, type Clock, type HarnessEvent, type ProfileResult } from "@alpiq/memray-core";
+import { BASELINE_ARTIFACTS, compareWithBaseline, describeComparison, loadBaseline, type BaselineComparison } from "./baseline-compare.js";
 import { writeRunIndex } from "@alpiq/memray-reports";
 import { describeSignals } from "@alpiq/memray-signals";
 import type { CliIo } from "./cli-io.js";
-import type { CliProfileOptions } from "./profile-options.js";
+import { describeTargetChoice, type CliProfileOptions } from "./profile-options.js";
+import { errorStream } from "./output-mode.js";
 import { printRunOutcome } from "./print-run-outcome.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { signalsSidecarFor } from "./signals-sidecar.js";
@@ -28,9 +31,11 @@ async function checkScript(script: string | undefined, cwd: string): Promise<str
 /** `memray-cli profile`: one mode on one target, a run directory, and the exit code. */
 export async function profileCommand(cli: CliProfileOptions, deps: ProfileCommandDeps, io: CliIo): Promise<number> {
   const { options } = cli;
+  // A missing or invalid --baseline stops the command (exit 2) before anything is measured.
+  const baseline = cli.baseline ? await loadBaseline(cli.baseline, io.cwd) : undefined;
   const reporter = new ProgressReporter(io.stderr, cli.quiet);
   const scriptPath = await checkScript(options.script, io.cwd);
-  reporter.step(cli.target.kind === "local" ? "preparing the local host" : `connecting to container ${cli.target.container}`);
+  reporter.step(cli.target.kind === "local" ? "preparing the local host" : `connecting to ${describeTargetChoice(cli.target)}`);
   let resolved;
   try {
     resolved = await deps.targets.resolve(cli.target, {
@@ -45,6 +50,10 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
     throw error;
   }
   const forwards: PortForward[] = [];
+  const live = MODE_RULES[options.mode].live;
+  // On this host the harness itself listens on the live port: a taken one is swapped for a free one.
+  const livePort = live && !resolved.forwardPort ? await localLivePort(options.livePort, reporter) : undefined;
+  let comparison: BaselineComparison | undefined;
   const sidecar = signalsSidecarFor(cli.signals, resolved);
   void sidecar?.prepare(); // the "before" stats take the daemon ~2 s: overlap them with staging the harness
   let result: ProfileResult;
@@ -58,6 +67,7 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
     result = await runProfile(
       {
         ...cli.input,
+        ...(livePort !== undefined ? { livePort } : {}),
         python: resolved.python,
         app: resolved.app,
         target: resolved.target,
@@ -66,7 +76,7 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
         appDir: resolved.appDir ?? null,
         servicePort: resolved.servicePort ?? null,
         memrayInstallHint: resolved.memrayInstallHint,
-        hostArtifacts: ["index_html"],
+        hostArtifacts: ["index_html", ...(baseline ? BASELINE_ARTIFACTS : [])],
         interrupts: io.interrupts,
         sidecar,
       },
@@ -74,13 +84,21 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
         onProgress: (event) => reporter.handle(event),
         onLive: async (event) => {
           const ports = await exposeLivePorts(event, resolved.forwardPort, forwards);
-          reporter.info(
-            pc.bold(`live: connect the TUI with \`memray live ${ports.live}\``) +
-              (ports.service ? ` · the service answers on http://127.0.0.1:${ports.service}/` : "") +
-              " · Ctrl-C ends the run",
-          );
+          if (ports.takenLive !== undefined) {
+            reporter.info(`live: port ${ports.takenLive} is taken on this host; using ${ports.live} instead`);
+          }
+          // The one line a live run cannot do without (where to connect): shown even under --quiet.
+          if (io.quiet) errorStream(io).write(`${liveMessage(options.mode, ports)}\n`);
+          else reporter.info(liveMessage(options.mode, ports));
         },
         afterSummary: async (summary, runDir) => {
+          if (baseline) {
+            try {
+              comparison = await compareWithBaseline(baseline, runDir.path, io.cwd);
+            } catch (error) {
+              reporter.info(pc.yellow(`comparison with the baseline failed: ${(error as Error).message}`));
+            }
+          }
           await writeRunIndex(runDir.path, summary);
         },
       },
@@ -96,18 +114,60 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
   reporter.finish(result.exitCode === 0);
 
   printRunOutcome(io, result, reporter.warningsShown);
+  const reason = summary.leak_indicators.reason;
+  if (reason && summary.requests.length > 1) io.stderr.write(`leak verdict: ${reason}\n`);
   const signalsLine = describeSignals(summary.signals);
   if (signalsLine) io.stderr.write(`${signalsLine}\n`);
-  if (cli.json) io.stdout.write(`${JSON.stringify({ run_dir: runDir.artifactPrefix, summary })}\n`);
+  if (comparison) {
+    io.stderr.write(`\n${describeComparison(comparison, Boolean(io.stderr.isTTY) && !io.env["NO_COLOR"])}`);
+    io.stderr.write(`compared with ${cli.baseline}: ${comparison.files.map((file) => path.basename(file)).join(", ")} in the run directory\n`);
+  }
+  if (cli.json) io.stdout.write(`${JSON.stringify({ run_dir: runDir.artifactPrefix, summary, ...(comparison ? { compare: comparison.report } : {}) })}\n`);
   else io.stdout.write(`${runDir.artifactPrefix}\n`);
+  // A regression against the baseline fails a run that otherwise succeeded (exit 1, as `compare` does).
+  if (result.exitCode === 0 && comparison?.report.regression) return 1;
   return result.exitCode;
+}
+
+/** What a live run tells the user once its stream can be reached. */
+function liveMessage(mode: string, ports: { live: number; service: number | undefined }): string {
+  const connect = pc.bold(`memray live ${ports.live}`);
+  if (mode === "live-remote") {
+    return (
+      `live: run \`${connect}\` in another terminal; the workload starts once it connects (memray waits for one client)` +
+      " · the run ends with the workload, or Ctrl-C"
+    );
+  }
+  return (
+    `live: connect the TUI with \`${connect}\`` +
+    (ports.service ? ` · the service answers on http://127.0.0.1:${ports.service}/` : "") +
+    " · Ctrl-C ends the run"
+  );
+}
+
+/** The live port on this host: the one asked for when it is free, else a free one (said so). */
+async function localLivePort(wanted: number | undefined, reporter: ProgressReporter): Promise<number> {
+  const port = wanted ?? DEFAULT_LIVE_PORT;
+  const listenOn = (candidate: number) =>
+    new Promise<number | undefined>((resolve) => {
+      const server = net.createServer();
+      server.once("error", () => resolve(undefined));
+      server.listen({ host: "127.0.0.1", port: candidate, exclusive: true }, () => {
+        const got = (server.address() as net.AddressInfo).port;
+        server.close(() => resolve(got));
+      });
+    });
+  if ((await listenOn(port)) === port) return port;
+  const free = (await listenOn(0)) ?? port;
+  reporter.info(`live: port ${port} is taken on this host; using ${free} instead`);
+  return free;
 }
 
 async function exposeLivePorts(
   event: HarnessEvent,
   forwardPort: ((port: number, hostPort?: number) => Promise<PortForward>) | undefined,
   forwards: PortForward[],
-): Promise<{ live: number; service: number | undefined }> {
+): Promise<{ live: number; service: number | undefined; takenLive?: number | undefined }> {
   const livePort = Number(event.live_port);
   const servicePort = typeof event.service_port === "number" && event.service_port > 0 ? event.service_port : undefined;
   if (!forwardPort) return { live: livePort, service: servicePort };
@@ -119,5 +179,5 @@ async function exposeLivePorts(
     forwards.push(forward);
     service = forward.hostPort;
   }
-  return { live: live.hostPort, service };
+  return { live: live.hostPort, service, takenLive: live.takenHostPort };
 }

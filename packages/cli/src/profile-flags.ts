@@ -2,7 +2,10 @@ import { Option, type Command } from "commander";
 import { DEFAULT_LIVE_PORT, MODES, type ProfileOptionField } from "@alpiq/memray-core";
 
 /** A `profile` option as the CLI names it, beside core's field name and the seed's recipe key. */
-export type ProfileFlagField = ProfileOptionField | "target" | "local" | "out" | "name" | "json" | "quiet" | "baseline" | SignalsFlagField;
+export type ProfileFlagField = ProfileOptionField | "target" | "local" | "out" | "name" | "json" | "quiet" | "baseline" | SignalsFlagField | KubernetesFlagField;
+
+/** Where a Kubernetes target is (handled by the CLI: they choose the pod, not what runs in it). */
+export type KubernetesFlagField = "selector" | "namespace" | "container" | "context";
 
 /** The signals' own flags (handled by the CLI, not by core's profile options). */
 export type SignalsFlagField = "wiremock" | "logsSince" | "signalsTimeout" | "signals";
@@ -22,7 +25,11 @@ export interface FlagSpec {
 /** Every `profile` flag, once: commander options, recipe keys and error labels are built from it. */
 export const PROFILE_FLAGS: readonly FlagSpec[] = [
   { field: "mode", flags: "--mode <mode>", description: `profiling mode: ${MODES.join(", ")}`, recipeKey: "profile_mode" },
-  { field: "target", flags: "--target <container>", description: "container name, id prefix or Compose service", recipeKey: "container_target" },
+  { field: "target", flags: "--target <container>", description: "container name, id prefix or Compose service; pod/NAME or deploy/NAME for a Kubernetes pod", recipeKey: "container_target" },
+  { field: "selector", flags: "-l, --selector <selector>", description: "Kubernetes: one Ready pod matching this label selector (e.g. app=forecast)" },
+  { field: "namespace", flags: "-n, --namespace <namespace>", description: "Kubernetes: the pod's namespace (default: the context's, else default)" },
+  { field: "container", flags: "--container <name>", description: "Kubernetes: the container in the pod (default: kubectl's default container)" },
+  { field: "context", flags: "--context <name>", description: "Kubernetes: the kubeconfig context (default: its current-context; KUBECONFIG is read like kubectl does)" },
   { field: "local", flags: "--local", description: "profile on this host (default when no --target)" },
   { field: "script", flags: "--script <path>", description: "Python script to run under the instrumented runner", recipeKey: "script_path" },
   { field: "endpoint", flags: "--endpoint <path>", description: "endpoint path (endpoint, sequence; the workload of stats/leaks/objects without a script)", recipeKey: "endpoint_path", defaultText: "/" },
@@ -39,6 +46,7 @@ export const PROFILE_FLAGS: readonly FlagSpec[] = [
   { field: "timeoutSeconds", flags: "--timeout <seconds>", description: "bound on the workload" },
   { field: "python", flags: "--python <path>", description: "Python interpreter in the target (default python3 / the container's)", recipeKey: "python" },
   { field: "allowNoMemray", flags: "--allow-no-memray", description: "without memray, still measure tracemalloc + RSS (memray_enabled=false)" },
+  { field: "tracemalloc", flags: "--tracemalloc", description: "run Python's tracemalloc beside memray for memory.tracemalloc_* (slower capture; default: derived from the capture)" },
   { field: "out", flags: "--out <dir>", description: "parent of run directories", recipeKey: "out_dir", defaultText: "runs" },
   { field: "name", flags: "--name <name>", description: "run name (default: script name or mode)", recipeKey: "run_name" },
   { field: "json", flags: "--json", description: "print one JSON object { run_dir, summary } on stdout" },

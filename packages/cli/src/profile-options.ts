@@ -8,9 +8,59 @@ import {
   type ProfileOptionsInput,
 } from "@alpiq/memray-core";
 import { DEFAULT_LOGS_SINCE, DEFAULT_SIGNALS_TIMEOUT_SECONDS, normalizeWireMockUrl, parseSince, SINCE_EXPECTED } from "@alpiq/memray-signals";
+import { describePodRef, isPodTarget, parsePodTarget, type PodRef } from "@alpiq/memray-kubernetes/pod-ref";
 import { flagLabel, PROFILE_FLAGS, type RawProfileFlags } from "./profile-flags.js";
 
-export type TargetChoice = { kind: "local" } | { kind: "docker"; container: string };
+export type TargetChoice =
+  | { kind: "local" }
+  | { kind: "docker"; container: string }
+  | { kind: "kubernetes"; ref: PodRef; namespace?: string | undefined; container?: string | undefined; context?: string | undefined };
+
+/** How progress names the target being connected to. */
+export function describeTargetChoice(choice: TargetChoice): string {
+  if (choice.kind === "local") return "the local host";
+  if (choice.kind === "docker") return `container ${choice.container}`;
+  return `${describePodRef(choice.ref)}${choice.namespace ? ` in namespace ${choice.namespace}` : ""}${choice.context ? ` (context ${choice.context})` : ""}`;
+}
+
+/** Where a Kubernetes target is, from --target pod/NAME | deploy/NAME or -l, with --namespace, --container, --context. */
+export interface KubernetesTargetFlags {
+  target?: string | undefined;
+  selector?: string | undefined;
+  namespace?: string | undefined;
+  container?: string | undefined;
+  context?: string | undefined;
+}
+
+/**
+ * A kubernetes TargetChoice when the flags name a pod, null when they name a container (or nothing);
+ * --namespace/--container/--context without a pod are an InvalidOptionError, as is --target with -l.
+ */
+export function kubernetesChoice(flags: KubernetesTargetFlags, label: (field: string) => string = flagLabel): TargetChoice | null {
+  const podTarget = flags.target !== undefined && isPodTarget(flags.target);
+  if (flags.selector !== undefined && flags.target !== undefined) {
+    throw new InvalidOptionError(`${label("target")} and ${label("selector")} exclude each other: name the pod one way`);
+  }
+  if (!podTarget && flags.selector === undefined) {
+    for (const field of ["namespace", "container", "context"] as const) {
+      if (flags[field] !== undefined) {
+        throw new InvalidOptionError(`${label(field)} applies to Kubernetes targets only: add --target pod/NAME, --target deploy/NAME or ${label("selector")} SELECTOR`);
+      }
+    }
+    return null;
+  }
+  let ref: PodRef;
+  if (podTarget) {
+    try {
+      ref = parsePodTarget(flags.target!)!;
+    } catch (error) {
+      throw new InvalidOptionError(`${label("target")} ${(error as Error).message}`);
+    }
+  } else {
+    ref = { kind: "selector", selector: flags.selector! };
+  }
+  return { kind: "kubernetes", ref, namespace: flags.namespace, container: flags.container, context: flags.context };
+}
 
 /** `profile` options after validation at the edge. */
 export interface CliProfileOptions {
@@ -83,6 +133,10 @@ const cliFieldsSchema = z.object({
     .default(DEFAULT_SIGNALS_TIMEOUT_SECONDS),
   /** false with --no-signals. */
   signals: z.boolean().default(true),
+  selector: z.string().trim().min(1, { error: "expects a label selector such as app=forecast" }).optional(),
+  namespace: z.string().trim().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expects a Kubernetes namespace name (lower-case letters, digits and '-')" }).optional(),
+  container: z.string().trim().min(1, { error: "expects the name of a container of the pod" }).optional(),
+  context: z.string().trim().min(1, { error: "expects a context of the kubeconfig" }).optional(),
 });
 
 const CLI_FIELDS = new Set(Object.keys(cliFieldsSchema.shape));
@@ -104,7 +158,8 @@ export function parseProfileOptions(flags: RawProfileFlags, scriptArgs: string[]
   if (input.mode === undefined) throw new InvalidOptionError(`${label("mode")} is required: one of ${PROFILE_FLAGS[0]!.description.split(": ")[1]}`);
   const cli = parseOptions(cliFieldsSchema, cliInput, label);
   if (cli.local && cli.target) throw new InvalidOptionError(`${label("local")} and ${label("target")} exclude each other: pick one`);
-  const target: TargetChoice = cli.target ? { kind: "docker", container: cli.target } : { kind: "local" };
+  if (cli.local && cli.selector) throw new InvalidOptionError(`${label("local")} and ${label("selector")} exclude each other: pick one`);
+  const target: TargetChoice = kubernetesChoice(cli, label) ?? (cli.target ? { kind: "docker", container: cli.target } : { kind: "local" });
   // On this host nothing can be detected: the app must be given. A container may still tell it.
   const schema = target.kind === "local" ? runnableProfileOptionsSchema : profileOptionsSchema;
   const options = parseOptions(schema, input, label);

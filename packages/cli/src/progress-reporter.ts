@@ -1,13 +1,15 @@
 import ora, { type Ora } from "ora";
 import pc from "picocolors";
 import type { HarnessEvent, ProgressEvent } from "@alpiq/memray-core";
+import { colorEnabled } from "./output-mode.js";
 
 /** Lines of the workload's output echoed per second; the rest is only in harness.log. */
 const ECHO_BURST = 40;
 
 /**
  * Renders a session's progress on stderr: a spinner with the step and elapsed time on a TTY,
- * plain timestamped lines otherwise (CI logs). The workload's own output is echoed, dimmed.
+ * plain timestamped lines otherwise (CI logs). The workload's own output is echoed, dimmed. Colours
+ * follow picocolors (bin.ts sets NO_COLOR when stderr is not a terminal).
  */
 export class ProgressReporter {
   private readonly started = Date.now();
@@ -19,7 +21,8 @@ export class ProgressReporter {
   private echoSkipped = 0;
 
   constructor(private readonly stream: NodeJS.WritableStream & { isTTY?: boolean }, private readonly quietOutput = false) {
-    if (stream.isTTY) this.spinner = ora({ stream, discardStdin: false }).start();
+    // A spinner only on a terminal; NO_COLOR leaves it uncoloured (ora colours through chalk, which ignores NO_COLOR).
+    if (stream.isTTY) this.spinner = ora({ stream, discardStdin: false, color: colorEnabled(process.env, stream) ? "cyan" : false }).start();
   }
 
   private elapsed(): string {

@@ -1,4 +1,4 @@
-import { InvalidOptionError, MODE_RULES, type Mode } from "@alpiq/memray-core";
+import { InvalidOptionError, isCanonicalPythonBool, MODE_RULES, MODES, pythonBoolSchema } from "@alpiq/memray-core";
 import { PROFILE_FLAGS, type ProfileFlagField, type RawProfileFlags } from "./profile-flags.js";
 
 /** `-e key=value` pairs of the seed's recipes, parsed. */
@@ -19,6 +19,8 @@ interface ProfileRecipe {
   defaults: RawProfileFlags;
   /** Keys this recipe must be given. */
   required: ProfileFlagField[];
+  /** Profile keys this recipe does not take (its mode or target is fixed). */
+  excluded: string[];
   describe: string;
 }
 interface InstallRecipe {
@@ -32,14 +34,21 @@ interface DebugBuildRecipe {
   keys: Record<string, string>;
   describe: string;
 }
-type Recipe = ProfileRecipe | InstallRecipe | DebugBuildRecipe;
+/** The seed's `run debug/menu`: the interactive menu. */
+interface MenuRecipe {
+  kind: "menu";
+  keys: Record<string, string>;
+  describe: string;
+}
+type Recipe = ProfileRecipe | InstallRecipe | DebugBuildRecipe | MenuRecipe;
 
 /** The seed's `-e` keys of the profiling recipes, from the flag table. */
 const PROFILE_KEYS: ReadonlyMap<string, ProfileFlagField> = new Map(
   PROFILE_FLAGS.filter((spec) => spec.recipeKey).map((spec) => [spec.recipeKey!, spec.field]),
 );
+const keyOfField = new Map([...PROFILE_KEYS].map(([key, field]) => [field, key]));
 
-const containerModes = (Object.keys(MODE_RULES) as Mode[]).filter((mode) => mode !== "sequence").join(", ");
+const containerModes = MODES.filter((mode) => mode !== "sequence").join(", ");
 
 /** The seed's recipe names and `-e` keys, unchanged. */
 export const RECIPES: Record<string, Recipe> = {
@@ -47,18 +56,21 @@ export const RECIPES: Record<string, Recipe> = {
     kind: "profile",
     defaults: { mode: "snapshot" },
     required: ["target"],
-    describe: `profile a service container (profile_mode: ${containerModes})`,
+    excluded: [],
+    describe: `profile a service container (profile_mode: ${containerModes}, sequence)`,
   },
   "debug/memray-sequence": {
     kind: "profile",
     defaults: { mode: "sequence" },
     required: [],
+    excluded: ["profile_mode", "script_path"],
     describe: MODE_RULES.sequence.description,
   },
   "debug/memray-local": {
     kind: "profile",
     defaults: { mode: "script", script: "test-cases/example-sequential-requests.py" },
     required: [],
+    excluded: ["container_target", "wiremock_url"],
     describe: "profile a Python script on this host with the instrumented runner",
   },
   "debug/memray-install": {
@@ -71,36 +83,105 @@ export const RECIPES: Record<string, Recipe> = {
     keys: { source_dir: "source", install_into: "installInto", base_image: "baseImage", cache_dir: "cacheDir", rebuild: "rebuild" },
     describe: "build a PyO3/maturin wheel with full DWARF debug info in Docker (cached in /tmp/pymando-debug), verify it, install it into a container",
   },
+  "debug/menu": {
+    kind: "menu",
+    keys: { out_dir: "out", run_name: "name" },
+    describe: "the interactive menu: Container profiling, Local profiling, Install memray + debug build, View profiles",
+  },
 };
 
-export type RecipeInvocation =
-  | { kind: "profile"; flags: RawProfileFlags; label: (field: string) => string }
-  | { kind: "install"; options: Record<string, string> }
-  | { kind: "debug-build"; options: Record<string, string> };
+/** What every recipe accepts besides its `-e` keys (flags of `run`; they win over -e out_dir/run_name). */
+export interface RecipeFlags {
+  out?: string;
+  name?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
 
-/** Translate `run <recipe> -e k=v ...` into the flags of the matching command. */
-export function translateRecipe(name: string, vars: RecipeVars): RecipeInvocation {
+/** What a recipe runs; `notes` (present when there are any) are printed before it runs. */
+export type RecipeInvocation =
+  | { kind: "profile"; flags: RawProfileFlags; label: (field: string) => string; notes?: string[] }
+  | { kind: "install"; options: Record<string, string>; notes?: string[] }
+  | { kind: "debug-build"; options: Record<string, string>; notes?: string[] }
+  | { kind: "menu"; options: { out?: string; name?: string }; notes?: string[] };
+
+/** The keys a recipe takes, in the order help lists them. */
+export function recipeKeys(name: string): string[] {
+  const recipe = RECIPES[name];
+  if (!recipe) return [];
+  if (recipe.kind === "profile") return [...PROFILE_KEYS.keys()].filter((key) => !recipe.excluded.includes(key));
+  return Object.keys(recipe.keys);
+}
+
+/**
+ * trace_allocators (and the other True/False keys) as the seed spells them: `True`/`False`; `true`,
+ * `1`, `no`, ... are read the same with a note; anything else is an error naming the key.
+ */
+function normaliseBool(key: string, value: string, notes: string[]): string {
+  const parsed = pythonBoolSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidOptionError(`-e ${key} expects True or False, received "${value}"`);
+  const canonical = parsed.data ? "True" : "False";
+  if (!isCanonicalPythonBool(value)) notes.push(`-e ${key}=${value} read as ${canonical} (the seed spells it True or False)`);
+  return canonical;
+}
+
+const BOOL_KEYS = new Set(["trace_allocators", "debug_symbols", "rebuild"]);
+
+/** Translate `run <recipe> -e k=v ... [--out --name --json --quiet]` into the flags of the matching command. */
+export function translateRecipe(name: string, vars: RecipeVars, flags: RecipeFlags = {}): RecipeInvocation {
   const recipe = RECIPES[name];
   if (!recipe) {
-    throw new InvalidOptionError(`unknown recipe "${name}"; known recipes: ${Object.keys(RECIPES).join(", ")}`);
+    throw new InvalidOptionError(`unknown recipe "${name}"; known recipes: ${Object.keys(RECIPES).join(", ")}`, {
+      hint: "run `memray-cli run --help` for each recipe's -e keys",
+    });
   }
-  const keys = recipe.kind === "profile" ? PROFILE_KEYS : new Map(Object.entries(recipe.keys));
+  const keys = recipeKeys(name);
   for (const key of vars.keys()) {
-    if (!keys.has(key)) throw new InvalidOptionError(`recipe ${name} has no -e ${key}; it takes: ${[...keys.keys()].join(", ")}`);
+    if (!keys.includes(key)) throw new InvalidOptionError(`recipe ${name} has no -e ${key}; it takes: ${keys.join(", ")}`);
   }
-  if (recipe.kind === "install") {
-    return { kind: "install", options: Object.fromEntries([...vars].map(([key, value]) => [recipe.keys[key]!, value])) };
-  }
-  if (recipe.kind === "debug-build") {
+  const noted: string[] = [];
+  for (const [key, value] of vars) if (BOOL_KEYS.has(key)) vars.set(key, normaliseBool(key, value, noted));
+  const notes = () => (noted.length ? { notes: noted } : {});
+
+  if (recipe.kind !== "profile") {
+    const options = Object.fromEntries([...vars].map(([key, value]) => [recipe.keys[key]!, value]));
+    if (recipe.kind === "menu") {
+      return { kind: "menu", options: { ...options, ...(flags.out ? { out: flags.out } : {}), ...(flags.name ? { name: flags.name } : {}) }, ...notes() };
+    }
+    if (flags.out || flags.name) noted.push(`${name} writes no run directory: --out and --name are not used`);
+    if (recipe.kind === "install") return { kind: "install", options, ...notes() };
     if (!vars.get("source_dir")) throw new InvalidOptionError(`recipe ${name} needs -e source_dir=<dir> (the maturin/PyO3 project, e.g. -e source_dir=../../mando/py-mando)`);
-    return { kind: "debug-build", options: Object.fromEntries([...vars].map(([key, value]) => [recipe.keys[key]!, value])) };
+    return { kind: "debug-build", options, ...notes() };
   }
-  const flags: RawProfileFlags = { ...recipe.defaults };
-  for (const [key, value] of vars) flags[PROFILE_KEYS.get(key)!] = value;
-  const keyOf = new Map([...PROFILE_KEYS].map(([key, field]) => [field, key]));
-  const label = (field: string) => (keyOf.has(field as ProfileFlagField) ? `-e ${keyOf.get(field as ProfileFlagField)}` : field);
+
+  const profile: RawProfileFlags = { ...recipe.defaults };
+  for (const [key, value] of vars) profile[PROFILE_KEYS.get(key)!] = value;
+  if (flags.out) profile.out = flags.out;
+  if (flags.name) profile.name = flags.name;
+  const label = (field: string) => (keyOfField.has(field as ProfileFlagField) ? `-e ${keyOfField.get(field as ProfileFlagField)}` : `--${field}`);
   for (const field of recipe.required) {
-    if (!flags[field]) throw new InvalidOptionError(`recipe ${name} needs ${label(field)}=<value> (e.g. ${label(field)}=local-forecast-1)`);
+    if (!profile[field]) throw new InvalidOptionError(`recipe ${name} needs ${label(field)}=<value> (e.g. ${label(field)}=local-forecast-1)`);
   }
-  return { kind: "profile", flags, label };
+  return { kind: "profile", flags: profile, label, ...notes() };
+}
+
+/** Words of `text` in lines of at most `width` characters, each indented. */
+function wrap(text: string, indent: string, width = 100): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && indent.length + line.length + 1 + word.length > width) {
+      lines.push(indent + line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(indent + line);
+  return lines.join("\n");
+}
+
+/** The recipes and their keys, for `run --help`. */
+export function describeRecipes(): string {
+  return Object.entries(RECIPES)
+    .map(([name, recipe]) => `  ${name}\n${wrap(recipe.describe, "      ")}\n${wrap(`-e ${recipeKeys(name).join(", ")}`, "      ")}`)
+    .join("\n");
 }

@@ -1,9 +1,11 @@
 import { LocalTarget, type Target } from "@alpiq/memray-core";
-import type { SignalsDockerClient, SignalsPortForward, SignalsTarget, StackContainer } from "@alpiq/memray-signals";
-import type { TargetChoice } from "./profile-options.js";
+import type { SignalsDockerClient, SignalsPortForward, SignalsSidecar, SignalsTarget, StackContainer } from "@alpiq/memray-signals";
+import type { SignalsChoice, TargetChoice } from "./profile-options.js";
 
 export interface PortForward {
   hostPort: number;
+  /** The host port asked for, when it was taken and `hostPort` was picked instead. */
+  takenHostPort?: number | undefined;
   close(): Promise<void>;
 }
 
@@ -16,10 +18,12 @@ export interface ResolvedTarget {
   servicePort: number | undefined;
   /** The command that installs memray there, printed when it is missing. */
   memrayInstallHint: string;
-  /** Expose a target port on 127.0.0.1 of the host (live modes on containers). */
+  /** Expose a target port on 127.0.0.1 of the host (live modes on containers); a taken hostPort → another one. */
   forwardPort?: (targetPort: number, hostPort?: number) => Promise<PortForward>;
   /** What the signals need of a container target (absent on this host: container signals are skipped). */
   signals?: ContainerSignalsContext;
+  /** A target with its own signals (a pod: its namespace's logs and usage, WireMock through the API): used instead of `signals`. */
+  signalsSidecar?: (choice: SignalsChoice) => SignalsSidecar;
   dispose?: () => Promise<void>;
 }
 

@@ -93,7 +93,7 @@ describe("memray-cli profile --mode script (real memray, local host)", () => {
 
   it("lists and shows the run", async () => {
     const list = await runCli(["runs", "list", "--json"], cwd);
-    expect(JSON.parse(list.stdout).map((r: { run_dir: string }) => r.run_dir)).toContain(run.lastLine);
+    expect(JSON.parse(list.stdout).runs.map((r: { run_dir: string }) => r.run_dir)).toContain(run.lastLine);
     const show = await runCli(["runs", "show", run.lastLine], cwd);
     expect(show.stdout).toContain(summary.run_id);
     expect(show.stdout).toContain(`${SCRIPT}:${payloadLine()}`);

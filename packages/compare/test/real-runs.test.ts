@@ -56,6 +56,7 @@ async function makeRun(name: string, mib: number): Promise<string> {
     script_args: [String(mib)],
     native_traces: false,
     trace_python_allocators: true,
+    tracemalloc: false,
     allow_no_memray: false,
     install_requirements: false,
     requests_file: path.join(root, `${name}-requests.json`),

@@ -22,6 +22,8 @@ const OTHER_ARTIFACTS: readonly ArtifactSpec[] = [
   { key: "container_stats_before", file: "container-stats-before.json", producer: "host", purpose: "docker stats of the target's containers before the workload" },
   { key: "container_stats_after", file: "container-stats-after.json", producer: "host", purpose: "docker stats of the target's containers after the workload" },
   { key: "index_html", file: "index.html", producer: "host", purpose: "This page: every file of the run, key numbers, the leak verdict" },
+  { key: "compare_md", file: "compare.md", producer: "host", purpose: "Comparison with the --baseline run (Markdown): regressions, metrics, growing sites" },
+  { key: "compare_json", file: "compare.json", producer: "host", purpose: "Comparison with the --baseline run (compare-report.schema.json)" },
 ];
 
 /** Every named file of a run directory, reports included: the one table of `artifacts` keys. */

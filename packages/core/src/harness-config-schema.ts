@@ -54,5 +54,7 @@ export const harnessConfigSchema = z.object({
   host_sections_wait_seconds: z.number().positive().nullable(),
   /** Problems the host met preparing the run (files not copied, ...), added to summary.warnings. */
   host_warnings: z.array(z.string()),
+  /** Run tracemalloc beside memray instead of deriving tracemalloc_* from the capture (slower capture). */
+  tracemalloc: z.boolean(),
 });
 export type HarnessConfig = z.infer<typeof harnessConfigSchema>;

@@ -30,6 +30,9 @@ export {
   topAllocatorSchema,
   requestRecordSchema,
   leakIndicatorsSchema,
+  growthSiteSchema,
+  heapSiteSchema,
+  type GrowthSite,
   profilingSchema,
   artifactsSchema,
   targetInfoSchema,
@@ -92,3 +95,28 @@ export { execLines, tailLines, type ExecLinesOptions } from "./exec-lines.js";
 export { DockerFrames, type DockerFrame } from "./docker-frames.js";
 export { formatBytes, formatKb } from "./format-size.js";
 export { formatIssues } from "./zod-issues.js";
+export { listenOnLoopback, type ListenOnLoopbackOptions } from "./listen-loopback.js";
+
+// `memray-cli <command> --json` outputs
+export {
+  CLI_OUTPUT_SCHEMAS,
+  profileOutputSchema,
+  runRowSchema,
+  unreadableRunSchema,
+  runsListOutputSchema,
+  runsShowOutputSchema,
+  runsOpenOutputSchema,
+  installOutputSchema,
+  debugBuildOutputSchema,
+  viewOutputSchema,
+  cliErrorOutputSchema,
+  type ProfileOutput,
+  type RunRow,
+  type RunsListOutput,
+  type RunsShowOutput,
+  type RunsOpenOutput,
+  type InstallOutput,
+  type DebugBuildOutput,
+  type ViewOutput,
+  type CliErrorOutput,
+} from "./cli-output-schemas.js";

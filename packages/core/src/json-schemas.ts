@@ -4,6 +4,7 @@ import { compareReportSchema } from "./compare-report-schema.js";
 import { harnessConfigSchema } from "./harness-config-schema.js";
 import { objectsDataSchema, statsDataSchema, tableDataSchema } from "./run-data-schemas.js";
 import { summarySchema } from "./summary-schema.js";
+import { CLI_OUTPUT_SCHEMAS } from "./cli-output-schemas.js";
 
 const toJson = (schema: z.ZodType, io: "input" | "output" = "output") => z.toJSONSchema(schema, { target: "draft-2020-12", io });
 
@@ -16,6 +17,8 @@ export function jsonSchemas(): Record<string, unknown> {
     "stats.schema.json": toJson(statsDataSchema),
     "objects.schema.json": toJson(objectsDataSchema),
     "compare-report.schema.json": toJson(compareReportSchema),
+    // `memray-cli <command> --json`: cli-profile, cli-runs-list, ..., cli-error.
+    ...Object.fromEntries(Object.entries(CLI_OUTPUT_SCHEMAS).map(([command, schema]) => [`cli-${command.replace(/ /g, "-")}.schema.json`, toJson(schema)])),
   };
 }
 

@@ -47,6 +47,9 @@ export const DEFAULT_LIVE_PORT = 9001;
 /** Where the seed's scripts write per-request data (each run gets its own file; this is the default). */
 export const DEFAULT_REQUESTS_FILE = "/tmp/memray-run-requests.json";
 
+/** The standard reports plus requests.txt, for modes whose workload is one or more requests (or a script writing them). */
+const WITH_REQUESTS: readonly ReportName[] = [...STANDARD_REPORTS, "requests"];
+
 /** What most modes share: a capture to session.bin with the standard reports and one workload run. */
 const CAPTURE = {
   forces: {},
@@ -79,6 +82,7 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRule>> = {
     app: "required",
     script: "none",
     primaryReport: "flamegraph",
+    reports: WITH_REQUESTS,
   },
   script: {
     ...CAPTURE,
@@ -89,6 +93,7 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRule>> = {
     app: "none",
     script: "required",
     primaryReport: "flamegraph",
+    reports: WITH_REQUESTS,
   },
   "live-web": {
     ...CAPTURE,
@@ -122,7 +127,7 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRule>> = {
     workload: "script-or-requests",
     app: "fallback",
     script: "optional",
-    reports: [...STANDARD_REPORTS, "stats"],
+    reports: [...WITH_REQUESTS, "stats"],
     primaryReport: "stats",
   },
   leaks: {
@@ -137,6 +142,7 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRule>> = {
     gcBeforeStop: true,
     tableSource: "leaked",
     primaryReport: "leaks",
+    reports: WITH_REQUESTS,
   },
   objects: {
     ...CAPTURE,
@@ -149,6 +155,7 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRule>> = {
     objectCensus: true,
     gcBeforeStop: true,
     primaryReport: "flamegraph",
+    reports: WITH_REQUESTS,
   },
   sequence: {
     ...CAPTURE,
@@ -160,6 +167,7 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRule>> = {
     script: "none",
     primaryReport: "temporal",
     defaults: { requests: 10, delaySeconds: 1 },
+    reports: WITH_REQUESTS,
   },
 };
 

@@ -79,6 +79,7 @@ const baseOptions = z.object({
   timeoutSeconds: seconds(true).optional(),
   python: z.string().min(1, { error: "expects an interpreter name or path" }).optional(),
   allowNoMemray: z.boolean().default(false),
+  tracemalloc: z.boolean().default(false),
 });
 
 type BaseOptions = z.output<typeof baseOptions>;
@@ -101,6 +102,8 @@ export interface ProfileOptions {
   timeoutSeconds: number | undefined;
   python: string | undefined;
   allowNoMemray: boolean;
+  /** Run Python's tracemalloc beside memray (memory.tracemalloc_source "tracemalloc"); by default its figures are derived from the capture. */
+  tracemalloc: boolean;
 }
 
 function headerRecord(headers: BaseOptions["headers"]): Record<string, string> {
@@ -140,6 +143,7 @@ function complete(options: BaseOptions): ProfileOptions {
     timeoutSeconds: options.timeoutSeconds,
     python: options.python,
     allowNoMemray: options.allowNoMemray,
+    tracemalloc: options.tracemalloc,
   };
 }
 

@@ -181,10 +181,12 @@ export async function runProfile(request: ProfileRequest, hooks: SessionHooks = 
       harnessExit = first.exitCode;
       harnessFailure = first.error;
       if (!FINISHED_EXITS.has(first.exitCode)) {
-        const ended = describeEnd(first.exitCode, first.exitSignal) + (await oomEvidence(target, oomBefore));
+        // A target that went away (a deleted pod) took the capture with it: nothing is left to recover from.
+        const lost = (await target.lostReason?.().catch(() => null)) ?? null;
+        const ended = describeEnd(first.exitCode, first.exitSignal) + (await oomEvidence(target, oomBefore)) + (lost ? `; ${lost}` : "");
         if (received.length) {
           failure = new MemrayError(interruptCode(received[0]!), `stopped at once by ${received.length} signals (${ended}); reports were abandoned`);
-        } else if (first.workloadStarted) {
+        } else if (first.workloadStarted && !lost) {
           // The process ended abruptly (os._exit, a signal, OOM): a second harness finishes the run from session.bin.
           step("recover", `the harness ended abruptly (${ended}): making the reports from what was captured`);
           harness = launch(["--recover", ended]);

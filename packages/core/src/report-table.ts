@@ -74,6 +74,16 @@ export const REPORTS = [
     title: "Stats",
     purpose: "Allocation histogram, peak memory, counts and top allocators by size and by count",
   },
+  {
+    name: "requests",
+    file: "requests.txt",
+    artifactKey: "requests_report",
+    generator: "requests-verdict",
+    flamegraphFlags: [],
+    extraFiles: [],
+    title: "Requests",
+    purpose: "Per request: status, RSS and heap after it; the leak verdict and why; the sites whose heap grew",
+  },
 ] as const satisfies readonly ReportSpec[];
 
 export interface ReportSpec {
@@ -82,8 +92,11 @@ export interface ReportSpec {
   file: string;
   /** Key in summary.json `artifacts`. */
   artifactKey: string;
-  /** How the harness makes it: a `memray flamegraph` variant, the FileReader table/tree pass, `memray stats`. */
-  generator: "memray-flamegraph" | "table-tree" | "memray-stats";
+  /**
+   * How the harness makes it: a `memray flamegraph` variant, the FileReader table/tree pass, `memray stats`, or
+   * the per-request analysis once the requests are known (heap growth per request, leak verdict).
+   */
+  generator: "memray-flamegraph" | "table-tree" | "memray-stats" | "requests-verdict";
   /** Extra `memray flamegraph` flags (memray-flamegraph reports). */
   flamegraphFlags: readonly string[];
   /** Files the report writes besides `file`. */

@@ -84,6 +84,7 @@ export async function stageHarness(input: StageInput): Promise<StagedHarness> {
       host_artifacts: ["harness_log", ...input.hostArtifacts],
       host_sections_wait_seconds: input.hostSectionsWaitSeconds,
       host_warnings: hostWarnings,
+      tracemalloc: options.tracemalloc,
     } satisfies HarnessConfig);
     const hostConfig = path.join(hostScratch, "config.json");
     await writeFile(hostConfig, JSON.stringify(config, null, 2));

@@ -41,6 +41,14 @@ export const topAllocatorSchema = z.looseObject({
   function: z.string().optional(),
 });
 
+/** An allocation site (innermost Python frame) whose live heap grew, and by how much (KB). */
+export const heapSiteSchema = z.looseObject({
+  /** "path:line", shortened like table.txt's sites. */
+  site: z.string(),
+  function: z.string(),
+  growth_kb: kb,
+});
+
 export const requestRecordSchema = z.looseObject({
   request_num: z.number().int(),
   status: z.number().int().nullable(),
@@ -48,17 +56,79 @@ export const requestRecordSchema = z.looseObject({
   rss_before: kb.nullable(),
   rss_after: kb.nullable(),
   rss_delta: kb.nullable(),
+  /** The request's window (seconds since the epoch, time.time()): where it is found in the capture. */
+  started_at: z.number().nullable().optional(),
+  ended_at: z.number().nullable().optional(),
+  /** Why the request got no answer (connection refused or dropped, timeout); status is then null. */
+  error: z.string().nullable().optional(),
+  /** Heap in use by the workload before/after the request and the change, from the capture (KB; null when unknown). */
+  heap_before: kb.nullable().optional(),
+  heap_after: kb.nullable().optional(),
+  heap_delta: kb.nullable().optional(),
+  /** For the requests whose heap grew most: the sites whose live bytes grew during the request. */
+  heap_sites: z.array(heapSiteSchema).optional(),
 });
 
+/** A site whose live heap grew over the requests analysed (after the warm-up), biggest growth first. */
+export const growthSiteSchema = heapSiteSchema.extend({
+  kb_per_request: kb,
+  /** On how many of `requests` analysed requests the site's live bytes grew. */
+  requests_grew: z.number().int(),
+  requests: z.number().int(),
+});
+
+/**
+ * The leak verdict. `monotonic_growth` is the seed's rule (RSS grew on every request). `likely_leak` comes
+ * from a robust estimator (`method`, Theil–Sen) of the growth per request of `source` (the heap from the
+ * capture, else RSS), its confidence interval and the thresholds in `thresholds`; `reason` says why.
+ */
 export const leakIndicatorsSchema = z.looseObject({
   rss_growth_mb: z.number().nullable(),
   monotonic_growth: z.boolean(),
   likely_leak: z.boolean(),
-  /** Least-squares slope of rss_after per request after the warm-up, KB per request. */
+  /** How likely_leak was decided: "theil-sen" (median of the pairwise slopes). */
+  method: z.string().optional(),
+  /** The series judged: "heap" (heap_after of each request, from the capture) or "rss" (rss_after). */
+  source: z.enum(["heap", "rss"]).optional(),
+  /** Growth per request of `source` (KB per request) and its confidence interval. */
+  estimate_kb_per_request: z.number().nullable().optional(),
+  ci_low_kb_per_request: z.number().nullable().optional(),
+  ci_high_kb_per_request: z.number().nullable().optional(),
+  /** Confidence level of that interval (0.95). */
+  confidence: z.number().optional(),
+  /** Median change between consecutive requests after the warm-up (KB). */
+  median_delta_kb: z.number().nullable().optional(),
+  /** Requests after the warm-up that grew by more than thresholds.grew_above_kb. */
+  grew_requests: z.number().int().optional(),
+  /** One-sided sign test of the requests that grew against those that shrank (p-value; null when none changed). */
+  sign_test_p: z.number().nullable().optional(),
+  /** Why the growth counts as significant: "ci" (the interval excludes 0), "sign-test", or null (not significant). */
+  significance: z.enum(["ci", "sign-test"]).nullable().optional(),
+  /** Requests that answered >= 500 or got no answer. */
+  failed_requests: z.number().int().optional(),
+  /** One sentence a person can read: what grew, on how many requests, the estimate, the verdict. */
+  reason: z.string().optional(),
+  thresholds: z
+    .looseObject({
+      min_samples: z.number().int(),
+      min_kb_per_request: z.number(),
+      min_window_growth_kb: z.number(),
+      grew_above_kb: z.number(),
+    })
+    .optional(),
+  /** Heap from the capture: growth from before the first request to after the last (MB), Theil–Sen KB per request and CI. */
+  heap_growth_mb: z.number().nullable().optional(),
+  heap_kb_per_request: z.number().nullable().optional(),
+  heap_ci_kb_per_request: z.array(z.number().nullable()).optional(),
+  heap_samples: z.number().int().optional(),
+  /** Theil–Sen growth of rss_after per request (KB per request). */
+  rss_kb_per_request: z.number().nullable().optional(),
+  /** Least-squares slope of rss_after per request after the warm-up, KB per request (informational). */
   slope_kb_per_request: z.number().nullable().optional(),
   /** Coefficient of determination of that fit (0..1). */
   r_squared: z.number().nullable().optional(),
   warmup_requests: z.number().int().optional(),
+  /** Requests after the warm-up with a value of `source`. */
   samples: z.number().int().optional(),
 });
 
@@ -173,6 +243,7 @@ export const containerLogsSignalSchema = signalCollectorSchema.extend({
 
 /** `docker stats --no-stream` of each container before and after the workload (bytes, percent). */
 export const containerStatsSignalSchema = signalCollectorSchema.extend({
+  unit: z.enum(["containers", "pods"]).optional().describe("what the entries of `containers` are (a Kubernetes run: pods); absent: containers"),
   containers: z
     .record(
       z.string(),
@@ -220,12 +291,15 @@ export const summarySchema = z.looseObject({
   snapshot: snapshotSummarySchema.optional(),
   live: liveSummarySchema.optional(),
   signals: signalsSchema.optional(),
+  /** Extra: sites whose live heap grew over the requests analysed (from the capture), biggest first. */
+  growth_sites: z.array(growthSiteSchema).optional(),
 });
 
 export type Summary = z.infer<typeof summarySchema>;
 export type RequestRecord = z.infer<typeof requestRecordSchema>;
 export type TopAllocator = z.infer<typeof topAllocatorSchema>;
 export type LeakIndicators = z.infer<typeof leakIndicatorsSchema>;
+export type GrowthSite = z.infer<typeof growthSiteSchema>;
 export type TargetInfo = z.infer<typeof targetInfoSchema>;
 export type MemrayStats = z.infer<typeof memrayStatsSchema>;
 export type SignalCollector = z.infer<typeof signalCollectorSchema>;

@@ -1,6 +1,7 @@
 /**
- * Where the profiled Python process runs. Implemented by LocalTarget (core) and DockerTarget
- * (@alpiq/memray-docker). Commands are argv arrays, never shell strings.
+ * Where the profiled Python process runs. Implemented by LocalTarget (core), DockerTarget
+ * (@alpiq/memray-docker) and KubernetesTarget (@alpiq/memray-kubernetes). Commands are argv arrays,
+ * never shell strings.
  */
 export interface ExecOptions {
   env?: Record<string, string>;
@@ -28,7 +29,7 @@ export interface ExecResult {
 }
 
 export interface Target {
-  /** "local" or "docker". */
+  /** "local", "docker" or "kubernetes". */
   readonly kind: string;
   /** Human name for messages and summary.json (container name, or "local"). */
   readonly name: string;
@@ -49,6 +50,11 @@ export interface Target {
    * a run: an increase is the only evidence that a killed process ran out of memory.
    */
   oomKills?(): Promise<number | null>;
+  /**
+   * Why the target itself went away, when it did (a pod deleted or restarted during the run: its
+   * processes and files are gone); null while it is still there. Read when the harness ended abruptly.
+   */
+  lostReason?(): Promise<string | null>;
   /**
    * True when the target's filesystem is the host's (outputs can be written straight to the run
    * directory, no copy needed).

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { PythonNotFoundError } from "@alpiq/memray-core";
+import { PythonNotFoundError, type Target } from "@alpiq/memray-core";
 import createDebug from "debug";
 import type Docker from "dockerode";
 import type { DockerTarget } from "./docker-target.js";
@@ -57,37 +57,69 @@ export function containerWorkingDir(info: Docker.ContainerInspectInfo): string {
 }
 
 /**
+ * A service's main process as any target describes it (a container's `docker inspect`, a pod's
+ * container spec): how to run commands where it runs, its command line, its environment and working
+ * directory. The interpreter and app detection below work on this; findPython/detectApp build it from
+ * a container.
+ */
+export interface ServiceProcess {
+  /** For messages. */
+  name: string;
+  exec: Target["exec"];
+  /** Entrypoint + Cmd (a container), command + args (a pod's container); empty when unknown. */
+  command: readonly string[];
+  env: Readonly<Record<string, string>>;
+  /** Where the command runs ("/" when unset). */
+  workingDir: string;
+}
+
+function serviceOfContainer(container: InspectedContainer): ServiceProcess {
+  return {
+    name: container.name,
+    exec: (argv, options) => container.exec(argv, options),
+    command: containerCommand(container.info),
+    env: envListToRecord(container.info.Config.Env),
+    workingDir: containerWorkingDir(container.info),
+  };
+}
+
+/**
  * The Python interpreter to profile with: the one the container's command runs under (the shebang
  * of waitress-serve/gunicorn/flask, or `python -m ...`), else /opt/venv/bin/python, python3, python.
  * Returns its sys.executable. Throws PythonNotFoundError (exit 3) when none runs Python 3.
  */
 export async function findPython(container: InspectedContainer): Promise<string> {
-  const candidates = [...(await pythonsOfCommand(container)), ...PYTHON_CANDIDATES];
+  return findServicePython(serviceOfContainer(container));
+}
+
+/** findPython for any target's service process (a pod's container, ...). */
+export async function findServicePython(service: ServiceProcess): Promise<string> {
+  const candidates = [...(await pythonsOfCommand(service)), ...PYTHON_CANDIDATES];
   const tried: string[] = [];
   for (const candidate of new Set(candidates)) {
     tried.push(candidate);
-    const probe = await container.exec([candidate, "-c", "import sys; print(sys.executable or ''); print(sys.version_info[0])"]);
+    const probe = await service.exec([candidate, "-c", "import sys; print(sys.executable or ''); print(sys.version_info[0])"]);
     const [executable, major] = probe.stdout.trim().split("\n");
     if (probe.exitCode === 0 && major === "3") {
-      debug("python of %s: %s (%s)", container.name, candidate, executable);
+      debug("python of %s: %s (%s)", service.name, candidate, executable);
       return executable?.startsWith("/") ? executable : candidate;
     }
   }
-  throw new PythonNotFoundError(tried.join(", "), container.name);
+  throw new PythonNotFoundError(tried.join(", "), service.name);
 }
 
-/** Interpreters the container's command names: `python -m`, a python program, or a script's shebang. */
-async function pythonsOfCommand(container: InspectedContainer): Promise<string[]> {
-  const command = containerCommand(container.info);
-  const parsed = parseServiceCommand(command, envListToRecord(container.info.Config.Env));
+/** Interpreters the service's command names: `python -m`, a python program, or a script's shebang. */
+async function pythonsOfCommand(service: ServiceProcess): Promise<string[]> {
+  const command = service.command;
+  const parsed = parseServiceCommand(command, service.env);
   if (parsed?.interpreter) return [parsed.interpreter];
   const program = parsed?.program ?? command[0];
   if (!program) return [];
   if (PYTHON_NAME.test(path.posix.basename(program))) return [program];
-  const resolved = program.startsWith("/") ? program : await which(container, program);
+  const resolved = program.startsWith("/") ? program : await which(service, program);
   if (!resolved) return [];
   const found: string[] = [];
-  const head = await container.exec(["head", "-n", "1", resolved]);
+  const head = await service.exec(["head", "-n", "1", resolved]);
   const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(head.exitCode === 0 ? head.stdout : "");
   if (shebang) {
     const [, interpreter, arg] = shebang;
@@ -99,8 +131,8 @@ async function pythonsOfCommand(container: InspectedContainer): Promise<string[]
 }
 
 /** `command -v NAME` in the container; the name is a positional parameter, never part of the script. */
-async function which(container: InspectedContainer, name: string): Promise<string | null> {
-  const result = await container.exec(["sh", "-c", 'command -v "$1"', "sh", name]).catch(() => null);
+async function which(service: Pick<ServiceProcess, "exec">, name: string): Promise<string | null> {
+  const result = await service.exec(["sh", "-c", 'command -v "$1"', "sh", name]).catch(() => null);
   const found = result?.exitCode === 0 ? result.stdout.trim() : "";
   return found.startsWith("/") ? found : null;
 }
@@ -110,31 +142,35 @@ async function which(container: InspectedContainer, name: string): Promise<strin
  * (an entrypoint script that execs gunicorn). Throws AppNotFoundError (exit 2) when none is found.
  */
 export async function detectApp(container: InspectedContainer): Promise<DetectedApp> {
-  const command = containerCommand(container.info);
-  const env = envListToRecord(container.info.Config.Env);
+  return detectServiceApp(serviceOfContainer(container));
+}
+
+/** detectApp for any target's service process (a pod's container, ...). */
+export async function detectServiceApp(service: ServiceProcess): Promise<DetectedApp> {
+  const { command, env } = service;
   const fromConfig = parseServiceCommand(command, env);
-  if (fromConfig) return toDetectedApp(container, fromConfig, "config", command);
-  for (const argv of await processCommandLines(container)) {
+  if (fromConfig) return toDetectedApp(service, fromConfig, "config", command);
+  for (const argv of await processCommandLines(service)) {
     const parsed = parseServiceCommand(argv, env);
-    if (parsed) return toDetectedApp(container, parsed, "process", argv);
+    if (parsed) return toDetectedApp(service, parsed, "process", argv);
   }
-  throw new AppNotFoundError(container.name, command);
+  throw new AppNotFoundError(service.name, command);
 }
 
 function toDetectedApp(
-  container: InspectedContainer,
+  service: ServiceProcess,
   parsed: ServiceCommand,
   source: DetectedApp["source"],
   command: readonly string[],
 ): DetectedApp {
-  const workingDir = containerWorkingDir(container.info);
+  const workingDir = service.workingDir || "/";
   const appDir = parsed.chdir ? path.posix.resolve(workingDir, parsed.chdir) : workingDir;
   return { app: parsed.app, appDir, server: parsed.server, port: parsed.port, source, command };
 }
 
 /** Command lines of the container's processes, pid 1 first (from /proc, no shell). */
-async function processCommandLines(container: InspectedContainer): Promise<string[][]> {
-  const list = await container.exec(["ls", "/proc"]).catch(() => null);
+async function processCommandLines(service: Pick<ServiceProcess, "exec">): Promise<string[][]> {
+  const list = await service.exec(["ls", "/proc"]).catch(() => null);
   const pids = (list?.stdout ?? "")
     .split(/\s+/)
     .filter((p) => /^\d+$/.test(p))
@@ -143,7 +179,7 @@ async function processCommandLines(container: InspectedContainer): Promise<strin
     .slice(0, 64);
   const lines: string[][] = [];
   for (const pid of pids.length > 0 ? pids : [1]) {
-    const result = await container.exec(["cat", `/proc/${pid}/cmdline`]).catch(() => null);
+    const result = await service.exec(["cat", `/proc/${pid}/cmdline`]).catch(() => null);
     if (!result || result.exitCode !== 0) continue;
     const argv = result.stdout.replace(/\0$/, "").split("\0");
     if (argv[0] && argv[0] !== "cat" && argv[0] !== "ls") lines.push(argv);

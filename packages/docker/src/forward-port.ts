@@ -1,5 +1,6 @@
 import net from "node:net";
 import type { Duplex } from "node:stream";
+import { listenOnLoopback } from "@alpiq/memray-core";
 import createDebug from "debug";
 import { findPython } from "./container-inspection.js";
 import { startExec } from "./docker-exec.js";
@@ -16,6 +17,11 @@ export interface ForwardPortOptions {
   containerPort: number;
   /** Port on host 127.0.0.1; 0 or omitted picks a free one. */
   hostPort?: number;
+  /**
+   * When `hostPort` is taken on the host: "fail" (default) throws PortForwardError; "any" listens on a
+   * free port instead and reports the one it wanted in `takenHostPort`.
+   */
+  ifTaken?: "fail" | "any";
   /** Interpreter in the container for the relay (default: findPython(target)). */
   python?: string | undefined;
   /** Failures of single connections (nothing listens in the container, the exec failed); never thrown. */
@@ -25,6 +31,8 @@ export interface ForwardPortOptions {
 export interface PortForward {
   /** The host port actually listening on 127.0.0.1. */
   readonly hostPort: number;
+  /** The host port asked for when it was taken and another was picked (ifTaken "any"); else undefined. */
+  readonly takenHostPort?: number | undefined;
   readonly containerPort: number;
   /** Stop listening and drop every open connection. */
   close(): Promise<void>;
@@ -83,20 +91,19 @@ export async function forwardPort(options: ForwardPortOptions): Promise<PortForw
       });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    const onError = (error: Error) => reject(new PortForwardError("listen", hostPort, containerPort, target.name, { cause: error }));
-    server.once("error", onError);
-    server.listen({ host: "127.0.0.1", port: hostPort, exclusive: true }, () => {
-      server.off("error", onError);
-      resolve();
-    });
+  const wanted = hostPort;
+  hostPort = await listenOnLoopback(server, wanted, {
+    ifTaken: options.ifTaken,
+    wrapError: (error, port) => new PortForwardError("listen", port, containerPort, target.name, { cause: error }),
   });
-  hostPort = (server.address() as net.AddressInfo).port;
+  const takenHostPort = wanted > 0 && hostPort !== wanted ? wanted : undefined;
+  if (takenHostPort !== undefined) debug("127.0.0.1:%d is taken; picked a free port", takenHostPort);
   server.on("error", (error) => report(new PortForwardError("connect", hostPort, containerPort, target.name, { cause: error })));
   debug("forwarding 127.0.0.1:%d → %s:%d", hostPort, target.name, containerPort);
 
   return {
     hostPort,
+    takenHostPort,
     containerPort,
     close: () =>
       new Promise<void>((resolve) => {

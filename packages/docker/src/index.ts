@@ -1,5 +1,5 @@
 // The public API of @alpiq/memray-docker, by name (README.md describes each group). Everything else
-// (exec plumbing, stream demuxing, the relay script, command-line parsers) is internal.
+// (exec plumbing, stream demuxing, the relay script, the shell tokenizer) is internal.
 
 // Client and containers
 export { createDockerClient } from "./docker-client.js";
@@ -15,12 +15,17 @@ export {
   detectServicePort,
   requireServicePort,
   containerWorkingDir,
+  findServicePython,
+  detectServiceApp,
+  type ServiceProcess,
   type InspectedContainer,
   type DetectedApp,
   type DetectedServicePort,
   type ServicePortOptions,
 } from "./container-inspection.js";
-export type { ServicePortSource } from "./service-port.js";
+export { chooseServicePort, type ServicePortSource, type ServicePortInput } from "./service-port.js";
+// The command-line reader behind detectApp, for other targets (a pod's command + args)
+export { parseServiceCommand, type ServiceCommand } from "./service-command.js";
 
 // Ports and installs
 export { forwardPort, type ForwardPortOptions, type PortForward } from "./forward-port.js";

@@ -3,6 +3,7 @@
 // The sidecar a profiling run takes (core's RunSidecar)
 export {
   createSignalsSidecar,
+  signalsSections,
   DEFAULT_LOGS_SINCE,
   DEFAULT_SIGNALS_TIMEOUT_SECONDS,
   type SignalsSidecar,
@@ -14,6 +15,10 @@ export {
   type ContainerStatsSignal,
 } from "./signals-sidecar.js";
 export { describeSignals } from "./signals-line.js";
+
+// The parts the sidecars share (this package's and @alpiq/memray-kubernetes's pod sidecar)
+export { createWireMockCollector, type WireMockCollector, type WireMockCollectorOptions, type WireMockDiscovery } from "./wiremock-collector.js";
+export { takeStatsBefore, writeStatsBefore, type StatsBefore } from "./stats-before.js";
 
 // Collectors, usable alone
 export { resetWireMockJournal, dumpWireMockJournal, normalizeWireMockUrl, WIREMOCK_REQUESTS_FILE, WIREMOCK_UNMATCHED_FILE, type WireMockDump, type WireMockCallOptions } from "./wiremock-journal.js";
@@ -45,6 +50,7 @@ export {
 
 // Options and formatting helpers
 export { parseSince, parseDurationMs, toDockerTimestamp, SINCE_EXPECTED } from "./since.js";
+export { withTimeout } from "./with-timeout.js";
 export { bytesSize, humanSize, parseDockerSize } from "./docker-units.js";
 
 // Errors (recorded in summary.json, never thrown out of the sidecar)

@@ -19,7 +19,7 @@ export function describeSignals(signals: Signals | undefined): string | null {
       c.status === "ok" ? `${c.requests ?? "?"} requests, ${c.unmatched ?? "?"} unmatched` : String(c.error ?? ""),
     ),
     part("logs", signals.container_logs, (c) => (c.status === "ok" ? `${c.files.length} files` : String(c.error ?? ""))),
-    part("stats", signals.container_stats, (c) => (c.status === "ok" ? `${count(c.containers)} containers` : String(c.error ?? ""))),
+    part("stats", signals.container_stats, (c) => (c.status === "ok" ? `${count(c.containers)} ${signals.container_stats?.unit ?? "containers"}` : String(c.error ?? ""))),
   ].filter((value): value is string => value !== null);
   return parts.length ? `signals: ${parts.join(" · ")}` : null;
 }

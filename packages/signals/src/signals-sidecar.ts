@@ -5,7 +5,8 @@ import { snapshotContainerStats, writeStatsSnapshot, type StatsSnapshot } from "
 import { describeSignalError, SignalWriteError, type SignalName } from "./errors.js";
 import { parseSince } from "./since.js";
 import { discoverStackContainers, findWireMock, composeProjectOf, type SignalsDockerClient, type SignalsTarget, type StackContainer } from "./stack-discovery.js";
-import { dumpWireMockJournal, normalizeWireMockUrl, resetWireMockJournal } from "./wiremock-journal.js";
+import { takeStatsBefore, writeStatsBefore, type StatsBefore } from "./stats-before.js";
+import { createWireMockCollector, type WireMockDiscovery } from "./wiremock-collector.js";
 import { withTimeout } from "./with-timeout.js";
 
 const debug = createDebug("memray:signals");
@@ -63,13 +64,19 @@ export interface SignalsSidecar extends RunSidecar {
   dispose(): Promise<void>;
 }
 
-interface WireMockState {
-  signal: WireMockSignal;
-  url: string | null;
-  forward?: SignalsPortForward;
-}
-
 const seconds = (since: number, now: number) => Math.round((now - since) / 10) / 100;
+
+/** summary.json's sections for a run's signals: the signals, and the artifacts entry of each file they wrote. */
+export function signalsSections(runDir: RunDir, signals: { wiremock: WireMockSignal; container_logs: ContainerLogsSignal; container_stats: ContainerStatsSignal }): HostSections {
+  const files = [...signals.wiremock.files, ...signals.container_logs.files, ...signals.container_stats.files];
+  const artifacts = Object.fromEntries(
+    files.flatMap((file) => {
+      const key = artifactKeyOf(file);
+      return key ? [[key, `${runDir.artifactPrefix}/${file}`]] : [];
+    }),
+  );
+  return hostSectionsSchema.parse({ signals, artifacts, warnings: [] });
+}
 
 /**
  * The signals of one run as core's RunSidecar: `before` resets the WireMock journal and takes the
@@ -91,48 +98,32 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
 
   let containers: StackContainer[] = [];
   let discoveryError: string | null = null;
-  let wiremock: WireMockState | undefined;
-  let statsBefore: { snapshot?: StatsSnapshot; error?: string; file?: string; seconds: number } | undefined;
+  let statsBefore: StatsBefore<StatsSnapshot> | undefined;
   let sections: HostSections | undefined;
   let prepared: Promise<void> | undefined;
-  /** before() ran: the journal was reset (or its failure recorded) just before the workload. */
-  let beforeRan = false;
   let disposed = false;
+  const wiremock = createWireMockCollector({ wiremockUrl: options.wiremockUrl, fetch: options.fetch, timeoutSeconds, clock, progress: (...event) => progress("wiremock", ...event) });
 
   const dispose = async () => {
     if (disposed) return;
     disposed = true;
     await prepared; // a forward being opened is closed, not leaked
-    await wiremock?.forward?.close().catch((error) => debug("closing the WireMock forward: %O", error));
+    await wiremock.close();
   };
 
-  async function locateWireMock(): Promise<WireMockState> {
-    const base = { files: [] as string[], duration_seconds: null, error: null, reason: null, url: null, requests: null, unmatched: null };
-    if (options.wiremockUrl) {
-      try {
-        const url = normalizeWireMockUrl(options.wiremockUrl);
-        return { url, signal: { ...base, status: "ok", url, source: "option" } };
-      } catch (error) {
-        return { url: null, signal: { ...base, status: "failed", error: `--wiremock ${describeSignalError(error)}`, source: "option" } };
-      }
-    }
-    if (!containerRun) return { url: null, signal: { ...base, status: "skipped", reason: "no WireMock URL given (--wiremock URL); a run on this host discovers none" } };
-    if (discoveryError) return { url: null, signal: { ...base, status: "failed", error: `could not list the containers: ${discoveryError}` } };
+  /** Where discovery found WireMock: a container of the target's Compose project. */
+  function discoverWireMock(): WireMockDiscovery {
+    if (!containerRun) return { status: "skipped", reason: "no WireMock URL given (--wiremock URL); a run on this host discovers none" };
+    if (discoveryError) return { status: "failed", error: `could not list the containers: ${discoveryError}` };
     const project = composeProjectOf(target!.labels);
-    if (!project) return { url: null, signal: { ...base, status: "skipped", reason: `${target!.name} belongs to no Compose project; pass --wiremock URL` } };
+    if (!project) return { status: "skipped", reason: `${target!.name} belongs to no Compose project; pass --wiremock URL` };
     const found = findWireMock(containers);
-    if (!found) return { url: null, signal: { ...base, status: "skipped", reason: `no running WireMock container in Compose project ${project}; pass --wiremock URL` } };
-    const discovered = { ...base, source: "discovered" as const, container: found.container.name };
-    if (found.url) return { url: found.url, signal: { ...discovered, status: "ok", url: found.url } };
-    if (!options.openPortForward) {
-      return { url: null, signal: { ...discovered, status: "failed", error: `${found.container.name} publishes no port on 127.0.0.1 and no port forward is available; pass --wiremock URL` } };
-    }
-    try {
-      const forward = await withTimeout("wiremock", timeoutSeconds, () => options.openPortForward!(found.container, found.containerPort));
-      return { url: forward.url, forward, signal: { ...discovered, status: "ok", url: forward.url } };
-    } catch (error) {
-      return { url: null, signal: { ...discovered, status: "failed", error: `could not forward ${found.container.name}:${found.containerPort} to the host: ${describeSignalError(error)}` } };
-    }
+    if (!found) return { status: "skipped", reason: `no running WireMock container in Compose project ${project}; pass --wiremock URL` };
+    const container = found.container.name;
+    if (found.url) return { container, url: found.url };
+    if (!options.openPortForward) return { status: "failed", container, error: `${container} publishes no port on 127.0.0.1 and no port forward is available; pass --wiremock URL` };
+    const openPortForward = options.openPortForward;
+    return { container, address: `${container}:${found.containerPort}`, openForward: () => openPortForward(found.container, found.containerPort) };
   }
 
   /** Discovery, WireMock's location and the "before" stats (the daemon needs ~2 s for them): start early, await in before(). */
@@ -146,18 +137,10 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
           discoveryError = describeSignalError(error);
         }
       }
-      const locating = locateWireMock().then((state) => {
-        wiremock = state;
-      });
+      const locating = wiremock.locate(discoverWireMock);
       const snapshotting = (async () => {
         if (!containerRun || discoveryError) return;
-        const t0 = clock();
-        try {
-          const snapshot = await withTimeout("container_stats", timeoutSeconds, (signal) => snapshotContainerStats(docker!, containers, "before", { signal, now }));
-          statsBefore = { snapshot, seconds: seconds(t0, clock()) };
-        } catch (error) {
-          statsBefore = { error: describeSignalError(error), seconds: seconds(t0, clock()) };
-        }
+        statsBefore = await takeStatsBefore((signal) => snapshotContainerStats(docker!, containers, "before", { signal, now }), { timeoutSeconds, clock });
       })();
       await Promise.all([locating, snapshotting]);
       debug("prepared: %d containers in %s s", containers.length, seconds(started, clock()));
@@ -167,48 +150,9 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
 
   async function before(runDir: RunDir): Promise<void> {
     await prepare();
-    beforeRan = true;
-    if (statsBefore?.snapshot) {
-      try {
-        statsBefore.file = await writeStatsSnapshot(runDir.path, statsBefore.snapshot);
-        progress("container_stats", "before", "ok", `${Object.keys(statsBefore.snapshot.containers).length} containers`);
-      } catch (error) {
-        statsBefore.error = describeSignalError(new SignalWriteError("container_stats", "container-stats-before.json", error));
-      }
-    }
-    if (statsBefore?.error) progress("container_stats", "before", "failed", statsBefore.error);
+    await writeStatsBefore(statsBefore, (snapshot) => writeStatsSnapshot(runDir.path, snapshot), (status, message) => progress("container_stats", "before", status, message), "containers");
     // The reset comes last, just before the workload: calls made before it are not in the journal.
-    const state = wiremock!;
-    if (state.signal.status !== "ok" || !state.url) return progress("wiremock", "before", state.signal.status, state.signal.error ?? state.signal.reason ?? "");
-    const t0 = clock();
-    try {
-      await withTimeout("wiremock", timeoutSeconds, (signal) => resetWireMockJournal(state.url!, { fetch: options.fetch, signal }));
-      progress("wiremock", "before", "ok", `journal of ${state.url} reset`);
-    } catch (error) {
-      state.signal = { ...state.signal, status: "failed", error: `reset: ${describeSignalError(error)}` };
-      progress("wiremock", "before", "failed", state.signal.error!);
-    }
-    state.signal.duration_seconds = seconds(t0, clock());
-  }
-
-  async function afterWireMock(runDir: RunDir): Promise<WireMockSignal> {
-    if (!beforeRan || !wiremock) {
-      return { files: [], duration_seconds: null, error: "the journal was not reset before the workload (before() never ran)", reason: null, status: "failed" };
-    }
-    const state = wiremock;
-    const signal = { ...state.signal };
-    if (signal.status !== "ok" || !state.url) return signal;
-    const t0 = clock();
-    try {
-      const dump = await withTimeout("wiremock", timeoutSeconds, (abort) => dumpWireMockJournal(state.url!, runDir.path, { fetch: options.fetch, signal: abort }));
-      Object.assign(signal, { files: dump.files, requests: dump.requests, unmatched: dump.unmatched });
-      progress("wiremock", "after", "ok", `${dump.requests ?? "?"} requests, ${dump.unmatched ?? "?"} unmatched`);
-    } catch (error) {
-      Object.assign(signal, { status: "failed", error: `dump: ${describeSignalError(error)}` });
-      progress("wiremock", "after", "failed", signal.error!);
-    }
-    signal.duration_seconds = Math.round(((signal.duration_seconds ?? 0) + seconds(t0, clock())) * 100) / 100;
-    return signal;
+    await wiremock.reset();
   }
 
   /** The containers of `before`, plus any that started since (a removed one stays: it is reported failed). */
@@ -328,14 +272,8 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
     const started = clock();
     try {
       const list = containerRun && !discoveryError ? await afterContainers() : [];
-      const [wiremockSignal, logs, stats] = await Promise.all([afterWireMock(runDir), afterLogs(runDir, list), afterStats(runDir, list)]);
-      const signals: Signals = { wiremock: wiremockSignal, container_logs: logs, container_stats: stats };
-      const files = [...wiremockSignal.files, ...logs.files, ...stats.files];
-      const artifacts = Object.fromEntries(files.flatMap((file) => {
-        const key = artifactKeyOf(file);
-        return key ? [[key, `${runDir.artifactPrefix}/${file}`]] : [];
-      }));
-      sections = hostSectionsSchema.parse({ signals, artifacts, warnings: [] });
+      const [wiremockSignal, logs, stats] = await Promise.all([wiremock.dump(runDir.path), afterLogs(runDir, list), afterStats(runDir, list)]);
+      sections = signalsSections(runDir, { wiremock: wiremockSignal, container_logs: logs, container_stats: stats });
       debug("after: %s s", seconds(started, clock()));
       return sections;
     } finally {

@@ -44,10 +44,17 @@ describe.runIf(ready)("live-web on a container: SocketDestination on 9001, forwa
         }
       });
     });
-    const { live, service } = await announced;
-    const client = await execa("python3", ["-c", LIVE_CLIENT, String(live), service], { reject: false, timeout: 60_000 });
-    expect(client.exitCode, client.stderr).toBe(0);
-    expect(client.stdout).toMatch(/SITES .*forecast_service\/app\.py:\d+/);
+    try {
+      const { live, service } = await announced;
+      const client = await execa("python3", ["-c", LIVE_CLIENT, String(live), service], { reject: false, timeout: 60_000 });
+      expect(client.exitCode, client.stderr).toBe(0);
+      expect(client.stdout).toMatch(/SITES .*forecast_service\/app\.py:\d+/);
+    } catch (error) {
+      // stop the run the way a user would, so it cleans up in the container before the test fails
+      cli.kill("SIGINT");
+      await cli;
+      throw error;
+    }
     const result = await cli;
     expect(result.exitCode, String(result.stderr)).toBe(0);
     const runDir = path.join(cwd, String(result.stdout).trim().split("\n").at(-1)!);

@@ -70,6 +70,25 @@ describe.skipIf(!image)("forwardPort to a server in a container", () => {
     await expect(fetch(`http://127.0.0.1:${free}/hello.txt`)).rejects.toThrow();
   });
 
+  it("picks another host port when the requested one is taken and ifTaken is any", async () => {
+    const blocker = await new Promise<net.Server>((resolve) => {
+      const s = net.createServer().listen(0, "127.0.0.1", () => resolve(s));
+    });
+    const taken = (blocker.address() as net.AddressInfo).port;
+    try {
+      const other = await forwardPort({ target, containerPort: CONTAINER_PORT, hostPort: taken, ifTaken: "any" });
+      expect(other.takenHostPort).toBe(taken);
+      expect(other.hostPort).not.toBe(taken);
+      expect((await fetch(`http://127.0.0.1:${other.hostPort}/hello.txt`)).status).toBe(200);
+      await other.close();
+      const free = await forwardPort({ target, containerPort: CONTAINER_PORT, ifTaken: "any" });
+      expect(free.takenHostPort).toBeUndefined();
+      await free.close();
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
+  });
+
   it("closes the connection and reports when nothing listens in the container", async () => {
     const errors: Error[] = [];
     const dead = await forwardPort({ target, containerPort: 1, onError: (e) => errors.push(e) });

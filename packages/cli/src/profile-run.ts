@@ -1,0 +1,28 @@
+import { isCanonicalPythonBool } from "@alpiq/memray-core";
+import type { CliIo } from "./cli-io.js";
+import type { CliDeps } from "./deps.js";
+import { flagLabel, type RawProfileFlags } from "./profile-flags.js";
+import { parseProfileOptions } from "./profile-options.js";
+import { profileCommand } from "./profile-command.js";
+
+/**
+ * One profiling run from raw flags (`profile`, a recipe, the menu): validated once with core's schema,
+ * notes printed (a trace_allocators spelled other than True/False), then `profileCommand`.
+ */
+export async function runProfileFromFlags(
+  io: CliIo,
+  deps: Pick<CliDeps, "profile">,
+  flags: RawProfileFlags,
+  scriptArgs: string[] = [],
+  label: (field: string) => string = flagLabel,
+  notes: readonly string[] = [],
+): Promise<number> {
+  const options = parseProfileOptions(flags, scriptArgs, label);
+  const all = [...notes];
+  const trace = flags.traceAllocators;
+  if (typeof trace === "string" && !isCanonicalPythonBool(trace) && !notes.some((note) => note.includes("trace_allocators"))) {
+    all.push(`${label("traceAllocators")} ${trace} read as ${options.options.traceAllocatorsRequested ? "True" : "False"} (the seed spells it True or False)`);
+  }
+  for (const note of all) io.stderr.write(`note: ${note}\n`);
+  return profileCommand(options, deps.profile, io);
+}

@@ -1,0 +1,49 @@
+// The public API of @alpiq/memray-kubernetes, by name (README.md describes each group). Everything else
+// (the channel protocol, tar over exec, the WebSocket plumbing) is internal.
+
+// Client
+export { createKubeClient, type KubeClient, type KubeClientOptions } from "./kube-client.js";
+
+// Pods
+export { parsePodTarget, isPodTarget, describePodRef, type PodRef } from "./pod-ref.js";
+export { resolvePod, isReady, ownerOf, podSummary, labelSelectorString, DEFAULT_CONTAINER_ANNOTATION, type ResolvePodOptions, type ResolvedPod } from "./resolve-pod.js";
+
+// The Target
+export { KubernetesTarget, type KubernetesTargetConnectOptions } from "./kubernetes-target.js";
+export { execInPod, type PodExecOptions, type PodExecResult } from "./pod-exec.js";
+
+// What the pod serves
+export { podServiceProcess, findPodPython, detectPodApp, detectPodServicePort, type InspectedPod } from "./pod-inspection.js";
+
+// Ports and installs
+export { forwardPodPort, type ForwardPodPortOptions, type PodPortForward } from "./forward-pod-port.js";
+export { installMemrayInPod, MEMRAY_LOST_ON_RESTART, type InstallMemrayInPodOptions } from "./install-memray-in-pod.js";
+
+// Signals
+export { createPodSignalsSidecar, findPodWireMock, type PodSignalsSidecarOptions, type PodWireMockLocation } from "./pod-signals-sidecar.js";
+export { collectPodLogs, podLogSources, type PodLogSource, type PodLogResult, type PodLogsOptions } from "./pod-logs.js";
+export {
+  snapshotPodMetrics,
+  writePodMetricsSnapshot,
+  usageOf,
+  parseQuantity,
+  parseCpuMillicores,
+  MetricsUnavailableError,
+  type PodMetricsSnapshot,
+  type PodMetricsItem,
+  type PodUsage,
+} from "./pod-metrics.js";
+
+// Errors
+export {
+  KubernetesUnavailableError,
+  KubernetesForbiddenError,
+  PodNotFoundError,
+  PodNotReadyError,
+  KubernetesExecError,
+  PodCopyError,
+  PodPortForwardError,
+  type PodLocation,
+  type PodSummaryLine,
+  type KubernetesErrorOptions,
+} from "./errors.js";

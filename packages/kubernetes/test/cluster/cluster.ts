@@ -1,0 +1,149 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildWheelhouse } from "@alpiq/memray-docker";
+import { createKubeClient, type KubeClient } from "../../src/index.js";
+
+/**
+ * The local cluster of tools/cluster (`tools/cluster/cluster up`; tools/test.sh brings it up and takes
+ * it down). Without it these tests are skipped locally; in CI they must run, so they fail instead.
+ * MEMRAY_TEST_CLUSTER=defer (tools/test.sh, while the cluster is still being built) skips them quietly.
+ */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
+const clusterScript = path.join(repoRoot, "tools/cluster/cluster");
+
+/** KUBECONFIG and the PATH holding kubectl, as `tools/cluster/cluster env` prints them. */
+export const clusterEnv: Record<string, string> = (() => {
+  const printed = spawnSync(clusterScript, ["env"], { encoding: "utf8" }).stdout ?? "";
+  const kubeconfig = /KUBECONFIG=(\S+)/.exec(printed)?.[1] ?? "/var/lib/memray-cli/cluster/admin.kubeconfig";
+  const bin = /PATH=([^:\s]+)/.exec(printed)?.[1] ?? "/var/cache/memray-cli/k8s/v1.34.4/bin";
+  return { KUBECONFIG: kubeconfig, PATH: `${bin}:${process.env.PATH ?? ""}` };
+})();
+
+/** The admin client of the local cluster, or null (with a warning; an error in CI) when it is not up. */
+export async function clusterClient(): Promise<KubeClient | null> {
+  if (process.env.MEMRAY_TEST_CLUSTER === "defer") {
+    console.warn("cluster tests deferred: tools/test.sh runs them last, once the cluster is up");
+    return null;
+  }
+  let reason: string | null = null;
+  let client: KubeClient | null = null;
+  if (!existsSync(clusterEnv.KUBECONFIG!)) {
+    reason = `no kubeconfig at ${clusterEnv.KUBECONFIG}`;
+  } else {
+    try {
+      client = createKubeClient({ env: clusterEnv });
+      const forecast = await client.apps.readNamespacedDeployment({ name: "forecast", namespace: "default" });
+      if (!forecast.status?.readyReplicas) reason = "deploy/forecast has no ready pod";
+    } catch (error) {
+      reason = (error as Error).message.split("\n")[0] ?? String(error);
+    }
+  }
+  if (reason && process.env.CI) throw new Error(`the cluster tests need the local cluster (tools/cluster/cluster up): ${reason}`);
+  if (reason) console.warn(`skipping cluster tests: ${reason} (tools/cluster/cluster up)`);
+  return reason ? null : client;
+}
+
+/** kubectl against the local cluster; throws with its stderr when it fails. */
+export function kubectl(args: string[], input?: string): string {
+  try {
+    return execFileSync("kubectl", args, { env: { ...process.env, ...clusterEnv }, input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+  } catch (error) {
+    throw new Error(`kubectl ${args.join(" ")} failed: ${(error as { stderr?: string }).stderr ?? (error as Error).message}`);
+  }
+}
+
+/**
+ * A throwaway Deployment `name` (label app=name) of the forecast image serving forecast's app, ready
+ * when this resolves unless `ready: false` (its readiness probe then always fails).
+ */
+export function applyDeployment(name: string, options: { ready?: boolean } = {}): void {
+  const probe = options.ready === false ? '["false"]' : `["python3", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:5000/health', timeout=2)"]`;
+  kubectl(
+    ["apply", "-f", "-"],
+    `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, labels: {app: ${name}, memray-cli-test: "true"}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}, memray-cli-test: "true"}}
+    spec:
+      automountServiceAccountToken: false
+      enableServiceLinks: false
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: forecast
+        image: memray-cli/forecast:bookworm
+        imagePullPolicy: Never
+        command: ["waitress-serve", "--host=0.0.0.0", "--port=5000", "forecast_service.app:app"]
+        workingDir: /srv/app
+        ports: [{containerPort: 5000, protocol: TCP}]
+        readinessProbe: {exec: {command: ${probe}}, initialDelaySeconds: 1, periodSeconds: 2}
+`,
+  );
+  if (options.ready !== false) kubectl(["rollout", "status", `deploy/${name}`, "--timeout=120s"]);
+}
+
+export function deleteDeployment(name: string): void {
+  kubectl(["delete", "deployment", name, "--ignore-not-found", "--wait=false"]);
+}
+
+/** A kubeconfig file for a ServiceAccount allowed `rules` only (a Role bound to it), with a fresh token. */
+export async function restrictedKubeconfig(name: string, rules: string): Promise<string> {
+  kubectl(
+    ["apply", "-f", "-"],
+    `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: ${name}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: ${name}}
+rules:
+${rules}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ${name}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${name}}
+subjects: [{kind: ServiceAccount, name: ${name}, namespace: default}]
+`,
+  );
+  const token = kubectl(["create", "token", name, "--duration=1h"]).trim();
+  const admin = createKubeClient({ env: clusterEnv });
+  const cluster = admin.config.getCurrentCluster()!;
+  const dir = path.join(os.tmpdir(), "memray-k8s-test");
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${name}.kubeconfig`);
+  const { writeFile } = await import("node:fs/promises");
+  await writeFile(
+    file,
+    `apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: ${cluster.server}, certificate-authority: ${cluster.caFile}}}]
+users: [{name: ${name}, user: {token: ${token}}}]
+contexts: [{name: ${name}, context: {cluster: local, user: ${name}, namespace: default}}]
+current-context: ${name}
+`,
+  );
+  return file;
+}
+
+export function deleteRestricted(name: string): void {
+  kubectl(["delete", "serviceaccount,role,rolebinding", name, "--ignore-not-found"]);
+}
+
+/** memray wheels for the fixture images' Python 3.11, downloaded once with the host's pip (pods have no egress). */
+export async function fixtureWheelhouse(): Promise<string> {
+  const dir = path.join(os.tmpdir(), "memray-cli-wheelhouse-cp311");
+  if (!existsSync(path.join(dir, ".complete"))) {
+    await buildWheelhouse({ pythonVersion: "3.11", dir });
+    await import("node:fs/promises").then((fs) => fs.writeFile(path.join(dir, ".complete"), ""));
+  }
+  return dir;
+}

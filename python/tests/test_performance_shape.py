@@ -1,0 +1,131 @@
+"""The shape of the report step, not its speed (tools/bench measures speed; nothing here is timed):
+the capture is opened once, each record set is read once and shared by the reports that need it,
+and the files are memray's own CLI's files."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any, Dict, List
+
+import memray
+import pytest
+
+from memray_harness import report_engine, reports
+from memray_harness.contract import contract
+
+from conftest import write_script
+
+ALL_REPORTS = ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree", "stats"]
+FLAMEGRAPHS = [r.name for r in contract().reports.values() if r.generator == reports.FLAMEGRAPH]
+
+
+@pytest.fixture(scope="module")
+def capture(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("capture")
+    script = write_script(d, "work.py", """
+        import json
+        def churn(n):
+            out = []
+            for i in range(n):
+                row = {"id": i, "payload": "x" * (i % 300)}
+                if i % 10 == 0:
+                    out.append(row)
+            return out
+        kept = churn(20000)
+        blob = bytearray(2 * 1024 * 1024)
+        text = json.dumps(kept[:500])
+    """)
+    session = d / "session.bin"
+    subprocess.run([sys.executable, "-m", "memray", "run", "--native", "--trace-python-allocators", "-q", "-o",
+                    str(session), str(script)], check=True, capture_output=True, cwd=str(d))
+    return session
+
+
+class CountingMemray:
+    """memray with a FileReader that counts its constructions and reads."""
+
+    def __init__(self) -> None:
+        self.constructed = 0
+        self.reads: Counter = Counter()
+        outer = self
+
+        class Reader:
+            def __init__(self, path: str) -> None:
+                outer.constructed += 1
+                self._r = memray.FileReader(path)
+
+            def __getattr__(self, name: str) -> Any:
+                attr = getattr(self._r, name)
+                if name.startswith("get_") and name.endswith("records"):
+                    def counted(*args: Any, **kwargs: Any) -> Any:
+                        outer.reads[name] += 1
+                        return attr(*args, **kwargs)
+                    return counted
+                return attr
+
+        self.FileReader = Reader
+
+
+def test_one_reader_and_one_read_per_record_set(capture: Path, tmp_path: Path) -> None:
+    counting = CountingMemray()
+    plan = report_engine.make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": ALL_REPORTS,
+                                    "table_source": "high_watermark", "derive_tracemalloc": True})
+    lines: List[Dict[str, Any]] = []
+    result = report_engine.run(plan, leaked_table=False, emit=lines.append, fork=False, memray=counting)
+    assert counting.constructed == 1  # the constructor's full read happens once, not once per report
+    assert counting.reads == Counter({
+        "get_high_watermark_allocation_records": 1,  # flamegraph + table + tree + derived peak
+        "get_leaked_allocation_records": 1,          # leaks + derived current
+        "get_temporary_allocation_records": 1,       # temp-allocs
+        "get_temporal_high_water_mark_allocation_records": 1,  # temporal (+ derived peak by snapshot)
+    })
+    shared = next(line for line in lines if line["read"] == "high_watermark")
+    assert sorted(r["name"] for r in shared["reports"]) == ["flamegraph", "table-tree"]
+    assert all(r["ok"] for line in lines for r in line["reports"]), lines
+    assert result["memray_stats"]["total_bytes_allocated"] > 2 * 1024 * 1024
+    assert result["tracemalloc"]["peak"] >= result["tracemalloc"]["current"] >= 2 * 1024 * 1024
+
+
+def test_the_summary_alone_reads_only_what_it_needs(capture: Path, tmp_path: Path) -> None:
+    counting = CountingMemray()
+    plan = report_engine.make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": [],
+                                    "table_source": "high_watermark", "derive_tracemalloc": False})
+    result = report_engine.run(plan, leaked_table=False, emit=lambda line: None, fork=False, memray=counting)
+    assert counting.constructed == 0 and not counting.reads  # totals come from compute_statistics alone
+    assert result["memray_stats"]["total_allocations"] > 0
+
+
+def test_a_leaked_table_shares_the_leaks_read(capture: Path, tmp_path: Path) -> None:
+    plan = report_engine.make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": ["leaks", "table"],
+                                    "table_source": "leaked", "derive_tracemalloc": False})
+    assert [(j.read, j.names) for j in plan.jobs] == [("leaked", ["leaks", "table-tree"])]
+
+
+def test_files_are_the_memray_cli_files(capture: Path, tmp_path: Path) -> None:
+    ours, cli = tmp_path / "ours", tmp_path / "cli"
+    ours.mkdir()
+    cli.mkdir()
+    result = reports.make_reports(memray, str(capture), str(ours), FLAMEGRAPHS + ["stats"], leaked_table=False)
+    assert result.warnings == [] and result.failed == []
+    for name in FLAMEGRAPHS:
+        spec = contract().report(name)
+        subprocess.run([sys.executable, "-m", "memray", "flamegraph", *spec.flamegraph_flags, "-o", str(cli / spec.file),
+                        str(capture)], check=True, capture_output=True)
+        assert (ours / spec.file).read_bytes() == (cli / spec.file).read_bytes(), name
+    stats = contract().report("stats")
+    json_file = stats.extra_files[0].file
+    subprocess.run([sys.executable, "-m", "memray", "stats", "--json", "-o", str(cli / json_file), str(capture)],
+                   check=True, capture_output=True)
+    assert json.loads((ours / json_file).read_text()) == json.loads((cli / json_file).read_text())
+    text = subprocess.run([sys.executable, "-m", "memray", "stats", str(capture)], check=True, capture_output=True,
+                          text=True, env={**__import__("os").environ, "COLUMNS": "120"}).stdout
+    assert (ours / stats.file).read_text().strip() == text.strip()
+
+
+def test_an_unknown_flag_falls_back_to_memray_cli() -> None:
+    assert report_engine.parse_flamegraph_flags(["--max-memory-records", "5"]) is None
+    opts = report_engine.parse_flamegraph_flags(["--temporal", "--leaks"])
+    assert opts is not None and opts.read == "temporal_leaked" and opts.show_memory_leaks

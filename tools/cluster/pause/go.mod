@@ -1,0 +1,3 @@
+module memray-cli/tools/cluster/pause
+
+go 1.22
