@@ -1,15 +1,17 @@
 import pc from "picocolors";
 import { describeCauseChain, type MemrayError } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
-import { errorStream } from "./output-mode.js";
+import { colorEnabled, errorStream } from "./output-mode.js";
 
 /** An error as the CLI shows it: the message and hint; with --verbose its code, exit code and causes. Shown even with --quiet. */
 export function printError(io: CliIo, error: MemrayError, prefix = "error:"): void {
   const out = errorStream(io);
-  out.write(`${pc.red(prefix)} ${error.message}\n`);
+  // Decided here, not by picocolors' own guess (it colours whenever CI is set): main() is also called in-process.
+  const c = pc.createColors(colorEnabled(io.env, out as { isTTY?: boolean }));
+  out.write(`${c.red(prefix)} ${error.message}\n`);
   if (!io.verbose) return;
-  out.write(`${pc.dim(`  code ${error.code} · exit ${error.exitCode}`)}\n`);
-  for (const cause of describeCauseChain(error)) out.write(`${pc.dim(`  caused by ${cause}`)}\n`);
+  out.write(`${c.dim(`  code ${error.code} · exit ${error.exitCode}`)}\n`);
+  for (const cause of describeCauseChain(error)) out.write(`${c.dim(`  caused by ${cause}`)}\n`);
 }
 
 /** With --json, a failure before any result is one object on stdout too: `{ "error": { code, message, exit_code, hint } }`. */
