@@ -49,7 +49,11 @@ describe.runIf(client)("pod signals on the local cluster", () => {
       if (health.exitCode === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    if (metrics) await waitForPodMetrics(forecast.podName);
+    // Usage covers every running pod of the namespace: right after `cluster up` optimization's may not be sampled yet.
+    if (metrics) {
+      const pods = JSON.parse(kubectl(["get", "pods", "--field-selector=status.phase=Running", "-o", "json"])) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string } }> };
+      for (const pod of pods.items) if (!pod.metadata.deletionTimestamp) await waitForPodMetrics(pod.metadata.name);
+    }
     const dir = await runDir();
     const events: string[] = [];
     const sidecar = createPodSignalsSidecar({
