@@ -4,23 +4,10 @@ import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import { cliBin, workspaceWithTestCases } from "../cli-runner.js";
 import { engineReady, installMemray } from "./engine-env.js";
+import { LIVE_WEB_CLIENT } from "../helpers/live-web-client.js";
 
 const CONTAINER = "local-forecast-1";
 const ready = await engineReady([CONTAINER]);
-
-/** memray's own live client (what `memray live 9001` uses), run on the host: read one snapshot. */
-const LIVE_CLIENT = `
-import sys, time, urllib.request
-from memray import SocketReader
-port, service = int(sys.argv[1]), sys.argv[2]
-with SocketReader(port=port) as reader:
-    for _ in range(3):
-        urllib.request.urlopen(service + "leak", timeout=30).read()
-    time.sleep(2)
-    records = list(reader.get_current_snapshot(merge_threads=True))
-    sites = {f"{frame[1]}:{frame[2]}" for r in records for frame in r.stack_trace()[:1]}
-    print("SITES", *sorted(s for s in sites if "forecast_service" in s))
-`;
 
 describe.runIf(ready)("live-web on a container: SocketDestination on 9001, forwarded to 127.0.0.1", () => {
   it("memray's live client connects through the forward and sees the service's allocations", async () => {
@@ -46,7 +33,7 @@ describe.runIf(ready)("live-web on a container: SocketDestination on 9001, forwa
     });
     try {
       const { live, service } = await announced;
-      const client = await execa("python3", ["-c", LIVE_CLIENT, String(live), service], { reject: false, timeout: 60_000 });
+      const client = await execa("python3", ["-c", LIVE_WEB_CLIENT, String(live), service], { reject: false, timeout: 60_000 });
       expect(client.exitCode, client.stderr).toBe(0);
       expect(client.stdout).toMatch(/SITES .*forecast_service\/app\.py:\d+/);
     } catch (error) {

@@ -7,6 +7,7 @@ import { summarySchema } from "@alpiq/memray-core";
 import { cliBin, runCli, workspaceWithTestCases } from "../cli-runner.js";
 import { installMemray, leakLine } from "../engine/engine-env.js";
 import { cli, clusterEnv, clusterReady, installInPod, kubectl, profilePod } from "./cluster-env.js";
+import { LIVE_WEB_CLIENT } from "../helpers/live-web-client.js";
 
 const ready = clusterReady();
 const REPORTS = ["flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html", "table.txt", "tree.txt"];
@@ -121,7 +122,7 @@ describe.runIf(ready)("profiling a pod of the local cluster (deploy/forecast: Fl
       });
     });
     const { live, service } = await announced;
-    const client = await execa("python3", ["-c", LIVE_CLIENT, String(live), service], { reject: false, timeout: 60_000 });
+    const client = await execa("python3", ["-c", LIVE_WEB_CLIENT, String(live), service], { reject: false, timeout: 60_000 });
     expect(client.exitCode, client.stderr).toBe(0);
     expect(client.stdout).toMatch(/SITES .*forecast_service\/app\.py:\d+/);
     const result = await child;
@@ -144,16 +145,3 @@ describe.runIf(ready)("profiling a pod of the local cluster (deploy/forecast: Fl
   });
 });
 
-/** memray's own live client (what `memray live PORT` uses), on the host: read one snapshot. */
-const LIVE_CLIENT = `
-import sys, time, urllib.request
-from memray import SocketReader
-port, service = int(sys.argv[1]), sys.argv[2]
-with SocketReader(port=port) as reader:
-    for _ in range(3):
-        urllib.request.urlopen(service + "leak", timeout=30).read()
-    time.sleep(2)
-    records = list(reader.get_current_snapshot(merge_threads=True))
-    sites = {f"{frame[1]}:{frame[2]}" for r in records for frame in r.stack_trace()[:1]}
-    print("SITES", *sorted(s for s in sites if "forecast_service" in s))
-`;

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -120,7 +120,6 @@ subjects: [{kind: ServiceAccount, name: ${name}, namespace: default}]
   const dir = path.join(os.tmpdir(), "memray-k8s-test");
   await mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name}.kubeconfig`);
-  const { writeFile } = await import("node:fs/promises");
   await writeFile(
     file,
     `apiVersion: v1
@@ -143,7 +142,7 @@ export async function fixtureWheelhouse(): Promise<string> {
   const dir = path.join(os.tmpdir(), "memray-cli-wheelhouse-cp311");
   if (!existsSync(path.join(dir, ".complete"))) {
     await buildWheelhouse({ pythonVersion: "3.11", dir });
-    await import("node:fs/promises").then((fs) => fs.writeFile(path.join(dir, ".complete"), ""));
+    await writeFile(path.join(dir, ".complete"), "");
   }
   return dir;
 }
