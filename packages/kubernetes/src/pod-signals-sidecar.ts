@@ -57,8 +57,12 @@ export interface PodSignalsSidecarOptions {
   onProgress?: (event: SignalsProgressEvent) => void;
 }
 
-/** Usage exists for running pods only (a Pending pod has no containers to measure yet). */
-const running = (list: readonly V1Pod[]) => list.filter((pod) => pod.status?.phase === "Running");
+/**
+ * The pods whose usage is measured: running and not being deleted. A Pending pod has no containers to
+ * measure yet; a terminating one (still phase Running) drops out of the metrics API as its containers stop,
+ * and what it used says nothing about the run.
+ */
+export const measurablePods = (list: readonly V1Pod[]) => list.filter((pod) => pod.status?.phase === "Running" && !pod.metadata?.deletionTimestamp);
 const seconds = (since: number, now: number) => Math.round((now - since) / 10) / 100;
 const BASE = { files: [] as string[], duration_seconds: null, error: null, reason: null };
 
@@ -129,7 +133,7 @@ export function createPodSignalsSidecar(options: PodSignalsSidecarOptions): Sign
       const locating = wiremock.locate(discoverWireMock);
       const measuring = (async () => {
         if (discoveryError) return;
-        usageBefore = await takeStatsBefore((signal) => snapshot(running(pods), "before", signal), {
+        usageBefore = await takeStatsBefore((signal) => snapshot(measurablePods(pods), "before", signal), {
           timeoutSeconds,
           clock,
           skipReason: (error) => (error instanceof MetricsUnavailableError ? error.message : undefined),
@@ -205,7 +209,7 @@ export function createPodSignalsSidecar(options: PodSignalsSidecarOptions): Sign
     const errors: string[] = usageBefore?.error ? [`before: ${usageBefore.error}`] : [];
     let after: PodMetricsSnapshot | undefined;
     try {
-      after = await withTimeout("container_stats", timeoutSeconds, (signal) => snapshot(running(list), "after", signal));
+      after = await withTimeout("container_stats", timeoutSeconds, (signal) => snapshot(measurablePods(list), "after", signal));
       files.push(
         await writePodMetricsSnapshot(runDir.path, after).catch((error) => {
           throw new SignalWriteError("container_stats", "container-stats-after.json", error);

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { exitOf } from "../src/pod-exec.js";
 import { podLogSources } from "../src/pod-logs.js";
 import { parseCpuMillicores, parseQuantity, usageOf } from "../src/pod-metrics.js";
-import { findPodWireMock } from "../src/pod-signals-sidecar.js";
+import { findPodWireMock, measurablePods } from "../src/pod-signals-sidecar.js";
 import { isReady, labelSelectorString, ownerOf, podSummary } from "../src/resolve-pod.js";
 
 /** A pod object as the API returns it (data, not a fake client). */
@@ -48,6 +48,11 @@ describe("pod shapes", () => {
     expect(podSummary(pod("a", { ready: false, waiting: "CrashLoopBackOff" }))).toEqual({ name: "a", phase: "Running", ready: false, reason: "CrashLoopBackOff" });
     expect(podSummary(pod("a", { deleting: true })).reason).toBe("Terminating");
     expect(podSummary(pod("a", { ready: false })).reason).toBe("ContainersNotReady");
+  });
+
+  it("usage is measured for running pods that are not being deleted (a terminating pod leaves the metrics API mid-run)", () => {
+    const pods = [pod("up"), pod("starting", { phase: "Pending" }), pod("leaving", { deleting: true }), pod("done", { phase: "Succeeded" })];
+    expect(measurablePods(pods).map((p) => p.metadata?.name)).toEqual(["up"]);
   });
 
   it("label selectors: matchLabels and matchExpressions as the query string", () => {

@@ -93,6 +93,15 @@ export function deleteDeployment(name: string): void {
   kubectl(["delete", "deployment", name, "--ignore-not-found", "--wait=false"]);
 }
 
+/** Wait until the pods of every throwaway Deployment (label memray-cli-test) are gone: namespace-wide signals see them. */
+export async function waitForTestPodsGone(): Promise<void> {
+  for (let attempt = 0; attempt < 120; attempt++) {
+    if (!kubectl(["get", "pods", "-l", "memray-cli-test=true", "-o", "name"]).trim()) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`pods of throwaway Deployments still exist after 60 s: ${kubectl(["get", "pods", "-l", "memray-cli-test=true"])}`);
+}
+
 /** A kubeconfig file for a ServiceAccount allowed `rules` only (a Role bound to it), with a fresh token. */
 export async function restrictedKubeconfig(name: string, rules: string): Promise<string> {
   kubectl(

@@ -5,7 +5,7 @@ import path from "node:path";
 import { signalsSchema } from "@alpiq/memray-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { createPodSignalsSidecar, installMemrayInPod, KubernetesTarget, MEMRAY_LOST_ON_RESTART, type KubeClient, type PodMetricsSnapshot } from "../../src/index.js";
-import { applyDeployment, clusterClient, clusterEnv, deleteDeployment, fixtureWheelhouse, kubectl } from "./cluster.js";
+import { applyDeployment, clusterClient, clusterEnv, deleteDeployment, fixtureWheelhouse, kubectl, waitForTestPodsGone } from "./cluster.js";
 
 const client = await clusterClient();
 
@@ -49,7 +49,9 @@ describe.runIf(client)("pod signals on the local cluster", () => {
       if (health.exitCode === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
-    // Usage covers every running pod of the namespace: right after `cluster up` optimization's may not be sampled yet.
+    // Usage covers every running pod of the namespace: the other test files' throwaway pods must be gone, and
+    // right after `cluster up` optimization's pod may not be sampled yet.
+    await waitForTestPodsGone();
     if (metrics) {
       const pods = JSON.parse(kubectl(["get", "pods", "--field-selector=status.phase=Running", "-o", "json"])) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string } }> };
       for (const pod of pods.items) if (!pod.metadata.deletionTimestamp) await waitForPodMetrics(pod.metadata.name);
@@ -108,6 +110,7 @@ describe.runIf(client)("pod signals on the local cluster", () => {
     expect(usage.memory_usage).toBe((usage.containers.forecast!.memory_usage ?? 0) + (usage.containers.wiremock!.memory_usage ?? 0));
     expect(usage.window).toMatch(/^\d+(\.\d+)?s$/);
     expect(sections.artifacts).toMatchObject({ container_stats_before: `${dir.artifactPrefix}/container-stats-before.json`, container_stats_after: `${dir.artifactPrefix}/container-stats-after.json` });
+    expect(signals.container_stats?.error ?? null).toBeNull();
     expect(events).toEqual(expect.arrayContaining(["before container_stats ok", "after container_stats ok"]));
   });
 
