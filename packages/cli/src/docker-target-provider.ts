@@ -12,6 +12,8 @@ export function dockerTargetProvider(docker: Docker): TargetProvider {
     async resolve(choice, needs) {
       if (choice.kind !== "docker") throw new RangeError("dockerTargetProvider handles --target only");
       const target = await DockerTarget.connect({ docker, container: choice.container });
+      const signals = containerSignalsContext(docker, target);
+      needs.onConnected?.({ signals });
       const python = needs.python ?? (await findPython(target));
       let app = needs.app;
       let appDir: string | undefined;
@@ -35,7 +37,7 @@ export function dockerTargetProvider(docker: Docker): TargetProvider {
         servicePort,
         memrayInstallHint: `memray-cli install --target ${target.name}`,
         forwardPort: (containerPort, hostPort) => forwardPort({ target, containerPort, hostPort, ifTaken: "any", python }),
-        signals: containerSignalsContext(docker, target),
+        signals,
       };
     },
   };

@@ -5,14 +5,14 @@ import pc from "picocolors";
 import { appNeed, createRunDir, DEFAULT_LIVE_PORT, formatKb, MODE_RULES, runProfile, ScriptNotFoundError, type Clock, type HarnessEvent, type ProfileResult } from "@alpiq/memray-core";
 import { BASELINE_ARTIFACTS, compareWithBaseline, describeComparison, loadBaseline, type BaselineComparison } from "./baseline-compare.js";
 import { writeRunIndex } from "@alpiq/memray-reports";
-import { describeSignals } from "@alpiq/memray-signals";
+import { describeSignals, type SignalsSidecar } from "@alpiq/memray-signals";
 import type { CliIo } from "./cli-io.js";
 import { describeTargetChoice, type CliProfileOptions } from "./profile-options.js";
 import { errorStream } from "./output-mode.js";
 import { printRunOutcome } from "./print-run-outcome.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { signalsSidecarFor } from "./signals-sidecar.js";
-import type { PortForward, TargetProvider } from "./target-provider.js";
+import type { PortForward, ResolvedTarget, TargetProvider } from "./target-provider.js";
 
 export interface ProfileCommandDeps {
   clock?: Clock;
@@ -36,6 +36,15 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
   const reporter = new ProgressReporter(io.stderr, cli.quiet);
   const scriptPath = await checkScript(options.script, io.cwd);
   reporter.step(cli.target.kind === "local" ? "preparing the local host" : `connecting to ${describeTargetChoice(cli.target)}`);
+  // The signals' "before" readings take the daemon 1-2 s: they start as soon as the target is known.
+  let sidecar: SignalsSidecar | undefined;
+  let signalsStarted = false;
+  const startSignals = (early: Pick<ResolvedTarget, "signals" | "signalsSidecar">) => {
+    if (signalsStarted) return;
+    signalsStarted = true;
+    sidecar = signalsSidecarFor(cli.signals, early);
+    void sidecar?.prepare();
+  };
   let resolved;
   try {
     resolved = await deps.targets.resolve(cli.target, {
@@ -44,18 +53,19 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
       needApp: appNeed(options.mode, Boolean(options.script)),
       port: options.port,
       cwd: io.cwd,
+      onConnected: startSignals,
     });
   } catch (error) {
     reporter.finish(false);
+    await sidecar?.dispose();
     throw error;
   }
+  startSignals(resolved); // a provider that knows its target only at the end (this host, a pod)
   const forwards: PortForward[] = [];
   const live = MODE_RULES[options.mode].live;
   // On this host the harness itself listens on the live port: a taken one is swapped for a free one.
   const livePort = live && !resolved.forwardPort ? await localLivePort(options.livePort, reporter) : undefined;
   let comparison: BaselineComparison | undefined;
-  const sidecar = signalsSidecarFor(cli.signals, resolved);
-  void sidecar?.prepare(); // the "before" stats take the daemon ~2 s: overlap them with staging the harness
   let result: ProfileResult;
   try {
     const runDir = await createRunDir({

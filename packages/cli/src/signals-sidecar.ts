@@ -7,7 +7,7 @@ import type { ResolvedTarget } from "./target-provider.js";
  * project's logs and stats; on a pod, the target's own (its namespace's logs and usage); on this host, only WireMock when --wiremock names one (the container
  * collectors are recorded as skipped). Undefined with --no-signals.
  */
-export function signalsSidecarFor(choice: SignalsChoice | null, resolved: ResolvedTarget): SignalsSidecar | undefined {
+export function signalsSidecarFor(choice: SignalsChoice | null, resolved: Pick<ResolvedTarget, "signals" | "signalsSidecar">): SignalsSidecar | undefined {
   if (!choice) return undefined;
   if (resolved.signalsSidecar) return resolved.signalsSidecar(choice);
   return createSignalsSidecar({

@@ -44,6 +44,11 @@ export interface TargetNeeds {
   port: number | undefined;
   /** The user's working directory (the app's import directory on this host). */
   cwd: string;
+  /**
+   * Called as soon as the target is known, before the interpreter, app and port are probed: what the
+   * signals need of it, so their "before" readings start while the rest is resolved (providers may not call it).
+   */
+  onConnected?: (early: Pick<ResolvedTarget, "signals" | "signalsSidecar">) => void;
 }
 
 export interface TargetProvider {

@@ -126,8 +126,7 @@ export async function runProfile(request: ProfileRequest, hooks: SessionHooks = 
   try {
     const options = parseOptions(runnableProfileOptionsSchema, request);
     step("preflight", `checking Python and memray on ${target.name}`);
-    await checkInterpreter(request, python);
-    const oomBefore = await target.oomKills?.().catch(() => null);
+    const [, oomBefore] = await Promise.all([checkInterpreter(request, python), target.oomKills?.().catch(() => null)]);
     stopIfInterrupted();
 
     step("stage", `staging the harness on ${target.name}`);

@@ -241,7 +241,7 @@ export const containerLogsSignalSchema = signalCollectorSchema.extend({
     .optional(),
 });
 
-/** `docker stats --no-stream` of each container before and after the workload (bytes, percent). */
+/** Each container before and after the workload, computed as `docker stats --no-stream` computes it (bytes, percent). */
 export const containerStatsSignalSchema = signalCollectorSchema.extend({
   unit: z.enum(["containers", "pods"]).optional().describe("what the entries of `containers` are (a Kubernetes run: pods); absent: containers"),
   containers: z
@@ -252,7 +252,7 @@ export const containerStatsSignalSchema = signalCollectorSchema.extend({
         memory_after: bytes.nullable(),
         memory_limit: bytes.nullable(),
         memory_percent_after: z.number().nullable().optional(),
-        cpu_percent_after: z.number().nullable().optional(),
+        cpu_percent_after: z.number().nullable().optional().describe("a container: its CPU % over the workload (docker stats' formula); a pod: metrics-server's"),
       }),
     )
     .optional(),

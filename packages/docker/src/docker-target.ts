@@ -47,6 +47,8 @@ export class DockerTarget implements Target {
   readonly id: string;
   readonly container: Docker.Container;
   private owner: Promise<{ uid: number; gid: number }> | undefined;
+  /** The scratch dirs this target made: copyIn into one skips the mkdir. */
+  private readonly knownDirs = new Set<string>();
 
   /** Resolve a running container by exact name, id prefix or Compose service and wrap it. */
   static async connect(options: DockerTargetConnectOptions): Promise<DockerTarget> {
@@ -133,8 +135,7 @@ export class DockerTarget implements Target {
     } catch (error) {
       throw new CopyFailedError("in", this.name, hostPath, targetDir, { cause: error, hint: "check the host path exists and is readable" });
     }
-    await this.mkdirp(targetDir, hostPath);
-    const { uid, gid } = await this.fileOwner();
+    const [, { uid, gid }] = await Promise.all([this.mkdirp(targetDir, hostPath), this.fileOwner()]);
     // Files belong to the container's default user, so the workload can write beside them.
     const include = options.include;
     const pack = tarFs.pack(path.dirname(source), {
@@ -195,6 +196,7 @@ export class DockerTarget implements Target {
 
   async scratchDir(): Promise<string> {
     const argv = ["mktemp", "-d", "/tmp/memray-cli-XXXXXX"];
+    void this.fileOwner(); // a copy into it follows: ask beside mktemp, not after it
     const result = await this.exec(argv);
     const dir = result.stdout.trim();
     if (result.exitCode !== 0 || !dir.startsWith("/")) {
@@ -205,10 +207,12 @@ export class DockerTarget implements Target {
         hint: "the container needs mktemp and a writable /tmp",
       });
     }
+    this.knownDirs.add(dir);
     return dir;
   }
 
   private async mkdirp(dir: string, source: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
     const result = await this.exec(["mkdir", "-p", "--", dir]);
     if (result.exitCode !== 0) {
       throw new CopyFailedError("in", this.name, source, dir, { detail: tailLines(result.stderr, 5) || `mkdir exited ${result.exitCode}` });
@@ -218,8 +222,7 @@ export class DockerTarget implements Target {
   /** uid/gid of the container's default user (root when `id` is missing). */
   private fileOwner(): Promise<{ uid: number; gid: number }> {
     this.owner ??= (async () => {
-      const result = await this.exec(["id", "-u"]).catch(() => null);
-      const group = await this.exec(["id", "-g"]).catch(() => null);
+      const [result, group] = await Promise.all([this.exec(["id", "-u"]).catch(() => null), this.exec(["id", "-g"]).catch(() => null)]);
       const uid = Number(result?.exitCode === 0 ? result.stdout.trim() : 0);
       const gid = Number(group?.exitCode === 0 ? group.stdout.trim() : 0);
       return { uid: Number.isInteger(uid) ? uid : 0, gid: Number.isInteger(gid) ? gid : 0 };

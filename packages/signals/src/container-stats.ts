@@ -11,6 +11,7 @@ const debug = createDebug("memray:signals:stats");
 /** The fields of GET /containers/{id}/stats?stream=false that `docker stats` reads. */
 export interface DockerStatsResponse {
   read?: string;
+  preread?: string;
   name?: string;
   id?: string;
   pids_stats?: { current?: number };
@@ -21,7 +22,7 @@ export interface DockerStatsResponse {
   blkio_stats?: { io_service_bytes_recursive?: Array<{ op?: string; value?: number }> | null };
 }
 
-interface DockerCpuStats {
+export interface DockerCpuStats {
   cpu_usage?: { total_usage?: number; percpu_usage?: number[] | null };
   system_cpu_usage?: number;
   online_cpus?: number;
@@ -32,6 +33,8 @@ export interface ContainerStats {
   id: string;
   /** When the daemon read the cgroup (ISO 8601). */
   read: string;
+  /** The earlier reading CPU % is measured from (ISO 8601); null: there was none (CPU % is 0). */
+  cpu_since: string | null;
   cpu_percent: number;
   /** Usage without the page cache the kernel can drop (see computeContainerStats). */
   memory_usage: number;
@@ -46,14 +49,21 @@ export interface ContainerStats {
   docker: { CPUPerc: string; MemUsage: string; MemPerc: string; NetIO: string; BlockIO: string; PIDs: string };
 }
 
+/** A container's CPU counters at one reading: what the next reading's CPU % is measured from. */
+export interface CpuReading {
+  read: string;
+  cpu: DockerCpuStats;
+}
+
 /**
  * Compute a stats line exactly as the Docker CLI does (cli/command/container/stats_helpers.go):
  * memory = usage − total_inactive_file on cgroup v1 (− inactive_file on v2; usage when the counter is
  * missing or not smaller), percent of the limit; CPU % = Δ container CPU / Δ system CPU × online CPUs ×
- * 100 between the daemon's two readings (precpu_stats → cpu_stats); network = Σ rx/tx over interfaces;
- * block I/O = Σ io_service_bytes_recursive entries whose op starts with r / w.
+ * 100 between two readings: the daemon's own (precpu_stats → cpu_stats) when it sent them, else `since`
+ * (a one-shot answer has no precpu_stats); network = Σ rx/tx over interfaces; block I/O = Σ
+ * io_service_bytes_recursive entries whose op starts with r / w.
  */
-export function computeContainerStats(raw: DockerStatsResponse): Omit<ContainerStats, "id"> {
+export function computeContainerStats(raw: DockerStatsResponse, since?: CpuReading): Omit<ContainerStats, "id"> {
   const memory = raw.memory_stats ?? {};
   const usage = memory.usage ?? 0;
   const counters = memory.stats ?? {};
@@ -64,9 +74,12 @@ export function computeContainerStats(raw: DockerStatsResponse): Omit<ContainerS
   const memoryPercent = limit !== 0 ? (memoryUsage / limit) * 100 : 0;
 
   const cpu = raw.cpu_stats ?? {};
-  const pre = raw.precpu_stats ?? {};
-  const cpuDelta = (cpu.cpu_usage?.total_usage ?? 0) - (pre.cpu_usage?.total_usage ?? 0);
-  const systemDelta = (cpu.system_cpu_usage ?? 0) - (pre.system_cpu_usage ?? 0);
+  const daemonPre = raw.precpu_stats?.system_cpu_usage ? raw.precpu_stats : undefined;
+  const pre = daemonPre ?? since?.cpu;
+  const cpuSince = daemonPre ? (raw.preread ?? null) : (since?.read ?? null);
+  // Without an earlier reading there is no window: 0 (not the average since the container started).
+  const cpuDelta = pre ? (cpu.cpu_usage?.total_usage ?? 0) - (pre.cpu_usage?.total_usage ?? 0) : 0;
+  const systemDelta = pre ? (cpu.system_cpu_usage ?? 0) - (pre.system_cpu_usage ?? 0) : 0;
   const online = cpu.online_cpus || cpu.cpu_usage?.percpu_usage?.length || 0;
   const cpuPercent = systemDelta > 0 && cpuDelta > 0 ? (cpuDelta / systemDelta) * online * 100 : 0;
 
@@ -86,6 +99,7 @@ export function computeContainerStats(raw: DockerStatsResponse): Omit<ContainerS
   const pids = raw.pids_stats?.current ?? 0;
   return {
     read: raw.read ?? "",
+    cpu_since: cpuSince,
     cpu_percent: cpuPercent,
     memory_usage: memoryUsage,
     memory_limit: limit,
@@ -117,37 +131,72 @@ export interface StatsSnapshot {
   containers: Record<string, ContainerStatsEntry>;
 }
 
-/** Not running (or exited since): the daemon answers stream=false with an all-zero reading. */
+/** Not running (or exited since): the daemon answers with an all-zero reading. */
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 
-/**
- * One `docker stats --no-stream` reading of each container, concurrently (the daemon takes ~1-2 s to
- * give CPU two samples, the same wait `docker stats --no-stream` has). Failures are per container.
- */
-export async function snapshotContainerStats(
-  docker: SignalsDockerClient,
+/** A snapshot, and each container's CPU counters in it (by container id): the next snapshot's `since`. */
+export interface StatsReadings {
+  snapshot: StatsSnapshot;
+  cpu: ReadonlyMap<string, CpuReading>;
+}
+
+/** What one container's reading (or the error getting it) becomes in a snapshot. */
+export type ContainerReading = { raw: DockerStatsResponse; since?: CpuReading } | { error: unknown };
+
+/** A snapshot from each container's reading; failures are per container. */
+export async function snapshotFromReadings(
   containers: readonly StackContainer[],
   phase: StatsSnapshot["phase"],
+  read: (container: StackContainer) => Promise<ContainerReading>,
   options: { signal?: AbortSignal; now?: () => Date } = {},
-): Promise<StatsSnapshot> {
+): Promise<StatsReadings> {
   const takenAt = (options.now ?? (() => new Date()))().toISOString();
+  const cpu = new Map<string, CpuReading>();
   const entries = await Promise.all(
     containers.map(async (container): Promise<[string, ContainerStatsEntry]> => {
       const meta = { service: container.service, project: container.project };
-      try {
-        const raw = (await docker.getContainer(container.id).stats({ stream: false, ...(options.signal ? { abortSignal: options.signal } : {}) })) as DockerStatsResponse;
-        if (!raw.read || raw.read.startsWith(ZERO_TIME.slice(0, 10))) {
-          throw new ContainerSignalError("container_stats", container.name, `${container.name} is not running`);
+      const reading = await read(container);
+      let error: unknown = "error" in reading ? reading.error : undefined;
+      if (!("error" in reading)) {
+        const { raw, since } = reading;
+        if (raw.read && !raw.read.startsWith(ZERO_TIME.slice(0, 10))) {
+          if (raw.cpu_stats) cpu.set(container.id, { read: raw.read, cpu: raw.cpu_stats });
+          return [container.name, { status: "ok", ...meta, id: container.id, ...computeContainerStats(raw, since) }];
         }
-        return [container.name, { status: "ok", ...meta, id: container.id, ...computeContainerStats(raw) }];
-      } catch (error) {
-        const message = options.signal?.aborted ? `stopped: ${String((options.signal.reason as Error)?.message ?? options.signal.reason)}` : containerError(container, error);
-        debug("%s %s: %s", phase, container.name, message);
-        return [container.name, { status: "failed", id: container.id, ...meta, error: message }];
+        error = new ContainerSignalError("container_stats", container.name, `${container.name} is not running`);
       }
+      const message = options.signal?.aborted ? `stopped: ${String((options.signal.reason as Error)?.message ?? options.signal.reason)}` : containerError(container, error);
+      debug("%s %s: %s", phase, container.name, message);
+      return [container.name, { status: "failed", id: container.id, ...meta, error: message }];
     }),
   );
-  return { phase, taken_at: takenAt, containers: Object.fromEntries(entries) };
+  return { snapshot: { phase, taken_at: takenAt, containers: Object.fromEntries(entries) }, cpu };
+}
+
+/**
+ * One one-shot reading of each container, concurrently (`stream=false&one-shot=true`: the daemon's next
+ * sample, not `--no-stream`'s next two), CPU % measured from `since` (an earlier snapshot's `cpu`). An
+ * engine older than API 1.41 ignores one-shot and sends its own two samples: those are used as sent.
+ */
+export function snapshotContainerStats(
+  docker: SignalsDockerClient,
+  containers: readonly StackContainer[],
+  phase: StatsSnapshot["phase"],
+  options: { signal?: AbortSignal; now?: () => Date; since?: ReadonlyMap<string, CpuReading> } = {},
+): Promise<StatsReadings> {
+  return snapshotFromReadings(
+    containers,
+    phase,
+    (container) =>
+      docker
+        .getContainer(container.id)
+        .stats({ stream: false, "one-shot": true, ...(options.signal ? { abortSignal: options.signal } : {}) })
+        .then(
+          (raw): ContainerReading => ({ raw: raw as DockerStatsResponse, since: options.since?.get(container.id) }),
+          (error: unknown): ContainerReading => ({ error }),
+        ),
+    options,
+  );
 }
 
 export const statsFileName = (phase: StatsSnapshot["phase"]) => `container-stats-${phase}.json`;

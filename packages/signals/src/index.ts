@@ -32,7 +32,10 @@ export {
   type ContainerStatsEntry,
   type DockerStatsResponse,
   type StatsSnapshot,
+  type StatsReadings,
+  type CpuReading,
 } from "./container-stats.js";
+export { watchContainerStats, type ContainerStatsWatch } from "./container-stats-watch.js";
 export { DockerLogDemuxer } from "./docker-log-demuxer.js";
 
 // Which containers, and where WireMock is

@@ -1,7 +1,8 @@
 import { artifactKeyOf, hostSectionsSchema, type HostSections, type RunDir, type RunSidecar, type Signals } from "@alpiq/memray-core";
 import createDebug from "debug";
 import { collectContainerLogs, type ContainerLogResult } from "./container-logs.js";
-import { snapshotContainerStats, writeStatsSnapshot, type StatsSnapshot } from "./container-stats.js";
+import { snapshotContainerStats, writeStatsSnapshot, type CpuReading, type StatsSnapshot } from "./container-stats.js";
+import { watchContainerStats, type ContainerStatsWatch } from "./container-stats-watch.js";
 import { describeSignalError, SignalWriteError, type SignalName } from "./errors.js";
 import { parseSince } from "./since.js";
 import { discoverStackContainers, findWireMock, composeProjectOf, type SignalsDockerClient, type SignalsTarget, type StackContainer } from "./stack-discovery.js";
@@ -53,9 +54,9 @@ export interface SignalsSidecarOptions {
 /** core's RunSidecar, plus what the caller may want to show after the run. */
 export interface SignalsSidecar extends RunSidecar {
   /**
-   * Start discovery and the "before" stats now (optional; before() does it otherwise). The daemon takes
-   * ~2 s for a `docker stats --no-stream` reading: a caller that calls this as soon as it knows the target
-   * overlaps that wait with its own preparations. before() still waits for the reading to finish.
+   * Start discovery, WireMock's location and the stats streams now (optional; before() does it otherwise).
+   * The daemon sends a reading with a CPU window about a second after a stream opens: a caller that calls
+   * this as soon as it knows the target overlaps that wait with its own preparations.
    */
   prepare(): Promise<void>;
   /** The sections `after` returned (undefined before it ran). */
@@ -99,6 +100,8 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
   let containers: StackContainer[] = [];
   let discoveryError: string | null = null;
   let statsBefore: StatsBefore<StatsSnapshot> | undefined;
+  let watch: ContainerStatsWatch | undefined;
+  let beforeCpu: ReadonlyMap<string, CpuReading> | undefined;
   let sections: HostSections | undefined;
   let prepared: Promise<void> | undefined;
   let disposed = false;
@@ -108,6 +111,7 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
     if (disposed) return;
     disposed = true;
     await prepared; // a forward being opened is closed, not leaked
+    watch?.close();
     await wiremock.close();
   };
 
@@ -126,7 +130,7 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
     return { container, address: `${container}:${found.containerPort}`, openForward: () => openPortForward(found.container, found.containerPort) };
   }
 
-  /** Discovery, WireMock's location and the "before" stats (the daemon needs ~2 s for them): start early, await in before(). */
+  /** Discovery, WireMock's location and the stats streams: start early, await in before(). */
   function prepare(): Promise<void> {
     prepared ??= (async () => {
       const started = clock();
@@ -137,12 +141,8 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
           discoveryError = describeSignalError(error);
         }
       }
-      const locating = wiremock.locate(discoverWireMock);
-      const snapshotting = (async () => {
-        if (!containerRun || discoveryError) return;
-        statsBefore = await takeStatsBefore((signal) => snapshotContainerStats(docker!, containers, "before", { signal, now }), { timeoutSeconds, clock });
-      })();
-      await Promise.all([locating, snapshotting]);
+      if (containerRun && !discoveryError) watch = watchContainerStats(docker!, containers);
+      await wiremock.locate(discoverWireMock);
       debug("prepared: %d containers in %s s", containers.length, seconds(started, clock()));
     })();
     return prepared;
@@ -150,6 +150,17 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
 
   async function before(runDir: RunDir): Promise<void> {
     await prepare();
+    if (watch) {
+      statsBefore = await takeStatsBefore(
+        async (signal) => {
+          const taken = await watch!.snapshot("before", { signal, now });
+          beforeCpu = taken.cpu;
+          return taken.snapshot;
+        },
+        { timeoutSeconds, clock },
+      );
+      watch.close();
+    }
     await writeStatsBefore(statsBefore, (snapshot) => writeStatsSnapshot(runDir.path, snapshot), (status, message) => progress("container_stats", "before", status, message), "containers");
     // The reset comes last, just before the workload: calls made before it are not in the journal.
     await wiremock.reset();
@@ -222,7 +233,8 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
     const errors: string[] = statsBefore?.error ? [`before: ${statsBefore.error}`] : [];
     let after: StatsSnapshot | undefined;
     try {
-      after = await withTimeout("container_stats", timeoutSeconds, (signal) => snapshotContainerStats(docker!, list, "after", { signal, now }));
+      // CPU % over the workload: from the "before" reading to now.
+      after = (await withTimeout("container_stats", timeoutSeconds, (signal) => snapshotContainerStats(docker!, list, "after", { signal, now, since: beforeCpu }))).snapshot;
       files.push(
         await writeStatsSnapshot(runDir.path, after).catch((error) => {
           throw new SignalWriteError("container_stats", "container-stats-after.json", error);

@@ -41,6 +41,19 @@ describe("computeContainerStats: the Docker CLI's formulas", () => {
     expect(computeContainerStats({ ...firstFrame, cpu_stats: { ...v1.cpu_stats, system_cpu_usage: 0 } }).cpu_percent).toBe(0);
   });
 
+  it("a one-shot answer (no precpu_stats) measures CPU from the earlier reading given; none: 0 and no cpu_since", () => {
+    const oneShot: DockerStatsResponse = { ...v1, precpu_stats: { cpu_usage: { total_usage: 0 }, online_cpus: 0 } };
+    const since = { read: "2026-11-29T16:41:55.000Z", cpu: { cpu_usage: { total_usage: 139_015_436_654 }, system_cpu_usage: 6_015_680_000_000 } };
+    const measured = computeContainerStats(oneShot, since);
+    expect(measured.cpu_percent).toBeCloseTo((200_000_000 / 4_000_000_000) * 2 * 100, 10); // 10% over the longer window
+    expect(measured.cpu_since).toBe(since.read);
+    expect(computeContainerStats(oneShot)).toMatchObject({ cpu_percent: 0, cpu_since: null });
+    // An engine that ignored one-shot sent its own two samples: those win, cpu_since is its preread.
+    const daemon = computeContainerStats({ ...v1, preread: "2026-11-29T16:41:55.820Z" }, since);
+    expect(daemon.cpu_percent).toBeCloseTo(10, 10);
+    expect(daemon.cpu_since).toBe("2026-11-29T16:41:55.820Z");
+  });
+
   it("network sums every interface; block I/O sums the r* and w* ops only", () => {
     const stats = computeContainerStats(v1);
     expect([stats.network_rx, stats.network_tx]).toEqual([13_800_200, 36_400]);
