@@ -21,7 +21,8 @@ This engine reads the capture as few times as memray's API allows and no read tw
   with the arguments memray's CLI passes, so the files are the CLI's files. A report whose flags this
   engine does not know, or a memray whose reporter API differs, falls back to memray's CLI entry point
   in-process (report_worker.run_job);
-* at most as many processes run at once as there are usable CPUs, longest first.
+* at most as many processes run at once as there are usable CPUs, longest first, and no more than the
+  memory left holds (report_memory.py: a reader's peak grows with the capture's allocation count).
 
 The same reads give the summary's derived figures (see derive.py): the Python-allocator bytes live
 when tracking stopped (leaked records) and at the high-water mark (high-water-mark records, and each
@@ -31,7 +32,7 @@ PLAN_JSON: {"session", "out_dir", "reports": [names], "table_source": "high_wate
 "derive_tracemalloc": bool, "totals": bool, "workers": int or null, "cwd": the harness's start directory}. Output: JSON lines on stdout, one per finished
 job: {"kind": "report", "name", "reports", "ok", "seconds", "error", "max_rss_kb", "read"}, then one
 {"kind": "result", "memray_stats", "tracemalloc", "top_allocators", "table_harness_bytes",
-"reader_seconds", "max_rss_kb"}.
+"reader_seconds", "max_rss_kb", "workers"}.
 """
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from . import derive
+from . import derive, report_memory
 from .contract import ReportSpec, contract
 from .reports import FLAMEGRAPH, STATS, TABLE_TREE
 
@@ -428,7 +429,7 @@ def _emit(line: Dict[str, Any]) -> None:
 
 
 def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] = _emit, fork: bool = True,
-        memray: Any = None) -> Dict[str, Any]:
+        memray: Any = None, available_memory: Callable[[], Optional[int]] = report_memory.available_memory) -> Dict[str, Any]:
     """Run the plan; emits one line per finished job and returns the merged result. fork=False (or no
     os.fork) runs the jobs one after the other in this process."""
     if memray is None:
@@ -502,6 +503,8 @@ def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] =
         reader = memray.FileReader(plan.session)  # the one constructor read, shared by every fork
         reader_seconds = time.perf_counter() - t
         reader_holder["reader"] = reader
+        allocations = int(getattr(reader.metadata, "total_allocations", 0) or 0)
+        plan.workers = report_memory.workers_within(plan.workers, allocations, available_memory())
         forking = fork and hasattr(os, "fork")
         # This process makes the high-water-mark job itself (one fork fewer), beside the forks.
         own = next((j for j in plan.jobs if j.read == "high_watermark"), None) if forking else None
@@ -546,7 +549,9 @@ def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] =
             drain(block=True)
     if "reader" in reader_holder:
         reader_holder["reader"].close()
-    return merge(finished, reader_seconds, time.perf_counter() - started)
+    merged = merge(finished, reader_seconds, time.perf_counter() - started)
+    merged["workers"] = plan.workers
+    return merged
 
 
 def merge(finished: List[Dict[str, Any]], reader_seconds: float, seconds: float) -> Dict[str, Any]:

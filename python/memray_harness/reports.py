@@ -204,7 +204,8 @@ def _follow(proc: "subprocess.Popen[bytes]", result: ReportResult, done: Dict[st
     result.top_allocators = final.get("top_allocators")
     result.tracemalloc = final.get("tracemalloc")
     result.jobs.append({"label": "engine", "read": "reader", "read_seconds": final.get("reader_seconds"),
-                        "seconds": final.get("seconds"), "max_rss_kb": final.get("max_rss_kb")})
+                        "seconds": final.get("seconds"), "max_rss_kb": final.get("max_rss_kb"),
+                        "workers": final.get("workers")})  # readers at once: fewer when memory is short
     return None
 
 

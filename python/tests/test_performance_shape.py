@@ -129,3 +129,16 @@ def test_an_unknown_flag_falls_back_to_memray_cli() -> None:
     assert report_engine.parse_flamegraph_flags(["--max-memory-records", "5"]) is None
     opts = report_engine.parse_flamegraph_flags(["--temporal", "--leaks"])
     assert opts is not None and opts.read == "temporal_leaked" and opts.show_memory_leaks
+
+
+def test_the_engine_runs_one_reader_at_a_time_when_memory_is_short(capture: Path, tmp_path: Path) -> None:
+    plan = report_engine.make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": ["flamegraph", "leaks", "temporal"],
+                                    "table_source": "high_watermark", "derive_tracemalloc": False, "workers": 2})
+    lines: List[Dict[str, Any]] = []
+    result = report_engine.run(plan, leaked_table=False, emit=lines.append, fork=False, available_memory=lambda: 1)
+    assert result["workers"] == 1
+    assert all(r["ok"] for line in lines for r in line["reports"]), lines
+    roomy = report_engine.make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": ["flamegraph"],
+                                     "table_source": "high_watermark", "derive_tracemalloc": False, "workers": 2})
+    assert report_engine.run(roomy, leaked_table=False, emit=lambda line: None, fork=False,
+                             available_memory=lambda: 64 * (1 << 30))["workers"] == 2
