@@ -399,6 +399,7 @@ def _finish(child: Child, rusage: Any, status: int) -> Dict[str, Any]:
                                                      "error": result.get("error") or "not made"})
     result["max_rss_kb"] = _maxrss_kb(rusage)
     result["wall_seconds"] = round(time.perf_counter() - child.started, 3)
+    result["ended_at"] = time.time()  # wall clock: which jobs overlapped
     result["label"] = child.label
     return result
 
@@ -520,7 +521,7 @@ def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] =
             for i, rec in enumerate(pre[0]):
                 if i % 32 == 0:  # a slot freed (stats done)? fork the next job, with what is warm so far
                     drain(block=False)
-                    fill(max(1, plan.workers - 1))
+                    fill(plan.workers - 1)
                 try:
                     rec.hybrid_stack_trace()
                 except Exception:  # noqa: BLE001 - the reporter meets (and reports) the same error
@@ -531,7 +532,7 @@ def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] =
     for spec, flags in plan.fallback:
         pending.append(("memray-cli", [spec.name], (lambda s=spec, f=flags: run_fallback(s, f, plan))))
     if own is not None:
-        fill(max(1, plan.workers - 1))  # this process is busy too
+        fill(plan.workers - 1)  # this process is busy too (one worker: nothing beside it)
         t = time.perf_counter() - pre_seconds
         try:
             result = run_job(reader_holder["reader"], own, plan, leaked_table, pre, pre_seconds)

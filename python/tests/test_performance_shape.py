@@ -142,3 +142,17 @@ def test_the_engine_runs_one_reader_at_a_time_when_memory_is_short(capture: Path
                                      "table_source": "high_watermark", "derive_tracemalloc": False, "workers": 2})
     assert report_engine.run(roomy, leaked_table=False, emit=lambda line: None, fork=False,
                              available_memory=lambda: 64 * (1 << 30))["workers"] == 2
+
+
+def test_one_worker_means_one_reader_at_a_time_with_forks(capture: Path, tmp_path: Path) -> None:
+    plan = report_engine.make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": ["flamegraph", "leaks", "temporal", "temp-allocs"],
+                                    "table_source": "high_watermark", "derive_tracemalloc": False, "workers": 2})
+    lines: List[Dict[str, Any]] = []
+    result = report_engine.run(plan, leaked_table=False, emit=lines.append, fork=True, available_memory=lambda: 1)
+    assert result["workers"] == 1
+    readers = sorted((line["ended_at"] - line["wall_seconds"], line["ended_at"], line["read"]) for line in lines if line["read"] != "stats")
+    assert [r[2] for r in readers].count("high_watermark") == 1 and len(readers) == 4
+    for (_, end, first), (start, _, second) in zip(readers, readers[1:]):
+        assert start >= end - 0.05, "%s and %s overlapped" % (first, second)  # perf_counter vs time(): ms apart
+    assert all(r["ok"] for line in lines for r in line["reports"]), lines
+

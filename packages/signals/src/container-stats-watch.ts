@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { createLineSplitter } from "@alpiq/memray-core";
 import createDebug from "debug";
-import { snapshotFromReadings, type ContainerReading, type DockerStatsResponse, type StatsReadings, type StatsSnapshot } from "./container-stats.js";
+import { isNotRunningReading, snapshotFromReadings, type ContainerReading, type DockerStatsResponse, type StatsReadings, type StatsSnapshot } from "./container-stats.js";
 import type { SignalsDockerClient, StackContainer } from "./stack-discovery.js";
 
 const debug = createDebug("memray:signals:stats");
@@ -26,9 +26,9 @@ interface Watched {
 
 /**
  * Stream `docker stats` of each container from now on: the daemon sends a reading about every second with
- * its CPU window (precpu_stats → cpu_stats), exactly what `docker stats --no-stream` waits 1-2 s for. A
- * caller that starts the watch while it prepares gets its "before" snapshot at once, from a reading at
- * most ~1 s old.
+ * its CPU window (precpu_stats → cpu_stats), exactly what `docker stats --no-stream` waits for. The first
+ * windowed reading comes 1-2 s after subscribing (Docker 20.10's collector samples once a second and only
+ * the first subscriber wakes it), so a caller that starts the watch while it prepares waits for less of it.
  */
 export function watchContainerStats(docker: SignalsDockerClient, containers: readonly StackContainer[]): ContainerStatsWatch {
   const stop = new AbortController();
@@ -53,7 +53,7 @@ export function watchContainerStats(docker: SignalsDockerClient, containers: rea
           try {
             const raw = JSON.parse(line) as DockerStatsResponse;
             // The first reading has no CPU window (empty precpu_stats); a stopped container's is all zero.
-            if (raw.precpu_stats?.system_cpu_usage || raw.read?.startsWith("0001-")) {
+            if (raw.precpu_stats?.system_cpu_usage || isNotRunningReading(raw)) {
               watched.raw = raw;
               settle(watched);
             }

@@ -131,8 +131,8 @@ export interface StatsSnapshot {
   containers: Record<string, ContainerStatsEntry>;
 }
 
-/** Not running (or exited since): the daemon answers with an all-zero reading. */
-const ZERO_TIME = "0001-01-01T00:00:00Z";
+/** Not running (or exited since): the daemon answers with an all-zero reading, read at Go's zero time. */
+export const isNotRunningReading = (raw: DockerStatsResponse): boolean => !raw.read || raw.read.startsWith("0001-01-01");
 
 /** A snapshot, and each container's CPU counters in it (by container id): the next snapshot's `since`. */
 export interface StatsReadings {
@@ -159,8 +159,8 @@ export async function snapshotFromReadings(
       let error: unknown = "error" in reading ? reading.error : undefined;
       if (!("error" in reading)) {
         const { raw, since } = reading;
-        if (raw.read && !raw.read.startsWith(ZERO_TIME.slice(0, 10))) {
-          if (raw.cpu_stats) cpu.set(container.id, { read: raw.read, cpu: raw.cpu_stats });
+        if (!isNotRunningReading(raw)) {
+          if (raw.cpu_stats) cpu.set(container.id, { read: raw.read ?? "", cpu: raw.cpu_stats });
           return [container.name, { status: "ok", ...meta, id: container.id, ...computeContainerStats(raw, since) }];
         }
         error = new ContainerSignalError("container_stats", container.name, `${container.name} is not running`);
