@@ -1,6 +1,6 @@
 """How many report readers fit in the memory left: each forked reader aggregates a record set of the
-capture, and its peak grows with the capture's allocation count (tools/bench/scaling.mjs: ~60 bytes per
-allocation on top of the engine's ~90 MB, 1.2 GB at 20 M allocations). Two readers at once on a large
+capture, and its peak grows with the capture's allocation count (tools/bench/scaling.mjs: 56 bytes per
+allocation at 20 M allocations, 77 at 239 M — 18.5 GB for one reader of a 1.07 GB session.bin). Two readers at once on a large
 capture can need more than a container's memory limit, and the OOM killer would then pick the service
 the run is profiling: the engine runs fewer at once instead.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 from typing import Optional
 
-# A reader's peak per allocation in the capture (measured 58-70 B at 1-20 M allocations; rounded up).
-READER_BYTES_PER_ALLOCATION = 64
+# A reader's peak per allocation in the capture (measured 56-77 B at 20-239 M allocations; rounded up).
+READER_BYTES_PER_ALLOCATION = 80
 UNLIMITED = 1 << 60  # cgroup v1 writes "no limit" as a page-rounded 2^63
 
 

@@ -39,7 +39,7 @@ def test_cgroup_v2_and_unlimited_cgroups(tmp_path: Path) -> None:
 
 
 def test_workers_fit_the_memory_left() -> None:
-    twenty_million = 20_000_000  # ~1.2 GiB per reader at 64 B per allocation
+    twenty_million = 20_000_000  # ~1.5 GiB per reader at 80 B per allocation
     assert report_memory.workers_within(2, twenty_million, 16 * GIB) == 2
     assert report_memory.workers_within(2, twenty_million, 2 * GIB) == 1
     assert report_memory.workers_within(2, twenty_million, 100 << 20) == 1  # never fewer than one
