@@ -37,6 +37,12 @@ export async function stageHarness(input: StageInput): Promise<StagedHarness> {
   const { target, runDir, options } = input;
   const hostScratch = await mkdtemp(path.join(os.tmpdir(), "memray-cli-config-"));
   const local = target.sharesHostFilesystem;
+  // The copies into the target run concurrently (a round trip each) and are all settled before this returns.
+  const copies: Promise<void>[] = [];
+  const copy = (started: Promise<void>) => {
+    started.catch(() => undefined); // handled below, whenever it fails
+    copies.push(started);
+  };
   try {
     const targetScratch = local ? hostScratch : await target.scratchDir();
     const scriptHostPath = options.script ? path.resolve(input.cwd, options.script) : null;
@@ -44,13 +50,13 @@ export async function stageHarness(input: StageInput): Promise<StagedHarness> {
     const hostWarnings: string[] = [];
 
     if (!local) {
-      await target.copyIn(path.join(input.harnessDir, "memray_harness"), targetScratch);
+      copy(target.copyIn(path.join(input.harnessDir, "memray_harness"), targetScratch));
       if (scriptHostPath) {
         // The script's directory travels (helper modules, requirements.txt), bounded and without special files.
         const scriptDir = path.dirname(scriptHostPath);
         const files = await selectWorkloadFiles(scriptHostPath);
         hostWarnings.push(...files.warnings);
-        await target.copyIn(scriptDir, path.posix.join(targetScratch, "workload"), { include: files.include });
+        copy(target.copyIn(scriptDir, path.posix.join(targetScratch, "workload"), { include: files.include }));
         scriptPath = path.posix.join(targetScratch, "workload", path.basename(scriptDir), path.basename(scriptHostPath));
       }
     }
@@ -88,7 +94,8 @@ export async function stageHarness(input: StageInput): Promise<StagedHarness> {
     } satisfies HarnessConfig);
     const hostConfig = path.join(hostScratch, "config.json");
     await writeFile(hostConfig, JSON.stringify(config, null, 2));
-    if (!local) await target.copyIn(hostConfig, targetScratch);
+    if (!local) copy(target.copyIn(hostConfig, targetScratch));
+    await Promise.all(copies);
 
     return {
       config,
@@ -113,6 +120,7 @@ export async function stageHarness(input: StageInput): Promise<StagedHarness> {
       },
     };
   } catch (error) {
+    await Promise.allSettled(copies);
     await rm(hostScratch, { recursive: true, force: true });
     throw error;
   }

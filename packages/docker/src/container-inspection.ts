@@ -116,25 +116,31 @@ async function pythonsOfCommand(service: ServiceProcess): Promise<string[]> {
   const program = parsed?.program ?? command[0];
   if (!program) return [];
   if (PYTHON_NAME.test(path.posix.basename(program))) return [program];
-  const resolved = program.startsWith("/") ? program : await which(service, program);
-  if (!resolved) return [];
+  const located = await locateProgram(service, program);
+  if (!located) return [];
   const found: string[] = [];
-  const head = await service.exec(["head", "-n", "1", resolved]);
-  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(head.exitCode === 0 ? head.stdout : "");
+  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(located.firstLine);
   if (shebang) {
     const [, interpreter, arg] = shebang;
     if (path.posix.basename(interpreter!) === "env" && arg) found.push(arg);
     else if (PYTHON_NAME.test(path.posix.basename(interpreter!))) found.push(interpreter!);
   }
-  found.push(path.posix.join(path.posix.dirname(resolved), "python"));
+  found.push(path.posix.join(path.posix.dirname(located.path), "python"));
   return found;
 }
 
-/** `command -v NAME` in the container; the name is a positional parameter, never part of the script. */
-async function which(service: Pick<ServiceProcess, "exec">, name: string): Promise<string | null> {
-  const result = await service.exec(["sh", "-c", 'command -v "$1"', "sh", name]).catch(() => null);
-  const found = result?.exitCode === 0 ? result.stdout.trim() : "";
-  return found.startsWith("/") ? found : null;
+// `command -v` unless the name is a path, then the file's first line: one exec. The name is a positional
+// parameter, never part of the script.
+const LOCATE_PROGRAM = 'case "$1" in /*) p="$1" ;; *) p=$(command -v "$1") || exit 1 ;; esac; printf "%s\\n" "$p"; head -n 1 "$p" 2>/dev/null || true';
+
+/** Where a program of the service is (an absolute path) and its first line (a shebang, or ""); null: not found. */
+async function locateProgram(service: Pick<ServiceProcess, "exec">, name: string): Promise<{ path: string; firstLine: string } | null> {
+  const result = await service.exec(["sh", "-c", LOCATE_PROGRAM, "sh", name]).catch(() => null);
+  if (result?.exitCode !== 0) return null;
+  const newline = result.stdout.indexOf("\n");
+  const found = (newline < 0 ? result.stdout : result.stdout.slice(0, newline)).trim();
+  if (!found.startsWith("/")) return null;
+  return { path: found, firstLine: newline < 0 ? "" : (result.stdout.slice(newline + 1).split("\n")[0] ?? "") };
 }
 
 /**

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import Docker from "dockerode";
+import type Docker from "dockerode";
 import { EngineUnavailableError } from "./errors.js";
+import { loadDockerode } from "./load-dockerode.js";
 
 export const DEFAULT_DOCKER_SOCKET = "/var/run/docker.sock";
 
@@ -88,5 +89,6 @@ export function describeDockerEndpoint(docker: Docker): string {
  * it cannot use throws EngineUnavailableError.
  */
 export function createDockerClient(env: Readonly<Record<string, string | undefined>> = process.env): Docker {
-  return new Docker(dockerOptionsFromEnv(env));
+  const options = dockerOptionsFromEnv(env);
+  return new (loadDockerode())(options);
 }

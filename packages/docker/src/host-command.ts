@@ -1,5 +1,3 @@
-import { execa } from "execa";
-
 export interface HostCommandResult {
   /** null when the process did not exit normally (not found, killed, cancelled). */
   exitCode: number | null;
@@ -18,8 +16,9 @@ export type HostCommandRunner = (
   options: { onOutput: (chunk: Buffer | string) => void; signal?: AbortSignal | undefined },
 ) => Promise<HostCommandResult>;
 
-/** The real runner, over execa (never a shell; stdin closed). */
+/** The real runner, over execa (never a shell; stdin closed); loaded when first run (~130 ms of imports). */
 export const runHostCommand: HostCommandRunner = async (argv, options) => {
+  const { execa } = await import("execa");
   const child = execa(argv[0]!, argv.slice(1), { reject: false, all: true, cancelSignal: options.signal, stdin: "ignore" });
   child.all?.on("data", (chunk: Buffer) => options.onOutput(chunk));
   const result = await child;

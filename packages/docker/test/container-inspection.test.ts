@@ -1,3 +1,7 @@
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import type { ExecResult } from "@alpiq/memray-core";
 import type Docker from "dockerode";
 import { describe, expect, it } from "vitest";
@@ -24,19 +28,35 @@ function fakeContainer(
   };
 }
 
+/** The fake, with `sh -c ...` run by this host's sh (the given PATH) instead of answered from its table. */
+function withHostShell<C extends InspectedContainer & { calls: string[] }>(container: C, PATH: string): C {
+  const table = container.exec.bind(container);
+  container.exec = async (argv) => {
+    if (argv[0] !== "sh") return table(argv);
+    container.calls.push(argv.join(" "));
+    const run = spawnSync(argv[0], argv.slice(1), { encoding: "utf8", env: { PATH } });
+    return { exitCode: run.status ?? 1, stdout: run.stdout, stderr: run.stderr };
+  };
+  return container;
+}
+
 const PROBE = "-c import sys; print(sys.executable or ''); print(sys.version_info[0])";
 
 describe("findPython", () => {
-  it("follows the shebang of the server the command runs", async () => {
-    const c = fakeContainer(
-      { Cmd: ["gunicorn", "app:app"] },
-      {
-        'sh -c command -v "$1" sh gunicorn': { stdout: "/srv/venv/bin/gunicorn\n" },
-        "head -n 1 /srv/venv/bin/gunicorn": { stdout: "#!/srv/venv/bin/python3.11\n" },
-        [`/srv/venv/bin/python3.11 ${PROBE}`]: { stdout: "/srv/venv/bin/python3.11\n3\n" },
-      },
-    );
-    expect(await findPython(c)).toBe("/srv/venv/bin/python3.11");
+  it("follows the shebang of the server the command runs (found on PATH, or named by its path)", async () => {
+    // The shell steps run for real, in this host's sh, with a PATH holding the server's script.
+    const bin = mkdtempSync(path.join(tmpdir(), "memray-inspect-"));
+    writeFileSync(path.join(bin, "gunicorn"), "#!/srv/venv/bin/python3.11\nimport gunicorn\n");
+    chmodSync(path.join(bin, "gunicorn"), 0o755);
+    const probe = { [`/srv/venv/bin/python3.11 ${PROBE}`]: { stdout: "/srv/venv/bin/python3.11\n3\n" } };
+    for (const program of ["gunicorn", path.join(bin, "gunicorn")]) {
+      const c = withHostShell(fakeContainer({ Cmd: [program, "app:app"] }, probe), `${bin}:/usr/bin:/bin`);
+      expect(await findPython(c)).toBe("/srv/venv/bin/python3.11");
+      expect(c.calls.filter((call) => call.startsWith("sh "))).toHaveLength(1); // one exec locates and reads it
+    }
+    // Not on PATH: the usual candidates, without a shebang to follow.
+    const missing = withHostShell(fakeContainer({ Cmd: ["nowhere-server", "app:app"] }, { [`python3 ${PROBE}`]: { stdout: "/usr/bin/python3\n3\n" } }), "/usr/bin:/bin");
+    expect(await findPython(missing)).toBe("/usr/bin/python3");
   });
 
   it("falls back to the usual candidates and names them when none runs", async () => {

@@ -33,9 +33,10 @@ export interface ContainerStats {
   id: string;
   /** When the daemon read the cgroup (ISO 8601). */
   read: string;
-  /** The earlier reading CPU % is measured from (ISO 8601); null: there was none (CPU % is 0). */
+  /** The earlier reading CPU % is measured from (ISO 8601); null: there was none. */
   cpu_since: string | null;
-  cpu_percent: number;
+  /** null: one reading has no window to measure CPU over (docker stats shows `--` for unknown). */
+  cpu_percent: number | null;
   /** Usage without the page cache the kernel can drop (see computeContainerStats). */
   memory_usage: number;
   memory_limit: number;
@@ -60,7 +61,7 @@ export interface CpuReading {
  * memory = usage − total_inactive_file on cgroup v1 (− inactive_file on v2; usage when the counter is
  * missing or not smaller), percent of the limit; CPU % = Δ container CPU / Δ system CPU × online CPUs ×
  * 100 between two readings: the daemon's own (precpu_stats → cpu_stats) when it sent them, else `since`
- * (a one-shot answer has no precpu_stats); network = Σ rx/tx over interfaces; block I/O = Σ
+ * (a one-shot answer has no precpu_stats), null without either; network = Σ rx/tx over interfaces; block I/O = Σ
  * io_service_bytes_recursive entries whose op starts with r / w.
  */
 export function computeContainerStats(raw: DockerStatsResponse, since?: CpuReading): Omit<ContainerStats, "id"> {
@@ -77,11 +78,11 @@ export function computeContainerStats(raw: DockerStatsResponse, since?: CpuReadi
   const daemonPre = raw.precpu_stats?.system_cpu_usage ? raw.precpu_stats : undefined;
   const pre = daemonPre ?? since?.cpu;
   const cpuSince = daemonPre ? (raw.preread ?? null) : (since?.read ?? null);
-  // Without an earlier reading there is no window: 0 (not the average since the container started).
+  // Without an earlier reading there is no window: unknown (not the average since the container started).
   const cpuDelta = pre ? (cpu.cpu_usage?.total_usage ?? 0) - (pre.cpu_usage?.total_usage ?? 0) : 0;
   const systemDelta = pre ? (cpu.system_cpu_usage ?? 0) - (pre.system_cpu_usage ?? 0) : 0;
   const online = cpu.online_cpus || cpu.cpu_usage?.percpu_usage?.length || 0;
-  const cpuPercent = systemDelta > 0 && cpuDelta > 0 ? (cpuDelta / systemDelta) * online * 100 : 0;
+  const cpuPercent = !pre ? null : systemDelta > 0 && cpuDelta > 0 ? (cpuDelta / systemDelta) * online * 100 : 0;
 
   let rx = 0;
   let tx = 0;
@@ -110,7 +111,7 @@ export function computeContainerStats(raw: DockerStatsResponse, since?: CpuReadi
     block_write: blockWrite,
     pids,
     docker: {
-      CPUPerc: percent(cpuPercent),
+      CPUPerc: cpuPercent === null ? "--" : percent(cpuPercent),
       MemUsage: `${bytesSize(memoryUsage)} / ${bytesSize(limit)}`,
       MemPerc: percent(memoryPercent),
       NetIO: `${humanSize(rx)} / ${humanSize(tx)}`,
@@ -132,7 +133,7 @@ export interface StatsSnapshot {
 }
 
 /** Not running (or exited since): the daemon answers with an all-zero reading, read at Go's zero time. */
-export const isNotRunningReading = (raw: DockerStatsResponse): boolean => !raw.read || raw.read.startsWith("0001-01-01");
+const isNotRunningReading = (raw: DockerStatsResponse): boolean => !raw.read || raw.read.startsWith("0001-01-01");
 
 /** A snapshot, and each container's CPU counters in it (by container id): the next snapshot's `since`. */
 export interface StatsReadings {
@@ -140,30 +141,35 @@ export interface StatsReadings {
   cpu: ReadonlyMap<string, CpuReading>;
 }
 
-/** What one container's reading (or the error getting it) becomes in a snapshot. */
-export type ContainerReading = { raw: DockerStatsResponse; since?: CpuReading } | { error: unknown };
-
-/** A snapshot from each container's reading; failures are per container. */
-export async function snapshotFromReadings(
+/**
+ * One one-shot reading of each container, concurrently (`stream=false&one-shot=true`: the daemon's next
+ * sample, not `--no-stream`'s next two), CPU % measured from `since` (an earlier snapshot's `cpu`; none:
+ * null). An engine older than API 1.41 ignores one-shot and sends its own two samples: those are used as
+ * sent. Failures are per container.
+ */
+export async function snapshotContainerStats(
+  docker: SignalsDockerClient,
   containers: readonly StackContainer[],
   phase: StatsSnapshot["phase"],
-  read: (container: StackContainer) => Promise<ContainerReading>,
-  options: { signal?: AbortSignal; now?: () => Date } = {},
+  options: { signal?: AbortSignal; now?: () => Date; since?: ReadonlyMap<string, CpuReading> } = {},
 ): Promise<StatsReadings> {
   const takenAt = (options.now ?? (() => new Date()))().toISOString();
   const cpu = new Map<string, CpuReading>();
   const entries = await Promise.all(
     containers.map(async (container): Promise<[string, ContainerStatsEntry]> => {
       const meta = { service: container.service, project: container.project };
-      const reading = await read(container);
-      let error: unknown = "error" in reading ? reading.error : undefined;
-      if (!("error" in reading)) {
-        const { raw, since } = reading;
+      let error: unknown;
+      try {
+        const raw = (await docker
+          .getContainer(container.id)
+          .stats({ stream: false, "one-shot": true, ...(options.signal ? { abortSignal: options.signal } : {}) })) as DockerStatsResponse;
         if (!isNotRunningReading(raw)) {
           if (raw.cpu_stats) cpu.set(container.id, { read: raw.read ?? "", cpu: raw.cpu_stats });
-          return [container.name, { status: "ok", ...meta, id: container.id, ...computeContainerStats(raw, since) }];
+          return [container.name, { status: "ok", ...meta, id: container.id, ...computeContainerStats(raw, options.since?.get(container.id)) }];
         }
         error = new ContainerSignalError("container_stats", container.name, `${container.name} is not running`);
+      } catch (caught) {
+        error = caught;
       }
       const message = options.signal?.aborted ? `stopped: ${String((options.signal.reason as Error)?.message ?? options.signal.reason)}` : containerError(container, error);
       debug("%s %s: %s", phase, container.name, message);
@@ -171,32 +177,6 @@ export async function snapshotFromReadings(
     }),
   );
   return { snapshot: { phase, taken_at: takenAt, containers: Object.fromEntries(entries) }, cpu };
-}
-
-/**
- * One one-shot reading of each container, concurrently (`stream=false&one-shot=true`: the daemon's next
- * sample, not `--no-stream`'s next two), CPU % measured from `since` (an earlier snapshot's `cpu`). An
- * engine older than API 1.41 ignores one-shot and sends its own two samples: those are used as sent.
- */
-export function snapshotContainerStats(
-  docker: SignalsDockerClient,
-  containers: readonly StackContainer[],
-  phase: StatsSnapshot["phase"],
-  options: { signal?: AbortSignal; now?: () => Date; since?: ReadonlyMap<string, CpuReading> } = {},
-): Promise<StatsReadings> {
-  return snapshotFromReadings(
-    containers,
-    phase,
-    (container) =>
-      docker
-        .getContainer(container.id)
-        .stats({ stream: false, "one-shot": true, ...(options.signal ? { abortSignal: options.signal } : {}) })
-        .then(
-          (raw): ContainerReading => ({ raw: raw as DockerStatsResponse, since: options.since?.get(container.id) }),
-          (error: unknown): ContainerReading => ({ error }),
-        ),
-    options,
-  );
 }
 
 export const statsFileName = (phase: StatsSnapshot["phase"]) => `container-stats-${phase}.json`;

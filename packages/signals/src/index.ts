@@ -35,7 +35,6 @@ export {
   type StatsReadings,
   type CpuReading,
 } from "./container-stats.js";
-export { watchContainerStats, type ContainerStatsWatch } from "./container-stats-watch.js";
 export { DockerLogDemuxer } from "./docker-log-demuxer.js";
 
 // Which containers, and where WireMock is

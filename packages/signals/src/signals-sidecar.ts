@@ -2,7 +2,6 @@ import { artifactKeyOf, hostSectionsSchema, type HostSections, type RunDir, type
 import createDebug from "debug";
 import { collectContainerLogs, type ContainerLogResult } from "./container-logs.js";
 import { snapshotContainerStats, writeStatsSnapshot, type CpuReading, type StatsSnapshot } from "./container-stats.js";
-import { watchContainerStats, type ContainerStatsWatch } from "./container-stats-watch.js";
 import { describeSignalError, SignalWriteError, type SignalName } from "./errors.js";
 import { parseSince } from "./since.js";
 import { discoverStackContainers, findWireMock, composeProjectOf, type SignalsDockerClient, type SignalsTarget, type StackContainer } from "./stack-discovery.js";
@@ -54,9 +53,10 @@ export interface SignalsSidecarOptions {
 /** core's RunSidecar, plus what the caller may want to show after the run. */
 export interface SignalsSidecar extends RunSidecar {
   /**
-   * Start discovery, WireMock's location and the stats streams now (optional; before() does it otherwise).
-   * The daemon sends a reading with a CPU window about a second after a stream opens: a caller that calls
-   * this as soon as it knows the target overlaps that wait with its own preparations.
+   * Start discovery, WireMock's location and the "before" stats readings now (optional; before() does it
+   * otherwise). The daemon answers a stats request at its next sample (up to ~1 s): a caller that calls
+   * this as soon as it knows the target overlaps that wait with its own preparations, and the target's
+   * reading is taken before any of the caller's set-up runs in it.
    */
   prepare(): Promise<void>;
   /** The sections `after` returned (undefined before it ran). */
@@ -99,8 +99,7 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
 
   let containers: StackContainer[] = [];
   let discoveryError: string | null = null;
-  let statsBefore: StatsBefore<StatsSnapshot> | undefined;
-  let watch: ContainerStatsWatch | undefined;
+  let statsBefore: Promise<StatsBefore<StatsSnapshot>> | undefined;
   let beforeCpu: ReadonlyMap<string, CpuReading> | undefined;
   let sections: HostSections | undefined;
   let prepared: Promise<void> | undefined;
@@ -111,7 +110,6 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
     if (disposed) return;
     disposed = true;
     await prepared; // a forward being opened is closed, not leaked
-    watch?.close();
     await wiremock.close();
   };
 
@@ -130,7 +128,7 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
     return { container, address: `${container}:${found.containerPort}`, openForward: () => openPortForward(found.container, found.containerPort) };
   }
 
-  /** Discovery, WireMock's location and the stats streams: start early, await in before(). */
+  /** Discovery, WireMock's location and the "before" stats readings: start early, await in before(). */
   function prepare(): Promise<void> {
     prepared ??= (async () => {
       const started = clock();
@@ -141,7 +139,16 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
           discoveryError = describeSignalError(error);
         }
       }
-      if (containerRun && !discoveryError) watch = watchContainerStats(docker!, containers);
+      if (containerRun && !discoveryError) {
+        statsBefore = takeStatsBefore(
+          async (signal) => {
+            const taken = await snapshotContainerStats(docker!, containers, "before", { signal, now });
+            beforeCpu = taken.cpu;
+            return taken.snapshot;
+          },
+          { timeoutSeconds, clock },
+        );
+      }
       await wiremock.locate(discoverWireMock);
       debug("prepared: %d containers in %s s", containers.length, seconds(started, clock()));
     })();
@@ -150,18 +157,7 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
 
   async function before(runDir: RunDir): Promise<void> {
     await prepare();
-    if (watch) {
-      statsBefore = await takeStatsBefore(
-        async (signal) => {
-          const taken = await watch!.snapshot("before", { signal, now });
-          beforeCpu = taken.cpu;
-          return taken.snapshot;
-        },
-        { timeoutSeconds, clock },
-      );
-      watch.close();
-    }
-    await writeStatsBefore(statsBefore, (snapshot) => writeStatsSnapshot(runDir.path, snapshot), (status, message) => progress("container_stats", "before", status, message), "containers");
+    await writeStatsBefore(await statsBefore, (snapshot) => writeStatsSnapshot(runDir.path, snapshot), (status, message) => progress("container_stats", "before", status, message), "containers");
     // The reset comes last, just before the workload: calls made before it are not in the journal.
     await wiremock.reset();
   }
@@ -229,8 +225,9 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
     if (!containerRun) return { ...base, status: "skipped", reason: "run on this host: no containers" };
     if (discoveryError) return { ...base, status: "failed", error: `could not list the containers: ${discoveryError}` };
     const t0 = clock();
-    const files = statsBefore?.file ? [statsBefore.file] : [];
-    const errors: string[] = statsBefore?.error ? [`before: ${statsBefore.error}`] : [];
+    const taken = await statsBefore;
+    const files = taken?.file ? [taken.file] : [];
+    const errors: string[] = taken?.error ? [`before: ${taken.error}`] : [];
     let after: StatsSnapshot | undefined;
     try {
       // CPU % over the workload: from the "before" reading to now.
@@ -243,7 +240,7 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
     } catch (error) {
       errors.push(`after: ${describeSignalError(error)}`);
     }
-    const before = statsBefore?.snapshot;
+    const before = taken?.snapshot;
     const names = [...new Set([...Object.keys(before?.containers ?? {}), ...Object.keys(after?.containers ?? {})])].sort();
     const containerEntries = names.map((name) => {
       const b = before?.containers[name];
@@ -272,7 +269,7 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
       ...base,
       status: errors.length ? "failed" : "ok",
       files,
-      duration_seconds: Math.round(((statsBefore?.seconds ?? 0) + seconds(t0, clock())) * 100) / 100,
+      duration_seconds: Math.round(((taken?.seconds ?? 0) + seconds(t0, clock())) * 100) / 100,
       error: errors.length ? errors.join("; ") : null,
       containers: Object.fromEntries(containerEntries),
     };

@@ -37,17 +37,19 @@ describe("computeContainerStats: the Docker CLI's formulas", () => {
     expect(stats.docker.CPUPerc).toBe("10.00%");
     const noOnline = { ...v1, cpu_stats: { ...v1.cpu_stats, online_cpus: 0 } };
     expect(computeContainerStats(noOnline).cpu_percent).toBeCloseTo(10, 10); // percpu_usage length
-    const firstFrame = { ...v1, precpu_stats: {} };
-    expect(computeContainerStats({ ...firstFrame, cpu_stats: { ...v1.cpu_stats, system_cpu_usage: 0 } }).cpu_percent).toBe(0);
+    const idle = { ...v1, cpu_stats: { ...v1.cpu_stats, cpu_usage: v1.precpu_stats!.cpu_usage } };
+    expect(computeContainerStats(idle)).toMatchObject({ cpu_percent: 0, docker: { CPUPerc: "0.00%" } });
+    // A stream's first frame (empty precpu_stats) has no window: unknown, as docker stats' "--".
+    expect(computeContainerStats({ ...v1, precpu_stats: {} })).toMatchObject({ cpu_percent: null, cpu_since: null, docker: { CPUPerc: "--" } });
   });
 
-  it("a one-shot answer (no precpu_stats) measures CPU from the earlier reading given; none: 0 and no cpu_since", () => {
+  it("a one-shot answer (no precpu_stats) measures CPU from the earlier reading given; none: unknown (null) and no cpu_since", () => {
     const oneShot: DockerStatsResponse = { ...v1, precpu_stats: { cpu_usage: { total_usage: 0 }, online_cpus: 0 } };
     const since = { read: "2026-11-29T16:41:55.000Z", cpu: { cpu_usage: { total_usage: 139_015_436_654 }, system_cpu_usage: 6_015_680_000_000 } };
     const measured = computeContainerStats(oneShot, since);
     expect(measured.cpu_percent).toBeCloseTo((200_000_000 / 4_000_000_000) * 2 * 100, 10); // 10% over the longer window
     expect(measured.cpu_since).toBe(since.read);
-    expect(computeContainerStats(oneShot)).toMatchObject({ cpu_percent: 0, cpu_since: null });
+    expect(computeContainerStats(oneShot)).toMatchObject({ cpu_percent: null, cpu_since: null });
     // An engine that ignored one-shot sent its own two samples: those win, cpu_since is its preread.
     const daemon = computeContainerStats({ ...v1, preread: "2026-11-29T16:41:55.820Z" }, since);
     expect(daemon.cpu_percent).toBeCloseTo(10, 10);

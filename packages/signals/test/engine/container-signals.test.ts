@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSignalsSidecar, parseDockerSize, snapshotContainerStats, discoverStackContainers, watchContainerStats, type ContainerStatsEntry } from "../../src/index.js";
+import { createSignalsSidecar, parseDockerSize, snapshotContainerStats, discoverStackContainers, type ContainerStatsEntry } from "../../src/index.js";
 import { BASE_IMAGE, docker, removeQuietly, run, scratchRunDir, sleep, targetOf, throwaway } from "./engine-helpers.js";
 
 const imageReady = await docker.getImage(BASE_IMAGE).inspect().then(() => true, () => false);
@@ -128,11 +128,11 @@ describe.runIf(imageReady)("container logs and stats (real engine, throwaway Com
     expect(entry.docker.PIDs).toBe(theirs.PIDs);
     console.info(`docker stats comparison for ${HOLDER}: ours ${entry.docker.MemUsage} (${entry.memory_usage} B), docker CLI ${theirs.MemUsage}, difference ${entry.memory_usage - usage} B`);
   });
-  it("CPU % between two one-shot readings: a container spinning on one core near 100 %, an idle one near 0; none before: 0", async () => {
+  it("CPU % between two one-shot readings: a container spinning on one core near 100 %, an idle one near 0; none before: unknown", async () => {
     await throwaway(SPINNER, ["python3", "-c", "while True: pass"], { project: PROJECT, service: "spinner" });
     const containers = (await discoverStackContainers(docker, await targetOf(SPINNER))).filter((c) => c.name === SPINNER || c.name === TARGET);
     const first = await snapshotContainerStats(docker, containers, "before");
-    expect(first.snapshot.containers[SPINNER]).toMatchObject({ status: "ok", cpu_percent: 0, cpu_since: null });
+    expect(first.snapshot.containers[SPINNER]).toMatchObject({ status: "ok", cpu_percent: null, cpu_since: null, docker: { CPUPerc: "--" } });
     await sleep(1500);
     const second = await snapshotContainerStats(docker, containers, "after", { since: first.cpu });
     const spinner = second.snapshot.containers[SPINNER] as Extract<ContainerStatsEntry, { status: "ok" }>;
@@ -143,21 +143,7 @@ describe.runIf(imageReady)("container logs and stats (real engine, throwaway Com
     expect(spinner.cpu_percent).toBeGreaterThan(25);
     expect(spinner.cpu_percent).toBeLessThan(120);
     expect(idle.cpu_percent).toBeLessThan(5);
-    expect(spinner.docker.CPUPerc).toBe(`${spinner.cpu_percent.toFixed(2)}%`);
-    // A watch (what a sidecar opens in prepare()) gives the daemon's own ~1 s window, like docker stats.
-    const watch = watchContainerStats(docker, containers);
-    try {
-      const watched = await watch.snapshot("before");
-      const streamed = watched.snapshot.containers[SPINNER] as Extract<ContainerStatsEntry, { status: "ok" }>;
-      expect(streamed.status).toBe("ok");
-      expect(streamed.cpu_since).not.toBeNull();
-      expect(Date.parse(streamed.read) - Date.parse(streamed.cpu_since!)).toBeGreaterThan(500);
-      expect(streamed.cpu_percent).toBeGreaterThan(25);
-      expect((watched.snapshot.containers[TARGET] as Extract<ContainerStatsEntry, { status: "ok" }>).cpu_percent).toBeLessThan(5);
-      expect(watched.cpu.get(containers.find((c) => c.name === SPINNER)!.id)?.read).toBe(streamed.read);
-    } finally {
-      watch.close();
-    }
+    expect(spinner.docker.CPUPerc).toBe(`${spinner.cpu_percent!.toFixed(2)}%`);
     console.info(`one-shot CPU %: spinner ${spinner.docker.CPUPerc}, idle ${idle.docker.CPUPerc} over ${Date.parse(spinner.read) - Date.parse(spinner.cpu_since!)} ms`);
   });
 });
