@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import time
-from typing import Dict, List, Tuple
+from typing import Collection, Dict, List, Tuple
 
 GRACE_SECONDS = 1.0
 
@@ -33,22 +33,24 @@ def _processes() -> Dict[int, Tuple[int, str]]:
     return table
 
 
-def descendants(root: int) -> List[Tuple[int, str]]:
+def descendants(root: int, keep: Collection[int] = ()) -> List[Tuple[int, str]]:
+    """Every process below root, except those in keep and theirs."""
     table = _processes()
     found: List[Tuple[int, str]] = []
     frontier = [root]
     while frontier:
         parent = frontier.pop()
         for pid, (ppid, cmdline) in table.items():
-            if ppid == parent and pid != root:
+            if ppid == parent and pid != root and pid not in keep:
                 found.append((pid, cmdline))
                 frontier.append(pid)
     return found
 
 
-def terminate_strays() -> List[str]:
-    """Terminate what the workload left behind (SIGTERM, then SIGKILL); one warning if anything was."""
-    strays = descendants(os.getpid())
+def terminate_strays(keep: Collection[int] = ()) -> List[str]:
+    """Terminate what the workload left behind (SIGTERM, then SIGKILL); one warning if anything was.
+    keep: the harness's own children (the report engine waiting for its plan)."""
+    strays = descendants(os.getpid(), keep)
     if not strays:
         return []
     for pid, _ in strays:

@@ -28,7 +28,7 @@ The same reads give the summary's derived figures (see derive.py): the Python-al
 when tracking stopped (leaked records) and at the high-water mark (high-water-mark records, and each
 snapshot's high-water mark when the temporal flamegraph's read is made anyway).
 
-PLAN_JSON: {"session", "out_dir", "reports": [names], "table_source": "high_watermark"|"leaked",
+PLAN_JSON (the argument, or one line on stdin when the argument is "-"): {"session", "out_dir", "reports": [names], "table_source": "high_watermark"|"leaked",
 "derive_tracemalloc": bool, "totals": bool, "workers": int or null, "cwd": the harness's start directory}. Output: JSON lines on stdout, one per finished
 job: {"kind": "report", "name", "reports", "ok", "seconds", "error", "max_rss_kb", "read"}, then one
 {"kind": "result", "memray_stats", "tracemalloc", "top_allocators", "table_harness_bytes",
@@ -51,7 +51,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import derive, report_memory
 from .contract import ReportSpec, contract
-from .reports import FLAMEGRAPH, STATS, TABLE_TREE
+from .reports import FLAMEGRAPH, PLAN_ON_STDIN, STATS, TABLE_TREE
 
 STATS_NUM_LARGEST = 5  # `memray stats` default
 # Relative cost of each read, to start the longest first (measured on the bench workload).
@@ -584,8 +584,26 @@ def _self_rusage() -> Any:
         return None
 
 
+def _import_reporters() -> None:
+    """What every plan needs, imported while the plan is not known yet (a started-early engine)."""
+    try:
+        import memray  # noqa: F401
+        from memray.reporters.flamegraph import FlameGraphReporter  # noqa: F401
+        from memray.reporters.stats import StatsReporter  # noqa: F401
+
+        from . import table_tree  # noqa: F401
+    except Exception:  # noqa: BLE001 - run() meets (and reports) the same error
+        pass
+
+
 def main(argv: Optional[List[str]] = None) -> int:
-    raw = json.loads((argv if argv is not None else sys.argv[1:])[0])
+    arg = (argv if argv is not None else sys.argv[1:])[0]
+    if arg == PLAN_ON_STDIN:  # started ahead of the capture's end: import now, then wait for the plan
+        _import_reporters()
+        arg = sys.stdin.readline()
+        if not arg.strip():
+            return 0  # EOF: the harness needs no reports after all
+    raw = json.loads(arg)
     if raw.get("cwd"):
         from . import paths
 

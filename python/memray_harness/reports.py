@@ -86,42 +86,105 @@ def _timeout(session: str) -> float:
     return REPORT_TIMEOUT + READ_SECONDS_PER_MB * size_mb
 
 
-def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], leaked_table: bool,
-                 derive_tracemalloc: bool = False) -> ReportResult:
-    """Make the named reports of contract.json; leaked_table: table/tree of leaked allocations.
-    Also computes summary.memray_stats, and with derive_tracemalloc the derived tracemalloc figures."""
-    result = ReportResult()
-    specs = _specs(reports, result)
-    if not os.path.isfile(session):
-        for spec in specs:
-            _failed(result, spec.name, 0.0, "no capture file %s" % session)
-        return result
+# The engine's argument when its plan comes on stdin (one JSON line); EOF instead: it is not needed.
+PLAN_ON_STDIN = "-"
+
+
+class EngineProcess:
+    """A report engine started ahead of its plan (start_engine), or for it (make_reports)."""
+
+    def __init__(self, proc: "subprocess.Popen[bytes]", stderr: Any) -> None:
+        self.proc = proc
+        self.stderr = stderr  # a temporary file: never a pipe nobody reads while the engine works
+        self.used = False
+
+    def send(self, plan: Dict[str, Any]) -> bool:
+        """Hand over the plan; False when the engine is gone (it died waiting)."""
+        self.used = True
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write((json.dumps(plan, allow_nan=False) + "\n").encode("utf-8"))
+            self.proc.stdin.close()
+            return True
+        except (OSError, ValueError):
+            return False
+
+    def discard(self) -> None:
+        """Not needed after all (no capture, an error): end it and close its files (idempotent)."""
+        if not self.used:
+            self.used = True
+            try:
+                if self.proc.stdin is not None:
+                    self.proc.stdin.close()  # EOF: the engine exits at once
+                self.proc.wait(timeout=5)
+            except Exception:  # noqa: BLE001 - it still ends with its process group
+                _kill(self.proc)
+        self.close_files()
+
+    def close_files(self) -> None:
+        for f in (self.proc.stdin, self.proc.stdout, self.stderr):
+            try:
+                if f is not None:
+                    f.close()
+            except OSError:
+                pass
+
+
+def start_engine(cwd: str) -> Optional[EngineProcess]:
+    """Start the report engine now, to wait for its plan: it imports memray and its reporters while the
+    workload runs (0.2-0.3 s of interpreter start-up and imports off the run's critical path). Called
+    before the Tracker starts, so none of this is in the capture. None: it could not start (make_reports
+    tries again and reports why)."""
     env = dict(os.environ)
     env.setdefault("COLUMNS", "120")  # rich formats stats.txt to the terminal width
     # The engine imports memray_harness too: make sure it finds it wherever we were imported from.
     harness_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join([harness_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    plan = _plan(session, out_dir, specs, leaked_table, derive_tracemalloc)
-    argv = [sys.executable, "-m", "memray_harness.report_engine", json.dumps(plan, allow_nan=False)]
-    started = time.perf_counter()
-    done: Dict[str, bool] = {}
-    proc: Optional["subprocess.Popen[bytes]"] = None
-    stderr = tempfile.TemporaryFile()  # never a pipe nobody reads while the engine works
+    stderr = tempfile.TemporaryFile()
     try:
         # Own session (process group): a terminal's Ctrl-C reaches the harness alone, which decides
         # what stops, and the engine's forked readers are stopped with it (killpg).
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, cwd=out_dir, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "memray_harness.report_engine", PLAN_ON_STDIN],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, cwd=cwd, env=env,
                                 start_new_session=True)
-    except OSError as exc:
+    except OSError:
         stderr.close()
+        return None
+    return EngineProcess(proc, stderr)
+
+
+def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], leaked_table: bool,
+                 derive_tracemalloc: bool = False, engine: Optional[EngineProcess] = None) -> ReportResult:
+    """Make the named reports of contract.json; leaked_table: table/tree of leaked allocations.
+    Also computes summary.memray_stats, and with derive_tracemalloc the derived tracemalloc figures.
+    `engine`: one start_engine started earlier (used, or discarded when there is nothing to do)."""
+    result = ReportResult()
+    specs = _specs(reports, result)
+    if not os.path.isfile(session):
+        if engine is not None:
+            engine.discard()
         for spec in specs:
-            _failed(result, spec.name, 0.0, "the report engine could not start: %s" % exc)
+            _failed(result, spec.name, 0.0, "no capture file %s" % session)
         return result
+    plan = _plan(session, out_dir, specs, leaked_table, derive_tracemalloc)
+    started = time.perf_counter()
+    if engine is None or engine.used or not engine.send(plan):
+        if engine is not None:
+            engine.discard()
+        engine = start_engine(out_dir)
+        if engine is None or not engine.send(plan):
+            for spec in specs:
+                _failed(result, spec.name, 0.0, "the report engine could not start (%s -m memray_harness.report_engine)" % sys.executable)
+            if engine is not None:
+                engine.discard()
+            return result
+    proc = engine.proc
+    done: Dict[str, bool] = {}
     try:
         err = _follow(proc, result, done, started, _timeout(session))
         if proc.returncode != 0 or err is not None:
-            stderr.seek(0)
-            tail = err or " | ".join(stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:])
+            engine.stderr.seek(0)
+            tail = err or " | ".join(engine.stderr.read().decode("utf-8", "replace").strip().splitlines()[-3:])
             for spec in specs:
                 for name in _event_names(spec):
                     if name not in done:
@@ -137,9 +200,7 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
     finally:
         if proc.poll() is None:
             _kill(proc)
-        if proc.stdout is not None:
-            proc.stdout.close()
-        stderr.close()
+        engine.close_files()
     for name in result.failed:
         _remove_outputs(out_dir, name)
     result.no_space = [name for name in result.failed if any(name in w and _NO_SPACE in w for w in result.warnings)]

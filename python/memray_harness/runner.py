@@ -81,6 +81,7 @@ class Run:
         self.started = time.time()
         self.t0 = time.perf_counter()
         self.workload_done = False
+        self.engine: Optional[reports.EngineProcess] = None  # started before the capture (start_engine)
         self.summary = summary_mod.new_summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
         summary_mod.add_warnings(self.summary, cfg.host_warnings)
 
@@ -207,6 +208,8 @@ class Run:
             self.check_out_dir()
             memray = self.prepare()
             self.checkpoint("prepared")
+            if memray is not None and not rule.live:  # its imports overlap the workload, before the Tracker starts
+                self.engine = reports.start_engine(cfg.out_dir)
             app = load_app(cfg.app, cfg.app_dir) if workloads.needs_app(cfg, rule) and cfg.app else None
             # Importing the app may replace the handlers (polars installs SA_RESTART ones): memray's accept
             # loop for a live client then never sees EINTR, and Ctrl-C could not end a run waiting for one.
@@ -237,7 +240,7 @@ class Run:
                     self.warn("stopping the tracker failed: %s: %s" % (type(exc).__name__, exc))
                 self.workload_done = True
                 events.emit("workload-done")  # the host collects its after-signals while reports are made
-            for message in children.terminate_strays():
+            for message in children.terminate_strays(keep=[self.engine.proc.pid] if self.engine else []):
                 self.warn(message)
             self._note_interruption(outcome)
             self.checkpoint("reports", capture)
@@ -255,6 +258,8 @@ class Run:
         except Exception as exc:  # a harness bug: still one complete summary saying so
             return self.fail(_unexpected(exc, "before the workload"))
         finally:
+            if self.engine is not None:
+                self.engine.discard()  # not used (no capture, an error): it exits at EOF
             del keepalive  # the script's globals lived through the object census and reports
 
     def _note_late_interruption(self) -> None:
@@ -341,7 +346,7 @@ class Run:
             events.step("reports", "reading session.bin for the summary's figures")
         result = reports.make_reports(memray, capture.session_path, self.cfg.out_dir,
                                       self.cfg.reports, leaked_table=self.rule.table_source == "leaked",
-                                      derive_tracemalloc=derive)
+                                      derive_tracemalloc=derive, engine=self.engine)
         if derive and result.tracemalloc is not None:
             memory["tracemalloc_current"] = result.tracemalloc["current"]
             memory["tracemalloc_peak"] = result.tracemalloc["peak"]

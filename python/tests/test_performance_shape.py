@@ -156,3 +156,55 @@ def test_one_worker_means_one_reader_at_a_time_with_forks(capture: Path, tmp_pat
         assert start >= end - 0.05, "%s and %s overlapped" % (first, second)  # perf_counter vs time(): ms apart
     assert all(r["ok"] for line in lines for r in line["reports"]), lines
 
+
+
+def test_an_engine_started_before_the_capture_ends_waits_for_its_plan(capture: Path, tmp_path: Path) -> None:
+    """start_engine: the engine imports while the workload runs, then makes the reports of the plan it is
+    sent (the files are the same as an engine started for them); unused, it ends at EOF with nothing made."""
+    import time
+
+    early, late = tmp_path / "early", tmp_path / "late"
+    early.mkdir()
+    late.mkdir()
+    engine = reports.start_engine(str(early))
+    assert engine is not None
+    time.sleep(1.0)  # long enough to have imported everything: it must still be waiting, not finished
+    assert engine.proc.poll() is None
+    result = reports.make_reports(memray, str(capture), str(early), ["flamegraph", "leaks", "table"], leaked_table=False,
+                                  engine=engine)
+    assert result.failed == [] and result.warnings == [] and engine.proc.returncode == 0
+    assert result.memray_stats is not None and result.memray_stats["total_bytes_allocated"] > 2 * 1024 * 1024
+    reports.make_reports(memray, str(capture), str(late), ["flamegraph", "leaks", "table"], leaked_table=False)
+    for file in ("flamegraph.html", "leaks.html", "table.txt"):
+        assert (early / file).read_bytes() == (late / file).read_bytes(), file
+
+    unused = reports.start_engine(str(tmp_path))
+    assert unused is not None
+    unused.discard()
+    assert unused.proc.returncode == 0
+    unused.discard()  # idempotent
+
+    # One that died while waiting is replaced: the reports are still made.
+    dead = reports.start_engine(str(tmp_path))
+    assert dead is not None
+    dead.proc.kill()
+    dead.proc.wait()
+    again = tmp_path / "again"
+    again.mkdir()
+    result = reports.make_reports(memray, str(capture), str(again), ["leaks"], leaked_table=False, engine=dead)
+    assert result.failed == [] and (again / "leaks.html").is_file()
+
+
+def test_the_waiting_engine_is_not_a_stray_of_the_workload(tmp_path: Path) -> None:
+    from memray_harness import children
+
+    engine = reports.start_engine(str(tmp_path))
+    assert engine is not None
+    stray = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        warnings = children.terminate_strays(keep=[engine.proc.pid])
+        assert stray.wait(timeout=10) != 0 and len(warnings) == 1 and str(stray.pid) in warnings[0]
+        assert engine.proc.poll() is None and str(engine.proc.pid) not in warnings[0]
+    finally:
+        stray.kill()
+        engine.discard()

@@ -157,9 +157,12 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
 
   async function before(runDir: RunDir): Promise<void> {
     await prepare();
-    await writeStatsBefore(await statsBefore, (snapshot) => writeStatsSnapshot(runDir.path, snapshot), (status, message) => progress("container_stats", "before", status, message), "containers");
-    // The reset comes last, just before the workload: calls made before it are not in the journal.
-    await wiremock.reset();
+    // The journal is emptied now, while the last "before" readings arrive: nothing of ours calls WireMock
+    // from here to the workload, and calls made before this are not in the journal.
+    await Promise.all([
+      statsBefore?.then((taken) => writeStatsBefore(taken, (snapshot) => writeStatsSnapshot(runDir.path, snapshot), (status, message) => progress("container_stats", "before", status, message), "containers")),
+      wiremock.reset(),
+    ]);
   }
 
   /** The containers of `before`, plus any that started since (a removed one stays: it is reported failed). */
