@@ -130,11 +130,10 @@ class EngineProcess:
                 pass
 
 
-def start_engine(cwd: str) -> Optional[EngineProcess]:
+def start_engine(cwd: str) -> EngineProcess:
     """Start the report engine now, to wait for its plan: it imports memray and its reporters while the
     workload runs (0.2-0.3 s of interpreter start-up and imports off the run's critical path). Called
-    before the Tracker starts, so none of this is in the capture. None: it could not start (make_reports
-    tries again and reports why)."""
+    before the Tracker starts, so none of this is in the capture. OSError: it could not start."""
     env = dict(os.environ)
     env.setdefault("COLUMNS", "120")  # rich formats stats.txt to the terminal width
     # The engine imports memray_harness too: make sure it finds it wherever we were imported from.
@@ -149,8 +148,22 @@ def start_engine(cwd: str) -> Optional[EngineProcess]:
                                 start_new_session=True)
     except OSError:
         stderr.close()
-        return None
+        raise
     return EngineProcess(proc, stderr)
+
+
+def _engine_with_plan(engine: Optional[EngineProcess], plan: Dict[str, Any], cwd: str) -> EngineProcess:
+    """The started-early engine, sent its plan; without one (or one that died waiting) a new one.
+    OSError: no engine could start."""
+    if engine is not None and not engine.used and engine.send(plan):
+        return engine
+    if engine is not None:
+        engine.discard()
+    fresh = start_engine(cwd)
+    if not fresh.send(plan):
+        fresh.discard()
+        raise OSError("it exited before its plan was sent")
+    return fresh
 
 
 def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], leaked_table: bool,
@@ -166,18 +179,13 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
         for spec in specs:
             _failed(result, spec.name, 0.0, "no capture file %s" % session)
         return result
-    plan = _plan(session, out_dir, specs, leaked_table, derive_tracemalloc)
     started = time.perf_counter()
-    if engine is None or engine.used or not engine.send(plan):
-        if engine is not None:
-            engine.discard()
-        engine = start_engine(out_dir)
-        if engine is None or not engine.send(plan):
-            for spec in specs:
-                _failed(result, spec.name, 0.0, "the report engine could not start (%s -m memray_harness.report_engine)" % sys.executable)
-            if engine is not None:
-                engine.discard()
-            return result
+    try:
+        engine = _engine_with_plan(engine, _plan(session, out_dir, specs, leaked_table, derive_tracemalloc), out_dir)
+    except OSError as exc:
+        for spec in specs:
+            _failed(result, spec.name, 0.0, "the report engine could not start: %s" % exc)
+        return result
     proc = engine.proc
     done: Dict[str, bool] = {}
     try:

@@ -209,7 +209,10 @@ class Run:
             memray = self.prepare()
             self.checkpoint("prepared")
             if memray is not None and not rule.live:  # its imports overlap the workload, before the Tracker starts
-                self.engine = reports.start_engine(cfg.out_dir)
+                try:
+                    self.engine = reports.start_engine(cfg.out_dir)
+                except OSError:
+                    pass  # make_reports tries again, and says why when it cannot
             app = load_app(cfg.app, cfg.app_dir) if workloads.needs_app(cfg, rule) and cfg.app else None
             # Importing the app may replace the handlers (polars installs SA_RESTART ones): memray's accept
             # loop for a live client then never sees EINTR, and Ctrl-C could not end a run waiting for one.
