@@ -1,5 +1,6 @@
 import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
 import type { ExitCodeValue } from "./exit-codes.js";
+import { formatArgv, indented } from "./message-parts.js";
 
 export interface MemrayErrorOptions {
   cause?: unknown;
@@ -80,6 +81,55 @@ export class HarnessNotFoundError extends MemrayError {
 export class HarnessKilledError extends MemrayError {
   constructor(readonly target: string, readonly harnessExitCode: number, detail: string) {
     super("HARNESS_KILLED", `the harness on ${target} ended with exit code ${harnessExitCode}${detail}`);
+  }
+}
+
+/** The service's command line names no WSGI app we can recognise. */
+export class AppNotFoundError extends MemrayError {
+  constructor(readonly service: string, readonly command: readonly string[]) {
+    super("APP_NOT_FOUND", `Cannot find the WSGI app in the command of "${service}": ${JSON.stringify(command)}`, {
+      hint: "pass it with --app module:attr (or module:create_app() for a factory); recognised commands are waitress-serve, gunicorn and flask --app",
+    });
+  }
+}
+
+/** The service port cannot be told from the service's names, declared ports or command. */
+export class PortNotDetectableError extends MemrayError {
+  constructor(readonly service: string, readonly candidates: readonly number[]) {
+    const seen = candidates.length === 0 ? "it declares no TCP port" : `it declares ${candidates.join(", ")}`;
+    super("PORT_NOT_DETECTABLE", `Cannot tell the service port of "${service}": ${seen}`, {
+      hint: "pass the port the service listens on inside the target with --port N",
+    });
+  }
+}
+
+/** memray could not be installed (or verified) in the target. */
+export class InstallFailedError extends MemrayError {
+  constructor(
+    message: string,
+    readonly target: string,
+    readonly command: readonly string[],
+    readonly commandExitCode: number | null,
+    readonly stderrTail: string,
+    options: MemrayErrorOptions = {},
+  ) {
+    super("INSTALL_FAILED", `${message}${indented(stderrTail)}`, options);
+  }
+}
+
+/** `pip download` on the host failed while building a wheelhouse. */
+export class WheelhouseBuildError extends MemrayError {
+  constructor(
+    readonly command: readonly string[],
+    readonly commandExitCode: number | null,
+    readonly stderrTail: string,
+    options: MemrayErrorOptions & { detail?: string | undefined } = {},
+  ) {
+    const detail = options.detail ?? `${formatArgv(command)} exited ${commandExitCode ?? "abnormally"}`;
+    super("WHEELHOUSE_BUILD_FAILED", `Building the wheelhouse failed: ${detail}${indented(stderrTail)}`, {
+      cause: options.cause,
+      hint: options.hint ?? "check pip works on the host (python3 -m pip --version) and that the package index is reachable",
+    });
   }
 }
 

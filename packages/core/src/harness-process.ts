@@ -6,7 +6,7 @@ import { MemrayError } from "./errors.js";
 import { createHarnessStderrParser, type HarnessEvent } from "./harness-events.js";
 import type { InterruptSignal } from "./interrupts.js";
 import { createLineSplitter } from "./line-splitter.js";
-import type { Target } from "./target.js";
+import type { Target } from "./target/target.js";
 
 const debug = createDebug("memray:harness");
 

@@ -18,6 +18,10 @@ export {
   MemrayNotInstalledError,
   HarnessNotFoundError,
   HarnessKilledError,
+  AppNotFoundError,
+  PortNotDetectableError,
+  InstallFailedError,
+  WheelhouseBuildError,
   toMemrayError,
   describeCauseChain,
   type MemrayErrorOptions,
@@ -81,9 +85,32 @@ export {
 export { readSummary, parseSummary, writeSummary, fallbackSummary, InvalidSummaryError } from "./summary-io.js";
 export { createRunDir, formatRunTimestamp, sanitizeRunName, systemClock, type Clock, type RunDir } from "./run-dir.js";
 
-// Targets and the profiling session
-export type { Target, ExecOptions, ExecResult } from "./target.js";
-export { LocalTarget, COMMAND_NOT_FOUND } from "./local-target.js";
+// Targets: one model for every runtime, the providers that recognise them, the service they run
+export { describePlace, type Target, type TargetPlace, type ExecOptions, type ExecResult, type PortForward, type ForwardPortOptions } from "./target/target.js";
+export { TargetBase, ArchiveSourceMissingError, CGROUP_OOM_COUNTERS } from "./target/target-base.js";
+export { TargetExecError, TargetCopyError, PortForwardError, type TargetErrorOptions } from "./target/target-errors.js";
+export { LocalTarget, COMMAND_NOT_FOUND } from "./target/local-target.js";
+export { forwardLoopback, type ForwardedConnection, type LoopbackForwardOptions } from "./target/loopback-forward.js";
+export { TargetRegistry, type TargetProvider, type TargetConnection, type TargetChoice, type TargetSpec, type TargetSpecField } from "./target/target-registry.js";
+export { localTargetProvider } from "./target/local-provider.js";
+export { resolveTarget, type ResolvedTarget, type TargetNeeds } from "./target/resolve-target.js";
+export {
+  findServicePython,
+  detectServiceApp,
+  detectServicePort,
+  requireServicePort,
+  PYTHON_CANDIDATES,
+  type ServiceProcess,
+  type DetectedApp,
+  type DetectedServicePort,
+  type ServicePortOptions,
+} from "./service/service-process.js";
+export { parseServiceCommand, envListToRecord, type ServiceCommand } from "./service/service-command.js";
+export { chooseServicePort, PORT_PRESETS, type ServicePortSource, type ServicePortInput } from "./service/service-port.js";
+export { installMemray, HOST_CA_BUNDLE, type InstallMemrayOptions, type InstallMemrayResult, type InstallProgress } from "./install/install-memray.js";
+export { buildWheelhouse, type BuildWheelhouseOptions, type Wheelhouse } from "./install/build-wheelhouse.js";
+
+// The profiling session
 export { locateHarnessDir } from "./harness-locator.js";
 export { runProfile, type ProfileRequest, type ProfileResult, type ProfileDeps, type ProgressEvent, type SessionHooks, type RunSidecar } from "./profile-session.js";
 export { InterruptChannel, interruptCode, type InterruptSignal } from "./interrupts.js";
@@ -91,11 +118,12 @@ export { HARNESS_EVENT_PREFIX, type HarnessEvent } from "./harness-events.js";
 
 // Small shared helpers
 export { createLineSplitter, type LineSplitter } from "./line-splitter.js";
-export { execLines, tailLines, type ExecLinesOptions } from "./exec-lines.js";
+export { execLines, tailLines, type ExecLinesOptions } from "./target/exec-lines.js";
+export { formatArgv, causeLine, indented } from "./message-parts.js";
 export { DockerFrames, type DockerFrame } from "./docker-frames.js";
 export { formatBytes, formatKb } from "./format-size.js";
 export { formatIssues } from "./zod-issues.js";
-export { listenOnLoopback, type ListenOnLoopbackOptions } from "./listen-loopback.js";
+export { listenOnLoopback, type ListenOnLoopbackOptions } from "./target/listen-loopback.js";
 
 // `memray-cli <command> --json` outputs
 export {

@@ -19,7 +19,7 @@ import { fallbackSummary, readSummary } from "./summary-io.js";
 import { isMode } from "./mode-rules.js";
 import { stageHarness } from "./stage-harness.js";
 import type { Summary, TargetInfo } from "./summary-schema.js";
-import type { Target } from "./target.js";
+import type { Target } from "./target/target.js";
 
 const debug = createDebug("memray:session");
 

@@ -7,7 +7,7 @@ import { MODE_RULES } from "./mode-rules.js";
 import type { ProfileOptions } from "./profile-options.js";
 import type { RunDir } from "./run-dir.js";
 import type { TargetInfo } from "./summary-schema.js";
-import type { Target } from "./target.js";
+import type { Target } from "./target/target.js";
 import { selectWorkloadFiles } from "./workload-files.js";
 
 export interface StageInput {

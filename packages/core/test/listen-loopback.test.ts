@@ -1,6 +1,6 @@
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { listenOnLoopback } from "../src/listen-loopback.js";
+import { listenOnLoopback } from "../src/target/listen-loopback.js";
 
 const servers: net.Server[] = [];
 const server = () => {

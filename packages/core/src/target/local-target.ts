@@ -1,12 +1,15 @@
 import { spawn } from "node:child_process";
-import { cp, mkdtemp, readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { StringDecoder } from "node:string_decoder";
 import createDebug from "debug";
-import { InvalidOptionError } from "./errors.js";
-import type { ExecOptions, ExecResult, Target } from "./target.js";
+import tarFs from "tar-fs";
+import { InvalidOptionError } from "../errors.js";
+import type { ExecOptions, ExecResult, TargetPlace } from "./target.js";
+import { ArchiveSourceMissingError, TargetBase } from "./target-base.js";
 
 const debug = createDebug("memray:local");
 
@@ -22,10 +25,13 @@ const OUTPUT_GRACE_MS = 2000;
  * The host itself: processes run with argv arrays (no shell), each in its own process group, so a
  * terminal's Ctrl-C reaches memray-cli alone and memray-cli decides what the process hears.
  */
-export class LocalTarget implements Target {
+export class LocalTarget extends TargetBase {
   readonly kind = "local";
   readonly name = "local";
-  readonly sharesHostFilesystem = true;
+  readonly place: TargetPlace = { kind: "host", name: "this host", execPrefix: [] };
+  override readonly sharesHostFilesystem = true;
+  /** The host's own count: /proc/vmstat (a cgroup file here would be the session's, not the machine's). */
+  protected override readonly oomCounters = ["/proc/vmstat"];
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const [file, ...args] = argv;
@@ -70,35 +76,21 @@ export class LocalTarget implements Target {
     return { exitCode: code ?? (signal ? 128 + signalNumber(signal) : 1), exitSignal: signal ?? undefined, stdout, stderr };
   }
 
-  async copyIn(hostPath: string, targetDir: string, options: { include?: ReadonlySet<string> } = {}): Promise<void> {
-    const base = path.dirname(path.resolve(hostPath));
-    const include = options.include;
-    await cp(hostPath, path.join(targetDir, path.basename(hostPath)), {
-      recursive: true,
-      filter: include ? (source) => source === path.resolve(hostPath) || include.has(path.relative(base, source)) || isDirOfIncluded(path.relative(base, source), include) : undefined,
-    });
-  }
-
-  async copyOut(targetDir: string, hostDir: string): Promise<void> {
+  override async copyOut(targetDir: string, hostDir: string): Promise<void> {
     if (path.resolve(targetDir) === path.resolve(hostDir)) return;
-    await cp(targetDir, hostDir, { recursive: true });
+    await super.copyOut(targetDir, hostDir);
   }
 
-  async scratchDir(): Promise<string> {
-    return mkdtemp(path.join(os.tmpdir(), "memray-cli-"));
+  protected async writeArchive(archive: Readable, targetDir: string): Promise<void> {
+    await pipeline(archive, tarFs.extract(targetDir));
   }
 
-  async oomKills(): Promise<number | null> {
-    const vmstat = await readFile("/proc/vmstat", "utf8").catch(() => "");
-    const match = /^oom_kill (\d+)$/m.exec(vmstat);
-    return match ? Number(match[1]) : null;
+  protected async readArchive(sourceDir: string, sink: Writable): Promise<void> {
+    await access(sourceDir).catch((error: unknown) => {
+      throw new ArchiveSourceMissingError(`${sourceDir} does not exist`, { cause: error });
+    });
+    await pipeline(tarFs.pack(sourceDir), sink);
   }
-}
-
-function isDirOfIncluded(relative: string, include: ReadonlySet<string>): boolean {
-  const prefix = `${relative}${path.sep}`;
-  for (const entry of include) if (entry.startsWith(prefix)) return true;
-  return false;
 }
 
 /** Read a stream to its end, handing decoded chunks to `onChunk` and waiting on its backpressure. */

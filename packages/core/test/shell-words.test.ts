@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { splitShellCommands, splitShellWords } from "../src/shell-words.js";
+import { splitShellCommands, splitShellWords } from "../src/service/shell-words.js";
 
 describe("shell words", () => {
   it("keeps quoted text together and unescapes", () => {

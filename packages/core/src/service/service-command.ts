@@ -1,5 +1,5 @@
 import path from "node:path";
-import { parseAppRef } from "@alpiq/memray-core";
+import { parseAppRef } from "../app-ref.js";
 import { splitShellCommands } from "./shell-words.js";
 
 /** A WSGI server command line, as recognised from a container's Entrypoint + Cmd or a process. */

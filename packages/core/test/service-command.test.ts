@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseBind, parseServiceCommand } from "../src/service-command.js";
+import { parseBind, parseServiceCommand } from "../src/service/service-command.js";
 
 const app = (argv: string[], env: Record<string, string> = {}) => parseServiceCommand(argv, env);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { chooseServicePort, tcpPorts } from "../src/service-port.js";
+import { chooseServicePort, tcpPorts } from "../src/service/service-port.js";
 
 describe("chooseServicePort", () => {
   it("lets --port win", () => {

@@ -1,11 +1,12 @@
 import { mkdir, readdir } from "node:fs/promises";
 import path from "node:path";
-import { createLineSplitter, InvalidOptionError, tailLines } from "@alpiq/memray-core";
 import createDebug from "debug";
-import { WheelhouseBuildError } from "./errors.js";
-import { runHostCommand, type HostCommandRunner } from "./host-command.js";
+import { InvalidOptionError, WheelhouseBuildError } from "../errors.js";
+import { execLines, tailLines } from "../target/exec-lines.js";
+import { LocalTarget } from "../target/local-target.js";
+import type { Target } from "../target/target.js";
 
-const debug = createDebug("memray:docker");
+const debug = createDebug("memray:install");
 
 export interface BuildWheelhouseOptions {
   /** Python of the TARGET, "3.11". */
@@ -20,9 +21,8 @@ export interface BuildWheelhouseOptions {
   hostPython?: string;
   /** pip's output, one whole line at a time (blank lines skipped). */
   onOutput?: (line: string) => void;
-  signal?: AbortSignal;
-  /** Runs pip on the host (default: execa). */
-  proc?: HostCommandRunner;
+  /** Where pip runs: this host (default), or a fake in tests. */
+  host?: Pick<Target, "exec">;
 }
 
 export interface Wheelhouse {
@@ -66,16 +66,10 @@ export async function buildWheelhouse(options: BuildWheelhouseOptions): Promise<
     throw new WheelhouseBuildError(command, null, "", { cause: error, detail: `cannot create ${dir}`, hint: "choose a writable wheelhouse directory" });
   }
   debug("wheelhouse: %o", command);
-  const lines = createLineSplitter((line) => {
-    if (line.trim()) options.onOutput?.(line);
-  });
-  const run = options.proc ?? runHostCommand;
-  const result = await run(command, { onOutput: (chunk) => lines.push(chunk), signal: options.signal });
-  lines.flush();
+  const result = await execLines(options.host ?? new LocalTarget(), command, { onLine: (_stream, line) => options.onOutput?.(line) });
   if (result.exitCode !== 0) {
-    throw new WheelhouseBuildError(command, result.exitCode, tailLines(result.output), {
-      cause: result.error,
-      detail: result.error && result.exitCode === null ? `${command[0]} did not run: ${result.error.message.split("\n")[0]}` : undefined,
+    throw new WheelhouseBuildError(command, result.exitCode, tailLines(`${result.stdout}${result.stderr}`), {
+      detail: result.exitCode === 127 ? `${command[0]} did not run: ${result.stderr.trim().split("\n")[0]}` : undefined,
     });
   }
   let wheels: string[];

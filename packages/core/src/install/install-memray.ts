@@ -1,12 +1,11 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { execLines, InvalidOptionError, tailLines, type ExecResult, type Target } from "@alpiq/memray-core";
 import createDebug from "debug";
-import { findPython } from "./container-inspection.js";
-import { DockerTarget } from "./docker-target.js";
-import { InstallFailedError } from "./errors.js";
+import { InstallFailedError, InvalidOptionError } from "../errors.js";
+import { execLines, tailLines } from "../target/exec-lines.js";
+import type { ExecResult, Target } from "../target/target.js";
 
-const debug = createDebug("memray:docker");
+const debug = createDebug("memray:install");
 
 /** The host's CA bundle, handed to pip in the target when it exists (TLS-intercepting proxies). */
 export const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
@@ -18,9 +17,9 @@ export type InstallProgress =
   | { type: "output"; stream: "stdout" | "stderr"; line: string };
 
 export interface InstallMemrayOptions {
-  /** Any Target: a DockerTarget, or e.g. a LocalTarget with `python` given. */
+  /** Any Target: this host, a container, a pod. */
   target: Target;
-  /** Interpreter in the target (default: findPython(target) for a DockerTarget, else "python3"). */
+  /** Interpreter in the target (default "python3"; resolveTarget finds the service's own). */
   python?: string | undefined;
   /** Host directory of wheels for an offline install (`pip install --no-index --find-links`). */
   wheelhouse?: string | undefined;
@@ -59,7 +58,7 @@ export async function installMemray(options: InstallMemrayOptions): Promise<Inst
   }
   const progress = options.onProgress ?? (() => undefined);
   const step = (name: "check" | "pip" | "verify" | "debug-symbols", message: string) => progress({ type: "step", step: name, message });
-  const python = options.python ?? (target instanceof DockerTarget ? await findPython(target) : "python3");
+  const python = options.python ?? "python3";
   const requirement = options.requirement ?? "memray";
 
   step("check", `checking memray for ${python} on ${target.name}`);

@@ -1,7 +1,6 @@
-import type { ExecOptions, ExecResult, Target } from "@alpiq/memray-core";
 import { describe, expect, it } from "vitest";
-import { InstallFailedError } from "../src/errors.js";
-import { installMemray, type InstallProgress } from "../src/install-memray.js";
+import { InstallFailedError, type ExecOptions, type ExecResult, type Target } from "../src/index.js";
+import { installMemray, type InstallProgress } from "../src/install/install-memray.js";
 
 /** A Target whose exec answers from a script: each entry matches argv and may stream chunks. */
 interface Step {
@@ -18,6 +17,7 @@ function scriptedTarget(script: Step[]): Target & { calls: string[][] } {
   return {
     kind: "fake",
     name: "fake",
+    place: { kind: "host", name: "fake", execPrefix: [] },
     sharesHostFilesystem: true,
     calls,
     async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
@@ -32,6 +32,7 @@ function scriptedTarget(script: Step[]): Target & { calls: string[][] } {
     copyIn: async () => undefined,
     copyOut: async () => undefined,
     scratchDir: async () => "/tmp/scratch",
+    oomKills: async () => null,
   };
 }
 

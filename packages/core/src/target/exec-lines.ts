@@ -1,4 +1,4 @@
-import { createLineSplitter } from "./line-splitter.js";
+import { createLineSplitter } from "../line-splitter.js";
 import type { ExecResult, Target } from "./target.js";
 
 export interface ExecLinesOptions {
@@ -8,7 +8,7 @@ export interface ExecLinesOptions {
 }
 
 /** Run argv in the target with its output reported line by line, and the whole result kept. */
-export async function execLines(target: Target, argv: readonly string[], options: ExecLinesOptions): Promise<ExecResult> {
+export async function execLines(target: Pick<Target, "exec">, argv: readonly string[], options: ExecLinesOptions): Promise<ExecResult> {
   const lines = (stream: "stdout" | "stderr") =>
     createLineSplitter((line) => {
       if (line.trim()) options.onLine(stream, line);
