@@ -79,7 +79,7 @@ describe("installMemray", () => {
     ]);
     const error = await installMemray({ target, python: "python3" }).catch((e) => e);
     expect(error).toBeInstanceOf(InstallFailedError);
-    expect(error).toMatchObject({ code: "INSTALL_FAILED", exitCode: 3, commandExitCode: 1, container: "fake" });
+    expect(error).toMatchObject({ code: "INSTALL_FAILED", exitCode: 3, commandExitCode: 1, target: "fake" });
     expect(error.stderrTail).toContain("Could not find a version");
   });
 
