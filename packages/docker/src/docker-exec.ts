@@ -1,7 +1,7 @@
 import type { Duplex } from "node:stream";
+import { TargetExecError, type TargetPlace } from "@alpiq/memray-core";
 import type Docker from "dockerode";
 import createDebug from "debug";
-import { DockerExecError } from "./errors.js";
 
 const debug = createDebug("memray:docker");
 
@@ -25,23 +25,23 @@ export interface StartedExec {
 /** `docker exec` of an argv array (never a shell string) with a hijacked, streaming connection. */
 export async function startExec(
   container: Docker.Container,
-  containerName: string,
+  place: TargetPlace,
   argv: readonly string[],
   options: StartExecOptions = {},
 ): Promise<StartedExec> {
   if (argv.length === 0 || argv[0] === "") {
-    throw new DockerExecError(containerName, argv, { detail: "exec needs a command", hint: "pass a non-empty argv" });
+    throw new TargetExecError(place, argv, { detail: "exec needs a command", hint: "pass a non-empty argv" });
   }
   const env = Object.entries(options.env ?? {}).map(([key, value]) => {
     if (!key || key.includes("=") || key.includes("\0")) {
-      throw new DockerExecError(containerName, argv, {
+      throw new TargetExecError(place, argv, {
         detail: `invalid environment variable name ${JSON.stringify(key)}`,
         hint: "environment variable names must be non-empty and contain no '=' or NUL",
       });
     }
     return `${key}=${value}`;
   });
-  debug("exec in %s: %o", containerName, argv);
+  debug("exec in %s: %o", place.name, argv);
   try {
     const exec = await container.exec({
       Cmd: [...argv],
@@ -56,7 +56,7 @@ export async function startExec(
     const stream = (await exec.start({ hijack: true, stdin: options.stdin ?? false })) as Duplex;
     return { exec, stream };
   } catch (error) {
-    throw new DockerExecError(containerName, argv, { cause: error });
+    throw new TargetExecError(place, argv, { cause: error });
   }
 }
 
@@ -64,17 +64,17 @@ export async function startExec(
  * The exit code of a finished exec. The engine may report Running for a moment after the stream
  * closed, so poll briefly.
  */
-export async function execExitCode(exec: Docker.Exec, containerName: string, argv: readonly string[]): Promise<number> {
+export async function execExitCode(exec: Docker.Exec, place: TargetPlace, argv: readonly string[]): Promise<number> {
   for (let attempt = 0; ; attempt++) {
     let info: Docker.ExecInspectInfo;
     try {
       info = await exec.inspect();
     } catch (error) {
-      throw new DockerExecError(containerName, argv, { cause: error });
+      throw new TargetExecError(place, argv, { cause: error });
     }
     if (!info.Running && info.ExitCode !== null && info.ExitCode !== undefined) return info.ExitCode;
     if (attempt >= 100) {
-      throw new DockerExecError(containerName, argv, { detail: "the engine still reports the exec as running after its output ended" });
+      throw new TargetExecError(place, argv, { detail: "the engine still reports the exec as running after its output ended" });
     }
     await new Promise((resolve) => setTimeout(resolve, attempt < 10 ? 10 : 50));
   }

@@ -1,37 +1,14 @@
 // The public API of @alpiq/memray-docker, by name (README.md describes each group). Everything else
-// (exec plumbing, stream demuxing, the relay script, the shell tokenizer) is internal.
+// (exec plumbing, stream demuxing, the relay script) is internal.
 
 // Client and containers
 export { createDockerClient } from "./docker-client.js";
-export { resolveContainer, listContainerRefs, type ContainerRef, type ResolveContainerOptions } from "./resolve-container.js";
+export { resolveContainer, listContainerRefs, COMPOSE_SERVICE_LABEL, COMPOSE_PROJECT_LABEL, type ContainerRef, type ResolveContainerOptions } from "./resolve-container.js";
 
-// The Target
+// The Target, and its provider (also `@alpiq/memray-docker/provider`, which loads nothing until it connects)
 export { DockerTarget, type DockerTargetConnectOptions } from "./docker-target.js";
-
-// What the container serves
-export {
-  findPython,
-  detectApp,
-  detectServicePort,
-  requireServicePort,
-  containerWorkingDir,
-  findServicePython,
-  detectServiceApp,
-  type ServiceProcess,
-  type InspectedContainer,
-  type DetectedApp,
-  type DetectedServicePort,
-  type ServicePortOptions,
-} from "./container-inspection.js";
-export { chooseServicePort, type ServicePortSource, type ServicePortInput } from "./service-port.js";
-// The command-line reader behind detectApp, for other targets (a pod's command + args)
-export { parseServiceCommand, type ServiceCommand } from "./service-command.js";
-
-// Ports and installs
-export { forwardPort, type ForwardPortOptions, type PortForward } from "./forward-port.js";
-export { installMemray, type InstallMemrayOptions, type InstallMemrayResult, type InstallProgress } from "./install-memray.js";
-export { buildWheelhouse, type BuildWheelhouseOptions, type Wheelhouse } from "./build-wheelhouse.js";
-export type { HostCommandRunner, HostCommandResult } from "./host-command.js";
+export { dockerTargetProvider, type DockerTargetParams, type DockerTargetProviderOptions } from "./docker-provider.js";
+export { connectContainer, MEMRAY_LOST_ON_RECREATE } from "./docker-connection.js";
 
 // Errors
 export {
@@ -39,13 +16,5 @@ export {
   ContainerNotFoundError,
   ContainerNotRunningError,
   AmbiguousContainerError,
-  PortNotDetectableError,
-  AppNotFoundError,
-  DockerExecError,
-  CopyFailedError,
-  PortForwardError,
-  InstallFailedError,
-  WheelhouseBuildError,
   type ContainerSummaryLine,
-  type DockerErrorOptions,
 } from "./errors.js";

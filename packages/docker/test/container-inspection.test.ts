@@ -2,34 +2,32 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import type { ExecResult } from "@alpiq/memray-core";
+import { AppNotFoundError, detectServiceApp, detectServicePort, findServicePython, PortNotDetectableError, requireServicePort, type ExecResult } from "@alpiq/memray-core";
 import type Docker from "dockerode";
 import { describe, expect, it } from "vitest";
-import { detectApp, detectServicePort, findPython, requireServicePort, type InspectedContainer } from "../src/container-inspection.js";
-import { AppNotFoundError, PortNotDetectableError } from "../src/errors.js";
+import { DockerTarget } from "../src/docker-target.js";
 
-/** A container seen through `docker inspect` and an exec answering from a table (argv joined by spaces). */
-function fakeContainer(
-  config: Partial<Docker.ContainerInspectInfo["Config"]>,
-  answers: Record<string, Partial<ExecResult>> = {},
-  name = "api",
-): InspectedContainer & { calls: string[] } {
-  const calls: string[] = [];
-  return {
-    name,
-    calls,
-    info: { Name: `/${name}`, Id: "f".repeat(64), Config: { Env: [], Labels: {}, ...config }, NetworkSettings: {}, HostConfig: {} } as unknown as Docker.ContainerInspectInfo,
-    async exec(argv) {
-      const key = argv.join(" ");
-      calls.push(key);
-      const answer = answers[key];
-      return answer ? { exitCode: 0, stdout: "", stderr: "", ...answer } : { exitCode: 127, stdout: "", stderr: "not found" };
-    },
+// The container's service as detection reads it (DockerTarget.service(): Entrypoint + Cmd, Env,
+// WorkingDir, names, ports), through core's runtime-neutral detection.
+const findPython = (c: DockerTarget) => findServicePython(c.service());
+const detectApp = (c: DockerTarget) => detectServiceApp(c.service());
+const detectPort = (c: DockerTarget, options = {}) => detectServicePort(c.service(), options);
+
+/** A container seen through `docker inspect`, its exec answering from a table (argv joined by spaces). */
+function fakeContainer(config: Partial<Docker.ContainerInspectInfo["Config"]>, answers: Record<string, Partial<ExecResult>> = {}, name = "api"): DockerTarget & { calls: string[] } {
+  const info = { Name: `/${name}`, Id: "f".repeat(64), Config: { Env: [], Labels: {}, ...config }, NetworkSettings: {}, HostConfig: {} } as unknown as Docker.ContainerInspectInfo;
+  const container = Object.assign(new DockerTarget({ getContainer: () => ({}) } as unknown as Docker, info), { calls: [] as string[] });
+  container.exec = async (argv) => {
+    const key = argv.join(" ");
+    container.calls.push(key);
+    const answer = answers[key];
+    return answer ? { exitCode: 0, stdout: "", stderr: "", ...answer } : { exitCode: 127, stdout: "", stderr: "not found" };
   };
+  return container;
 }
 
 /** The fake, with `sh -c ...` run by this host's sh (the given PATH) instead of answered from its table. */
-function withHostShell<C extends InspectedContainer & { calls: string[] }>(container: C, PATH: string): C {
+function withHostShell<C extends DockerTarget & { calls: string[] }>(container: C, PATH: string): C {
   const table = container.exec.bind(container);
   container.exec = async (argv) => {
     if (argv[0] !== "sh") return table(argv);
@@ -42,7 +40,7 @@ function withHostShell<C extends InspectedContainer & { calls: string[] }>(conta
 
 const PROBE = "-c import sys; print(sys.executable or ''); print(sys.version_info[0])";
 
-describe("findPython", () => {
+describe("the interpreter of a container's service", () => {
   it("follows the shebang of the server the command runs (found on PATH, or named by its path)", async () => {
     // The shell steps run for real, in this host's sh, with a PATH holding the server's script.
     const bin = mkdtempSync(path.join(tmpdir(), "memray-inspect-"));
@@ -67,7 +65,7 @@ describe("findPython", () => {
   });
 });
 
-describe("detectApp", () => {
+describe("the app of a container's service", () => {
   it("reads the container's command and resolves the app directory", async () => {
     const c = fakeContainer({ Cmd: ["flask", "--app", "src/hello.py", "run", "-p", "5050"], WorkingDir: "/srv" });
     expect(await detectApp(c)).toMatchObject({ app: "hello:app", appDir: "/srv/src", server: "flask", port: 5050, source: "config" });
@@ -92,17 +90,17 @@ describe("detectApp", () => {
   });
 });
 
-describe("detectServicePort", () => {
+describe("the port of a container's service", () => {
   it("returns the port and where it came from, or null", async () => {
-    expect(await detectServicePort(fakeContainer({ Labels: { "com.docker.compose.service": "forecast" } }, {}, "stack-x-1"))).toEqual({ port: 5000, source: "preset" });
-    expect(await detectServicePort(fakeContainer({ ExposedPorts: { "8080/tcp": {} } }))).toEqual({ port: 8080, source: "exposed" });
-    expect(await detectServicePort(fakeContainer({ Cmd: ["waitress-serve", "--port=7000", "m:app"] }))).toEqual({ port: 7000, source: "command" });
-    expect(await detectServicePort(fakeContainer({}), { portOverride: 9 })).toEqual({ port: 9, source: "override" });
-    expect(await detectServicePort(fakeContainer({ ExposedPorts: { "1/tcp": {}, "2/tcp": {} } }))).toBeNull();
+    expect(await detectPort(fakeContainer({ Labels: { "com.docker.compose.service": "forecast" } }, {}, "stack-x-1"))).toEqual({ port: 5000, source: "preset" });
+    expect(await detectPort(fakeContainer({ ExposedPorts: { "8080/tcp": {} } }))).toEqual({ port: 8080, source: "exposed" });
+    expect(await detectPort(fakeContainer({ Cmd: ["waitress-serve", "--port=7000", "m:app"] }))).toEqual({ port: 7000, source: "command" });
+    expect(await detectPort(fakeContainer({}), { portOverride: 9 })).toEqual({ port: 9, source: "override" });
+    expect(await detectPort(fakeContainer({ ExposedPorts: { "1/tcp": {}, "2/tcp": {} } }))).toBeNull();
   });
 
   it("requireServicePort throws PortNotDetectableError with the candidates", async () => {
-    const error = await requireServicePort(fakeContainer({ ExposedPorts: { "1/tcp": {}, "2/tcp": {} } })).catch((e) => e);
+    const error = await Promise.resolve().then(() => requireServicePort(fakeContainer({ ExposedPorts: { "1/tcp": {}, "2/tcp": {} } }).service())).catch((e) => e);
     expect(error).toBeInstanceOf(PortNotDetectableError);
     expect(error).toMatchObject({ exitCode: 2, candidates: [1, 2] });
   });

@@ -1,12 +1,16 @@
+import { AppNotFoundError, detectServiceApp, detectServicePort as detectPort, findServicePython, PortNotDetectableError, requireServicePort as requirePort } from "@alpiq/memray-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { detectApp, detectServicePort, findPython, requireServicePort } from "../../src/container-inspection.js";
 import { createDockerClient } from "../../src/docker-client.js";
 import { DockerTarget } from "../../src/docker-target.js";
-import { AppNotFoundError, PortNotDetectableError } from "../../src/errors.js";
 import { listContainerRefs } from "../../src/resolve-container.js";
 import { TestContainers } from "./fixture.js";
 
 const image = inject("fixtureImage");
+// A container's service as DockerTarget.service() reads it, through core's runtime-neutral detection.
+const findPython = async (t: DockerTarget) => findServicePython(t.service());
+const detectApp = async (t: DockerTarget) => detectServiceApp(t.service());
+const detectServicePort = async (t: DockerTarget, options = {}) => detectPort(t.service(), options);
+const requireServicePort = async (t: DockerTarget) => requirePort(t.service());
 
 describe.skipIf(!image)("container inspection on a real engine", () => {
   const docker = createDockerClient();

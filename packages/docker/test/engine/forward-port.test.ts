@@ -3,13 +3,14 @@ import net from "node:net";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDockerClient } from "../../src/docker-client.js";
 import { DockerTarget } from "../../src/docker-target.js";
-import { forwardPort, type PortForward } from "../../src/forward-port.js";
+import type { ForwardPortOptions, PortForward } from "@alpiq/memray-core";
 import { TestContainers } from "./fixture.js";
 
 const image = inject("fixtureImage");
 const CONTAINER_PORT = 8123;
+const forwardPort = ({ target, containerPort, ...options }: ForwardPortOptions & { target: DockerTarget; containerPort: number }) => target.forwardPort(containerPort, options);
 
-describe.skipIf(!image)("forwardPort to a server in a container", () => {
+describe.skipIf(!image)("DockerTarget.forwardPort to a server in a container", () => {
   const docker = createDockerClient();
   const containers = new TestContainers(docker, "forward");
   let target: DockerTarget;
