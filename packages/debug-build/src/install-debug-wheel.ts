@@ -1,6 +1,6 @@
 import path from "node:path";
-import { execLines, tailLines, type ExecResult, type Target } from "@alpiq/memray-core";
-import { DockerTarget, findPython, InstallFailedError, installMemray, type InstallMemrayResult } from "@alpiq/memray-docker";
+import { execLines, findServicePython, InstallFailedError, installMemray, tailLines, type ExecResult, type InstallMemrayResult, type Target } from "@alpiq/memray-core";
+import { DockerTarget } from "@alpiq/memray-docker";
 import createDebug from "debug";
 import { inspectWheel } from "./verify-wheel.js";
 
@@ -18,7 +18,7 @@ export interface InstallDebugWheelOptions {
   target: Target;
   /** Host path of the wheel. */
   wheel: string;
-  /** Interpreter in the target (default: findPython for a DockerTarget, else python3). */
+  /** Interpreter in the target (default: the service's own for a DockerTarget, else python3). */
   python?: string | undefined;
   /** Check python3-dbg/libpython3-dbg and re-install them when missing (default true). */
   debugSymbols?: boolean;
@@ -53,8 +53,8 @@ export interface InstalledDebugWheel {
  * Install a (debug) wheel into a target: copy it in, `pip install --force-reinstall --no-deps` with
  * the target's own interpreter, import its extension module; then check python3-dbg and
  * libpython3-dbg where dpkg exists (they are lost whenever the container is recreated) and
- * re-install them with installMemray when missing. Throws WheelInvalidError (2) and the docker
- * package's InstallFailedError (3).
+ * re-install them with installMemray when missing. Throws WheelInvalidError (2) and core's
+ * InstallFailedError (3).
  */
 export async function installDebugWheel(options: InstallDebugWheelOptions): Promise<InstalledDebugWheel> {
   const { target } = options;
@@ -62,7 +62,7 @@ export async function installDebugWheel(options: InstallDebugWheelOptions): Prom
   const step = (name: "copy" | "pip" | "verify" | "debug-symbols", message: string) => progress({ type: "step", step: name, message });
   const inspection = await inspectWheel(options.wheel);
   const module = dottedModule(inspection.modules[0]!.path);
-  const python = options.python ?? (target instanceof DockerTarget ? await findPython(target) : "python3");
+  const python = options.python ?? (target instanceof DockerTarget ? await findServicePython(target.service()) : "python3");
   const wheelName = path.basename(options.wheel);
 
   const scratch = target.sharesHostFilesystem ? null : await target.scratchDir();

@@ -1,9 +1,4 @@
-import { MemrayError, type MemrayErrorOptions } from "@alpiq/memray-core";
-
-/** Options shared by this package's errors: `detail` says why when no `cause` error does. */
-export interface KubernetesErrorOptions extends MemrayErrorOptions {
-  detail?: string;
-}
+import { MemrayError, type MemrayErrorOptions, type TargetPlace } from "@alpiq/memray-core";
 
 /** Where a pod is, for messages: `default/forecast-5d5c964fb4-xnnct`. */
 export interface PodLocation {
@@ -108,93 +103,17 @@ export class PodNotReadyError extends MemrayError {
   }
 }
 
-/**
- * An exec in the pod could not be run or ended without an exit status (the pod went away, the
- * connection broke), or a command this package needs (mktemp, tar) failed. Not a workload's own exit
- * code, which exec() returns.
- */
-export class KubernetesExecError extends MemrayError {
-  readonly commandExitCode: number | null;
-  readonly stderrTail: string;
-
-  constructor(
-    readonly location: PodLocation,
-    readonly command: readonly string[],
-    options: KubernetesErrorOptions & { commandExitCode?: number | null; stderrTail?: string } = {},
-  ) {
-    const detail = options.detail ?? why(options.cause);
-    super(
-      "KUBERNETES_EXEC_FAILED",
-      `Could not run ${formatArgv(command)} in pod ${describePod(location)}${detail ? `: ${detail}` : ""}${indented(options.stderrTail)}`,
-      { cause: options.cause, hint: options.hint ?? `check the pod is still running (kubectl get pod -n ${location.namespace} ${location.pod})` },
-    );
-    this.commandExitCode = options.commandExitCode ?? null;
-    this.stderrTail = options.stderrTail ?? "";
-  }
+/** Where a pod's container is, for the target-neutral errors (core's TargetExecError, TargetCopyError, PortForwardError). */
+export function podPlace(location: PodLocation): TargetPlace {
+  return {
+    kind: "pod",
+    name: describePod(location),
+    execPrefix: ["kubectl", "exec", "-n", location.namespace, location.pod, ...(location.container ? ["-c", location.container] : []), "--"],
+    checkCommand: `kubectl get pod -n ${location.namespace} ${location.pod}`,
+  };
 }
 
-/** Copying files into or out of the pod (tar over exec) failed. */
-export class PodCopyError extends MemrayError {
-  constructor(
-    readonly direction: "in" | "out",
-    readonly location: PodLocation,
-    readonly source: string,
-    readonly destination: string,
-    options: KubernetesErrorOptions = {},
-  ) {
-    const detail = options.detail ?? why(options.cause);
-    const pod = describePod(location);
-    const what = direction === "in" ? `Could not copy ${source} into ${pod}:${destination}` : `Could not copy ${pod}:${source} to ${destination}`;
-    super(direction === "in" ? "COPY_IN_FAILED" : "COPY_OUT_FAILED", `${what}${detail ? `: ${detail}` : ""}`, { cause: options.cause, hint: options.hint });
-  }
-}
-
-/**
- * A port forward through the API failed: the host port could not be opened (`stage: "listen"`, thrown),
- * or one connection could not reach the pod's port (`stage: "connect"`, reported through onError).
- */
-export class PodPortForwardError extends MemrayError {
-  constructor(
-    readonly stage: "listen" | "connect",
-    readonly hostPort: number,
-    readonly podPort: number,
-    readonly location: PodLocation,
-    options: KubernetesErrorOptions = {},
-  ) {
-    const detail = options.detail ?? why(options.cause);
-    const pod = describePod(location);
-    super(
-      "PORT_FORWARD_FAILED",
-      stage === "listen"
-        ? `Cannot listen on 127.0.0.1:${hostPort} to forward port ${podPort} of pod ${pod}${detail ? ` (${detail})` : ""}`
-        : `A connection to 127.0.0.1:${hostPort} could not be forwarded to port ${podPort} of pod ${pod}${detail ? `: ${detail}` : ""}`,
-      {
-        cause: options.cause,
-        hint: options.hint ?? (stage === "connect" ? `check the service listens on port ${podPort} in the pod (or pass --port N)` : undefined),
-      },
-    );
-  }
-}
-
-/** `default/forecast-5d5c964fb4-xnnct` (`…/forecast-…[wiremock]` when a container is named). */
+/** `default/forecast-5d5c964fb4-xnnct` (`… (container wiremock)` when a container is named). */
 export function describePod(location: PodLocation): string {
   return `${location.namespace}/${location.pod}${location.container ? ` (container ${location.container})` : ""}`;
-}
-
-/** argv for messages: long arguments (inline scripts) are shortened. */
-export function formatArgv(argv: readonly string[]): string {
-  return JSON.stringify(argv.map((arg) => (arg.length > 80 ? `${arg.slice(0, 60).replace(/\s+/g, " ")}…` : arg)));
-}
-
-/** The first line of a cause's message, or "". */
-export function why(cause: unknown): string {
-  return cause instanceof Error ? (cause.message.trim().split("\n")[0] ?? "") : "";
-}
-
-function indented(text: string | undefined): string {
-  if (!text) return "";
-  return `\n${text
-    .split("\n")
-    .map((line) => `    ${line}`)
-    .join("\n")}`;
 }

@@ -1,9 +1,9 @@
-import net from "node:net";
-import { listenOnLoopback } from "@alpiq/memray-core";
+import type net from "node:net";
+import { forwardLoopback, type ForwardPortOptions, type PortForward } from "@alpiq/memray-core";
 import createDebug from "debug";
 import type WebSocket from "ws";
 import { Channel, frame, openChannelSocket, PORT_FORWARD_PROTOCOLS } from "./channel-socket.js";
-import { PodPortForwardError, type PodLocation } from "./errors.js";
+import { podPlace, type PodLocation } from "./errors.js";
 import type { KubeClient } from "./kube-client.js";
 
 const debug = createDebug("memray:kubernetes");
@@ -11,17 +11,11 @@ const debug = createDebug("memray:kubernetes");
 /** Bytes queued in a WebSocket before the host-side socket is paused. */
 const HIGH_WATER = 1024 * 1024;
 
-export interface ForwardPodPortOptions {
+export interface ForwardPodPortOptions extends ForwardPortOptions {
   client: KubeClient;
   pod: Pick<PodLocation, "namespace" | "pod">;
   /** Port the service listens on in the pod (on its loopback or all interfaces). */
   podPort: number;
-  /** Port on host 127.0.0.1; 0 or omitted picks a free one. */
-  hostPort?: number | undefined;
-  /** When `hostPort` is taken: "fail" (default) throws; "any" listens on a free port and reports the wanted one in `takenHostPort`. */
-  ifTaken?: "fail" | "any";
-  /** Failures of single connections (nothing listens in the pod, the API refused); never thrown. */
-  onError?: (error: Error) => void;
   /**
    * How long a connection the pod refuses (nothing listens yet) is retried before it fails, while the
    * pod has sent nothing on it (default 10 s): a live server that starts listening a moment later is
@@ -35,65 +29,28 @@ const RETRY_DELAY_MS = 250;
 /** Bytes of a client's first data kept for a replay (a request, not a stream). */
 const REPLAY_LIMIT = 4 * 1024 * 1024;
 
-export interface PodPortForward {
-  readonly hostPort: number;
-  readonly takenHostPort?: number | undefined;
-  readonly containerPort: number;
-  /** Stop listening and drop every open connection. */
-  close(): Promise<void>;
-}
-
 /**
  * `kubectl port-forward` with the API's port-forward (a WebSocket per connection, as kubectl does it
- * over SPDY): listen on 127.0.0.1:hostPort and carry each connection to the pod's port through the API
- * server and the kubelet. Pod IPs are never used. Backpressure both ways: a slow reader pauses the
- * other side.
+ * over SPDY): 127.0.0.1:hostPort carried to the pod's port through the API server and the kubelet,
+ * on core's loopback skeleton. Pod IPs are never used. Backpressure both ways: a slow reader pauses
+ * the other side.
  */
-export async function forwardPodPort(options: ForwardPodPortOptions): Promise<PodPortForward> {
-  const { client, pod, podPort } = options;
-  const location = { namespace: pod.namespace, pod: pod.pod };
-  const open = new Set<ForwardedConnection>();
-  let hostPort = options.hostPort ?? 0;
-  const report = (error: Error) => {
-    debug("forward %s/%s:%d: %s", pod.namespace, pod.pod, podPort, error.message);
-    options.onError?.(error);
-  };
+export function forwardPodPort(options: ForwardPodPortOptions): Promise<PortForward> {
+  const { client, pod, podPort, ...forward } = options;
   const apiPath = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.pod)}/portforward?ports=${podPort}`;
-
-  const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => {
-    const connection = new ForwardedConnection(
-      socket,
-      (handlers) => openChannelSocket(client, apiPath, PORT_FORWARD_PROTOCOLS, { verb: "create", resource: "pods/portforward", namespace: pod.namespace }, handlers),
-      (error) => report(error instanceof PodPortForwardError ? error : new PodPortForwardError("connect", hostPort, podPort, location, typeof error === "string" ? { detail: error } : { cause: error })),
-      options.retrySeconds ?? DEFAULT_RETRY_SECONDS,
-    );
-    open.add(connection);
-    socket.on("close", () => {
-      connection.close();
-      open.delete(connection);
-    });
-    connection.connect();
+  const open = (handlers: ChannelHandlers) =>
+    openChannelSocket(client, apiPath, PORT_FORWARD_PROTOCOLS, { verb: "create", resource: "pods/portforward", namespace: pod.namespace }, handlers);
+  return forwardLoopback({
+    ...forward,
+    place: podPlace(pod),
+    targetPort: podPort,
+    carry(socket, report) {
+      const connection = new ForwardedConnection(socket, open, report, options.retrySeconds ?? DEFAULT_RETRY_SECONDS);
+      socket.on("close", () => connection.close());
+      connection.connect();
+      return connection;
+    },
   });
-
-  const wanted = hostPort;
-  hostPort = await listenOnLoopback(server, wanted, {
-    ifTaken: options.ifTaken,
-    wrapError: (error, port) => new PodPortForwardError("listen", port, podPort, location, { cause: error }),
-  });
-  const takenHostPort = wanted > 0 && hostPort !== wanted ? wanted : undefined;
-  server.on("error", (error) => report(new PodPortForwardError("connect", hostPort, podPort, location, { cause: error })));
-  debug("forwarding 127.0.0.1:%d → pod %s/%s:%d", hostPort, pod.namespace, pod.pod, podPort);
-  return {
-    hostPort,
-    takenHostPort,
-    containerPort: podPort,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const connection of open) connection.destroy();
-        open.clear();
-        server.close(() => resolve());
-      }),
-  };
 }
 
 type ChannelHandlers = { onMessage(data: Buffer): void; onClose?(code: number, reason: Buffer): void };

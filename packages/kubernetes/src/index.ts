@@ -6,18 +6,19 @@ export { createKubeClient, type KubeClient, type KubeClientOptions } from "./kub
 
 // Pods
 export { parsePodTarget, isPodTarget, describePodRef, type PodRef } from "./pod-ref.js";
+export { kubernetesTargetProvider, type PodTargetParams, type PodTargetProviderOptions } from "./pod-provider.js";
+export { connectPod, MEMRAY_LOST_ON_RESTART } from "./pod-connection.js";
 export { resolvePod, isReady, ownerOf, podSummary, labelSelectorString, DEFAULT_CONTAINER_ANNOTATION, type ResolvePodOptions, type ResolvedPod } from "./resolve-pod.js";
 
 // The Target
 export { KubernetesTarget, type KubernetesTargetConnectOptions } from "./kubernetes-target.js";
 export { execInPod, type PodExecOptions, type PodExecResult } from "./pod-exec.js";
 
-// What the pod serves
-export { podServiceProcess, findPodPython, detectPodApp, detectPodServicePort, type InspectedPod } from "./pod-inspection.js";
+// What the pod serves (for core's service detection)
+export { podService, type InspectedPod } from "./pod-service.js";
 
-// Ports and installs
-export { forwardPodPort, type ForwardPodPortOptions, type PodPortForward } from "./forward-pod-port.js";
-export { installMemrayInPod, MEMRAY_LOST_ON_RESTART, type InstallMemrayInPodOptions } from "./install-memray-in-pod.js";
+// Ports
+export { forwardPodPort, type ForwardPodPortOptions } from "./forward-pod-port.js";
 
 // Signals
 export { createPodSignalsSidecar, findPodWireMock, type PodSignalsSidecarOptions, type PodWireMockLocation } from "./pod-signals-sidecar.js";
@@ -40,10 +41,8 @@ export {
   KubernetesForbiddenError,
   PodNotFoundError,
   PodNotReadyError,
-  KubernetesExecError,
-  PodCopyError,
-  PodPortForwardError,
+  podPlace,
+  describePod,
   type PodLocation,
   type PodSummaryLine,
-  type KubernetesErrorOptions,
 } from "./errors.js";

@@ -1,12 +1,22 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, stat } from "node:fs/promises";
-import path from "node:path";
+import type { Readable, Writable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { COMMAND_NOT_FOUND, tailLines, type ExecOptions, type ExecResult, type Target } from "@alpiq/memray-core";
+import {
+  ArchiveSourceMissingError,
+  COMMAND_NOT_FOUND,
+  TargetBase,
+  TargetExecError,
+  tailLines,
+  type ExecOptions,
+  type ExecResult,
+  type ForwardPortOptions,
+  type PortForward,
+  type TargetPlace,
+} from "@alpiq/memray-core";
 import type { V1Pod } from "@kubernetes/client-node";
 import createDebug from "debug";
-import tarFs from "tar-fs";
-import { describePod, KubernetesExecError, PodCopyError, type PodLocation } from "./errors.js";
+import { describePod, podPlace, type PodLocation } from "./errors.js";
+import { forwardPodPort } from "./forward-pod-port.js";
 import { ApiStatusError, toApiError, type KubeClient } from "./kube-client.js";
 import { execInPod } from "./pod-exec.js";
 import type { PodRef } from "./pod-ref.js";
@@ -50,9 +60,9 @@ export interface KubernetesTargetConnectOptions {
  * tarfile where the image has no tar), ports are reached with the API's port-forward
  * (forward-pod-port.ts). Pod IP addresses are never used.
  */
-export class KubernetesTarget implements Target {
+export class KubernetesTarget extends TargetBase {
   readonly kind = "kubernetes";
-  readonly sharesHostFilesystem = false;
+  readonly place: TargetPlace;
   /** `namespace/pod`. */
   readonly name: string;
   readonly namespace: string;
@@ -61,8 +71,6 @@ export class KubernetesTarget implements Target {
   /** The pod as it was when resolved. */
   readonly pod: V1Pod;
   readonly owner: ResolvedPod["owner"];
-  /** Interpreter for the tar fallback (set it once the service's Python is known; default python3). */
-  python: string | undefined;
   private copyTool: Promise<"tar" | "python"> | undefined;
 
   /** Resolve one Ready pod (see resolvePod) and wrap it. */
@@ -75,6 +83,7 @@ export class KubernetesTarget implements Target {
     resolved: Pick<ResolvedPod, "pod" | "namespace" | "container" | "owner">,
     options: { copyTool?: "tar" | "python" | undefined } = {},
   ) {
+    super();
     if (options.copyTool) this.copyTool = Promise.resolve(options.copyTool);
     this.pod = resolved.pod;
     this.namespace = resolved.namespace;
@@ -82,6 +91,7 @@ export class KubernetesTarget implements Target {
     this.container = resolved.container;
     this.owner = resolved.owner;
     this.name = `${this.namespace}/${this.podName}`;
+    this.place = podPlace(this.location);
   }
 
   get location(): PodLocation {
@@ -99,13 +109,13 @@ export class KubernetesTarget implements Target {
     if (env.length > 0) {
       for (const [key] of env) {
         if (!key || key.includes("=") || key.includes("\0")) {
-          throw new KubernetesExecError(this.location, argv, {
+          throw new TargetExecError(this.place, argv, {
             detail: `invalid environment variable name ${JSON.stringify(key)}`,
             hint: "environment variable names must be non-empty and contain no '=' or NUL",
           });
         }
       }
-      if (command[0]?.includes("=")) throw new KubernetesExecError(this.location, argv, { detail: "a program name with '=' cannot be run with an environment" });
+      if (command[0]?.includes("=")) throw new TargetExecError(this.place, argv, { detail: "a program name with '=' cannot be run with an environment" });
       // The exec API takes no environment: env(1) sets it and becomes the program.
       command = ["env", ...env.map(([key, value]) => `${key}=${value}`), ...command];
     }
@@ -134,9 +144,9 @@ export class KubernetesTarget implements Target {
         onAbort: pidFile ? () => this.exec(["sh", "-c", KILL_RECORDED, "sh", pidFile]).then(() => undefined) : undefined,
       });
     } catch (error) {
-      if (error instanceof KubernetesExecError) {
+      if (error instanceof TargetExecError) {
         const lost = await this.lostReason().catch(() => null);
-        if (lost) throw new KubernetesExecError(this.location, argv, { detail: lost, cause: error });
+        if (lost) throw new TargetExecError(this.place, argv, { detail: lost, cause: error });
       }
       throw error;
     } finally {
@@ -161,91 +171,39 @@ export class KubernetesTarget implements Target {
     return { exitCode, exitSignal: result.exitSignal, stdout, stderr };
   }
 
-  async copyIn(hostPath: string, targetDir: string, options: { include?: ReadonlySet<string> } = {}): Promise<void> {
-    const source = path.resolve(hostPath);
-    try {
-      await stat(source);
-    } catch (error) {
-      throw new PodCopyError("in", this.location, hostPath, targetDir, { cause: error, hint: "check the host path exists and is readable" });
-    }
-    const mkdirp = await this.exec(["mkdir", "-p", "--", targetDir]);
-    if (mkdirp.exitCode !== 0) throw new PodCopyError("in", this.location, hostPath, targetDir, { detail: tailLines(mkdirp.stderr, 5) || `mkdir exited ${mkdirp.exitCode}` });
-    const include = options.include;
-    const root = path.basename(source);
-    const pack = tarFs.pack(path.dirname(source), {
-      entries: [root],
-      ...(include ? { ignore: (name: string) => !keeps(path.relative(path.dirname(source), name), include, root) } : {}),
-      // Files belong to whoever runs the exec in the container (tar --no-same-owner), not to the host's user.
-      map: (header) => ({ ...header, uid: 0, gid: 0, uname: undefined, gname: undefined }) as typeof header,
-    });
+  /** A port of the pod on 127.0.0.1, through the API's port-forward. */
+  override forwardPort(targetPort: number, options: ForwardPortOptions = {}): Promise<PortForward> {
+    return forwardPodPort({ ...options, client: this.client, pod: this.location, podPort: targetPort });
+  }
+
+  /** Extract with tar in the container (files belong to whoever runs the exec: --no-same-owner), else its Python's tarfile. */
+  protected async writeArchive(archive: Readable, targetDir: string): Promise<void> {
     const argv = (await this.copyToolOf()) === "tar" ? ["tar", "-x", "-f", "-", "-C", targetDir, "--no-same-owner"] : [this.python ?? "python3", "-c", PY_UNTAR, targetDir];
-    debug("copy %s → %s:%s (%s)", source, this.name, targetDir, argv[0]);
-    let result: ExecResult;
-    try {
-      result = await this.execStreaming(argv, { stdin: pack });
-    } catch (error) {
-      pack.destroy();
-      throw new PodCopyError("in", this.location, hostPath, targetDir, { cause: error });
-    }
-    if (result.exitCode !== 0) {
-      throw new PodCopyError("in", this.location, hostPath, targetDir, { detail: `${argv[0]} exited ${result.exitCode}${result.stderr.trim() ? `: ${tailLines(result.stderr, 5)}` : ""}` });
-    }
+    const result = await this.execStreaming(argv, { stdin: archive });
+    if (result.exitCode !== 0) throw new Error(`${argv[0]} exited ${result.exitCode}${result.stderr.trim() ? `: ${tailLines(result.stderr, 5)}` : ""}`);
   }
 
-  async copyOut(targetDir: string, hostDir: string): Promise<void> {
-    const source = targetDir.replace(/\/+$/, "") || "/";
-    try {
-      await mkdir(hostDir, { recursive: true });
-    } catch (error) {
-      throw new PodCopyError("out", this.location, targetDir, hostDir, { cause: error, hint: "check the host directory is writable" });
-    }
-    const argv = (await this.copyToolOf()) === "tar" ? ["tar", "-c", "-f", "-", "-C", source, "."] : [this.python ?? "python3", "-c", PY_TAR, source];
-    debug("copy %s:%s → %s (%s)", this.name, source, hostDir, argv[0]);
-    const extract = tarFs.extract(hostDir, { chown: false, strict: false } as tarFs.ExtractOptions);
-    const extracted = new Promise<void>((resolve, reject) => {
-      extract.once("finish", resolve);
-      extract.once("error", reject);
+  protected async readArchive(sourceDir: string, sink: Writable): Promise<void> {
+    const argv = (await this.copyToolOf()) === "tar" ? ["tar", "-c", "-f", "-", "-C", sourceDir, "."] : [this.python ?? "python3", "-c", PY_TAR, sourceDir];
+    const result = await this.execStreaming(argv, {
+      onStdout: (chunk) => {
+        if (sink.destroyed) throw new Error("the tar stream could not be extracted");
+        // The extractor's buffer is the backpressure: the socket is paused until it drains.
+        if (!sink.write(chunk)) return new Promise<void>((resolve) => sink.once("drain", resolve));
+      },
     });
-    extracted.catch(() => undefined); // awaited below; an early failure must not be unhandled
-    let result: ExecResult;
-    try {
-      result = await this.execStreaming(argv, {
-        onStdout: (chunk) => {
-          if (extract.destroyed) throw new Error("the tar stream could not be extracted");
-          // The extractor's buffer is the backpressure: the socket is paused until it drains.
-          if (!extract.write(chunk)) return new Promise<void>((resolve) => extract.once("drain", resolve));
-        },
-      });
-      extract.end();
-      if (result.exitCode === 0) await extracted;
-    } catch (error) {
-      extract.destroy();
-      throw new PodCopyError("out", this.location, targetDir, hostDir, { cause: error });
-    }
     if (result.exitCode !== 0) {
-      const missing = /No such file|Cannot open|cannot stat|FileNotFoundError/i.test(result.stderr);
-      throw new PodCopyError("out", this.location, targetDir, hostDir, {
-        detail: `${argv[0]} exited ${result.exitCode}${result.stderr.trim() ? `: ${tailLines(result.stderr, 5)}` : ""}`,
-        hint: missing ? `check ${targetDir} exists in the pod (kubectl exec -n ${this.namespace} ${this.podName} -- ls ${targetDir})` : undefined,
-      });
+      const detail = `${argv[0]} exited ${result.exitCode}${result.stderr.trim() ? `: ${tailLines(result.stderr, 5)}` : ""}`;
+      throw /No such file|Cannot open|cannot stat|FileNotFoundError/i.test(result.stderr) ? new ArchiveSourceMissingError(detail) : new Error(detail);
     }
-  }
-
-  /** OOM kills in the container's memory cgroup (v1 memory.oom_control, v2 memory.events); null when unreadable. */
-  async oomKills(): Promise<number | null> {
-    for (const file of ["/sys/fs/cgroup/memory/memory.oom_control", "/sys/fs/cgroup/memory.events"]) {
-      const result = await this.exec(["cat", file]).catch(() => undefined);
-      const match = result?.exitCode === 0 ? /^oom_kill (\d+)$/m.exec(result.stdout) : null;
-      if (match) return Number(match[1]);
-    }
-    return null;
+    sink.end();
   }
 
   /**
    * Why the pod is no longer the one profiled: deleted, being deleted, replaced by another of the same
    * name, or its container restarted (its processes and /tmp are gone). Null while it is unchanged.
    */
-  async lostReason(): Promise<string | null> {
+  override async lostReason(): Promise<string | null> {
     let now: V1Pod;
     try {
       now = await this.client.core.readNamespacedPod({ name: this.podName, namespace: this.namespace });
@@ -265,28 +223,13 @@ export class KubernetesTarget implements Target {
     return null;
   }
 
-  async scratchDir(): Promise<string> {
-    const argv = ["mktemp", "-d", "/tmp/memray-cli-XXXXXX"];
-    const result = await this.exec(argv);
-    const dir = result.stdout.trim();
-    if (result.exitCode !== 0 || !dir.startsWith("/")) {
-      throw new KubernetesExecError(this.location, argv, {
-        detail: `exit ${result.exitCode}`,
-        commandExitCode: result.exitCode,
-        stderrTail: tailLines(result.stderr, 5),
-        hint: "the container needs mktemp and a writable /tmp",
-      });
-    }
-    return dir;
-  }
-
   /** `pod/NAME -n NAMESPACE [-c CONTAINER]`: how kubectl and memray-cli's --target name this pod. */
   describe(): string {
     const many = (this.pod.spec?.containers.length ?? 1) > 1;
     return `pod/${this.podName} -n ${this.namespace}${many ? ` (container ${this.container})` : ""}`;
   }
 
-  toString(): string {
+  override toString(): string {
     return describePod(this.location);
   }
 
@@ -312,12 +255,4 @@ export class KubernetesTarget implements Target {
     );
     return this.copyTool;
   }
-}
-
-/** Whether a path (relative to the copied path's parent) travels under an include list. */
-function keeps(relative: string, include: ReadonlySet<string>, root: string): boolean {
-  if (relative === root || include.has(relative)) return true;
-  const prefix = `${relative}${path.sep}`;
-  for (const entry of include) if (entry.startsWith(prefix)) return true;
-  return false;
 }

@@ -2,7 +2,8 @@ import type { Readable } from "node:stream";
 import createDebug from "debug";
 import type WebSocket from "ws";
 import { Channel, EXEC_PROTOCOLS, frame, openChannelSocket } from "./channel-socket.js";
-import { KubernetesExecError, type PodLocation } from "./errors.js";
+import { TargetExecError } from "@alpiq/memray-core";
+import { podPlace, type PodLocation } from "./errors.js";
 import { ApiStatusError, parseStatusBody, type KubeClient } from "./kube-client.js";
 
 const debug = createDebug("memray:kubernetes");
@@ -35,11 +36,11 @@ export interface PodExecResult {
  * Run argv in a pod's container through the API's exec (WebSocket, channel protocol v5/v4): no shell,
  * the exit code from the status channel, output handed over chunk by chunk with backpressure, stdin
  * streamed and closed. A program the container does not have exits 127 like in a shell. Throws
- * KubernetesExecError when the exec cannot start (the pod is gone: its ApiStatusError is the cause) or
+ * core's TargetExecError when the exec cannot start (the pod is gone: its ApiStatusError is the cause) or
  * ends without an exit status; KubernetesForbiddenError when `pods/exec` is not allowed.
  */
 export async function execInPod(client: KubeClient, location: PodLocation, argv: readonly string[], options: PodExecOptions = {}): Promise<PodExecResult> {
-  if (argv.length === 0 || argv[0] === "") throw new KubernetesExecError(location, argv, { detail: "exec needs a command", hint: "pass a non-empty argv" });
+  if (argv.length === 0 || argv[0] === "") throw new TargetExecError(podPlace(location), argv, { detail: "exec needs a command", hint: "pass a non-empty argv" });
   const query = new URLSearchParams({ stdout: "true", stderr: "true", stdin: options.stdin !== undefined ? "true" : "false", tty: "false" });
   if (location.container) query.set("container", location.container);
   for (const arg of argv) query.append("command", arg);
@@ -81,14 +82,14 @@ export async function execInPod(client: KubeClient, location: PodLocation, argv:
         try {
           result = exitOf(payload.toString("utf8"));
         } catch (error) {
-          failure ??= new KubernetesExecError(location, argv, { detail: (error as Error).message });
+          failure ??= new TargetExecError(podPlace(location), argv, { detail: (error as Error).message });
         }
       }
   };
   try {
     socket = await openChannelSocket(client, apiPath, EXEC_PROTOCOLS, { verb: "create", resource: "pods/exec", namespace: location.namespace }, { onMessage, onClose });
   } catch (error) {
-    if (error instanceof ApiStatusError) throw new KubernetesExecError(location, argv, { cause: error, detail: error.message });
+    if (error instanceof ApiStatusError) throw new TargetExecError(podPlace(location), argv, { cause: error, detail: error.message });
     throw error;
   }
   const ws = socket;
@@ -97,7 +98,7 @@ export async function execInPod(client: KubeClient, location: PodLocation, argv:
     let aborted = false;
     ws.on("error", (error) => {
       debug("exec socket error: %s", error.message);
-      failure ??= new KubernetesExecError(location, argv, { cause: error, detail: `the connection failed: ${error.message}` });
+      failure ??= new TargetExecError(podPlace(location), argv, { cause: error, detail: `the connection failed: ${error.message}` });
     });
     whenClosed = () => {
       const { code, reason } = closed!;
@@ -107,7 +108,7 @@ export async function execInPod(client: KubeClient, location: PodLocation, argv:
         if (result) return resolve(result);
         if (aborted) return resolve({ exitCode: 137, exitSignal: "SIGKILL" });
         reject(
-          new KubernetesExecError(location, argv, {
+          new TargetExecError(podPlace(location), argv, {
             detail: `the connection closed before the command's exit status arrived (WebSocket close ${code}${reason.length ? ` ${reason.toString()}` : ""})`,
           }),
         );
@@ -126,7 +127,7 @@ export async function execInPod(client: KubeClient, location: PodLocation, argv:
     else options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.stdin !== undefined) {
       sendStdin(ws, options.stdin).catch((error: unknown) => {
-        failure ??= new KubernetesExecError(location, argv, { cause: error, detail: `sending standard input failed: ${(error as Error).message}` });
+        failure ??= new TargetExecError(podPlace(location), argv, { cause: error, detail: `sending standard input failed: ${(error as Error).message}` });
         ws.terminate();
       });
     }

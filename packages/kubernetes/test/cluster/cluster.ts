@@ -4,7 +4,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildWheelhouse } from "@alpiq/memray-docker";
+import { buildWheelhouse } from "@alpiq/memray-core";
 import { createKubeClient, type KubeClient } from "../../src/index.js";
 
 /**

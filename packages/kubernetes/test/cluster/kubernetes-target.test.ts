@@ -4,21 +4,16 @@ import { mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { InvalidOptionError, type ExecResult } from "@alpiq/memray-core";
+import { detectServiceApp, detectServicePort, findServicePython, InvalidOptionError, TargetCopyError, TargetExecError, type ExecResult } from "@alpiq/memray-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createKubeClient,
-  detectPodApp,
-  detectPodServicePort,
-  findPodPython,
   forwardPodPort,
-  KubernetesExecError,
   KubernetesForbiddenError,
   KubernetesTarget,
-  PodCopyError,
   PodNotFoundError,
   PodNotReadyError,
-  podServiceProcess,
+  podService,
   type KubeClient,
 } from "../../src/index.js";
 import { applyDeployment, clusterClient, deleteDeployment, deleteRestricted, restrictedKubeconfig } from "./cluster.js";
@@ -132,7 +127,7 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
   describe("copy in and out as tar over exec", () => {
     it.each(["tar", "python"] as const)("with %s: the include list travels, modes and nesting kept", async (tool) => {
       const target = new KubernetesTarget(kube, { pod: forecast.pod, namespace: forecast.namespace, container: forecast.container, owner: forecast.owner }, { copyTool: tool });
-      target.python = "/opt/venv/bin/python3";
+      target.useInterpreter("/opt/venv/bin/python3");
       const host = await mkdtemp(path.join(os.tmpdir(), "k8s-copy-"));
       const work = path.join(host, "work");
       await mkdir(path.join(work, "pkg"), { recursive: true });
@@ -172,28 +167,29 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
 
     it("copying out a directory the pod does not have is COPY_OUT_FAILED saying so", async () => {
       const error = await forecast.copyOut("/tmp/memray-no-such-dir", await mkdtemp(path.join(os.tmpdir(), "k8s-none-"))).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(PodCopyError);
-      expect((error as PodCopyError).code).toBe("COPY_OUT_FAILED");
+      expect(error).toBeInstanceOf(TargetCopyError);
+      expect((error as TargetCopyError).code).toBe("COPY_OUT_FAILED");
       expect((error as Error).message).toMatch(/tar exited 2: .*memray-no-such-dir/s);
     });
   });
 
   describe("what the pod serves", () => {
     it("forecast: the venv's Python from waitress-serve's shebang, the app from its command, port 5000", async () => {
-      const service = await podServiceProcess(forecast);
+      const service = await podService(forecast);
       expect(service.command).toEqual(["waitress-serve", "--host=0.0.0.0", "--port=5000", "forecast_service.app:app"]);
       expect(service.workingDir).toBe("/srv/app");
       expect(service.env.UPSTREAM_URL).toBe("http://wiremock:8080");
-      expect(await findPodPython(forecast, service)).toBe("/opt/venv/bin/python3");
-      expect(await detectPodApp(forecast, service)).toMatchObject({ app: "forecast_service.app:app", appDir: "/srv/app", server: "waitress", port: 5000, source: "config" });
-      expect(detectPodServicePort(forecast, { service })).toEqual({ port: 5000, source: "preset" });
-      expect(detectPodServicePort(forecast, { service, portOverride: 7000 })).toEqual({ port: 7000, source: "override" });
+      expect(await findServicePython(service)).toBe("/opt/venv/bin/python3");
+      expect(await detectServiceApp(service)).toMatchObject({ app: "forecast_service.app:app", appDir: "/srv/app", server: "waitress", port: 5000, source: "config" });
+      expect(detectServicePort(service)).toEqual({ port: 5000, source: "preset" });
+      expect(detectServicePort(service, { portOverride: 7000 })).toEqual({ port: 7000, source: "override" });
     });
 
     it("optimization: gunicorn's app and bind port", async () => {
       const optimization = await KubernetesTarget.connect({ client: kube, ref: { kind: "selector", selector: "app=optimization" } });
-      expect(await detectPodApp(optimization)).toMatchObject({ app: "optimization_service.app:app", server: "gunicorn", port: 6000 });
-      expect(detectPodServicePort(optimization)).toEqual({ port: 6000, source: "preset" });
+      const service = await podService(optimization);
+      expect(await detectServiceApp(service)).toMatchObject({ app: "optimization_service.app:app", server: "gunicorn", port: 6000 });
+      expect(detectServicePort(service)).toEqual({ port: 6000, source: "preset" });
     });
   });
 
@@ -264,7 +260,7 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
     const NAME = "memray-k8s-test-victim";
     afterAll(() => deleteDeployment(NAME));
 
-    it("lostReason says the pod was deleted; an exec into it fails with KubernetesExecError saying so", async () => {
+    it("lostReason says the pod was deleted; an exec into it fails with a TargetExecError saying so", async () => {
       applyDeployment(NAME);
       const victim = await KubernetesTarget.connect({ client: kube, ref: { kind: "deployment", name: NAME } });
       expect(await victim.lostReason()).toBeNull();
@@ -274,7 +270,7 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
         (result) => result,
         (error: unknown) => error as Error,
       );
-      if (outcome instanceof Error) expect(outcome).toBeInstanceOf(KubernetesExecError);
+      if (outcome instanceof Error) expect(outcome).toBeInstanceOf(TargetExecError);
       else expect(outcome.exitCode).not.toBe(0);
       expect(await victim.lostReason()).toMatch(new RegExp(`pod default/${victim.podName} (is being deleted|was deleted)`));
       let after: unknown;
@@ -282,7 +278,7 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
         after = await victim.exec(["true"]).catch((e: unknown) => e);
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
-      expect(after).toBeInstanceOf(KubernetesExecError);
+      expect(after).toBeInstanceOf(TargetExecError);
       expect((after as Error).message).toMatch(/pod default\/\S+ was deleted during the run/);
     });
   });

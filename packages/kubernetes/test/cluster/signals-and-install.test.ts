@@ -4,7 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { signalsSchema } from "@alpiq/memray-core";
 import { afterAll, describe, expect, it } from "vitest";
-import { createPodSignalsSidecar, installMemrayInPod, KubernetesTarget, MEMRAY_LOST_ON_RESTART, type KubeClient, type PodMetricsSnapshot } from "../../src/index.js";
+import { findServicePython, installMemray } from "@alpiq/memray-core";
+import { connectPod, createPodSignalsSidecar, KubernetesTarget, MEMRAY_LOST_ON_RESTART, type KubeClient, type PodMetricsSnapshot } from "../../src/index.js";
 import { applyDeployment, clusterClient, clusterEnv, deleteDeployment, fixtureWheelhouse, kubectl, waitForTestPodsGone } from "./cluster.js";
 
 const client = await clusterClient();
@@ -155,15 +156,18 @@ describe.runIf(client)("installing memray into a pod", () => {
   it("offline from a wheelhouse, idempotent, and gone again when the pod is replaced", async () => {
     const wheelhouse = await fixtureWheelhouse();
     applyDeployment(NAME);
-    const target = await KubernetesTarget.connect({ client: kube, ref: { kind: "deployment", name: NAME } });
+    const connection = await connectPod(kube, { ref: { kind: "deployment", name: NAME } });
+    const target = connection.target as KubernetesTarget;
+    expect(connection.installNote).toBe(MEMRAY_LOST_ON_RESTART);
+    expect(connection.installNote).toMatch(/lost when the pod or its container restarts/);
+    const python = await findServicePython((await connection.service())!);
     const steps: string[] = [];
-    const first = await installMemrayInPod({ target, wheelhouse, onProgress: (event) => event.type === "step" && steps.push(event.step) });
-    expect(first).toMatchObject({ python: "/opt/venv/bin/python3", alreadyInstalled: false, method: "wheelhouse", note: MEMRAY_LOST_ON_RESTART });
+    const first = await installMemray({ target, python, wheelhouse, onProgress: (event) => event.type === "step" && steps.push(event.step) });
+    expect(first).toMatchObject({ python: "/opt/venv/bin/python3", alreadyInstalled: false, method: "wheelhouse" });
     expect(first.version).toMatch(/^1\.\d+\.\d+$/);
     expect(steps).toEqual(expect.arrayContaining(["check", "pip", "verify"]));
-    const second = await installMemrayInPod({ target, wheelhouse });
+    const second = await installMemray({ target, python, wheelhouse });
     expect(second).toMatchObject({ alreadyInstalled: true, method: "already-installed", version: first.version });
-    expect(second.note).toMatch(/lost when the pod or its container restarts/);
 
     kubectl(["delete", "pod", target.podName, "--wait=false"]);
     kubectl(["rollout", "status", `deploy/${NAME}`, "--timeout=120s"]);
