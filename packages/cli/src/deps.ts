@@ -1,13 +1,12 @@
 import path from "node:path";
-import { InvalidOptionError, systemClock } from "@alpiq/memray-core";
-import { isPodTarget } from "@alpiq/memray-kubernetes/pod-ref";
+import { systemClock } from "@alpiq/memray-core";
 import type Docker from "dockerode";
 import type { CliIo } from "./cli-io.js";
 import type { DebugBuildFlags } from "./debug-build-command.js";
 import type { InstallFlags } from "./install-command.js";
 import type { MenuOptions } from "./menu-command.js";
 import type { ProfileCommandDeps } from "./profile-command.js";
-import { localTargetProvider, type TargetProvider } from "./target-provider.js";
+import { createTargetRegistry } from "./target-registry.js";
 
 /** Everything commands need from the outside world; tests pass their own. */
 export interface CliDeps {
@@ -27,40 +26,16 @@ export interface CliDeps {
 export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps {
   let docker: Promise<Docker> | undefined;
   const dockerClient = () => (docker ??= import("@alpiq/memray-docker").then((m) => m.createDockerClient(env)));
-  const dockerTargets: TargetProvider = {
-    async resolve(choice, needs) {
-      const [{ dockerTargetProvider }, client] = await Promise.all([import("./docker-target-provider.js"), dockerClient()]);
-      return dockerTargetProvider(client).resolve(choice, needs);
-    },
-  };
   // Kubernetes (@kubernetes/client-node) is loaded only when a pod is named: local and container runs never pay for it.
-  const kubeClients = async () => {
-    const { createKubeClient } = await import("@alpiq/memray-kubernetes");
-    return (options: { context?: string | undefined; namespace?: string | undefined }) => createKubeClient({ ...options, env });
-  };
-  const kubernetesTargets: TargetProvider = {
-    async resolve(choice, needs) {
-      const [{ kubernetesTargetProvider }, connect] = await Promise.all([import("./kubernetes-target-provider.js"), kubeClients()]);
-      return kubernetesTargetProvider(connect).resolve(choice, needs);
-    },
-  };
-  const providers = { local: localTargetProvider, docker: dockerTargets, kubernetes: kubernetesTargets } as const;
-  const profile: ProfileCommandDeps = {
-    clock: systemClock,
-    targets: { resolve: (choice, needs) => providers[choice.kind].resolve(choice, needs) },
-  };
+  const kubeClient = async (options: { context?: string | undefined; namespace?: string | undefined }) =>
+    (await import("@alpiq/memray-kubernetes")).createKubeClient({ ...options, env });
+  const targets = createTargetRegistry({ docker: dockerClient, kube: kubeClient });
+  const profile: ProfileCommandDeps = { clock: systemClock, targets };
   const deps: CliDeps = {
     profile,
     async install(io, flags) {
-      if ((typeof flags.target === "string" && isPodTarget(flags.target)) || typeof flags.selector === "string") {
-        const [{ installPodCommand }, connect] = await Promise.all([import("./install-pod-command.js"), kubeClients()]);
-        return installPodCommand(io, flags, connect);
-      }
-      for (const flag of ["namespace", "container", "context"] as const) {
-        if (flags[flag] !== undefined) throw new InvalidOptionError(`--${flag} applies to Kubernetes targets only: add --target pod/NAME, --target deploy/NAME or -l SELECTOR`);
-      }
-      const [{ installCommand }, client] = await Promise.all([import("./install-command.js"), dockerClient()]);
-      return installCommand(io, flags, client);
+      const { installCommand } = await import("./install-command.js");
+      return installCommand(io, flags, targets);
     },
     async debugBuild(io, flags) {
       const { debugBuildCommand } = await import("./debug-build-command.js");
@@ -75,7 +50,7 @@ export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
         await Promise.all([
           import("@inquirer/prompts"),
           import("./menu-command.js"),
-          import("./docker-target-provider.js"),
+          import("./container-names.js"),
           import("./escapable-prompts.js"),
           import("./profile-run.js"),
           import("./run-rows.js"),

@@ -1,39 +1,56 @@
+import { findServicePython, installMemray, InvalidOptionError, type TargetRegistry, type TargetSpecField } from "@alpiq/memray-core";
 import pc from "picocolors";
-import { DockerTarget, installMemray } from "@alpiq/memray-docker";
-import type Docker from "dockerode";
-import { InvalidOptionError } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
-import { parsePythonBool } from "./python-bool.js";
 import { ProgressReporter } from "./progress-reporter.js";
+import { parsePythonBool } from "./python-bool.js";
 
 export interface InstallFlags {
   target?: string | boolean;
+  local?: boolean | string;
   wheelhouse?: string | boolean;
   debugSymbols?: string | boolean;
   python?: string | boolean;
   json?: boolean | string;
-  /** Kubernetes (install-pod-command.ts): -l, --namespace, --container, --context. */
+  /** Kubernetes: -l, --namespace, --container, --context. */
   selector?: string | boolean;
   namespace?: string | boolean;
   container?: string | boolean;
   context?: string | boolean;
 }
 
-/** `memray-cli install --target C` and `run debug/memray-install -e container_target=C`. */
-export async function installCommand(io: CliIo, flags: InstallFlags, docker: Docker): Promise<number> {
-  if (typeof flags.target !== "string" || !flags.target) {
-    throw new InvalidOptionError("install needs --target <container> (or -e container_target=<container>); for a pod --target pod/NAME, --target deploy/NAME or -l SELECTOR");
+const text = (value: unknown) => (typeof value === "string" && value ? value : undefined);
+const label = (field: TargetSpecField) => (field === "selector" ? "-l/--selector" : `--${field}`);
+
+/**
+ * `memray-cli install --target C | pod/NAME | deploy/NAME | -l SELECTOR | --local` and `run
+ * debug/memray-install`: memray into the Python the target's service runs under (or --python), online
+ * with pip there or offline from --wheelhouse, idempotent, for any target the registry knows. It says
+ * what the install does not survive (a new container, a pod restart).
+ */
+export async function installCommand(io: CliIo, flags: InstallFlags, targets: TargetRegistry): Promise<number> {
+  if (!text(flags.target) && !text(flags.selector) && !flags.local) {
+    throw new InvalidOptionError("install needs --target <container> (or -e container_target=<container>); for a pod --target pod/NAME, --target deploy/NAME or -l SELECTOR; --local for this host's python3");
   }
-  const debugSymbols =
-    typeof flags.debugSymbols === "string" ? parsePythonBool("--debug-symbols", flags.debugSymbols) : Boolean(flags.debugSymbols);
+  const choice = targets.choose(
+    { target: text(flags.target), local: Boolean(flags.local), selector: text(flags.selector), namespace: text(flags.namespace), container: text(flags.container), context: text(flags.context) },
+    label,
+  );
+  const debugSymbols = typeof flags.debugSymbols === "string" ? parsePythonBool("--debug-symbols", flags.debugSymbols) : Boolean(flags.debugSymbols);
   const reporter = new ProgressReporter(io.stderr);
-  reporter.step(`connecting to container ${flags.target}`);
+  reporter.step(`connecting to ${choice.label}`);
+  const connection = await targets.connect(choice).catch((error: unknown) => {
+    reporter.finish(false);
+    throw error;
+  });
   try {
-    const target = await DockerTarget.connect({ docker, container: flags.target });
+    const { target } = connection;
+    const service = await connection.service();
+    const python = text(flags.python) ?? (service ? await findServicePython(service) : "python3");
+    target.useInterpreter?.(python);
     const result = await installMemray({
       target,
-      python: typeof flags.python === "string" ? flags.python : undefined,
-      wheelhouse: typeof flags.wheelhouse === "string" ? flags.wheelhouse : undefined,
+      python,
+      wheelhouse: text(flags.wheelhouse),
       debugSymbols,
       onProgress: (event) => {
         if (event.type === "step") reporter.step(event.message);
@@ -43,15 +60,18 @@ export async function installCommand(io: CliIo, flags: InstallFlags, docker: Doc
     reporter.finish(true);
     const how = result.alreadyInstalled ? "already installed" : `installed (${result.method})`;
     io.stderr.write(
-      `${pc.green("✔")} memray ${result.version} ${how} for ${result.python} in ${target.name}` +
+      `${pc.green("✔")} memray ${result.version} ${how} for ${result.python} in ${target.place.kind === "host" ? "this host" : `${target.place.kind} ${target.name}`}` +
         (debugSymbols ? ` · python3-dbg: ${result.debugSymbols}${result.debugSymbolsReason ? ` (${result.debugSymbolsReason})` : ""}` : "") +
-        "\n",
+        "\n" +
+        (connection.installNote ? `${pc.yellow("note:")} ${connection.installNote}\n` : ""),
     );
-    if (flags.json) io.stdout.write(`${JSON.stringify({ container: target.name, ...result })}\n`);
+    if (flags.json) io.stdout.write(`${JSON.stringify({ container: target.name, target: { kind: target.kind, name: target.name }, ...result, ...(connection.installNote ? { note: connection.installNote } : {}) })}\n`);
     else io.stdout.write(`${result.version}\n`);
     return 0;
   } catch (error) {
     reporter.finish(false);
     throw error;
+  } finally {
+    await connection.dispose?.();
   }
 }

@@ -2,21 +2,37 @@ import { stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import pc from "picocolors";
-import { appNeed, createRunDir, DEFAULT_LIVE_PORT, formatKb, MODE_RULES, runProfile, ScriptNotFoundError, type Clock, type HarnessEvent, type ProfileResult } from "@alpiq/memray-core";
+import {
+  appNeed,
+  createRunDir,
+  DEFAULT_LIVE_PORT,
+  MODE_RULES,
+  resolveTarget,
+  runProfile,
+  ScriptNotFoundError,
+  type Clock,
+  type HarnessEvent,
+  type PortForward,
+  type ProfileResult,
+  type ResolvedTarget,
+  type Target,
+  type TargetConnection,
+  type TargetRegistry,
+} from "@alpiq/memray-core";
 import { BASELINE_ARTIFACTS, compareWithBaseline, describeComparison, loadBaseline, type BaselineComparison } from "./baseline-compare.js";
 import { writeRunIndex } from "@alpiq/memray-reports";
 import { describeSignals, type SignalsSidecar } from "@alpiq/memray-signals";
 import type { CliIo } from "./cli-io.js";
-import { describeTargetChoice, type CliProfileOptions } from "./profile-options.js";
+import type { CliProfileOptions } from "./profile-options.js";
 import { errorStream } from "./output-mode.js";
 import { printRunOutcome } from "./print-run-outcome.js";
 import { ProgressReporter } from "./progress-reporter.js";
 import { signalsSidecarFor } from "./signals-sidecar.js";
-import type { PortForward, ResolvedTarget, TargetProvider } from "./target-provider.js";
 
 export interface ProfileCommandDeps {
   clock?: Clock;
-  targets: TargetProvider;
+  /** The targets this CLI knows (createTargetRegistry). */
+  targets: TargetRegistry;
 }
 
 async function checkScript(script: string | undefined, cwd: string): Promise<string | undefined> {
@@ -35,36 +51,32 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
   const baseline = cli.baseline ? await loadBaseline(cli.baseline, io.cwd) : undefined;
   const reporter = new ProgressReporter(io.stderr, cli.quiet);
   const scriptPath = await checkScript(options.script, io.cwd);
-  reporter.step(cli.target.kind === "local" ? "preparing the local host" : `connecting to ${describeTargetChoice(cli.target)}`);
-  // The signals' "before" readings take the daemon 1-2 s: they start as soon as the target is known.
+  reporter.step(cli.target.kind === "local" ? "preparing the local host" : `connecting to ${cli.target.label}`);
+  // The signals' "before" readings take the daemon 1-2 s: they start as soon as the target is connected.
+  let connection: TargetConnection | undefined;
   let sidecar: SignalsSidecar | undefined;
-  let signalsStarted = false;
-  const startSignals = (early: Pick<ResolvedTarget, "signals" | "signalsSidecar">) => {
-    if (signalsStarted) return;
-    signalsStarted = true;
-    sidecar = signalsSidecarFor(cli.signals, early);
-    void sidecar?.prepare();
-  };
-  let resolved;
+  let resolved: ResolvedTarget;
   try {
-    resolved = await deps.targets.resolve(cli.target, {
+    connection = await deps.targets.connect(cli.target);
+    sidecar = signalsSidecarFor(cli.signals, connection.signalsSource);
+    void sidecar?.prepare();
+    resolved = await resolveTarget(connection, {
       python: options.python,
       app: options.app,
       needApp: appNeed(options.mode, Boolean(options.script)),
       port: options.port,
       cwd: io.cwd,
-      onConnected: startSignals,
     });
   } catch (error) {
     reporter.finish(false);
     await sidecar?.dispose();
+    await connection?.dispose?.();
     throw error;
   }
-  startSignals(resolved); // a provider that knows its target only at the end (this host, a pod)
   const forwards: PortForward[] = [];
   const live = MODE_RULES[options.mode].live;
   // On this host the harness itself listens on the live port: a taken one is swapped for a free one.
-  const livePort = live && !resolved.forwardPort ? await localLivePort(options.livePort, reporter) : undefined;
+  const livePort = live && !resolved.target.forwardPort ? await localLivePort(options.livePort, reporter) : undefined;
   let comparison: BaselineComparison | undefined;
   let result: ProfileResult;
   try {
@@ -93,7 +105,7 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
       {
         onProgress: (event) => reporter.handle(event),
         onLive: async (event) => {
-          const ports = await exposeLivePorts(event, resolved.forwardPort, forwards);
+          const ports = await exposeLivePorts(event, resolved.target, forwards);
           if (ports.takenLive !== undefined) {
             reporter.info(`live: port ${ports.takenLive} is taken on this host; using ${ports.live} instead`);
           }
@@ -117,7 +129,7 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
   } finally {
     await sidecar?.dispose();
     await Promise.allSettled(forwards.map((forward) => forward.close()));
-    await resolved.dispose?.();
+    await connection?.dispose?.();
   }
 
   const { summary, runDir } = result;
@@ -173,19 +185,16 @@ async function localLivePort(wanted: number | undefined, reporter: ProgressRepor
   return free;
 }
 
-async function exposeLivePorts(
-  event: HarnessEvent,
-  forwardPort: ((port: number, hostPort?: number) => Promise<PortForward>) | undefined,
-  forwards: PortForward[],
-): Promise<{ live: number; service: number | undefined; takenLive?: number | undefined }> {
+/** The live port and the service's port on 127.0.0.1: forwarded from a target that has its own ports (a taken host port swapped for a free one). */
+async function exposeLivePorts(event: HarnessEvent, target: Target, forwards: PortForward[]): Promise<{ live: number; service: number | undefined; takenLive?: number | undefined }> {
   const livePort = Number(event.live_port);
   const servicePort = typeof event.service_port === "number" && event.service_port > 0 ? event.service_port : undefined;
-  if (!forwardPort) return { live: livePort, service: servicePort };
-  const live = await forwardPort(livePort, livePort);
+  if (!target.forwardPort) return { live: livePort, service: servicePort };
+  const live = await target.forwardPort(livePort, { hostPort: livePort, ifTaken: "any" });
   forwards.push(live);
   let service: number | undefined;
   if (servicePort) {
-    const forward = await forwardPort(servicePort);
+    const forward = await target.forwardPort(servicePort, { ifTaken: "any" });
     forwards.push(forward);
     service = forward.hostPort;
   }

@@ -6,61 +6,11 @@ import {
   runnableProfileOptionsSchema,
   type ProfileOptions,
   type ProfileOptionsInput,
+  type TargetChoice,
+  type TargetRegistry,
 } from "@alpiq/memray-core";
 import { DEFAULT_LOGS_SINCE, DEFAULT_SIGNALS_TIMEOUT_SECONDS, normalizeWireMockUrl, parseSince, SINCE_EXPECTED } from "@alpiq/memray-signals";
-import { describePodRef, isPodTarget, parsePodTarget, type PodRef } from "@alpiq/memray-kubernetes/pod-ref";
 import { flagLabel, PROFILE_FLAGS, type RawProfileFlags } from "./profile-flags.js";
-
-export type TargetChoice =
-  | { kind: "local" }
-  | { kind: "docker"; container: string }
-  | { kind: "kubernetes"; ref: PodRef; namespace?: string | undefined; container?: string | undefined; context?: string | undefined };
-
-/** How progress names the target being connected to. */
-export function describeTargetChoice(choice: TargetChoice): string {
-  if (choice.kind === "local") return "the local host";
-  if (choice.kind === "docker") return `container ${choice.container}`;
-  return `${describePodRef(choice.ref)}${choice.namespace ? ` in namespace ${choice.namespace}` : ""}${choice.context ? ` (context ${choice.context})` : ""}`;
-}
-
-/** Where a Kubernetes target is, from --target pod/NAME | deploy/NAME or -l, with --namespace, --container, --context. */
-export interface KubernetesTargetFlags {
-  target?: string | undefined;
-  selector?: string | undefined;
-  namespace?: string | undefined;
-  container?: string | undefined;
-  context?: string | undefined;
-}
-
-/**
- * A kubernetes TargetChoice when the flags name a pod, null when they name a container (or nothing);
- * --namespace/--container/--context without a pod are an InvalidOptionError, as is --target with -l.
- */
-export function kubernetesChoice(flags: KubernetesTargetFlags, label: (field: string) => string = flagLabel): TargetChoice | null {
-  const podTarget = flags.target !== undefined && isPodTarget(flags.target);
-  if (flags.selector !== undefined && flags.target !== undefined) {
-    throw new InvalidOptionError(`${label("target")} and ${label("selector")} exclude each other: name the pod one way`);
-  }
-  if (!podTarget && flags.selector === undefined) {
-    for (const field of ["namespace", "container", "context"] as const) {
-      if (flags[field] !== undefined) {
-        throw new InvalidOptionError(`${label(field)} applies to Kubernetes targets only: add --target pod/NAME, --target deploy/NAME or ${label("selector")} SELECTOR`);
-      }
-    }
-    return null;
-  }
-  let ref: PodRef;
-  if (podTarget) {
-    try {
-      ref = parsePodTarget(flags.target!)!;
-    } catch (error) {
-      throw new InvalidOptionError(`${label("target")} ${(error as Error).message}`);
-    }
-  } else {
-    ref = { kind: "selector", selector: flags.selector! };
-  }
-  return { kind: "kubernetes", ref, namespace: flags.namespace, container: flags.container, context: flags.context };
-}
 
 /** `profile` options after validation at the edge. */
 export interface CliProfileOptions {
@@ -89,7 +39,7 @@ export interface SignalsChoice {
 
 /** The CLI's own fields, checked by the same mechanism as core's. */
 const cliFieldsSchema = z.object({
-  target: z.string().trim().min(1, { error: "expects a container name, id prefix or Compose service" }).optional(),
+  target: z.string().trim().min(1, { error: "expects a container name, id prefix or Compose service, or pod/NAME, deploy/NAME" }).optional(),
   local: z.boolean().optional(),
   out: z.string().min(1, { error: "expects a directory" }).default("runs"),
   name: z.string().trim().min(1, { error: "expects a run name" }).optional(),
@@ -143,9 +93,10 @@ const CLI_FIELDS = new Set(Object.keys(cliFieldsSchema.shape));
 
 /**
  * Validate `profile` flags, recipe variables or menu answers once, with core's schema; `label`
- * names a field as the user's surface does (`--requests`, `request_count`).
+ * names a field as the user's surface does (`--requests`, `request_count`); `targets` recognises the
+ * target they name.
  */
-export function parseProfileOptions(flags: RawProfileFlags, scriptArgs: string[] = [], label: (field: string) => string = flagLabel): CliProfileOptions {
+export function parseProfileOptions(targets: TargetRegistry, flags: RawProfileFlags, scriptArgs: string[] = [], label: (field: string) => string = flagLabel): CliProfileOptions {
   const input: Record<string, unknown> = { scriptArgs };
   const cliInput: Record<string, unknown> = {};
   for (const spec of PROFILE_FLAGS) {
@@ -157,9 +108,7 @@ export function parseProfileOptions(flags: RawProfileFlags, scriptArgs: string[]
   if (input.mode === undefined && input.script !== undefined) input.mode = "script";
   if (input.mode === undefined) throw new InvalidOptionError(`${label("mode")} is required: one of ${PROFILE_FLAGS[0]!.description.split(": ")[1]}`);
   const cli = parseOptions(cliFieldsSchema, cliInput, label);
-  if (cli.local && cli.target) throw new InvalidOptionError(`${label("local")} and ${label("target")} exclude each other: pick one`);
-  if (cli.local && cli.selector) throw new InvalidOptionError(`${label("local")} and ${label("selector")} exclude each other: pick one`);
-  const target: TargetChoice = kubernetesChoice(cli, label) ?? (cli.target ? { kind: "docker", container: cli.target } : { kind: "local" });
+  const target = targets.choose({ target: cli.target, local: cli.local, selector: cli.selector, namespace: cli.namespace, container: cli.container, context: cli.context }, label);
   // On this host nothing can be detected: the app must be given. A container may still tell it.
   const schema = target.kind === "local" ? runnableProfileOptionsSchema : profileOptionsSchema;
   const options = parseOptions(schema, input, label);

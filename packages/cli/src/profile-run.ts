@@ -1,9 +1,8 @@
 import { isCanonicalPythonBool } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
-import type { CliDeps } from "./deps.js";
 import { flagLabel, type RawProfileFlags } from "./profile-flags.js";
 import { parseProfileOptions } from "./profile-options.js";
-import { profileCommand } from "./profile-command.js";
+import { profileCommand, type ProfileCommandDeps } from "./profile-command.js";
 
 /**
  * One profiling run from raw flags (`profile`, a recipe, the menu): validated once with core's schema,
@@ -11,13 +10,13 @@ import { profileCommand } from "./profile-command.js";
  */
 export async function runProfileFromFlags(
   io: CliIo,
-  deps: Pick<CliDeps, "profile">,
+  deps: { profile: ProfileCommandDeps },
   flags: RawProfileFlags,
   scriptArgs: string[] = [],
   label: (field: string) => string = flagLabel,
   notes: readonly string[] = [],
 ): Promise<number> {
-  const options = parseProfileOptions(flags, scriptArgs, label);
+  const options = parseProfileOptions(deps.profile.targets, flags, scriptArgs, label);
   const all = [...notes];
   const trace = flags.traceAllocators;
   if (typeof trace === "string" && !isCanonicalPythonBool(trace) && !notes.some((note) => note.includes("trace_allocators"))) {

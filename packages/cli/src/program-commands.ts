@@ -185,13 +185,14 @@ Examples:
 function defineInstall(command: Command, { io, deps, setExit }: CommandContext): void {
   command
     .option("--target <container>", "container name, id prefix or Compose service; pod/NAME or deploy/NAME for a Kubernetes pod")
+    .option("--local", "this host (the interpreter is --python, default python3)")
     .option("-l, --selector <selector>", "Kubernetes: one Ready pod matching this label selector (e.g. app=forecast)")
     .option("-n, --namespace <namespace>", "Kubernetes: the pod's namespace (default: the context's, else default)")
     .option("--container <name>", "Kubernetes: the container in the pod (default: kubectl's default container)")
     .option("--context <name>", "Kubernetes: the kubeconfig context (KUBECONFIG is read like kubectl does)")
     .option("--wheelhouse <dir>", "install offline from the wheels in this directory")
     .option("--debug-symbols", "also install python3-dbg where apt-get exists")
-    .option("--python <path>", "interpreter in the container")
+    .option("--python <path>", "interpreter in the target (default: the one its service runs under)")
     .option(...JSON_FLAG("{container, python, version, alreadyInstalled, method, debugSymbols}"))
     .option("--quiet", "print only the memray version")
     .addHelpText(

@@ -1,21 +1,13 @@
+import type { SignalsSource } from "@alpiq/memray-core";
 import { createSignalsSidecar, type SignalsSidecar } from "@alpiq/memray-signals";
 import type { SignalsChoice } from "./profile-options.js";
-import type { ResolvedTarget } from "./target-provider.js";
 
 /**
- * The signals of a `profile` run: on a container, WireMock (given or found in its Compose project), the
- * project's logs and stats; on a pod, the target's own (its namespace's logs and usage); on this host, only WireMock when --wiremock names one (the container
- * collectors are recorded as skipped). Undefined with --no-signals.
+ * The signals of a `profile` run: the target's runtime gives its source (a container's Compose
+ * project, a pod's namespace: logs, usage, WireMock among them); on this host there is none, and
+ * only WireMock applies, when --wiremock names one. Undefined with --no-signals.
  */
-export function signalsSidecarFor(choice: SignalsChoice | null, resolved: Pick<ResolvedTarget, "signals" | "signalsSidecar">): SignalsSidecar | undefined {
+export function signalsSidecarFor(choice: SignalsChoice | null, source: SignalsSource<any, any> | undefined): SignalsSidecar | undefined {
   if (!choice) return undefined;
-  if (resolved.signalsSidecar) return resolved.signalsSidecar(choice);
-  return createSignalsSidecar({
-    docker: resolved.signals?.docker ?? null,
-    target: resolved.signals?.target ?? null,
-    openPortForward: resolved.signals?.openPortForward,
-    wiremockUrl: choice.wiremockUrl ?? null,
-    logsSince: choice.logsSince,
-    timeoutSeconds: choice.timeoutSeconds,
-  });
+  return createSignalsSidecar({ source: source ?? null, wiremockUrl: choice.wiremockUrl ?? null, logsSince: choice.logsSince, timeoutSeconds: choice.timeoutSeconds });
 }

@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { CliDeps } from "../src/deps.js";
 import type { CliIo } from "../src/cli-io.js";
 import { main } from "../src/main.js";
+import { TargetRegistry } from "@alpiq/memray-core";
 
 // The program in-process with fake clients: which command reaches which client, with which flags.
 
@@ -19,7 +20,7 @@ function io(extra: Partial<CliIo> = {}): CliIo & { out: () => string; err: () =>
 function fakeDeps() {
   const calls: { client: string; args: unknown }[] = [];
   const deps: CliDeps = {
-    profile: { targets: { resolve: async () => Promise.reject(new Error("not in these tests")) } },
+    profile: { targets: new TargetRegistry([]) },
     install: async (_io, flags) => (calls.push({ client: "install", args: flags }), 0),
     debugBuild: async (_io, flags) => (calls.push({ client: "debugBuild", args: flags }), 0),
     compare: async (argv) => (calls.push({ client: "compare", args: argv }), 0),

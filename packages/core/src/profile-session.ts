@@ -1,4 +1,4 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import createDebug from "debug";
@@ -12,12 +12,12 @@ import { describeEnd, HarnessProcess, type HarnessProcessResult } from "./harnes
 import { locateHarnessDir } from "./harness-locator.js";
 import { HOST_SECTIONS_FILE, type HostSections } from "./host-sections.js";
 import { interruptCode, type InterruptChannel, type InterruptSignal } from "./interrupts.js";
-import { parseOptions, runnableProfileOptionsSchema, type ProfileOptionsInput } from "./profile-options.js";
+import { parseOptions, runnableProfileOptionsSchema, type ProfileOptions, type ProfileOptionsInput } from "./profile-options.js";
 import { systemClock, type Clock, type RunDir } from "./run-dir.js";
 import { settleSummary } from "./settle-summary.js";
 import { fallbackSummary, readSummary } from "./summary-io.js";
 import { isMode } from "./mode-rules.js";
-import { stageHarness } from "./stage-harness.js";
+import { stageHarness, type StagedHarness } from "./stage-harness.js";
 import type { Summary, TargetInfo } from "./summary-schema.js";
 import type { Target } from "./target/target.js";
 
@@ -95,165 +95,229 @@ const FINISHED_EXITS = new Set<number>([0, ...Object.values(ERROR_CODES).map((ru
  * measured is kept. The harness writes summary.json; this writes one only when the harness could not.
  */
 export async function runProfile(request: ProfileRequest, hooks: SessionHooks = {}, deps: ProfileDeps = {}): Promise<ProfileResult> {
-  const startedAt = (deps.clock ?? systemClock).now();
-  const { runDir, target } = request;
-  const step = (name: string, message: string) => hooks.onProgress?.({ type: "step", step: name, message });
-  const python = request.python ?? "python3";
-  const targetInfo: TargetInfo = { kind: target.kind, name: target.name, python, service_port: request.servicePort ?? null };
-  const hostArtifacts = request.hostArtifacts ?? [];
-  // harness.log is announced in every summary: it exists from the start, whatever happens.
-  const log = createWriteStream(path.join(runDir.path, HARNESS_LOG_FILE), { flags: "a" });
-  log.on("error", (error) => debug("harness.log: %O", error));
+  return new ProfileRun(request, hooks, deps).execute();
+}
 
-  const received: InterruptSignal[] = [];
-  const hardStop = new AbortController();
-  let harness: HarnessProcess | undefined;
-  const unsubscribe = request.interrupts?.subscribe((signal) => {
-    received.push(signal);
-    if (received.length >= 3) hardStop.abort();
-    void harness?.signal(received.length >= 3 ? "SIGKILL" : signal);
-  });
-  const stopIfInterrupted = () => {
-    if (received.length) throw new MemrayError(interruptCode(received[0]!), `interrupted by ${received[0]} before the workload started`);
-  };
+/**
+ * One run, phase by phase: preflight (interpreter, memray, the OOM count), stage (harness, config and
+ * workload files into the target), launch (the harness, with the sidecar's before/after around the
+ * workload), recover (a second harness makes the reports when the first ended abruptly), collect
+ * (the run directory out of the target) and settle (the one summary.json).
+ */
+class ProfileRun {
+  private readonly startedAt: Date;
+  private readonly python: string;
+  private readonly targetInfo: TargetInfo;
+  private readonly hostArtifacts: string[];
+  /** harness.log: announced in every summary, so it exists from the start, whatever happens. */
+  private readonly log: WriteStream;
+  private readonly received: InterruptSignal[] = [];
+  private readonly hardStop = new AbortController();
+  private harness: HarnessProcess | undefined;
+  private harnessRunning = false;
+  private harnessExit: number | null = null;
+  private harnessFailure: MemrayError | undefined;
+  private failure: MemrayError | undefined;
+  private sections: Promise<HostSections> | undefined;
+  private delivered: Promise<void> | undefined;
 
-  let harnessExit: number | null = null;
-  let harnessFailure: MemrayError | undefined;
-  let failure: MemrayError | undefined;
-  let sections: Promise<HostSections> | undefined;
-  let delivered: Promise<void> | undefined;
+  constructor(
+    private readonly request: ProfileRequest,
+    private readonly hooks: SessionHooks,
+    private readonly deps: ProfileDeps,
+  ) {
+    this.startedAt = (deps.clock ?? systemClock).now();
+    this.python = request.python ?? "python3";
+    this.targetInfo = { kind: request.target.kind, name: request.target.name, python: this.python, service_port: request.servicePort ?? null };
+    this.hostArtifacts = request.hostArtifacts ?? [];
+    this.log = createWriteStream(path.join(request.runDir.path, HARNESS_LOG_FILE), { flags: "a" });
+    this.log.on("error", (error) => debug("harness.log: %O", error));
+  }
 
-  try {
-    const options = parseOptions(runnableProfileOptionsSchema, request);
-    step("preflight", `checking Python and memray on ${target.name}`);
-    const [, oomBefore] = await Promise.all([checkInterpreter(request, python), target.oomKills?.().catch(() => null)]);
-    stopIfInterrupted();
+  async execute(): Promise<ProfileResult> {
+    const unsubscribe = this.request.interrupts?.subscribe((signal) => this.interrupted(signal));
+    try {
+      const options = parseOptions(runnableProfileOptionsSchema, this.request);
+      const oomBefore = await this.preflight();
+      const staged = await this.stage(options);
+      try {
+        this.stopIfInterrupted();
+        await this.sidecarBefore();
+        this.step("run", `profiling (${options.mode}) on ${this.request.target.name}`);
+        const first = await this.launch(staged, []);
+        if (!FINISHED_EXITS.has(first.exitCode)) await this.recover(staged, first, oomBefore);
+      } finally {
+        await this.collect(staged);
+      }
+    } catch (error) {
+      this.failure = toMemrayError(error);
+    } finally {
+      unsubscribe?.();
+      await new Promise<void>((resolve) => this.log.end(resolve));
+    }
+    return this.settle();
+  }
 
-    step("stage", `staging the harness on ${target.name}`);
-    const staged = await stageHarness({
-      target,
-      runDir,
+  private step(name: string, message: string): void {
+    this.hooks.onProgress?.({ type: "step", step: name, message });
+  }
+
+  /** Ctrl-C/SIGTERM: the first stops the workload, a second abandons the reports, a third kills the harness. */
+  private interrupted(signal: InterruptSignal): void {
+    this.received.push(signal);
+    if (this.received.length >= 3) this.hardStop.abort();
+    void this.harness?.signal(this.received.length >= 3 ? "SIGKILL" : signal);
+  }
+
+  private stopIfInterrupted(): void {
+    const first = this.received[0];
+    if (first) throw new MemrayError(interruptCode(first), `interrupted by ${first} before the workload started`);
+  }
+
+  /** The interpreter and memray, and the OOM count the end of the run is compared with. */
+  private async preflight(): Promise<number | null | undefined> {
+    const { target } = this.request;
+    this.step("preflight", `checking Python and memray on ${target.name}`);
+    const [, oomBefore] = await Promise.all([checkInterpreter(this.request, this.python), target.oomKills().catch(() => null)]);
+    this.stopIfInterrupted();
+    return oomBefore;
+  }
+
+  private stage(options: ProfileOptions): Promise<StagedHarness> {
+    const { request } = this;
+    this.step("stage", `staging the harness on ${request.target.name}`);
+    return stageHarness({
+      target: request.target,
+      runDir: request.runDir,
       options,
-      targetInfo,
-      harnessDir: deps.harnessDir ?? locateHarnessDir(),
+      targetInfo: this.targetInfo,
+      harnessDir: this.deps.harnessDir ?? locateHarnessDir(),
       cwd: request.cwd ?? process.cwd(),
       appDir: request.appDir ?? null,
-      hostArtifacts,
+      hostArtifacts: this.hostArtifacts,
       hostSectionsWaitSeconds: request.sidecar ? request.sidecar.waitSeconds : null,
     });
-    let harnessRunning = false;
-    const startAfter = () => {
-      const sidecar = request.sidecar;
-      if (!sidecar || sections) return;
-      sections = sidecar
-        .after(runDir)
-        .catch((error): HostSections => ({ artifacts: {}, warnings: [`collecting signals failed: ${(error as Error).message}`] }));
-      delivered = sections
-        .then((value) => (harnessRunning ? staged.deliverSections(value) : undefined))
-        .catch((error) => debug("deliver sections: %O", error));
-    };
-    try {
-      stopIfInterrupted();
-      if (request.sidecar) {
-        step("signals", "collecting signals before the workload");
-        await request.sidecar.before(runDir).catch((error) => debug("sidecar before: %O", error));
-      }
-      step("run", `profiling (${options.mode}) on ${target.name}`);
-      const launch = (extra: string[]) =>
-        new HarnessProcess({
-          target,
-          python,
-          argv: [python, "-m", "memray_harness", "--config", staged.configPath, ...extra],
-          env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: staged.config.requests_file },
-          log,
-          hardStop: hardStop.signal,
-          onOutput: (event) => {
-            hooks.onProgress?.(event);
-            if (event.type !== "harness") return;
-            if (event.event.event === "workload-done") startAfter();
-            if (event.event.event === "live") void hooks.onLive?.(event.event).catch((error) => debug("onLive: %O", error));
-          },
-        });
-      harness = launch([]);
-      harnessRunning = true;
-      const first = await harness.start().finally(() => (harnessRunning = false));
-      harnessExit = first.exitCode;
-      harnessFailure = first.error;
-      if (!FINISHED_EXITS.has(first.exitCode)) {
-        // A target that went away (a deleted pod) took the capture with it: nothing is left to recover from.
-        const lost = (await target.lostReason?.().catch(() => null)) ?? null;
-        const ended = describeEnd(first.exitCode, first.exitSignal) + (await oomEvidence(target, oomBefore)) + (lost ? `; ${lost}` : "");
-        if (received.length) {
-          failure = new MemrayError(interruptCode(received[0]!), `stopped at once by ${received.length} signals (${ended}); reports were abandoned`);
-        } else if (first.workloadStarted && !lost) {
-          // The process ended abruptly (os._exit, a signal, OOM): a second harness finishes the run from session.bin.
-          step("recover", `the harness ended abruptly (${ended}): making the reports from what was captured`);
-          harness = launch(["--recover", ended]);
-          const recovered: HarnessProcessResult | undefined = await harness.start().catch((error) => {
-            debug("recovery could not run: %O", error); // the target itself is gone (a stopped container)
-            return undefined;
-          });
-          harnessExit = recovered?.exitCode ?? first.exitCode;
-          harnessFailure = recovered?.error;
-          if (!recovered || !FINISHED_EXITS.has(recovered.exitCode)) failure = new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
-        } else {
-          failure = new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
-        }
-      }
-    } finally {
-      startAfter(); // the harness may have ended before its workload did
-      await delivered;
-      if (staged.outDir !== runDir.path) {
-        step("collect", "copying the run directory out of the target");
-        try {
-          await target.copyOut(staged.outDir, runDir.path);
-        } catch (error) {
-          const noSpace = findNoSpace(error);
-          failure ??= noSpace
-            ? new DiskFullError(noSpace.path ?? runDir.path, undefined, error)
-            : new MemrayError("COPY_OUT_FAILED", `Could not copy the run out of ${target.name}`, { cause: error });
-        }
-      }
-      // A hand-over the harness never picked up is not part of the run.
-      await rm(path.join(runDir.path, HOST_SECTIONS_FILE), { force: true });
-      await rm(path.join(runDir.path, `${HOST_SECTIONS_FILE}.tmp`), { force: true });
-      await staged.cleanup().catch((error) => debug("cleanup failed: %O", error));
-    }
-  } catch (error) {
-    failure = toMemrayError(error);
-  } finally {
-    unsubscribe?.();
-    await new Promise<void>((resolve) => log.end(resolve));
   }
 
-  const settled = await settleSummary({
-    runDir,
-    mode: request.mode,
-    script: request.script,
-    targetInfo,
-    startedAt,
-    failure,
-    harnessFailure,
-    sections: await sections,
-    hostArtifacts,
-  }).catch((writeError: unknown) => {
-    // summary.json itself could not be written (disk full): everything already written stays.
-    if (!(writeError instanceof DiskFullError)) throw writeError;
-    return { summary: undefined, error: writeError };
-  });
-  const error = settled.error;
-  const summary = settled.summary ?? (await readSummary(path.join(runDir.path, SUMMARY_FILE)).catch(() => undefined));
-  const warnings: string[] = [];
-  if (!summary) {
-    return { summary: unwritten(request, runDir, startedAt, error!), runDir, exitCode: error!.exitCode, warnings, error: error! };
+  private async sidecarBefore(): Promise<void> {
+    if (!this.request.sidecar) return;
+    this.step("signals", "collecting signals before the workload");
+    await this.request.sidecar.before(this.request.runDir).catch((error) => debug("sidecar before: %O", error));
   }
-  try {
-    await hooks.afterSummary?.(summary, runDir);
-  } catch (afterError) {
-    warnings.push(`finishing the run directory failed: ${(afterError as Error).message}`);
+
+  /** The sidecar's "after", started once the workload is done; its sections go to the harness while it still runs. */
+  private sidecarAfter(staged: StagedHarness): void {
+    const { sidecar, runDir } = this.request;
+    if (!sidecar || this.sections) return;
+    this.sections = sidecar.after(runDir).catch((error): HostSections => ({ artifacts: {}, warnings: [`collecting signals failed: ${(error as Error).message}`] }));
+    this.delivered = this.sections.then((value) => (this.harnessRunning ? staged.deliverSections(value) : undefined)).catch((error) => debug("deliver sections: %O", error));
   }
-  const exitCode = error?.exitCode ?? (harnessExit as ExitCodeValue);
-  return { summary, runDir, exitCode, warnings, ...(error ? { error } : {}) };
+
+  /** One harness process to its end; `extra` are its arguments after the config (--recover). */
+  private async launch(staged: StagedHarness, extra: string[]): Promise<HarnessProcessResult> {
+    const { python } = this;
+    this.harness = new HarnessProcess({
+      target: this.request.target,
+      python,
+      argv: [python, "-m", "memray_harness", "--config", staged.configPath, ...extra],
+      env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: staged.config.requests_file },
+      log: this.log,
+      hardStop: this.hardStop.signal,
+      onOutput: (event) => {
+        this.hooks.onProgress?.(event);
+        if (event.type !== "harness") return;
+        if (event.event.event === "workload-done") this.sidecarAfter(staged);
+        if (event.event.event === "live") void this.hooks.onLive?.(event.event).catch((error) => debug("onLive: %O", error));
+      },
+    });
+    this.harnessRunning = true;
+    const result = await this.harness.start().finally(() => (this.harnessRunning = false));
+    this.harnessExit = result.exitCode;
+    this.harnessFailure = result.error;
+    return result;
+  }
+
+  /**
+   * The harness ended abruptly (os._exit, a signal, the OOM killer): a second harness makes the reports
+   * from session.bin, unless the user stopped it at once or the target itself went away with the capture.
+   */
+  private async recover(staged: StagedHarness, first: HarnessProcessResult, oomBefore: number | null | undefined): Promise<void> {
+    const { target } = this.request;
+    const lost = (await target.lostReason?.().catch(() => null)) ?? null;
+    const ended = describeEnd(first.exitCode, first.exitSignal) + (await oomEvidence(target, oomBefore)) + (lost ? `; ${lost}` : "");
+    const signals = this.received;
+    if (signals.length) {
+      this.failure = new MemrayError(interruptCode(signals[0]!), `stopped at once by ${signals.length} signals (${ended}); reports were abandoned`);
+      return;
+    }
+    if (!first.workloadStarted || lost) {
+      this.failure = new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
+      return;
+    }
+    this.step("recover", `the harness ended abruptly (${ended}): making the reports from what was captured`);
+    const recovered = await this.launch(staged, ["--recover", ended]).catch((error: unknown) => {
+      debug("recovery could not run: %O", error); // the target itself is gone (a stopped container)
+      return undefined;
+    });
+    if (!recovered) [this.harnessExit, this.harnessFailure] = [first.exitCode, undefined];
+    if (!recovered || !FINISHED_EXITS.has(recovered.exitCode)) this.failure = new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
+  }
+
+  /** The signals' last sections, the run directory out of the target, the staging cleaned up. */
+  private async collect(staged: StagedHarness): Promise<void> {
+    const { target, runDir } = this.request;
+    this.sidecarAfter(staged); // the harness may have ended before its workload did
+    await this.delivered;
+    if (staged.outDir !== runDir.path) {
+      this.step("collect", "copying the run directory out of the target");
+      try {
+        await target.copyOut(staged.outDir, runDir.path);
+      } catch (error) {
+        const noSpace = findNoSpace(error);
+        this.failure ??= noSpace
+          ? new DiskFullError(noSpace.path ?? runDir.path, undefined, error)
+          : new MemrayError("COPY_OUT_FAILED", `Could not copy the run out of ${target.name}`, { cause: error });
+      }
+    }
+    // A hand-over the harness never picked up is not part of the run.
+    await rm(path.join(runDir.path, HOST_SECTIONS_FILE), { force: true });
+    await rm(path.join(runDir.path, `${HOST_SECTIONS_FILE}.tmp`), { force: true });
+    await staged.cleanup().catch((error) => debug("cleanup failed: %O", error));
+  }
+
+  /** The one summary.json (the harness's, or one written here), then the caller's afterSummary. */
+  private async settle(): Promise<ProfileResult> {
+    const { request, hooks, startedAt } = this;
+    const { runDir } = request;
+    const settled = await settleSummary({
+      runDir,
+      mode: request.mode,
+      script: request.script,
+      targetInfo: this.targetInfo,
+      startedAt,
+      failure: this.failure,
+      harnessFailure: this.harnessFailure,
+      sections: await this.sections,
+      hostArtifacts: this.hostArtifacts,
+    }).catch((writeError: unknown) => {
+      // summary.json itself could not be written (disk full): everything already written stays.
+      if (!(writeError instanceof DiskFullError)) throw writeError;
+      return { summary: undefined, error: writeError };
+    });
+    const error = settled.error;
+    const summary = settled.summary ?? (await readSummary(path.join(runDir.path, SUMMARY_FILE)).catch(() => undefined));
+    const warnings: string[] = [];
+    if (!summary) {
+      return { summary: unwritten(request, runDir, startedAt, error!), runDir, exitCode: error!.exitCode, warnings, error: error! };
+    }
+    try {
+      await hooks.afterSummary?.(summary, runDir);
+    } catch (afterError) {
+      warnings.push(`finishing the run directory failed: ${(afterError as Error).message}`);
+    }
+    const exitCode = error?.exitCode ?? (this.harnessExit as ExitCodeValue);
+    return { summary, runDir, exitCode, warnings, ...(error ? { error } : {}) };
+  }
 }
 
 /** What the CLI prints when summary.json itself could not be written (the disk is full). */
@@ -271,7 +335,7 @@ function unwritten(request: ProfileRequest, runDir: RunDir, startedAt: Date, err
 /** " — killed by the kernel's OOM killer" when the target's OOM count grew during the run, else "". */
 async function oomEvidence(target: Target, before: number | null | undefined): Promise<string> {
   if (before === null || before === undefined) return "";
-  const after = await target.oomKills?.().catch(() => null);
+  const after = await target.oomKills().catch(() => null);
   return after !== null && after !== undefined && after > before ? ", killed by the kernel's OOM killer (out of memory)" : "";
 }
 

@@ -3,7 +3,7 @@ import { existsSync } from "node:fs";
 import { readFile, writeFile, mkdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { buildWheelhouse } from "@alpiq/memray-docker";
+import { buildWheelhouse } from "@alpiq/memray-core";
 import type { Summary } from "@alpiq/memray-core";
 import { repoRoot, runCli, type CliRun } from "../cli-runner.js";
 

@@ -1,5 +1,6 @@
 import { InvalidOptionError } from "../errors.js";
 import type { ServiceProcess } from "../service/service-process.js";
+import type { SignalsSource } from "../signals-source.js";
 import type { Target } from "./target.js";
 
 /** How the user names a target: `--target`, `--local` and the flags some runtimes add (Kubernetes). */
@@ -33,6 +34,8 @@ export interface TargetConnection {
   installCommand(python: string): string;
   /** What an install there does not survive (a restart of the container or pod), said after installing. */
   installNote?: string | undefined;
+  /** The runtime's signals around the target (its neighbours' logs and usage, WireMock among them); absent where there are none (this host). */
+  signalsSource?: SignalsSource<any, any> | undefined;
   /** Release what connecting opened (clients, forwards). */
   dispose?(): Promise<void>;
 }
