@@ -1,6 +1,7 @@
 import { Command, CommanderError, Help } from "commander";
 import type { CliIo } from "./cli-io.js";
 import { commandNameOf, COMMAND_CATALOG, PROGRAM_DESCRIPTION, PROGRAM_EXAMPLES } from "./command-catalog.js";
+import type { CommandContext } from "./command-context.js";
 import type { CliDeps } from "./deps.js";
 import { discardStream, hasFlag, quietIo } from "./output-mode.js";
 
@@ -12,12 +13,6 @@ import { discardStream, hasFlag, quietIo } from "./output-mode.js";
 const EXIT_OK = 0;
 const EXIT_USAGE = 2;
 
-/** What a command definition needs: the io, the clients (built on first use) and where its exit code goes. */
-export interface CommandContext {
-  io: CliIo;
-  deps: () => Promise<CliDeps>;
-  setExit: (code: number) => void;
-}
 
 /**
  * Build the `memray-cli` program. Every command is listed; those in `only` (default: all) are defined

@@ -93,221 +93,248 @@ export async function menuCommand(io: CliIo, deps: MenuDeps, options: MenuOption
       hint: "use `memray-cli profile --mode <mode> ...` or `memray-cli run debug/memray-container -e ...`",
     });
   }
-  const { prompts } = deps;
-  const say = (line: string) => io.stderr.write(`${line}\n`);
+  try {
+    return await new Menu(io, deps, options).top();
+  } catch (error) {
+    // Ctrl-C in a prompt (raw mode: it is a key, not SIGINT): leave as an interrupted command does.
+    if (error instanceof Error && error.name === "ExitPromptError") return 130;
+    throw error;
+  }
+}
 
-  const runProfile = (flags: RawProfileFlags) => {
+type Where = { local: true } | { target: string };
+
+/** The menu's levels, one method each; every method returns BACK when the user escapes it. */
+class Menu {
+  constructor(
+    private readonly io: CliIo,
+    private readonly deps: MenuDeps,
+    private readonly options: MenuOptions,
+  ) {}
+
+  private say(line: string): void {
+    this.io.stderr.write(`${line}\n`);
+  }
+
+  private select<T extends string>(config: Parameters<MenuPrompts["select"]>[0] & { choices: { name: string; value: T; description?: string }[]; default?: T }) {
+    return ask(() => this.deps.prompts.select<T>(config));
+  }
+
+  private input(config: Parameters<MenuPrompts["input"]>[0]) {
+    return ask(() => this.deps.prompts.input(config));
+  }
+
+  async top(): Promise<number> {
+    for (;;) {
+      const choice = await this.select({
+        message: "Memory debugging (memray)",
+        choices: [
+          { name: "Container profiling", value: "container", description: "a running service: choose it, then one of the nine modes" },
+          { name: "Local profiling", value: "local", description: "a script (or a WSGI app) on this host" },
+          { name: "Install memray + debug build", value: "install", description: "memray into a container; a PyO3 wheel with Rust debug symbols" },
+          { name: "View profiles", value: "view", description: "the run browser: runs, charts, comparison" },
+          { name: "Exit", value: "exit" },
+        ],
+      });
+      if (choice === BACK || choice === "exit") return 0;
+      if (choice === "view") {
+        await this.viewProfiles();
+        continue;
+      }
+      const code = choice === "container" ? await this.containerProfiling() : choice === "local" ? await this.chooseModeAndRun({ local: true }) : await this.installMenu();
+      if (code !== BACK) return code;
+    }
+  }
+
+  private async containerProfiling(): Promise<number | Back> {
+    const containers = await this.deps.listContainers();
+    if (!containers.length) {
+      this.say("no running containers (or no Docker engine): start the stack with `tools/stack up`, or choose Local profiling");
+      return BACK;
+    }
+    for (;;) {
+      const target = await this.chooseContainer("Service container", containers);
+      if (target === BACK) return BACK;
+      const code = await this.chooseModeAndRun({ target });
+      if (code !== BACK) return code;
+    }
+  }
+
+  /** A mode, then its inputs, then the run. */
+  private async chooseModeAndRun(where: Where): Promise<number | Back> {
+    for (;;) {
+      const mode = await this.select<Mode>({
+        message: "local" in where ? "Profile mode (this host)" : `Profile mode (${where.target})`,
+        choices: MODES.map((value) => ({ value, name: `${value.padEnd(11)} ${MODE_RULES[value].title}`, description: MODE_RULES[value].description })),
+      });
+      if (mode === BACK) return BACK;
+      const flags = await this.modeInputs(mode, where);
+      if (flags === BACK) continue;
+      return this.runProfile(flags);
+    }
+  }
+
+  /** The questions of one mode, in the order the seed asks them. */
+  private async modeInputs(mode: Mode, where: Where): Promise<RawProfileFlags | Back> {
+    const flags: RawProfileFlags = { mode, ...where };
+    for (const question of [this.askScript, this.askApp, this.askRequest, this.askTracing, this.askBaseline]) {
+      if ((await question.call(this, mode, flags)) === BACK) return BACK;
+    }
+    return flags;
+  }
+
+  private async askScript(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {
+    const rule = MODE_RULES[mode];
+    if (rule.script === "required" || (rule.script === "optional" && flags.local)) {
+      const script = await this.input({ message: "Script (test-cases/*.py)", default: DEFAULT_SCRIPT, validate: (value) => value.trim().length > 0 || "a path to a .py file" });
+      if (script === BACK) return BACK;
+      flags.script = script.trim();
+    } else if (rule.script === "optional") {
+      const script = await this.input({ message: "Script (empty: requests to the service)", default: "" });
+      if (script === BACK) return BACK;
+      if (script.trim()) flags.script = script.trim();
+    }
+  }
+
+  /** On this host the app cannot be read from a container: it is asked. */
+  private async askApp(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {
+    if (!flags.local || appNeed(mode, Boolean(flags.script)) !== "required") return;
+    const app = await this.input({ message: "WSGI app (module:attr)", validate: (value) => value.includes(":") || "module:attr, e.g. service.app:app" });
+    if (app === BACK) return BACK;
+    flags.app = app.trim();
+  }
+
+  /** The endpoint, and for request workloads how many requests and the pause between them. */
+  private async askRequest(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {
+    const rule = MODE_RULES[mode];
+    if (appNeed(mode, Boolean(flags.script)) !== "required" || rule.workload === "serve" || rule.workload === "import") return;
+    const endpoint = await this.input({ message: "Endpoint path", default: "/", validate: (value) => value.trim().startsWith("/") || "a path starting with /" });
+    if (endpoint === BACK) return BACK;
+    flags.endpoint = endpoint.trim();
+    if (rule.workload !== "requests" && rule.workload !== "script-or-requests") return;
+    const count = await this.input({ message: "Number of requests", default: String(rule.defaults.requests), validate: (value) => /^\d+$/.test(value.trim()) || "a whole number" });
+    if (count === BACK) return BACK;
+    flags.requests = count.trim();
+    const delay = await this.input({
+      message: "Delay between requests (s)",
+      default: String(rule.defaults.delaySeconds),
+      validate: (value) => /^\d+(\.\d+)?$/.test(value.trim()) || "seconds, e.g. 2 or 0.5",
+    });
+    if (delay === BACK) return BACK;
+    flags.delaySeconds = delay.trim();
+  }
+
+  private async askTracing(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {
+    const rule = MODE_RULES[mode];
+    if (rule.live) return;
+    if (rule.forces.trace_python_allocators) {
+      this.say(`${rule.title} always traces Python allocators (trace_allocators=True)`);
+      return;
+    }
+    const trace = await this.select({
+      message: "Trace Python allocators",
+      choices: [
+        { name: "True", value: "True", description: "memray sees every Python allocation (trace_python_allocators)" },
+        { name: "False", value: "False", description: "faster; small objects come from pymalloc arenas" },
+      ],
+      default: "True",
+    });
+    if (trace === BACK) return BACK;
+    if (trace !== "True") flags.traceAllocators = trace;
+  }
+
+  private async askBaseline(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {
+    if (MODE_RULES[mode].live) return;
+    const runs = await this.deps.listRuns();
+    if (!runs.length) return;
+    const baseline = await this.select({
+      message: "Baseline to compare with",
+      choices: [{ name: "none", value: "" }, ...runs.slice(0, 20).map((run) => ({ name: run.label, value: run.run_dir }))],
+      default: "",
+    });
+    if (baseline === BACK) return BACK;
+    if (baseline) flags.baseline = baseline;
+  }
+
+  private runProfile(flags: RawProfileFlags): Promise<number> {
+    const { options } = this;
     const all: RawProfileFlags = {
       ...flags,
       ...(options.out && options.out !== "runs" ? { out: options.out } : {}),
       ...(options.name ? { name: options.name } : {}),
       ...(options.json ? { json: true } : {}),
     };
-    say(`equivalent: ${equivalentCommand(all)}`);
-    return deps.profile(all);
-  };
-
-  const chooseContainer = async (message: string, containers: string[]) =>
-    ask(() => prompts.select({ message, choices: containers.map((name) => ({ name, value: name })) }));
-
-  /** The questions of one mode; BACK when the user escapes (back to the mode list). */
-  const modeInputs = async (mode: Mode, where: { local: true } | { target: string }): Promise<RawProfileFlags | Back> => {
-    const rule = MODE_RULES[mode];
-    const local = "local" in where;
-    const flags: RawProfileFlags = { mode, ...where };
-    if (rule.script === "required" || (rule.script === "optional" && local)) {
-      const script = await ask(() =>
-        prompts.input({ message: "Script (test-cases/*.py)", default: DEFAULT_SCRIPT, validate: (value) => value.trim().length > 0 || "a path to a .py file" }),
-      );
-      if (script === BACK) return BACK;
-      flags.script = script.trim();
-    } else if (rule.script === "optional") {
-      const script = await ask(() => prompts.input({ message: "Script (empty: requests to the service)", default: "" }));
-      if (script === BACK) return BACK;
-      if (script.trim()) flags.script = script.trim();
-    }
-    const needsApp = appNeed(mode, Boolean(flags.script)) === "required";
-    if (local && needsApp) {
-      const app = await ask(() => prompts.input({ message: "WSGI app (module:attr)", validate: (value) => value.includes(":") || "module:attr, e.g. service.app:app" }));
-      if (app === BACK) return BACK;
-      flags.app = app.trim();
-    }
-    if (needsApp && rule.workload !== "serve" && rule.workload !== "import") {
-      const endpoint = await ask(() =>
-        prompts.input({ message: "Endpoint path", default: "/", validate: (value) => value.trim().startsWith("/") || "a path starting with /" }),
-      );
-      if (endpoint === BACK) return BACK;
-      flags.endpoint = endpoint.trim();
-      const requestsWorkload = rule.workload === "requests" || rule.workload === "script-or-requests";
-      if (requestsWorkload) {
-        const count = await ask(() =>
-          prompts.input({ message: "Number of requests", default: String(rule.defaults.requests), validate: (value) => /^\d+$/.test(value.trim()) || "a whole number" }),
-        );
-        if (count === BACK) return BACK;
-        flags.requests = count.trim();
-        const delay = await ask(() =>
-          prompts.input({ message: "Delay between requests (s)", default: String(rule.defaults.delaySeconds), validate: (value) => /^\d+(\.\d+)?$/.test(value.trim()) || "seconds, e.g. 2 or 0.5" }),
-        );
-        if (delay === BACK) return BACK;
-        flags.delaySeconds = delay.trim();
-      }
-    }
-    if (!rule.live) {
-      if (rule.forces.trace_python_allocators) {
-        say(`${rule.title} always traces Python allocators (trace_allocators=True)`);
-      } else {
-        const trace = await ask(() =>
-          prompts.select({
-            message: "Trace Python allocators",
-            choices: [
-              { name: "True", value: "True", description: "memray sees every Python allocation (trace_python_allocators)" },
-              { name: "False", value: "False", description: "faster; small objects come from pymalloc arenas" },
-            ],
-            default: "True",
-          }),
-        );
-        if (trace === BACK) return BACK;
-        if (trace !== "True") flags.traceAllocators = trace;
-      }
-      const runs = await deps.listRuns();
-      if (runs.length) {
-        const baseline = await ask(() =>
-          prompts.select({
-            message: "Baseline to compare with",
-            choices: [{ name: "none", value: "" }, ...runs.slice(0, 20).map((run) => ({ name: run.label, value: run.run_dir }))],
-            default: "",
-          }),
-        );
-        if (baseline === BACK) return BACK;
-        if (baseline) flags.baseline = baseline;
-      }
-    }
-    return flags;
-  };
-
-  /** A mode, then its inputs, then the run; BACK when the user escapes the mode list. */
-  const chooseModeAndRun = async (where: { local: true } | { target: string }): Promise<number | Back> => {
-    for (;;) {
-      const mode = await ask(() =>
-        prompts.select<Mode>({
-          message: "local" in where ? "Profile mode (this host)" : `Profile mode (${where.target})`,
-          choices: MODES.map((value) => ({ value, name: `${value.padEnd(11)} ${MODE_RULES[value].title}`, description: MODE_RULES[value].description })),
-        }),
-      );
-      if (mode === BACK) return BACK;
-      const flags = await modeInputs(mode, where);
-      if (flags === BACK) continue;
-      return runProfile(flags);
-    }
-  };
-
-  const containerProfiling = async (): Promise<number | Back> => {
-    const containers = await deps.listContainers();
-    if (!containers.length) {
-      say("no running containers (or no Docker engine): start the stack with `tools/stack up`, or choose Local profiling");
-      return BACK;
-    }
-    for (;;) {
-      const target = await chooseContainer("Service container", containers);
-      if (target === BACK) return BACK;
-      const code = await chooseModeAndRun({ target });
-      if (code !== BACK) return code;
-    }
-  };
-
-  const installMenu = async (): Promise<number | Back> => {
-    for (;;) {
-      const what = await ask(() =>
-        prompts.select({
-          message: "Install memray + debug build",
-          choices: [
-            { name: "Install memray into a container", value: "memray", description: "pip install memray into the service's own Python (memray-cli install)" },
-            { name: "Debug build of a PyO3 project", value: "debug-build", description: "wheel with full DWARF, built in Docker, cached, installed (memray-cli debug-build)" },
-          ],
-        }),
-      );
-      if (what === BACK) return BACK;
-      const containers = await deps.listContainers();
-      if (what === "memray") {
-        if (!containers.length) {
-          say("no running containers (or no Docker engine): start the stack with `tools/stack up`");
-          continue;
-        }
-        const target = await chooseContainer("Container", containers);
-        if (target === BACK) continue;
-        const symbols = await ask(() =>
-          prompts.select({
-            message: "Also install python3-dbg (debug symbols)",
-            choices: [
-              { name: "False", value: "False" },
-              { name: "True", value: "True" },
-            ],
-          }),
-        );
-        if (symbols === BACK) continue;
-        say(`equivalent: memray-cli install --target ${quote(target)}${symbols === "True" ? " --debug-symbols" : ""}${options.json ? " --json" : ""}`);
-        return deps.install({ target, debugSymbols: symbols === "True", json: options.json });
-      }
-      const source = await ask(() => prompts.input({ message: "maturin/PyO3 project directory", validate: (value) => value.trim().length > 0 || "a directory" }));
-      if (source === BACK) continue;
-      const baseImage = await ask(() => prompts.input({ message: "Base image", default: DEFAULT_BASE_IMAGE }));
-      if (baseImage === BACK) continue;
-      const installInto = await ask(() =>
-        prompts.select({ message: "Install the wheel into", choices: [{ name: "nowhere (build only)", value: "" }, ...containers.map((name) => ({ name, value: name }))] }),
-      );
-      if (installInto === BACK) continue;
-      const flags: DebugBuildFlags = {
-        source: source.trim(),
-        ...(baseImage.trim() && baseImage.trim() !== DEFAULT_BASE_IMAGE ? { baseImage: baseImage.trim() } : {}),
-        ...(installInto ? { installInto } : {}),
-        ...(options.json ? { json: true } : {}),
-      };
-      say(
-        `equivalent: memray-cli debug-build --source ${quote(flags.source as string)}${flags.baseImage ? ` --base-image ${quote(String(flags.baseImage))}` : ""}${installInto ? ` --install-into ${quote(installInto)}` : ""}`,
-      );
-      return deps.debugBuild(flags);
-    }
-  };
-
-  const viewProfiles = async (): Promise<void> => {
-    const view = await deps.startView();
-    try {
-      say(`run browser: ${view.url}`);
-      await ask(() => prompts.select({ message: `Run browser on ${view.url} (Enter or Escape stops it)`, choices: [{ name: "Back", value: "back" }] }));
-    } finally {
-      await view.close();
-    }
-  };
-
-  try {
-    return await topMenu();
-  } catch (error) {
-    // Ctrl-C in a prompt (raw mode: it is a key, not SIGINT): leave as an interrupted command does.
-    if (error instanceof Error && error.name === "ExitPromptError") return 130;
-    throw error;
+    this.say(`equivalent: ${equivalentCommand(all)}`);
+    return this.deps.profile(all);
   }
 
-  async function topMenu(): Promise<number> {
+  private chooseContainer(message: string, containers: string[]) {
+    return this.select({ message, choices: containers.map((name) => ({ name, value: name })) });
+  }
+
+  private async installMenu(): Promise<number | Back> {
     for (;;) {
-      const choice = await ask(() =>
-        prompts.select({
-          message: "Memory debugging (memray)",
-          choices: [
-            { name: "Container profiling", value: "container", description: "a running service: choose it, then one of the nine modes" },
-            { name: "Local profiling", value: "local", description: "a script (or a WSGI app) on this host" },
-            { name: "Install memray + debug build", value: "install", description: "memray into a container; a PyO3 wheel with Rust debug symbols" },
-            { name: "View profiles", value: "view", description: "the run browser: runs, charts, comparison" },
-            { name: "Exit", value: "exit" },
-          ],
-        }),
-      );
-      if (choice === BACK || choice === "exit") return 0;
-      if (choice === "view") {
-        await viewProfiles();
-        continue;
-      }
-      const code = choice === "container" ? await containerProfiling() : choice === "local" ? await chooseModeAndRun({ local: true }) : await installMenu();
+      const what = await this.select({
+        message: "Install memray + debug build",
+        choices: [
+          { name: "Install memray into a container", value: "memray", description: "pip install memray into the service's own Python (memray-cli install)" },
+          { name: "Debug build of a PyO3 project", value: "debug-build", description: "wheel with full DWARF, built in Docker, cached, installed (memray-cli debug-build)" },
+        ],
+      });
+      if (what === BACK) return BACK;
+      const containers = await this.deps.listContainers();
+      const code = what === "memray" ? await this.installMemray(containers) : await this.debugBuild(containers);
       if (code !== BACK) return code;
+    }
+  }
+
+  private async installMemray(containers: string[]): Promise<number | Back> {
+    if (!containers.length) {
+      this.say("no running containers (or no Docker engine): start the stack with `tools/stack up`");
+      return BACK;
+    }
+    const target = await this.chooseContainer("Container", containers);
+    if (target === BACK) return BACK;
+    const symbols = await this.select({
+      message: "Also install python3-dbg (debug symbols)",
+      choices: [
+        { name: "False", value: "False" },
+        { name: "True", value: "True" },
+      ],
+    });
+    if (symbols === BACK) return BACK;
+    const json = this.options.json;
+    this.say(`equivalent: memray-cli install --target ${quote(target)}${symbols === "True" ? " --debug-symbols" : ""}${json ? " --json" : ""}`);
+    return this.deps.install({ target, debugSymbols: symbols === "True", json });
+  }
+
+  private async debugBuild(containers: string[]): Promise<number | Back> {
+    const source = await this.input({ message: "maturin/PyO3 project directory", validate: (value) => value.trim().length > 0 || "a directory" });
+    if (source === BACK) return BACK;
+    const baseImage = await this.input({ message: "Base image", default: DEFAULT_BASE_IMAGE });
+    if (baseImage === BACK) return BACK;
+    const installInto = await this.select({ message: "Install the wheel into", choices: [{ name: "nowhere (build only)", value: "" }, ...containers.map((name) => ({ name, value: name }))] });
+    if (installInto === BACK) return BACK;
+    const flags: DebugBuildFlags = {
+      source: source.trim(),
+      ...(baseImage.trim() && baseImage.trim() !== DEFAULT_BASE_IMAGE ? { baseImage: baseImage.trim() } : {}),
+      ...(installInto ? { installInto } : {}),
+      ...(this.options.json ? { json: true } : {}),
+    };
+    this.say(
+      `equivalent: memray-cli debug-build --source ${quote(flags.source as string)}${flags.baseImage ? ` --base-image ${quote(String(flags.baseImage))}` : ""}${installInto ? ` --install-into ${quote(installInto)}` : ""}`,
+    );
+    return this.deps.debugBuild(flags);
+  }
+
+  /** The run browser, until the user goes back. */
+  private async viewProfiles(): Promise<void> {
+    const view = await this.deps.startView();
+    try {
+      this.say(`run browser: ${view.url}`);
+      await this.select({ message: `Run browser on ${view.url} (Enter or Escape stops it)`, choices: [{ name: "Back", value: "back" }] });
+    } finally {
+      await view.close();
     }
   }
 }

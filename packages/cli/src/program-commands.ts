@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import { MODE_RULES, MODES } from "@alpiq/memray-core";
 import type { CatalogEntry } from "./command-catalog.js";
-import type { CommandContext } from "./main.js";
+import type { CommandContext } from "./command-context.js";
 import { addProfileFlags, collect, flagsFromCommander } from "./profile-flags.js";
 import { describeRecipes, parseRecipeVars, translateRecipe, type RecipeFlags } from "./recipes.js";
 import type { DebugBuildFlags } from "./debug-build-command.js";

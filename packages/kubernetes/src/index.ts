@@ -5,8 +5,8 @@
 export { createKubeClient, type KubeClient, type KubeClientOptions } from "./kube-client.js";
 
 // Pods
-export { parsePodTarget, isPodTarget, describePodRef, type PodRef } from "./pod-ref.js";
-export { kubernetesTargetProvider, type PodTargetParams, type PodTargetProviderOptions } from "./pod-provider.js";
+export { parsePodTarget, isPodTarget, describePodRef, type PodRef, type PodTargetParams } from "./pod-ref.js";
+export { kubernetesTargetProvider, type PodTargetProviderOptions } from "./pod-provider.js";
 export { connectPod, MEMRAY_LOST_ON_RESTART } from "./pod-connection.js";
 export { resolvePod, isReady, ownerOf, podSummary, labelSelectorString, DEFAULT_CONTAINER_ANNOTATION, type ResolvePodOptions, type ResolvedPod } from "./resolve-pod.js";
 

@@ -2,7 +2,7 @@ import type { TargetConnection } from "@alpiq/memray-core";
 import type { KubeClient } from "./kube-client.js";
 import { KubernetesTarget } from "./kubernetes-target.js";
 import { podService } from "./pod-service.js";
-import type { PodTargetParams } from "./pod-provider.js";
+import type { PodTargetParams } from "./pod-ref.js";
 
 /** What every install into a pod is told (the seed's troubleshooting says the same of containers). */
 export const MEMRAY_LOST_ON_RESTART =

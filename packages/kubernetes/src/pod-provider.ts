@@ -1,13 +1,6 @@
 import { InvalidOptionError, type TargetConnection, type TargetProvider } from "@alpiq/memray-core";
 import type { KubeClient, KubeClientOptions } from "./kube-client.js";
-import { describePodRef, isPodTarget, parsePodTarget, type PodRef } from "./pod-ref.js";
-
-export interface PodTargetParams {
-  ref: PodRef;
-  namespace?: string | undefined;
-  container?: string | undefined;
-  context?: string | undefined;
-}
+import { describePodRef, isPodTarget, parsePodTarget, type PodRef, type PodTargetParams } from "./pod-ref.js";
 
 export interface PodTargetProviderOptions {
   /** The API client for a --context/--namespace, made on first use (nothing of @kubernetes/client-node loads before). */

@@ -1,6 +1,14 @@
 /** What the user points at: one pod, a Deployment (one Ready pod of it) or a label selector (one Ready pod). */
 export type PodRef = { kind: "pod"; name: string } | { kind: "deployment"; name: string } | { kind: "selector"; selector: string };
 
+/** A pod target as the user named it: the reference, with --namespace, --container and --context. */
+export interface PodTargetParams {
+  ref: PodRef;
+  namespace?: string | undefined;
+  container?: string | undefined;
+  context?: string | undefined;
+}
+
 const POD_KINDS = new Set(["pod", "pods", "po"]);
 const DEPLOYMENT_KINDS = new Set(["deploy", "deployment", "deployments", "deployment.apps", "deployments.apps"]);
 /** An RFC 1123 subdomain: what pod and Deployment names are. */
