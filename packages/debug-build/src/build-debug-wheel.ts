@@ -78,8 +78,7 @@ export interface DebugWheel {
  */
 export async function buildDebugWheel(options: BuildDebugWheelOptions): Promise<DebugWheel> {
   const started = Date.now();
-  const progress = options.onProgress ?? (() => undefined);
-  const step = (name: DebugBuildStep, message: string) => progress({ type: "step", step: name, message });
+  const step = (name: DebugBuildStep, message: string) => options.onProgress?.({ type: "step", step: name, message });
   const git = options.git ?? defaultGit;
 
   step("source", `reading ${options.source}`);
@@ -90,7 +89,18 @@ export async function buildDebugWheel(options: BuildDebugWheelOptions): Promise<
   const revision = await sourceRevision(project.dir, git, listing);
   const key = cacheKey(revision, config, libs);
   const cache = new WheelCache(options.cacheDir ?? DEFAULT_CACHE_DIR);
-  const seconds = () => (Date.now() - started) / 1000;
+  const result = (wheel: string, cached: boolean, buildLog: string, inspection: WheelInspection): DebugWheel => ({
+    wheel,
+    cached,
+    key,
+    debugSections: inspection.debugSections,
+    modules: inspection.modules,
+    buildLog,
+    project: project.name,
+    revision,
+    config,
+    seconds: (Date.now() - started) / 1000,
+  });
 
   if (!options.rebuild) {
     const hit = await cache.lookup(project.name, key);
@@ -104,100 +114,166 @@ export async function buildDebugWheel(options: BuildDebugWheelOptions): Promise<
   } else {
     step("cache", `--rebuild: building ${describeRevision(revision)} (key ${key}) even if cached`);
   }
+  step("engine", "checking the Docker engine");
+  await requireEngine(options.docker);
+  const build = new WheelBuild(options, { name: project.name, dir: project.dir, files: listing.files, config, libs, revision, key, cache, staging: await cache.stage(key), started });
+  const entry = await build.run();
+  return result(entry.wheel, false, entry.buildLog, entry.inspection);
+}
 
-  function result(wheel: string, cached: boolean, buildLog: string, inspection: WheelInspection): DebugWheel {
-    return { wheel, cached, key, debugSections: inspection.debugSections, modules: inspection.modules, buildLog, project: project.name, revision, config, seconds: seconds() };
+interface WheelBuildPlan {
+  name: string;
+  dir: string;
+  files: string[];
+  config: BuildConfig;
+  libs: KeyedFile[];
+  revision: SourceRevision;
+  key: string;
+  cache: WheelCache;
+  /** The cache's staging directory for this build. */
+  staging: string;
+  /** When the call began (Date.now()), for the cache entry's build time. */
+  started: number;
+}
+
+/**
+ * One build of a wheel, phase by phase: the toolchain image (once per config), the wheel image,
+ * the wheel copied out, verified and committed to the cache. Every line goes to build.log; a
+ * failure keeps the log beside the cache (which is left untouched) and says what the last lines say.
+ */
+class WheelBuild {
+  private readonly log;
+  private readonly lines: string[] = [];
+  /** The toolchain image's tag, once it is there. */
+  private toolchain = "";
+
+  constructor(
+    private readonly options: BuildDebugWheelOptions,
+    private readonly plan: WheelBuildPlan,
+  ) {
+    this.log = createWriteStream(path.join(plan.staging, BUILD_LOG_FILE));
   }
 
-  const { docker } = options;
-  step("engine", "checking the Docker engine");
-  await requireEngine(docker);
-  const staging = await cache.stage(key);
-  const logPath = path.join(staging, BUILD_LOG_FILE);
-  const log = createWriteStream(logPath);
-  const lines: string[] = [];
-  const onLine = (line: string) => {
-    log.write(`${line}\n`);
+  async run(): Promise<{ wheel: string; buildLog: string; inspection: WheelInspection }> {
+    const { cache, staging } = this.plan;
+    try {
+      await this.toolchainImage();
+      const wheelImage = await this.wheelImage();
+      const wheelName = await this.extract(wheelImage);
+      return await this.verifyAndCommit(wheelName);
+    } catch (error) {
+      if (!this.log.closed) await this.closeLog();
+      if (existsSync(staging)) await cache.discard(staging);
+      throw error;
+    }
+  }
+
+  private step(name: DebugBuildStep, message: string): void {
+    this.options.onProgress?.({ type: "step", step: name, message });
+  }
+
+  private readonly onLine = (line: string): void => {
+    this.log.write(`${line}\n`);
     // The builder's own bookkeeping stays in build.log, out of progress and of the tail a failure shows.
     if (BUILDER_NOISE.test(line) || !line.trim()) return;
-    lines.push(line);
-    if (lines.length > 400) lines.splice(0, lines.length - LOG_TAIL_LINES);
-    progress({ type: "output", line });
+    this.lines.push(line);
+    if (this.lines.length > 400) this.lines.splice(0, this.lines.length - LOG_TAIL_LINES);
+    this.options.onProgress?.({ type: "output", line });
   };
-  const closeLog = () => new Promise<void>((resolve) => log.end(resolve));
-  const fail = async (failure: string, cause?: unknown): Promise<never> => {
-    await closeLog();
-    const kept = await cache.keepFailed(staging, project.name, key);
-    await pruneFailedLayers(docker, WHEEL_LABEL);
+
+  private closeLog(): Promise<void> {
+    return new Promise<void>((resolve) => this.log.end(resolve));
+  }
+
+  private async fail(failure: string, cause?: unknown): Promise<never> {
+    const { cache, staging, name, key } = this.plan;
+    await this.closeLog();
+    const kept = await cache.keepFailed(staging, name, key);
+    await pruneFailedLayers(this.options.docker, WHEEL_LABEL);
     const logFile = path.join(kept, BUILD_LOG_FILE);
-    throw new DebugBuildFailedError(failure, logFile, lines.slice(-LOG_TAIL_LINES).join("\n"), {
+    throw new DebugBuildFailedError(failure, logFile, this.lines.slice(-LOG_TAIL_LINES).join("\n"), {
       cause,
       hint: `fix what the lines above say (the whole output is in ${logFile}); the wheel cache was left untouched`,
     });
-  };
+  }
 
-  try {
-    step("base-image", `checking the base image ${config.baseImage}`);
-    const base = await ensureBaseImage(docker, config.baseImage, { platform: config.platform, timeoutMs: options.pullTimeoutMs ?? 120_000, onLine });
-
+  /** The base image, then the toolchain image on it (the seed's packages, maturin, the CA bundle, copied libraries), tagged by what decides it. */
+  private async toolchainImage(): Promise<void> {
+    const { options } = this;
+    const { config, libs, dir } = this.plan;
+    this.step("base-image", `checking the base image ${config.baseImage}`);
+    const base = await ensureBaseImage(options.docker, config.baseImage, { platform: config.platform, timeoutMs: options.pullTimeoutMs ?? 120_000, onLine: this.onLine });
     const caBundle = options.caBundle === undefined ? (existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null) : options.caBundle;
     const extras: ContextExtra[] = [];
     if (caBundle) extras.push({ name: `${CONTEXT_EXTRAS_DIR}/ca-bundle.crt`, hostPath: caBundle });
     for (const lib of libs) extras.push({ name: `${CONTEXT_EXTRAS_DIR}/lib/${path.basename(lib.path)}`, hostPath: lib.path });
-    const toolchainDockerfile = renderToolchainDockerfile(config, { caBundle: Boolean(caBundle), libs: libs.map((lib) => path.basename(lib.path)) });
+    const dockerfile = renderToolchainDockerfile(config, { caBundle: Boolean(caBundle), libs: libs.map((lib) => path.basename(lib.path)) });
     const toolchainKey = createHash("sha256")
-      .update(JSON.stringify({ base: base.id, platform: config.platform, dockerfile: toolchainDockerfile, ca: caBundle ? await sha256File(caBundle) : null, libs }))
+      .update(JSON.stringify({ base: base.id, platform: config.platform, dockerfile, ca: caBundle ? await sha256File(caBundle) : null, libs }))
       .digest("hex")
       .slice(0, 16);
-    const toolchain = `memray-debug-build/toolchain:${toolchainKey}`;
-    if (await localImageId(docker, toolchain)) {
-      step("toolchain", `toolchain image ${toolchain} is up to date`);
-      onLine(`# toolchain image ${toolchain} is up to date`);
-    } else {
-      step("toolchain", `building the toolchain image ${toolchain} (${config.baseImage} + python3-dbg, cmake, golang, ...; once per config)`);
-      const built = await runDockerBuild(docker, {
-        context: packBuildContext(project.dir, [], [...extras, { name: `${CONTEXT_EXTRAS_DIR}/Dockerfile`, content: toolchainDockerfile }]),
-        dockerfile: `${CONTEXT_EXTRAS_DIR}/Dockerfile`,
-        tag: toolchain,
-        platform: config.platform,
-        signal: options.signal,
-        onLine,
-      });
-      if (!built.ok) return await fail(`the toolchain image (${config.baseImage} + the seed's packages) did not build: ${summarizeBuildError(built.error)}`);
+    this.toolchain = `memray-debug-build/toolchain:${toolchainKey}`;
+    if (await localImageId(options.docker, this.toolchain)) {
+      this.step("toolchain", `toolchain image ${this.toolchain} is up to date`);
+      this.onLine(`# toolchain image ${this.toolchain} is up to date`);
+      return;
     }
+    this.step("toolchain", `building the toolchain image ${this.toolchain} (${config.baseImage} + python3-dbg, cmake, golang, ...; once per config)`);
+    const built = await runDockerBuild(options.docker, {
+      context: packBuildContext(dir, [], [...extras, { name: `${CONTEXT_EXTRAS_DIR}/Dockerfile`, content: dockerfile }]),
+      dockerfile: `${CONTEXT_EXTRAS_DIR}/Dockerfile`,
+      tag: this.toolchain,
+      platform: config.platform,
+      signal: options.signal,
+      onLine: this.onLine,
+    });
+    if (!built.ok) await this.fail(`the toolchain image (${config.baseImage} + the seed's packages) did not build: ${summarizeBuildError(built.error)}`);
+  }
 
+  /** maturin build --release in an image on the toolchain, the source streamed as its context. */
+  private async wheelImage(): Promise<string> {
+    const { options } = this;
+    const { config, key, dir, files } = this.plan;
     const buildId = options.rebuild ? `${key}-${randomBytes(4).toString("hex")}` : key;
     const wheelImage = `memray-debug-build/wheel:${key}`;
-    step("build", `maturin build --release --skip-auditwheel (CARGO_PROFILE_RELEASE_DEBUG=${config.debugInfo}) of ${listing.files.length} files`);
-    const built = await runDockerBuild(docker, {
-      context: packBuildContext(project.dir, listing.files, [{ name: `${CONTEXT_EXTRAS_DIR}/Dockerfile`, content: renderWheelDockerfile(config, toolchain, key) }]),
+    this.step("build", `maturin build --release --skip-auditwheel (CARGO_PROFILE_RELEASE_DEBUG=${config.debugInfo}) of ${files.length} files`);
+    const built = await runDockerBuild(options.docker, {
+      context: packBuildContext(dir, files, [{ name: `${CONTEXT_EXTRAS_DIR}/Dockerfile`, content: renderWheelDockerfile(config, this.toolchain, key) }]),
       dockerfile: `${CONTEXT_EXTRAS_DIR}/Dockerfile`,
       tag: wheelImage,
       platform: config.platform,
       buildargs: { MEMRAY_BUILD_ID: buildId, ...(options.jobs ? { CARGO_BUILD_JOBS: String(options.jobs) } : {}) },
       signal: options.signal,
-      onLine,
+      onLine: this.onLine,
     });
-    if (!built.ok) return await fail(`maturin build --release --skip-auditwheel failed: ${summarizeBuildError(built.error)}`);
+    if (!built.ok) await this.fail(`maturin build --release --skip-auditwheel failed: ${summarizeBuildError(built.error)}`);
+    return wheelImage;
+  }
 
-    step("extract", `copying the wheel out of ${wheelImage}`);
+  /** The wheel out of its image (which is removed), into the staging directory. */
+  private async extract(wheelImage: string): Promise<string> {
+    this.step("extract", `copying the wheel out of ${wheelImage}`);
     let wheels: string[];
     try {
-      wheels = await copyWheelsOut(docker, wheelImage, IMAGE_OUT_DIR, staging);
+      wheels = await copyWheelsOut(this.options.docker, wheelImage, IMAGE_OUT_DIR, this.plan.staging);
     } finally {
-      await removeImage(docker, wheelImage);
+      await removeImage(this.options.docker, wheelImage);
     }
-    if (wheels.length === 0) return await fail(`the build wrote no wheel to ${IMAGE_OUT_DIR}`);
-    if (wheels.length > 1) onLine(`# ${wheels.length} wheels were built (${wheels.join(", ")}); using ${wheels[0]}`);
-    const wheelName = wheels[0]!;
-    await closeLog();
+    if (wheels.length === 0) await this.fail(`the build wrote no wheel to ${IMAGE_OUT_DIR}`);
+    if (wheels.length > 1) this.onLine(`# ${wheels.length} wheels were built (${wheels.join(", ")}); using ${wheels[0]}`);
+    await this.closeLog();
+    return wheels[0]!;
+  }
 
-    step("verify", `reading the ELF sections of ${wheelName}`);
+  /** `.debug_info` in every extension module (when asked for), then the wheel enters the cache. */
+  private async verifyAndCommit(wheelName: string): Promise<{ wheel: string; buildLog: string; inspection: WheelInspection }> {
+    const { config, cache, staging, name, key, revision, started } = this.plan;
+    this.step("verify", `reading the ELF sections of ${wheelName}`);
     let inspection: WheelInspection;
     try {
       inspection = config.debugInfo > 0 ? await verifyWheel(path.join(staging, wheelName)) : await inspectWheel(path.join(staging, wheelName));
     } catch (error) {
-      const kept = await cache.keepFailed(staging, project.name, key);
+      const kept = await cache.keepFailed(staging, name, key);
       if (error instanceof DebugInfoMissingError) {
         throw new DebugInfoMissingError(path.join(kept, wheelName), error.modules, {
           cause: error,
@@ -209,20 +285,16 @@ export async function buildDebugWheel(options: BuildDebugWheelOptions): Promise<
     const entry = await cache.commit(staging, {
       format: 1,
       key,
-      project: project.name,
+      project: name,
       wheel: wheelName,
       revision,
       config,
       debugSections: inspection.debugSections,
       builtAt: new Date().toISOString(),
-      buildSeconds: Math.round(seconds()),
+      buildSeconds: Math.round((Date.now() - started) / 1000),
     });
     debug("cached %s", entry.wheel);
-    return result(entry.wheel, false, entry.buildLog, { ...inspection, wheel: entry.wheel });
-  } catch (error) {
-    if (!log.closed) await closeLog();
-    if (existsSync(staging)) await cache.discard(staging);
-    throw error;
+    return { wheel: entry.wheel, buildLog: entry.buildLog, inspection: { ...inspection, wheel: entry.wheel } };
   }
 }
 

@@ -33,7 +33,9 @@ function fakeTarget(state: FakeState) {
   const target: Target = {
     kind: "docker",
     name: "local-forecast-1",
+    place: { kind: "container", name: "local-forecast-1", execPrefix: ["docker", "exec", "local-forecast-1"] },
     sharesHostFilesystem: false,
+    oomKills: async () => null,
     async scratchDir() {
       return "/tmp/memray-cli-xyz";
     },
