@@ -62,3 +62,15 @@ export class InvalidThresholdError extends MemrayError {
     });
   }
 }
+
+/**
+ * The runs of one side (`--baseline A1 A2 A3`) cannot be pooled into a median: they profile different
+ * modes or scripts, or one run is given twice. Bad input of that flag (exit 2).
+ */
+export class MixedRunGroupError extends MemrayError {
+  constructor(readonly role: RunRole, reason: string, readonly runPaths: readonly string[]) {
+    super("INVALID_OPTION", `--${role}: ${reason}`, {
+      hint: `the runs of one side are repeats of one workload: same mode and script, each run once (memray-compare --baseline A1 A2 A3 --candidate B1 B2 B3)`,
+    });
+  }
+}

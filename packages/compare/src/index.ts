@@ -10,6 +10,11 @@ export {
   type CompareOptionsInput,
 } from "./compare-options.js";
 export { diffSites, topGrowingSite, type DiffSitesOptions } from "./diff-sites.js";
+export { medianSites } from "./median-sites.js";
+export { sampleStats, median } from "./sample-stats.js";
+export { spreadConfidence, describeConfidence } from "./spread-confidence.js";
+export { checkRunGroup } from "./run-group.js";
+export { largestGrowth, noRegressionBasis } from "./largest-growth.js";
 export {
   loadRun,
   nodeCompareFs,
@@ -43,6 +48,7 @@ export {
   InvalidRunSummaryError,
   InvalidRunDataError,
   InvalidThresholdError,
+  MixedRunGroupError,
   type RunRole,
 } from "./errors.js";
 export { VERSION } from "./version.js";

@@ -1,6 +1,6 @@
 import { ExitCode, toMemrayError } from "@alpiq/memray-core";
 import { compareRuns } from "./compare-runs.js";
-import { loadRun, type CompareFs } from "./load-run.js";
+import { loadRun, type CompareFs, type RunData } from "./load-run.js";
 import { COMPARE_USAGE, parseCompareArgs } from "./parse-compare-args.js";
 import { renderJson } from "./render-json.js";
 import { renderMarkdown } from "./render-markdown.js";
@@ -29,7 +29,8 @@ export function shouldColor(flag: boolean | undefined, io: Pick<CompareCommandIo
 }
 
 /**
- * `memray-compare <runA> <runB> [options]` and `memray-cli compare ...`: parse, load, compare, render.
+ * `memray-compare <runA> <runB> [options]`, `memray-compare --baseline A1 A2 --candidate B1 B2 [options]`
+ * and `memray-cli compare ...`: parse, load, compare, render.
  * Returns the exit code: 0 no regression, 1 regression, 2 bad usage or input (message on stderr).
  */
 export async function runCompareCommand(argv: readonly string[], io: CompareCommandIo): Promise<number> {
@@ -44,9 +45,12 @@ export async function runCompareCommand(argv: readonly string[], io: CompareComm
       return ExitCode.Ok;
     }
     const deps = { cwd: io.cwd, ...(io.fs ? { fs: io.fs } : {}) };
-    const baseline = await loadRun(args.baseline, "baseline", deps);
-    const candidate = await loadRun(args.candidate, "candidate", deps);
-    const report = compareRuns(baseline, candidate, args.options);
+    // One at a time, in the order given: the first bad run is the one the message names.
+    const baselines: RunData[] = [];
+    for (const run of args.baselines) baselines.push(await loadRun(run, "baseline", deps));
+    const candidates: RunData[] = [];
+    for (const run of args.candidates) candidates.push(await loadRun(run, "candidate", deps));
+    const report = compareRuns(baselines, candidates, args.options);
     const output =
       args.format === "json"
         ? renderJson(report)
