@@ -74,3 +74,14 @@ export class MixedRunGroupError extends MemrayError {
     });
   }
 }
+
+/** GITHUB_STEP_SUMMARY or GITHUB_OUTPUT names a file that cannot be appended to. */
+export class GithubFileError extends MemrayError {
+  constructor(readonly variable: "GITHUB_STEP_SUMMARY" | "GITHUB_OUTPUT", readonly file: string, cause?: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super("OUTPUT_NOT_WRITABLE", `${variable}: cannot append to ${file}: ${reason}`, {
+      cause,
+      hint: `${variable} is set by GitHub Actions to a writable file; unset it (or point it at one) outside Actions`,
+    });
+  }
+}

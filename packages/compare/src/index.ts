@@ -42,6 +42,14 @@ export {
 } from "./parse-compare-args.js";
 export { runCompareCommand, shouldColor, type CompareCommandIo } from "./run-compare-command.js";
 export {
+  writeGithubFiles,
+  githubOutputs,
+  formatGithubOutput,
+  nodeAppendFile,
+  type GithubOutputs,
+  type AppendFile,
+} from "./github-outputs.js";
+export {
   RunNotFoundError,
   SummaryNotFoundError,
   RunUnreadableError,
@@ -49,6 +57,7 @@ export {
   InvalidRunDataError,
   InvalidThresholdError,
   MixedRunGroupError,
+  GithubFileError,
   type RunRole,
 } from "./errors.js";
 export { VERSION } from "./version.js";

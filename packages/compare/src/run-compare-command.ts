@@ -1,5 +1,6 @@
 import { ExitCode, toMemrayError } from "@alpiq/memray-core";
 import { compareRuns } from "./compare-runs.js";
+import { writeGithubFiles, type AppendFile } from "./github-outputs.js";
 import { loadRun, type CompareFs, type RunData } from "./load-run.js";
 import { COMPARE_USAGE, parseCompareArgs } from "./parse-compare-args.js";
 import { renderJson } from "./render-json.js";
@@ -17,6 +18,8 @@ export interface CompareCommandIo {
   cwd: string;
   /** Injected file system (default: node:fs). */
   fs?: CompareFs;
+  /** Appends to GITHUB_STEP_SUMMARY / GITHUB_OUTPUT (default: node:fs appendFile). */
+  appendFile?: AppendFile;
 }
 
 /** Colour when forced, never with NO_COLOR (non-empty), else FORCE_COLOR, else on a terminal. */
@@ -31,7 +34,8 @@ export function shouldColor(flag: boolean | undefined, io: Pick<CompareCommandIo
 /**
  * `memray-compare <runA> <runB> [options]`, `memray-compare --baseline A1 A2 --candidate B1 B2 [options]`
  * and `memray-cli compare ...`: parse, load, compare, render.
- * Returns the exit code: 0 no regression, 1 regression, 2 bad usage or input (message on stderr).
+ * In GitHub Actions (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT in io.env) it also appends the markdown report and
+ * the step outputs. Returns the exit code: 0 no regression, 1 regression, 2 bad usage or input (message on stderr).
  */
 export async function runCompareCommand(argv: readonly string[], io: CompareCommandIo): Promise<number> {
   try {
@@ -58,6 +62,8 @@ export async function runCompareCommand(argv: readonly string[], io: CompareComm
           ? renderMarkdown(report)
           : renderText(report, { color: shouldColor(args.color, io) });
     io.stdout.write(output);
+    // In GitHub Actions (variables read from io.env): the markdown report and the step outputs.
+    await writeGithubFiles(report, io.env, io.appendFile);
     return report.exit_code;
   } catch (error) {
     const failure = toMemrayError(error);
