@@ -7,6 +7,7 @@ import { compareReportSchema } from "@alpiq/memray-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERSION } from "../src/index.js";
 import { cleanupTmpDirs, fakeSummary, fakeTableFor, tmpDir, writeRun } from "./fake-runs.js";
+import { parseGithubOutput } from "./github-files.js";
 import { ALLOC_LINE, harnessAvailable, makeHarnessRun, writeWorkload } from "./harness-runs.js";
 
 // The standalone executable (Node's single executable application support): built by the package's own
@@ -53,6 +54,11 @@ describe.skipIf(!supported)("the standalone executable dist/standalone/memray-co
     await writeRun(root, "base", { summary: fakeSummary(20), table: fakeTableFor(20) });
     await writeRun(root, "plus30", { summary: fakeSummary(26), table: fakeTableFor(26) });
     await writeRun(root, "plus10", { summary: fakeSummary(22), table: fakeTableFor(22) });
+    // Three noisy baseline runs, three candidates within their spread, three with a +50 MiB step.
+    for (const [name, mb] of [["a1", 20], ["a2", 14], ["a3", 28], ["n1", 25], ["n2", 17], ["n3", 27], ["s1", 70], ["s2", 64], ["s3", 78]] as const) {
+      await writeRun(root, name, { summary: fakeSummary(mb, { run_id: name }), table: fakeTableFor(mb) });
+    }
+    await writeRun(root, "seq", { summary: fakeSummary(20, { mode: "sequence" }), table: fakeTableFor(20) });
   }, 180_000);
 
   it("is an executable file that needs no Node installed: `env -i` has no PATH", async () => {
@@ -72,6 +78,10 @@ describe.skipIf(!supported)("the standalone executable dist/standalone/memray-co
     ["a missing run: exit 2", ["base", "nowhere"], 2],
     ["a malformed flag: exit 2", ["base", "plus30", "--threshold", "lots"], 2],
     ["no runs: exit 2", [], 2],
+    ["three runs a side, noise within the baseline's spread: exit 0", ["--baseline", "a1", "a2", "a3", "--candidate", "n1", "n2", "n3"], 0],
+    ["three runs a side, a +50 MiB step: exit 1", ["--baseline", "a1", "a2", "a3", "--candidate", "s1", "s2", "s3", "-f", "markdown"], 1],
+    ["runs of two modes in one side: exit 2", ["--baseline", "a1", "seq", "--candidate", "s1"], 2],
+    ["both forms at once: exit 2", ["a1", "--baseline", "a2", "--candidate", "s1"], 2],
     ["help", ["--help"], 0],
   ])("%s — the same output and exit code as the npm bin", async (_name, args, code) => {
     const [alone, bin] = await Promise.all([standalone(root, args as string[]), viaNpmBin(root, args as string[])]);
@@ -88,6 +98,17 @@ describe.skipIf(!supported)("the standalone executable dist/standalone/memray-co
   it("names the flag or the run in its exit-2 messages", async () => {
     expect((await standalone(root, ["base", "nowhere"])).stderr).toContain("candidate run nowhere does not exist");
     expect((await standalone(root, ["base", "plus30", "--threshold", "lots"])).stderr).toContain("--threshold");
+  });
+
+  it("in GitHub Actions (only GITHUB_OUTPUT and GITHUB_STEP_SUMMARY in its environment) it writes the outputs", async () => {
+    const output = path.join(root, "github-output");
+    const summary = path.join(root, "step-summary");
+    const r = await standalone(root, ["--baseline", "a1", "a2", "a3", "--candidate", "s1", "s2", "s3"], { GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain("every candidate run above every baseline run");
+    const outputs = parseGithubOutput(await readFile(output, "utf8"));
+    expect(outputs).toMatchObject({ regression: "true", candidate: ["s1", "s2", "s3"].map((n) => path.join(root, n)).join("\n") });
+    expect(await readFile(summary, "utf8")).toMatch(/^### memray-compare: ❌ memory regression/);
   });
 
   it("its JSON report validates against core's schema", async () => {
