@@ -3,7 +3,11 @@ import { resolveCompareOptions, thresholdFor, type CompareOptions, type CompareO
 import { diffSites, topGrowingSite } from "./diff-sites.js";
 import { formatMetricValue, formatPct } from "./format-values.js";
 import type { RunData } from "./load-run.js";
+import { medianSites } from "./median-sites.js";
 import { METRICS, type MetricDefinition } from "./metrics.js";
+import { checkRunGroup, runMode } from "./run-group.js";
+import { sampleStats } from "./sample-stats.js";
+import { describeConfidence, spreadConfidence } from "./spread-confidence.js";
 
 function runRef(run: RunData): CompareRunRef {
   return {
@@ -19,21 +23,24 @@ function runRef(run: RunData): CompareRunRef {
   };
 }
 
-function runMode(run: RunData): string | null {
-  return run.summary.mode ?? run.summary.profiling.mode ?? null;
-}
-
-function compareMetric(def: MetricDefinition, baseline: RunData, candidate: RunData, options: CompareOptions): CompareMetric {
-  const a = def.extract(baseline);
-  const b = def.extract(candidate);
+function compareMetric(def: MetricDefinition, baselines: readonly RunData[], candidates: readonly RunData[], options: CompareOptions): CompareMetric {
+  const baselineStats = sampleStats(baselines.map((run) => def.extract(run)));
+  const candidateStats = sampleStats(candidates.map((run) => def.extract(run)));
+  const a = baselineStats.median;
+  const b = candidateStats.median;
+  const confidence = spreadConfidence(baselineStats, candidateStats);
   const gated = def.kind === "memory" || options.metricThresholds[def.id] !== undefined;
   const threshold = thresholdFor(options, def.id);
   const floor = def.unit === "bytes" ? options.minBytes : null;
   const delta = a === null || b === null ? null : b - a;
   const deltaPct = delta === null || a === null || a === 0 ? null : (100 * delta) / Math.abs(a);
-  // Beyond the threshold (growth from 0 is unbounded) and at least the floor.
+  // Beyond the threshold (growth from 0 is unbounded), at least the floor, and outside the baseline's spread.
   const beyond =
-    delta !== null && delta !== 0 && (deltaPct === null || Math.abs(deltaPct) > threshold) && Math.abs(delta) >= (floor ?? 0);
+    delta !== null &&
+    delta !== 0 &&
+    (deltaPct === null || Math.abs(deltaPct) > threshold) &&
+    Math.abs(delta) >= (floor ?? 0) &&
+    confidence !== "within_spread";
   const status: CompareMetric["status"] =
     delta === null ? "n/a" : !beyond ? "unchanged" : delta > 0 ? "increased" : "decreased";
   return {
@@ -50,59 +57,72 @@ function compareMetric(def: MetricDefinition, baseline: RunData, candidate: RunD
     min_delta: floor,
     status,
     regression: gated && status === "increased",
+    baseline_stats: baselineStats,
+    candidate_stats: candidateStats,
+    confidence,
   };
 }
 
-function notesFor(baseline: RunData, candidate: RunData, sameRun: boolean): string[] {
+const distinct = <T>(values: readonly T[]): T[] => [...new Set(values)];
+
+function notesFor(baselines: readonly RunData[], candidates: readonly RunData[], sameRun: boolean): string[] {
   const notes: string[] = [];
-  if (sameRun) notes.push("both arguments name the same run: nothing can differ");
-  const modeA = runMode(baseline);
-  const modeB = runMode(candidate);
+  const multi = baselines.length > 1 || candidates.length > 1;
+  if (sameRun) notes.push(multi ? "both sides name the same runs: nothing can differ" : "both arguments name the same run: nothing can differ");
+  const modeA = runMode(baselines[0]!);
+  const modeB = runMode(candidates[0]!);
   if (modeA !== modeB) {
     notes.push(`the runs differ in mode: baseline ${modeA ?? "unknown"}, candidate ${modeB ?? "unknown"}`);
   }
-  if (baseline.summary.script !== candidate.summary.script) {
-    notes.push(
-      `the runs profile different scripts: baseline ${baseline.summary.script ?? "none"}, candidate ${candidate.summary.script ?? "none"}`,
-    );
+  const scriptA = baselines[0]!.summary.script;
+  const scriptB = candidates[0]!.summary.script;
+  if (scriptA !== scriptB) {
+    notes.push(`the runs profile different scripts: baseline ${scriptA ?? "none"}, candidate ${scriptB ?? "none"}`);
   }
-  for (const [role, run] of [["baseline", baseline], ["candidate", candidate]] as const) {
-    if (run.summary.error) notes.push(`the ${role} run failed: ${run.summary.error}`);
-    if (!run.summary.profiling.memray_enabled) notes.push(`the ${role} run was made without memray (no memray numbers)`);
-  }
-  const pa = baseline.summary.profiling;
-  const pb = candidate.summary.profiling;
-  for (const key of ["python_version", "memray_version", "native_traces", "trace_python_allocators"] as const) {
-    const va = pa[key];
-    const vb = pb[key];
-    if (va !== undefined && vb !== undefined && va !== vb) {
-      notes.push(`the runs differ in ${key}: baseline ${String(va)}, candidate ${String(vb)}`);
+  for (const [role, runs] of [["baseline", baselines], ["candidate", candidates]] as const) {
+    for (const run of runs) {
+      const which = runs.length > 1 ? `the ${role} run ${run.input}` : `the ${role} run`;
+      if (run.summary.error) notes.push(`${which} failed: ${run.summary.error}`);
+      if (!run.summary.profiling.memray_enabled) notes.push(`${which} was made without memray (no memray numbers)`);
     }
   }
-  if (baseline.siteSource !== candidate.siteSource) {
+  for (const key of ["python_version", "memray_version", "native_traces", "trace_python_allocators"] as const) {
+    const va = distinct(baselines.map((r) => r.summary.profiling[key]).filter((v) => v !== undefined).map(String));
+    const vb = distinct(candidates.map((r) => r.summary.profiling[key]).filter((v) => v !== undefined).map(String));
+    if (va.length > 0 && vb.length > 0 && distinct([...va, ...vb]).length > 1) {
+      notes.push(`the runs differ in ${key}: baseline ${va.join(", ")}, candidate ${vb.join(", ")}`);
+    }
+  }
+  const sourceA = distinct(baselines.map((r) => r.siteSource));
+  const sourceB = distinct(candidates.map((r) => r.siteSource));
+  if (sourceA.length > 1 || sourceB.length > 1 || sourceA[0] !== sourceB[0]) {
     notes.push(
-      `per-site data comes from ${baseline.siteSource} (baseline) and ${candidate.siteSource} (candidate); top_allocators holds only the largest sites`,
+      `per-site data comes from ${sourceA.join(", ")} (baseline) and ${sourceB.join(", ")} (candidate); top_allocators holds only the largest sites`,
     );
-  } else if (baseline.siteSource === "top_allocators") {
+  } else if (sourceA[0] === "top_allocators") {
     notes.push("per-site data comes from summary.top_allocators (largest sites only): table.json is missing");
-  } else if (baseline.siteSource === "none") {
+  } else if (sourceA[0] === "none") {
     notes.push("neither run holds per-site data (no table.json, empty top_allocators)");
   }
-  if (baseline.siteKind !== null && candidate.siteKind !== null && baseline.siteKind !== candidate.siteKind) {
-    notes.push(`table.json differs in kind: baseline ${baseline.siteKind}, candidate ${candidate.siteKind}`);
+  const kinds = distinct([...baselines, ...candidates].map((r) => r.siteKind).filter((k): k is string => k !== null));
+  if (kinds.length > 1) {
+    const kindA = distinct(baselines.map((r) => r.siteKind).filter((k) => k !== null));
+    const kindB = distinct(candidates.map((r) => r.siteKind).filter((k) => k !== null));
+    notes.push(`table.json differs in kind: baseline ${kindA.join(", ") || "none"}, candidate ${kindB.join(", ") || "none"}`);
   }
   return notes;
 }
 
-function metricMessage(m: CompareMetric): string {
+function metricMessage(m: CompareMetric, multi: boolean): string {
   const growth = m.delta_pct === null ? "from zero" : formatPct(m.delta_pct);
-  return (
-    `${m.id} grew ${growth} (${formatMetricValue(m.unit, m.baseline)} → ${formatMetricValue(m.unit, m.candidate)}, ` +
-    `${formatMetricValue(m.unit, m.delta, true)}), above the ${m.threshold_pct}% threshold`
-  );
+  const values = `${formatMetricValue(m.unit, m.baseline)} → ${formatMetricValue(m.unit, m.candidate)}, ${formatMetricValue(m.unit, m.delta, true)}`;
+  if (!multi) return `${m.id} grew ${growth} (${values}), above the ${m.threshold_pct}% threshold`;
+  const base = m.baseline_stats;
+  const range = `baseline ${formatMetricValue(m.unit, base.min)}–${formatMetricValue(m.unit, base.max)} over ${base.runs} runs`;
+  return `${m.id} grew ${growth} (medians ${values}), above the ${m.threshold_pct}% threshold; ${describeConfidence(m.confidence, m.delta)} (${range})`;
 }
 
-/** Why the candidate's own run failed (its error, or its non-zero exit code), or null. */
+/** Why a candidate run failed (its error, or its non-zero exit code), or null. */
 function candidateFailure(run: RunData): string | null {
   const { error, exit_code: exitCode } = run.summary;
   if (error) return error;
@@ -110,47 +130,79 @@ function candidateFailure(run: RunData): string | null {
   return null;
 }
 
-/**
- * Compare two loaded runs: every metric, the leak verdict and the per-site data, with the regression rule
- * applied (growth above the threshold and at least min-bytes on a gated metric, or the leak verdict turning
- * to likely_leak). Pure: the report is the whole result.
- */
-export function compareRuns(baseline: RunData, candidate: RunData, optionsInput: CompareOptionsInput = {}): CompareReport {
-  const options = resolveCompareOptions(optionsInput);
-  const sameRun = baseline.summaryFile === candidate.summaryFile;
-  const metrics = METRICS.map((def) => compareMetric(def, baseline, candidate, options));
+/** A side's verdict: likely_leak (or monotonic growth) in more than half of its runs. */
+const majority = (flags: readonly boolean[]): boolean => flags.filter(Boolean).length * 2 > flags.length;
 
-  const la = baseline.summary.leak_indicators;
-  const lb = candidate.summary.leak_indicators;
-  const leakStatus = la.likely_leak === lb.likely_leak ? "unchanged" : lb.likely_leak ? "became_leak" : "leak_resolved";
+const asList = (runs: RunData | readonly RunData[]): readonly RunData[] => (Array.isArray(runs) ? runs : [runs as RunData]);
+
+/**
+ * Compare runs: every metric, the leak verdict and the per-site data, with the regression rule applied
+ * (growth above the threshold and at least min-bytes on a gated metric, or the leak verdict turning to
+ * likely_leak). Each side is one run or several repeats of one workload: then the medians of the sides
+ * are compared, and a candidate median inside the baseline's min–max spread is never a regression.
+ * Pure: the report is the whole result. Throws MixedRunGroupError when a side's runs cannot be pooled.
+ */
+export function compareRuns(
+  baseline: RunData | readonly RunData[],
+  candidate: RunData | readonly RunData[],
+  optionsInput: CompareOptionsInput = {},
+): CompareReport {
+  const options = resolveCompareOptions(optionsInput);
+  const baselines = asList(baseline);
+  const candidates = asList(candidate);
+  checkRunGroup(baselines, "baseline");
+  checkRunGroup(candidates, "candidate");
+  const multi = baselines.length > 1 || candidates.length > 1;
+  const files = (runs: readonly RunData[]) => runs.map((r) => r.summaryFile).sort().join("\n");
+  const sameRun = files(baselines) === files(candidates);
+  const metrics = METRICS.map((def) => compareMetric(def, baselines, candidates, options));
+
+  const leakA = baselines.map((r) => r.summary.leak_indicators);
+  const leakB = candidates.map((r) => r.summary.leak_indicators);
+  const likelyA = majority(leakA.map((l) => l.likely_leak));
+  const likelyB = majority(leakB.map((l) => l.likely_leak));
+  const leakStatus = likelyA === likelyB ? "unchanged" : likelyB ? "became_leak" : "leak_resolved";
   const leak: CompareReport["leak"] = {
-    baseline_likely_leak: la.likely_leak,
-    candidate_likely_leak: lb.likely_leak,
-    baseline_monotonic_growth: la.monotonic_growth,
-    candidate_monotonic_growth: lb.monotonic_growth,
+    baseline_likely_leak: likelyA,
+    candidate_likely_leak: likelyB,
+    baseline_monotonic_growth: majority(leakA.map((l) => l.monotonic_growth)),
+    candidate_monotonic_growth: majority(leakB.map((l) => l.monotonic_growth)),
     status: leakStatus,
     regression: leakStatus === "became_leak",
+    baseline_likely_leak_runs: leakA.filter((l) => l.likely_leak).length,
+    candidate_likely_leak_runs: leakB.filter((l) => l.likely_leak).length,
   };
 
-  const sites = diffSites(baseline.sites, candidate.sites, { minBytes: options.minBytes, limit: options.siteLimit });
-  const culprit = topGrowingSite(baseline.sites, candidate.sites);
+  const sitesA = medianSites(baselines);
+  const sitesB = medianSites(candidates);
+  const sites = diffSites(sitesA, sitesB, { minBytes: options.minBytes, limit: options.siteLimit });
+  const culprit = topGrowingSite(sitesA, sitesB);
 
   const regressions: CompareRegression[] = [];
   for (const m of metrics) {
     if (m.regression) {
-      regressions.push({ kind: "metric", metric: m.id, message: metricMessage(m), site: culprit?.site ?? null });
+      regressions.push({ kind: "metric", metric: m.id, message: metricMessage(m, multi), site: culprit?.site ?? null });
     }
   }
-  const failed = candidateFailure(candidate);
-  if (failed && !options.allowFailed) {
-    regressions.unshift({ kind: "failed_run", metric: "candidate_failed", message: `the candidate run failed: ${failed} (pass --allow-failed to compare it anyway)`, site: null });
+  if (!options.allowFailed) {
+    const failures: CompareRegression[] = [];
+    for (const run of candidates) {
+      const failed = candidateFailure(run);
+      if (!failed) continue;
+      const which = candidates.length > 1 ? `the candidate run ${run.input}` : "the candidate run";
+      failures.push({ kind: "failed_run", metric: "candidate_failed", message: `${which} failed: ${failed} (pass --allow-failed to compare it anyway)`, site: null });
+    }
+    regressions.unshift(...failures);
   }
   if (leak.regression) {
-    const growth = lb.rss_growth_mb !== null ? ` (RSS grew ${lb.rss_growth_mb} MB across requests)` : "";
+    const growths = leakB.map((l) => l.rss_growth_mb).filter((g): g is number => g !== null);
+    const growth =
+      growths.length === 0 ? "" : candidates.length > 1 ? ` (RSS grew ${growths.join(", ")} MB across requests)` : ` (RSS grew ${growths[0]} MB across requests)`;
+    const runs = candidates.length > 1 ? ` in ${leak.candidate_likely_leak_runs} of ${candidates.length} candidate runs` : "";
     regressions.push({
       kind: "leak",
       metric: "likely_leak",
-      message: `leak verdict flipped to likely_leak${growth}`,
+      message: `leak verdict flipped to likely_leak${runs}${growth}`,
       site: culprit?.site ?? null,
     });
   }
@@ -165,15 +217,16 @@ export function compareRuns(baseline: RunData, candidate: RunData, optionsInput:
   return {
     version: 1,
     tool: "memray-compare",
-    baseline: runRef(baseline),
-    candidate: runRef(candidate),
+    baseline: runRef(baselines[0]!),
+    candidate: runRef(candidates[0]!),
     same_run: sameRun,
-    notes: notesFor(baseline, candidate, sameRun),
+    notes: notesFor(baselines, candidates, sameRun),
     rules: {
       threshold_pct: options.thresholdPct,
       metric_thresholds: { ...options.metricThresholds },
       min_bytes: options.minBytes,
       allow_failed: options.allowFailed,
+      spread: "min_max",
     },
     metrics,
     leak,
@@ -183,6 +236,8 @@ export function compareRuns(baseline: RunData, candidate: RunData, optionsInput:
     regression,
     changed,
     exit_code: regression ? 1 : 0,
-    warnings: [...baseline.warnings, ...candidate.warnings],
+    warnings: [...baselines, ...candidates].flatMap((r) => r.warnings),
+    baseline_runs: baselines.map(runRef),
+    candidate_runs: candidates.map(runRef),
   };
 }

@@ -62,3 +62,26 @@ export class InvalidThresholdError extends MemrayError {
     });
   }
 }
+
+/**
+ * The runs of one side (`--baseline A1 A2 A3`) cannot be pooled into a median: they profile different
+ * modes or scripts, or one run is given twice. Bad input of that flag (exit 2).
+ */
+export class MixedRunGroupError extends MemrayError {
+  constructor(readonly role: RunRole, reason: string, readonly runPaths: readonly string[]) {
+    super("INVALID_OPTION", `--${role}: ${reason}`, {
+      hint: `the runs of one side are repeats of one workload: same mode and script, each run once (memray-compare --baseline A1 A2 A3 --candidate B1 B2 B3)`,
+    });
+  }
+}
+
+/** GITHUB_STEP_SUMMARY or GITHUB_OUTPUT names a file that cannot be appended to. */
+export class GithubFileError extends MemrayError {
+  constructor(readonly variable: "GITHUB_STEP_SUMMARY" | "GITHUB_OUTPUT", readonly file: string, cause?: unknown) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super("OUTPUT_NOT_WRITABLE", `${variable}: cannot append to ${file}: ${reason}`, {
+      cause,
+      hint: `${variable} is set by GitHub Actions to a writable file; unset it (or point it at one) outside Actions`,
+    });
+  }
+}

@@ -1,4 +1,4 @@
-import { formatBytes, type CompareMetric, type CompareSite } from "@alpiq/memray-core";
+import { formatBytes, type CompareMetric, type CompareSampleStats, type CompareSite } from "@alpiq/memray-core";
 
 export { formatBytes };
 
@@ -31,4 +31,11 @@ export function formatSiteName(site: CompareSite): string {
 export function formatSiteChange(site: CompareSite): string {
   const pct = site.baseline_bytes === null ? "new" : site.candidate_bytes === null ? "removed" : formatPct(site.delta_pct);
   return `${formatBytes(site.delta_bytes, true)} (${pct})`;
+}
+
+/** A side's spread: "19.8 MiB–20.3 MiB", one value when min = max, "n/a" when no run holds the metric. */
+export function formatMetricRange(unit: CompareMetric["unit"], stats: CompareSampleStats): string {
+  if (stats.min === null || stats.max === null) return "n/a";
+  if (stats.min === stats.max) return formatMetricValue(unit, stats.min);
+  return `${formatMetricValue(unit, stats.min)}–${formatMetricValue(unit, stats.max)}`;
 }

@@ -10,6 +10,11 @@ export {
   type CompareOptionsInput,
 } from "./compare-options.js";
 export { diffSites, topGrowingSite, type DiffSitesOptions } from "./diff-sites.js";
+export { medianSites } from "./median-sites.js";
+export { sampleStats, median } from "./sample-stats.js";
+export { spreadConfidence, describeConfidence } from "./spread-confidence.js";
+export { checkRunGroup } from "./run-group.js";
+export { largestGrowth, noRegressionBasis } from "./largest-growth.js";
 export {
   loadRun,
   nodeCompareFs,
@@ -37,12 +42,22 @@ export {
 } from "./parse-compare-args.js";
 export { runCompareCommand, shouldColor, type CompareCommandIo } from "./run-compare-command.js";
 export {
+  writeGithubFiles,
+  githubOutputs,
+  formatGithubOutput,
+  nodeAppendFile,
+  type GithubOutputs,
+  type AppendFile,
+} from "./github-outputs.js";
+export {
   RunNotFoundError,
   SummaryNotFoundError,
   RunUnreadableError,
   InvalidRunSummaryError,
   InvalidRunDataError,
   InvalidThresholdError,
+  MixedRunGroupError,
+  GithubFileError,
   type RunRole,
 } from "./errors.js";
 export { VERSION } from "./version.js";

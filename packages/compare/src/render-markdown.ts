@@ -1,6 +1,8 @@
 import type { CompareMetric, CompareReport, CompareSite } from "@alpiq/memray-core";
-import { formatBytes, formatMetricDelta, formatMetricValue, formatPct, formatSiteChange } from "./format-values.js";
-import { overrides } from "./render-text.js";
+import { formatBytes, formatMetricDelta, formatMetricRange, formatMetricValue, formatPct, formatSiteChange } from "./format-values.js";
+import { noRegressionBasis } from "./largest-growth.js";
+import { isMultiRun, rulesLine } from "./render-text.js";
+import { describeConfidence } from "./spread-confidence.js";
 
 /** Escape what would break a table cell or inline formatting. */
 function md(text: string): string {
@@ -31,11 +33,20 @@ export function renderMarkdown(report: CompareReport): string {
       : "✅ no change";
   out.push(`### memray-compare: ${verdict}`);
   out.push("");
-  const ref = (r: CompareReport["baseline"]): string =>
-    `${code(r.run_id)}${r.mode ? ` · mode ${code(r.mode)}` : ""}${r.script ? ` · script ${code(r.script)}` : ""}`;
-  out.push(`**Baseline** ${ref(report.baseline)}  `);
-  out.push(`**Candidate** ${ref(report.candidate)}`);
+  const multi = isMultiRun(report);
+  const ref = (r: CompareReport["baseline"], runs: CompareReport["baseline_runs"]): string =>
+    `${runs.length > 1 ? `${runs.length} runs ${runs.map((x) => code(x.run_id)).join(", ")}` : code(r.run_id)}${r.mode ? ` · mode ${code(r.mode)}` : ""}${r.script ? ` · script ${code(r.script)}` : ""}`;
+  out.push(`**Baseline** ${ref(report.baseline, report.baseline_runs)}  `);
+  out.push(`**Candidate** ${ref(report.candidate, report.candidate_runs)}`);
   out.push("");
+  if (multi) {
+    out.push(
+      `Medians of each side compared; the spread of a side is the min–max range of its runs, and a candidate median within the baseline's spread is never a regression.`,
+    );
+    const basis = report.regression ? null : noRegressionBasis(report);
+    if (basis) out.push(`Verdict basis: ${md(basis)}.`);
+    out.push("");
+  }
   if (report.regression) {
     out.push("**Regressions**");
     out.push("");
@@ -50,21 +61,36 @@ export function renderMarkdown(report: CompareReport): string {
   for (const warning of report.warnings) out.push(`> **Warning:** ${md(warning)}  `);
   if (report.notes.length + report.warnings.length > 0) out.push("");
 
-  out.push("| Metric | Baseline | Candidate | Change | % | Status |");
-  out.push("|---|--:|--:|--:|--:|---|");
-  for (const m of report.metrics) {
-    out.push(
-      `| ${code(m.id)} | ${formatMetricValue(m.unit, m.baseline)} | ${formatMetricValue(m.unit, m.candidate)} | ${formatMetricDelta(m)} | ${m.delta === null ? "" : formatPct(m.delta_pct)} | ${metricStatus(m)} |`,
-    );
-  }
   const leak = report.leak;
   const v = (b: boolean): string => (b ? "likely_leak" : "no leak");
   const leakStatus = leak.regression ? "❌ **regression**" : leak.status === "leak_resolved" ? "✅ improved" : "ok";
-  out.push(`| leak verdict | ${v(leak.baseline_likely_leak)} | ${v(leak.candidate_likely_leak)} | | | ${leakStatus} |`);
+  if (multi) {
+    out.push("| Metric | Baseline median | Baseline min–max | Candidate median | Candidate min–max | Change | % | Status | Confidence |");
+    out.push("|---|--:|--:|--:|--:|--:|--:|---|---|");
+    for (const m of report.metrics) {
+      const confidence = m.delta === null || m.delta === 0 ? "" : describeConfidence(m.confidence, m.delta);
+      out.push(
+        `| ${code(m.id)} | ${formatMetricValue(m.unit, m.baseline)} | ${formatMetricRange(m.unit, m.baseline_stats)} | ${formatMetricValue(m.unit, m.candidate)} | ${formatMetricRange(m.unit, m.candidate_stats)} | ${formatMetricDelta(m)} | ${m.delta === null ? "" : formatPct(m.delta_pct)} | ${metricStatus(m)} | ${confidence} |`,
+      );
+    }
+    const runs = (likely: boolean, count: number, total: number) => `${v(likely)} (${count}/${total} runs)`;
+    out.push(
+      `| leak verdict | ${runs(leak.baseline_likely_leak, leak.baseline_likely_leak_runs, report.baseline_runs.length)} | | ${runs(leak.candidate_likely_leak, leak.candidate_likely_leak_runs, report.candidate_runs.length)} | | | | ${leakStatus} | |`,
+    );
+  } else {
+    out.push("| Metric | Baseline | Candidate | Change | % | Status |");
+    out.push("|---|--:|--:|--:|--:|---|");
+    for (const m of report.metrics) {
+      out.push(
+        `| ${code(m.id)} | ${formatMetricValue(m.unit, m.baseline)} | ${formatMetricValue(m.unit, m.candidate)} | ${formatMetricDelta(m)} | ${m.delta === null ? "" : formatPct(m.delta_pct)} | ${metricStatus(m)} |`,
+      );
+    }
+    out.push(`| leak verdict | ${v(leak.baseline_likely_leak)} | ${v(leak.candidate_likely_leak)} | | | ${leakStatus} |`);
+  }
   out.push("");
 
   const sites = report.sites;
-  out.push(`**Allocation sites** (changes ≥ ${formatBytes(sites.min_delta_bytes)}, top ${sites.limit} per kind)`);
+  out.push(`**Allocation sites** (${multi ? "median per site over the runs; " : ""}changes ≥ ${formatBytes(sites.min_delta_bytes)}, top ${sites.limit} per kind)`);
   out.push("");
   const rows = [
     ...sites.grew.map((s) => siteRow("grew", s)),
@@ -80,8 +106,6 @@ export function renderMarkdown(report: CompareReport): string {
     out.push(...rows);
   }
   out.push("");
-  out.push(
-    `<sub>Rules: growth > ${report.rules.threshold_pct}% on a memory metric${md(overrides(report))} and at least ${formatBytes(report.rules.min_bytes)}; a leak verdict turning to likely_leak. Exit code ${report.exit_code}.</sub>`,
-  );
+  out.push(`<sub>Rules: ${md(rulesLine(report))}. Exit code ${report.exit_code}.</sub>`);
   return `${out.join("\n")}\n`;
 }

@@ -1,6 +1,8 @@
 import type { CompareMetric, CompareReport, CompareSite } from "@alpiq/memray-core";
 import pc from "picocolors";
-import { formatBytes, formatMetricDelta, formatMetricValue, formatPct, formatSiteChange, formatSiteName } from "./format-values.js";
+import { formatBytes, formatMetricDelta, formatMetricRange, formatMetricValue, formatPct, formatSiteChange, formatSiteName } from "./format-values.js";
+import { noRegressionBasis } from "./largest-growth.js";
+import { describeConfidence } from "./spread-confidence.js";
 
 export interface RenderTextOptions {
   /** ANSI colours (the caller decides: TTY, NO_COLOR, --color). */
@@ -33,12 +35,40 @@ function table(rows: Cell[][], indent = "  "): string[] {
   );
 }
 
-function runLine(role: string, ref: CompareReport["baseline"]): string {
+function runLine(role: string, ref: CompareReport["baseline"], refs: CompareReport["baseline_runs"]): string {
+  if (refs.length > 1) {
+    const parts = [];
+    if (ref.mode) parts.push(`mode ${ref.mode}`);
+    if (ref.script) parts.push(`script ${ref.script}`);
+    return `${role.padEnd(10)} ${refs.length} runs: ${refs.map((r) => r.path).join(", ")}${parts.length ? `  (${parts.join(", ")})` : ""}`;
+  }
   const parts = [`run ${ref.run_id}`];
   if (ref.mode) parts.push(`mode ${ref.mode}`);
   if (ref.script) parts.push(`script ${ref.script}`);
   return `${role.padEnd(10)} ${ref.path}  (${parts.join(", ")})`;
 }
+
+/** Whether a side has more than one run: the report then shows medians, spreads and confidence. */
+export function isMultiRun(report: CompareReport): boolean {
+  return report.baseline_runs.length > 1 || report.candidate_runs.length > 1;
+}
+
+/** The rules in one line: threshold, the 1 MiB floor, the leak verdict, and with several runs the spread rule. */
+export function rulesLine(report: CompareReport): string {
+  const floor = formatBytes(report.rules.min_bytes);
+  const parts = [
+    `growth > ${report.rules.threshold_pct}% on a memory metric${overrides(report)}`,
+    `changes under ${floor} are not flagged`,
+    "a leak verdict turning to likely_leak",
+  ];
+  if (isMultiRun(report)) {
+    parts.push(
+      `medians of ${report.baseline_runs.length} baseline and ${report.candidate_runs.length} candidate runs; a candidate median within the baseline's min–max spread is never a regression`,
+    );
+  }
+  return parts.join("; ");
+}
+
 
 function siteRows(kind: string, sites: CompareSite[], c: ReturnType<typeof pc.createColors>, grew: boolean): Cell[][] {
   return sites.map((s) => [
@@ -61,8 +91,8 @@ export function renderText(report: CompareReport, options: RenderTextOptions = {
   const c = pc.createColors(options.color ?? false);
   const out: string[] = [];
   out.push(c.bold("memray-compare"));
-  out.push(`  ${runLine("baseline", report.baseline)}`);
-  out.push(`  ${runLine("candidate", report.candidate)}`);
+  out.push(`  ${runLine("baseline", report.baseline, report.baseline_runs)}`);
+  out.push(`  ${runLine("candidate", report.candidate, report.candidate_runs)}`);
   for (const note of report.notes) out.push(c.cyan(`  note: ${note}`));
   for (const warning of report.warnings) out.push(c.yellow(`  warning: ${warning}`));
   out.push("");
@@ -74,29 +104,53 @@ export function renderText(report: CompareReport, options: RenderTextOptions = {
     if (m.status === "n/a") return { text: "n/a", paint: c.dim };
     return { text: m.gated ? "ok" : "ok (info)", paint: c.dim };
   };
+  const multi = isMultiRun(report);
+  const headers = multi
+    ? ["METRIC", "BASELINE", "(MIN–MAX)", "CANDIDATE", "(MIN–MAX)", "CHANGE", "%", "STATUS", "CONFIDENCE"]
+    : ["METRIC", "BASELINE", "CANDIDATE", "CHANGE", "%", "STATUS"];
+  const statusAt = headers.indexOf("STATUS");
   const rows: Cell[][] = [
-    ["METRIC", "BASELINE", "CANDIDATE", "CHANGE", "%", "STATUS"].map((text, i) => ({
+    headers.map((text, i) => ({
       text,
       paint: c.dim,
-      align: i >= 1 && i <= 4 ? ("right" as const) : ("left" as const),
+      align: i >= 1 && i < statusAt ? ("right" as const) : ("left" as const),
     })),
-    ...report.metrics.map((m): Cell[] => [
-      { text: m.id },
-      { text: formatMetricValue(m.unit, m.baseline), align: "right" },
-      { text: formatMetricValue(m.unit, m.candidate), align: "right" },
-      { text: formatMetricDelta(m), align: "right" },
-      { text: m.delta === null ? "" : formatPct(m.delta_pct), align: "right" },
-      status(m),
-    ]),
+    ...report.metrics.map((m): Cell[] =>
+      multi
+        ? [
+            { text: m.id },
+            { text: formatMetricValue(m.unit, m.baseline), align: "right" },
+            { text: formatMetricRange(m.unit, m.baseline_stats), align: "right", paint: c.dim },
+            { text: formatMetricValue(m.unit, m.candidate), align: "right" },
+            { text: formatMetricRange(m.unit, m.candidate_stats), align: "right", paint: c.dim },
+            { text: formatMetricDelta(m), align: "right" },
+            { text: m.delta === null ? "" : formatPct(m.delta_pct), align: "right" },
+            status(m),
+            { text: m.delta === null || m.delta === 0 ? "" : describeConfidence(m.confidence, m.delta), paint: c.dim },
+          ]
+        : [
+            { text: m.id },
+            { text: formatMetricValue(m.unit, m.baseline), align: "right" },
+            { text: formatMetricValue(m.unit, m.candidate), align: "right" },
+            { text: formatMetricDelta(m), align: "right" },
+            { text: m.delta === null ? "" : formatPct(m.delta_pct), align: "right" },
+            status(m),
+          ],
+    ),
   ];
   const leak = report.leak;
   const verdict = (likely: boolean): string => (likely ? "likely_leak" : "no leak");
+  const leakVerdict = (likely: boolean, count: number, runs: number): string =>
+    multi ? `${verdict(likely)} (${count}/${runs})` : verdict(likely);
+  const blank = (): Cell => ({ text: "", align: "right" });
   rows.push([
     { text: "leak verdict" },
-    { text: verdict(leak.baseline_likely_leak), align: "right" },
-    { text: verdict(leak.candidate_likely_leak), align: "right" },
-    { text: "", align: "right" },
-    { text: "", align: "right" },
+    { text: leakVerdict(leak.baseline_likely_leak, leak.baseline_likely_leak_runs, report.baseline_runs.length), align: "right" },
+    ...(multi ? [blank()] : []),
+    { text: leakVerdict(leak.candidate_likely_leak, leak.candidate_likely_leak_runs, report.candidate_runs.length), align: "right" },
+    ...(multi ? [blank()] : []),
+    blank(),
+    blank(),
     leak.regression
       ? { text: "REGRESSION (became likely_leak)", paint: (t) => c.bold(c.red(t)) }
       : leak.status === "leak_resolved"
@@ -143,11 +197,9 @@ export function renderText(report: CompareReport, options: RenderTextOptions = {
   } else {
     out.push(c.green("No change: no significant memory change, no regression"));
   }
-  out.push(
-    c.dim(
-      `rules: growth > ${report.rules.threshold_pct}% on a memory metric${overrides(report)}, at least ${formatBytes(report.rules.min_bytes)}; a leak verdict turning to likely_leak`,
-    ),
-  );
+  const basis = report.regression || !multi ? null : noRegressionBasis(report);
+  if (basis) out.push(`  ${basis}`);
+  out.push(c.dim(`rules: ${rulesLine(report)}`));
   return `${out.join("\n")}\n`;
 }
 

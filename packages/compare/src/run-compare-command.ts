@@ -1,6 +1,7 @@
 import { ExitCode, toMemrayError } from "@alpiq/memray-core";
 import { compareRuns } from "./compare-runs.js";
-import { loadRun, type CompareFs } from "./load-run.js";
+import { writeGithubFiles, type AppendFile } from "./github-outputs.js";
+import { loadRun, type CompareFs, type RunData } from "./load-run.js";
 import { COMPARE_USAGE, parseCompareArgs } from "./parse-compare-args.js";
 import { renderJson } from "./render-json.js";
 import { renderMarkdown } from "./render-markdown.js";
@@ -17,6 +18,8 @@ export interface CompareCommandIo {
   cwd: string;
   /** Injected file system (default: node:fs). */
   fs?: CompareFs;
+  /** Appends to GITHUB_STEP_SUMMARY / GITHUB_OUTPUT (default: node:fs appendFile). */
+  appendFile?: AppendFile;
 }
 
 /** Colour when forced, never with NO_COLOR (non-empty), else FORCE_COLOR, else on a terminal. */
@@ -29,8 +32,10 @@ export function shouldColor(flag: boolean | undefined, io: Pick<CompareCommandIo
 }
 
 /**
- * `memray-compare <runA> <runB> [options]` and `memray-cli compare ...`: parse, load, compare, render.
- * Returns the exit code: 0 no regression, 1 regression, 2 bad usage or input (message on stderr).
+ * `memray-compare <runA> <runB> [options]`, `memray-compare --baseline A1 A2 --candidate B1 B2 [options]`
+ * and `memray-cli compare ...`: parse, load, compare, render.
+ * In GitHub Actions (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT in io.env) it also appends the markdown report and
+ * the step outputs. Returns the exit code: 0 no regression, 1 regression, 2 bad usage or input (message on stderr).
  */
 export async function runCompareCommand(argv: readonly string[], io: CompareCommandIo): Promise<number> {
   try {
@@ -44,9 +49,12 @@ export async function runCompareCommand(argv: readonly string[], io: CompareComm
       return ExitCode.Ok;
     }
     const deps = { cwd: io.cwd, ...(io.fs ? { fs: io.fs } : {}) };
-    const baseline = await loadRun(args.baseline, "baseline", deps);
-    const candidate = await loadRun(args.candidate, "candidate", deps);
-    const report = compareRuns(baseline, candidate, args.options);
+    // One at a time, in the order given: the first bad run is the one the message names.
+    const baselines: RunData[] = [];
+    for (const run of args.baselines) baselines.push(await loadRun(run, "baseline", deps));
+    const candidates: RunData[] = [];
+    for (const run of args.candidates) candidates.push(await loadRun(run, "candidate", deps));
+    const report = compareRuns(baselines, candidates, args.options);
     const output =
       args.format === "json"
         ? renderJson(report)
@@ -54,6 +62,8 @@ export async function runCompareCommand(argv: readonly string[], io: CompareComm
           ? renderMarkdown(report)
           : renderText(report, { color: shouldColor(args.color, io) });
     io.stdout.write(output);
+    // In GitHub Actions (variables read from io.env): the markdown report and the step outputs.
+    await writeGithubFiles(report, io.env, io.appendFile);
     return report.exit_code;
   } catch (error) {
     const failure = toMemrayError(error);

@@ -73,7 +73,7 @@ describe("compareRuns", () => {
     const report = compareRuns(a, b, { thresholdPct: 35, metricThresholds: { rss_delta: 25 } });
     expect(report.regressions.map((r) => r.metric)).toEqual(["rss_delta"]);
     expect(metric(report, "rss_delta").threshold_pct).toBe(25);
-    expect(report.rules).toEqual({ threshold_pct: 35, metric_thresholds: { rss_delta: 25 }, min_bytes: MiB, allow_failed: false });
+    expect(report.rules).toEqual({ threshold_pct: 35, metric_thresholds: { rss_delta: 25 }, min_bytes: MiB, allow_failed: false, spread: "min_max" });
     // growth equal to the threshold is not above it
     expect(compareRuns(run(fakeSummary(20)), run(fakeSummary(25)), { metricThresholds: { rss_delta: 25 } }).regressions.map((r) => r.metric)).not.toContain("rss_delta");
   });

@@ -8,6 +8,8 @@ describe("parseCompareArgs", () => {
       kind: "compare",
       baseline: "a",
       candidate: "b",
+      baselines: ["a"],
+      candidates: ["b"],
       format: "text",
       color: undefined,
       options: { metricThresholds: {} },
@@ -23,6 +25,8 @@ describe("parseCompareArgs", () => {
       kind: "compare",
       baseline: "a",
       candidate: "b",
+      baselines: ["a"],
+      candidates: ["b"],
       format: "json",
       color: false,
       options: { thresholdPct: 25, metricThresholds: { rss_delta: 30, duration_seconds: 50 }, minBytes: 512 * 1024, siteLimit: 3 },
@@ -48,6 +52,22 @@ describe("parseCompareArgs", () => {
     expect(() => parseCompareArgs(["a", "b", "--top", "-1"])).toThrow(/--top/);
     expect(() => parseCompareArgs(["a", "b", "--bogus"])).toThrow(/--bogus/);
     expect(() => parseCompareArgs(["a", "b", "--color", "--no-color"])).toThrow(/--color and --no-color/);
+  });
+
+  it("parses several runs per side: the values after --baseline / --candidate, up to the next option", () => {
+    const parsed = parseCompareArgs(["--threshold", "10", "--baseline", "a1", "a2", "a3", "--candidate", "b1", "b2", "b3", "-f", "json"]);
+    expect(parsed).toMatchObject({ kind: "compare", baselines: ["a1", "a2", "a3"], candidates: ["b1", "b2", "b3"], baseline: "a1", candidate: "b1", format: "json" });
+    expect(parseCompareArgs(["--baseline=a1", "--baseline", "a2", "--candidate", "b1"])).toMatchObject({ baselines: ["a1", "a2"], candidates: ["b1"] });
+    expect(parseCompareArgs(["--candidate", "b1", "b2", "--baseline", "a1"])).toMatchObject({ baselines: ["a1"], candidates: ["b1", "b2"] });
+  });
+
+  it("rejects mixing the forms, a missing side and a flag without a run, naming the flag", () => {
+    expect(() => parseCompareArgs(["a", "--baseline", "a1", "--candidate", "b1"])).toThrow(/--baseline\/--candidate: runs given both positionally \(a\)/);
+    expect(() => parseCompareArgs(["--baseline", "a1", "--threshold", "5", "a2", "--candidate", "b1"])).toThrow(/positionally \(a2\)/);
+    expect(() => parseCompareArgs(["--baseline", "a1", "a2"])).toThrow(/--candidate: expected at least one run/);
+    expect(() => parseCompareArgs(["--candidate", "b1"])).toThrow(/--baseline: expected at least one run/);
+    expect(() => parseCompareArgs(["--baseline", "--candidate", "b1"])).toThrow(/--baseline/);
+    expect(() => parseCompareArgs(["a1", "--candidate"])).toThrow(/--candidate/);
   });
 
   it("parses sizes in binary units", () => {

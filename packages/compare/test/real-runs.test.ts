@@ -1,88 +1,14 @@
-import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { compareReportSchema, harnessConfigSchema, type CompareReport } from "@alpiq/memray-core";
+import { compareReportSchema, type CompareReport } from "@alpiq/memray-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCompareCommand } from "../src/index.js";
 import { captureIo, cleanupTmpDirs, tmpDir } from "./fake-runs.js";
+import { ALLOC_LINE, harnessAvailable, makeHarnessRun, writeWorkload } from "./harness-runs.js";
 
-/**
- * Runs made by the real harness (python/memray_harness, the code behind python/memray-runner.py) under
- * memray: a workload that keeps N MiB alive on one line. The harness is invoked through its config
- * protocol (docs/harness-protocol.md) with only the table report, so the four runs take seconds.
- */
-
-const exec = promisify(execFile);
-const pythonDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "..", "python");
-const python = process.env["MEMRAY_COMPARE_PYTHON"] ?? "python3";
-
-async function harnessAvailable(): Promise<boolean> {
-  if (!existsSync(path.join(pythonDir, "memray_harness", "__main__.py"))) return false;
-  try {
-    await exec(python, ["-c", "import memray"]);
-    return true;
-  } catch {
-    return false;
-  }
-}
+// Runs made by the real harness under memray (see harness-runs.ts): N MiB kept alive on one line.
 const available = await harnessAvailable();
-
-const WORKLOAD = `import sys
-
-
-def allocate(mib):
-    return bytearray(mib * 1024 * 1024)  # ALLOCATION UNDER TEST
-
-
-kept_alive = allocate(int(sys.argv[1]))
-`;
-const ALLOC_LINE = WORKLOAD.split("\n").findIndex((l) => l.includes("ALLOCATION UNDER TEST")) + 1;
-
 let root: string;
-
-async function makeRun(name: string, mib: number): Promise<string> {
-  const outDir = path.join(root, name);
-  // Through core's schema, as memray-cli writes it: the harness trusts config.json to be complete.
-  const config = harnessConfigSchema.parse({
-    mode: "script",
-    run_id: name,
-    out_dir: outDir,
-    artifact_prefix: `runs/${name}`,
-    script: "workload.py",
-    script_path: path.join(root, "workload.py"),
-    script_args: [String(mib)],
-    native_traces: false,
-    trace_python_allocators: true,
-    tracemalloc: false,
-    allow_no_memray: false,
-    install_requirements: false,
-    requests_file: path.join(root, `${name}-requests.json`),
-    reports: ["table"],
-    app: null,
-    app_dir: null,
-    modules: [],
-    endpoint: { path: "/", method: "GET", body: null, headers: {} },
-    requests: 1,
-    delay_seconds: 0,
-    live_port: 9001,
-    service_port: null,
-    timeout_seconds: null,
-    target: { kind: "local", name: "local", python, service_port: null },
-    host_artifacts: [],
-    host_sections_wait_seconds: null,
-    host_warnings: [],
-  });
-  const configFile = path.join(root, `${name}.config.json`);
-  await writeFile(configFile, JSON.stringify(config));
-  await exec(python, ["-m", "memray_harness", "--config", configFile], {
-    cwd: root,
-    env: { ...process.env, PYTHONPATH: pythonDir },
-  });
-  return outDir;
-}
+const makeRun = (name: string, mib: number) => makeHarnessRun(root, name, mib);
 
 async function compare(...argv: string[]) {
   const { io, out } = captureIo(root);
@@ -100,7 +26,7 @@ afterAll(cleanupTmpDirs);
 describe.skipIf(!available)("real runs made by the harness", () => {
   beforeAll(async () => {
     root = await tmpDir("memray-compare-real-");
-    await writeFile(path.join(root, "workload.py"), WORKLOAD);
+    await writeWorkload(root);
     await Promise.all([makeRun("base", 20), makeRun("plus30", 26), makeRun("plus10", 22), makeRun("again", 20)]);
   }, 120_000);
 

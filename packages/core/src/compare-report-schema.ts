@@ -38,6 +38,31 @@ export const compareRunRefSchema = z.object({
   site_kind: z.string().nullable(),
 });
 
+/**
+ * One side's values of a metric over its runs (one run in the two-run form, several with
+ * `--baseline A1 A2 A3 --candidate B1 B2 B3`). The spread of a side is its min–max range.
+ */
+export const compareSampleStatsSchema = z.object({
+  /** The median of the runs that hold the metric (the mean of the middle two for an even count); null when none does. */
+  median: z.number().nullable(),
+  min: z.number().nullable(),
+  max: z.number().nullable(),
+  /** How many runs hold the metric. */
+  runs: z.number().int(),
+  /** Each run's value, in the order of `baseline_runs` / `candidate_runs` (null: that run does not hold it). */
+  values: z.array(z.number().nullable()),
+});
+
+/**
+ * How sure a metric's verdict is, from where the candidate median lies against the baseline's spread:
+ * n/a (a side lacks the metric), single_run (one baseline run: no spread to judge noise by; the threshold
+ * alone decides), within_spread (the candidate median lies inside the baseline's min–max: never a
+ * regression), median_outside (the candidate median lies beyond every baseline run, some candidate runs
+ * do not), separated (every candidate run lies beyond every baseline run, on the same side).
+ */
+export const COMPARE_CONFIDENCES = ["n/a", "single_run", "within_spread", "median_outside", "separated"] as const;
+export const compareConfidenceSchema = z.enum(COMPARE_CONFIDENCES);
+
 export const compareMetricSchema = z.object({
   id: compareMetricIdSchema,
   label: z.string(),
@@ -56,9 +81,14 @@ export const compareMetricSchema = z.object({
   threshold_pct: z.number(),
   /** The absolute floor below which a change is noise (bytes metrics only, else null). */
   min_delta: z.number().nullable(),
-  /** n/a: missing on a side; unchanged: within threshold or below the floor. */
+  /** n/a: missing on a side; unchanged: within threshold, below the floor, or within the baseline's spread. */
   status: z.enum(["n/a", "unchanged", "increased", "decreased"]),
   regression: z.boolean(),
+  /** The baseline side over its runs; `baseline` above is its median. */
+  baseline_stats: compareSampleStatsSchema,
+  /** The candidate side over its runs; `candidate` above is its median. */
+  candidate_stats: compareSampleStatsSchema,
+  confidence: compareConfidenceSchema,
 });
 
 export const compareLeakSchema = z.object({
@@ -68,6 +98,9 @@ export const compareLeakSchema = z.object({
   candidate_monotonic_growth: z.boolean(),
   status: z.enum(["unchanged", "became_leak", "leak_resolved"]),
   regression: z.boolean(),
+  /** How many baseline runs say likely_leak (a side's verdict is that of more than half of its runs). */
+  baseline_likely_leak_runs: z.number().int(),
+  candidate_likely_leak_runs: z.number().int(),
 });
 
 export const compareSiteSchema = z.object({
@@ -121,9 +154,11 @@ export const compareRegressionSchema = z.object({
 export const compareReportSchema = z.object({
   version: z.literal(1),
   tool: z.literal("memray-compare"),
+  /** The (first) baseline run. */
   baseline: compareRunRefSchema,
+  /** The (first) candidate run. */
   candidate: compareRunRefSchema,
-  /** Both arguments name the same summary.json. */
+  /** Both sides name the same summary.json files. */
   same_run: z.boolean(),
   /** Differences between the runs that a reader should know (mode, script, versions, failures). */
   notes: z.array(z.string()),
@@ -133,6 +168,11 @@ export const compareReportSchema = z.object({
     min_bytes: z.number(),
     /** A candidate whose run failed is not a regression (--allow-failed). */
     allow_failed: z.boolean(),
+    /**
+     * How a side's spread is measured: min_max, the range of its runs. A candidate median inside the
+     * baseline's range is never a regression.
+     */
+    spread: z.literal("min_max"),
   }),
   metrics: z.array(compareMetricSchema),
   leak: compareLeakSchema,
@@ -146,6 +186,10 @@ export const compareReportSchema = z.object({
   /** 1 on regression, 0 otherwise. */
   exit_code: z.union([z.literal(0), z.literal(1)]),
   warnings: z.array(z.string()),
+  /** Every baseline run, in the order given (one in the two-run form). */
+  baseline_runs: z.array(compareRunRefSchema).min(1),
+  /** Every candidate run, in the order given. */
+  candidate_runs: z.array(compareRunRefSchema).min(1),
 });
 
 export type CompareReport = z.infer<typeof compareReportSchema>;
@@ -154,3 +198,5 @@ export type CompareMetric = z.infer<typeof compareMetricSchema>;
 export type CompareSite = z.infer<typeof compareSiteSchema>;
 export type CompareRunRef = z.infer<typeof compareRunRefSchema>;
 export type CompareRegression = z.infer<typeof compareRegressionSchema>;
+export type CompareSampleStats = z.infer<typeof compareSampleStatsSchema>;
+export type CompareConfidence = z.infer<typeof compareConfidenceSchema>;

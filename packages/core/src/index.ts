@@ -59,12 +59,17 @@ export {
   compareReportSchema,
   compareMetricIdSchema,
   COMPARE_METRIC_IDS,
+  compareSampleStatsSchema,
+  compareConfidenceSchema,
+  COMPARE_CONFIDENCES,
   type CompareReport,
   type CompareMetricId,
   type CompareMetric,
   type CompareSite,
   type CompareRunRef,
   type CompareRegression,
+  type CompareSampleStats,
+  type CompareConfidence,
 } from "./compare-report-schema.js";
 export { jsonSchemas, generatedFiles } from "./json-schemas.js";
 export { harnessContract, CONTRACT_FILE } from "./contract.js";
