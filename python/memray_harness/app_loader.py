@@ -2,6 +2,7 @@
 
 The reference format is contract.json's patterns.app_ref (named groups module, attr, call).
 """
+
 from __future__ import annotations
 
 import importlib
@@ -37,7 +38,7 @@ def load_app(spec: str, app_dir: Optional[str] = None) -> Callable[..., Any]:
             "APP_IMPORT_FAILED",
             "cannot import module %r of app %r (%s: %s); check 'app' and 'app_dir' (sys.path[0]=%s)"
             % (module_name, spec, type(exc).__name__, exc, sys.path[0] if sys.path else ""),
-        )
+        ) from exc
     obj: Any = module
     for part in attr.split("."):
         if not hasattr(obj, part):
@@ -47,7 +48,7 @@ def load_app(spec: str, app_dir: Optional[str] = None) -> Callable[..., Any]:
         try:
             obj = obj()
         except Exception as exc:
-            raise HarnessError("APP_IMPORT_FAILED", "app factory %r raised %s: %s" % (spec, type(exc).__name__, exc))
+            raise HarnessError("APP_IMPORT_FAILED", "app factory %r raised %s: %s" % (spec, type(exc).__name__, exc)) from exc
     if not callable(obj):
         raise HarnessError("APP_IMPORT_FAILED", "app %r is a %s, not a WSGI callable" % (spec, type(obj).__name__))
     return obj

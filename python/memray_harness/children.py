@@ -3,19 +3,21 @@
 A script that starts a background process (and returns) would otherwise keep the run open: the
 process holds the harness's stdout, so nothing downstream sees the end. Linux only (/proc).
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import time
-from typing import Collection, Dict, List, Tuple
+from collections.abc import Collection
 
 GRACE_SECONDS = 1.0
 
 
-def _processes() -> Dict[int, Tuple[int, str]]:
+def _processes() -> dict[int, tuple[int, str]]:
     """pid -> (ppid, command line) of every process we can see."""
-    table: Dict[int, Tuple[int, str]] = {}
+    table: dict[int, tuple[int, str]] = {}
     try:
         pids = [int(name) for name in os.listdir("/proc") if name.isdigit()]
     except OSError:
@@ -24,7 +26,7 @@ def _processes() -> Dict[int, Tuple[int, str]]:
         try:
             with open("/proc/%d/stat" % pid, "rb") as f:
                 stat = f.read().decode("utf-8", "replace")
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
             with open("/proc/%d/cmdline" % pid, "rb") as f:
                 cmdline = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
         except (OSError, ValueError, IndexError):
@@ -33,10 +35,10 @@ def _processes() -> Dict[int, Tuple[int, str]]:
     return table
 
 
-def descendants(root: int, keep: Collection[int] = ()) -> List[Tuple[int, str]]:
+def descendants(root: int, keep: Collection[int] = ()) -> list[tuple[int, str]]:
     """Every process below root, except those in keep and theirs."""
     table = _processes()
-    found: List[Tuple[int, str]] = []
+    found: list[tuple[int, str]] = []
     frontier = [root]
     while frontier:
         parent = frontier.pop()
@@ -47,7 +49,7 @@ def descendants(root: int, keep: Collection[int] = ()) -> List[Tuple[int, str]]:
     return found
 
 
-def terminate_strays(keep: Collection[int] = ()) -> List[str]:
+def terminate_strays(keep: Collection[int] = ()) -> list[str]:
     """Terminate what the workload left behind (SIGTERM, then SIGKILL); one warning if anything was.
     keep: the harness's own children (the report engine waiting for its plan)."""
     strays = descendants(os.getpid(), keep)
@@ -66,10 +68,8 @@ def terminate_strays(keep: Collection[int] = ()) -> List[str]:
 
 
 def _kill(pid: int, sig: int) -> None:
-    try:
+    with contextlib.suppress(OSError):
         os.kill(pid, sig)
-    except OSError:
-        pass
 
 
 def _alive(pid: int) -> bool:

@@ -21,9 +21,11 @@ What tracemalloc sees and memray does not: blocks an extension reports with PyTr
 (numpy's array buffers) — memray records those as plain malloc. Measured against real tracemalloc on
 the same workloads: tests/test_tracemalloc_source.py.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, Iterable, List, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 # memray's AllocatorType values of the Python allocator domains (memray/_memray.pyx, stable since 1.0).
 PYMALLOC_MALLOC, PYMALLOC_CALLOC, PYMALLOC_REALLOC = 2, 3, 4
@@ -63,7 +65,7 @@ def python_peak_by_snapshot(records: Iterable[Any], n_snapshots: int) -> int:
     return best
 
 
-def from_records(read: str, records: List[Any], hwms: Optional[List[int]]) -> Dict[str, int]:
+def from_records(read: str, records: list[Any], hwms: Optional[list[int]]) -> dict[str, int]:
     """This read's part of the derived figures."""
     if read == "leaked":
         return {"current": python_bytes(records)}
@@ -74,7 +76,7 @@ def from_records(read: str, records: List[Any], hwms: Optional[List[int]]) -> Di
     return {}
 
 
-def combine(parts: Dict[str, Dict[str, int]]) -> Optional[Dict[str, int]]:
+def combine(parts: dict[str, dict[str, int]]) -> Optional[dict[str, int]]:
     """{current, peak, delta} from the reads' parts; None when a part is missing."""
     current = parts.get("leaked", {}).get("current")
     peaks = [v for p in parts.values() for k, v in p.items() if k.startswith("peak")]

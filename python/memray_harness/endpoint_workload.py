@@ -1,9 +1,10 @@
 """endpoint (Tracker around ONE request, server side) and sequence (Tracker around N requests)."""
+
 from __future__ import annotations
 
 import gc
 import time
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Optional
 
 from . import heap_growth, http_client, interrupts, rss
 from .config import Config
@@ -27,7 +28,7 @@ class _RssProbe:
     def reset(self) -> None:
         self.rss_before = self.rss_after = self.started_at = self.ended_at = None
 
-    def around(self, fn: Callable[[], List[bytes]]) -> List[bytes]:
+    def around(self, fn: Callable[[], list[bytes]]) -> list[bytes]:
         self.rss_before, self.rss_after = rss.current_rss_kb(), None
         self.started_at, self.ended_at = time.time(), None
         try:
@@ -37,12 +38,18 @@ class _RssProbe:
             self.rss_after = rss.current_rss_kb()
 
 
-def _record(num: int, status: Optional[int], duration: float,
-            before: Optional[int], after: Optional[int],
-            window: Optional[tuple] = None, error: Optional[str] = None) -> Dict[str, Any]:
+def _record(
+    num: int, status: Optional[int], duration: float, before: Optional[int], after: Optional[int], window: Optional[tuple] = None, error: Optional[str] = None
+) -> dict[str, Any]:
     delta = after - before if before is not None and after is not None else None
-    record: Dict[str, Any] = {"request_num": num, "status": status, "duration_s": round(duration, 6),
-                              "rss_before": before, "rss_after": after, "rss_delta": delta}
+    record: dict[str, Any] = {
+        "request_num": num,
+        "status": status,
+        "duration_s": round(duration, 6),
+        "rss_before": before,
+        "rss_after": after,
+        "rss_delta": delta,
+    }
     if window is not None and window[0] is not None and window[1] is not None:
         record["started_at"], record["ended_at"] = round(window[0], 6), round(window[1], 6)
     if error is not None:
@@ -57,13 +64,11 @@ def _judge(outcome: Outcome, cfg: Config) -> None:
     for req in outcome.requests:
         status = req.get("status")
         if status is not None and status >= 500:
-            outcome.fail("%s %s answered %d (request %d)"
-                         % (cfg.endpoint.method, cfg.endpoint.path, status, req["request_num"]))
+            outcome.fail("%s %s answered %d (request %d)" % (cfg.endpoint.method, cfg.endpoint.path, status, req["request_num"]))
         elif status is not None and status >= 400:
             client_errors.add(status)
     for status in sorted(client_errors):
-        outcome.warnings.append("%s %s answered %d: check the endpoint path, method and body"
-                                % (cfg.endpoint.method, cfg.endpoint.path, status))
+        outcome.warnings.append("%s %s answered %d: check the endpoint path, method and body" % (cfg.endpoint.method, cfg.endpoint.path, status))
 
 
 def _send(num: int, port: int, cfg: Config, outcome: Outcome) -> tuple:
@@ -99,13 +104,11 @@ def _sequence(app: Callable[..., Any], cfg: Config, outcome: Outcome, settle: fl
             if stop.requested:  # Ctrl-C/SIGTERM: the current request finished; stop here
                 break
             if deadline is not None and time.monotonic() > deadline:
-                outcome.fail("sequence stopped after %d of %d requests: timeout_seconds=%s"
-                             % (num - 1, cfg.requests, cfg.timeout_seconds))
+                outcome.fail("sequence stopped after %d of %d requests: timeout_seconds=%s" % (num - 1, cfg.requests, cfg.timeout_seconds))
                 break
             probe.reset()
             status, duration, error = _send(num, server.port, cfg, outcome)
-            record = _record(num, status, duration, probe.rss_before, probe.rss_after,
-                             (probe.started_at, probe.ended_at), error)
+            record = _record(num, status, duration, probe.rss_before, probe.rss_after, (probe.started_at, probe.ended_at), error)
             if settle and "ended_at" in record:
                 # Garbage waiting for the cyclic collector is not growth: collect it, then the heap
                 # after this request is read from the first memory snapshot after measured_at.

@@ -24,26 +24,28 @@ between two points. `requests[i].heap_sites` lists them for the TOP_REQUESTS req
 `growth_sites` lists them over the analysed window (after the warm-up request), biggest first, with
 the growth per request and on how many requests each site grew.
 """
+
 from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Optional
 
 from .paths import is_harness_allocation, site_of
 
 # memray writes a memory record every 10 ms: a pause of this length after a request makes sure one
 # falls between two requests even on a busy host (see endpoint_workload).
 SETTLE_SECONDS = 0.05
-TOP_REQUESTS = 3          # requests whose growth sites are listed
+TOP_REQUESTS = 3  # requests whose growth sites are listed
 SITES_PER_REQUEST = 5
 GROWTH_SITES = 10
 MIN_SITE_GROWTH = 103  # bytes: smaller growth rounds to 0.1 KB and is not listed
 NO_PYTHON_FRAME = "<no Python frame>"
 HARNESS = ("<memray-harness>", "")  # the harness's own allocations: never a growth site, not in heap_*
 
-SiteKey = Tuple[str, str]  # (site "file:line", function)
+SiteKey = tuple[str, str]  # (site "file:line", function)
 
 
 def _ms(seconds: float) -> int:
@@ -55,7 +57,7 @@ def _time(v: Any) -> Optional[float]:
     return float(v) if ok else None
 
 
-def _window(r: Dict[str, Any]) -> Optional[Tuple[float, float]]:
+def _window(r: dict[str, Any]) -> Optional[tuple[float, float]]:
     """(start, the time from which the heap after the request is read): its end, or `measured_at` when
     the harness collected garbage after it."""
     s, e, m = _time(r.get("started_at")), _time(r.get("ended_at")), _time(r.get("measured_at"))
@@ -67,26 +69,26 @@ def _window(r: Dict[str, Any]) -> Optional[Tuple[float, float]]:
 @dataclass
 class HeapGrowth:
     """What the capture says about the requests (all sizes in KB)."""
+
     heap_before: Optional[float] = None  # before request 1
-    heap_after: Dict[int, float] = field(default_factory=dict)  # request index -> heap at its end
+    heap_after: dict[int, float] = field(default_factory=dict)  # request index -> heap at its end
     # request index -> [{site, function, growth_kb}] for the requests that grew most
-    request_sites: Dict[int, List[Dict[str, Any]]] = field(default_factory=dict)
-    growth_sites: List[Dict[str, Any]] = field(default_factory=list)
+    request_sites: dict[int, list[dict[str, Any]]] = field(default_factory=dict)
+    growth_sites: list[dict[str, Any]] = field(default_factory=list)
     unmeasured: int = 0  # requests with a window but no snapshot between it and the next request
     snapshots: int = 0
 
 
-def snapshot_points(times: Sequence[int], requests: Sequence[Dict[str, Any]]
-                    ) -> Tuple[Optional[int], Dict[int, int], int]:
+def snapshot_points(times: Sequence[int], requests: Sequence[dict[str, Any]]) -> tuple[Optional[int], dict[int, int], int]:
     """(snapshot index before request 1 or None, {request index: snapshot index at its end}, unmeasured)."""
     windows = [_window(r) for r in requests]
-    ends: Dict[int, int] = {}
+    ends: dict[int, int] = {}
     unmeasured = 0
     for i, w in enumerate(windows):
         if w is None:
             continue
         k = bisect.bisect_right(times, _ms(w[1]))  # first snapshot strictly after the end (ms resolution)
-        nxt = next((x for x in windows[i + 1:] if x is not None), None)
+        nxt = next((x for x in windows[i + 1 :] if x is not None), None)
         if k >= len(times) or (nxt is not None and times[k] + 1 > _ms(nxt[0])):
             unmeasured += 1
             continue
@@ -99,7 +101,7 @@ def snapshot_points(times: Sequence[int], requests: Sequence[Dict[str, Any]]
     return before, ends, unmeasured
 
 
-def _site(record: Any, cache: Dict[int, Optional[SiteKey]]) -> Optional[SiteKey]:
+def _site(record: Any, cache: dict[int, Optional[SiteKey]]) -> Optional[SiteKey]:
     """The innermost Python frame of a location, or None when the harness made it."""
     key = record.stack_id
     if key in cache:
@@ -119,16 +121,16 @@ def _site(record: Any, cache: Dict[int, Optional[SiteKey]]) -> Optional[SiteKey]
     return site
 
 
-def live_by_site(reader: Any, points: Sequence[int]) -> Tuple[Dict[SiteKey, List[int]], List[int]]:
+def live_by_site(reader: Any, points: Sequence[int]) -> tuple[dict[SiteKey, list[int]], list[int]]:
     """({site: live bytes at each point}, memray's heap at each point) for the sorted, distinct snapshot
     indices `points`, from an open FileReader. Harness-owned locations are summed under HARNESS."""
     snaps = list(reader.get_memory_snapshots())
     totals = [int(snaps[p].heap) for p in points]
-    by_site: Dict[SiteKey, List[int]] = {}
-    cache: Dict[int, Optional[SiteKey]] = {}
+    by_site: dict[SiteKey, list[int]] = {}
+    cache: dict[int, Optional[SiteKey]] = {}
     n = len(points)
     for record in reader.get_temporal_allocation_records(merge_threads=True):
-        live: Optional[List[int]] = None
+        live: Optional[list[int]] = None
         for iv in record.intervals:
             lo = bisect.bisect_left(points, iv.allocated_before_snapshot)
             end = iv.deallocated_before_snapshot
@@ -148,13 +150,13 @@ def live_by_site(reader: Any, points: Sequence[int]) -> Tuple[Dict[SiteKey, List
     return by_site, totals
 
 
-def _growth(by_site: Dict[SiteKey, List[int]], a: int, b: int, limit: int) -> List[Dict[str, Any]]:
+def _growth(by_site: dict[SiteKey, list[int]], a: int, b: int, limit: int) -> list[dict[str, Any]]:
     grown = [(live[b] - live[a], site) for site, live in by_site.items() if live[b] - live[a] >= MIN_SITE_GROWTH]
     grown.sort(key=lambda t: (-t[0], t[1]))
     return [{"site": s, "function": f, "growth_kb": round(g / 1024.0, 1)} for g, (s, f) in grown[:limit]]
 
 
-def analyse(memray: Any, session: str, requests: Sequence[Dict[str, Any]], warmup: int) -> Optional[HeapGrowth]:
+def analyse(memray: Any, session: str, requests: Sequence[dict[str, Any]], warmup: int) -> Optional[HeapGrowth]:
     """Heap per request from the capture; None when no request has a window."""
     if not any(_window(r) for r in requests):
         return None
@@ -179,7 +181,7 @@ def analyse(memray: Any, session: str, requests: Sequence[Dict[str, Any]], warmu
         out.heap_after[i] = round(heap[col[k]] / 1024.0, 1)
 
     # Growth of each measured request against the point before it (previous request's end / before 1).
-    prev_point: Dict[int, int] = {}
+    prev_point: dict[int, int] = {}
     last = col[before] if before is not None else None
     for i in range(len(requests)):
         if i in ends:
@@ -208,7 +210,7 @@ def analyse(memray: Any, session: str, requests: Sequence[Dict[str, Any]], warmu
     return out
 
 
-def apply(requests: List[Dict[str, Any]], growth: HeapGrowth) -> None:
+def apply(requests: list[dict[str, Any]], growth: HeapGrowth) -> None:
     """requests[i].heap_before/heap_after/heap_delta (KB) and heap_sites, in place."""
     prev: Optional[float] = growth.heap_before
     for i, r in enumerate(requests):

@@ -4,36 +4,36 @@ The host writes host-sections.json into out_dir once the workload ended, while t
 the harness waits for it (bounded) before its one write of summary.json, merges it and removes it.
 The file may arrive by a non-atomic copy: it is re-read until it parses.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 from .contract import contract
 
 POLL_SECONDS = 0.1
 
 
-def wait_for(out_dir: str, wait_seconds: float) -> Optional[Dict[str, Any]]:
+def wait_for(out_dir: str, wait_seconds: float) -> Optional[dict[str, Any]]:
     """The sections, or None when they did not arrive (complete) within wait_seconds."""
     path = os.path.join(out_dir, contract().files.host_sections)
     deadline = time.monotonic() + wait_seconds
     while True:
         sections = _read(path)
         if sections is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.remove(path)
-            except OSError:
-                pass
             return sections
         if time.monotonic() >= deadline:
             return None
         time.sleep(POLL_SECONDS)
 
 
-def _read(path: str) -> Optional[Dict[str, Any]]:
+def _read(path: str) -> Optional[dict[str, Any]]:
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -42,7 +42,7 @@ def _read(path: str) -> Optional[Dict[str, Any]]:
     return data if isinstance(data, dict) else None
 
 
-def merge(summary: Dict[str, Any], sections: Dict[str, Any]) -> None:
+def merge(summary: dict[str, Any], sections: dict[str, Any]) -> None:
     """signals replace, artifacts and warnings add (validated by zod on the host before they were sent)."""
     if sections.get("signals") is not None:
         summary["signals"] = sections["signals"]

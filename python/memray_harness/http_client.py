@@ -1,10 +1,11 @@
 """Send one request to the in-process server (loopback only, never through a proxy)."""
+
 from __future__ import annotations
 
 import time
 import urllib.error
 import urllib.request
-from typing import Optional, Tuple
+from typing import Optional
 
 from .config import Endpoint
 
@@ -12,7 +13,7 @@ from .config import Endpoint
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def send(port: int, endpoint: Endpoint, timeout: float) -> Tuple[Optional[int], float, Optional[str]]:
+def send(port: int, endpoint: Endpoint, timeout: float) -> tuple[Optional[int], float, Optional[str]]:
     """(status or None, duration_s, error message or None). The body is read fully."""
     url = "http://127.0.0.1:%d%s" % (port, endpoint.path)
     data = endpoint.body.encode("utf-8") if endpoint.body is not None else None
@@ -29,5 +30,4 @@ def send(port: int, endpoint: Endpoint, timeout: float) -> Tuple[Optional[int], 
         exc.read()
         return exc.code, time.perf_counter() - started, None
     except Exception as exc:  # connection refused, timeout, ...
-        return None, time.perf_counter() - started, "%s %s failed: %s: %s" % (
-            endpoint.method, endpoint.path, type(exc).__name__, exc)
+        return None, time.perf_counter() - started, "%s %s failed: %s: %s" % (endpoint.method, endpoint.path, type(exc).__name__, exc)

@@ -41,19 +41,21 @@ On a workload whose memory moves randomly without trend, a 95% interval still ex
 2.5% of runs (one-sided): measured over 1000 seeded random series of 10-40 requests, 1.4-2.4% are
 called a leak. Repeat a run before acting on a borderline verdict (the reason shows the interval).
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any, Optional
 
 from . import finite
 
 METHOD = "theil-sen"
 CONFIDENCE = 0.95
 Z_95 = 1.959964
-WARMUP_REQUESTS = 1          # first request loads caches/imports: not a leak signal
-MIN_MONOTONIC_REQUESTS = 3   # seed rule's companion: below this, "grew every time" is chance
-MIN_SAMPLES = 4              # fewer points than this after the warm-up: no verdict
+WARMUP_REQUESTS = 1  # first request loads caches/imports: not a leak signal
+MIN_MONOTONIC_REQUESTS = 3  # seed rule's companion: below this, "grew every time" is chance
+MIN_SAMPLES = 4  # fewer points than this after the warm-up: no verdict
 MIN_KB_PER_REQUEST = {"heap": 1.0, "rss": 4.0}
 MIN_WINDOW_GROWTH_KB = {"heap": 64.0, "rss": 1024.0}
 GREW_ABOVE_KB = {"heap": 1.0, "rss": 4.0}  # a request "grew" (or shrank) by more than this
@@ -62,7 +64,7 @@ SIGN_TEST_P = 0.025
 R_SQUARED_THRESHOLD = 0.8
 GROWTH_FLOOR_KB = 1024.0
 
-Point = Tuple[float, float]  # (request_num, value in KB)
+Point = tuple[float, float]  # (request_num, value in KB)
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -71,7 +73,7 @@ def _number(v: Any) -> Optional[float]:
     return float(v) if usable else None
 
 
-def _values(requests: Sequence[Dict[str, Any]], key: str) -> List[Optional[float]]:
+def _values(requests: Sequence[dict[str, Any]], key: str) -> list[Optional[float]]:
     return [_number(r.get(key)) for r in requests]
 
 
@@ -89,7 +91,7 @@ def human_kb(kb: float, signed: bool = False) -> str:
 
 
 # -- the seed's rule (unchanged) ---------------------------------------------------------------------
-def is_monotonic_growth(requests: Sequence[Dict[str, Any]]) -> bool:
+def is_monotonic_growth(requests: Sequence[dict[str, Any]]) -> bool:
     """RSS grew on every request and never decreased, over >= 2 requests."""
     if len(requests) < 2:
         return False
@@ -107,7 +109,7 @@ def is_monotonic_growth(requests: Sequence[Dict[str, Any]]) -> bool:
     return all(d is not None and d > 0 for d in deltas)
 
 
-def rss_growth_mb(requests: Sequence[Dict[str, Any]]) -> Optional[float]:
+def rss_growth_mb(requests: Sequence[dict[str, Any]]) -> Optional[float]:
     if not requests:
         return None
     last = _values(requests[-1:], "rss_after")[0]
@@ -120,7 +122,7 @@ def rss_growth_mb(requests: Sequence[Dict[str, Any]]) -> Optional[float]:
 
 
 # -- least squares (informational: slope_kb_per_request, r_squared) ----------------------------------
-def linear_fit(ys: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:
+def linear_fit(ys: Sequence[float]) -> tuple[Optional[float], Optional[float]]:
     """(slope per step, r²) of ys against 0..n-1. r² is None when ys has no variance; both are None
     when the values are too large to fit in floating point."""
     try:
@@ -129,7 +131,7 @@ def linear_fit(ys: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:
         return None, None
 
 
-def _linear_fit(ys: Sequence[float]) -> Tuple[Optional[float], Optional[float]]:
+def _linear_fit(ys: Sequence[float]) -> tuple[Optional[float], Optional[float]]:
     n = len(ys)
     if n < 2:
         return None, None
@@ -154,19 +156,18 @@ def _median(values: Sequence[float]) -> float:
     return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2.0
 
 
-def theil_sen(points: Sequence[Point]) -> Optional[Tuple[float, float, float]]:
+def theil_sen(points: Sequence[Point]) -> Optional[tuple[float, float, float]]:
     """(slope, ci_low, ci_high) of the points (x distinct), or None with fewer than 2 points."""
     n = len(points)
     if n < 2:
         return None
-    slopes = sorted((yj - yi) / (xj - xi)
-                    for i, (xi, yi) in enumerate(points) for (xj, yj) in points[i + 1:] if xj != xi)
+    slopes = sorted((yj - yi) / (xj - xi) for i, (xi, yi) in enumerate(points) for (xj, yj) in points[i + 1 :] if xj != xi)
     if not slopes:
         return None
     big_n = len(slopes)
     c = Z_95 * math.sqrt(n * (n - 1) * (2 * n + 5) / 18.0)
-    lo_rank = int(math.floor((big_n - c) / 2.0))       # 1-based rank of the lower bound
-    hi_rank = int(math.ceil((big_n + c) / 2.0)) + 1    # 1-based rank of the upper bound
+    lo_rank = int(math.floor((big_n - c) / 2.0))  # 1-based rank of the lower bound
+    hi_rank = int(math.ceil((big_n + c) / 2.0)) + 1  # 1-based rank of the upper bound
     lo = slopes[min(max(lo_rank, 1), big_n) - 1]
     hi = slopes[min(max(hi_rank, 1), big_n) - 1]
     return _median(slopes), lo, hi
@@ -176,9 +177,9 @@ def warmup_for(n_requests: int) -> int:
     return WARMUP_REQUESTS if n_requests > MIN_SAMPLES else 0
 
 
-def series(requests: Sequence[Dict[str, Any]], key: str, warmup: int) -> List[Point]:
+def series(requests: Sequence[dict[str, Any]], key: str, warmup: int) -> list[Point]:
     """(request_num, value) after the warm-up, for the requests that have a value."""
-    out: List[Point] = []
+    out: list[Point] = []
     for i, r in enumerate(requests):
         if i < warmup:
             continue
@@ -195,7 +196,7 @@ def series(requests: Sequence[Dict[str, Any]], key: str, warmup: int) -> List[Po
     return ordered
 
 
-def _base(requests: Sequence[Dict[str, Any]], key: str, warmup: int) -> Optional[Point]:
+def _base(requests: Sequence[dict[str, Any]], key: str, warmup: int) -> Optional[Point]:
     """The last warm-up request's value: the first analysed request's change is measured from it."""
     if not warmup or len(requests) < warmup:
         return None
@@ -203,19 +204,19 @@ def _base(requests: Sequence[Dict[str, Any]], key: str, warmup: int) -> Optional
     return points[-1] if points else None
 
 
-def _deltas(points: Sequence[Point]) -> List[float]:
+def _deltas(points: Sequence[Point]) -> list[float]:
     """Per-request change between consecutive requests (divided by the gap when one is missing)."""
     return [(y2 - y1) / (x2 - x1) for (x1, y1), (x2, y2) in zip(points, points[1:])]
 
 
-def _failures(requests: Sequence[Dict[str, Any]]) -> Tuple[int, int, int]:
+def _failures(requests: Sequence[dict[str, Any]]) -> tuple[int, int, int]:
     """(failed, answered >= 500, no answer): a request without a status but with an `error` got no answer."""
     server_errors = sum(1 for r in requests if isinstance(r.get("status"), int) and r["status"] >= 500)
     no_answer = sum(1 for r in requests if r.get("status") is None and r.get("error"))
     return server_errors + no_answer, server_errors, no_answer
 
 
-def _failure_clause(requests: Sequence[Dict[str, Any]]) -> str:
+def _failure_clause(requests: Sequence[dict[str, Any]]) -> str:
     failed, server_errors, no_answer = _failures(requests)
     if not failed:
         return ""
@@ -227,33 +228,35 @@ def _failure_clause(requests: Sequence[Dict[str, Any]]) -> str:
     return "%d of %d requests failed (%s); " % (failed, len(requests), ", ".join(parts))
 
 
-def _verdict(points: Sequence[Point], source: str, base: Optional[Point] = None) -> Dict[str, Any]:
+def _verdict(points: Sequence[Point], source: str, base: Optional[Point] = None) -> dict[str, Any]:
     """base: the value at the end of the warm-up, so the first analysed request has a change too."""
     est = theil_sen(points)
     deltas = _deltas(([base] if base is not None and points and base[0] < points[0][0] else []) + list(points))
     grew = sum(1 for d in deltas if d > GREW_ABOVE_KB[source])
     shrank = sum(1 for d in deltas if d < -GREW_ABOVE_KB[source])
     median_delta = _median(deltas) if deltas else None
-    out: Dict[str, Any] = {
-        "estimate_kb_per_request": None, "ci_low_kb_per_request": None, "ci_high_kb_per_request": None,
+    out: dict[str, Any] = {
+        "estimate_kb_per_request": None,
+        "ci_low_kb_per_request": None,
+        "ci_high_kb_per_request": None,
         "median_delta_kb": round(median_delta, 1) if median_delta is not None else None,
-        "grew_requests": grew, "delta_samples": len(deltas), "likely": False,
+        "grew_requests": grew,
+        "delta_samples": len(deltas),
+        "likely": False,
         "sign_test_p": round(sign_test(grew, shrank), 6) if grew + shrank else None,
     }
     if est is None:
         return out
     slope, lo, hi = est
-    out.update(estimate_kb_per_request=round(slope, 1), ci_low_kb_per_request=round(lo, 1),
-               ci_high_kb_per_request=round(hi, 1))
+    out.update(estimate_kb_per_request=round(slope, 1), ci_low_kb_per_request=round(lo, 1), ci_high_kb_per_request=round(hi, 1))
     span = points[-1][0] - points[0][0]
     # Significant: the CI excludes 0, or (a release in mid-sequence drags pairwise slopes down) the
     # requests that grew outnumber those that shrank beyond chance and their median change is growth.
     by_sign = out["sign_test_p"] is not None and out["sign_test_p"] <= SIGN_TEST_P and (median_delta or 0) > 0
     out["significant"] = "ci" if lo > 0 else ("sign-test" if by_sign else None)
     out["likely"] = bool(
-        len(points) >= MIN_SAMPLES and out["significant"]
-        and slope >= MIN_KB_PER_REQUEST[source]
-        and slope * span >= MIN_WINDOW_GROWTH_KB[source])
+        len(points) >= MIN_SAMPLES and out["significant"] and slope >= MIN_KB_PER_REQUEST[source] and slope * span >= MIN_WINDOW_GROWTH_KB[source]
+    )
     out["window_growth_kb"] = round(slope * span, 1)
     return out
 
@@ -262,27 +265,44 @@ def sign_test(grew: int, shrank: int) -> float:
     """One-sided binomial p-value of at least `grew` growing requests out of grew + shrank, if growing
     and shrinking were equally likely."""
     m = grew + shrank
-    return sum(math.comb(m, i) for i in range(grew, m + 1)) / float(2 ** m)
+    return sum(math.comb(m, i) for i in range(grew, m + 1)) / float(2**m)
 
 
-def _reason(v: Dict[str, Any], source: str, samples: int, warmup: int, requests: Sequence[Dict[str, Any]],
-            note: str) -> str:
+def _reason(v: dict[str, Any], source: str, samples: int, warmup: int, requests: Sequence[dict[str, Any]], note: str) -> str:
     what = {"heap": "the heap", "rss": "RSS"}[source]
     after = " after warm-up" if warmup else ""
     head = _failure_clause(requests)
     if samples < MIN_SAMPLES:
         return "%s%s: only %d request(s)%s have a value, too few to judge a trend (at least %d are needed)%s" % (
-            head, what[0].upper() + what[1:], samples, after, MIN_SAMPLES, note)
+            head,
+            what[0].upper() + what[1:],
+            samples,
+            after,
+            MIN_SAMPLES,
+            note,
+        )
     slope, lo, hi = v["estimate_kb_per_request"], v["ci_low_kb_per_request"], v["ci_high_kb_per_request"]
     trend = "Theil-Sen %s per request, 95%% CI %s to %s" % (human_kb(slope, True), human_kb(lo, True), human_kb(hi, True))
     if v.get("significant") == "sign-test":
         trend += "; growth outnumbers shrinking beyond chance, sign test p=%.2g" % v["sign_test_p"]
     if v["likely"]:
         body = "%s grew by a median of %s on %d of %d requests%s (%s)" % (
-            what, human_kb(v["median_delta_kb"] or 0.0), v["grew_requests"], v["delta_samples"], after, trend)
+            what,
+            human_kb(v["median_delta_kb"] or 0.0),
+            v["grew_requests"],
+            v["delta_samples"],
+            after,
+            trend,
+        )
     else:
         body = "%s changed by a median of %s per request and grew on %d of %d requests%s (%s)" % (
-            what, human_kb(v["median_delta_kb"] or 0.0, True), v["grew_requests"], v["delta_samples"], after, trend)
+            what,
+            human_kb(v["median_delta_kb"] or 0.0, True),
+            v["grew_requests"],
+            v["delta_samples"],
+            after,
+            trend,
+        )
     if v["likely"]:
         verdict = "likely leak"
     elif not v.get("significant"):
@@ -291,12 +311,14 @@ def _reason(v: Dict[str, Any], source: str, samples: int, warmup: int, requests:
         verdict = "no leak: below %s per request" % human_kb(MIN_KB_PER_REQUEST[source])
     else:
         verdict = "no leak yet: %s over these requests is below %s; run more requests" % (
-            human_kb(v["window_growth_kb"]), human_kb(MIN_WINDOW_GROWTH_KB[source]))
+            human_kb(v["window_growth_kb"]),
+            human_kb(MIN_WINDOW_GROWTH_KB[source]),
+        )
     body = body[0].upper() + body[1:]
     return "%s%s: %s%s" % (head, body, verdict, note)
 
 
-def leak_indicators(requests: Sequence[Dict[str, Any]], heap_note: str = "") -> Dict[str, Any]:
+def leak_indicators(requests: Sequence[dict[str, Any]], heap_note: str = "") -> dict[str, Any]:
     """summary.leak_indicators from the request records (with heap_* when the capture gave them).
 
     heap_note: why the heap could not be used, when there was a capture (added to `reason`)."""
@@ -317,7 +339,7 @@ def leak_indicators(requests: Sequence[Dict[str, Any]], heap_note: str = "") -> 
     after = [p[1] for p in rss_points]
     slope, r2 = linear_fit(after)
     failed = _failures(requests)[0]
-    out: Dict[str, Any] = {
+    out: dict[str, Any] = {
         "rss_growth_mb": rss_growth_mb(requests),
         "monotonic_growth": monotonic,
         "likely_leak": bool(v["likely"]),

@@ -1,4 +1,5 @@
 """Live modes: the Tracker streams to a SocketDestination for `memray live PORT`."""
+
 from __future__ import annotations
 
 from typing import Any, Optional
@@ -18,5 +19,4 @@ def socket_destination(memray: Any, live_port: int) -> Any:
 def announce(live_port: int, service_port: Optional[int]) -> None:
     """Ready for a client: the Tracker is about to block in its constructor until one connects."""
     events.emit("live", live_port=live_port, service_port=service_port)
-    events.step("live", "waiting for a `memray live` client on port %d of the target: the workload starts "
-                        "once one connects" % live_port)
+    events.step("live", "waiting for a `memray live` client on port %d of the target: the workload starts once one connects" % live_port)

@@ -4,13 +4,15 @@ memray's track_object_lifetimes needs Python >= 3.13.3 and memray >= 1.19; elsew
 (objects gc tracks after the run that were not there before) answers the same question for
 container objects and class instances (not for ints/str/bytes, which gc does not track).
 """
+
 from __future__ import annotations
 
 import gc
 import json
 import os
 import sys
-from typing import Any, Dict, Iterable, List, Optional
+from collections.abc import Iterable
+from typing import Any, Optional
 
 from .contract import contract
 
@@ -49,7 +51,7 @@ class GcDiff:
     """Snapshot gc-tracked objects before; after, the new ones are those still alive."""
 
     def __init__(self) -> None:
-        self._before: List[Any] = []
+        self._before: list[Any] = []
         self._ids: set = set()
 
     def before(self) -> None:
@@ -58,21 +60,17 @@ class GcDiff:
         self._before = gc.get_objects()
         self._ids = set(map(id, self._before))
 
-    def after(self) -> List[Any]:
+    def after(self) -> list[Any]:
         gc.collect()
         ids, before = self._ids, self._before
-        fresh = [
-            o for o in gc.get_objects()
-            if id(o) not in ids and o is not before and o is not ids
-            and not type(o).__module__.startswith("memray_harness")
-        ]
+        fresh = [o for o in gc.get_objects() if id(o) not in ids and o is not before and o is not ids and not type(o).__module__.startswith("memray_harness")]
         self._before, self._ids = [], set()
         return fresh
 
 
-def census(objects: Iterable[Any], method: str) -> Dict[str, Any]:
+def census(objects: Iterable[Any], method: str) -> dict[str, Any]:
     """memray-objects.json content, types sorted by total size desc then name."""
-    groups: Dict[str, List[int]] = {}
+    groups: dict[str, list[int]] = {}
     for obj in objects:
         entry = groups.setdefault(type_name(obj), [0, 0])
         entry[0] += 1
@@ -88,7 +86,7 @@ def census(objects: Iterable[Any], method: str) -> Dict[str, Any]:
     }
 
 
-def write(out_dir: str, data: Dict[str, Any]) -> str:
+def write(out_dir: str, data: dict[str, Any]) -> str:
     path = os.path.join(out_dir, contract().artifact(OBJECTS_ARTIFACT).file)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2, allow_nan=False)
@@ -96,7 +94,7 @@ def write(out_dir: str, data: Dict[str, Any]) -> str:
     return path
 
 
-def summary_block(data: Dict[str, Any]) -> Dict[str, Any]:
+def summary_block(data: dict[str, Any]) -> dict[str, Any]:
     return {
         "method": data["method"],
         "total_count": data["total_count"],

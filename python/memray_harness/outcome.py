@@ -1,9 +1,10 @@
 """How a workload ended: exit code + error, captured without ever propagating."""
+
 from __future__ import annotations
 
 import traceback
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 TRACEBACK_TAIL_LINES = 30
 
@@ -12,11 +13,11 @@ TRACEBACK_TAIL_LINES = 30
 class Outcome:
     exit_code: int = 0
     error: Optional[str] = None
-    error_details: Optional[Dict[str, str]] = None
-    extra: Dict[str, Any] = field(default_factory=dict)
-    requests: List[Dict[str, Any]] = field(default_factory=list)
+    error_details: Optional[dict[str, str]] = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    requests: list[dict[str, Any]] = field(default_factory=list)
     # Not failures, but worth the user's attention (e.g. an endpoint answering 404).
-    warnings: List[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     # A contract error code other than WORKLOAD_FAILED (a harness bug during the workload).
     code: Optional[str] = None
 

@@ -1,27 +1,25 @@
 """Short, stable file names for reports: `polars/frame.py:142`, `json/encoder.py:200`, `job.py:12`."""
+
 from __future__ import annotations
 
+import contextlib
 import os
 import site
-import sys
 import sysconfig
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Optional
 
 # Taken at import, before an app_dir chdir, so script paths stay relative to where the user ran.
 ORIGINAL_CWD = os.getcwd()
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def _library_prefixes() -> List[str]:
-    candidates: List[Optional[str]] = []
-    try:
+def _library_prefixes() -> list[str]:
+    candidates: list[Optional[str]] = []
+    with contextlib.suppress(AttributeError):  # virtualenv's old site module
         candidates.extend(site.getsitepackages())
-    except AttributeError:  # virtualenv's old site module
-        pass
-    try:
+    with contextlib.suppress(AttributeError):
         candidates.append(site.getusersitepackages())
-    except AttributeError:
-        pass
     for key in ("purelib", "platlib", "stdlib", "platstdlib"):
         candidates.append(sysconfig.get_paths().get(key))
     candidates.append(os.path.dirname(os.__file__))
@@ -43,10 +41,10 @@ def shorten(path: str) -> str:
         return path
     for prefix in _PREFIXES:
         if path.startswith(prefix):
-            return path[len(prefix):]
+            return path[len(prefix) :]
     cwd = os.path.join(ORIGINAL_CWD, "")
     if path.startswith(cwd):
-        return path[len(cwd):]
+        return path[len(cwd) :]
     return path
 
 
@@ -65,7 +63,7 @@ WORKLOAD_ENTRIES = {("wsgi_server.py", "call_app"), ("script_workload.py", None)
 SERVER_LOOPS = {"serve_forever", "process_request_thread"}
 
 
-def is_harness_allocation(frames: Sequence[Tuple[str, str, int]]) -> bool:
+def is_harness_allocation(frames: Sequence[tuple[str, str, int]]) -> bool:
     """Innermost-first Python frames (function, file, line) of an allocation the harness made for
     itself: its own code, its HTTP client, its waits, or the in-process server's request handling
     outside the app. The first harness frame outward from the allocation decides; without one, a

@@ -5,6 +5,7 @@ killer). The harness cannot finish the run then, so the host starts a second har
 the state the first one kept, makes the reports from session.bin (memray writes it as it goes) and
 writes summary.json with how the process ended. What was measured before the end is kept.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,8 @@ import sys
 import time
 
 from . import events, leak, state
-from .contract import contract
 from .config import Config
+from .contract import contract
 from .errors import HarnessError, announce
 from .outcome import Outcome
 from .runner import Run
@@ -35,8 +36,7 @@ def exit_status(ended: str) -> int:
 def recover(cfg: Config, ended: str) -> int:
     saved = state.load(cfg.out_dir)
     if saved is None:
-        err = HarnessError("HARNESS_FAILED", "nothing to recover in %s: the harness ended (%s) before it kept any state"
-                           % (cfg.out_dir, ended))
+        err = HarnessError("HARNESS_FAILED", "nothing to recover in %s: the harness ended (%s) before it kept any state" % (cfg.out_dir, ended))
         announce(err)
         return err.exit_code
     run = Run(cfg)
@@ -50,8 +50,9 @@ def recover(cfg: Config, ended: str) -> int:
     capture = Capture(memray, cfg.out_dir)
     capture.started = True
     outcome = Outcome()
-    outcome.fail("the workload ended the harness process abruptly (%s); the reports are made from the capture "
-                 "up to that point" % ended, exit_status(ended) or 1)
+    outcome.fail(
+        "the workload ended the harness process abruptly (%s); the reports are made from the capture up to that point" % ended, exit_status(ended) or 1
+    )
     outcome.error_details = {"type": "AbruptExit", "message": ended, "traceback": ""}
     run.summary["duration_seconds"] = saved["summary"].get("duration_seconds")
     run.t0 = time.perf_counter() - float(run.summary["duration_seconds"] or 0)

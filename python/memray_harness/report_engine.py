@@ -34,6 +34,7 @@ job: {"kind": "report", "name", "reports", "ok", "seconds", "error", "max_rss_kb
 {"kind": "result", "memray_stats", "tracemalloc", "top_allocators", "table_harness_bytes",
 "reader_seconds", "max_rss_kb", "workers"}.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -47,7 +48,7 @@ import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Optional
 
 from . import derive, report_memory
 from .contract import ReportSpec, contract
@@ -55,15 +56,15 @@ from .reports import FLAMEGRAPH, PLAN_ON_STDIN, STATS, TABLE_TREE
 
 STATS_NUM_LARGEST = 5  # `memray stats` default
 # Relative cost of each read, to start the longest first (measured on the bench workload).
-READ_COST = {"stats": 2.2, "temporal_high_watermark": 2.2, "high_watermark": 2.0, "temporary": 1.6,
-             "temporal_leaked": 1.4, "leaked": 1.1}
+READ_COST = {"stats": 2.2, "temporal_high_watermark": 2.2, "high_watermark": 2.0, "temporary": 1.6, "temporal_leaked": 1.4, "leaked": 1.1}
 
 
 @dataclass(frozen=True)
 class FlamegraphOptions:
     """What a `memray flamegraph` flag list asks for (the CLI's defaults otherwise)."""
-    read: str                     # the record set: see READ_COST
-    threshold: int = -1           # temporary allocation threshold
+
+    read: str  # the record set: see READ_COST
+    threshold: int = -1  # temporary allocation threshold
     merge_threads: bool = True
     inverted: bool = False
     no_web: bool = False
@@ -74,7 +75,7 @@ class FlamegraphOptions:
         return self.read in ("leaked", "temporal_leaked")
 
 
-def parse_flamegraph_flags(flags: List[str]) -> Optional[FlamegraphOptions]:
+def parse_flamegraph_flags(flags: list[str]) -> Optional[FlamegraphOptions]:
     """The flags of memray's flamegraph command this engine renders itself; None: let memray's CLI."""
     leaks = temporal = split = inverted = no_web = False
     threshold = -1
@@ -126,17 +127,18 @@ def parse_flamegraph_flags(flags: List[str]) -> Optional[FlamegraphOptions]:
 @dataclass
 class Job:
     """One read of the capture and everything made from it (reports, derived figures)."""
-    key: Tuple[str, bool, int]            # (read, merge_threads, threshold)
-    flamegraphs: List[Tuple[ReportSpec, Optional[FlamegraphOptions]]] = field(default_factory=list)
-    table_tree: List[ReportSpec] = field(default_factory=list)
-    derive: bool = False                  # contribute to the derived tracemalloc figures
+
+    key: tuple[str, bool, int]  # (read, merge_threads, threshold)
+    flamegraphs: list[tuple[ReportSpec, Optional[FlamegraphOptions]]] = field(default_factory=list)
+    table_tree: list[ReportSpec] = field(default_factory=list)
+    derive: bool = False  # contribute to the derived tracemalloc figures
 
     @property
     def read(self) -> str:
         return self.key[0]
 
     @property
-    def names(self) -> List[str]:
+    def names(self) -> list[str]:
         out = [s.name for s, _ in self.flamegraphs]
         if self.table_tree:
             out.append(TABLE_TREE)
@@ -147,10 +149,10 @@ class Job:
 class Plan:
     session: str
     out_dir: str
-    jobs: List[Job]
-    stats: Optional[ReportSpec]           # the stats report, if asked
-    totals: bool                          # compute_statistics for summary.memray_stats
-    fallback: List[Tuple[ReportSpec, List[str]]]  # reports memray's CLI makes (flags unknown here)
+    jobs: list[Job]
+    stats: Optional[ReportSpec]  # the stats report, if asked
+    totals: bool  # compute_statistics for summary.memray_stats
+    fallback: list[tuple[ReportSpec, list[str]]]  # reports memray's CLI makes (flags unknown here)
     workers: int
 
 
@@ -161,17 +163,17 @@ def usable_cpus() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def make_plan(raw: Dict[str, Any]) -> Plan:
-    jobs: Dict[Tuple[str, bool, int], Job] = {}
+def make_plan(raw: dict[str, Any]) -> Plan:
+    jobs: dict[tuple[str, bool, int], Job] = {}
 
-    def job(key: Tuple[str, bool, int]) -> Job:
+    def job(key: tuple[str, bool, int]) -> Job:
         if key not in jobs:
             jobs[key] = Job(key)
         return jobs[key]
 
     stats_spec: Optional[ReportSpec] = None
-    fallback: List[Tuple[ReportSpec, List[str]]] = []
-    table_specs: List[ReportSpec] = []
+    fallback: list[tuple[ReportSpec, list[str]]] = []
+    table_specs: list[ReportSpec] = []
     for name in raw["reports"]:
         spec = contract().report(name)
         if spec.generator == FLAMEGRAPH:
@@ -187,17 +189,17 @@ def make_plan(raw: Dict[str, Any]) -> Plan:
     if table_specs:
         job(("leaked" if raw.get("table_source") == "leaked" else "high_watermark", True, -1)).table_tree = table_specs
     if raw.get("derive_tracemalloc"):
-        job(("leaked", True, -1)).derive = True           # live bytes when tracking stopped
-        job(("high_watermark", True, -1)).derive = True   # live bytes at the high-water mark
+        job(("leaked", True, -1)).derive = True  # live bytes when tracking stopped
+        job(("high_watermark", True, -1)).derive = True  # live bytes at the high-water mark
         if ("temporal_high_watermark", True, -1) in jobs:  # and at each snapshot's high-water mark
             jobs[("temporal_high_watermark", True, -1)].derive = True
     ordered = sorted(jobs.values(), key=lambda j: -READ_COST.get(j.read, 1.0))
     workers = raw.get("workers") or usable_cpus()
-    return Plan(raw["session"], raw["out_dir"], ordered, stats_spec, bool(raw.get("totals", True)), fallback,
-                max(1, int(workers)))
+    return Plan(raw["session"], raw["out_dir"], ordered, stats_spec, bool(raw.get("totals", True)), fallback, max(1, int(workers)))
 
 
 # -- the work of one job (in a forked child) ---------------------------------------------------------
+
 
 def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """fn with the keyword arguments this memray's version accepts (older ones lack some)."""
@@ -210,7 +212,7 @@ def _call(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     return fn(*args, **kwargs)
 
 
-def read_records(reader: Any, key: Tuple[str, bool, int]) -> Tuple[List[Any], Optional[List[int]]]:
+def read_records(reader: Any, key: tuple[str, bool, int]) -> tuple[list[Any], Optional[list[int]]]:
     read, merge, threshold = key
     if read == "high_watermark":
         return list(reader.get_high_watermark_allocation_records(merge_threads=merge)), None
@@ -226,28 +228,45 @@ def read_records(reader: Any, key: Tuple[str, bool, int]) -> Tuple[List[Any], Op
     raise ValueError("unknown read %r" % read)
 
 
-def render_flamegraph(reader: Any, records: List[Any], hwms: Optional[List[int]], opts: FlamegraphOptions,
-                      path: str) -> None:
+def render_flamegraph(reader: Any, records: list[Any], hwms: Optional[list[int]], opts: FlamegraphOptions, path: str) -> None:
     """What memray's HighWatermarkCommand.write_report does with these records (memray 1.20)."""
     from memray.reporters.flamegraph import FlameGraphReporter
 
     meta = reader.metadata
     memory_records = tuple(reader.get_memory_snapshots())
     if opts.read.startswith("temporal"):
-        reporter = _call(FlameGraphReporter.from_temporal_snapshot, records, memory_records=memory_records,
-                         native_traces=meta.has_native_traces,
-                         high_water_mark_by_snapshot=hwms if opts.read == "temporal_high_watermark" else None,
-                         inverted=opts.inverted, confidential_files=opts.confidential_files)
+        reporter = _call(
+            FlameGraphReporter.from_temporal_snapshot,
+            records,
+            memory_records=memory_records,
+            native_traces=meta.has_native_traces,
+            high_water_mark_by_snapshot=hwms if opts.read == "temporal_high_watermark" else None,
+            inverted=opts.inverted,
+            confidential_files=opts.confidential_files,
+        )
     else:
-        reporter = _call(FlameGraphReporter.from_snapshot, records, memory_records=memory_records,
-                         native_traces=meta.has_native_traces, merge_threads=opts.merge_threads,
-                         inverted=opts.inverted, confidential_files=opts.confidential_files)
+        reporter = _call(
+            FlameGraphReporter.from_snapshot,
+            records,
+            memory_records=memory_records,
+            native_traces=meta.has_native_traces,
+            merge_threads=opts.merge_threads,
+            inverted=opts.inverted,
+            confidential_files=opts.confidential_files,
+        )
     with open(path, "w") as f:
-        _call(reporter.render, outfile=f, metadata=meta, show_memory_leaks=opts.show_memory_leaks,
-              merge_threads=opts.merge_threads, inverted=opts.inverted, no_web=opts.no_web)
+        _call(
+            reporter.render,
+            outfile=f,
+            metadata=meta,
+            show_memory_leaks=opts.show_memory_leaks,
+            merge_threads=opts.merge_threads,
+            inverted=opts.inverted,
+            no_web=opts.no_web,
+        )
 
 
-def _cli_report(spec: ReportSpec, flags: List[str], session: str, out_dir: str) -> Dict[str, Any]:
+def _cli_report(spec: ReportSpec, flags: list[str], session: str, out_dir: str) -> dict[str, Any]:
     from .report_worker import run_job
 
     return run_job(spec.name, ["flamegraph"] + flags + ["--force", "-o", os.path.join(out_dir, spec.file), session])
@@ -256,14 +275,15 @@ def _cli_report(spec: ReportSpec, flags: List[str], session: str, out_dir: str) 
 API_MISMATCH = (TypeError, AttributeError, ImportError)
 
 
-def run_job(reader: Any, job: Job, plan: Plan, leaked_table: bool,
-            pre: Optional[Tuple[List[Any], Optional[List[int]]]] = None, pre_seconds: float = 0.0) -> Dict[str, Any]:
+def run_job(
+    reader: Any, job: Job, plan: Plan, leaked_table: bool, pre: Optional[tuple[list[Any], Optional[list[int]]]] = None, pre_seconds: float = 0.0
+) -> dict[str, Any]:
     """Read once (or take `pre`, the records already read), make every report of the job; returns the
     job's result (reports, derived parts)."""
     from . import table_tree
 
     started = time.perf_counter() - pre_seconds
-    out: Dict[str, Any] = {"kind": "report", "read": job.read, "reports": [], "derived": {}}
+    out: dict[str, Any] = {"kind": "report", "read": job.read, "reports": [], "derived": {}}
     records, hwms = pre if pre is not None else read_records(reader, job.key)
     out["read_seconds"] = round(time.perf_counter() - started, 3)
     if job.derive:
@@ -300,17 +320,19 @@ def run_job(reader: Any, job: Job, plan: Plan, leaked_table: bool,
     return out
 
 
-def run_stats(plan: Plan) -> Dict[str, Any]:
+def run_stats(plan: Plan) -> dict[str, Any]:
     """One compute_statistics read: summary totals, and stats.txt + stats.json when asked."""
     from memray._memray import compute_statistics
 
     started = time.perf_counter()
-    out: Dict[str, Any] = {"kind": "report", "read": "stats", "reports": []}
+    out: dict[str, Any] = {"kind": "report", "read": "stats", "reports": []}
     stats = compute_statistics(plan.session, report_progress=False, num_largest=STATS_NUM_LARGEST)
     out["read_seconds"] = round(time.perf_counter() - started, 3)
-    out["memray_stats"] = {"peak_memory": int(stats.peak_memory_allocated),
-                           "total_allocations": int(stats.total_num_allocations),
-                           "total_bytes_allocated": int(stats.total_memory_allocated)}
+    out["memray_stats"] = {
+        "peak_memory": int(stats.peak_memory_allocated),
+        "total_allocations": int(stats.total_num_allocations),
+        "total_bytes_allocated": int(stats.total_memory_allocated),
+    }
     spec = plan.stats
     if spec is not None:
         from memray.reporters.stats import StatsReporter
@@ -339,7 +361,7 @@ def run_stats(plan: Plan) -> Dict[str, Any]:
     return out
 
 
-def run_fallback(spec: ReportSpec, flags: List[str], plan: Plan) -> Dict[str, Any]:
+def run_fallback(spec: ReportSpec, flags: list[str], plan: Plan) -> dict[str, Any]:
     started = time.perf_counter()
     item = _cli_report(spec, flags, plan.session, plan.out_dir)
     item["via"] = "memray-cli"
@@ -348,13 +370,14 @@ def run_fallback(spec: ReportSpec, flags: List[str], plan: Plan) -> Dict[str, An
 
 # -- the engine process: one reader, forked jobs ----------------------------------------------------
 
+
 class Child:
-    def __init__(self, pid: int, fd: int, label: str, names: List[str], started: float) -> None:
+    def __init__(self, pid: int, fd: int, label: str, names: list[str], started: float) -> None:
         self.pid, self.fd, self.label, self.names, self.started = pid, fd, label, names, started
         self.buf = b""
 
 
-def _fork(label: str, names: List[str], work: Callable[[], Dict[str, Any]]) -> Optional[Child]:
+def _fork(label: str, names: list[str], work: Callable[[], dict[str, Any]]) -> Optional[Child]:
     r, w = os.pipe()
     started = time.perf_counter()
     try:
@@ -370,8 +393,7 @@ def _fork(label: str, names: List[str], work: Callable[[], Dict[str, Any]]) -> O
             try:
                 result = work()
             except BaseException as exc:  # noqa: BLE001
-                result = {"kind": "report", "reports": [], "error": "%s: %s" % (type(exc).__name__, exc),
-                          "traceback": traceback.format_exc()[-2000:]}
+                result = {"kind": "report", "reports": [], "error": "%s: %s" % (type(exc).__name__, exc), "traceback": traceback.format_exc()[-2000:]}
                 code = 1
             data = json.dumps(result, allow_nan=False).encode("utf-8")
             while data:
@@ -383,20 +405,20 @@ def _fork(label: str, names: List[str], work: Callable[[], Dict[str, Any]]) -> O
     return Child(pid, r, label, names, started)
 
 
-def _finish(child: Child, rusage: Any, status: int) -> Dict[str, Any]:
+def _finish(child: Child, rusage: Any, status: int) -> dict[str, Any]:
     try:
         result = json.loads(child.buf.decode("utf-8")) if child.buf else None
     except ValueError:
         result = None
     if not isinstance(result, dict):
         how = ("signal %d" % os.WTERMSIG(status)) if os.WIFSIGNALED(status) else ("exit %d" % os.WEXITSTATUS(status))
-        result = {"kind": "report", "reports": [], "error": "report process for %s ended (%s) without a result"
-                  % ("/".join(child.names) or child.label, how)}
+        result = {"kind": "report", "reports": [], "error": "report process for %s ended (%s) without a result" % ("/".join(child.names) or child.label, how)}
     done = {r.get("name") for r in result.get("reports", [])}
     for name in child.names:  # a report the child never reached is a failure
         if name not in done:
-            result.setdefault("reports", []).append({"name": name, "ok": False, "seconds": round(time.perf_counter() - child.started, 3),
-                                                     "error": result.get("error") or "not made"})
+            result.setdefault("reports", []).append(
+                {"name": name, "ok": False, "seconds": round(time.perf_counter() - child.started, 3), "error": result.get("error") or "not made"}
+            )
     result["max_rss_kb"] = _maxrss_kb(rusage)
     result["wall_seconds"] = round(time.perf_counter() - child.started, 3)
     result["ended_at"] = time.time()  # wall clock: which jobs overlapped
@@ -424,13 +446,19 @@ def _maxrss_kb(rusage: Any) -> Optional[int]:
     return value // 1024 if sys.platform == "darwin" else value  # macOS reports bytes
 
 
-def _emit(line: Dict[str, Any]) -> None:
+def _emit(line: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(line, allow_nan=False) + "\n")
     sys.stdout.flush()
 
 
-def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] = _emit, fork: bool = True,
-        memray: Any = None, available_memory: Callable[[], Optional[int]] = report_memory.available_memory) -> Dict[str, Any]:
+def run(
+    plan: Plan,
+    leaked_table: bool,
+    emit: Callable[[dict[str, Any]], None] = _emit,
+    fork: bool = True,
+    memray: Any = None,
+    available_memory: Callable[[], Optional[int]] = report_memory.available_memory,
+) -> dict[str, Any]:
     """Run the plan; emits one line per finished job and returns the merged result. fork=False (or no
     os.fork) runs the jobs one after the other in this process."""
     if memray is None:
@@ -438,12 +466,12 @@ def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] =
 
     started = time.perf_counter()
     parent = os.getppid()
-    pending: List[Tuple[str, List[str], Callable[[], Dict[str, Any]]]] = []
-    running: Dict[int, Child] = {}
-    finished: List[Dict[str, Any]] = []
-    reader_holder: Dict[str, Any] = {}
+    pending: list[tuple[str, list[str], Callable[[], dict[str, Any]]]] = []
+    running: dict[int, Child] = {}
+    finished: list[dict[str, Any]] = []
+    reader_holder: dict[str, Any] = {}
 
-    def launch(label: str, names: List[str], work: Callable[[], Dict[str, Any]]) -> None:
+    def launch(label: str, names: list[str], work: Callable[[], dict[str, Any]]) -> None:
         child = _fork(label, names, work) if fork and hasattr(os, "fork") else None
         if child is None:  # no fork: do it here, one after the other
             t = time.perf_counter()
@@ -483,7 +511,7 @@ def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] =
             if not block:
                 return
 
-    def queue(jobs: List[Job]) -> None:
+    def queue(jobs: list[Job]) -> None:
         for job in jobs:
             pending.append((job.read, job.names, (lambda j=job: run_job(reader_holder["reader"], j, plan, leaked_table))))
 
@@ -493,11 +521,10 @@ def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] =
             launch(label, names, work)
 
     if plan.totals or plan.stats is not None:
-        launch("stats", ([plan.stats.name] + ["%s-json" % plan.stats.name for _ in plan.stats.extra_files]) if plan.stats else [],
-               lambda: run_stats(plan))
+        launch("stats", ([plan.stats.name] + ["%s-json" % plan.stats.name for _ in plan.stats.extra_files]) if plan.stats else [], lambda: run_stats(plan))
     reader_seconds = 0.0
     own: Optional[Job] = None
-    pre: Optional[Tuple[List[Any], Optional[List[int]]]] = None
+    pre: Optional[tuple[list[Any], Optional[list[int]]]] = None
     pre_seconds = 0.0
     if plan.jobs:
         t = time.perf_counter()
@@ -522,10 +549,8 @@ def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] =
                 if i % 32 == 0:  # a slot freed (stats done)? fork the next job, with what is warm so far
                     drain(block=False)
                     fill(plan.workers - 1)
-                try:
+                with contextlib.suppress(Exception):  # the reporter meets (and reports) the same error
                     rec.hybrid_stack_trace()
-                except Exception:  # noqa: BLE001 - the reporter meets (and reports) the same error
-                    pass
             pre_seconds = time.perf_counter() - t
         else:
             queue(others)
@@ -555,11 +580,17 @@ def run(plan: Plan, leaked_table: bool, emit: Callable[[Dict[str, Any]], None] =
     return merged
 
 
-def merge(finished: List[Dict[str, Any]], reader_seconds: float, seconds: float) -> Dict[str, Any]:
-    parts: Dict[str, Dict[str, Any]] = {}
-    result: Dict[str, Any] = {"kind": "result", "memray_stats": None, "top_allocators": None,
-                              "table_harness_bytes": None, "reader_seconds": round(reader_seconds, 3),
-                              "seconds": round(seconds, 3), "errors": []}
+def merge(finished: list[dict[str, Any]], reader_seconds: float, seconds: float) -> dict[str, Any]:
+    parts: dict[str, dict[str, Any]] = {}
+    result: dict[str, Any] = {
+        "kind": "result",
+        "memray_stats": None,
+        "top_allocators": None,
+        "table_harness_bytes": None,
+        "reader_seconds": round(reader_seconds, 3),
+        "seconds": round(seconds, 3),
+        "errors": [],
+    }
     for r in finished:
         if r.get("derived"):
             parts[r["read"]] = r["derived"]
@@ -596,7 +627,7 @@ def _import_reporters() -> None:
         pass
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     arg = (argv if argv is not None else sys.argv[1:])[0]
     if arg == PLAN_ON_STDIN:  # started ahead of the capture's end: import now, then wait for the plan
         _import_reporters()

@@ -4,6 +4,7 @@ allocation at 20 M allocations, 77 at 239 M — 18.5 GB for one reader of a 1.07
 capture can need more than a container's memory limit, and the OOM killer would then pick the service
 the run is profiling: the engine runs fewer at once instead.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,10 @@ def available_memory(root: str = "/") -> Optional[int]:
     machine = _mem_available(os.path.join(root, "proc/meminfo"))
     if machine is not None:
         candidates.append(machine)
-    for limit_file, usage_file in (("sys/fs/cgroup/memory.max", "sys/fs/cgroup/memory.current"),
-                                   ("sys/fs/cgroup/memory/memory.limit_in_bytes", "sys/fs/cgroup/memory/memory.usage_in_bytes")):
+    for limit_file, usage_file in (
+        ("sys/fs/cgroup/memory.max", "sys/fs/cgroup/memory.current"),
+        ("sys/fs/cgroup/memory/memory.limit_in_bytes", "sys/fs/cgroup/memory/memory.usage_in_bytes"),
+    ):
         limit = _read_int(os.path.join(root, limit_file))
         usage = _read_int(os.path.join(root, usage_file))
         if limit is not None and usage is not None and limit < UNLIMITED:

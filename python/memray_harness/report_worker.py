@@ -8,6 +8,7 @@ same as the subprocess's: it is the same code with the same arguments.
 JOBS_JSON: [[name, [memray CLI args...]], ...]. One JSON line per report on stdout:
 {"name", "ok", "seconds", "error"}.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -15,10 +16,10 @@ import io
 import json
 import sys
 import time
-from typing import List, Optional
+from typing import Optional
 
 
-def run_job(name: str, args: List[str]) -> dict:
+def run_job(name: str, args: list[str]) -> dict:
     from memray.commands import main as memray_main
 
     started = time.perf_counter()
@@ -39,7 +40,7 @@ def run_job(name: str, args: List[str]) -> dict:
     return {"name": name, "ok": ok, "seconds": round(time.perf_counter() - started, 3), "error": error}
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     jobs = json.loads((argv if argv is not None else sys.argv[1:])[0])
     for name, args in jobs:
         print(json.dumps(run_job(name, args), allow_nan=False), flush=True)

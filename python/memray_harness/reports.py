@@ -8,8 +8,10 @@ them), as many at once as there are CPUs, and renders with memray's own reporter
 give `summary.memray_stats` (always, with total_bytes_allocated), the table's top_allocators, and
 the derived tracemalloc figures. Any single report failing is a warning.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -17,14 +19,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 from . import events
 from .contract import ReportSpec, contract
 from .table_tree import Analysis
 
-REPORT_TIMEOUT = 600            # seconds, plus READ_SECONDS_PER_MB of session.bin
-READ_SECONDS_PER_MB = 3.0       # generous: a read costs ~0.2-0.4 s per MB on a slow core
+REPORT_TIMEOUT = 600  # seconds, plus READ_SECONDS_PER_MB of session.bin
+READ_SECONDS_PER_MB = 3.0  # generous: a read costs ~0.2-0.4 s per MB on a slow core
 _NO_SPACE = "No space left on device"
 # The generators of contract.json's reports this module implements.
 FLAMEGRAPH, TABLE_TREE, STATS = "memray-flamegraph", "table-tree", "memray-stats"
@@ -34,24 +36,24 @@ REQUESTS_VERDICT = "requests-verdict"
 
 class ReportResult:
     def __init__(self) -> None:
-        self.warnings: List[str] = []
+        self.warnings: list[str] = []
         self.analysis: Optional[Analysis] = None  # kept for callers of the old API; the engine returns parts
-        self.stats_json: Optional[Dict[str, Any]] = None
+        self.stats_json: Optional[dict[str, Any]] = None
         # summary.memray_stats {peak_memory, total_allocations, total_bytes_allocated} (compute_statistics).
-        self.memray_stats: Optional[Dict[str, Any]] = None
+        self.memray_stats: Optional[dict[str, Any]] = None
         # summary.top_allocators, from the table/tree pass (None when it did not run).
-        self.top_allocators: Optional[List[Dict[str, Any]]] = None
+        self.top_allocators: Optional[list[dict[str, Any]]] = None
         # Derived tracemalloc figures {current, peak, delta} (derive.py), when asked and made.
-        self.tracemalloc: Optional[Dict[str, int]] = None
+        self.tracemalloc: Optional[dict[str, int]] = None
         # Reports that failed: their partial files are removed.
-        self.failed: List[str] = []
+        self.failed: list[str] = []
         # Of those, the ones that failed because the disk is full.
-        self.no_space: List[str] = []
+        self.no_space: list[str] = []
         # Per-job figures of the engine (read, seconds, max_rss_kb), for benchmarks and the log.
-        self.jobs: List[Dict[str, Any]] = []
+        self.jobs: list[dict[str, Any]] = []
 
 
-def _specs(names: List[str], result: ReportResult) -> List[ReportSpec]:
+def _specs(names: list[str], result: ReportResult) -> list[ReportSpec]:
     specs = []
     for name in names:
         try:
@@ -68,14 +70,19 @@ def _specs(names: List[str], result: ReportResult) -> List[ReportSpec]:
     return specs
 
 
-def _plan(session: str, out_dir: str, specs: List[ReportSpec], leaked_table: bool,
-          derive_tracemalloc: bool) -> Dict[str, Any]:
+def _plan(session: str, out_dir: str, specs: list[ReportSpec], leaked_table: bool, derive_tracemalloc: bool) -> dict[str, Any]:
     from . import paths
 
-    return {"session": session, "out_dir": out_dir, "reports": [s.name for s in specs],
-            "cwd": paths.ORIGINAL_CWD,  # table sites are shown relative to where the harness started
-            "table_source": "leaked" if leaked_table else "high_watermark",
-            "derive_tracemalloc": derive_tracemalloc, "totals": True, "workers": None}
+    return {
+        "session": session,
+        "out_dir": out_dir,
+        "reports": [s.name for s in specs],
+        "cwd": paths.ORIGINAL_CWD,  # table sites are shown relative to where the harness started
+        "table_source": "leaked" if leaked_table else "high_watermark",
+        "derive_tracemalloc": derive_tracemalloc,
+        "totals": True,
+        "workers": None,
+    }
 
 
 def _timeout(session: str) -> float:
@@ -93,12 +100,12 @@ PLAN_ON_STDIN = "-"
 class EngineProcess:
     """A report engine started ahead of its plan (start_engine), or for it (make_reports)."""
 
-    def __init__(self, proc: "subprocess.Popen[bytes]", stderr: Any) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], stderr: Any) -> None:
         self.proc = proc
         self.stderr = stderr  # a temporary file: never a pipe nobody reads while the engine works
         self.used = False
 
-    def send(self, plan: Dict[str, Any]) -> bool:
+    def send(self, plan: dict[str, Any]) -> bool:
         """Hand over the plan; False when the engine is gone (it died waiting)."""
         self.used = True
         try:
@@ -139,20 +146,26 @@ def start_engine(cwd: str) -> EngineProcess:
     # The engine imports memray_harness too: make sure it finds it wherever we were imported from.
     harness_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join([harness_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-    stderr = tempfile.TemporaryFile()
+    stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the engine writes it while it runs; EngineProcess closes it
     try:
         # Own session (process group): a terminal's Ctrl-C reaches the harness alone, which decides
         # what stops, and the engine's forked readers are stopped with it (killpg).
-        proc = subprocess.Popen([sys.executable, "-m", "memray_harness.report_engine", PLAN_ON_STDIN],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, cwd=cwd, env=env,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "memray_harness.report_engine", PLAN_ON_STDIN],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            cwd=cwd,
+            env=env,
+            start_new_session=True,
+        )
     except OSError:
         stderr.close()
         raise
     return EngineProcess(proc, stderr)
 
 
-def _engine_with_plan(engine: Optional[EngineProcess], plan: Dict[str, Any], cwd: str) -> EngineProcess:
+def _engine_with_plan(engine: Optional[EngineProcess], plan: dict[str, Any], cwd: str) -> EngineProcess:
     """The started-early engine, sent its plan; without one (or one that died waiting) a new one.
     OSError: no engine could start."""
     if engine is not None and not engine.used and engine.send(plan):
@@ -166,8 +179,9 @@ def _engine_with_plan(engine: Optional[EngineProcess], plan: Dict[str, Any], cwd
     return fresh
 
 
-def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], leaked_table: bool,
-                 derive_tracemalloc: bool = False, engine: Optional[EngineProcess] = None) -> ReportResult:
+def make_reports(
+    memray: Any, session: str, out_dir: str, reports: list[str], leaked_table: bool, derive_tracemalloc: bool = False, engine: Optional[EngineProcess] = None
+) -> ReportResult:
     """Make the named reports of contract.json; leaked_table: table/tree of leaked allocations.
     Also computes summary.memray_stats, and with derive_tracemalloc the derived tracemalloc figures.
     `engine`: one start_engine started earlier (used, or discarded when there is nothing to do)."""
@@ -187,7 +201,7 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
             _failed(result, spec.name, 0.0, "the report engine could not start: %s" % exc)
         return result
     proc = engine.proc
-    done: Dict[str, bool] = {}
+    done: dict[str, bool] = {}
     try:
         err = _follow(proc, result, done, started, _timeout(session))
         if proc.returncode != 0 or err is not None:
@@ -196,8 +210,7 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
             for spec in specs:
                 for name in _event_names(spec):
                     if name not in done:
-                        _failed(result, name, time.perf_counter() - started,
-                                "report engine exit %s: %s" % (proc.returncode, tail or "no result"))
+                        _failed(result, name, time.perf_counter() - started, "report engine exit %s: %s" % (proc.returncode, tail or "no result"))
     except KeyboardInterrupt as exc:  # Ctrl-C/SIGTERM while reporting: keep what is done, stop the rest
         _kill(proc)
         abandoned = [s.name for s in specs if not all(done.get(n) for n in _event_names(s))]
@@ -216,7 +229,7 @@ def make_reports(memray: Any, session: str, out_dir: str, reports: List[str], le
     return result
 
 
-def _event_names(spec: ReportSpec) -> List[str]:
+def _event_names(spec: ReportSpec) -> list[str]:
     """The names of a report's progress events (table/tree share one; stats has a -json twin)."""
     if spec.generator == TABLE_TREE:
         return [TABLE_TREE]
@@ -225,15 +238,14 @@ def _event_names(spec: ReportSpec) -> List[str]:
     return [spec.name]
 
 
-def _follow(proc: "subprocess.Popen[bytes]", result: ReportResult, done: Dict[str, bool], started: float,
-            timeout: float) -> Optional[str]:
+def _follow(proc: subprocess.Popen[bytes], result: ReportResult, done: dict[str, bool], started: float, timeout: float) -> Optional[str]:
     """Read the engine's lines as they come (one per finished read), emitting report events."""
     import threading
 
     timer = threading.Timer(timeout, lambda: _kill(proc))
     timer.daemon = True
     timer.start()
-    final: Optional[Dict[str, Any]] = None
+    final: Optional[dict[str, Any]] = None
     try:
         assert proc.stdout is not None
         for raw in proc.stdout:
@@ -253,8 +265,8 @@ def _follow(proc: "subprocess.Popen[bytes]", result: ReportResult, done: Dict[st
                 done[name] = ok
                 if not ok:
                     result.warnings.append("report %s failed: %s" % (name, item.get("error")))
-                    result.failed.extend(item.get("reports") or [name[:-len("-json")] if name.endswith("-json") else name])
-                fields: Dict[str, Any] = {"name": name, "ok": ok, "seconds": round(float(item.get("seconds") or 0.0), 3)}
+                    result.failed.extend(item.get("reports") or [name[: -len("-json")] if name.endswith("-json") else name])
+                fields: dict[str, Any] = {"name": name, "ok": ok, "seconds": round(float(item.get("seconds") or 0.0), 3)}
                 if not ok and item.get("error"):
                     fields["message"] = str(item["error"])
                 if line.get("max_rss_kb") is not None:
@@ -272,30 +284,33 @@ def _follow(proc: "subprocess.Popen[bytes]", result: ReportResult, done: Dict[st
     result.memray_stats = final.get("memray_stats")
     result.top_allocators = final.get("top_allocators")
     result.tracemalloc = final.get("tracemalloc")
-    result.jobs.append({"label": "engine", "read": "reader", "read_seconds": final.get("reader_seconds"),
-                        "seconds": final.get("seconds"), "max_rss_kb": final.get("max_rss_kb"),
-                        "workers": final.get("workers")})  # readers at once: fewer when memory is short
+    result.jobs.append(
+        {
+            "label": "engine",
+            "read": "reader",
+            "read_seconds": final.get("reader_seconds"),
+            "seconds": final.get("seconds"),
+            "max_rss_kb": final.get("max_rss_kb"),
+            "workers": final.get("workers"),
+        }
+    )  # readers at once: fewer when memory is short
     return None
 
 
-def _kill(proc: "subprocess.Popen[bytes]") -> None:
+def _kill(proc: subprocess.Popen[bytes]) -> None:
     """The engine and every reader it forked (its process group)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (OSError, AttributeError):
-        try:
+        with contextlib.suppress(OSError):
             proc.kill()
-        except OSError:
-            pass
-    try:
+    with contextlib.suppress(Exception):
         proc.wait(timeout=30)
-    except Exception:  # noqa: BLE001
-        pass
 
 
 def _failed(result: ReportResult, name: str, seconds: float, message: str) -> None:
     result.warnings.append("report %s failed: %s" % (name, message))
-    result.failed.append(name[:-len("-json")] if name.endswith("-json") else name)
+    result.failed.append(name[: -len("-json")] if name.endswith("-json") else name)
     events.report(name, False, seconds, message)
 
 
@@ -306,13 +321,11 @@ def _remove_outputs(out_dir: str, name: str) -> None:
     except KeyError:
         return
     for file in [spec.file] + [extra.file for extra in spec.extra_files]:
-        try:
+        with contextlib.suppress(OSError):
             os.remove(os.path.join(out_dir, file))
-        except OSError:
-            pass
 
 
-def _read_stats_json(out_dir: str, specs: List[ReportSpec], result: ReportResult) -> None:
+def _read_stats_json(out_dir: str, specs: list[ReportSpec], result: ReportResult) -> None:
     for spec in specs:
         for extra in spec.extra_files if spec.generator == STATS else ():
             path = os.path.join(out_dir, extra.file)
@@ -325,21 +338,18 @@ def _read_stats_json(out_dir: str, specs: List[ReportSpec], result: ReportResult
                 result.warnings.append("%s unreadable: %s" % (extra.file, exc))
 
 
-def memray_stats(memray: Any, session: str, stats_json: Optional[Dict[str, Any]],
-                 analysis: Optional[Analysis] = None) -> Optional[Dict[str, Any]]:
+def memray_stats(memray: Any, session: str, stats_json: Optional[dict[str, Any]], analysis: Optional[Analysis] = None) -> Optional[dict[str, Any]]:
     """summary.memray_stats when the engine gave none: the capture's header numbers, bytes from
     stats.json if it was made (total_bytes_allocated null otherwise)."""
-    out: Dict[str, Any]
+    out: dict[str, Any]
     if analysis is not None and analysis.peak_memory is not None:
-        out = {"peak_memory": analysis.peak_memory, "total_allocations": analysis.total_allocations,
-               "total_bytes_allocated": None}
+        out = {"peak_memory": analysis.peak_memory, "total_allocations": analysis.total_allocations, "total_bytes_allocated": None}
     else:
         try:
             reader = memray.FileReader(session)
             try:
                 meta = reader.metadata
-                out = {"peak_memory": int(meta.peak_memory), "total_allocations": int(meta.total_allocations),
-                       "total_bytes_allocated": None}
+                out = {"peak_memory": int(meta.peak_memory), "total_allocations": int(meta.total_allocations), "total_bytes_allocated": None}
             finally:
                 reader.close()
         except Exception:

@@ -5,23 +5,25 @@ requests.txt is plain text, stable and greppable: the verdict and its reason, on
 (status, duration, RSS and heap after the request and their change), the sites whose live bytes grew
 over the analysed requests, and the allocation sites of the requests that grew most.
 """
+
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 from . import events, heap_growth, leak
 from .contract import contract
 from .reports import REQUESTS_VERDICT as GENERATOR
 
 
-def analyse(summary: Dict[str, Any], memray: Any, session: Optional[str], why_no_capture: str) -> List[str]:
+def analyse(summary: dict[str, Any], memray: Any, session: Optional[str], why_no_capture: str) -> list[str]:
     """Fill requests[i].heap_*, growth_sites and leak_indicators in `summary`; returns warnings.
 
     session: session.bin when there is a usable capture, else None with `why_no_capture` saying why."""
-    requests: List[Dict[str, Any]] = summary["requests"]
-    warnings: List[str] = []
+    requests: list[dict[str, Any]] = summary["requests"]
+    warnings: list[str] = []
     note = why_no_capture if session is None else ""
     if session is not None and requests:
         try:
@@ -36,13 +38,15 @@ def analyse(summary: Dict[str, Any], memray: Any, session: Optional[str], why_no
             heap_growth.apply(requests, growth)
             summary["growth_sites"] = growth.growth_sites
             if growth.unmeasured:
-                warnings.append("heap growth per request: %d request(s) had no memory snapshot between their end "
-                                "and the next request's start; their heap is null" % growth.unmeasured)
+                warnings.append(
+                    "heap growth per request: %d request(s) had no memory snapshot between their end "
+                    "and the next request's start; their heap is null" % growth.unmeasured
+                )
     summary["leak_indicators"] = leak.leak_indicators(requests, note if requests else "")
     return warnings
 
 
-def wanted(reports: List[str]) -> Optional[Any]:
+def wanted(reports: list[str]) -> Optional[Any]:
     """The requests.txt report spec when the config asks for it."""
     for name in reports:
         try:
@@ -54,7 +58,7 @@ def wanted(reports: List[str]) -> Optional[Any]:
     return None
 
 
-def write_report(out_dir: str, summary: Dict[str, Any], reports: List[str], title: str) -> List[str]:
+def write_report(out_dir: str, summary: dict[str, Any], reports: list[str], title: str) -> list[str]:
     """requests.txt when the config asks for it; returns warnings."""
     spec = wanted(reports)
     if spec is None:
@@ -68,10 +72,8 @@ def write_report(out_dir: str, summary: Dict[str, Any], reports: List[str], titl
         os.replace(path + ".tmp", path)
     except Exception as exc:
         for p in (path + ".tmp",):
-            try:
+            with contextlib.suppress(OSError):
                 os.remove(p)
-            except OSError:
-                pass
         events.report(spec.name, False, time.perf_counter() - started, str(exc))
         return ["report %s failed: %s: %s" % (spec.name, type(exc).__name__, exc)]
     events.report(spec.name, True, time.perf_counter() - started)
@@ -89,34 +91,47 @@ def _num(value: Any, fmt: str) -> str:
     return fmt % value if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
 
 
-def render(summary: Dict[str, Any], title: str) -> str:
-    requests: List[Dict[str, Any]] = summary.get("requests") or []
-    li: Dict[str, Any] = summary.get("leak_indicators") or {}
-    lines: List[str] = []
+def render(summary: dict[str, Any], title: str) -> str:
+    requests: list[dict[str, Any]] = summary.get("requests") or []
+    li: dict[str, Any] = summary.get("leak_indicators") or {}
+    lines: list[str] = []
     lines.append("Requests: %d · %s" % (len(requests), title))
     lines.append("Verdict: %s" % ("LIKELY LEAK" if li.get("likely_leak") else "no leak detected"))
     if li.get("reason"):
         lines.append("Reason: %s" % li["reason"])
     if li.get("method"):
         th = li.get("thresholds") or {}
-        lines.append("Method: %s slope of %s after each request (warm-up %s request(s), %d%% CI); likely leak when "
-                     "the CI's lower bound > 0, >= %s per request and >= %s over the requests analysed" % (
-                         li["method"], "the heap" if li.get("source") == "heap" else "RSS",
-                         li.get("warmup_requests", 0), round(100 * (li.get("confidence") or 0.95)),
-                         _kb(th.get("min_kb_per_request")), _kb(th.get("min_window_growth_kb"))))
-    lines.append("Seed rule: monotonic_growth=%s · RSS growth %s MB" % (
-        str(bool(li.get("monotonic_growth"))).lower(), _num(li.get("rss_growth_mb"), "%.3f")))
+        lines.append(
+            "Method: %s slope of %s after each request (warm-up %s request(s), %d%% CI); likely leak when "
+            "the CI's lower bound > 0, >= %s per request and >= %s over the requests analysed"
+            % (
+                li["method"],
+                "the heap" if li.get("source") == "heap" else "RSS",
+                li.get("warmup_requests", 0),
+                round(100 * (li.get("confidence") or 0.95)),
+                _kb(th.get("min_kb_per_request")),
+                _kb(th.get("min_window_growth_kb")),
+            )
+        )
+    lines.append("Seed rule: monotonic_growth=%s · RSS growth %s MB" % (str(bool(li.get("monotonic_growth"))).lower(), _num(li.get("rss_growth_mb"), "%.3f")))
     lines.append("")
-    header = "%4s  %6s  %10s  %11s  %11s  %11s  %11s" % (
-        "#", "STATUS", "DURATION", "RSS AFTER", "RSS DELTA", "HEAP AFTER", "HEAP DELTA")
+    header = "%4s  %6s  %10s  %11s  %11s  %11s  %11s" % ("#", "STATUS", "DURATION", "RSS AFTER", "RSS DELTA", "HEAP AFTER", "HEAP DELTA")
     lines.append(header)
     for r in requests:
         status = r.get("status")
-        lines.append("%4s  %6s  %10s  %11s  %11s  %11s  %11s%s" % (
-            _num(r.get("request_num"), "%d"), status if status is not None else "-",
-            _num(r.get("duration_s"), "%.3f s"), _kb(r.get("rss_after")), _kb(r.get("rss_delta"), True),
-            _kb(r.get("heap_after")), _kb(r.get("heap_delta"), True),
-            "  " + r["error"] if isinstance(r.get("error"), str) else ""))
+        lines.append(
+            "%4s  %6s  %10s  %11s  %11s  %11s  %11s%s"
+            % (
+                _num(r.get("request_num"), "%d"),
+                status if status is not None else "-",
+                _num(r.get("duration_s"), "%.3f s"),
+                _kb(r.get("rss_after")),
+                _kb(r.get("rss_delta"), True),
+                _kb(r.get("heap_after")),
+                _kb(r.get("heap_delta"), True),
+                "  " + r["error"] if isinstance(r.get("error"), str) else "",
+            )
+        )
     if not requests:
         lines.append("(no requests were recorded)")
     sites = summary.get("growth_sites") or []
@@ -125,12 +140,18 @@ def render(summary: Dict[str, Any], title: str) -> str:
     if sites:
         lines.append("%11s  %11s  %7s  %s" % ("GROWTH", "PER REQUEST", "GREW ON", "SITE  FUNCTION"))
         for s in sites:
-            lines.append("%11s  %11s  %7s  %s  %s" % (
-                _kb(s.get("growth_kb")), _kb(s.get("kb_per_request")),
-                "%s/%s" % (s.get("requests_grew", "-"), s.get("requests", "-")), s.get("site"), s.get("function")))
+            lines.append(
+                "%11s  %11s  %7s  %s  %s"
+                % (
+                    _kb(s.get("growth_kb")),
+                    _kb(s.get("kb_per_request")),
+                    "%s/%s" % (s.get("requests_grew", "-"), s.get("requests", "-")),
+                    s.get("site"),
+                    s.get("function"),
+                )
+            )
     else:
-        lines.append("(none%s)" % ("" if any(r.get("heap_after") is not None for r in requests)
-                                   else ": no heap measurement per request"))
+        lines.append("(none%s)" % ("" if any(r.get("heap_after") is not None for r in requests) else ": no heap measurement per request"))
     grown = [r for r in requests if r.get("heap_sites")]
     if grown:
         lines.append("")

@@ -1,9 +1,10 @@
 """The per-request data a script writes (default /tmp/memray-run-requests.json)."""
+
 from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 from . import finite
 
@@ -14,7 +15,7 @@ MAX_ENTRIES = 10000
 FIELDS = ("request_num", "status", "duration_s", "rss_before", "rss_after", "rss_delta")
 
 
-def remove_stale(path: str) -> List[str]:
+def remove_stale(path: str) -> list[str]:
     """Delete a file left by an earlier run so it is never merged into this one."""
     try:
         os.remove(path)
@@ -31,7 +32,7 @@ def _num(value: Any, integer: bool = False) -> Any:
     return int(value) if integer else value
 
 
-def normalise(entry: Dict[str, Any], index: int) -> Dict[str, Any]:
+def normalise(entry: dict[str, Any], index: int) -> dict[str, Any]:
     """Keep the script's extra keys; coerce the schema's keys to numbers or null."""
     out = dict(entry)
     num = _num(entry.get("request_num"), integer=True)
@@ -45,7 +46,7 @@ def normalise(entry: Dict[str, Any], index: int) -> Dict[str, Any]:
     return out
 
 
-def load(path: str) -> Tuple[List[Dict[str, Any]], List[str]]:
+def load(path: str) -> tuple[list[dict[str, Any]], list[str]]:
     """(requests, warnings). A missing file is normal; a malformed one is a warning, never fatal."""
     if not os.path.exists(path):
         return [], []
@@ -54,8 +55,10 @@ def load(path: str) -> Tuple[List[Dict[str, Any]], List[str]]:
     except OSError as exc:
         return [], ["requests file %s cannot be read (%s); per-request data skipped" % (path, exc)]
     if size > MAX_FILE_BYTES:
-        return [], ["requests file %s is %d MB, over the %d MB bound; per-request data skipped (write one entry per request)"
-                    % (path, size // 2 ** 20, MAX_FILE_BYTES // 2 ** 20)]
+        return [], [
+            "requests file %s is %d MB, over the %d MB bound; per-request data skipped (write one entry per request)"
+            % (path, size // 2**20, MAX_FILE_BYTES // 2**20)
+        ]
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)

@@ -1,4 +1,5 @@
 """Per-script requirements.txt: installed with the target's own pip before the run."""
+
 from __future__ import annotations
 
 import os
@@ -21,6 +22,5 @@ def install(requirements: str) -> None:
     if proc.returncode != 0:
         raise HarnessError(
             "INSTALL_FAILED",
-            "`%s` failed with exit code %d; fix %s or install its packages into the target by hand"
-            % (" ".join(cmd), proc.returncode, requirements)
+            "`%s` failed with exit code %d; fix %s or install its packages into the target by hand" % (" ".join(cmd), proc.returncode, requirements),
         )

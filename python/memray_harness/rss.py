@@ -1,10 +1,11 @@
 """Resident set size in KB: current (for before/after deltas) and peak (getrusage)."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from typing import Optional, Tuple
+from typing import Optional
 
 SOURCE_PROC = "proc_status_vmrss"
 SOURCE_PS = "ps"
@@ -27,7 +28,10 @@ def _from_ps() -> Optional[int]:
     try:
         out = subprocess.run(
             ["ps", "-o", "rss=", "-p", str(os.getpid())],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=5, check=False,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            timeout=5,
+            check=False,
         ).stdout
         return int(out.strip().split()[0])
     except (OSError, ValueError, IndexError, subprocess.SubprocessError):
@@ -46,7 +50,7 @@ def peak_rss_kb() -> Optional[int]:
     return int(value)
 
 
-def current_rss() -> Tuple[Optional[int], str]:
+def current_rss() -> tuple[Optional[int], str]:
     """(current RSS in KB, how it was read). Falls back to the peak, marked as such."""
     value = _from_proc_status()
     if value is not None:

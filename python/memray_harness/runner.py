@@ -5,21 +5,21 @@ flags, gc before stop, object census, live, reports). Once the capture has run, 
 it: every later step is guarded, so a failing report or requests file still leaves the other
 reports and a complete summary.json.
 """
+
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import time
 import traceback
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
-from . import children, events, host_sections, interrupts, leak, objects, reports, requests_file, requirements, state
-from . import request_analysis
+from . import children, events, host_sections, interrupts, leak, objects, reports, request_analysis, requests_file, requirements, state, workloads
 from . import summary as summary_mod
-from . import workloads
 from .app_loader import load_app
 from .config import Config
-from .contract import ModeRule, contract
+from .contract import contract
 from .errors import EXIT_OK, HarnessError, announce
 from .live import socket_destination
 from .outcome import Outcome
@@ -29,8 +29,7 @@ from .tracking import Capture, import_memray, memray_version, missing_memray_err
 def _unexpected(exc: BaseException, where: str) -> HarnessError:
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     message = "harness error %s: %s: %s" % (where, type(exc).__name__, exc)
-    return HarnessError("HARNESS_FAILED", message,
-                        {"type": type(exc).__name__, "message": str(exc), "traceback": tb[-4000:]})
+    return HarnessError("HARNESS_FAILED", message, {"type": type(exc).__name__, "message": str(exc), "traceback": tb[-4000:]})
 
 
 def _capture_problem(session_path: str) -> Optional[str]:
@@ -46,9 +45,9 @@ def _capture_problem(session_path: str) -> Optional[str]:
 
 def _write_error(out_dir: str, exc: OSError) -> HarnessError:
     import errno
+
     if exc.errno == errno.ENOSPC:
-        return HarnessError("DISK_FULL", "cannot write summary.json in %s: the disk is full (%s free)"
-                            % (out_dir, _free_space(out_dir)))
+        return HarnessError("DISK_FULL", "cannot write summary.json in %s: the disk is full (%s free)" % (out_dir, _free_space(out_dir)))
     return HarnessError("OUTPUT_NOT_WRITABLE", "cannot write summary.json in %s: %s" % (out_dir, exc))
 
 
@@ -148,8 +147,7 @@ class Run:
         try:
             os.makedirs(out_dir, exist_ok=True)
         except OSError as exc:
-            raise HarnessError("OUTPUT_NOT_WRITABLE", "out_dir %s cannot be created (%s); choose another out_dir"
-                               % (out_dir, exc))
+            raise HarnessError("OUTPUT_NOT_WRITABLE", "out_dir %s cannot be created (%s); choose another out_dir" % (out_dir, exc)) from exc
         if not os.access(out_dir, os.W_OK | os.X_OK):
             raise HarnessError("OUTPUT_NOT_WRITABLE", "out_dir %s is not writable; choose another out_dir" % out_dir)
 
@@ -162,16 +160,17 @@ class Run:
             if not cfg.allow_no_memray or rule.live:  # live modes are nothing without memray
                 raise missing_memray_error(why or "")
             self.warn("memray is not importable (%s): tracemalloc + RSS only, no session.bin or reports" % why)
-        self.summary["profiling"].update({
-            "memray_enabled": memray is not None,
-            "native_traces": bool(memray is not None and cfg.native_traces),
-            "trace_python_allocators": bool(memray is not None and cfg.trace_python_allocators),
-            "memray_version": memray_version(memray),
-        })
+        self.summary["profiling"].update(
+            {
+                "memray_enabled": memray is not None,
+                "native_traces": bool(memray is not None and cfg.native_traces),
+                "trace_python_allocators": bool(memray is not None and cfg.trace_python_allocators),
+                "memray_version": memray_version(memray),
+            }
+        )
         if workloads.uses_script(cfg, rule):
             if not os.path.isfile(cfg.script_path or ""):
-                raise HarnessError("SCRIPT_NOT_FOUND", "script %s does not exist; check the path (script_path must "
-                                   "be absolute)" % cfg.script_path)
+                raise HarnessError("SCRIPT_NOT_FOUND", "script %s does not exist; check the path (script_path must be absolute)" % cfg.script_path)
             req = requirements.requirements_for(cfg.script_path or "")
             if req and cfg.install_requirements:
                 events.step("requirements", "pip install -r %s" % req)
@@ -181,7 +180,8 @@ class Run:
     def capture_for(self, memray: Any, objects_native: bool) -> Capture:
         cfg, rule = self.cfg, self.rule
         return Capture(
-            memray, cfg.out_dir,
+            memray,
+            cfg.out_dir,
             native_traces=cfg.native_traces,
             trace_python_allocators=cfg.trace_python_allocators,
             destination=socket_destination(memray, cfg.live_port) if rule.live and memray is not None else None,
@@ -209,10 +209,8 @@ class Run:
             memray = self.prepare()
             self.checkpoint("prepared")
             if memray is not None and not rule.live:  # its imports overlap the workload, before the Tracker starts
-                try:
+                with contextlib.suppress(OSError):  # make_reports tries again, and says why when it cannot
                     self.engine = reports.start_engine(cfg.out_dir)
-                except OSError:
-                    pass  # make_reports tries again, and says why when it cannot
             app = load_app(cfg.app, cfg.app_dir) if workloads.needs_app(cfg, rule) and cfg.app else None
             # Importing the app may replace the handlers (polars installs SA_RESTART ones): memray's accept
             # loop for a live client then never sees EINTR, and Ctrl-C could not end a run waiting for one.
@@ -222,8 +220,7 @@ class Run:
                     self.warn(w)
                 os.environ["MEMRAY_RUN_REQUESTS_FILE"] = cfg.requests_file
 
-            objects_native = rule.object_census and memray is not None and \
-                objects.surviving_objects_supported(self.summary["profiling"]["memray_version"])
+            objects_native = rule.object_census and memray is not None and objects.surviving_objects_supported(self.summary["profiling"]["memray_version"])
             gc_diff = objects.GcDiff() if rule.object_census and not objects_native else None
             capture = self.capture_for(memray, objects_native)
             capture.on_start = lambda: self.checkpoint("workload", capture)
@@ -254,8 +251,7 @@ class Run:
             if self.workload_done:  # between the steps after the workload: what is done is kept
                 self._note_late_interruption()
                 return contract().exit_code(self.summary["error_code"] or stop.code or "INTERRUPTED")
-            return self.fail(HarnessError(stop.code or "INTERRUPTED", "interrupted by %s before the workload started"
-                                          % stop.describe()))
+            return self.fail(HarnessError(stop.code or "INTERRUPTED", "interrupted by %s before the workload started" % stop.describe()))
         except HarnessError as exc:
             return self.fail(exc)
         except Exception as exc:  # a harness bug: still one complete summary saying so
@@ -286,8 +282,7 @@ class Run:
         outcome.code = stop.code
         outcome.error_details = {"type": "KeyboardInterrupt", "message": stop.first or "", "traceback": ""}
 
-    def finish(self, memray: Any, capture: Capture, outcome: Outcome,
-               gc_diff: Optional[objects.GcDiff], objects_native: bool) -> int:
+    def finish(self, memray: Any, capture: Capture, outcome: Outcome, gc_diff: Optional[objects.GcDiff], objects_native: bool) -> int:
         s = self.summary
         s["memory"] = capture.memory()
         s["exit_code"] = outcome.exit_code
@@ -304,8 +299,9 @@ class Run:
         self._guard("heap growth", lambda: self._analyse_requests(memray, capture))
         if "method" not in s["leak_indicators"]:  # the analysis failed: the RSS verdict still comes
             s["leak_indicators"] = leak.leak_indicators(s["requests"])
-        self._guard("requests report", lambda: [self.warn(w) for w in request_analysis.write_report(
-            self.cfg.out_dir, s, self.cfg.reports, self._requests_title())])
+        self._guard(
+            "requests report", lambda: [self.warn(w) for w in request_analysis.write_report(self.cfg.out_dir, s, self.cfg.reports, self._requests_title())]
+        )
         self._note_late_interruption()
         code = s["error_code"]
         return contract().exit_code(code) if code else EXIT_OK
@@ -323,8 +319,7 @@ class Run:
             return
         events.step("objects", "summarising surviving objects")
         if objects_native and capture.surviving_objects is not None:
-            live = [o for o in capture.surviving_objects
-                    if not type(o).__module__.startswith("memray_harness")]
+            live = [o for o in capture.surviving_objects if not type(o).__module__.startswith("memray_harness")]
             data = objects.census(live, objects.METHOD_MEMRAY)
         elif gc_diff is not None:
             data = objects.census(gc_diff.after(), objects.METHOD_GC)
@@ -347,9 +342,15 @@ class Run:
             events.step("reports", "generating %s" % ", ".join(self.cfg.reports))
         else:
             events.step("reports", "reading session.bin for the summary's figures")
-        result = reports.make_reports(memray, capture.session_path, self.cfg.out_dir,
-                                      self.cfg.reports, leaked_table=self.rule.table_source == "leaked",
-                                      derive_tracemalloc=derive, engine=self.engine)
+        result = reports.make_reports(
+            memray,
+            capture.session_path,
+            self.cfg.out_dir,
+            self.cfg.reports,
+            leaked_table=self.rule.table_source == "leaked",
+            derive_tracemalloc=derive,
+            engine=self.engine,
+        )
         if derive and result.tracemalloc is not None:
             memory["tracemalloc_current"] = result.tracemalloc["current"]
             memory["tracemalloc_peak"] = result.tracemalloc["peak"]
@@ -362,7 +363,10 @@ class Run:
             s = self.summary
             s["error_code"] = "DISK_FULL"
             s["error"] = "no space left on %s to write the %s report(s); %s free" % (
-                self.cfg.out_dir, ", ".join(result.no_space), _free_space(self.cfg.out_dir))
+                self.cfg.out_dir,
+                ", ".join(result.no_space),
+                _free_space(self.cfg.out_dir),
+            )
             s["exit_code"] = s["exit_code"] or 0
         if result.top_allocators is not None:
             self.summary["top_allocators"] = result.top_allocators
@@ -400,7 +404,7 @@ class Run:
         return "%s %s (%s mode)" % (self.cfg.endpoint.method, self.cfg.endpoint.path, self.cfg.mode)
 
     def _requests(self, outcome: Outcome) -> None:
-        requests: List[Dict[str, Any]] = list(outcome.requests)
+        requests: list[dict[str, Any]] = list(outcome.requests)
         if workloads.uses_script(self.cfg, self.rule):
             loaded, warnings = requests_file.load(self.cfg.requests_file)
             for w in warnings:

@@ -1,10 +1,11 @@
 """Run a script exactly like `python script.py`, but in this process under the Tracker."""
+
 from __future__ import annotations
 
 import os
 import sys
 import types
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Optional
 
 from .outcome import Outcome, from_exception, from_system_exit
 from .timeouts import WorkloadTimeout, time_limit
@@ -21,9 +22,11 @@ def precompile(script_path: str) -> Optional[types.CodeType]:
 
 
 def run_script(
-    script_path: str, args: List[str], timeout: Optional[float] = None,
+    script_path: str,
+    args: list[str],
+    timeout: Optional[float] = None,
     code: Optional[types.CodeType] = None,
-) -> Tuple[Outcome, Dict[str, Any]]:
+) -> tuple[Outcome, dict[str, Any]]:
     """(outcome, the script's globals).
 
     Not runpy.run_path: that discards the module namespace when the script raises. The caller
@@ -32,10 +35,16 @@ def run_script(
     """
     module = types.ModuleType("__main__")
     namespace = module.__dict__
-    namespace.update({
-        "__file__": script_path, "__builtins__": __builtins__, "__spec__": None,
-        "__loader__": None, "__package__": None, "__cached__": None,
-    })
+    namespace.update(
+        {
+            "__file__": script_path,
+            "__builtins__": __builtins__,
+            "__spec__": None,
+            "__loader__": None,
+            "__package__": None,
+            "__cached__": None,
+        }
+    )
     saved_argv, saved_path0 = sys.argv, sys.path[0] if sys.path else None
     saved_main = sys.modules.get("__main__")
     sys.argv = [script_path] + list(args)

@@ -1,4 +1,5 @@
 """serve: the app served in-process until SIGINT/SIGTERM or timeout_seconds (live-web)."""
+
 from __future__ import annotations
 
 import time
@@ -31,18 +32,15 @@ def bind(app: Callable[..., Any], cfg: Config) -> BackgroundServer:
     try:
         return BackgroundServer(app, host=LIVE_ADDRESS, port=cfg.service_port or 0, quiet=False)
     except OSError as exc:
-        raise HarnessError("INVALID_OPTION", "cannot serve the app on port %s of the target: %s"
-                           % (cfg.service_port or "(any)", exc.strerror or exc)) from exc
+        raise HarnessError("INVALID_OPTION", "cannot serve the app on port %s of the target: %s" % (cfg.service_port or "(any)", exc.strerror or exc)) from exc
 
 
 def _serve_until_stopped(server: BackgroundServer, cfg: Config, outcome: Outcome) -> None:
     # The server thread starts inside the window, so every frame of it is known to memray.
     server.start()
     try:
-        events.step("live", "serving the app on port %d until SIGINT/SIGTERM%s" % (
-            server.port, " or %ss" % cfg.timeout_seconds if cfg.timeout_seconds else ""))
-        outcome.extra["live"] = {"stopped_by": _wait_for_stop(cfg.timeout_seconds),
-                                 "service_port": server.port, "live_port": cfg.live_port}
+        events.step("live", "serving the app on port %d until SIGINT/SIGTERM%s" % (server.port, " or %ss" % cfg.timeout_seconds if cfg.timeout_seconds else ""))
+        outcome.extra["live"] = {"stopped_by": _wait_for_stop(cfg.timeout_seconds), "service_port": server.port, "live_port": cfg.live_port}
     finally:
         server.stop()
 

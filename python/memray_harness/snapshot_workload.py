@@ -1,17 +1,18 @@
 """snapshot: import the service's modules (and heavy deps) under the Tracker."""
+
 from __future__ import annotations
 
 import importlib
 import os
 import sys
 import time
-from typing import List, Optional
+from typing import Optional
 
 from .outcome import Outcome
 from .tracking import Capture
 
 
-def _import_all(modules: List[str], imported: List[dict], failed: List[dict]) -> None:
+def _import_all(modules: list[str], imported: list[dict], failed: list[dict]) -> None:
     for name in modules:
         started = time.perf_counter()
         try:
@@ -21,13 +22,13 @@ def _import_all(modules: List[str], imported: List[dict], failed: List[dict]) ->
             failed.append({"module": name, "error": "%s: %s" % (type(exc).__name__, exc)})
 
 
-def run_snapshot(modules: List[str], capture: Capture, app_dir: Optional[str] = None) -> Outcome:
+def run_snapshot(modules: list[str], capture: Capture, app_dir: Optional[str] = None) -> Outcome:
     outcome = Outcome()
     if app_dir:
         sys.path.insert(0, app_dir)
         os.chdir(app_dir)
-    imported: List[dict] = []
-    failed: List[dict] = []
+    imported: list[dict] = []
+    failed: list[dict] = []
     capture.run(_import_all, modules, imported, failed)
     outcome.extra["snapshot"] = {"imported": imported, "failed": failed}
     if failed:

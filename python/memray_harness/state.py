@@ -4,16 +4,18 @@ If the harness process ends abruptly (the workload called os._exit, was killed, 
 a second harness started with --recover reads it and finishes the run from session.bin: what was
 measured before the end is kept. Removed once summary.json is written.
 """
+
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Optional
 
 STATE_FILE = ".harness-state.json"
 
 
-def save(out_dir: str, summary: Dict[str, Any], phase: str) -> None:
+def save(out_dir: str, summary: dict[str, Any], phase: str) -> None:
     path = os.path.join(out_dir, STATE_FILE)
     tmp = path + ".tmp"
     try:
@@ -24,7 +26,7 @@ def save(out_dir: str, summary: Dict[str, Any], phase: str) -> None:
         pass  # best effort: the state only matters if the harness dies
 
 
-def load(out_dir: str) -> Optional[Dict[str, Any]]:
+def load(out_dir: str) -> Optional[dict[str, Any]]:
     try:
         with open(os.path.join(out_dir, STATE_FILE), encoding="utf-8") as f:
             data = json.load(f)
@@ -35,7 +37,5 @@ def load(out_dir: str) -> Optional[Dict[str, Any]]:
 
 def clear(out_dir: str) -> None:
     for name in (STATE_FILE, STATE_FILE + ".tmp"):
-        try:
+        with contextlib.suppress(OSError):
             os.remove(os.path.join(out_dir, name))
-        except OSError:
-            pass

@@ -1,10 +1,12 @@
 """Bound an in-process workload with SIGALRM (main thread, Unix); a no-op elsewhere."""
+
 from __future__ import annotations
 
 import contextlib
 import signal
 import threading
-from typing import Iterator, Optional
+from collections.abc import Iterator
+from typing import Optional
 
 
 class WorkloadTimeout(BaseException):
@@ -13,10 +15,7 @@ class WorkloadTimeout(BaseException):
 
 @contextlib.contextmanager
 def time_limit(seconds: Optional[float]) -> Iterator[None]:
-    usable = (
-        seconds is not None and seconds > 0 and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
+    usable = seconds is not None and seconds > 0 and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return

@@ -6,6 +6,7 @@ cost); tracemalloc itself runs only when there is no such capture (memray missin
 trace_python_allocators off) or when the config asks for it (`tracemalloc: true`).
 `memory.tracemalloc_source` says which: "tracemalloc" or "memray".
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,7 +15,7 @@ import os
 import sys
 import tracemalloc
 from types import ModuleType
-from typing import Any, Callable, Dict, Optional, Tuple, TypeVar
+from typing import Any, Callable, Optional, TypeVar
 
 from . import rss
 from .contract import contract
@@ -23,7 +24,7 @@ from .errors import HarnessError
 T = TypeVar("T")
 
 
-def import_memray() -> Tuple[Optional[ModuleType], Optional[str]]:
+def import_memray() -> tuple[Optional[ModuleType], Optional[str]]:
     """(memray module, None) or (None, why it did not import)."""
     try:
         import memray  # noqa: WPS433 (optional dependency)
@@ -52,8 +53,7 @@ def missing_memray_error(reason: str) -> HarnessError:
     return HarnessError(
         "MEMRAY_NOT_INSTALLED",
         "memray is not importable by %s (%s). Install it with: %s "
-        "(or allow a tracemalloc + RSS only run with allow_no_memray / --allow-no-memray)"
-        % (sys.executable, reason, pip_fix()),
+        "(or allow a tracemalloc + RSS only run with allow_no_memray / --allow-no-memray)" % (sys.executable, reason, pip_fix()),
     )
 
 
@@ -97,15 +97,14 @@ class Capture:
         self.surviving_objects: Optional[tuple] = None
         self._own_tracemalloc = False
         # Real tracemalloc only without a capture to derive its figures from, or when asked.
-        self.use_tracemalloc = bool(real_tracemalloc or memray is None or not trace_python_allocators
-                                    or destination is not None)
+        self.use_tracemalloc = bool(real_tracemalloc or memray is None or not trace_python_allocators or destination is not None)
         # Called once the window is open (the runner checkpoints its state there).
         self.on_start: Optional[Callable[[], None]] = None
         self._pid = os.getpid()
 
     def _make_tracker(self) -> Any:
         memray = self.memray
-        kwargs: Dict[str, Any] = {
+        kwargs: dict[str, Any] = {
             "native_traces": self.native_traces,
             "trace_python_allocators": self.trace_python_allocators,
         }
@@ -142,10 +141,8 @@ class Capture:
         (reports, summary): only the original process does. The child ends as it would have."""
         if os.getpid() != self._pid:
             for stream in (sys.stdout, sys.stderr):
-                try:
+                with contextlib.suppress(Exception):
                     stream.flush()
-                except Exception:
-                    pass
             os._exit(code)
 
     def _begin(self) -> None:
@@ -195,7 +192,7 @@ class Capture:
         values = [v for v in (rss.peak_rss_kb(), self.rss_before, self.rss_after) if v is not None]
         return max(values) if values else None
 
-    def memory(self) -> Dict[str, Any]:
+    def memory(self) -> dict[str, Any]:
         delta = None
         if self.rss_before is not None and self.rss_after is not None:
             delta = self.rss_after - self.rss_before

@@ -1,8 +1,9 @@
 """The workload of a run, from its mode rule's workload kind (contract.json); each workload
 runs its part inside Capture.run()."""
+
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Optional
 
 from . import live
 from .app_loader import app_module_name
@@ -18,7 +19,7 @@ from .tracking import Capture
 from .wsgi_server import BackgroundServer
 
 App = Optional[Callable[..., Any]]
-Result = Tuple[Outcome, Any]  # (outcome, keepalive: hold until the reports are made)
+Result = tuple[Outcome, Any]  # (outcome, keepalive: hold until the reports are made)
 Server = Optional[BackgroundServer]  # the serve workload's listening socket, bound before the capture
 
 
@@ -36,18 +37,15 @@ def check(cfg: Config, rule: ModeRule) -> None:
     if rule.script == "required" and not cfg.script_path:
         raise HarnessError("SCRIPT_NOT_FOUND", "mode %r needs script_path (the script to run)" % cfg.mode)
     if needs_app(cfg, rule) and not cfg.app:
-        raise HarnessError("APP_NOT_FOUND", "mode %r needs app (a WSGI app as module:attr)%s"
-                           % (cfg.mode, " or a script" if rule.app == "fallback" else ""))
+        raise HarnessError("APP_NOT_FOUND", "mode %r needs app (a WSGI app as module:attr)%s" % (cfg.mode, " or a script" if rule.app == "fallback" else ""))
     if rule.workload == "import" and not (cfg.modules or cfg.app):
         raise HarnessError("INVALID_CONFIG", "mode %r imports modules: it needs 'modules' or 'app'" % cfg.mode)
     if rule.workload not in _KINDS:
-        raise HarnessError("HARNESS_FAILED", "this harness has no %r workload (mode %r): contract.json is newer "
-                           "than the harness" % (rule.workload, cfg.mode))
+        raise HarnessError("HARNESS_FAILED", "this harness has no %r workload (mode %r): contract.json is newer than the harness" % (rule.workload, cfg.mode))
 
 
 def _script(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
-    return capture.run(run_script, cfg.script_path or "", cfg.script_args, cfg.timeout_seconds,
-                       precompile(cfg.script_path or ""))
+    return capture.run(run_script, cfg.script_path or "", cfg.script_args, cfg.timeout_seconds, precompile(cfg.script_path or ""))
 
 
 def _import(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
@@ -72,7 +70,7 @@ def _script_or_requests(cfg: Config, app: App, capture: Capture, server: Server)
 
 
 # core's WorkloadKind -> how this harness runs it
-_KINDS: Dict[str, Callable[[Config, App, Capture, Server], Result]] = {
+_KINDS: dict[str, Callable[[Config, App, Capture, Server], Result]] = {
     "import": _import,
     "request": _request,
     "requests": _requests,

@@ -1,11 +1,14 @@
 """Serve a WSGI app in-process (stdlib wsgiref) and measure around every request."""
+
 from __future__ import annotations
 
+import contextlib
 import threading
-from typing import Any, Callable, Iterable, List, Optional
+from collections.abc import Iterable
+from typing import Any, Callable, Optional
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-Around = Callable[[Callable[[], List[bytes]]], List[bytes]]
+Around = Callable[[Callable[[], list[bytes]]], list[bytes]]
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -23,17 +26,17 @@ class MeasuringMiddleware:
     def __init__(self, app: Callable[..., Any], around: Around) -> None:
         self.app = app
         self.around = around
-        self.statuses: List[int] = []
+        self.statuses: list[int] = []
 
     def __call__(self, environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        chunks: List[bytes] = []
-        started: List[tuple] = []
+        chunks: list[bytes] = []
+        started: list[tuple] = []
 
         def deferred_start_response(status: str, headers: list, exc_info: Any = None) -> Callable[[bytes], None]:
             started[:] = [(status, headers, exc_info)]
             return chunks.append  # the legacy write() callable, buffered too
 
-        def call_app() -> List[bytes]:
+        def call_app() -> list[bytes]:
             result = self.app(environ, deferred_start_response)
             try:
                 for chunk in result:
@@ -48,10 +51,8 @@ class MeasuringMiddleware:
         if not started:
             raise RuntimeError("the WSGI app returned without calling start_response")
         status, headers, exc_info = started[0]
-        try:
+        with contextlib.suppress(ValueError, IndexError):
             self.statuses.append(int(status.split()[0]))
-        except (ValueError, IndexError):
-            pass
         if exc_info is not None:
             start_response(status, headers, exc_info)
         else:
@@ -62,17 +63,18 @@ class MeasuringMiddleware:
 class BackgroundServer:
     """wsgiref server on host:port (0 = ephemeral) running in a daemon thread."""
 
-    def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0,
-                 quiet: bool = True) -> None:
+    def __init__(self, app: Callable[..., Any], host: str = "127.0.0.1", port: int = 0, quiet: bool = True) -> None:
         handler = _QuietHandler if quiet else WSGIRequestHandler
         self.server: WSGIServer = make_server(host, port, app, handler_class=handler)
         self.port: int = self.server.server_address[1]
         self._thread: Optional[threading.Thread] = None
 
-    def start(self) -> "BackgroundServer":
+    def start(self) -> BackgroundServer:
         self._thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
-            name="memray-harness-wsgi", daemon=True,
+            target=self.server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="memray-harness-wsgi",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -3,6 +3,7 @@
 Every config a test writes is complete (every key of core's harness-config schema, as TypeScript
 fills them) and valid against that schema; every file a run writes is checked against its schema.
 """
+
 from __future__ import annotations
 
 import json
@@ -12,12 +13,12 @@ import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 import pytest
+from schema_check import assert_summary, assert_valid
 
 from memray_harness.contract import contract
-from schema_check import assert_summary, assert_valid
 
 PYTHON_DIR = Path(__file__).resolve().parents[1]
 RUNNER = PYTHON_DIR / "memray-runner.py"
@@ -33,16 +34,16 @@ OUTPUT_SCHEMAS = {
 }
 
 
-def fast_reports(mode: str) -> List[str]:
+def fast_reports(mode: str) -> list[str]:
     """The mode's reports (contract.json), without the slow memray flamegraphs."""
     return [r for r in contract().mode(mode).reports if contract().report(r).generator != SLOW_GENERATOR]
 
 
-def base_config(mode: str, out_dir: Path, requests_file: Path) -> Dict[str, Any]:
+def base_config(mode: str, out_dir: Path, requests_file: Path) -> dict[str, Any]:
     """Every key of harness-config.schema.json, filled as TypeScript fills it for `mode` (plus fast
     reports). test_contract checks the keys against the schema's `required` list."""
     rule = contract().mode(mode)
-    cfg: Dict[str, Any] = {
+    cfg: dict[str, Any] = {
         "mode": mode,
         "run_id": "test-run",
         "out_dir": str(out_dir),
@@ -75,7 +76,7 @@ def base_config(mode: str, out_dir: Path, requests_file: Path) -> Dict[str, Any]
     return cfg
 
 
-def write_config(tmp_path: Path, overrides: Dict[str, Any]) -> Path:
+def write_config(tmp_path: Path, overrides: dict[str, Any]) -> Path:
     """config.json in tmp_path: base_config of overrides["mode"] (default script) + overrides
     (`endpoint` merged key by key), validated against the config schema like zod would."""
     full = base_config(overrides.get("mode", "script"), tmp_path / "out", tmp_path / "requests.json")
@@ -105,18 +106,18 @@ class Result:
     stderr: str
 
     @property
-    def summary(self) -> Dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         return json.loads((self.out_dir / "summary.json").read_text())
 
     def text(self, name: str) -> str:
         return (self.out_dir / name).read_text()
 
-    def events(self) -> List[Dict[str, Any]]:
+    def events(self) -> list[dict[str, Any]]:
         prefix = "@memray-harness "
-        return [json.loads(l[len(prefix):]) for l in self.stderr.splitlines() if l.startswith(prefix)]
+        return [json.loads(line[len(prefix) :]) for line in self.stderr.splitlines() if line.startswith(prefix)]
 
 
-def env_with(pythonpath: Optional[List[str]] = None) -> Dict[str, str]:
+def env_with(pythonpath: Optional[list[str]] = None) -> dict[str, str]:
     env = dict(os.environ)
     parts = [str(p) for p in (pythonpath or [])] + [str(PYTHON_DIR)]
     env["PYTHONPATH"] = os.pathsep.join(parts)
@@ -136,10 +137,14 @@ def line_of(path: Path, needle: str) -> int:
     raise AssertionError("%r not in %s" % (needle, path))
 
 
-def run_harness(config: Path, cwd: Path, pythonpath: Optional[List[str]] = None, timeout: float = 120) -> Result:
+def run_harness(config: Path, cwd: Path, pythonpath: Optional[list[str]] = None, timeout: float = 120) -> Result:
     proc = subprocess.run(
         [sys.executable, "-m", "memray_harness", "--config", str(config)],
-        cwd=str(cwd), env=env_with(pythonpath), capture_output=True, text=True, timeout=timeout,
+        cwd=str(cwd),
+        env=env_with(pythonpath),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     result = Result(proc.returncode, cwd / "out", proc.stdout, proc.stderr)  # write_config's out_dir
     check_outputs(result.out_dir)
@@ -150,7 +155,7 @@ def run_harness(config: Path, cwd: Path, pythonpath: Optional[List[str]] = None,
 def harness(tmp_path: Path):
     """harness(config_overrides) -> Result, via `python -m memray_harness --config`."""
 
-    def run(cfg: Dict[str, Any], pythonpath: Optional[List[str]] = None, timeout: float = 120) -> Result:
+    def run(cfg: dict[str, Any], pythonpath: Optional[list[str]] = None, timeout: float = 120) -> Result:
         return run_harness(write_config(tmp_path, cfg), tmp_path, pythonpath, timeout)
 
     return run
@@ -160,11 +165,15 @@ def harness(tmp_path: Path):
 def runner(tmp_path: Path):
     """runner(args) -> Result, via the standalone memray-runner.py."""
 
-    def run(args: List[str], out_dir: Optional[Path] = None, timeout: float = 120) -> Result:
+    def run(args: list[str], out_dir: Optional[Path] = None, timeout: float = 120) -> Result:
         out = out_dir or tmp_path / "out"
         proc = subprocess.run(
             [sys.executable, str(RUNNER), "--out", str(out)] + args,
-            cwd=str(tmp_path), env=env_with(), capture_output=True, text=True, timeout=timeout,
+            cwd=str(tmp_path),
+            env=env_with(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         check_outputs(out)
         return Result(proc.returncode, out, proc.stdout, proc.stderr)

@@ -1,5 +1,6 @@
 """contract.json drives the harness; the harness keeps no copy of core's tables; configs and
 outputs match core's checked-in schemas."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,12 +9,12 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import PYTHON_DIR, base_config, write_script
+from schema_check import UnknownKeyword, errors, load_schema
+
 from memray_harness import reports, table_tree, workloads
 from memray_harness.config import Config, Endpoint
 from memray_harness.contract import contract
-from schema_check import UnknownKeyword, errors, load_schema
 
 HARNESS_SOURCES = sorted((PYTHON_DIR / "memray_harness").glob("*.py")) + [PYTHON_DIR / "memray-runner.py"]
 ENV_NAMES = {"MEMRAY_RUN_REQUESTS_FILE"}
@@ -50,7 +51,7 @@ def _calls(source: str, name: str):
             depth += {"(": 1, ")": -1}.get(source[i], 0)
             if depth == 0:
                 break
-        yield source[match.start():i + 1]
+        yield source[match.start() : i + 1]
 
 
 def test_every_json_dump_refuses_nan() -> None:
@@ -98,8 +99,7 @@ def test_reports_and_artifacts_come_from_the_contract(tmp_path: Path, harness) -
     rule = max(contract().modes.values(), key=lambda r: (len(r.reports), r.mode))
     assert rule.script != "none"
     script = write_script(tmp_path, "job.py", "blob = [bytes(1000) for _ in range(2000)]\n")
-    res = harness({"mode": rule.mode, "script_path": str(script), "reports": list(rule.reports),
-                   "host_artifacts": ["harness_log", "index_html"]})
+    res = harness({"mode": rule.mode, "script_path": str(script), "reports": list(rule.reports), "host_artifacts": ["harness_log", "index_html"]})
     assert res.rc == 0, res.stderr
     specs = [contract().report(name) for name in rule.reports]
     made = {spec.artifact_key: spec.file for spec in specs}
@@ -152,19 +152,31 @@ def test_schema_check_fails_loudly_on_an_unknown_keyword() -> None:
 
 
 def test_schema_check_keywords() -> None:
-    schema = {"type": "object", "required": ["v"], "additionalProperties": False, "properties": {
-        "v": {"type": "number", "const": 1},
-        "e": {"type": "string", "enum": ["a", "b"]},
-        "p": {"type": "string", "pattern": "^/"},
-        "n": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 9}, {"type": "null"}]},
-        "t": {"type": "number", "exclusiveMinimum": 0},
-        "h": {"type": "object", "propertyNames": {"type": "string", "minLength": 2}, "additionalProperties": {"type": "string"}},
-    }}
+    schema = {
+        "type": "object",
+        "required": ["v"],
+        "additionalProperties": False,
+        "properties": {
+            "v": {"type": "number", "const": 1},
+            "e": {"type": "string", "enum": ["a", "b"]},
+            "p": {"type": "string", "pattern": "^/"},
+            "n": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 9}, {"type": "null"}]},
+            "t": {"type": "number", "exclusiveMinimum": 0},
+            "h": {"type": "object", "propertyNames": {"type": "string", "minLength": 2}, "additionalProperties": {"type": "string"}},
+        },
+    }
     assert errors({"v": 1.0, "e": "a", "p": "/x", "n": None, "t": 0.5, "h": {"ab": "c"}}, schema) == []
     problems = errors({"v": 2, "e": "c", "p": "x", "n": 10, "t": 0, "h": {"a": 1}, "x": 1}, schema)
-    for needle in ("$.v: 2 is not 1", "$.e: 'c' is not one of", "$.p: 'x' does not match", "$.n: matches no anyOf",
-                   "$.t: 0 <= exclusiveMinimum", "$.h.a (name): shorter than 2", "$.h.a: expected string",
-                   "$.x: not allowed"):
+    for needle in (
+        "$.v: 2 is not 1",
+        "$.e: 'c' is not one of",
+        "$.p: 'x' does not match",
+        "$.n: matches no anyOf",
+        "$.t: 0 <= exclusiveMinimum",
+        "$.h.a (name): shorter than 2",
+        "$.h.a: expected string",
+        "$.x: not allowed",
+    ):
         assert any(p.startswith(needle) for p in problems), (needle, problems)
     assert errors({}, schema) == ["$.v: required"]
     assert errors(True, {"type": ["boolean", "integer"], "enum": [1]}) != []  # true is not 1

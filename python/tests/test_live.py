@@ -1,4 +1,5 @@
 """live-web: the Tracker streams to a socket; a real memray SocketReader connects like `memray live`."""
+
 from __future__ import annotations
 
 import json
@@ -11,7 +12,6 @@ import urllib.request
 from pathlib import Path
 
 import memray
-
 from apps import APP
 from conftest import check_outputs, env_with, write_config, write_script
 
@@ -24,7 +24,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _connect(port: int, deadline: float) -> "memray.SocketReader":
+def _connect(port: int, deadline: float) -> memray.SocketReader:
     while True:
         reader = memray.SocketReader(port=port)
         try:
@@ -41,17 +41,19 @@ def test_live_web_serves_until_sigint(tmp_path: Path) -> None:
     d.mkdir()
     write_script(d, "service.py", APP)
     live_port = _free_port()
-    config = write_config(tmp_path, {"mode": "live-web", "run_id": "live", "app": "service:app", "app_dir": str(d),
-                                     "live_port": live_port, "timeout_seconds": 30})
-    proc = subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(config)],
-                            cwd=str(tmp_path), env=env_with(), stderr=subprocess.PIPE, text=True)
+    config = write_config(
+        tmp_path, {"mode": "live-web", "run_id": "live", "app": "service:app", "app_dir": str(d), "live_port": live_port, "timeout_seconds": 30}
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memray_harness", "--config", str(config)], cwd=str(tmp_path), env=env_with(), stderr=subprocess.PIPE, text=True
+    )
     try:
         live = None
         while live is None:
             line = proc.stderr.readline()
             assert line, "harness exited before the live event"
-            if line.startswith(PREFIX) and json.loads(line[len(PREFIX):])["event"] == "live":
-                live = json.loads(line[len(PREFIX):])
+            if line.startswith(PREFIX) and json.loads(line[len(PREFIX) :])["event"] == "live":
+                live = json.loads(line[len(PREFIX) :])
         assert live["live_port"] == live_port and live["service_port"] > 0
         reader = _connect(live_port, time.monotonic() + 15)
         try:
@@ -85,11 +87,15 @@ def test_live_web_serves_until_sigint(tmp_path: Path) -> None:
 def test_live_remote_runs_the_script_once_a_client_connects(tmp_path: Path) -> None:
     script = write_script(tmp_path, "job.py", "import sys\nblob = bytearray(1024 * 1024)\nprint('ran', len(blob))\n")
     live_port = _free_port()
-    config = write_config(tmp_path, {"mode": "live-remote", "run_id": "lr", "script_path": str(script),
-                                     "live_port": live_port})
-    proc = subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(config)],
-                            cwd=str(tmp_path), env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    config = write_config(tmp_path, {"mode": "live-remote", "run_id": "lr", "script_path": str(script), "live_port": live_port})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "memray_harness", "--config", str(config)],
+        cwd=str(tmp_path),
+        env=env_with(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         reader = _connect(live_port, time.monotonic() + 15)
         try:

@@ -1,5 +1,6 @@
 """live-remote with the requests workload: memray's SocketDestination waits for ONE client before the
 workload starts; a real memray SocketReader is that client. Ctrl-C while it waits ends the run."""
+
 from __future__ import annotations
 
 import json
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import memray
 import pytest
-
 from apps import APP
 from conftest import check_outputs, env_with, line_of, write_config, write_script
 
@@ -33,17 +33,33 @@ def _start(tmp_path: Path, live_port: int, requests: int, app: str = APP) -> sub
     d = tmp_path / "svc"
     d.mkdir()
     write_script(d, "service.py", app)
-    config = write_config(tmp_path, {"mode": "live-remote", "run_id": "lr", "app": "service:app", "app_dir": str(d),
-                                     "live_port": live_port, "requests": requests, "delay_seconds": 0.05,
-                                     "endpoint": {"path": "/leak"}})
-    return subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(config)], cwd=str(tmp_path),
-                            env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    config = write_config(
+        tmp_path,
+        {
+            "mode": "live-remote",
+            "run_id": "lr",
+            "app": "service:app",
+            "app_dir": str(d),
+            "live_port": live_port,
+            "requests": requests,
+            "delay_seconds": 0.05,
+            "endpoint": {"path": "/leak"},
+        },
+    )
+    return subprocess.Popen(
+        [sys.executable, "-m", "memray_harness", "--config", str(config)],
+        cwd=str(tmp_path),
+        env=env_with(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _wait_live(proc: subprocess.Popen) -> dict:
     for line in proc.stderr:  # type: ignore[union-attr]
-        if line.startswith(PREFIX) and json.loads(line[len(PREFIX):])["event"] == "live":
-            return json.loads(line[len(PREFIX):])
+        if line.startswith(PREFIX) and json.loads(line[len(PREFIX) :])["event"] == "live":
+            return json.loads(line[len(PREFIX) :])
     raise AssertionError("harness exited before the live event")
 
 
@@ -63,8 +79,7 @@ def test_requests_start_once_the_client_connects_and_it_sees_them(tmp_path: Path
             deadline = time.monotonic() + 30
             while reader.is_active and time.monotonic() < deadline:
                 time.sleep(0.1)
-            sites = {"%s:%d" % (f[1], f[2]) for r in reader.get_current_snapshot(merge_threads=True)
-                     for f in r.stack_trace()[:1]}
+            sites = {"%s:%d" % (f[1], f[2]) for r in reader.get_current_snapshot(merge_threads=True) for f in r.stack_trace()[:1]}
         assert proc.returncode == 0
         leak_site = "service.py:%d" % line_of(tmp_path / "svc" / "service.py", "# LEAK_LINE")
         assert any(s.endswith(leak_site) for s in sites), sites

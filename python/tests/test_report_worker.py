@@ -1,4 +1,5 @@
 """The flamegraph reports (report engine; report_worker for flags it does not know): files made, failures isolated."""
+
 from __future__ import annotations
 
 import subprocess
@@ -17,8 +18,7 @@ def _capture(tmp_path: Path) -> Path:
     script = tmp_path / "work.py"
     script.write_text("blocks = [bytearray(64 * 1024) for _ in range(64)]\n")
     session = tmp_path / "session.bin"
-    subprocess.run([sys.executable, "-m", "memray", "run", "--trace-python-allocators", "-q", "-o", str(session),
-                    str(script)], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "memray", "run", "--trace-python-allocators", "-q", "-o", str(session), str(script)], check=True, capture_output=True)
     return session
 
 
