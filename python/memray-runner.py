@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from memray_harness.config import Config, Endpoint, TargetInfo, default_run_id  # noqa: E402
 from memray_harness.contract import ContractError, contract  # noqa: E402
-from memray_harness.runner import run  # noqa: E402
+from memray_harness.run.runner import run  # noqa: E402
 
 MODE = "script"  # the seed's runner: one script, the script mode's rule from contract.json
 

@@ -12,7 +12,7 @@ from . import events
 from .config import load_config
 from .contract import ContractError
 from .errors import HarnessError, announce
-from .runner import run
+from .run.runner import run
 
 # contract.json holds the exit codes; without it, the environment's code (core's ExitCode 3).
 CONTRACT_UNREADABLE_EXIT = 3
@@ -28,7 +28,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         # No summary.json when this fails: without a usable config, TypeScript writes the fallback.
         cfg = load_config(args.config)
         if args.recover:
-            from .recover import recover
+            from .run.recover import recover
 
             return recover(cfg, args.recover)
         return run(cfg)

@@ -52,13 +52,20 @@ def is_harness_file(path: str) -> bool:
     return path.startswith(HARNESS_DIR) or os.path.basename(path) == "memray-runner.py"
 
 
+def harness_name(path: str) -> str:
+    """A harness file's path relative to the package (`workloads/script.py`); memray-runner.py's name."""
+    if path.startswith(HARNESS_DIR + os.sep):
+        return path[len(HARNESS_DIR) + 1 :].replace(os.sep, "/")
+    return os.path.basename(path)
+
+
 def site_of(filename: str, line: int) -> str:
     return "%s:%d" % (shorten(filename), line) if line else shorten(filename)
 
 
 # Harness frames through which the workload itself runs: an allocation below one is the workload's.
-# (file name, function name or None for any function of that file)
-WORKLOAD_ENTRIES = {("wsgi_server.py", "call_app"), ("script_workload.py", None), ("snapshot_workload.py", None)}
+# (file relative to the package, function name or None for any function of that file)
+WORKLOAD_ENTRIES = {("workloads/wsgi_server.py", "call_app"), ("workloads/script.py", None), ("workloads/snapshot.py", None)}
 # The in-process server's own request handling (socketserver's threads), outside the app.
 SERVER_LOOPS = {"serve_forever", "process_request_thread"}
 
@@ -76,7 +83,7 @@ def is_harness_allocation(frames: Sequence[tuple[str, str, int]]) -> bool:
     server = False
     for function, filename, _ in frames:
         if is_harness_file(filename or ""):
-            name = os.path.basename(filename)
+            name = harness_name(filename)
             short = (function or "").rsplit(".", 1)[-1]
             return not ((name, short) in WORKLOAD_ENTRIES or (name, None) in WORKLOAD_ENTRIES)
         if os.path.basename(filename or "") == "socketserver.py" and function in SERVER_LOOPS:

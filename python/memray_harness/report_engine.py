@@ -20,11 +20,11 @@ This engine reads the capture as few times as memray's API allows and no read tw
 * the reports themselves are memray's own reporters (`FlameGraphReporter`, `StatsReporter`) called
   with the arguments memray's CLI passes, so the files are the CLI's files. A report whose flags this
   engine does not know, or a memray whose reporter API differs, falls back to memray's CLI entry point
-  in-process (report_worker.run_job);
+  in-process (reports/memray_cli.py);
 * at most as many processes run at once as there are usable CPUs, longest first, and no more than the
-  memory left holds (report_memory.py: a reader's peak grows with the capture's allocation count).
+  memory left holds (memory_budget.py: a reader's peak grows with the capture's allocation count).
 
-The same reads give the summary's derived figures (see derive.py): the Python-allocator bytes live
+The same reads give the summary's derived figures (see derived_tracemalloc.py): the Python-allocator bytes live
 when tracking stopped (leaked records) and at the high-water mark (high-water-mark records, and each
 snapshot's high-water mark when the temporal flamegraph's read is made anyway).
 
@@ -50,9 +50,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from . import derive, report_memory
 from .contract import ReportSpec, contract
-from .reports import FLAMEGRAPH, PLAN_ON_STDIN, STATS, TABLE_TREE
+from .reports import derived_tracemalloc, memory_budget
+from .reports.make_reports import FLAMEGRAPH, PLAN_ON_STDIN, STATS, TABLE_TREE
 
 STATS_NUM_LARGEST = 5  # `memray stats` default
 # Relative cost of each read, to start the longest first (measured on the bench workload).
@@ -267,7 +267,7 @@ def render_flamegraph(reader: Any, records: list[Any], hwms: Optional[list[int]]
 
 
 def _cli_report(spec: ReportSpec, flags: list[str], session: str, out_dir: str) -> dict[str, Any]:
-    from .report_worker import run_job
+    from .reports.memray_cli import run_job
 
     return run_job(spec.name, ["flamegraph"] + flags + ["--force", "-o", os.path.join(out_dir, spec.file), session])
 
@@ -280,14 +280,14 @@ def run_job(
 ) -> dict[str, Any]:
     """Read once (or take `pre`, the records already read), make every report of the job; returns the
     job's result (reports, derived parts)."""
-    from . import table_tree
+    from .reports import table_tree
 
     started = time.perf_counter() - pre_seconds
     out: dict[str, Any] = {"kind": "report", "read": job.read, "reports": [], "derived": {}}
     records, hwms = pre if pre is not None else read_records(reader, job.key)
     out["read_seconds"] = round(time.perf_counter() - started, 3)
     if job.derive:
-        out["derived"] = derive.from_records(job.read, records, hwms)
+        out["derived"] = derived_tracemalloc.from_records(job.read, records, hwms)
     for spec, opts in job.flamegraphs:
         t = time.perf_counter()
         item = {"name": spec.name, "ok": True, "error": None}
@@ -428,7 +428,7 @@ def _finish(child: Child, rusage: Any, status: int) -> dict[str, Any]:
 
 def _stop_if_orphaned(parent: int) -> None:
     """The harness that started this engine is gone (killed): stop the readers too, not leave them
-    running for nobody. Only as the leader of our own process group (reports.py starts us so)."""
+    running for nobody. Only as the leader of our own process group (reports/make_reports.py starts us so)."""
     if os.getppid() == parent:
         return
     try:
@@ -457,7 +457,7 @@ def run(
     emit: Callable[[dict[str, Any]], None] = _emit,
     fork: bool = True,
     memray: Any = None,
-    available_memory: Callable[[], Optional[int]] = report_memory.available_memory,
+    available_memory: Callable[[], Optional[int]] = memory_budget.available_memory,
 ) -> dict[str, Any]:
     """Run the plan; emits one line per finished job and returns the merged result. fork=False (or no
     os.fork) runs the jobs one after the other in this process."""
@@ -532,7 +532,7 @@ def run(
         reader_seconds = time.perf_counter() - t
         reader_holder["reader"] = reader
         allocations = int(getattr(reader.metadata, "total_allocations", 0) or 0)
-        plan.workers = report_memory.workers_within(plan.workers, allocations, available_memory())
+        plan.workers = memory_budget.workers_within(plan.workers, allocations, available_memory())
         forking = fork and hasattr(os, "fork")
         # This process makes the high-water-mark job itself (one fork fewer), beside the forks.
         own = next((j for j in plan.jobs if j.read == "high_watermark"), None) if forking else None
@@ -601,7 +601,7 @@ def merge(finished: list[dict[str, Any]], reader_seconds: float, seconds: float)
             result["table_harness_bytes"] = r.get("table_harness_bytes")
         if r.get("error"):
             result["errors"].append(r["error"])
-    result["tracemalloc"] = derive.combine(parts)
+    result["tracemalloc"] = derived_tracemalloc.combine(parts)
     result["max_rss_kb"] = _maxrss_kb(_self_rusage())
     return result
 
@@ -622,7 +622,7 @@ def _import_reporters() -> None:
         from memray.reporters.flamegraph import FlameGraphReporter  # noqa: F401
         from memray.reporters.stats import StatsReporter  # noqa: F401
 
-        from . import table_tree  # noqa: F401
+        from .reports import table_tree  # noqa: F401
     except Exception:  # noqa: BLE001 - run() meets (and reports) the same error
         pass
 

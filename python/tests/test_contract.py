@@ -12,11 +12,13 @@ import pytest
 from conftest import PYTHON_DIR, base_config, write_script
 from schema_check import UnknownKeyword, errors, load_schema
 
-from memray_harness import reports, table_tree, workloads
 from memray_harness.config import Config, Endpoint
 from memray_harness.contract import contract
+from memray_harness.reports import make_reports as reports
+from memray_harness.reports import table_tree
+from memray_harness.workloads import workload
 
-HARNESS_SOURCES = sorted((PYTHON_DIR / "memray_harness").glob("*.py")) + [PYTHON_DIR / "memray-runner.py"]
+HARNESS_SOURCES = sorted((PYTHON_DIR / "memray_harness").rglob("*.py")) + [PYTHON_DIR / "memray-runner.py"]
 ENV_NAMES = {"MEMRAY_RUN_REQUESTS_FILE"}
 
 
@@ -71,7 +73,7 @@ def test_every_error_code_used_is_in_the_contract() -> None:
 # -- every rule of the contract has an implementation ---------------------------------------------
 def test_every_mode_rule_is_implemented() -> None:
     for rule in contract().modes.values():
-        assert rule.workload in workloads.WORKLOAD_KINDS, rule
+        assert rule.workload in workload.WORKLOAD_KINDS, rule
         assert set(rule.reports) <= set(contract().reports), rule
         assert rule.primary_report is None or rule.primary_report in rule.reports, rule
         for flag in rule.forces:

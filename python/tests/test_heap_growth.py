@@ -16,7 +16,7 @@ import memray
 import pytest
 from conftest import check_outputs, env_with, line_of, write_config, write_script
 
-from memray_harness import heap_growth
+from memray_harness.analysis import heap_growth
 
 KIB = 1024
 KNOWN_LEAK = 512 * KIB  # bytes per request leaked by /leak

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from memray_harness.leak import (
+from memray_harness.analysis.leak_verdict import (
     MIN_SAMPLES,
     is_monotonic_growth,
     leak_indicators,

@@ -15,8 +15,9 @@ import memray
 import pytest
 from conftest import write_script
 
-from memray_harness import report_engine, reports
+from memray_harness import report_engine
 from memray_harness.contract import contract
+from memray_harness.reports import make_reports as reports
 
 ALL_REPORTS = ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree", "stats"]
 FLAMEGRAPHS = [r.name for r in contract().reports.values() if r.generator == reports.FLAMEGRAPH]
@@ -233,7 +234,7 @@ def test_an_engine_started_before_the_capture_ends_waits_for_its_plan(capture: P
 
 
 def test_the_waiting_engine_is_not_a_stray_of_the_workload(tmp_path: Path) -> None:
-    from memray_harness import children
+    from memray_harness.run import stray_processes as children
 
     engine = reports.start_engine(str(tmp_path))
     assert engine is not None

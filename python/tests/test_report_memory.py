@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memray_harness import report_memory
+from memray_harness.reports import memory_budget as report_memory
 
 GIB = 1 << 30
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import memray
 
-from memray_harness import reports
 from memray_harness.contract import contract
+from memray_harness.reports import make_reports as reports
 
 FLAMEGRAPHS = [r.name for r in contract().reports.values() if r.generator == reports.FLAMEGRAPH]
 

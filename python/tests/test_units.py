@@ -10,9 +10,11 @@ from typing import Optional
 import pytest
 from conftest import base_config
 
-from memray_harness import paths, requests_file, rss
+from memray_harness import paths
 from memray_harness.config import Config, parse_config
 from memray_harness.errors import HarnessError
+from memray_harness.measurement import rss
+from memray_harness.workloads import requests_file
 
 
 def _raw(mode: str = "script", changes: Optional[dict] = None) -> dict:
@@ -103,8 +105,9 @@ def test_a_harness_bug_during_the_workload_is_harness_failed(tmp_path, monkeypat
     """Still one complete summary; the code and exit code come from contract.json."""
     from conftest import check_outputs
 
-    from memray_harness import runner, workloads
     from memray_harness.contract import contract
+    from memray_harness.run import runner
+    from memray_harness.workloads import workload
 
     script = tmp_path / "job.py"
     script.write_text("x = 1\n")
@@ -113,7 +116,7 @@ def test_a_harness_bug_during_the_workload_is_harness_failed(tmp_path, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("bug in the harness")
 
-    monkeypatch.setattr(workloads, "run", broken)
+    monkeypatch.setattr(workload, "run", broken)
     raw = _raw("script", {"out_dir": str(tmp_path / "out"), "script_path": str(script), "reports": [], "requests_file": str(tmp_path / "r.json")})
     code = runner.run(parse_config(raw))
     assert code == contract().exit_code("HARNESS_FAILED") == 3

@@ -7,7 +7,7 @@ import urllib.error
 import urllib.request
 from typing import Optional
 
-from .config import Endpoint
+from ..config import Endpoint
 
 # An empty ProxyHandler: http_proxy in the target's environment must not capture loopback calls.
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))

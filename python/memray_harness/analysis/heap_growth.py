@@ -33,10 +33,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .paths import is_harness_allocation, site_of
+from ..paths import is_harness_allocation, site_of
 
 # memray writes a memory record every 10 ms: a pause of this length after a request makes sure one
-# falls between two requests even on a busy host (see endpoint_workload).
+# falls between two requests even on a busy host (see workloads/endpoint.py).
 SETTLE_SECONDS = 0.05
 TOP_REQUESTS = 3  # requests whose growth sites are listed
 SITES_PER_REQUEST = 5

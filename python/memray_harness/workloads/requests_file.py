@@ -6,7 +6,7 @@ import json
 import os
 from typing import Any
 
-from . import finite
+from .. import finite
 
 # A requests file is per-request data, not a dataset: bound what is read and merged.
 MAX_FILE_BYTES = 64 * 1024 * 1024

@@ -12,13 +12,15 @@ import re
 import sys
 import time
 
-from . import events, leak, state
-from .config import Config
-from .contract import contract
-from .errors import HarnessError, announce
-from .outcome import Outcome
+from .. import events
+from ..analysis import leak_verdict
+from ..config import Config
+from ..contract import contract
+from ..errors import HarnessError, announce
+from ..measurement.capture import Capture, import_memray
+from ..workloads.outcome import Outcome
+from . import checkpoint
 from .runner import Run
-from .tracking import Capture, import_memray
 
 # The workload ran (a capture exists) once the state reached one of these phases.
 CAPTURED = ("workload", "reports")
@@ -34,7 +36,7 @@ def exit_status(ended: str) -> int:
 
 
 def recover(cfg: Config, ended: str) -> int:
-    saved = state.load(cfg.out_dir)
+    saved = checkpoint.load(cfg.out_dir)
     if saved is None:
         err = HarnessError("HARNESS_FAILED", "nothing to recover in %s: the harness ended (%s) before it kept any state" % (cfg.out_dir, ended))
         announce(err)
@@ -63,6 +65,6 @@ def recover(cfg: Config, ended: str) -> int:
     run.workload_done = False  # the host's signals were collected around the first harness
     run._guard("reports", lambda: run._reports(memray, capture))
     run._guard("requests", lambda: run._requests(outcome))
-    run.summary["leak_indicators"] = leak.leak_indicators(run.summary["requests"])
+    run.summary["leak_indicators"] = leak_verdict.leak_indicators(run.summary["requests"])
     print("memray-harness: recovered the run after %s" % ended, file=sys.stderr)
     return run.write(contract().exit_code(run.summary["error_code"]))

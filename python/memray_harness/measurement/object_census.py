@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any, Optional
 
-from .contract import contract
+from ..contract import contract
 
 METHOD_MEMRAY = "memray-surviving-objects"
 METHOD_GC = "gc-diff"

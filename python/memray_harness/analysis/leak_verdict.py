@@ -48,7 +48,7 @@ import math
 from collections.abc import Sequence
 from typing import Any, Optional
 
-from . import finite
+from .. import finite
 
 METHOD = "theil-sen"
 CONFIDENCE = 0.95

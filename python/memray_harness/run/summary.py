@@ -10,8 +10,8 @@ import tempfile
 import time
 from typing import Any, Optional
 
-from . import finite
-from .contract import contract
+from .. import finite
+from ..contract import contract
 
 
 def iso_utc(ts: float) -> str:

@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional
 
-from .contract import ReportSpec
-from .paths import is_harness_allocation, is_harness_file, shorten, site_of
+from ..contract import ReportSpec
+from ..paths import is_harness_allocation, is_harness_file, shorten, site_of
 
 TOP_ALLOCATORS = 10
 TREE_MIN_FRACTION = 0.01  # children below 1% of the total are folded into one line

@@ -13,7 +13,7 @@ import os
 import time
 from typing import Any, Optional
 
-from .contract import contract
+from ..contract import contract
 
 POLL_SECONDS = 0.1
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import Any, Callable, Optional
 
-from . import events, interrupts
-from .config import Config
-from .errors import HarnessError
-from .live import LIVE_ADDRESS
+from .. import events, interrupts
+from ..config import Config
+from ..errors import HarnessError
+from ..measurement.capture import Capture
+from ..measurement.live_stream import LIVE_ADDRESS
 from .outcome import Outcome
-from .tracking import Capture
 from .wsgi_server import BackgroundServer
 
 

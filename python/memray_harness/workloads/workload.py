@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from . import live
+from ..config import Config
+from ..contract import ModeRule
+from ..errors import HarnessError
+from ..measurement import live_stream
+from ..measurement.capture import Capture
 from .app_loader import app_module_name
-from .config import Config
-from .contract import ModeRule
-from .endpoint_workload import run_endpoint, run_sequence
-from .errors import HarnessError
+from .endpoint import run_endpoint, run_sequence
 from .outcome import Outcome
-from .script_workload import precompile, run_script
-from .serve_workload import bind, run_serve
-from .snapshot_workload import run_snapshot
-from .tracking import Capture
+from .script import precompile, run_script
+from .serve import bind, run_serve
+from .snapshot import run_snapshot
 from .wsgi_server import BackgroundServer
 
 App = Optional[Callable[..., Any]]
@@ -84,5 +84,5 @@ WORKLOAD_KINDS = tuple(_KINDS)
 def run(cfg: Config, rule: ModeRule, app: App, capture: Capture) -> Result:
     server = bind(app, cfg) if rule.workload == "serve" else None  # type: ignore[arg-type]
     if rule.live:
-        live.announce(cfg.live_port, server.port if server else None)
+        live_stream.announce(cfg.live_port, server.port if server else None)
     return _KINDS[rule.workload](cfg, app, capture, server)

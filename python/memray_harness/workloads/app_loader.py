@@ -11,8 +11,8 @@ import re
 import sys
 from typing import Any, Callable, Optional
 
-from .contract import contract
-from .errors import HarnessError
+from ..contract import contract
+from ..errors import HarnessError
 
 
 def _parse(spec: str) -> re.Match[str]:

@@ -21,8 +21,8 @@ import tempfile
 import time
 from typing import Any, Optional
 
-from . import events
-from .contract import ReportSpec, contract
+from .. import events, paths
+from ..contract import ReportSpec, contract
 from .table_tree import Analysis
 
 REPORT_TIMEOUT = 600  # seconds, plus READ_SECONDS_PER_MB of session.bin
@@ -43,7 +43,7 @@ class ReportResult:
         self.memray_stats: Optional[dict[str, Any]] = None
         # summary.top_allocators, from the table/tree pass (None when it did not run).
         self.top_allocators: Optional[list[dict[str, Any]]] = None
-        # Derived tracemalloc figures {current, peak, delta} (derive.py), when asked and made.
+        # Derived tracemalloc figures {current, peak, delta} (derived_tracemalloc.py), when asked and made.
         self.tracemalloc: Optional[dict[str, int]] = None
         # Reports that failed: their partial files are removed.
         self.failed: list[str] = []
@@ -71,8 +71,6 @@ def _specs(names: list[str], result: ReportResult) -> list[ReportSpec]:
 
 
 def _plan(session: str, out_dir: str, specs: list[ReportSpec], leaked_table: bool, derive_tracemalloc: bool) -> dict[str, Any]:
-    from . import paths
-
     return {
         "session": session,
         "out_dir": out_dir,
@@ -144,7 +142,7 @@ def start_engine(cwd: str) -> EngineProcess:
     env = dict(os.environ)
     env.setdefault("COLUMNS", "120")  # rich formats stats.txt to the terminal width
     # The engine imports memray_harness too: make sure it finds it wherever we were imported from.
-    harness_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    harness_root = os.path.dirname(paths.HARNESS_DIR)
     env["PYTHONPATH"] = os.pathsep.join([harness_root] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
     stderr = tempfile.TemporaryFile()  # noqa: SIM115 - the engine writes it while it runs; EngineProcess closes it
     try:

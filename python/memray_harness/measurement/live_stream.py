@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from . import events
+from .. import events
 
 LIVE_ADDRESS = "0.0.0.0"  # the served app (live-web); the TS side publishes it on host loopback only
 # memray's stream: `memray live` and memray-cli's port relay (docker exec in the container) connect on

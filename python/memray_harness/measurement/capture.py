@@ -1,7 +1,7 @@
 """The measurement window: RSS (and, when it must, tracemalloc) around a memray Tracker.
 
 tracemalloc_* figures: with a capture whose Python allocators memray traces, they are derived from
-that capture after the run (derive.py: tracemalloc beside memray's own hooks doubled the capture's
+that capture after the run (reports/derived_tracemalloc.py: tracemalloc beside memray's own hooks doubled the capture's
 cost); tracemalloc itself runs only when there is no such capture (memray missing, a live run,
 trace_python_allocators off) or when the config asks for it (`tracemalloc: true`).
 `memory.tracemalloc_source` says which: "tracemalloc" or "memray".
@@ -17,9 +17,9 @@ import tracemalloc
 from types import ModuleType
 from typing import Any, Callable, Optional, TypeVar
 
+from ..contract import contract
+from ..errors import HarnessError
 from . import rss
-from .contract import contract
-from .errors import HarnessError
 
 T = TypeVar("T")
 

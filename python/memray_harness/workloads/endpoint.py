@@ -6,10 +6,13 @@ import gc
 import time
 from typing import Any, Callable, Optional
 
-from . import heap_growth, http_client, interrupts, rss
-from .config import Config
+from .. import interrupts
+from ..analysis import heap_growth
+from ..config import Config
+from ..measurement import rss
+from ..measurement.capture import Capture
+from . import http_client
 from .outcome import Outcome
-from .tracking import Capture
 from .wsgi_server import BackgroundServer, MeasuringMiddleware
 
 DEFAULT_REQUEST_TIMEOUT = 300.0

@@ -8,8 +8,8 @@ import sys
 import time
 from typing import Optional
 
+from ..measurement.capture import Capture
 from .outcome import Outcome
-from .tracking import Capture
 
 
 def _import_all(modules: list[str], imported: list[dict], failed: list[dict]) -> None:

@@ -15,15 +15,20 @@ import time
 import traceback
 from typing import Any, Optional
 
-from . import children, events, host_sections, interrupts, leak, objects, reports, request_analysis, requests_file, requirements, state, workloads
+from .. import events, interrupts
+from ..analysis import leak_verdict, request_analysis
+from ..config import Config
+from ..contract import contract
+from ..errors import EXIT_OK, HarnessError, announce
+from ..measurement import object_census
+from ..measurement.capture import Capture, import_memray, memray_version, missing_memray_error
+from ..measurement.live_stream import socket_destination
+from ..reports import make_reports
+from ..workloads import requests_file, requirements, workload
+from ..workloads.app_loader import load_app
+from ..workloads.outcome import Outcome
+from . import checkpoint, host_sections, stray_processes
 from . import summary as summary_mod
-from .app_loader import load_app
-from .config import Config
-from .contract import contract
-from .errors import EXIT_OK, HarnessError, announce
-from .live import socket_destination
-from .outcome import Outcome
-from .tracking import Capture, import_memray, memray_version, missing_memray_error
 
 
 def _unexpected(exc: BaseException, where: str) -> HarnessError:
@@ -80,7 +85,7 @@ class Run:
         self.started = time.time()
         self.t0 = time.perf_counter()
         self.workload_done = False
-        self.engine: Optional[reports.EngineProcess] = None  # started before the capture (start_engine)
+        self.engine: Optional[make_reports.EngineProcess] = None  # started before the capture (start_engine)
         self.summary = summary_mod.new_summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
         summary_mod.add_warnings(self.summary, cfg.host_warnings)
 
@@ -115,7 +120,7 @@ class Run:
                 try:
                     summary_mod.write(self.cfg.out_dir, s)
                 finally:
-                    state.clear(self.cfg.out_dir)  # this harness ends now either way: nothing to recover
+                    checkpoint.clear(self.cfg.out_dir)  # this harness ends now either way: nothing to recover
         except OSError as exc:
             err = _write_error(self.cfg.out_dir, exc)
         except ValueError as exc:  # allow_nan=False: a NaN/Infinity never reaches the file silently
@@ -154,7 +159,7 @@ class Run:
     def prepare(self) -> Any:
         """Checks that end the run before anything is measured."""
         cfg, rule = self.cfg, self.rule
-        workloads.check(cfg, rule)
+        workload.check(cfg, rule)
         memray, why = import_memray()
         if memray is None:
             if not cfg.allow_no_memray or rule.live:  # live modes are nothing without memray
@@ -168,7 +173,7 @@ class Run:
                 "memray_version": memray_version(memray),
             }
         )
-        if workloads.uses_script(cfg, rule):
+        if workload.uses_script(cfg, rule):
             if not os.path.isfile(cfg.script_path or ""):
                 raise HarnessError("SCRIPT_NOT_FOUND", "script %s does not exist; check the path (script_path must be absolute)" % cfg.script_path)
             req = requirements.requirements_for(cfg.script_path or "")
@@ -199,7 +204,7 @@ class Run:
         if capture is not None:
             self.summary["memory"] = capture.memory()
         self.summary["duration_seconds"] = round(time.perf_counter() - self.t0, 3)
-        state.save(self.cfg.out_dir, self.summary, phase)
+        checkpoint.save(self.cfg.out_dir, self.summary, phase)
 
     def _phases(self) -> int:
         cfg, rule = self.cfg, self.rule
@@ -210,25 +215,26 @@ class Run:
             self.checkpoint("prepared")
             if memray is not None and not rule.live:  # its imports overlap the workload, before the Tracker starts
                 with contextlib.suppress(OSError):  # make_reports tries again, and says why when it cannot
-                    self.engine = reports.start_engine(cfg.out_dir)
-            app = load_app(cfg.app, cfg.app_dir) if workloads.needs_app(cfg, rule) and cfg.app else None
+                    self.engine = make_reports.start_engine(cfg.out_dir)
+            app = load_app(cfg.app, cfg.app_dir) if workload.needs_app(cfg, rule) and cfg.app else None
             # Importing the app may replace the handlers (polars installs SA_RESTART ones): memray's accept
             # loop for a live client then never sees EINTR, and Ctrl-C could not end a run waiting for one.
             interrupts.current().install()
-            if workloads.uses_script(cfg, rule):
+            if workload.uses_script(cfg, rule):
                 for w in requests_file.remove_stale(cfg.requests_file):
                     self.warn(w)
                 os.environ["MEMRAY_RUN_REQUESTS_FILE"] = cfg.requests_file
 
-            objects_native = rule.object_census and memray is not None and objects.surviving_objects_supported(self.summary["profiling"]["memray_version"])
-            gc_diff = objects.GcDiff() if rule.object_census and not objects_native else None
+            memray_version = self.summary["profiling"]["memray_version"]
+            objects_native = rule.object_census and memray is not None and object_census.surviving_objects_supported(memray_version)
+            gc_diff = object_census.GcDiff() if rule.object_census and not objects_native else None
             capture = self.capture_for(memray, objects_native)
             capture.on_start = lambda: self.checkpoint("workload", capture)
             events.step("capture", "running the %s workload" % cfg.mode)
             if gc_diff is not None:
                 gc_diff.before()
             try:
-                outcome, keepalive = workloads.run(cfg, rule, app, capture)
+                outcome, keepalive = workload.run(cfg, rule, app, capture)
             except HarnessError:
                 raise  # Capture.run closed the window on the way out
             except BaseException as exc:  # noqa: B902 - keep what was captured
@@ -240,7 +246,7 @@ class Run:
                     self.warn("stopping the tracker failed: %s: %s" % (type(exc).__name__, exc))
                 self.workload_done = True
                 events.emit("workload-done")  # the host collects its after-signals while reports are made
-            for message in children.terminate_strays(keep=[self.engine.proc.pid] if self.engine else []):
+            for message in stray_processes.terminate_strays(keep=[self.engine.proc.pid] if self.engine else []):
                 self.warn(message)
             self._note_interruption(outcome)
             self.checkpoint("reports", capture)
@@ -262,7 +268,7 @@ class Run:
             del keepalive  # the script's globals lived through the object census and reports
 
     def _note_late_interruption(self) -> None:
-        """A signal that came only once the workload was done: it stopped the reports."""
+        """A signal that came only once the workload was done: it stopped the make_reports."""
         stop, s = interrupts.current(), self.summary
         if stop.requested and s["error_code"] is None and self.rule.workload != "serve":
             s["error"] = "interrupted by %s while the reports were made" % stop.describe()
@@ -282,7 +288,7 @@ class Run:
         outcome.code = stop.code
         outcome.error_details = {"type": "KeyboardInterrupt", "message": stop.first or "", "traceback": ""}
 
-    def finish(self, memray: Any, capture: Capture, outcome: Outcome, gc_diff: Optional[objects.GcDiff], objects_native: bool) -> int:
+    def finish(self, memray: Any, capture: Capture, outcome: Outcome, gc_diff: Optional[object_census.GcDiff], objects_native: bool) -> int:
         s = self.summary
         s["memory"] = capture.memory()
         s["exit_code"] = outcome.exit_code
@@ -298,7 +304,7 @@ class Run:
         self._guard("requests", lambda: self._requests(outcome))
         self._guard("heap growth", lambda: self._analyse_requests(memray, capture))
         if "method" not in s["leak_indicators"]:  # the analysis failed: the RSS verdict still comes
-            s["leak_indicators"] = leak.leak_indicators(s["requests"])
+            s["leak_indicators"] = leak_verdict.leak_indicators(s["requests"])
         self._guard(
             "requests report", lambda: [self.warn(w) for w in request_analysis.write_report(self.cfg.out_dir, s, self.cfg.reports, self._requests_title())]
         )
@@ -314,19 +320,19 @@ class Run:
         except Exception as exc:
             self.warn("%s step failed: %s: %s" % (what, type(exc).__name__, exc))
 
-    def _objects(self, capture: Capture, gc_diff: Optional[objects.GcDiff], objects_native: bool) -> None:
+    def _objects(self, capture: Capture, gc_diff: Optional[object_census.GcDiff], objects_native: bool) -> None:
         if not self.rule.object_census:
             return
         events.step("objects", "summarising surviving objects")
         if objects_native and capture.surviving_objects is not None:
             live = [o for o in capture.surviving_objects if not type(o).__module__.startswith("memray_harness")]
-            data = objects.census(live, objects.METHOD_MEMRAY)
+            data = object_census.census(live, object_census.METHOD_MEMRAY)
         elif gc_diff is not None:
-            data = objects.census(gc_diff.after(), objects.METHOD_GC)
+            data = object_census.census(gc_diff.after(), object_census.METHOD_GC)
         else:
             return
-        objects.write(self.cfg.out_dir, data)
-        self.summary["objects"] = objects.summary_block(data)
+        object_census.write(self.cfg.out_dir, data)
+        self.summary["objects"] = object_census.summary_block(data)
 
     def _reports(self, memray: Any, capture: Capture) -> None:
         # No session.bin by design: memray missing, or a live Tracker that streamed to a socket.
@@ -342,7 +348,7 @@ class Run:
             events.step("reports", "generating %s" % ", ".join(self.cfg.reports))
         else:
             events.step("reports", "reading session.bin for the summary's figures")
-        result = reports.make_reports(
+        result = make_reports.make_reports(
             memray,
             capture.session_path,
             self.cfg.out_dir,
@@ -370,7 +376,7 @@ class Run:
             s["exit_code"] = s["exit_code"] or 0
         if result.top_allocators is not None:
             self.summary["top_allocators"] = result.top_allocators
-        stats = result.memray_stats or reports.memray_stats(memray, capture.session_path, result.stats_json)
+        stats = result.memray_stats or make_reports.memray_stats(memray, capture.session_path, result.stats_json)
         if stats is not None:
             self.summary["memray_stats"] = stats
 
@@ -399,13 +405,13 @@ class Run:
             self.warn(message)
 
     def _requests_title(self) -> str:
-        if workloads.uses_script(self.cfg, self.rule):
+        if workload.uses_script(self.cfg, self.rule):
             return "script %s (%s mode)" % (self.cfg.script or self.cfg.script_path, self.cfg.mode)
         return "%s %s (%s mode)" % (self.cfg.endpoint.method, self.cfg.endpoint.path, self.cfg.mode)
 
     def _requests(self, outcome: Outcome) -> None:
         requests: list[dict[str, Any]] = list(outcome.requests)
-        if workloads.uses_script(self.cfg, self.rule):
+        if workload.uses_script(self.cfg, self.rule):
             loaded, warnings = requests_file.load(self.cfg.requests_file)
             for w in warnings:
                 self.warn(w)

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from typing import Optional
 
-from .errors import HarnessError
+from ..errors import HarnessError
 
 
 def requirements_for(script_path: str) -> Optional[str]:

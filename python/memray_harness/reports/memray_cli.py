@@ -1,4 +1,6 @@
-"""`python -m memray_harness.report_worker JOBS_JSON`: several memray reports in one process.
+"""memray's own CLI entry point run in-process: the report engine's fallback for flags it does not know.
+
+`python -m memray_harness.reports.memray_cli JOBS_JSON` runs several memray reports in one process.
 
 Each `python -m memray flamegraph` pays ~0.6 s of CPU just to start (memray's CLI imports its whole
 TUI stack). Running a group of reports through memray's own CLI entry point, in-process and one

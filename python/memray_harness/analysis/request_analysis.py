@@ -13,9 +13,10 @@ import os
 import time
 from typing import Any, Optional
 
-from . import events, heap_growth, leak
-from .contract import contract
-from .reports import REQUESTS_VERDICT as GENERATOR
+from .. import events
+from ..contract import contract
+from ..reports.make_reports import REQUESTS_VERDICT as GENERATOR
+from . import heap_growth, leak_verdict
 
 
 def analyse(summary: dict[str, Any], memray: Any, session: Optional[str], why_no_capture: str) -> list[str]:
@@ -27,7 +28,7 @@ def analyse(summary: dict[str, Any], memray: Any, session: Optional[str], why_no
     note = why_no_capture if session is None else ""
     if session is not None and requests:
         try:
-            growth = heap_growth.analyse(memray, session, requests, leak.warmup_for(len(requests)))
+            growth = heap_growth.analyse(memray, session, requests, leak_verdict.warmup_for(len(requests)))
         except Exception as exc:  # a capture memray cannot read back: RSS still gives a verdict
             growth = None
             note = "the heap could not be read from the capture (%s: %s)" % (type(exc).__name__, exc)
@@ -42,7 +43,7 @@ def analyse(summary: dict[str, Any], memray: Any, session: Optional[str], why_no
                     "heap growth per request: %d request(s) had no memory snapshot between their end "
                     "and the next request's start; their heap is null" % growth.unmeasured
                 )
-    summary["leak_indicators"] = leak.leak_indicators(requests, note if requests else "")
+    summary["leak_indicators"] = leak_verdict.leak_indicators(requests, note if requests else "")
     return warnings
 
 
@@ -84,7 +85,7 @@ def write_report(out_dir: str, summary: dict[str, Any], reports: list[str], titl
 def _kb(value: Any, signed: bool = False) -> str:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return "-"
-    return leak.human_kb(float(value), signed)
+    return leak_verdict.human_kb(float(value), signed)
 
 
 def _num(value: Any, fmt: str) -> str:
