@@ -1,30 +1,28 @@
-"""After the requests are known: heap growth per request from the capture, the leak verdict, and the
-`requests.txt` report (generator "requests-verdict" in contract.json's reports table).
-
-requests.txt is plain text, stable and greppable: the verdict and its reason, one row per request
-(status, duration, RSS and heap after the request and their change), the sites whose live bytes grew
-over the analysed requests, and the allocation sites of the requests that grew most.
-"""
+"""After the requests are known: heap growth per request from the capture, and the leak verdict."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import time
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .. import events
-from ..contract import contract
-from ..reports.make_reports import REQUESTS_VERDICT as GENERATOR
 from . import heap_growth, leak_verdict
 
 
-def analyse(summary: dict[str, Any], memray: Any, session: Optional[str], why_no_capture: str) -> list[str]:
-    """Fill requests[i].heap_*, growth_sites and leak_indicators in `summary`; returns warnings.
+@dataclass
+class RequestAnalysis:
+    """summary.growth_sites (None: no heap growth was measured), summary.leak_indicators, and warnings."""
+
+    leak_indicators: dict[str, Any]
+    growth_sites: Optional[list[dict[str, Any]]] = None
+    warnings: list[str] = field(default_factory=list)
+
+
+def analyse(requests: list[dict[str, Any]], memray: Any, session: Optional[str], why_no_capture: str) -> RequestAnalysis:
+    """The heap growth of each request (requests[i].heap_*, filled in place) and the leak verdict.
 
     session: session.bin when there is a usable capture, else None with `why_no_capture` saying why."""
-    requests: list[dict[str, Any]] = summary["requests"]
     warnings: list[str] = []
+    growth_sites = None
     note = why_no_capture if session is None else ""
     if session is not None and requests:
         try:
@@ -37,128 +35,11 @@ def analyse(summary: dict[str, Any], memray: Any, session: Optional[str], why_no
             note = "the requests carry no time window (started_at/ended_at) to find them in the capture"
         elif growth is not None:
             heap_growth.apply(requests, growth)
-            summary["growth_sites"] = growth.growth_sites
+            growth_sites = growth.growth_sites
             if growth.unmeasured:
                 warnings.append(
                     "heap growth per request: %d request(s) had no memory snapshot between their end "
                     "and the next request's start; their heap is null" % growth.unmeasured
                 )
-    summary["leak_indicators"] = leak_verdict.leak_indicators(requests, note if requests else "")
-    return warnings
-
-
-def wanted(reports: list[str]) -> Optional[Any]:
-    """The requests.txt report spec when the config asks for it."""
-    for name in reports:
-        try:
-            spec = contract().report(name)
-        except KeyError:
-            continue
-        if spec.generator == GENERATOR:
-            return spec
-    return None
-
-
-def write_report(out_dir: str, summary: dict[str, Any], reports: list[str], title: str) -> list[str]:
-    """requests.txt when the config asks for it; returns warnings."""
-    spec = wanted(reports)
-    if spec is None:
-        return []
-    started = time.perf_counter()
-    path = os.path.join(out_dir, spec.file)
-    try:
-        text = render(summary, title)
-        with open(path + ".tmp", "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(path + ".tmp", path)
-    except Exception as exc:
-        for p in (path + ".tmp",):
-            with contextlib.suppress(OSError):
-                os.remove(p)
-        events.report(spec.name, False, time.perf_counter() - started, str(exc))
-        return ["report %s failed: %s: %s" % (spec.name, type(exc).__name__, exc)]
-    events.report(spec.name, True, time.perf_counter() - started)
-    return []
-
-
-# -- rendering ----------------------------------------------------------------------------------------
-def _kb(value: Any, signed: bool = False) -> str:
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        return "-"
-    return leak_verdict.human_kb(float(value), signed)
-
-
-def _num(value: Any, fmt: str) -> str:
-    return fmt % value if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
-
-
-def render(summary: dict[str, Any], title: str) -> str:
-    requests: list[dict[str, Any]] = summary.get("requests") or []
-    li: dict[str, Any] = summary.get("leak_indicators") or {}
-    lines: list[str] = []
-    lines.append("Requests: %d · %s" % (len(requests), title))
-    lines.append("Verdict: %s" % ("LIKELY LEAK" if li.get("likely_leak") else "no leak detected"))
-    if li.get("reason"):
-        lines.append("Reason: %s" % li["reason"])
-    if li.get("method"):
-        th = li.get("thresholds") or {}
-        lines.append(
-            "Method: %s slope of %s after each request (warm-up %s request(s), %d%% CI); likely leak when "
-            "the CI's lower bound > 0, >= %s per request and >= %s over the requests analysed"
-            % (
-                li["method"],
-                "the heap" if li.get("source") == "heap" else "RSS",
-                li.get("warmup_requests", 0),
-                round(100 * (li.get("confidence") or 0.95)),
-                _kb(th.get("min_kb_per_request")),
-                _kb(th.get("min_window_growth_kb")),
-            )
-        )
-    lines.append("Seed rule: monotonic_growth=%s · RSS growth %s MB" % (str(bool(li.get("monotonic_growth"))).lower(), _num(li.get("rss_growth_mb"), "%.3f")))
-    lines.append("")
-    header = "%4s  %6s  %10s  %11s  %11s  %11s  %11s" % ("#", "STATUS", "DURATION", "RSS AFTER", "RSS DELTA", "HEAP AFTER", "HEAP DELTA")
-    lines.append(header)
-    for r in requests:
-        status = r.get("status")
-        lines.append(
-            "%4s  %6s  %10s  %11s  %11s  %11s  %11s%s"
-            % (
-                _num(r.get("request_num"), "%d"),
-                status if status is not None else "-",
-                _num(r.get("duration_s"), "%.3f s"),
-                _kb(r.get("rss_after")),
-                _kb(r.get("rss_delta"), True),
-                _kb(r.get("heap_after")),
-                _kb(r.get("heap_delta"), True),
-                "  " + r["error"] if isinstance(r.get("error"), str) else "",
-            )
-        )
-    if not requests:
-        lines.append("(no requests were recorded)")
-    sites = summary.get("growth_sites") or []
-    lines.append("")
-    lines.append("Sites whose live heap grew over the requests analysed:")
-    if sites:
-        lines.append("%11s  %11s  %7s  %s" % ("GROWTH", "PER REQUEST", "GREW ON", "SITE  FUNCTION"))
-        for s in sites:
-            lines.append(
-                "%11s  %11s  %7s  %s  %s"
-                % (
-                    _kb(s.get("growth_kb")),
-                    _kb(s.get("kb_per_request")),
-                    "%s/%s" % (s.get("requests_grew", "-"), s.get("requests", "-")),
-                    s.get("site"),
-                    s.get("function"),
-                )
-            )
-    else:
-        lines.append("(none%s)" % ("" if any(r.get("heap_after") is not None for r in requests) else ": no heap measurement per request"))
-    grown = [r for r in requests if r.get("heap_sites")]
-    if grown:
-        lines.append("")
-        lines.append("Requests that grew most, and where:")
-        for r in sorted(grown, key=lambda x: (-(x.get("heap_delta") or 0), x.get("request_num") or 0)):
-            lines.append("  request %s: heap %s" % (r.get("request_num"), _kb(r.get("heap_delta"), True)))
-            for s in r["heap_sites"]:
-                lines.append("    %11s  %s  %s" % (_kb(s.get("growth_kb"), True), s.get("site"), s.get("function")))
-    return "\n".join(lines) + "\n"
+    verdict = leak_verdict.leak_indicators(requests, note if requests else "")
+    return RequestAnalysis(verdict, growth_sites, warnings)

@@ -18,43 +18,9 @@ from types import ModuleType
 from typing import Any, Callable, Optional, TypeVar
 
 from ..contract import contract
-from ..errors import HarnessError
 from . import rss
 
 T = TypeVar("T")
-
-
-def import_memray() -> tuple[Optional[ModuleType], Optional[str]]:
-    """(memray module, None) or (None, why it did not import)."""
-    try:
-        import memray  # noqa: WPS433 (optional dependency)
-
-        return memray, None
-    except Exception as exc:  # ImportError, or a broken native extension
-        return None, "%s: %s" % (type(exc).__name__, exc)
-
-
-def memray_version(memray: Optional[ModuleType]) -> Optional[str]:
-    if memray is None:
-        return None
-    try:
-        from memray._version import __version__
-
-        return str(__version__)
-    except Exception:
-        return getattr(memray, "__version__", None)
-
-
-def pip_fix() -> str:
-    return "%s -m pip install memray" % sys.executable
-
-
-def missing_memray_error(reason: str) -> HarnessError:
-    return HarnessError(
-        "MEMRAY_NOT_INSTALLED",
-        "memray is not importable by %s (%s). Install it with: %s "
-        "(or allow a tracemalloc + RSS only run with allow_no_memray / --allow-no-memray)" % (sys.executable, reason, pip_fix()),
-    )
 
 
 class Capture:
@@ -101,6 +67,24 @@ class Capture:
         # Called once the window is open (the runner checkpoints its state there).
         self.on_start: Optional[Callable[[], None]] = None
         self._pid = os.getpid()
+
+    @classmethod
+    def existing(cls, memray: Optional[ModuleType], out_dir: str) -> Capture:
+        """The capture an earlier harness process wrote into out_dir (recovery): there to report on,
+        nothing left to measure."""
+        capture = cls(memray, out_dir)
+        capture.started = True
+        return capture
+
+    def session_problem(self) -> Optional[str]:
+        """Why session.bin cannot be reported on (deleted, unreadable, empty), or None."""
+        try:
+            with open(self.session_path, "rb") as f:
+                if not f.read(16):
+                    return "file %s is empty" % self.session_path
+        except OSError as exc:
+            return "file %s is gone or unreadable (%s)" % (self.session_path, exc.strerror or exc)
+        return None
 
     def _make_tracker(self) -> Any:
         memray = self.memray

@@ -68,6 +68,31 @@ class GcDiff:
         return fresh
 
 
+class ObjectCensus:
+    """The census a mode rule asks for (object_census): memray's surviving objects where this Python and
+    memray offer them (the Tracker must track object lifetimes: `native`), else a gc diff around the workload."""
+
+    def __init__(self, wanted: bool, memray_present: bool, memray_version: Optional[str]) -> None:
+        self.wanted = wanted
+        self.native = wanted and memray_present and surviving_objects_supported(memray_version)
+        self._gc_diff = GcDiff() if wanted and not self.native else None
+
+    def before(self) -> None:
+        """Just before the workload starts."""
+        if self._gc_diff is not None:
+            self._gc_diff.before()
+
+    def take(self, surviving_objects: Optional[tuple]) -> Optional[dict[str, Any]]:
+        """memray-objects.json's content once the capture ended (the Tracker's surviving objects when
+        native); None when there is nothing to count."""
+        if self.native and surviving_objects is not None:
+            live = [o for o in surviving_objects if not type(o).__module__.startswith("memray_harness")]
+            return census(live, METHOD_MEMRAY)
+        if self._gc_diff is not None:
+            return census(self._gc_diff.after(), METHOD_GC)
+        return None
+
+
 def census(objects: Iterable[Any], method: str) -> dict[str, Any]:
     """memray-objects.json content, types sorted by total size desc then name."""
     groups: dict[str, list[int]] = {}

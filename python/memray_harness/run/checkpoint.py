@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Mapping
 from typing import Any, Optional
 
 STATE_FILE = ".harness-state.json"
 
 
-def save(out_dir: str, summary: dict[str, Any], phase: str) -> None:
+def save(out_dir: str, summary: Mapping[str, Any], phase: str) -> None:
     path = os.path.join(out_dir, STATE_FILE)
     tmp = path + ".tmp"
     try:

@@ -14,6 +14,7 @@ import time
 from typing import Any, Optional
 
 from ..contract import contract
+from .summary import Summary
 
 POLL_SECONDS = 0.1
 
@@ -42,11 +43,9 @@ def _read(path: str) -> Optional[dict[str, Any]]:
     return data if isinstance(data, dict) else None
 
 
-def merge(summary: dict[str, Any], sections: dict[str, Any]) -> None:
+def merge(summary: Summary, sections: dict[str, Any]) -> None:
     """signals replace, artifacts and warnings add (validated by zod on the host before they were sent)."""
     if sections.get("signals") is not None:
-        summary["signals"] = sections["signals"]
-    summary["artifacts"].update(sections.get("artifacts") or {})
-    for warning in sections.get("warnings") or []:
-        if warning not in summary["warnings"]:
-            summary["warnings"].append(warning)
+        summary.set("signals", sections["signals"])
+    summary.add_artifacts(sections.get("artifacts") or {})
+    summary.add_warnings(sections.get("warnings") or [])

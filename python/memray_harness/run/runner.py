@@ -1,9 +1,11 @@
-"""Orchestration: checks -> workload under capture -> objects, reports -> summary.json (once).
+"""Run: one profiling run, from the checks to summary.json (written once).
 
+checks -> workload under capture -> object census, reports, requests, their analysis -> summary.json.
 What a mode does comes from its rule in contract.json (workload kind, app/script needs, forced
 flags, gc before stop, object census, live, reports). Once the capture has run, nothing may lose
 it: every later step is guarded, so a failing report or requests file still leaves the other
-reports and a complete summary.json.
+reports and a complete summary.json. A run whose harness process ended abruptly is finished by
+another harness from its checkpoint and its capture (finish_from_capture, see recover.py).
 """
 
 from __future__ import annotations
@@ -12,8 +14,7 @@ import contextlib
 import dataclasses
 import os
 import time
-import traceback
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from .. import events, interrupts
 from ..analysis import leak_verdict, request_analysis
@@ -21,63 +22,23 @@ from ..config import Config
 from ..contract import contract
 from ..errors import EXIT_OK, HarnessError, announce
 from ..measurement import object_census
-from ..measurement.capture import Capture, import_memray, memray_version, missing_memray_error
+from ..measurement.capture import Capture
 from ..measurement.live_stream import socket_destination
-from ..reports import make_reports
+from ..measurement.memray_module import import_memray, memray_version, missing_memray_error
+from ..measurement.object_census import ObjectCensus
+from ..reports import make_reports, requests_report
 from ..workloads import requests_file, requirements, workload
 from ..workloads.app_loader import load_app
 from ..workloads.outcome import Outcome
 from . import checkpoint, host_sections, stray_processes
-from . import summary as summary_mod
-
-
-def _unexpected(exc: BaseException, where: str) -> HarnessError:
-    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    message = "harness error %s: %s: %s" % (where, type(exc).__name__, exc)
-    return HarnessError("HARNESS_FAILED", message, {"type": type(exc).__name__, "message": str(exc), "traceback": tb[-4000:]})
-
-
-def _capture_problem(session_path: str) -> Optional[str]:
-    """Why session.bin cannot be reported on (deleted, unreadable, empty), or None."""
-    try:
-        with open(session_path, "rb") as f:
-            if not f.read(16):
-                return "file %s is empty" % session_path
-    except OSError as exc:
-        return "file %s is gone or unreadable (%s)" % (session_path, exc.strerror or exc)
-    return None
-
-
-def _write_error(out_dir: str, exc: OSError) -> HarnessError:
-    import errno
-
-    if exc.errno == errno.ENOSPC:
-        return HarnessError("DISK_FULL", "cannot write summary.json in %s: the disk is full (%s free)" % (out_dir, _free_space(out_dir)))
-    return HarnessError("OUTPUT_NOT_WRITABLE", "cannot write summary.json in %s: %s" % (out_dir, exc))
-
-
-def _free_space(path: str) -> str:
-    try:
-        st = os.statvfs(path)
-        return "%d KB" % (st.f_bavail * st.f_frsize // 1024)
-    except OSError:
-        return "unknown"
-
-
-def _workload_crash(exc: BaseException) -> Outcome:
-    """An exception that escaped the workload runner (a harness bug, or Ctrl-C between requests)."""
-    outcome = Outcome()
-    if isinstance(exc, Exception):
-        err = _unexpected(exc, "during the workload")
-        outcome.fail(err.message, err.exit_code)
-        outcome.code, outcome.error_details = err.code, err.details
-    else:  # KeyboardInterrupt, SystemExit: the workload was stopped, the capture is kept
-        outcome.fail("workload interrupted: %s" % type(exc).__name__)
-        outcome.error_details = {"type": type(exc).__name__, "message": str(exc), "traceback": ""}
-    return outcome
+from .failures import free_space, summary_write_error, unexpected, workload_crash
+from .summary import Summary
 
 
 class Run:
+    """One run of a config. execute() runs it whole; finish_from_capture() finishes a run whose first
+    harness ended abruptly, from the capture it left. Either way write() writes summary.json once."""
+
     def __init__(self, cfg: Config) -> None:
         self.rule = contract().mode(cfg.mode)
         # TypeScript applies the rule's forced flags too; memray-runner's configs get them here.
@@ -86,49 +47,70 @@ class Run:
         self.t0 = time.perf_counter()
         self.workload_done = False
         self.engine: Optional[make_reports.EngineProcess] = None  # started before the capture (start_engine)
-        self.summary = summary_mod.new_summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
-        summary_mod.add_warnings(self.summary, cfg.host_warnings)
+        self.summary = Summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
+        self.summary.add_warnings(cfg.host_warnings)
 
-    # -- helpers -------------------------------------------------------------------------
-    def warn(self, message: str) -> None:
-        events.warning(message)
-        summary_mod.add_warnings(self.summary, [message])
+    @classmethod
+    def resumed(cls, cfg: Config, saved_summary: dict[str, Any]) -> Run:
+        """A run that carries on from the summary a harness checkpointed before it ended abruptly."""
+        run = cls(cfg)
+        run.summary.restore(saved_summary)
+        return run
+
+    # -- the public steps ---------------------------------------------------------------------
+    def execute(self) -> int:
+        """The whole run; returns the process exit code."""
+        interrupts.current().install()
+        return self.write(self._phases())
+
+    def finish_from_capture(self, outcome: Outcome) -> int:
+        """The reports and the summary's figures from the capture already in out_dir, for a run whose
+        workload ended the harness process (`outcome` says how); what that harness measured before
+        (resumed) is kept. Returns the exit code to write() with."""
+        self.t0 = time.perf_counter() - float(self.summary.get("duration_seconds") or 0)
+        memray, _ = import_memray()
+        capture = Capture.existing(memray, self.cfg.out_dir)
+        self._record_outcome(outcome)
+        self.workload_done = False  # the host's signals were collected around the first harness
+        self._guard("reports", lambda: self._reports(memray, capture))
+        self._guard("requests", lambda: self._requests(outcome))
+        self.summary.set("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
+        return contract().exit_code(self.summary.error_code or "WORKLOAD_FAILED")
 
     def fail(self, exc: HarnessError) -> int:
-        s = self.summary
-        s["exit_code"] = exc.exit_code
-        s["error"] = exc.message
-        s["error_code"] = exc.code
-        s["error_details"] = exc.details or {"type": type(exc).__name__, "message": exc.message, "traceback": ""}
+        """The run ends with this error; returns its exit code."""
+        details = exc.details or {"type": type(exc).__name__, "message": exc.message, "traceback": ""}
+        self.summary.set_result(exc.exit_code, exc.message, exc.code, details)
         announce(exc)
         return exc.exit_code
 
     def write(self, exit_code: int) -> int:
         """The one write of summary.json; returns the process exit code."""
-        s = self.summary
-        if s["error_code"] == "OUTPUT_NOT_WRITABLE":
+        if self.summary.error_code == "OUTPUT_NOT_WRITABLE":
             return exit_code
-        s["duration_seconds"] = round(time.perf_counter() - self.t0, 3)
-        listed, warnings = summary_mod.artifacts(self.cfg.out_dir, self.cfg.artifact_prefix, self.cfg.host_artifacts)
-        for w in warnings:
+        self.summary.set_duration(time.perf_counter() - self.t0)
+        for w in self.summary.list_artifacts(self.cfg.out_dir, self.cfg.artifact_prefix, self.cfg.host_artifacts):
             self.warn(w)
-        s["artifacts"] = listed
         self._host_sections()
         events.step("summary", "writing summary.json")
         try:
             with interrupts.current().phase(interrupts.RECORD):  # the one write is never cut short
                 try:
-                    summary_mod.write(self.cfg.out_dir, s)
+                    self.summary.write(self.cfg.out_dir)
                 finally:
                     checkpoint.clear(self.cfg.out_dir)  # this harness ends now either way: nothing to recover
         except OSError as exc:
-            err = _write_error(self.cfg.out_dir, exc)
+            err = summary_write_error(self.cfg.out_dir, exc)
         except ValueError as exc:  # allow_nan=False: a NaN/Infinity never reaches the file silently
             err = HarnessError("HARNESS_FAILED", "summary.json not written: %s" % exc)
         else:
             return exit_code
         announce(err)
         return err.exit_code
+
+    def warn(self, message: str) -> None:
+        events.warning(message)
+        self.summary.add_warning(message)
 
     def _host_sections(self) -> None:
         """Signals the host collected once the workload ended (it starts when told so)."""
@@ -146,8 +128,8 @@ class Run:
         else:
             host_sections.merge(self.summary, sections)
 
-    # -- phases --------------------------------------------------------------------------
-    def check_out_dir(self) -> None:
+    # -- before the workload -------------------------------------------------------------------
+    def _check_out_dir(self) -> None:
         out_dir = self.cfg.out_dir
         try:
             os.makedirs(out_dir, exist_ok=True)
@@ -156,8 +138,8 @@ class Run:
         if not os.access(out_dir, os.W_OK | os.X_OK):
             raise HarnessError("OUTPUT_NOT_WRITABLE", "out_dir %s is not writable; choose another out_dir" % out_dir)
 
-    def prepare(self) -> Any:
-        """Checks that end the run before anything is measured."""
+    def _prepare(self) -> Any:
+        """Checks that end the run before anything is measured; returns memray (None: not importable)."""
         cfg, rule = self.cfg, self.rule
         workload.check(cfg, rule)
         memray, why = import_memray()
@@ -165,13 +147,14 @@ class Run:
             if not cfg.allow_no_memray or rule.live:  # live modes are nothing without memray
                 raise missing_memray_error(why or "")
             self.warn("memray is not importable (%s): tracemalloc + RSS only, no session.bin or reports" % why)
-        self.summary["profiling"].update(
+        self.summary.update(
+            "profiling",
             {
                 "memray_enabled": memray is not None,
                 "native_traces": bool(memray is not None and cfg.native_traces),
                 "trace_python_allocators": bool(memray is not None and cfg.trace_python_allocators),
                 "memray_version": memray_version(memray),
-            }
+            },
         )
         if workload.uses_script(cfg, rule):
             if not os.path.isfile(cfg.script_path or ""):
@@ -182,98 +165,115 @@ class Run:
                 requirements.install(req)
         return memray
 
-    def capture_for(self, memray: Any, objects_native: bool) -> Capture:
+    def _start_engine_early(self, memray: Any) -> None:
+        """The report engine's interpreter and imports overlap the workload (started before the Tracker)."""
+        if memray is not None and not self.rule.live:
+            with contextlib.suppress(OSError):  # make_reports tries again, and says why when it cannot
+                self.engine = make_reports.start_engine(self.cfg.out_dir)
+
+    def _load_app(self) -> Any:
+        cfg = self.cfg
+        app = load_app(cfg.app, cfg.app_dir) if workload.needs_app(cfg, self.rule) and cfg.app else None
+        # Importing the app may replace the handlers (polars installs SA_RESTART ones): memray's accept
+        # loop for a live client then never sees EINTR, and Ctrl-C could not end a run waiting for one.
+        interrupts.current().install()
+        return app
+
+    def _prepare_requests_file(self) -> None:
+        """The per-request data a script writes: never an earlier run's file, and the script knows where."""
+        cfg = self.cfg
+        if workload.uses_script(cfg, self.rule):
+            for w in requests_file.remove_stale(cfg.requests_file):
+                self.warn(w)
+            os.environ["MEMRAY_RUN_REQUESTS_FILE"] = cfg.requests_file
+
+    def _capture_for(self, memray: Any, census: ObjectCensus) -> Capture:
         cfg, rule = self.cfg, self.rule
-        return Capture(
+        capture = Capture(
             memray,
             cfg.out_dir,
             native_traces=cfg.native_traces,
             trace_python_allocators=cfg.trace_python_allocators,
             destination=socket_destination(memray, cfg.live_port) if rule.live and memray is not None else None,
-            track_object_lifetimes=objects_native,
+            track_object_lifetimes=census.native,
             gc_before_stop=rule.gc_before_stop,
             real_tracemalloc=cfg.tracemalloc,
         )
+        capture.on_start = lambda: self._checkpoint("workload", capture)
+        return capture
 
-    def execute(self) -> int:
-        interrupts.current().install()
-        return self.write(self._phases())
-
-    def checkpoint(self, phase: str, capture: Optional[Capture] = None) -> None:
+    def _checkpoint(self, phase: str, capture: Optional[Capture] = None) -> None:
         """What is known so far, for a --recover harness if this process ends abruptly."""
         if capture is not None:
-            self.summary["memory"] = capture.memory()
-        self.summary["duration_seconds"] = round(time.perf_counter() - self.t0, 3)
-        checkpoint.save(self.cfg.out_dir, self.summary, phase)
+            self.summary.set("memory", capture.memory())
+        self.summary.set_duration(time.perf_counter() - self.t0)
+        checkpoint.save(self.cfg.out_dir, self.summary.content(), phase)
 
+    # -- the phases ----------------------------------------------------------------------------
     def _phases(self) -> int:
-        cfg, rule = self.cfg, self.rule
         keepalive: Any = None
         try:
-            self.check_out_dir()
-            memray = self.prepare()
-            self.checkpoint("prepared")
-            if memray is not None and not rule.live:  # its imports overlap the workload, before the Tracker starts
-                with contextlib.suppress(OSError):  # make_reports tries again, and says why when it cannot
-                    self.engine = make_reports.start_engine(cfg.out_dir)
-            app = load_app(cfg.app, cfg.app_dir) if workload.needs_app(cfg, rule) and cfg.app else None
-            # Importing the app may replace the handlers (polars installs SA_RESTART ones): memray's accept
-            # loop for a live client then never sees EINTR, and Ctrl-C could not end a run waiting for one.
-            interrupts.current().install()
-            if workload.uses_script(cfg, rule):
-                for w in requests_file.remove_stale(cfg.requests_file):
-                    self.warn(w)
-                os.environ["MEMRAY_RUN_REQUESTS_FILE"] = cfg.requests_file
-
-            memray_version = self.summary["profiling"]["memray_version"]
-            objects_native = rule.object_census and memray is not None and object_census.surviving_objects_supported(memray_version)
-            gc_diff = object_census.GcDiff() if rule.object_census and not objects_native else None
-            capture = self.capture_for(memray, objects_native)
-            capture.on_start = lambda: self.checkpoint("workload", capture)
-            events.step("capture", "running the %s workload" % cfg.mode)
-            if gc_diff is not None:
-                gc_diff.before()
-            try:
-                outcome, keepalive = workload.run(cfg, rule, app, capture)
-            except HarnessError:
-                raise  # Capture.run closed the window on the way out
-            except BaseException as exc:  # noqa: B902 - keep what was captured
-                outcome = _workload_crash(exc)
-            finally:
-                try:
-                    capture.end()
-                except Exception as exc:
-                    self.warn("stopping the tracker failed: %s: %s" % (type(exc).__name__, exc))
-                self.workload_done = True
-                events.emit("workload-done")  # the host collects its after-signals while reports are made
-            for message in stray_processes.terminate_strays(keep=[self.engine.proc.pid] if self.engine else []):
-                self.warn(message)
-            self._note_interruption(outcome)
-            self.checkpoint("reports", capture)
+            self._check_out_dir()
+            memray = self._prepare()
+            self._checkpoint("prepared")
+            self._start_engine_early(memray)
+            app = self._load_app()
+            self._prepare_requests_file()
+            census = ObjectCensus(self.rule.object_census, memray is not None, self.summary.get("profiling")["memray_version"])
+            capture = self._capture_for(memray, census)
+            outcome, keepalive = self._run_workload(app, capture, census)
+            self._after_workload(outcome, capture)
             with interrupts.current().phase(interrupts.RAISE):  # a signal now abandons the remaining reports
-                return self.finish(memray, capture, outcome, gc_diff, objects_native)
+                return self._finish(memray, capture, outcome, census)
         except KeyboardInterrupt:
-            stop = interrupts.current()
-            if self.workload_done:  # between the steps after the workload: what is done is kept
-                self._note_late_interruption()
-                return contract().exit_code(self.summary["error_code"] or stop.code or "INTERRUPTED")
-            return self.fail(HarnessError(stop.code or "INTERRUPTED", "interrupted by %s before the workload started" % stop.describe()))
+            return self._interrupted()
         except HarnessError as exc:
             return self.fail(exc)
         except Exception as exc:  # a harness bug: still one complete summary saying so
-            return self.fail(_unexpected(exc, "before the workload"))
+            return self.fail(unexpected(exc, "before the workload"))
         finally:
             if self.engine is not None:
                 self.engine.discard()  # not used (no capture, an error): it exits at EOF
             del keepalive  # the script's globals lived through the object census and reports
 
+    def _run_workload(self, app: Any, capture: Capture, census: ObjectCensus) -> tuple[Outcome, Any]:
+        """(how the workload ended, what to keep alive until the reports are made)."""
+        events.step("capture", "running the %s workload" % self.cfg.mode)
+        census.before()
+        try:
+            return workload.run(self.cfg, self.rule, app, capture)
+        except HarnessError:
+            raise  # Capture.run closed the window on the way out
+        except BaseException as exc:  # noqa: B902 - keep what was captured
+            return workload_crash(exc), None
+        finally:
+            try:
+                capture.end()
+            except Exception as exc:
+                self.warn("stopping the tracker failed: %s: %s" % (type(exc).__name__, exc))
+            self.workload_done = True
+            events.emit("workload-done")  # the host collects its after-signals while reports are made
+
+    def _after_workload(self, outcome: Outcome, capture: Capture) -> None:
+        for message in stray_processes.terminate_strays(keep=[self.engine.proc.pid] if self.engine else []):
+            self.warn(message)
+        self._note_interruption(outcome)
+        self._checkpoint("reports", capture)
+
+    def _interrupted(self) -> int:
+        """Ctrl-C/SIGTERM that ended the phases: before the workload, the run's error; after it, between
+        the steps, what is done is kept."""
+        stop = interrupts.current()
+        if self.workload_done:
+            self._note_late_interruption()
+            return contract().exit_code(self.summary.error_code or stop.code or "INTERRUPTED")
+        return self.fail(HarnessError(stop.code or "INTERRUPTED", "interrupted by %s before the workload started" % stop.describe()))
+
     def _note_late_interruption(self) -> None:
-        """A signal that came only once the workload was done: it stopped the make_reports."""
-        stop, s = interrupts.current(), self.summary
-        if stop.requested and s["error_code"] is None and self.rule.workload != "serve":
-            s["error"] = "interrupted by %s while the reports were made" % stop.describe()
-            s["error_code"] = stop.code
-            s["exit_code"] = s["exit_code"] or 0
+        """A signal that came only once the workload was done: it stopped the reports."""
+        stop = interrupts.current()
+        if stop.requested and self.rule.workload != "serve":
+            self.summary.record_error(stop.code or "INTERRUPTED", "interrupted by %s while the reports were made" % stop.describe())
 
     def _note_interruption(self, outcome: Outcome) -> None:
         """A signal stopped the workload: that is the run's error (serving ends by a signal normally)."""
@@ -288,31 +288,29 @@ class Run:
         outcome.code = stop.code
         outcome.error_details = {"type": "KeyboardInterrupt", "message": stop.first or "", "traceback": ""}
 
-    def finish(self, memray: Any, capture: Capture, outcome: Outcome, gc_diff: Optional[object_census.GcDiff], objects_native: bool) -> int:
-        s = self.summary
-        s["memory"] = capture.memory()
-        s["exit_code"] = outcome.exit_code
-        s["error"] = outcome.error
-        s["error_code"] = outcome.error_code
-        if outcome.error_details:
-            s["error_details"] = outcome.error_details
-        s.update(outcome.extra)
-        for message in outcome.warnings:
-            self.warn(message)
-        self._guard("objects", lambda: self._objects(capture, gc_diff, objects_native))
+    # -- after the workload --------------------------------------------------------------------
+    def _finish(self, memray: Any, capture: Capture, outcome: Outcome, census: ObjectCensus) -> int:
+        self.summary.set("memory", capture.memory())
+        self._record_outcome(outcome)
+        self._guard("objects", lambda: self._objects(capture, census))
         self._guard("reports", lambda: self._reports(memray, capture))
         self._guard("requests", lambda: self._requests(outcome))
         self._guard("heap growth", lambda: self._analyse_requests(memray, capture))
-        if "method" not in s["leak_indicators"]:  # the analysis failed: the RSS verdict still comes
-            s["leak_indicators"] = leak_verdict.leak_indicators(s["requests"])
-        self._guard(
-            "requests report", lambda: [self.warn(w) for w in request_analysis.write_report(self.cfg.out_dir, s, self.cfg.reports, self._requests_title())]
-        )
+        if "method" not in self.summary.get("leak_indicators"):  # the analysis failed: the RSS verdict still comes
+            self.summary.set("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
+        self._guard("requests report", self._requests_report)
         self._note_late_interruption()
-        code = s["error_code"]
+        code = self.summary.error_code
         return contract().exit_code(code) if code else EXIT_OK
 
-    def _guard(self, what: str, fn: Any) -> None:
+    def _record_outcome(self, outcome: Outcome) -> None:
+        self.summary.set_result(outcome.exit_code, outcome.error, outcome.error_code, outcome.error_details)
+        for key, value in outcome.extra.items():
+            self.summary.set(key, value)
+        for message in outcome.warnings:
+            self.warn(message)
+
+    def _guard(self, what: str, fn: Callable[[], None]) -> None:
         try:
             fn()
         except KeyboardInterrupt as exc:  # Ctrl-C/SIGTERM: this step is abandoned, the summary still comes
@@ -320,30 +318,25 @@ class Run:
         except Exception as exc:
             self.warn("%s step failed: %s: %s" % (what, type(exc).__name__, exc))
 
-    def _objects(self, capture: Capture, gc_diff: Optional[object_census.GcDiff], objects_native: bool) -> None:
-        if not self.rule.object_census:
+    def _objects(self, capture: Capture, census: ObjectCensus) -> None:
+        if not census.wanted:
             return
         events.step("objects", "summarising surviving objects")
-        if objects_native and capture.surviving_objects is not None:
-            live = [o for o in capture.surviving_objects if not type(o).__module__.startswith("memray_harness")]
-            data = object_census.census(live, object_census.METHOD_MEMRAY)
-        elif gc_diff is not None:
-            data = object_census.census(gc_diff.after(), object_census.METHOD_GC)
-        else:
+        data = census.take(capture.surviving_objects)
+        if data is None:
             return
         object_census.write(self.cfg.out_dir, data)
-        self.summary["objects"] = object_census.summary_block(data)
+        self.summary.set("objects", object_census.summary_block(data))
 
     def _reports(self, memray: Any, capture: Capture) -> None:
         # No session.bin by design: memray missing, or a live Tracker that streamed to a socket.
         if memray is None or self.rule.live or not capture.started:
             return
-        lost = _capture_problem(capture.session_path)
+        lost = capture.session_problem()
         if lost:
             self._capture_lost(lost)
             return
-        memory = self.summary["memory"]
-        derive = memory.get("tracemalloc_source") == "memray"  # tracemalloc_* come from this capture
+        derive = self.summary.get("memory").get("tracemalloc_source") == "memray"  # tracemalloc_* come from this capture
         if self.cfg.reports:
             events.step("reports", "generating %s" % ", ".join(self.cfg.reports))
         else:
@@ -357,57 +350,31 @@ class Run:
             derive_tracemalloc=derive,
             engine=self.engine,
         )
+        self._take_report_result(result, derive, memray, capture.session_path)
+
+    def _take_report_result(self, result: make_reports.ReportResult, derive: bool, memray: Any, session: str) -> None:
         if derive and result.tracemalloc is not None:
-            memory["tracemalloc_current"] = result.tracemalloc["current"]
-            memory["tracemalloc_peak"] = result.tracemalloc["peak"]
-            memory["tracemalloc_delta"] = result.tracemalloc["delta"]
+            tm = result.tracemalloc
+            self.summary.update("memory", {"tracemalloc_current": tm["current"], "tracemalloc_peak": tm["peak"], "tracemalloc_delta": tm["delta"]})
         elif derive:
             self.warn("tracemalloc_current/peak/delta could not be derived from session.bin (see the report warnings)")
         for w in result.warnings:
             self.warn(w)
-        if result.no_space and self.summary["error_code"] is None:
-            s = self.summary
-            s["error_code"] = "DISK_FULL"
-            s["error"] = "no space left on %s to write the %s report(s); %s free" % (
-                self.cfg.out_dir,
-                ", ".join(result.no_space),
-                _free_space(self.cfg.out_dir),
-            )
-            s["exit_code"] = s["exit_code"] or 0
+        if result.no_space:
+            out_dir = self.cfg.out_dir
+            reports = ", ".join(result.no_space)
+            self.summary.record_error("DISK_FULL", "no space left on %s to write the %s report(s); %s free" % (out_dir, reports, free_space(out_dir)))
         if result.top_allocators is not None:
-            self.summary["top_allocators"] = result.top_allocators
-        stats = result.memray_stats or make_reports.memray_stats(memray, capture.session_path, result.stats_json)
+            self.summary.set("top_allocators", result.top_allocators)
+        stats = result.memray_stats or make_reports.memray_stats(memray, session, result.stats_json)
         if stats is not None:
-            self.summary["memray_stats"] = stats
+            self.summary.set("memray_stats", stats)
 
     def _capture_lost(self, why: str) -> None:
-        s = self.summary
         message = "the capture %s; no reports could be made" % why
-        if s["error_code"] is None:
-            s["error"], s["error_code"] = message, "CAPTURE_LOST"
-            s["exit_code"] = s["exit_code"] or 0
-        else:
+        if not self.summary.record_error("CAPTURE_LOST", message):
             self.warn(message)
         events.error("CAPTURE_LOST", message)
-
-    def _analyse_requests(self, memray: Any, capture: Capture) -> None:
-        """Heap growth per request from the capture and the leak verdict (request_analysis)."""
-        session, why = None, ""
-        if memray is None:
-            why = "memray is not installed"
-        elif self.rule.live:
-            why = "a live run streams to `memray live` and keeps no capture"
-        elif not capture.started or _capture_problem(capture.session_path):
-            why = "there is no usable capture"
-        else:
-            session = capture.session_path
-        for message in request_analysis.analyse(self.summary, memray, session, why):
-            self.warn(message)
-
-    def _requests_title(self) -> str:
-        if workload.uses_script(self.cfg, self.rule):
-            return "script %s (%s mode)" % (self.cfg.script or self.cfg.script_path, self.cfg.mode)
-        return "%s %s (%s mode)" % (self.cfg.endpoint.method, self.cfg.endpoint.path, self.cfg.mode)
 
     def _requests(self, outcome: Outcome) -> None:
         requests: list[dict[str, Any]] = list(outcome.requests)
@@ -416,7 +383,35 @@ class Run:
             for w in warnings:
                 self.warn(w)
             requests.extend(loaded)
-        self.summary["requests"] = requests
+        self.summary.set("requests", requests)
+
+    def _analyse_requests(self, memray: Any, capture: Capture) -> None:
+        """Heap growth per request from the capture and the leak verdict (analysis/request_analysis.py)."""
+        session, why = None, ""
+        if memray is None:
+            why = "memray is not installed"
+        elif self.rule.live:
+            why = "a live run streams to `memray live` and keeps no capture"
+        elif not capture.started or capture.session_problem():
+            why = "there is no usable capture"
+        else:
+            session = capture.session_path
+        requests = self.summary.get("requests")
+        analysis = request_analysis.analyse(requests, memray, session, why)
+        self.summary.set("requests", requests)  # with each request's heap_* filled in
+        if analysis.growth_sites is not None:
+            self.summary.set("growth_sites", analysis.growth_sites)
+        self.summary.set("leak_indicators", analysis.leak_indicators)
+        for message in analysis.warnings:
+            self.warn(message)
+
+    def _requests_report(self) -> None:
+        if workload.uses_script(self.cfg, self.rule):
+            title = "script %s (%s mode)" % (self.cfg.script or self.cfg.script_path, self.cfg.mode)
+        else:
+            title = "%s %s (%s mode)" % (self.cfg.endpoint.method, self.cfg.endpoint.path, self.cfg.mode)
+        for w in requests_report.write_report(self.cfg.out_dir, self.summary.content(), self.cfg.reports, title):
+            self.warn(w)
 
 
 def run(cfg: Config) -> int:
