@@ -14,8 +14,7 @@ from schema_check import UnknownKeyword, errors, load_schema
 
 from memray_harness.config import Config, Endpoint
 from memray_harness.contract import contract
-from memray_harness.reports import make_reports as reports
-from memray_harness.reports import table_tree
+from memray_harness.reports import generators, table_tree
 from memray_harness.workloads import workload
 
 HARNESS_SOURCES = sorted((PYTHON_DIR / "memray_harness").rglob("*.py")) + [PYTHON_DIR / "memray-runner.py"]
@@ -83,8 +82,8 @@ def test_every_mode_rule_is_implemented() -> None:
 def test_every_report_is_implemented_and_its_files_are_artifacts() -> None:
     artifacts = {a.key: a for a in contract().artifacts.values()}
     for spec in contract().reports.values():
-        assert spec.generator in (reports.FLAMEGRAPH, reports.TABLE_TREE, reports.STATS, reports.REQUESTS_VERDICT), spec
-        if spec.generator == reports.TABLE_TREE:
+        assert spec.generator in (generators.FLAMEGRAPH, generators.TABLE_TREE, generators.STATS, generators.REQUESTS_VERDICT), spec
+        if spec.generator == generators.TABLE_TREE:
             assert spec.name in table_tree.RENDERERS, spec
         for key, file in [(spec.artifact_key, spec.file)] + [(e.artifact_key, e.file) for e in spec.extra_files]:
             assert artifacts[key].file == file and artifacts[key].producer == "harness", spec
@@ -111,7 +110,7 @@ def test_reports_and_artifacts_come_from_the_contract(tmp_path: Path, harness) -
     expected = dict(made, harness_log="harness.log", index_html="index.html")
     assert res.summary["artifacts"] == {key: "runs/test-run/" + file for key, file in expected.items()}
     report_events = {e["name"] for e in res.events() if e["event"] == "report" and e["ok"]}
-    flamegraphs = {s.name for s in specs if s.generator == reports.FLAMEGRAPH}
+    flamegraphs = {s.name for s in specs if s.generator == generators.FLAMEGRAPH}
     assert flamegraphs and flamegraphs <= report_events
 
 

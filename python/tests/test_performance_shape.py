@@ -15,12 +15,15 @@ import memray
 import pytest
 from conftest import write_script
 
-from memray_harness import report_engine
 from memray_harness.contract import contract
-from memray_harness.reports import make_reports as reports
+from memray_harness.reports.engine_plan import make_plan, parse_flamegraph_flags
+from memray_harness.reports.engine_pool import ReportPool
+from memray_harness.reports.engine_process import start_engine
+from memray_harness.reports.generators import FLAMEGRAPH
+from memray_harness.reports.make_reports import make_reports
 
 ALL_REPORTS = ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree", "stats"]
-FLAMEGRAPHS = [r.name for r in contract().reports.values() if r.generator == reports.FLAMEGRAPH]
+FLAMEGRAPHS = [r.name for r in contract().reports.values() if r.generator == FLAMEGRAPH]
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +85,9 @@ class CountingMemray:
 
 def test_one_reader_and_one_read_per_record_set(capture: Path, tmp_path: Path) -> None:
     counting = CountingMemray()
-    plan = report_engine.make_plan(
-        {"session": str(capture), "out_dir": str(tmp_path), "reports": ALL_REPORTS, "table_source": "high_watermark", "derive_tracemalloc": True}
-    )
+    plan = make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": ALL_REPORTS, "table_source": "high_watermark", "derive_tracemalloc": True})
     lines: list[dict[str, Any]] = []
-    result = report_engine.run(plan, leaked_table=False, emit=lines.append, fork=False, memray=counting)
+    result = ReportPool(plan, leaked_table=False, emit=lines.append, fork=False, memray=counting).run()
     assert counting.constructed == 1  # the constructor's full read happens once, not once per report
     assert counting.reads == Counter(
         {
@@ -105,18 +106,14 @@ def test_one_reader_and_one_read_per_record_set(capture: Path, tmp_path: Path) -
 
 def test_the_summary_alone_reads_only_what_it_needs(capture: Path, tmp_path: Path) -> None:
     counting = CountingMemray()
-    plan = report_engine.make_plan(
-        {"session": str(capture), "out_dir": str(tmp_path), "reports": [], "table_source": "high_watermark", "derive_tracemalloc": False}
-    )
-    result = report_engine.run(plan, leaked_table=False, emit=lambda line: None, fork=False, memray=counting)
+    plan = make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": [], "table_source": "high_watermark", "derive_tracemalloc": False})
+    result = ReportPool(plan, leaked_table=False, emit=lambda line: None, fork=False, memray=counting).run()
     assert counting.constructed == 0 and not counting.reads  # totals come from compute_statistics alone
     assert result["memray_stats"]["total_allocations"] > 0
 
 
 def test_a_leaked_table_shares_the_leaks_read(capture: Path, tmp_path: Path) -> None:
-    plan = report_engine.make_plan(
-        {"session": str(capture), "out_dir": str(tmp_path), "reports": ["leaks", "table"], "table_source": "leaked", "derive_tracemalloc": False}
-    )
+    plan = make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": ["leaks", "table"], "table_source": "leaked", "derive_tracemalloc": False})
     assert [(j.read, j.names) for j in plan.jobs] == [("leaked", ["leaks", "table-tree"])]
 
 
@@ -124,7 +121,7 @@ def test_files_are_the_memray_cli_files(capture: Path, tmp_path: Path) -> None:
     ours, cli = tmp_path / "ours", tmp_path / "cli"
     ours.mkdir()
     cli.mkdir()
-    result = reports.make_reports(memray, str(capture), str(ours), FLAMEGRAPHS + ["stats"], leaked_table=False)
+    result = make_reports(memray, str(capture), str(ours), FLAMEGRAPHS + ["stats"], leaked_table=False)
     assert result.warnings == [] and result.failed == []
     for name in FLAMEGRAPHS:
         spec = contract().report(name)
@@ -143,13 +140,13 @@ def test_files_are_the_memray_cli_files(capture: Path, tmp_path: Path) -> None:
 
 
 def test_an_unknown_flag_falls_back_to_memray_cli() -> None:
-    assert report_engine.parse_flamegraph_flags(["--max-memory-records", "5"]) is None
-    opts = report_engine.parse_flamegraph_flags(["--temporal", "--leaks"])
+    assert parse_flamegraph_flags(["--max-memory-records", "5"]) is None
+    opts = parse_flamegraph_flags(["--temporal", "--leaks"])
     assert opts is not None and opts.read == "temporal_leaked" and opts.show_memory_leaks
 
 
 def test_the_engine_runs_one_reader_at_a_time_when_memory_is_short(capture: Path, tmp_path: Path) -> None:
-    plan = report_engine.make_plan(
+    plan = make_plan(
         {
             "session": str(capture),
             "out_dir": str(tmp_path),
@@ -160,10 +157,10 @@ def test_the_engine_runs_one_reader_at_a_time_when_memory_is_short(capture: Path
         }
     )
     lines: list[dict[str, Any]] = []
-    result = report_engine.run(plan, leaked_table=False, emit=lines.append, fork=False, available_memory=lambda: 1)
+    result = ReportPool(plan, leaked_table=False, emit=lines.append, fork=False, available_memory=lambda: 1).run()
     assert result["workers"] == 1
     assert all(r["ok"] for line in lines for r in line["reports"]), lines
-    roomy = report_engine.make_plan(
+    roomy = make_plan(
         {
             "session": str(capture),
             "out_dir": str(tmp_path),
@@ -173,11 +170,11 @@ def test_the_engine_runs_one_reader_at_a_time_when_memory_is_short(capture: Path
             "workers": 2,
         }
     )
-    assert report_engine.run(roomy, leaked_table=False, emit=lambda line: None, fork=False, available_memory=lambda: 64 * (1 << 30))["workers"] == 2
+    assert ReportPool(roomy, leaked_table=False, emit=lambda line: None, fork=False, available_memory=lambda: 64 * (1 << 30)).run()["workers"] == 2
 
 
 def test_one_worker_means_one_reader_at_a_time_with_forks(capture: Path, tmp_path: Path) -> None:
-    plan = report_engine.make_plan(
+    plan = make_plan(
         {
             "session": str(capture),
             "out_dir": str(tmp_path),
@@ -188,7 +185,7 @@ def test_one_worker_means_one_reader_at_a_time_with_forks(capture: Path, tmp_pat
         }
     )
     lines: list[dict[str, Any]] = []
-    result = report_engine.run(plan, leaked_table=False, emit=lines.append, fork=True, available_memory=lambda: 1)
+    result = ReportPool(plan, leaked_table=False, emit=lines.append, fork=True, available_memory=lambda: 1).run()
     assert result["workers"] == 1
     readers = sorted((line["ended_at"] - line["wall_seconds"], line["ended_at"], line["read"]) for line in lines if line["read"] != "stats")
     assert [r[2] for r in readers].count("high_watermark") == 1 and len(readers) == 4
@@ -205,42 +202,42 @@ def test_an_engine_started_before_the_capture_ends_waits_for_its_plan(capture: P
     early, late = tmp_path / "early", tmp_path / "late"
     early.mkdir()
     late.mkdir()
-    engine = reports.start_engine(str(early))
+    engine = start_engine(str(early))
     assert engine is not None
     time.sleep(1.0)  # long enough to have imported everything: it must still be waiting, not finished
     assert engine.proc.poll() is None
-    result = reports.make_reports(memray, str(capture), str(early), ["flamegraph", "leaks", "table"], leaked_table=False, engine=engine)
+    result = make_reports(memray, str(capture), str(early), ["flamegraph", "leaks", "table"], leaked_table=False, engine=engine)
     assert result.failed == [] and result.warnings == [] and engine.proc.returncode == 0
     assert result.memray_stats is not None and result.memray_stats["total_bytes_allocated"] > 2 * 1024 * 1024
-    reports.make_reports(memray, str(capture), str(late), ["flamegraph", "leaks", "table"], leaked_table=False)
+    make_reports(memray, str(capture), str(late), ["flamegraph", "leaks", "table"], leaked_table=False)
     for file in ("flamegraph.html", "leaks.html", "table.txt"):
         assert (early / file).read_bytes() == (late / file).read_bytes(), file
 
-    unused = reports.start_engine(str(tmp_path))
+    unused = start_engine(str(tmp_path))
     assert unused is not None
     unused.discard()
     assert unused.proc.returncode == 0
     unused.discard()  # idempotent
 
     # One that died while waiting is replaced: the reports are still made.
-    dead = reports.start_engine(str(tmp_path))
+    dead = start_engine(str(tmp_path))
     assert dead is not None
     dead.proc.kill()
     dead.proc.wait()
     again = tmp_path / "again"
     again.mkdir()
-    result = reports.make_reports(memray, str(capture), str(again), ["leaks"], leaked_table=False, engine=dead)
+    result = make_reports(memray, str(capture), str(again), ["leaks"], leaked_table=False, engine=dead)
     assert result.failed == [] and (again / "leaks.html").is_file()
 
 
 def test_the_waiting_engine_is_not_a_stray_of_the_workload(tmp_path: Path) -> None:
-    from memray_harness.run import stray_processes as children
+    from memray_harness.run import stray_processes
 
-    engine = reports.start_engine(str(tmp_path))
+    engine = start_engine(str(tmp_path))
     assert engine is not None
     stray = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
-        warnings = children.terminate_strays(keep=[engine.proc.pid])
+        warnings = stray_processes.terminate_strays(keep=[engine.proc.pid])
         assert stray.wait(timeout=10) != 0 and len(warnings) == 1 and str(stray.pid) in warnings[0]
         assert engine.proc.poll() is None and str(engine.proc.pid) not in warnings[0]
     finally:

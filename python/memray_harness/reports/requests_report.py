@@ -16,7 +16,7 @@ from typing import Any, Optional
 from .. import events
 from ..analysis import leak_verdict
 from ..contract import ReportSpec, contract
-from .make_reports import REQUESTS_VERDICT as GENERATOR
+from .generators import REQUESTS_VERDICT
 
 
 def wanted(reports: list[str]) -> Optional[ReportSpec]:
@@ -26,7 +26,7 @@ def wanted(reports: list[str]) -> Optional[ReportSpec]:
             spec = contract().report(name)
         except KeyError:
             continue
-        if spec.generator == GENERATOR:
+        if spec.generator == REQUESTS_VERDICT:
             return spec
     return None
 

@@ -26,7 +26,11 @@ from ..measurement.capture import Capture
 from ..measurement.live_stream import socket_destination
 from ..measurement.memray_module import import_memray, memray_version, missing_memray_error
 from ..measurement.object_census import ObjectCensus
-from ..reports import make_reports, requests_report
+from ..reports import requests_report
+from ..reports.engine_process import EngineProcess, start_engine
+from ..reports.fallback_stats import memray_stats
+from ..reports.make_reports import make_reports
+from ..reports.report_result import ReportResult
 from ..workloads import requests_file, requirements, workload
 from ..workloads.app_loader import load_app
 from ..workloads.outcome import Outcome
@@ -46,7 +50,7 @@ class Run:
         self.started = time.time()
         self.t0 = time.perf_counter()
         self.workload_done = False
-        self.engine: Optional[make_reports.EngineProcess] = None  # started before the capture (start_engine)
+        self.engine: Optional[EngineProcess] = None  # started before the capture (start_engine)
         self.summary = Summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
         self.summary.add_warnings(cfg.host_warnings)
 
@@ -169,7 +173,7 @@ class Run:
         """The report engine's interpreter and imports overlap the workload (started before the Tracker)."""
         if memray is not None and not self.rule.live:
             with contextlib.suppress(OSError):  # make_reports tries again, and says why when it cannot
-                self.engine = make_reports.start_engine(self.cfg.out_dir)
+                self.engine = start_engine(self.cfg.out_dir)
 
     def _load_app(self) -> Any:
         cfg = self.cfg
@@ -341,7 +345,7 @@ class Run:
             events.step("reports", "generating %s" % ", ".join(self.cfg.reports))
         else:
             events.step("reports", "reading session.bin for the summary's figures")
-        result = make_reports.make_reports(
+        result = make_reports(
             memray,
             capture.session_path,
             self.cfg.out_dir,
@@ -352,7 +356,7 @@ class Run:
         )
         self._take_report_result(result, derive, memray, capture.session_path)
 
-    def _take_report_result(self, result: make_reports.ReportResult, derive: bool, memray: Any, session: str) -> None:
+    def _take_report_result(self, result: ReportResult, derive: bool, memray: Any, session: str) -> None:
         if derive and result.tracemalloc is not None:
             tm = result.tracemalloc
             self.summary.update("memory", {"tracemalloc_current": tm["current"], "tracemalloc_peak": tm["peak"], "tracemalloc_delta": tm["delta"]})
@@ -366,7 +370,7 @@ class Run:
             self.summary.record_error("DISK_FULL", "no space left on %s to write the %s report(s); %s free" % (out_dir, reports, free_space(out_dir)))
         if result.top_allocators is not None:
             self.summary.set("top_allocators", result.top_allocators)
-        stats = result.memray_stats or make_reports.memray_stats(memray, session, result.stats_json)
+        stats = result.memray_stats or memray_stats(memray, session, result.stats_json)
         if stats is not None:
             self.summary.set("memray_stats", stats)
 
