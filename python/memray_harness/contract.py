@@ -49,21 +49,23 @@ class ModeRule:
 
 
 @dataclass(frozen=True)
-class ExtraFile:
+class ReportFile:
+    """A file a report writes, and the key summary.artifacts lists it under."""
+
     file: str
     artifact_key: str
 
 
 @dataclass(frozen=True)
-class ReportSpec:
+class ReportSpec(ReportFile):
+    """A report: its main file (ReportFile's fields), how it is made, and the files it writes besides."""
+
     name: str
-    file: str
-    artifact_key: str
-    # memray-flamegraph | table-tree | memray-stats
+    # memray-flamegraph | table-tree | memray-stats | requests-verdict
     generator: str
     flamegraph_flags: tuple[str, ...]
     # Files the report writes besides `file`: its machine-readable twin.
-    extra_files: tuple[ExtraFile, ...]
+    extra_files: tuple[ReportFile, ...]
 
 
 @dataclass(frozen=True)

@@ -330,12 +330,7 @@ def leak_indicators(requests: Sequence[dict[str, Any]], heap_note: str = "") -> 
     points = heap_points if source == "heap" else rss_points
     key = "heap_after" if source == "heap" else "rss_after"
     v = _verdict(points, source, _base(requests, key, warmup))
-    note = ""
-    if source == "rss" and heap_note:
-        note = " (RSS, since %s)" % heap_note
-    elif source == "rss" and heap_points:
-        note = " (RSS: only %d request(s) have a heap measurement)" % len(heap_points)
-
+    note = _rss_note(heap_note, len(heap_points)) if source == "rss" else ""
     after = [p[1] for p in rss_points]
     slope, r2 = linear_fit(after)
     failed = _failures(requests)[0]
@@ -368,17 +363,33 @@ def leak_indicators(requests: Sequence[dict[str, Any]], heap_note: str = "") -> 
         "samples": len(points),
     }
     if len(requests) and heap_points:
-        heap_all = series(requests, "heap_after", 0)
-        first_before = _number(requests[0].get("heap_before"))
-        start = first_before if first_before is not None else heap_all[0][1]
-        out["heap_growth_mb"] = round((heap_all[-1][1] - start) / 1024.0, 3)
         hv = v if source == "heap" else _verdict(heap_points, "heap", _base(requests, "heap_after", warmup))
-        out["heap_kb_per_request"] = hv["estimate_kb_per_request"]
-        out["heap_ci_kb_per_request"] = [hv["ci_low_kb_per_request"], hv["ci_high_kb_per_request"]]
-        out["heap_samples"] = len(heap_points)
+        out.update(_heap_fields(requests, hv, len(heap_points)))
     if source == "heap" and rss_points:
         rv = _verdict(rss_points, "rss", _base(requests, "rss_after", warmup))
         out["rss_kb_per_request"] = rv["estimate_kb_per_request"]
     elif source == "rss":
         out["rss_kb_per_request"] = v["estimate_kb_per_request"]
     return out
+
+
+def _rss_note(heap_note: str, heap_samples: int) -> str:
+    """Why the verdict uses RSS although there was a capture (for `reason`)."""
+    if heap_note:
+        return " (RSS, since %s)" % heap_note
+    if heap_samples:
+        return " (RSS: only %d request(s) have a heap measurement)" % heap_samples
+    return ""
+
+
+def _heap_fields(requests: Sequence[dict[str, Any]], hv: dict[str, Any], heap_samples: int) -> dict[str, Any]:
+    """The heap's growth over the requests and its trend (hv: the heap's verdict), beside whichever decided."""
+    heap_all = series(requests, "heap_after", 0)
+    first_before = _number(requests[0].get("heap_before"))
+    start = first_before if first_before is not None else heap_all[0][1]
+    return {
+        "heap_growth_mb": round((heap_all[-1][1] - start) / 1024.0, 3),
+        "heap_kb_per_request": hv["estimate_kb_per_request"],
+        "heap_ci_kb_per_request": [hv["ci_low_kb_per_request"], hv["ci_high_kb_per_request"]],
+        "heap_samples": heap_samples,
+    }

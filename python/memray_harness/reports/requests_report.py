@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
+from collections.abc import Mapping
 from typing import Any, Optional
 
 from .. import events
@@ -31,7 +32,7 @@ def wanted(reports: list[str]) -> Optional[ReportSpec]:
     return None
 
 
-def write_report(out_dir: str, summary: dict[str, Any], reports: list[str], title: str) -> list[str]:
+def write_report(out_dir: str, summary: Mapping[str, Any], reports: list[str], title: str) -> list[str]:
     """requests.txt when the config asks for it; returns warnings."""
     spec = wanted(reports)
     if spec is None:
@@ -63,12 +64,21 @@ def _num(value: Any, fmt: str) -> str:
     return fmt % value if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
 
 
-def render(summary: dict[str, Any], title: str) -> str:
+def render(summary: Mapping[str, Any], title: str) -> str:
     requests: list[dict[str, Any]] = summary.get("requests") or []
     li: dict[str, Any] = summary.get("leak_indicators") or {}
-    lines: list[str] = []
-    lines.append("Requests: %d · %s" % (len(requests), title))
-    lines.append("Verdict: %s" % ("LIKELY LEAK" if li.get("likely_leak") else "no leak detected"))
+    lines = ["Requests: %d · %s" % (len(requests), title)]
+    lines += _verdict(li)
+    lines.append("")
+    lines += _request_rows(requests)
+    lines.append("")
+    lines += _growth_sites(summary.get("growth_sites") or [], requests)
+    lines += _requests_that_grew(requests)
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(li: dict[str, Any]) -> list[str]:
+    lines = ["Verdict: %s" % ("LIKELY LEAK" if li.get("likely_leak") else "no leak detected")]
     if li.get("reason"):
         lines.append("Reason: %s" % li["reason"])
     if li.get("method"):
@@ -86,9 +96,11 @@ def render(summary: dict[str, Any], title: str) -> str:
             )
         )
     lines.append("Seed rule: monotonic_growth=%s · RSS growth %s MB" % (str(bool(li.get("monotonic_growth"))).lower(), _num(li.get("rss_growth_mb"), "%.3f")))
-    lines.append("")
-    header = "%4s  %6s  %10s  %11s  %11s  %11s  %11s" % ("#", "STATUS", "DURATION", "RSS AFTER", "RSS DELTA", "HEAP AFTER", "HEAP DELTA")
-    lines.append(header)
+    return lines
+
+
+def _request_rows(requests: list[dict[str, Any]]) -> list[str]:
+    lines = ["%4s  %6s  %10s  %11s  %11s  %11s  %11s" % ("#", "STATUS", "DURATION", "RSS AFTER", "RSS DELTA", "HEAP AFTER", "HEAP DELTA")]
     for r in requests:
         status = r.get("status")
         lines.append(
@@ -106,30 +118,36 @@ def render(summary: dict[str, Any], title: str) -> str:
         )
     if not requests:
         lines.append("(no requests were recorded)")
-    sites = summary.get("growth_sites") or []
-    lines.append("")
-    lines.append("Sites whose live heap grew over the requests analysed:")
-    if sites:
-        lines.append("%11s  %11s  %7s  %s" % ("GROWTH", "PER REQUEST", "GREW ON", "SITE  FUNCTION"))
-        for s in sites:
-            lines.append(
-                "%11s  %11s  %7s  %s  %s"
-                % (
-                    _kb(s.get("growth_kb")),
-                    _kb(s.get("kb_per_request")),
-                    "%s/%s" % (s.get("requests_grew", "-"), s.get("requests", "-")),
-                    s.get("site"),
-                    s.get("function"),
-                )
+    return lines
+
+
+def _growth_sites(sites: list[dict[str, Any]], requests: list[dict[str, Any]]) -> list[str]:
+    lines = ["Sites whose live heap grew over the requests analysed:"]
+    if not sites:
+        measured = any(r.get("heap_after") is not None for r in requests)
+        return lines + ["(none%s)" % ("" if measured else ": no heap measurement per request")]
+    lines.append("%11s  %11s  %7s  %s" % ("GROWTH", "PER REQUEST", "GREW ON", "SITE  FUNCTION"))
+    for s in sites:
+        lines.append(
+            "%11s  %11s  %7s  %s  %s"
+            % (
+                _kb(s.get("growth_kb")),
+                _kb(s.get("kb_per_request")),
+                "%s/%s" % (s.get("requests_grew", "-"), s.get("requests", "-")),
+                s.get("site"),
+                s.get("function"),
             )
-    else:
-        lines.append("(none%s)" % ("" if any(r.get("heap_after") is not None for r in requests) else ": no heap measurement per request"))
+        )
+    return lines
+
+
+def _requests_that_grew(requests: list[dict[str, Any]]) -> list[str]:
     grown = [r for r in requests if r.get("heap_sites")]
-    if grown:
-        lines.append("")
-        lines.append("Requests that grew most, and where:")
-        for r in sorted(grown, key=lambda x: (-(x.get("heap_delta") or 0), x.get("request_num") or 0)):
-            lines.append("  request %s: heap %s" % (r.get("request_num"), _kb(r.get("heap_delta"), True)))
-            for s in r["heap_sites"]:
-                lines.append("    %11s  %s  %s" % (_kb(s.get("growth_kb"), True), s.get("site"), s.get("function")))
-    return "\n".join(lines) + "\n"
+    if not grown:
+        return []
+    lines = ["", "Requests that grew most, and where:"]
+    for r in sorted(grown, key=lambda x: (-(x.get("heap_delta") or 0), x.get("request_num") or 0)):
+        lines.append("  request %s: heap %s" % (r.get("request_num"), _kb(r.get("heap_delta"), True)))
+        for s in r["heap_sites"]:
+            lines.append("    %11s  %s  %s" % (_kb(s.get("growth_kb"), True), s.get("site"), s.get("function")))
+    return lines

@@ -153,6 +153,29 @@ def is_harness_record(python: list[Frame]) -> bool:
     return is_harness_allocation(python)
 
 
+def _add_to_tree(root: Node, labels: list[str], size: int, count: int) -> None:
+    node = root
+    node.size += size
+    node.count += count
+    for label in labels:
+        node = node.children.setdefault(label, Node(label))
+        node.size += size
+        node.count += count
+
+
+def _site_key(rec: Any, python: list[Frame], hybrid: list[Frame], native: bool) -> tuple[str, str]:
+    """(site, function) of the line that allocated: a debug-built extension's own source line, else the
+    innermost Python frame, else the innermost native frame."""
+    native_site = _native_site(hybrid, python) if hybrid else None
+    if native_site:
+        return native_site  # a debug-built extension's own line (src/lib.rs:30)
+    if python:
+        fn, fname, line = python[0]  # innermost Python frame = the line that allocated
+        return site_of(fname, line), fn
+    native_frames = rec.native_stack_trace() if native else []
+    return (site_of(native_frames[0][1], native_frames[0][2]), native_frames[0][0]) if native_frames else (UNKNOWN_SITE, "???")
+
+
 def analyse_records(records: Iterable[Any], meta: Any, leaked: bool = False, memray: Any = None) -> Analysis:
     """Sites and tree of the records of one snapshot (high-water mark or leaked). The harness's own
     allocations (is_harness_record) stay in the tree but not in the sites: table.txt/table.json and
@@ -168,27 +191,13 @@ def analyse_records(records: Iterable[Any], meta: Any, leaked: bool = False, mem
         size, count = int(rec.size), int(rec.n_allocations)
         python = rec.stack_trace()
         hybrid = _hybrid(rec) if native and python else []  # resolved once: table and tree use it
-        node = root
-        node.size += size
-        node.count += count
-        for label in _tree_path(python, hybrid)[:TREE_MAX_DEPTH]:
-            node = node.children.setdefault(label, Node(label))
-            node.size += size
-            node.count += count
+        _add_to_tree(root, _tree_path(python, hybrid)[:TREE_MAX_DEPTH], size, count)
         if is_harness_record(python):
             harness_bytes += size
             harness_count += count
             continue
         total += size
-        native_site = _native_site(hybrid, python) if hybrid else None
-        if native_site:
-            key = native_site  # a debug-built extension's own line (src/lib.rs:30)
-        elif python:
-            fn, fname, line = python[0]  # innermost Python frame = the line that allocated
-            key = (site_of(fname, line), fn)
-        else:
-            native_frames = rec.native_stack_trace() if native else []
-            key = (site_of(native_frames[0][1], native_frames[0][2]), native_frames[0][0]) if native_frames else (UNKNOWN_SITE, "???")
+        key = _site_key(rec, python, hybrid, native)
         entry = sites.get(key)
         if entry is None:
             entry = sites[key] = Site(key[0], key[1])

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import types
+from collections.abc import Iterator
 from typing import Any, Optional
 
 from .outcome import Outcome, from_exception, from_system_exit
@@ -33,9 +35,31 @@ def run_script(
     keeps the globals alive until the capture ends, as the interpreter would until exit, so
     module-level caches count as leaked/surviving instead of being freed by the harness.
     """
+    module = _main_module(script_path)
+    outcome = Outcome()
+    with _as_main(module, script_path, args):
+        try:
+            if code is None:
+                with open(script_path, "rb") as f:
+                    code = compile(f.read(), script_path, "exec", dont_inherit=True)
+            with time_limit(timeout):
+                exec(code, module.__dict__)
+        except SystemExit as exc:
+            outcome = from_system_exit(exc)
+        except WorkloadTimeout as exc:
+            outcome = from_exception(exc, "script")
+        except KeyboardInterrupt as exc:
+            outcome = from_exception(exc, "script")
+            outcome.exit_code = 130
+        except BaseException as exc:  # noqa: B902 - any failure is data, the capture must go on
+            outcome = from_exception(exc, "script")
+    return outcome, module.__dict__
+
+
+def _main_module(script_path: str) -> types.ModuleType:
+    """A fresh __main__ for the script, as `python script.py` makes it."""
     module = types.ModuleType("__main__")
-    namespace = module.__dict__
-    namespace.update(
+    module.__dict__.update(
         {
             "__file__": script_path,
             "__builtins__": __builtins__,
@@ -45,6 +69,12 @@ def run_script(
             "__cached__": None,
         }
     )
+    return module
+
+
+@contextlib.contextmanager
+def _as_main(module: types.ModuleType, script_path: str, args: list[str]) -> Iterator[None]:
+    """sys.argv, sys.path[0] and sys.modules["__main__"] as the script expects them, restored after."""
     saved_argv, saved_path0 = sys.argv, sys.path[0] if sys.path else None
     saved_main = sys.modules.get("__main__")
     sys.argv = [script_path] + list(args)
@@ -54,22 +84,8 @@ def run_script(
     else:
         sys.path.append(script_dir)
     sys.modules["__main__"] = module  # pickle/multiprocessing resolve __main__ names here
-    outcome = Outcome()
     try:
-        if code is None:
-            with open(script_path, "rb") as f:
-                code = compile(f.read(), script_path, "exec", dont_inherit=True)
-        with time_limit(timeout):
-            exec(code, namespace)
-    except SystemExit as exc:
-        outcome = from_system_exit(exc)
-    except WorkloadTimeout as exc:
-        outcome = from_exception(exc, "script")
-    except KeyboardInterrupt as exc:
-        outcome = from_exception(exc, "script")
-        outcome.exit_code = 130
-    except BaseException as exc:  # noqa: B902 - any failure is data, the capture must go on
-        outcome = from_exception(exc, "script")
+        yield
     finally:
         sys.argv = saved_argv
         if saved_path0 is not None and sys.path and sys.path[0] == script_dir:
@@ -78,4 +94,3 @@ def run_script(
             sys.modules["__main__"] = saved_main
         sys.stdout.flush()
         sys.stderr.flush()
-    return outcome, namespace
