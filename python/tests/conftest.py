@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -113,8 +114,30 @@ class Result:
         return (self.out_dir / name).read_text()
 
     def events(self) -> list[dict[str, Any]]:
-        prefix = "@memray-harness "
-        return [json.loads(line[len(prefix) :]) for line in self.stderr.splitlines() if line.startswith(prefix)]
+        return [event for event in map(parse_event, self.stderr.splitlines()) if event is not None]
+
+
+EVENT_PREFIX = "@memray-harness "
+
+
+def parse_event(line: str) -> Optional[dict[str, Any]]:
+    """The harness's progress event on this stderr line, or None."""
+    return json.loads(line[len(EVENT_PREFIX) :]) if line.startswith(EVENT_PREFIX) else None
+
+
+def wait_for_event(proc: subprocess.Popen, event: str) -> dict[str, Any]:
+    """Read the harness's stderr until the named event comes."""
+    for line in proc.stderr:  # type: ignore[union-attr]
+        parsed = parse_event(line)
+        if parsed is not None and parsed["event"] == event:
+            return parsed
+    raise AssertionError("harness exited before the %s event" % event)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def env_with(pythonpath: Optional[list[str]] = None) -> dict[str, str]:
@@ -137,9 +160,18 @@ def line_of(path: Path, needle: str) -> int:
     raise AssertionError("%r not in %s" % (needle, path))
 
 
+def harness_argv(config: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "memray_harness", "--config", str(config), *extra]
+
+
+def start_harness(config: Path, cwd: Path, *extra: str, stdout: Any = subprocess.PIPE) -> subprocess.Popen:
+    """`python -m memray_harness --config` left running (stderr, and by default stdout, piped as text)."""
+    return subprocess.Popen(harness_argv(config, *extra), cwd=str(cwd), env=env_with(), stdout=stdout, stderr=subprocess.PIPE, text=True)
+
+
 def run_harness(config: Path, cwd: Path, pythonpath: Optional[list[str]] = None, timeout: float = 120) -> Result:
     proc = subprocess.run(
-        [sys.executable, "-m", "memray_harness", "--config", str(config)],
+        harness_argv(config),
         cwd=str(cwd),
         env=env_with(pythonpath),
         capture_output=True,

@@ -6,18 +6,16 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from apps import APP
-from conftest import check_outputs, env_with, write_config, write_script
+from conftest import check_outputs, start_harness, write_config, write_script
 
 
 def start(tmp_path: Path, cfg: dict, recover: str = "") -> subprocess.Popen:
     config = write_config(tmp_path, cfg)
-    argv = [sys.executable, "-m", "memray_harness", "--config", str(config)] + (["--recover", recover] if recover else [])
-    return subprocess.Popen(argv, cwd=str(tmp_path), env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return start_harness(config, tmp_path, *(["--recover", recover] if recover else []))
 
 
 def wait_for(proc: subprocess.Popen, needle: str, timeout: float = 60) -> list[str]:

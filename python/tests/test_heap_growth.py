@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import memray
 import pytest
-from conftest import check_outputs, env_with, line_of, write_config, write_script
+from conftest import check_outputs, line_of, start_harness, write_config, write_script
 
 from memray_harness.analysis import heap_growth
 
@@ -229,14 +227,7 @@ def test_ctrl_c_during_a_sequence_keeps_the_heap_analysis(tmp_path: Path) -> Non
             "reports": ["requests", "table", "temporal"],
         },
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "memray_harness", "--config", str(config)],
-        cwd=str(tmp_path),
-        env=env_with(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_harness(config, tmp_path)
     try:
         for line in proc.stderr:  # type: ignore[union-attr]
             if '"step": "capture"' in line:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from conftest import check_outputs, env_with, write_config, write_script
+from conftest import check_outputs, start_harness, write_config, write_script
 
 SIGNALS = {"wiremock": {"status": "ok", "files": ["wiremock-requests.json"], "duration_seconds": 0.1, "error": None}}
 
@@ -16,14 +15,7 @@ SIGNALS = {"wiremock": {"status": "ok", "files": ["wiremock-requests.json"], "du
 def _start(tmp_path: Path, wait: float) -> subprocess.Popen:
     script = write_script(tmp_path, "work.py", "blob = bytearray(1024 * 1024)\n")
     config = write_config(tmp_path, {"mode": "script", "script_path": str(script), "reports": ["table"], "host_sections_wait_seconds": wait})
-    return subprocess.Popen(
-        [sys.executable, "-m", "memray_harness", "--config", str(config)],
-        cwd=str(tmp_path),
-        env=env_with(),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_harness(config, tmp_path)
 
 
 def test_sections_written_after_the_workload_are_merged_and_the_file_removed(tmp_path: Path) -> None:

@@ -56,6 +56,12 @@ def capture(tmp_path_factory) -> Path:
     return session
 
 
+def _plan(capture: Path, out_dir: Path, reports: list[str], table_source: str = "high_watermark", derive_tracemalloc: bool = False, **extra: Any):
+    """The engine's plan for these reports of the capture (as the harness would send it)."""
+    raw = {"session": str(capture), "out_dir": str(out_dir), "reports": reports, "table_source": table_source, "derive_tracemalloc": derive_tracemalloc}
+    return make_plan(dict(raw, **extra))
+
+
 class CountingMemray:
     """memray with a FileReader that counts its constructions and reads."""
 
@@ -85,7 +91,7 @@ class CountingMemray:
 
 def test_one_reader_and_one_read_per_record_set(capture: Path, tmp_path: Path) -> None:
     counting = CountingMemray()
-    plan = make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": ALL_REPORTS, "table_source": "high_watermark", "derive_tracemalloc": True})
+    plan = _plan(capture, tmp_path, ALL_REPORTS, derive_tracemalloc=True)
     lines: list[dict[str, Any]] = []
     result = ReportPool(plan, leaked_table=False, emit=lines.append, fork=False, memray=counting).run()
     assert counting.constructed == 1  # the constructor's full read happens once, not once per report
@@ -106,14 +112,14 @@ def test_one_reader_and_one_read_per_record_set(capture: Path, tmp_path: Path) -
 
 def test_the_summary_alone_reads_only_what_it_needs(capture: Path, tmp_path: Path) -> None:
     counting = CountingMemray()
-    plan = make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": [], "table_source": "high_watermark", "derive_tracemalloc": False})
+    plan = _plan(capture, tmp_path, [])
     result = ReportPool(plan, leaked_table=False, emit=lambda line: None, fork=False, memray=counting).run()
     assert counting.constructed == 0 and not counting.reads  # totals come from compute_statistics alone
     assert result["memray_stats"]["total_allocations"] > 0
 
 
 def test_a_leaked_table_shares_the_leaks_read(capture: Path, tmp_path: Path) -> None:
-    plan = make_plan({"session": str(capture), "out_dir": str(tmp_path), "reports": ["leaks", "table"], "table_source": "leaked", "derive_tracemalloc": False})
+    plan = _plan(capture, tmp_path, ["leaks", "table"], table_source="leaked")
     assert [(j.read, j.names) for j in plan.jobs] == [("leaked", ["leaks", "table-tree"])]
 
 
@@ -146,44 +152,17 @@ def test_an_unknown_flag_falls_back_to_memray_cli() -> None:
 
 
 def test_the_engine_runs_one_reader_at_a_time_when_memory_is_short(capture: Path, tmp_path: Path) -> None:
-    plan = make_plan(
-        {
-            "session": str(capture),
-            "out_dir": str(tmp_path),
-            "reports": ["flamegraph", "leaks", "temporal"],
-            "table_source": "high_watermark",
-            "derive_tracemalloc": False,
-            "workers": 2,
-        }
-    )
+    plan = _plan(capture, tmp_path, ["flamegraph", "leaks", "temporal"], workers=2)
     lines: list[dict[str, Any]] = []
     result = ReportPool(plan, leaked_table=False, emit=lines.append, fork=False, available_memory=lambda: 1).run()
     assert result["workers"] == 1
     assert all(r["ok"] for line in lines for r in line["reports"]), lines
-    roomy = make_plan(
-        {
-            "session": str(capture),
-            "out_dir": str(tmp_path),
-            "reports": ["flamegraph"],
-            "table_source": "high_watermark",
-            "derive_tracemalloc": False,
-            "workers": 2,
-        }
-    )
+    roomy = _plan(capture, tmp_path, ["flamegraph"], workers=2)
     assert ReportPool(roomy, leaked_table=False, emit=lambda line: None, fork=False, available_memory=lambda: 64 * (1 << 30)).run()["workers"] == 2
 
 
 def test_one_worker_means_one_reader_at_a_time_with_forks(capture: Path, tmp_path: Path) -> None:
-    plan = make_plan(
-        {
-            "session": str(capture),
-            "out_dir": str(tmp_path),
-            "reports": ["flamegraph", "leaks", "temporal", "temp-allocs"],
-            "table_source": "high_watermark",
-            "derive_tracemalloc": False,
-            "workers": 2,
-        }
-    )
+    plan = _plan(capture, tmp_path, ["flamegraph", "leaks", "temporal", "temp-allocs"], workers=2)
     lines: list[dict[str, Any]] = []
     result = ReportPool(plan, leaked_table=False, emit=lines.append, fork=True, available_memory=lambda: 1).run()
     assert result["workers"] == 1
