@@ -93,7 +93,7 @@ def render_flamegraph(reader: Any, records: list[Any], hwms: Optional[list[int]]
 
 
 def cli_report(spec: ReportSpec, flags: list[str], session: str, out_dir: str) -> dict[str, Any]:
-    from .memray_cli import run_job as run_memray_cli
+    from .memray_cli import run_memray_cli
 
     return run_memray_cli(spec.name, ["flamegraph"] + flags + ["--force", "-o", os.path.join(out_dir, spec.file), session])
 

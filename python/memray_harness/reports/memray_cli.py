@@ -21,7 +21,7 @@ import time
 from typing import Optional
 
 
-def run_job(name: str, args: list[str]) -> dict:
+def run_memray_cli(name: str, args: list[str]) -> dict:
     from memray.commands import main as memray_main
 
     started = time.perf_counter()
@@ -45,7 +45,7 @@ def run_job(name: str, args: list[str]) -> dict:
 def main(argv: Optional[list[str]] = None) -> int:
     jobs = json.loads((argv if argv is not None else sys.argv[1:])[0])
     for name, args in jobs:
-        print(json.dumps(run_job(name, args), allow_nan=False), flush=True)
+        print(json.dumps(run_memray_cli(name, args), allow_nan=False), flush=True)
     return 0
 
 

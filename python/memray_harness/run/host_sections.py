@@ -46,6 +46,6 @@ def _read(path: str) -> Optional[dict[str, Any]]:
 def merge(summary: Summary, sections: dict[str, Any]) -> None:
     """signals replace, artifacts and warnings add (validated by zod on the host before they were sent)."""
     if sections.get("signals") is not None:
-        summary.set("signals", sections["signals"])
+        summary.set_section("signals", sections["signals"])
     summary.add_artifacts(sections.get("artifacts") or {})
     summary.add_warnings(sections.get("warnings") or [])

@@ -78,7 +78,7 @@ class Run:
         self.workload_done = False  # the host's signals were collected around the first harness
         self._guard("reports", lambda: self._reports(memray, capture))
         self._guard("requests", lambda: self._requests(outcome))
-        self.summary.set("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
+        self.summary.set_section("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
         return contract().exit_code(self.summary.error_code or "WORKLOAD_FAILED")
 
     def fail(self, exc: HarnessError) -> int:
@@ -151,7 +151,7 @@ class Run:
             if not cfg.allow_no_memray or rule.live:  # live modes are nothing without memray
                 raise missing_memray_error(why or "")
             self.warn("memray is not importable (%s): tracemalloc + RSS only, no session.bin or reports" % why)
-        self.summary.update(
+        self.summary.update_section(
             "profiling",
             {
                 "memray_enabled": memray is not None,
@@ -209,7 +209,7 @@ class Run:
     def _checkpoint(self, phase: str, capture: Optional[Capture] = None) -> None:
         """What is known so far, for a --recover harness if this process ends abruptly."""
         if capture is not None:
-            self.summary.set("memory", capture.memory())
+            self.summary.set_section("memory", capture.memory())
         self.summary.set_duration(time.perf_counter() - self.t0)
         checkpoint.save(self.cfg.out_dir, self.summary.content(), phase)
 
@@ -294,14 +294,14 @@ class Run:
 
     # -- after the workload --------------------------------------------------------------------
     def _finish(self, memray: Any, capture: Capture, outcome: Outcome, census: ObjectCensus) -> int:
-        self.summary.set("memory", capture.memory())
+        self.summary.set_section("memory", capture.memory())
         self._record_outcome(outcome)
         self._guard("objects", lambda: self._objects(capture, census))
         self._guard("reports", lambda: self._reports(memray, capture))
         self._guard("requests", lambda: self._requests(outcome))
         self._guard("heap growth", lambda: self._analyse_requests(memray, capture))
         if "method" not in self.summary.get("leak_indicators"):  # the analysis failed: the RSS verdict still comes
-            self.summary.set("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
+            self.summary.set_section("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
         self._guard("requests report", self._requests_report)
         self._note_late_interruption()
         code = self.summary.error_code
@@ -310,7 +310,7 @@ class Run:
     def _record_outcome(self, outcome: Outcome) -> None:
         self.summary.set_result(outcome.exit_code, outcome.error, outcome.error_code, outcome.error_details)
         for key, value in outcome.extra.items():
-            self.summary.set(key, value)
+            self.summary.set_section(key, value)
         for message in outcome.warnings:
             self.warn(message)
 
@@ -330,7 +330,7 @@ class Run:
         if data is None:
             return
         object_census.write(self.cfg.out_dir, data)
-        self.summary.set("objects", object_census.summary_block(data))
+        self.summary.set_section("objects", object_census.summary_block(data))
 
     def _reports(self, memray: Any, capture: Capture) -> None:
         # No session.bin by design: memray missing, or a live Tracker that streamed to a socket.
@@ -359,7 +359,7 @@ class Run:
     def _take_report_result(self, result: ReportResult, derive: bool, memray: Any, session: str) -> None:
         if derive and result.tracemalloc is not None:
             tm = result.tracemalloc
-            self.summary.update("memory", {"tracemalloc_current": tm["current"], "tracemalloc_peak": tm["peak"], "tracemalloc_delta": tm["delta"]})
+            self.summary.update_section("memory", {"tracemalloc_current": tm["current"], "tracemalloc_peak": tm["peak"], "tracemalloc_delta": tm["delta"]})
         elif derive:
             self.warn("tracemalloc_current/peak/delta could not be derived from session.bin (see the report warnings)")
         for w in result.warnings:
@@ -369,10 +369,10 @@ class Run:
             reports = ", ".join(result.no_space)
             self.summary.record_error("DISK_FULL", "no space left on %s to write the %s report(s); %s free" % (out_dir, reports, free_space(out_dir)))
         if result.top_allocators is not None:
-            self.summary.set("top_allocators", result.top_allocators)
+            self.summary.set_section("top_allocators", result.top_allocators)
         stats = result.memray_stats or memray_stats(memray, session, result.stats_json)
         if stats is not None:
-            self.summary.set("memray_stats", stats)
+            self.summary.set_section("memray_stats", stats)
 
     def _capture_lost(self, why: str) -> None:
         message = "the capture %s; no reports could be made" % why
@@ -387,7 +387,7 @@ class Run:
             for w in warnings:
                 self.warn(w)
             requests.extend(loaded)
-        self.summary.set("requests", requests)
+        self.summary.set_section("requests", requests)
 
     def _analyse_requests(self, memray: Any, capture: Capture) -> None:
         """Heap growth per request from the capture and the leak verdict (analysis/request_analysis.py)."""
@@ -402,10 +402,10 @@ class Run:
             session = capture.session_path
         requests = self.summary.get("requests")
         analysis = request_analysis.analyse(requests, memray, session, why)
-        self.summary.set("requests", requests)  # with each request's heap_* filled in
+        self.summary.set_section("requests", requests)  # with each request's heap_* filled in
         if analysis.growth_sites is not None:
-            self.summary.set("growth_sites", analysis.growth_sites)
-        self.summary.set("leak_indicators", analysis.leak_indicators)
+            self.summary.set_section("growth_sites", analysis.growth_sites)
+        self.summary.set_section("leak_indicators", analysis.leak_indicators)
         for message in analysis.warnings:
             self.warn(message)
 

@@ -77,21 +77,17 @@ class Summary:
     def error_code(self) -> Optional[str]:
         return self._data["error_code"]
 
-    @property
-    def exit_code(self) -> Optional[int]:
-        return self._data["exit_code"]
-
     def content(self) -> Mapping[str, Any]:
         """The content as it stands, to read (the checkpoint, the requests report): it changes only
         through the operations below."""
         return self._data
 
     # -- sections ------------------------------------------------------------------------------
-    def set(self, key: str, value: Any) -> None:
+    def set_section(self, key: str, value: Any) -> None:
         """Set (replace) one section: memory, requests, top_allocators, memray_stats, objects, ..."""
         self._data[key] = value
 
-    def update(self, key: str, fields: dict[str, Any]) -> None:
+    def update_section(self, key: str, fields: dict[str, Any]) -> None:
         """Set some fields of an object section (profiling, memory), keeping the others."""
         self._data[key].update(fields)
 
