@@ -8,18 +8,19 @@
 Everything after the script goes to the script untouched. Builds the same config as the
 TypeScript side (mode `script`) and runs the memray_harness package that sits beside this file.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from typing import List, Optional
+from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from memray_harness.config import Config, Endpoint, TargetInfo, default_run_id  # noqa: E402
 from memray_harness.contract import ContractError, contract  # noqa: E402
-from memray_harness.runner import run  # noqa: E402
+from memray_harness.run.runner import run  # noqa: E402
 
 MODE = "script"  # the seed's runner: one script, the script mode's rule from contract.json
 
@@ -30,17 +31,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="output directory (default /tmp/memray-run/<run_id>)")
     p.add_argument("--run-id", help="run id (default <script stem>-<YYYYMMDD-HHMMSS>)")
     p.add_argument("--artifact-prefix", help="prefix of summary.artifacts paths (default runs/<run_id>)")
-    p.add_argument("--no-trace-python-allocators", action="store_true",
-                   help="Tracker(trace_python_allocators=False)")
+    p.add_argument("--no-trace-python-allocators", action="store_true", help="Tracker(trace_python_allocators=False)")
     p.add_argument("--no-native-traces", action="store_true", help="Tracker(native_traces=False)")
-    p.add_argument("--allow-no-memray", "--no-memray-ok", dest="allow_no_memray", action="store_true",
-                   help="run with tracemalloc + RSS only when memray does not import")
-    p.add_argument("--tracemalloc", action="store_true",
-                   help="run tracemalloc beside memray for memory.tracemalloc_* (slower; default: derived from the capture)")
-    p.add_argument("--no-install-requirements", action="store_true",
-                   help="do not pip-install requirements.txt next to the script")
-    p.add_argument("--requests-file", default=defaults.requests_file,
-                   help="per-request JSON the script writes (default %(default)s)")
+    p.add_argument(
+        "--allow-no-memray", "--no-memray-ok", dest="allow_no_memray", action="store_true", help="run with tracemalloc + RSS only when memray does not import"
+    )
+    p.add_argument(
+        "--tracemalloc", action="store_true", help="run tracemalloc beside memray for memory.tracemalloc_* (slower; default: derived from the capture)"
+    )
+    p.add_argument("--no-install-requirements", action="store_true", help="do not pip-install requirements.txt next to the script")
+    p.add_argument("--requests-file", default=defaults.requests_file, help="per-request JSON the script writes (default %(default)s)")
     p.add_argument("--timeout", type=float, default=None, help="bound on the script, seconds")
     p.add_argument("script", help="the Python script to profile")
     p.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to the script")
@@ -83,7 +83,7 @@ def build_config(ns: argparse.Namespace) -> Config:
     )
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: Optional[list[str]] = None) -> int:
     try:
         cfg = build_config(build_parser().parse_args(argv))
     except ContractError as exc:

@@ -1,7 +1,17 @@
 """memray_harness: the code memray-cli runs inside the target (stdlib + memray, Python >= 3.9).
 
 Contract: docs/harness-protocol.md; core's tables arrive as contract.json (contract.py). Entry
-points: `python -m memray_harness --config FILE` and the standalone `memray-runner.py`.
+points: `python -m memray_harness --config FILE` (cli.py), the report engine's process
+`python -m memray_harness.report_engine` (report_engine.py), and the standalone `memray-runner.py`.
+
+At the top: the entry points and what every part shares (config, contract, errors, events, paths,
+interrupts, JSON helpers). The parts, each depending only on those below it:
+
+    run/          one run: Run's phases, summary.json, the checkpoint, recovery
+    workloads/    what runs under memray (script, import, request(s), serving) and what it needs
+    reports/      the reports made from session.bin (report engine, table/tree, stats) and requests.txt
+    analysis/     heap growth per request and the leak verdict
+    measurement/  the measurement window: Tracker, RSS, tracemalloc, object census, live stream
 """
 
 __version__ = "0.1.0"

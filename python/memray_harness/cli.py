@@ -1,35 +1,35 @@
 """`python -m memray_harness --config FILE` (the TypeScript side's entry point)."""
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
 import traceback
-from typing import List, Optional
+from typing import Optional
 
 from . import events
 from .config import load_config
 from .contract import ContractError
 from .errors import HarnessError, announce
-from .runner import run
+from .run.runner import run
 
 # contract.json holds the exit codes; without it, the environment's code (core's ExitCode 3).
 CONTRACT_UNREADABLE_EXIT = 3
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m memray_harness",
-                                     description="Run a workload under memray and write summary.json + reports.")
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m memray_harness", description="Run a workload under memray and write summary.json + reports.")
     parser.add_argument("--config", required=True, help="config.json (docs/harness-protocol.md)")
-    parser.add_argument("--recover", metavar="ENDED",
-                        help="finish a run whose harness ended abruptly, e.g. 'exit code 7' or 'signal 9 (SIGKILL)'")
+    parser.add_argument("--recover", metavar="ENDED", help="finish a run whose harness ended abruptly, e.g. 'exit code 7' or 'signal 9 (SIGKILL)'")
     args = parser.parse_args(argv)
     events.emit("started", pid=os.getpid())  # the host forwards Ctrl-C/SIGTERM to this pid
     try:
         # No summary.json when this fails: without a usable config, TypeScript writes the fallback.
         cfg = load_config(args.config)
         if args.recover:
-            from .recover import recover
+            from .run.recover import recover
+
             return recover(cfg, args.recover)
         return run(cfg)
     except ContractError as exc:

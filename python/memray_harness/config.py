@@ -5,14 +5,15 @@ present and values are in range. This only builds the dataclasses: a config they
 (a key missing, unknown or of the wrong type, or a mode contract.json does not know) is
 INVALID_CONFIG.
 """
+
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import time
-import dataclasses
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 from .contract import contract
 from .errors import HarnessError
@@ -24,7 +25,7 @@ class Endpoint:
     path: str
     method: str
     body: Optional[str]
-    headers: Dict[str, str]
+    headers: dict[str, str]
 
 
 @dataclass
@@ -36,7 +37,7 @@ class TargetInfo:
     python: str
     service_port: Optional[int] = None
 
-    def to_json(self) -> Dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
@@ -48,10 +49,10 @@ class Config:
     artifact_prefix: str
     script: Optional[str]
     script_path: Optional[str]
-    script_args: List[str]
+    script_args: list[str]
     app: Optional[str]
     app_dir: Optional[str]
-    modules: List[str]
+    modules: list[str]
     endpoint: Endpoint
     requests: int
     delay_seconds: float
@@ -60,17 +61,17 @@ class Config:
     allow_no_memray: bool
     install_requirements: bool
     requests_file: str
-    reports: List[str]
+    reports: list[str]
     live_port: int
     service_port: Optional[int]
     timeout_seconds: Optional[float]
     target: TargetInfo
     # Artifact keys of files the host adds to the run directory (always listed in summary.artifacts).
-    host_artifacts: List[str]
+    host_artifacts: list[str]
     # Wait this long after the reports for the host's host-sections.json (signals); None: nothing comes.
     host_sections_wait_seconds: Optional[float]
     # Problems the host met preparing the run (files not copied, ...): summary.warnings.
-    host_warnings: List[str]
+    host_warnings: list[str]
     # Run tracemalloc beside memray (memory.tracemalloc_source "tracemalloc") instead of deriving its
     # figures from the capture; optional in config.json (false when absent).
     tracemalloc: bool = False
@@ -86,11 +87,11 @@ def parse_config(raw: Any) -> Config:
     try:
         cfg = build(Config, raw, "config")
     except ShapeError as exc:
-        raise HarnessError("INVALID_CONFIG", "config.json does not fit the harness: %s" % exc)
+        raise HarnessError("INVALID_CONFIG", "config.json does not fit the harness: %s" % exc) from exc
     try:
         contract().mode(cfg.mode)
     except KeyError as exc:
-        raise HarnessError("INVALID_CONFIG", "config.json: %s" % exc.args[0])
+        raise HarnessError("INVALID_CONFIG", "config.json: %s" % exc.args[0]) from exc
     return cfg
 
 
@@ -99,7 +100,7 @@ def load_config(path: str) -> Config:
         with open(path, encoding="utf-8") as f:
             raw = json.load(f)
     except OSError as exc:
-        raise HarnessError("INVALID_CONFIG", "cannot read config %s: %s" % (path, exc))
+        raise HarnessError("INVALID_CONFIG", "cannot read config %s: %s" % (path, exc)) from exc
     except ValueError as exc:
-        raise HarnessError("INVALID_CONFIG", "config %s is not valid JSON: %s" % (path, exc))
+        raise HarnessError("INVALID_CONFIG", "config %s is not valid JSON: %s" % (path, exc)) from exc
     return parse_config(raw)

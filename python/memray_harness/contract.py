@@ -3,13 +3,14 @@
 Generated from packages/core and shipped inside this package; the harness keeps no copy of its
 own. Loaded once, on first use. Keys the harness does not use are ignored, so core may add some.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Dict, Optional, Tuple
+from functools import cache
+from typing import Any, Optional
 
 from .typed_json import ShapeError, build
 
@@ -36,11 +37,11 @@ class ModeRule:
     # required | optional | none
     script: str
     # Config flags the mode forces whatever the user asked (TypeScript applies them too).
-    forces: Dict[str, bool]
+    forces: dict[str, bool]
     object_census: bool
     gc_before_stop: bool
     live: bool
-    reports: Tuple[str, ...]
+    reports: tuple[str, ...]
     # high_watermark | leaked: what table/tree/top_allocators describe
     table_source: str
     primary_report: Optional[str]
@@ -48,21 +49,23 @@ class ModeRule:
 
 
 @dataclass(frozen=True)
-class ExtraFile:
+class ReportFile:
+    """A file a report writes, and the key summary.artifacts lists it under."""
+
     file: str
     artifact_key: str
 
 
 @dataclass(frozen=True)
-class ReportSpec:
+class ReportSpec(ReportFile):
+    """A report: its main file (ReportFile's fields), how it is made, and the files it writes besides."""
+
     name: str
-    file: str
-    artifact_key: str
-    # memray-flamegraph | table-tree | memray-stats
+    # memray-flamegraph | table-tree | memray-stats | requests-verdict
     generator: str
-    flamegraph_flags: Tuple[str, ...]
+    flamegraph_flags: tuple[str, ...]
     # Files the report writes besides `file`: its machine-readable twin.
-    extra_files: Tuple[ExtraFile, ...]
+    extra_files: tuple[ReportFile, ...]
 
 
 @dataclass(frozen=True)
@@ -99,10 +102,10 @@ class Files:
 @dataclass(frozen=True)
 class _ContractJson:
     version: int
-    modes: Tuple[ModeRule, ...]
-    reports: Tuple[ReportSpec, ...]
-    artifacts: Tuple[ArtifactSpec, ...]
-    error_codes: Dict[str, ErrorCodeRule]
+    modes: tuple[ModeRule, ...]
+    reports: tuple[ReportSpec, ...]
+    artifacts: tuple[ArtifactSpec, ...]
+    error_codes: dict[str, ErrorCodeRule]
     files: Files
     defaults: Defaults
     patterns: Patterns
@@ -112,10 +115,10 @@ class Contract:
     """Lookups over contract.json; every lookup of an unknown name raises KeyError naming it."""
 
     def __init__(self, raw: _ContractJson) -> None:
-        self.modes: Dict[str, ModeRule] = {m.mode: m for m in raw.modes}
-        self.reports: Dict[str, ReportSpec] = {r.name: r for r in raw.reports}
-        self.artifacts: Dict[str, ArtifactSpec] = {a.key: a for a in raw.artifacts}
-        self.error_codes: Dict[str, ErrorCodeRule] = dict(raw.error_codes)
+        self.modes: dict[str, ModeRule] = {m.mode: m for m in raw.modes}
+        self.reports: dict[str, ReportSpec] = {r.name: r for r in raw.reports}
+        self.artifacts: dict[str, ArtifactSpec] = {a.key: a for a in raw.artifacts}
+        self.error_codes: dict[str, ErrorCodeRule] = dict(raw.error_codes)
         self.defaults = raw.defaults
         self.files = raw.files
         self.app_ref: re.Pattern[str] = re.compile(raw.patterns.app_ref)
@@ -136,11 +139,11 @@ class Contract:
         return _lookup(self.error_codes, code, "error code").hint
 
 
-def _lookup(table: Dict[str, Any], name: str, what: str) -> Any:
+def _lookup(table: dict[str, Any], name: str, what: str) -> Any:
     try:
         return table[name]
     except KeyError:
-        raise KeyError("%s %r is not in %s (known: %s)" % (what, name, CONTRACT_FILE, ", ".join(table)))
+        raise KeyError("%s %r is not in %s (known: %s)" % (what, name, CONTRACT_FILE, ", ".join(table))) from None
 
 
 def _read_text() -> str:
@@ -153,16 +156,14 @@ def parse(text: str) -> Contract:
     try:
         return Contract(build(_ContractJson, json.loads(text), CONTRACT_FILE, ignore_extra=True))
     except (ValueError, ShapeError, re.error) as exc:
-        raise ContractError("%s is malformed (%s); regenerate it with `npm run schemas -w @alpiq/memray-core`"
-                            % (CONTRACT_FILE, exc))
+        raise ContractError("%s is malformed (%s); regenerate it with `npm run schemas -w @alpiq/memray-core`" % (CONTRACT_FILE, exc)) from exc
 
 
-@lru_cache(maxsize=None)
+@cache
 def contract() -> Contract:
     """The shipped contract, read on first use."""
     try:
         text = _read_text()
     except (OSError, ImportError) as exc:
-        raise ContractError("cannot read %s next to the memray_harness package (%s): stage the whole package"
-                            % (CONTRACT_FILE, exc))
+        raise ContractError("cannot read %s next to the memray_harness package (%s): stage the whole package" % (CONTRACT_FILE, exc)) from exc
     return parse(text)

@@ -1,8 +1,9 @@
 """HarnessError: a failure that ends the run, with its code from contract.json's error_codes."""
+
 from __future__ import annotations
 
 import sys
-from typing import Dict, Optional
+from typing import Optional
 
 from . import events
 from .contract import contract
@@ -13,7 +14,7 @@ EXIT_OK = 0
 class HarnessError(Exception):
     """`code` is a key of contract.json's error_codes; the exit code comes from that table."""
 
-    def __init__(self, code: str, message: str, details: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, code: str, message: str, details: Optional[dict[str, str]] = None) -> None:
         super().__init__(message)
         self.exit_code = contract().exit_code(code)  # KeyError: a code core does not define
         self.code = code

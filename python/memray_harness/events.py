@@ -1,4 +1,5 @@
 """Progress events: `@memray-harness {json}` lines on stderr, parsed by the TypeScript side."""
+
 from __future__ import annotations
 
 import json

@@ -4,12 +4,13 @@ Python's json writes NaN/Infinity (not JSON) and any size of integer; JavaScript
 integer as Infinity, which core's schema rejects. So values a workload hands us are cleaned, and
 each replacement is named in a warning.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Any, List, Tuple
+from typing import Any
 
-LIMIT = 2 ** 63
+LIMIT = 2**63
 
 
 def finite_number(value: Any) -> bool:
@@ -22,9 +23,9 @@ def finite_number(value: Any) -> bool:
     return True
 
 
-def clean(value: Any, path: str = "$") -> Tuple[Any, List[str]]:
+def clean(value: Any, path: str = "$") -> tuple[Any, list[str]]:
     """(value with every unrepresentable number replaced by None, the paths replaced)."""
-    replaced: List[str] = []
+    replaced: list[str] = []
 
     def walk(v: Any, at: str) -> Any:
         if isinstance(v, dict):
@@ -39,7 +40,6 @@ def clean(value: Any, path: str = "$") -> Tuple[Any, List[str]]:
     return walk(value, path), replaced
 
 
-def warning(replaced: List[str], where: str) -> str:
+def warning(replaced: list[str], where: str) -> str:
     shown = ", ".join(replaced[:5]) + (" and %d more" % (len(replaced) - 5) if len(replaced) > 5 else "")
-    return "%s held %d value(s) that are not finite JSON numbers (NaN, Infinity or beyond 2**63), recorded as null: %s" % (
-        where, len(replaced), shown)
+    return "%s held %d value(s) that are not finite JSON numbers (NaN, Infinity or beyond 2**63), recorded as null: %s" % (where, len(replaced), shown)

@@ -6,12 +6,14 @@ The Tracker then ends normally, the reports are made from the partial capture an
 records the interruption. A signal while the reports are made abandons the remaining ones; the
 summary is still written. Signal state is process-wide, so this is one module-level instance.
 """
+
 from __future__ import annotations
 
 import contextlib
 import signal
 import threading
-from typing import Iterator, List, Optional
+from collections.abc import Iterator
+from typing import Optional
 
 # What each phase does with a signal: raise KeyboardInterrupt in the main thread, or only record it
 # (the phase polls `requested`); "soft" raises from the second signal on.
@@ -22,7 +24,7 @@ _CODES = {"SIGINT": "INTERRUPTED", "SIGTERM": "TERMINATED"}
 
 class Interrupts:
     def __init__(self) -> None:
-        self.received: List[str] = []
+        self.received: list[str] = []
         self.mode = RAISE
         self.stopped = threading.Event()
 

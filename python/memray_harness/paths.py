@@ -1,27 +1,25 @@
 """Short, stable file names for reports: `polars/frame.py:142`, `json/encoder.py:200`, `job.py:12`."""
+
 from __future__ import annotations
 
+import contextlib
 import os
 import site
-import sys
 import sysconfig
-from typing import List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Optional
 
 # Taken at import, before an app_dir chdir, so script paths stay relative to where the user ran.
 ORIGINAL_CWD = os.getcwd()
 HARNESS_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def _library_prefixes() -> List[str]:
-    candidates: List[Optional[str]] = []
-    try:
+def _library_prefixes() -> list[str]:
+    candidates: list[Optional[str]] = []
+    with contextlib.suppress(AttributeError):  # virtualenv's old site module
         candidates.extend(site.getsitepackages())
-    except AttributeError:  # virtualenv's old site module
-        pass
-    try:
+    with contextlib.suppress(AttributeError):
         candidates.append(site.getusersitepackages())
-    except AttributeError:
-        pass
     for key in ("purelib", "platlib", "stdlib", "platstdlib"):
         candidates.append(sysconfig.get_paths().get(key))
     candidates.append(os.path.dirname(os.__file__))
@@ -43,10 +41,10 @@ def shorten(path: str) -> str:
         return path
     for prefix in _PREFIXES:
         if path.startswith(prefix):
-            return path[len(prefix):]
+            return path[len(prefix) :]
     cwd = os.path.join(ORIGINAL_CWD, "")
     if path.startswith(cwd):
-        return path[len(cwd):]
+        return path[len(cwd) :]
     return path
 
 
@@ -54,18 +52,25 @@ def is_harness_file(path: str) -> bool:
     return path.startswith(HARNESS_DIR) or os.path.basename(path) == "memray-runner.py"
 
 
+def harness_name(path: str) -> str:
+    """A harness file's path relative to the package (`workloads/script.py`); memray-runner.py's name."""
+    if path.startswith(HARNESS_DIR + os.sep):
+        return path[len(HARNESS_DIR) + 1 :].replace(os.sep, "/")
+    return os.path.basename(path)
+
+
 def site_of(filename: str, line: int) -> str:
     return "%s:%d" % (shorten(filename), line) if line else shorten(filename)
 
 
 # Harness frames through which the workload itself runs: an allocation below one is the workload's.
-# (file name, function name or None for any function of that file)
-WORKLOAD_ENTRIES = {("wsgi_server.py", "call_app"), ("script_workload.py", None), ("snapshot_workload.py", None)}
+# (file relative to the package, function name or None for any function of that file)
+WORKLOAD_ENTRIES = {("workloads/wsgi_server.py", "call_app"), ("workloads/script.py", None), ("workloads/snapshot.py", None)}
 # The in-process server's own request handling (socketserver's threads), outside the app.
 SERVER_LOOPS = {"serve_forever", "process_request_thread"}
 
 
-def is_harness_allocation(frames: Sequence[Tuple[str, str, int]]) -> bool:
+def is_harness_allocation(frames: Sequence[tuple[str, str, int]]) -> bool:
     """Innermost-first Python frames (function, file, line) of an allocation the harness made for
     itself: its own code, its HTTP client, its waits, or the in-process server's request handling
     outside the app. The first harness frame outward from the allocation decides; without one, a
@@ -78,7 +83,7 @@ def is_harness_allocation(frames: Sequence[Tuple[str, str, int]]) -> bool:
     server = False
     for function, filename, _ in frames:
         if is_harness_file(filename or ""):
-            name = os.path.basename(filename)
+            name = harness_name(filename)
             short = (function or "").rsplit(".", 1)[-1]
             return not ((name, short) in WORKLOAD_ENTRIES or (name, None) in WORKLOAD_ENTRIES)
         if os.path.basename(filename or "") == "socketserver.py" and function in SERVER_LOOPS:

@@ -3,11 +3,12 @@
 Not a validator of values (ranges, patterns: zod did that on the TypeScript side). It only makes
 sure the object has the shape the dataclass declares, so the rest of the harness can trust types.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, Dict, Type, TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 
@@ -72,7 +73,7 @@ def _convert(value: Any, hint: Any, path: str, ignore_extra: bool) -> Any:
     return value
 
 
-def build(cls: Type[T], raw: Any, path: str = "$", ignore_extra: bool = False) -> T:
+def build(cls: type[T], raw: Any, path: str = "$", ignore_extra: bool = False) -> T:
     """cls(**raw) with every value type-checked. Missing keys (without a default) and, unless
     ignore_extra, keys the dataclass does not name raise ShapeError."""
     if not isinstance(raw, dict):
@@ -80,15 +81,13 @@ def build(cls: Type[T], raw: Any, path: str = "$", ignore_extra: bool = False) -
     hints = typing.get_type_hints(cls)
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     named = {f.name for f in fields}
-    missing = [f.name for f in fields if f.name in named and f.name not in raw
-               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    missing = [
+        f.name for f in fields if f.name in named and f.name not in raw and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
     if missing:
         raise ShapeError(path, "missing key(s) %s" % ", ".join(missing))
     unknown = sorted(k for k in raw if k not in named)
     if unknown and not ignore_extra:
         raise ShapeError(path, "unknown key(s) %s" % ", ".join(unknown))
-    kwargs: Dict[str, Any] = {
-        name: _convert(raw[name], hints[name], "%s.%s" % (path, name), ignore_extra)
-        for name in named if name in raw
-    }
+    kwargs: dict[str, Any] = {name: _convert(raw[name], hints[name], "%s.%s" % (path, name), ignore_extra) for name in named if name in raw}
     return cls(**kwargs)  # type: ignore[call-arg]

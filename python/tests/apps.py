@@ -1,6 +1,6 @@
 """Tiny stdlib-only WSGI apps written into tmp_path by the endpoint/sequence tests."""
 
-APP = '''
+APP = """
 import json
 
 LEAK = []
@@ -31,4 +31,4 @@ def app(environ, start_response):
 
 def create_app():
     return app
-'''
+"""

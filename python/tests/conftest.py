@@ -3,21 +3,23 @@
 Every config a test writes is complete (every key of core's harness-config schema, as TypeScript
 fills them) and valid against that schema; every file a run writes is checked against its schema.
 """
+
 from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Optional
 
 import pytest
+from schema_check import assert_summary, assert_valid
 
 from memray_harness.contract import contract
-from schema_check import assert_summary, assert_valid
 
 PYTHON_DIR = Path(__file__).resolve().parents[1]
 RUNNER = PYTHON_DIR / "memray-runner.py"
@@ -33,16 +35,16 @@ OUTPUT_SCHEMAS = {
 }
 
 
-def fast_reports(mode: str) -> List[str]:
+def fast_reports(mode: str) -> list[str]:
     """The mode's reports (contract.json), without the slow memray flamegraphs."""
     return [r for r in contract().mode(mode).reports if contract().report(r).generator != SLOW_GENERATOR]
 
 
-def base_config(mode: str, out_dir: Path, requests_file: Path) -> Dict[str, Any]:
+def base_config(mode: str, out_dir: Path, requests_file: Path) -> dict[str, Any]:
     """Every key of harness-config.schema.json, filled as TypeScript fills it for `mode` (plus fast
     reports). test_contract checks the keys against the schema's `required` list."""
     rule = contract().mode(mode)
-    cfg: Dict[str, Any] = {
+    cfg: dict[str, Any] = {
         "mode": mode,
         "run_id": "test-run",
         "out_dir": str(out_dir),
@@ -75,7 +77,7 @@ def base_config(mode: str, out_dir: Path, requests_file: Path) -> Dict[str, Any]
     return cfg
 
 
-def write_config(tmp_path: Path, overrides: Dict[str, Any]) -> Path:
+def write_config(tmp_path: Path, overrides: dict[str, Any]) -> Path:
     """config.json in tmp_path: base_config of overrides["mode"] (default script) + overrides
     (`endpoint` merged key by key), validated against the config schema like zod would."""
     full = base_config(overrides.get("mode", "script"), tmp_path / "out", tmp_path / "requests.json")
@@ -105,18 +107,40 @@ class Result:
     stderr: str
 
     @property
-    def summary(self) -> Dict[str, Any]:
+    def summary(self) -> dict[str, Any]:
         return json.loads((self.out_dir / "summary.json").read_text())
 
     def text(self, name: str) -> str:
         return (self.out_dir / name).read_text()
 
-    def events(self) -> List[Dict[str, Any]]:
-        prefix = "@memray-harness "
-        return [json.loads(l[len(prefix):]) for l in self.stderr.splitlines() if l.startswith(prefix)]
+    def events(self) -> list[dict[str, Any]]:
+        return [event for event in map(parse_event, self.stderr.splitlines()) if event is not None]
 
 
-def env_with(pythonpath: Optional[List[str]] = None) -> Dict[str, str]:
+EVENT_PREFIX = "@memray-harness "
+
+
+def parse_event(line: str) -> Optional[dict[str, Any]]:
+    """The harness's progress event on this stderr line, or None."""
+    return json.loads(line[len(EVENT_PREFIX) :]) if line.startswith(EVENT_PREFIX) else None
+
+
+def wait_for_event(proc: subprocess.Popen, event: str) -> dict[str, Any]:
+    """Read the harness's stderr until the named event comes."""
+    for line in proc.stderr:  # type: ignore[union-attr]
+        parsed = parse_event(line)
+        if parsed is not None and parsed["event"] == event:
+            return parsed
+    raise AssertionError("harness exited before the %s event" % event)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def env_with(pythonpath: Optional[list[str]] = None) -> dict[str, str]:
     env = dict(os.environ)
     parts = [str(p) for p in (pythonpath or [])] + [str(PYTHON_DIR)]
     env["PYTHONPATH"] = os.pathsep.join(parts)
@@ -136,10 +160,23 @@ def line_of(path: Path, needle: str) -> int:
     raise AssertionError("%r not in %s" % (needle, path))
 
 
-def run_harness(config: Path, cwd: Path, pythonpath: Optional[List[str]] = None, timeout: float = 120) -> Result:
+def harness_argv(config: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "memray_harness", "--config", str(config), *extra]
+
+
+def start_harness(config: Path, cwd: Path, *extra: str, stdout: Any = subprocess.PIPE) -> subprocess.Popen:
+    """`python -m memray_harness --config` left running (stderr, and by default stdout, piped as text)."""
+    return subprocess.Popen(harness_argv(config, *extra), cwd=str(cwd), env=env_with(), stdout=stdout, stderr=subprocess.PIPE, text=True)
+
+
+def run_harness(config: Path, cwd: Path, pythonpath: Optional[list[str]] = None, timeout: float = 120) -> Result:
     proc = subprocess.run(
-        [sys.executable, "-m", "memray_harness", "--config", str(config)],
-        cwd=str(cwd), env=env_with(pythonpath), capture_output=True, text=True, timeout=timeout,
+        harness_argv(config),
+        cwd=str(cwd),
+        env=env_with(pythonpath),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     result = Result(proc.returncode, cwd / "out", proc.stdout, proc.stderr)  # write_config's out_dir
     check_outputs(result.out_dir)
@@ -150,7 +187,7 @@ def run_harness(config: Path, cwd: Path, pythonpath: Optional[List[str]] = None,
 def harness(tmp_path: Path):
     """harness(config_overrides) -> Result, via `python -m memray_harness --config`."""
 
-    def run(cfg: Dict[str, Any], pythonpath: Optional[List[str]] = None, timeout: float = 120) -> Result:
+    def run(cfg: dict[str, Any], pythonpath: Optional[list[str]] = None, timeout: float = 120) -> Result:
         return run_harness(write_config(tmp_path, cfg), tmp_path, pythonpath, timeout)
 
     return run
@@ -160,11 +197,15 @@ def harness(tmp_path: Path):
 def runner(tmp_path: Path):
     """runner(args) -> Result, via the standalone memray-runner.py."""
 
-    def run(args: List[str], out_dir: Optional[Path] = None, timeout: float = 120) -> Result:
+    def run(args: list[str], out_dir: Optional[Path] = None, timeout: float = 120) -> Result:
         out = out_dir or tmp_path / "out"
         proc = subprocess.run(
             [sys.executable, str(RUNNER), "--out", str(out)] + args,
-            cwd=str(tmp_path), env=env_with(), capture_output=True, text=True, timeout=timeout,
+            cwd=str(tmp_path),
+            env=env_with(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         check_outputs(out)
         return Result(proc.returncode, out, proc.stdout, proc.stderr)

@@ -4,12 +4,13 @@ The schemas are generated from the zod schemas the TypeScript side uses, so both
 against one definition. A small validator for the keywords zod emits keeps the tests stdlib-only;
 a keyword it does not know fails loudly, so it can never pass a file by ignoring a constraint.
 """
+
 from __future__ import annotations
 
 import json
 import re
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "packages" / "core" / "schema"
 
@@ -17,8 +18,21 @@ SCHEMA_DIR = Path(__file__).resolve().parents[2] / "packages" / "core" / "schema
 # next to the `pattern` that does the check).
 ANNOTATIONS = {"$schema", "$comment", "$id", "title", "description", "format", "default", "examples"}
 ASSERTIONS = {
-    "type", "anyOf", "enum", "const", "required", "properties", "additionalProperties", "propertyNames",
-    "items", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "pattern",
+    "type",
+    "anyOf",
+    "enum",
+    "const",
+    "required",
+    "properties",
+    "additionalProperties",
+    "propertyNames",
+    "items",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "pattern",
 }
 
 TYPES = {
@@ -36,7 +50,7 @@ class UnknownKeyword(ValueError):
     pass
 
 
-def load_schema(name: str) -> Dict[str, Any]:
+def load_schema(name: str) -> dict[str, Any]:
     """`summary` -> packages/core/schema/summary.schema.json"""
     return json.loads((SCHEMA_DIR / ("%s.schema.json" % name)).read_text())
 
@@ -73,14 +87,14 @@ def _same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
-def errors(value: Any, schema: Any, path: str = "$") -> List[str]:
+def errors(value: Any, schema: Any, path: str = "$") -> list[str]:
     if path == "$":
         check_keywords(schema)
     if schema is True or schema == {}:
         return []
     if schema is False:
         return ["%s: no value is allowed here" % path]
-    out: List[str] = []
+    out: list[str] = []
     if "anyOf" in schema and not any(not errors(value, s, path) for s in schema["anyOf"]):
         return ["%s: matches no anyOf branch" % path]
     kinds = schema.get("type")
@@ -128,6 +142,6 @@ def assert_valid(value: Any, schema_name: str) -> None:
     assert not problems, "%s.schema.json: %s" % (schema_name, problems)
 
 
-def assert_summary(s: Dict[str, Any]) -> None:
+def assert_summary(s: dict[str, Any]) -> None:
     assert_valid(s, "summary")
     assert s["timestamp"].endswith("Z")

@@ -1,4 +1,5 @@
 """top_allocators and table.txt/table.json show the workload, not the harness's own allocations."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,7 @@ def test_harness_allocations_stay_out_of_table_and_top_allocators(tmp_path: Path
     d.mkdir()
     write_script(d, "service.py", APP)
     # sequence: the harness's HTTP client runs inside the Tracker, in the main thread
-    res = harness({"mode": "sequence", "app": "service:app", "app_dir": str(d), "requests": 3,
-                   "delay_seconds": 0.05, "endpoint": {"path": "/leak"}})
+    res = harness({"mode": "sequence", "app": "service:app", "app_dir": str(d), "requests": 3, "delay_seconds": 0.05, "endpoint": {"path": "/leak"}})
     assert res.rc == 0, res.stderr
     s = res.summary
     assert_summary(s)

@@ -1,5 +1,6 @@
 """contract.json drives the harness; the harness keeps no copy of core's tables; configs and
 outputs match core's checked-in schemas."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,14 +9,15 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import PYTHON_DIR, base_config, write_script
-from memray_harness import reports, table_tree, workloads
-from memray_harness.config import Config, Endpoint
-from memray_harness.contract import contract
 from schema_check import UnknownKeyword, errors, load_schema
 
-HARNESS_SOURCES = sorted((PYTHON_DIR / "memray_harness").glob("*.py")) + [PYTHON_DIR / "memray-runner.py"]
+from memray_harness.config import Config, Endpoint
+from memray_harness.contract import contract
+from memray_harness.reports import generators, table_tree
+from memray_harness.workloads import workload
+
+HARNESS_SOURCES = sorted((PYTHON_DIR / "memray_harness").rglob("*.py")) + [PYTHON_DIR / "memray-runner.py"]
 ENV_NAMES = {"MEMRAY_RUN_REQUESTS_FILE"}
 
 
@@ -50,7 +52,7 @@ def _calls(source: str, name: str):
             depth += {"(": 1, ")": -1}.get(source[i], 0)
             if depth == 0:
                 break
-        yield source[match.start():i + 1]
+        yield source[match.start() : i + 1]
 
 
 def test_every_json_dump_refuses_nan() -> None:
@@ -70,7 +72,7 @@ def test_every_error_code_used_is_in_the_contract() -> None:
 # -- every rule of the contract has an implementation ---------------------------------------------
 def test_every_mode_rule_is_implemented() -> None:
     for rule in contract().modes.values():
-        assert rule.workload in workloads.WORKLOAD_KINDS, rule
+        assert rule.workload in workload.WORKLOAD_KINDS, rule
         assert set(rule.reports) <= set(contract().reports), rule
         assert rule.primary_report is None or rule.primary_report in rule.reports, rule
         for flag in rule.forces:
@@ -80,8 +82,8 @@ def test_every_mode_rule_is_implemented() -> None:
 def test_every_report_is_implemented_and_its_files_are_artifacts() -> None:
     artifacts = {a.key: a for a in contract().artifacts.values()}
     for spec in contract().reports.values():
-        assert spec.generator in (reports.FLAMEGRAPH, reports.TABLE_TREE, reports.STATS, reports.REQUESTS_VERDICT), spec
-        if spec.generator == reports.TABLE_TREE:
+        assert spec.generator in (generators.FLAMEGRAPH, generators.TABLE_TREE, generators.STATS, generators.REQUESTS_VERDICT), spec
+        if spec.generator == generators.TABLE_TREE:
             assert spec.name in table_tree.RENDERERS, spec
         for key, file in [(spec.artifact_key, spec.file)] + [(e.artifact_key, e.file) for e in spec.extra_files]:
             assert artifacts[key].file == file and artifacts[key].producer == "harness", spec
@@ -98,8 +100,7 @@ def test_reports_and_artifacts_come_from_the_contract(tmp_path: Path, harness) -
     rule = max(contract().modes.values(), key=lambda r: (len(r.reports), r.mode))
     assert rule.script != "none"
     script = write_script(tmp_path, "job.py", "blob = [bytes(1000) for _ in range(2000)]\n")
-    res = harness({"mode": rule.mode, "script_path": str(script), "reports": list(rule.reports),
-                   "host_artifacts": ["harness_log", "index_html"]})
+    res = harness({"mode": rule.mode, "script_path": str(script), "reports": list(rule.reports), "host_artifacts": ["harness_log", "index_html"]})
     assert res.rc == 0, res.stderr
     specs = [contract().report(name) for name in rule.reports]
     made = {spec.artifact_key: spec.file for spec in specs}
@@ -109,7 +110,7 @@ def test_reports_and_artifacts_come_from_the_contract(tmp_path: Path, harness) -
     expected = dict(made, harness_log="harness.log", index_html="index.html")
     assert res.summary["artifacts"] == {key: "runs/test-run/" + file for key, file in expected.items()}
     report_events = {e["name"] for e in res.events() if e["event"] == "report" and e["ok"]}
-    flamegraphs = {s.name for s in specs if s.generator == reports.FLAMEGRAPH}
+    flamegraphs = {s.name for s in specs if s.generator == generators.FLAMEGRAPH}
     assert flamegraphs and flamegraphs <= report_events
 
 
@@ -152,19 +153,31 @@ def test_schema_check_fails_loudly_on_an_unknown_keyword() -> None:
 
 
 def test_schema_check_keywords() -> None:
-    schema = {"type": "object", "required": ["v"], "additionalProperties": False, "properties": {
-        "v": {"type": "number", "const": 1},
-        "e": {"type": "string", "enum": ["a", "b"]},
-        "p": {"type": "string", "pattern": "^/"},
-        "n": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 9}, {"type": "null"}]},
-        "t": {"type": "number", "exclusiveMinimum": 0},
-        "h": {"type": "object", "propertyNames": {"type": "string", "minLength": 2}, "additionalProperties": {"type": "string"}},
-    }}
+    schema = {
+        "type": "object",
+        "required": ["v"],
+        "additionalProperties": False,
+        "properties": {
+            "v": {"type": "number", "const": 1},
+            "e": {"type": "string", "enum": ["a", "b"]},
+            "p": {"type": "string", "pattern": "^/"},
+            "n": {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 9}, {"type": "null"}]},
+            "t": {"type": "number", "exclusiveMinimum": 0},
+            "h": {"type": "object", "propertyNames": {"type": "string", "minLength": 2}, "additionalProperties": {"type": "string"}},
+        },
+    }
     assert errors({"v": 1.0, "e": "a", "p": "/x", "n": None, "t": 0.5, "h": {"ab": "c"}}, schema) == []
     problems = errors({"v": 2, "e": "c", "p": "x", "n": 10, "t": 0, "h": {"a": 1}, "x": 1}, schema)
-    for needle in ("$.v: 2 is not 1", "$.e: 'c' is not one of", "$.p: 'x' does not match", "$.n: matches no anyOf",
-                   "$.t: 0 <= exclusiveMinimum", "$.h.a (name): shorter than 2", "$.h.a: expected string",
-                   "$.x: not allowed"):
+    for needle in (
+        "$.v: 2 is not 1",
+        "$.e: 'c' is not one of",
+        "$.p: 'x' does not match",
+        "$.n: matches no anyOf",
+        "$.t: 0 <= exclusiveMinimum",
+        "$.h.a (name): shorter than 2",
+        "$.h.a: expected string",
+        "$.x: not allowed",
+    ):
         assert any(p.startswith(needle) for p in problems), (needle, problems)
     assert errors({}, schema) == ["$.v: required"]
     assert errors(True, {"type": ["boolean", "integer"], "enum": [1]}) != []  # true is not 1

@@ -1,4 +1,5 @@
 """endpoint + sequence: a tiny WSGI app served in-process, real HTTP on 127.0.0.1."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,8 +18,7 @@ def _app(tmp_path: Path) -> Path:
 
 def test_endpoint_one_request_is_tracked(tmp_path: Path, harness) -> None:
     d = _app(tmp_path)
-    res = harness({"mode": "endpoint", "app": "service:app", "app_dir": str(d),
-                   "endpoint": {"path": "/report", "method": "POST", "body": '{"k": 1}'}})
+    res = harness({"mode": "endpoint", "app": "service:app", "app_dir": str(d), "endpoint": {"path": "/report", "method": "POST", "body": '{"k": 1}'}})
     assert res.rc == 0, res.stderr
     s = res.summary
     assert_summary(s)
@@ -34,8 +34,7 @@ def test_endpoint_one_request_is_tracked(tmp_path: Path, harness) -> None:
 
 def test_endpoint_factory_and_5xx(tmp_path: Path, harness) -> None:
     d = _app(tmp_path)
-    res = harness({"mode": "endpoint", "app": "service:create_app()", "app_dir": str(d),
-                   "endpoint": {"path": "/boom"}})
+    res = harness({"mode": "endpoint", "app": "service:create_app()", "app_dir": str(d), "endpoint": {"path": "/boom"}})
     assert res.rc == 1
     s = res.summary
     assert s["requests"][0]["status"] == 500
@@ -72,9 +71,17 @@ def test_bad_app_exits_2(tmp_path: Path, harness) -> None:
 
 def test_sequence_leaking_app_is_flagged(tmp_path: Path, harness) -> None:
     d = _app(tmp_path)
-    res = harness({"mode": "sequence", "app": "service:app", "app_dir": str(d), "requests": 5,
-                   "delay_seconds": 0.05, "endpoint": {"path": "/leak"},
-                   "reports": ["temporal", "table"]})
+    res = harness(
+        {
+            "mode": "sequence",
+            "app": "service:app",
+            "app_dir": str(d),
+            "requests": 5,
+            "delay_seconds": 0.05,
+            "endpoint": {"path": "/leak"},
+            "reports": ["temporal", "table"],
+        }
+    )
     assert res.rc == 0, res.stderr
     s = res.summary
     assert_summary(s)

@@ -1,36 +1,32 @@
 """Faults during a run, for real: signals to the harness process, abrupt ends, odd values, lost captures.
 In no case is a measurement that was made missing afterwards."""
+
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import List
 
 from apps import APP
-from conftest import check_outputs, env_with, write_config, write_script
+from conftest import check_outputs, start_harness, write_config, write_script
 
 
 def start(tmp_path: Path, cfg: dict, recover: str = "") -> subprocess.Popen:
     config = write_config(tmp_path, cfg)
-    argv = [sys.executable, "-m", "memray_harness", "--config", str(config)] + (["--recover", recover] if recover else [])
-    return subprocess.Popen(argv, cwd=str(tmp_path), env=env_with(), stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return start_harness(config, tmp_path, *(["--recover", recover] if recover else []))
 
 
-def wait_for(proc: subprocess.Popen, needle: str, timeout: float = 60) -> List[str]:
+def wait_for(proc: subprocess.Popen, needle: str, timeout: float = 60) -> list[str]:
     """Read stdout lines until one contains needle."""
-    seen: List[str] = []
+    seen: list[str] = []
     deadline = time.monotonic() + timeout
     for line in proc.stdout:  # type: ignore[union-attr]
         seen.append(line)
         if needle in line or time.monotonic() > deadline:
             break
-    assert any(needle in l for l in seen), seen
+    assert any(needle in line for line in seen), seen
     return seen
 
 
@@ -75,8 +71,7 @@ def test_sigterm_is_terminated_143(tmp_path: Path) -> None:
 
 def test_sigint_during_a_sequence_stops_after_the_current_request(tmp_path: Path) -> None:
     (tmp_path / "service.py").write_text(APP)
-    proc = start(tmp_path, {"mode": "sequence", "app": "service:app", "requests": 50, "delay_seconds": 0.2,
-                            "reports": ["table"], "app_dir": str(tmp_path)})
+    proc = start(tmp_path, {"mode": "sequence", "app": "service:app", "requests": 50, "delay_seconds": 0.2, "reports": ["table"], "app_dir": str(tmp_path)})
     time.sleep(4)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
@@ -91,8 +86,7 @@ def test_sigint_during_a_sequence_stops_after_the_current_request(tmp_path: Path
 
 def test_a_second_signal_abandons_the_reports_but_the_summary_is_written(tmp_path: Path) -> None:
     script = write_script(tmp_path, "slow.py", SLOW_SCRIPT)
-    proc = start(tmp_path, {"mode": "script", "script_path": str(script),
-                            "reports": ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree"]})
+    proc = start(tmp_path, {"mode": "script", "script_path": str(script), "reports": ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree"]})
     wait_for(proc, "READY")
     proc.send_signal(signal.SIGINT)
     # Wait for the reports to start, then interrupt again.
@@ -111,11 +105,15 @@ def test_a_second_signal_abandons_the_reports_but_the_summary_is_written(tmp_pat
 
 
 def test_os_exit_in_the_workload_is_recovered_from_session_bin(tmp_path: Path) -> None:
-    script = write_script(tmp_path, "bail.py", """
+    script = write_script(
+        tmp_path,
+        "bail.py",
+        """
         import os
         blob = bytearray(6 * 1024 * 1024)
         os._exit(7)
-    """)
+    """,
+    )
     proc = start(tmp_path, {"mode": "script", "script_path": str(script), "reports": ["table"]})
     proc.communicate(timeout=120)
     assert proc.returncode == 7
@@ -130,14 +128,18 @@ def test_os_exit_in_the_workload_is_recovered_from_session_bin(tmp_path: Path) -
 
 
 def test_a_forked_child_returning_does_not_finish_the_run_twice(tmp_path: Path) -> None:
-    script = write_script(tmp_path, "forks.py", """
+    script = write_script(
+        tmp_path,
+        "forks.py",
+        """
         import os, time
         pid = os.fork()
         if pid:
             os.waitpid(pid, 0)
         else:
             time.sleep(0.2)  # the child returns from the script, as a careless fork would
-    """)
+    """,
+    )
     proc = start(tmp_path, {"mode": "script", "script_path": str(script), "reports": ["table"]})
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
@@ -146,13 +148,16 @@ def test_a_forked_child_returning_does_not_finish_the_run_twice(tmp_path: Path) 
 
 
 def test_a_deleted_session_bin_is_an_error(tmp_path: Path) -> None:
-    script = write_script(tmp_path, "eraser.py", """
+    script = write_script(
+        tmp_path,
+        "eraser.py",
+        """
         import os, sys
         blob = bytearray(1024 * 1024)
         os.remove(os.path.join(sys.argv[1], "session.bin"))
-    """)
-    proc = start(tmp_path, {"mode": "script", "script_path": str(script), "script_args": [str(tmp_path / "out")],
-                            "reports": ["table"]})
+    """,
+    )
+    proc = start(tmp_path, {"mode": "script", "script_path": str(script), "script_args": [str(tmp_path / "out")], "reports": ["table"]})
     proc.communicate(timeout=120)
     assert proc.returncode == 3
     s = summary(tmp_path)
@@ -160,10 +165,14 @@ def test_a_deleted_session_bin_is_an_error(tmp_path: Path) -> None:
 
 
 def test_a_background_child_is_reported_and_terminated(tmp_path: Path) -> None:
-    script = write_script(tmp_path, "spawns.py", """
+    script = write_script(
+        tmp_path,
+        "spawns.py",
+        """
         import subprocess, sys
         subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
-    """)
+    """,
+    )
     started = time.monotonic()
     proc = start(tmp_path, {"mode": "script", "script_path": str(script), "reports": ["table"]})
     proc.communicate(timeout=60)  # would block for 300 s if the child kept stdout open
@@ -173,13 +182,17 @@ def test_a_background_child_is_reported_and_terminated(tmp_path: Path) -> None:
 
 
 def test_odd_values_in_the_requests_file_never_break_the_summary(tmp_path: Path) -> None:
-    script = write_script(tmp_path, "odd.py", """
+    script = write_script(
+        tmp_path,
+        "odd.py",
+        """
         import json, os
         with open(os.environ["MEMRAY_RUN_REQUESTS_FILE"], "w") as f:
             f.write('[{"request_num": 1, "status": 200, "duration_s": NaN, "rss_before": 1, "rss_after": Infinity,'
                     ' "extra": -Infinity}, {"request_num": 2, "status": 200, "rss_before": %d, "rss_after": 3,'
                     ' "duration_s": 1e400}]' % (10 ** 400))
-    """)
+    """,
+    )
     proc = start(tmp_path, {"mode": "script", "script_path": str(script), "reports": []})
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
@@ -193,11 +206,15 @@ def test_odd_values_in_the_requests_file_never_break_the_summary(tmp_path: Path)
 
 def test_huge_requests_files_are_bounded(tmp_path: Path) -> None:
     entries = [{"request_num": i, "status": 200, "rss_before": 1, "rss_after": 2} for i in range(20000)]
-    script = write_script(tmp_path, "many.py", """
+    script = write_script(
+        tmp_path,
+        "many.py",
+        """
         import json, os, sys
         with open(os.environ["MEMRAY_RUN_REQUESTS_FILE"], "w") as f:
             f.write(sys.argv[1])
-    """)
+    """,
+    )
     path = tmp_path / "entries.json"
     path.write_text(json.dumps(entries))
     script.write_text("import os, shutil, sys\nshutil.copy(sys.argv[1], os.environ['MEMRAY_RUN_REQUESTS_FILE'])\n")

@@ -2,25 +2,24 @@
 on 127.0.0.1, and stdlib WSGI fixtures whose memory behaviour is known exactly.
 
 Every verdict test runs three times: a verdict must not flap."""
+
 from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import memray
 import pytest
+from conftest import check_outputs, line_of, start_harness, write_config, write_script
 
-from conftest import check_outputs, env_with, line_of, write_config, write_script
-from memray_harness import heap_growth
+from memray_harness.analysis import heap_growth
 
 KIB = 1024
 KNOWN_LEAK = 512 * KIB  # bytes per request leaked by /leak
 
-VERDICT_APP = '''
+VERDICT_APP = """
 import random
 
 KNOWN_LEAK = 512 * 1024
@@ -70,7 +69,7 @@ def app(environ, start_response):
             return answer(start_response, "500 Internal Server Error", b"failed")
         return answer(start_response, "200 OK", b"ok")
     return answer(start_response, "404 Not Found", b"?")
-'''
+"""
 
 
 def _svc(tmp_path: Path) -> Path:
@@ -82,8 +81,17 @@ def _svc(tmp_path: Path) -> Path:
 
 def _sequence(harness, tmp_path: Path, path: str, requests: int = 20, reports=("requests",)):
     d = _svc(tmp_path)
-    res = harness({"mode": "sequence", "app": "verdicts:app", "app_dir": str(d), "requests": requests,
-                   "delay_seconds": 0, "endpoint": {"path": path}, "reports": list(reports)})
+    res = harness(
+        {
+            "mode": "sequence",
+            "app": "verdicts:app",
+            "app_dir": str(d),
+            "requests": requests,
+            "delay_seconds": 0,
+            "endpoint": {"path": path},
+            "reports": list(reports),
+        }
+    )
     return res, d
 
 
@@ -185,9 +193,19 @@ def test_without_memray_the_verdict_uses_rss_and_says_so(tmp_path: Path, harness
     blocker = tmp_path / "nomemray"
     blocker.mkdir()
     (blocker / "memray.py").write_text("raise ImportError('memray hidden for this test')\n")
-    res = harness({"mode": "sequence", "app": "verdicts:app", "app_dir": str(d), "requests": 15, "delay_seconds": 0,
-                   "endpoint": {"path": "/startup-leak"}, "allow_no_memray": True, "reports": []},
-                  pythonpath=[str(blocker)])
+    res = harness(
+        {
+            "mode": "sequence",
+            "app": "verdicts:app",
+            "app_dir": str(d),
+            "requests": 15,
+            "delay_seconds": 0,
+            "endpoint": {"path": "/startup-leak"},
+            "allow_no_memray": True,
+            "reports": [],
+        },
+        pythonpath=[str(blocker)],
+    )
     assert res.rc == 0, res.stderr
     li = res.summary["leak_indicators"]
     assert li["source"] == "rss" and "since memray is not installed" in li["reason"]
@@ -197,11 +215,19 @@ def test_without_memray_the_verdict_uses_rss_and_says_so(tmp_path: Path, harness
 
 def test_ctrl_c_during_a_sequence_keeps_the_heap_analysis(tmp_path: Path) -> None:
     d = _svc(tmp_path)
-    config = write_config(tmp_path, {"mode": "sequence", "app": "verdicts:app", "app_dir": str(d), "requests": 200,
-                                     "delay_seconds": 0.1, "endpoint": {"path": "/leak"},
-                                     "reports": ["requests", "table", "temporal"]})
-    proc = subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(config)], cwd=str(tmp_path),
-                            env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    config = write_config(
+        tmp_path,
+        {
+            "mode": "sequence",
+            "app": "verdicts:app",
+            "app_dir": str(d),
+            "requests": 200,
+            "delay_seconds": 0.1,
+            "endpoint": {"path": "/leak"},
+            "reports": ["requests", "table", "temporal"],
+        },
+    )
+    proc = start_harness(config, tmp_path)
     try:
         for line in proc.stderr:  # type: ignore[union-attr]
             if '"step": "capture"' in line:
@@ -231,8 +257,7 @@ TEST_CASES = Path(__file__).resolve().parents[2] / "test-cases"
 @pytest.mark.parametrize("script,likely,truth_kb", [("startup-drop-leak.py", True, 3 * KIB), ("random-churn.py", False, None)])
 def test_test_case_scripts_with_request_windows(harness, attempt: int, script: str, likely: bool, truth_kb) -> None:
     """Scripts in test-cases/ that write started_at/ended_at per request get the heap verdict too."""
-    res = harness({"mode": "script", "script_path": str(TEST_CASES / script), "script": "test-cases/" + script,
-                   "reports": ["requests"]})
+    res = harness({"mode": "script", "script_path": str(TEST_CASES / script), "script": "test-cases/" + script, "reports": ["requests"]})
     assert res.rc == 0, res.stderr
     s = res.summary
     li = s["leak_indicators"]

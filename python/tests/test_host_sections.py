@@ -1,23 +1,21 @@
 """The host's sections (signals) are handed over after the workload and merged into the one summary."""
+
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-from conftest import check_outputs, env_with, write_config, write_script
+from conftest import check_outputs, start_harness, write_config, write_script
 
 SIGNALS = {"wiremock": {"status": "ok", "files": ["wiremock-requests.json"], "duration_seconds": 0.1, "error": None}}
 
 
 def _start(tmp_path: Path, wait: float) -> subprocess.Popen:
     script = write_script(tmp_path, "work.py", "blob = bytearray(1024 * 1024)\n")
-    config = write_config(tmp_path, {"mode": "script", "script_path": str(script), "reports": ["table"],
-                                     "host_sections_wait_seconds": wait})
-    return subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(config)], cwd=str(tmp_path),
-                            env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    config = write_config(tmp_path, {"mode": "script", "script_path": str(script), "reports": ["table"], "host_sections_wait_seconds": wait})
+    return start_harness(config, tmp_path)
 
 
 def test_sections_written_after_the_workload_are_merged_and_the_file_removed(tmp_path: Path) -> None:
@@ -28,14 +26,15 @@ def test_sections_written_after_the_workload_are_merged_and_the_file_removed(tmp
         seen.append(line)
         if '"workload-done"' in line:
             break
-    assert any('"workload-done"' in l for l in seen), seen
+    assert any('"workload-done"' in line for line in seen), seen
     time.sleep(0.3)  # the harness is now waiting (or making reports)
     # A partial file first (a non-atomic copy), then the whole one.
     target = out_dir / "host-sections.json"
     target.write_text('{"signals": {')
     time.sleep(0.3)
-    target.write_text(json.dumps({"signals": SIGNALS, "artifacts": {"wiremock_requests": "runs/x/wiremock-requests.json"},
-                                  "warnings": ["one collector was slow"]}))
+    target.write_text(
+        json.dumps({"signals": SIGNALS, "artifacts": {"wiremock_requests": "runs/x/wiremock-requests.json"}, "warnings": ["one collector was slow"]})
+    )
     proc.communicate(timeout=120)
     assert proc.returncode == 0
     summary = json.loads((out_dir / "summary.json").read_text())

@@ -1,4 +1,5 @@
 """The leak verdict: the seed's monotonic rule beside the robust Theil–Sen verdict (pure functions)."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,7 @@ import random
 
 import pytest
 
-from memray_harness.leak import (
+from memray_harness.analysis.leak_verdict import (
     MIN_SAMPLES,
     is_monotonic_growth,
     leak_indicators,
@@ -21,8 +22,7 @@ MIB = 1024.0  # KB
 def reqs(afters, start=10000):
     out, before = [], start
     for i, after in enumerate(afters, 1):
-        out.append({"request_num": i, "status": 200, "duration_s": 0.1,
-                    "rss_before": before, "rss_after": after, "rss_delta": after - before})
+        out.append({"request_num": i, "status": 200, "duration_s": 0.1, "rss_before": before, "rss_after": after, "rss_delta": after - before})
         before = after
     return out
 
@@ -69,7 +69,7 @@ def test_theil_sen_of_a_line_is_exact_and_its_interval_collapses() -> None:
 def test_one_outlier_cannot_move_the_estimate() -> None:
     pts = [(float(x), 3.0 * x) for x in range(1, 16)]
     spiked = list(pts)
-    spiked[13] = (14.0, 10 ** 6)  # one absurd value
+    spiked[13] = (14.0, 10**6)  # one absurd value
     assert theil_sen(spiked)[0] == 3.0
     assert linear_fit([y for _, y in spiked])[0] > 1000  # least squares is dragged away
 
@@ -85,7 +85,7 @@ def test_sen_interval_covers_the_true_slope_as_often_as_it_says() -> None:
 
 
 def test_sign_test() -> None:
-    assert sign_test(14, 0) == 1 / 2 ** 14
+    assert sign_test(14, 0) == 1 / 2**14
     assert sign_test(5, 5) > 0.5
 
 

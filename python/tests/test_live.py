@@ -1,30 +1,19 @@
 """live-web: the Tracker streams to a socket; a real memray SocketReader connects like `memray live`."""
+
 from __future__ import annotations
 
 import json
 import signal
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
 
 import memray
-
 from apps import APP
-from conftest import check_outputs, env_with, write_config, write_script
-
-PREFIX = "@memray-harness "
+from conftest import check_outputs, free_port, start_harness, wait_for_event, write_config, write_script
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _connect(port: int, deadline: float) -> "memray.SocketReader":
+def _connect(port: int, deadline: float) -> memray.SocketReader:
     while True:
         reader = memray.SocketReader(port=port)
         try:
@@ -40,18 +29,13 @@ def test_live_web_serves_until_sigint(tmp_path: Path) -> None:
     d = tmp_path / "svc"
     d.mkdir()
     write_script(d, "service.py", APP)
-    live_port = _free_port()
-    config = write_config(tmp_path, {"mode": "live-web", "run_id": "live", "app": "service:app", "app_dir": str(d),
-                                     "live_port": live_port, "timeout_seconds": 30})
-    proc = subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(config)],
-                            cwd=str(tmp_path), env=env_with(), stderr=subprocess.PIPE, text=True)
+    live_port = free_port()
+    config = write_config(
+        tmp_path, {"mode": "live-web", "run_id": "live", "app": "service:app", "app_dir": str(d), "live_port": live_port, "timeout_seconds": 30}
+    )
+    proc = start_harness(config, tmp_path, stdout=None)
     try:
-        live = None
-        while live is None:
-            line = proc.stderr.readline()
-            assert line, "harness exited before the live event"
-            if line.startswith(PREFIX) and json.loads(line[len(PREFIX):])["event"] == "live":
-                live = json.loads(line[len(PREFIX):])
+        live = wait_for_event(proc, "live")
         assert live["live_port"] == live_port and live["service_port"] > 0
         reader = _connect(live_port, time.monotonic() + 15)
         try:
@@ -84,12 +68,9 @@ def test_live_web_serves_until_sigint(tmp_path: Path) -> None:
 
 def test_live_remote_runs_the_script_once_a_client_connects(tmp_path: Path) -> None:
     script = write_script(tmp_path, "job.py", "import sys\nblob = bytearray(1024 * 1024)\nprint('ran', len(blob))\n")
-    live_port = _free_port()
-    config = write_config(tmp_path, {"mode": "live-remote", "run_id": "lr", "script_path": str(script),
-                                     "live_port": live_port})
-    proc = subprocess.Popen([sys.executable, "-m", "memray_harness", "--config", str(config)],
-                            cwd=str(tmp_path), env=env_with(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    live_port = free_port()
+    config = write_config(tmp_path, {"mode": "live-remote", "run_id": "lr", "script_path": str(script), "live_port": live_port})
+    proc = start_harness(config, tmp_path)
     try:
         reader = _connect(live_port, time.monotonic() + 15)
         try:

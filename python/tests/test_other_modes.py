@@ -1,4 +1,5 @@
 """leaks, objects (gc-diff fallback on < 3.13.3), snapshot, stats."""
+
 from __future__ import annotations
 
 import json
@@ -6,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import line_of, write_script
 from schema_check import assert_summary
 
@@ -25,8 +25,7 @@ for i in range(4):
 
 def test_leaks_mode_names_the_leaking_line(tmp_path: Path, harness) -> None:
     script = write_script(tmp_path, "leaky.py", LEAKY)
-    res = harness({"mode": "leaks", "script_path": str(script), "trace_python_allocators": False,
-                   "reports": ["leaks", "table", "tree"]})
+    res = harness({"mode": "leaks", "script_path": str(script), "trace_python_allocators": False, "reports": ["leaks", "table", "tree"]})
     assert res.rc == 0, res.stderr
     s = res.summary
     assert_summary(s)
@@ -46,7 +45,10 @@ def test_leaks_mode_names_the_leaking_line(tmp_path: Path, harness) -> None:
 def test_objects_mode_gc_diff_counts_surviving_instances(tmp_path: Path, harness) -> None:
     if sys.version_info >= (3, 13, 3):
         pytest.skip("memray's surviving-objects method is used on this Python")
-    script = write_script(tmp_path, "objs.py", """
+    script = write_script(
+        tmp_path,
+        "objs.py",
+        """
         class Session:
             def __init__(self, n):
                 self.payload = {"n": n}
@@ -54,7 +56,8 @@ def test_objects_mode_gc_diff_counts_surviving_instances(tmp_path: Path, harness
         KEEP = [Session(i) for i in range(37)]
         for i in range(500):
             Session(i)  # freed at once: must not be counted
-    """)
+    """,
+    )
     res = harness({"mode": "objects", "script_path": str(script), "reports": ["flamegraph"]})
     assert res.rc == 0, res.stderr
     data = json.loads(res.text("memray-objects.json"))
@@ -74,10 +77,14 @@ def test_objects_mode_gc_diff_counts_surviving_instances(tmp_path: Path, harness
 def test_snapshot_imports_under_the_tracker(tmp_path: Path, harness) -> None:
     d = tmp_path / "svc"
     d.mkdir()
-    mod = write_script(d, "heavymod.py", """
+    mod = write_script(
+        d,
+        "heavymod.py",
+        """
         import json
         TABLE = bytearray(5 * 1024 * 1024)  # IMPORT_ALLOC
-    """)
+    """,
+    )
     res = harness({"mode": "snapshot", "modules": ["heavymod", "no_such_module_xyz"], "app_dir": str(d)})
     assert res.rc == 1  # one import failed: recorded, run completed
     s = res.summary

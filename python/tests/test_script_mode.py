@@ -1,8 +1,8 @@
 """script mode end to end: real memray, real subprocesses, content not just existence."""
+
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from conftest import base_config, line_of, run_harness, write_script
@@ -48,8 +48,7 @@ def test_runner_full_reports(tmp_path: Path, runner) -> None:
     assert top["file"] == "job.py:%d" % big_line
     assert top["function"] == "build_blob"
     assert 24 * 1024 <= top["size_kb"] < 25 * 1024
-    assert s["profiling"] == {**s["profiling"], "memray_enabled": True, "native_traces": True,
-                              "trace_python_allocators": True, "mode": "script"}
+    assert s["profiling"] == {**s["profiling"], "memray_enabled": True, "native_traces": True, "trace_python_allocators": True, "mode": "script"}
     assert s["memory"]["rss_source"] == "proc_status_vmrss"
     assert s["memory"]["rss_after"] - s["memory"]["rss_before"] >= 20 * 1024  # KB: the blob stayed alive
     assert s["memory"]["tracemalloc_peak"] >= 24 * 1024 * 1024  # bytes
@@ -60,7 +59,7 @@ def test_runner_full_reports(tmp_path: Path, runner) -> None:
     # table.txt: sorted by size, names the site
     table = res.text("table.txt")
     assert "job.py:%d" % big_line in table and "build_blob" in table
-    sizes = [int(l.split()[2]) for l in table.splitlines()[2:]]
+    sizes = [int(row.split()[2]) for row in table.splitlines()[2:]]
     assert sizes == sorted(sizes, reverse=True) and len(sizes) > 2
     tj = json.loads(res.text("table.json"))
     assert tj["version"] == 1 and tj["source"] == "high_watermark"
@@ -74,8 +73,7 @@ def test_runner_full_reports(tmp_path: Path, runner) -> None:
         assert len(html) > 10000 and "job.py" in html, name
     arts = s["artifacts"]
     assert arts["session_bin"] == "runs/%s/session.bin" % s["run_id"]
-    for key in ("flamegraph", "leaks_flamegraph", "temporal_flamegraph", "temp_allocs_flamegraph",
-                "table_report", "tree_report", "table_json"):
+    for key in ("flamegraph", "leaks_flamegraph", "temporal_flamegraph", "temp_allocs_flamegraph", "table_report", "tree_report", "table_json"):
         assert arts[key].startswith("runs/%s/" % s["run_id"]), key
     assert "harness_log" not in arts  # the standalone runner has no host side
     assert s["error_code"] is None
@@ -86,30 +84,38 @@ def test_runner_full_reports(tmp_path: Path, runner) -> None:
 
 
 def test_sys_exit_nonzero_still_makes_every_report(tmp_path: Path, harness) -> None:
-    script = write_script(tmp_path, "fails.py", """
+    script = write_script(
+        tmp_path,
+        "fails.py",
+        """
         import sys
         data = bytearray(8 * 1024 * 1024)  # BIG
         sys.exit(3)
-    """)
-    res = harness({"mode": "script", "script_path": str(script), "script": "fails.py",
-                   "reports": ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree"]})
+    """,
+    )
+    res = harness(
+        {"mode": "script", "script_path": str(script), "script": "fails.py", "reports": ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree"]}
+    )
     assert res.rc == 1, res.stderr
     s = res.summary
     assert_summary(s)
     assert s["exit_code"] == 3 and s["error_code"] == "WORKLOAD_FAILED"
     assert "exited with code 3" in s["error"]
     assert s["top_allocators"][0]["file"] == "fails.py:%d" % line_of(script, "# BIG")
-    for key in ("flamegraph", "leaks_flamegraph", "temporal_flamegraph", "temp_allocs_flamegraph",
-                "table_report", "tree_report"):
+    for key in ("flamegraph", "leaks_flamegraph", "temporal_flamegraph", "temp_allocs_flamegraph", "table_report", "tree_report"):
         assert key in s["artifacts"], key
 
 
 def test_exception_recorded_with_type(tmp_path: Path, harness) -> None:
-    script = write_script(tmp_path, "boom.py", """
+    script = write_script(
+        tmp_path,
+        "boom.py",
+        """
         def handler():
             raise ValueError("bad input 42")
         handler()
-    """)
+    """,
+    )
     res = harness({"mode": "script", "script_path": str(script)})
     assert res.rc == 1
     s = res.summary
@@ -130,10 +136,14 @@ def test_string_exit_and_zero_exit(tmp_path: Path, harness) -> None:
 
 
 def test_malformed_requests_file_is_a_warning(tmp_path: Path, harness) -> None:
-    script = write_script(tmp_path, "badreq.py", """
+    script = write_script(
+        tmp_path,
+        "badreq.py",
+        """
         import os
         open(os.environ["MEMRAY_RUN_REQUESTS_FILE"], "w").write("[{not json")
-    """)
+    """,
+    )
     res = harness({"mode": "script", "script_path": str(script)})
     assert res.rc == 0, res.stderr
     s = res.summary
@@ -210,8 +220,7 @@ def test_memray_missing_exits_3_with_pip_fix(tmp_path: Path, harness) -> None:
 
 def test_allow_no_memray_runs_with_tracemalloc_only(tmp_path: Path, harness) -> None:
     script = write_script(tmp_path, "job.py", "blob = bytearray(4 * 1024 * 1024)\n")
-    res = harness({"mode": "script", "script_path": str(script), "allow_no_memray": True},
-                  pythonpath=[str(_shadow_memray(tmp_path))])
+    res = harness({"mode": "script", "script_path": str(script), "allow_no_memray": True}, pythonpath=[str(_shadow_memray(tmp_path))])
     assert res.rc == 0, res.stderr
     s = res.summary
     assert_summary(s)
@@ -226,26 +235,34 @@ def test_script_runs_as_main_with_its_dir_on_path(tmp_path: Path, harness) -> No
     sub = tmp_path / "pkg"
     sub.mkdir()
     (sub / "helper.py").write_text("VALUE = 41\n")
-    script = write_script(sub, "main.py", """
+    script = write_script(
+        sub,
+        "main.py",
+        """
         import os, sys
         import helper
         assert __name__ == "__main__"
         assert sys.argv[1:] == ["a", "--b"], sys.argv
         print("cwd=" + os.getcwd())
         print("value", helper.VALUE + 1)
-    """)
+    """,
+    )
     res = harness({"mode": "script", "script_path": str(script), "script_args": ["a", "--b"]})
     assert res.rc == 0, res.summary["error"]
     assert "value 42" in res.stdout and "cwd=%s" % tmp_path in res.stdout
 
 
 def test_timeout_ends_the_script_and_keeps_the_capture(tmp_path: Path, harness) -> None:
-    script = write_script(tmp_path, "loop.py", """
+    script = write_script(
+        tmp_path,
+        "loop.py",
+        """
         import time
         data = bytearray(2 * 1024 * 1024)
         while True:
             time.sleep(0.05)
-    """)
+    """,
+    )
     res = harness({"mode": "script", "script_path": str(script), "timeout_seconds": 1})
     assert res.rc == 1
     s = res.summary

@@ -7,6 +7,7 @@ the requests-file check) is counted by memray but not by the bare reference. Mea
 memray 1.20): the difference is +17 KiB to +34 KiB on every workload below (0.05-0.3%); `pytest -s`
 prints it.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,7 +17,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import write_script
 
 TOLERANCE_BYTES = 64 * 1024
@@ -98,8 +98,10 @@ def test_derived_figures_are_close_to_real_tracemalloc(tmp_path: Path, harness, 
     # `pytest -s` shows how close they are: derived - real, in KiB and % of real.
     for key in ("current", "peak"):
         diff = m["tracemalloc_" + key] - real[key]
-        print("%s %s: derived %d real %d diff %+.1f KiB (%+.2f%%)" % (
-            name, key, m["tracemalloc_" + key], real[key], diff / 1024, 100.0 * diff / max(real[key], 1)))
+        print(
+            "%s %s: derived %d real %d diff %+.1f KiB (%+.2f%%)"
+            % (name, key, m["tracemalloc_" + key], real[key], diff / 1024, 100.0 * diff / max(real[key], 1))
+        )
     assert close(m["tracemalloc_current"], real["current"]), (m, real)
     assert close(m["tracemalloc_peak"], real["peak"]), (m, real)
 

@@ -1,4 +1,5 @@
 """Small units: config validation, path shortening, requests file, rss."""
+
 from __future__ import annotations
 
 import json
@@ -7,11 +8,13 @@ import sysconfig
 from typing import Optional
 
 import pytest
-
 from conftest import base_config
-from memray_harness import paths, requests_file, rss
+
+from memray_harness import paths
 from memray_harness.config import Config, parse_config
 from memray_harness.errors import HarnessError
+from memray_harness.measurement import rss
+from memray_harness.workloads import requests_file
 
 
 def _raw(mode: str = "script", changes: Optional[dict] = None) -> dict:
@@ -21,8 +24,9 @@ def _raw(mode: str = "script", changes: Optional[dict] = None) -> dict:
 
 
 def test_config_loads_into_dataclasses() -> None:
-    cfg = parse_config(_raw("sequence", {"app": "svc:app", "delay_seconds": 0, "endpoint": {
-        "path": "/r", "method": "POST", "body": "{}", "headers": {"X-A": "1"}}}))
+    cfg = parse_config(
+        _raw("sequence", {"app": "svc:app", "delay_seconds": 0, "endpoint": {"path": "/r", "method": "POST", "body": "{}", "headers": {"X-A": "1"}}})
+    )
     assert isinstance(cfg, Config) and cfg.mode == "sequence"
     assert cfg.endpoint.method == "POST" and cfg.endpoint.headers == {"X-A": "1"}
     assert isinstance(cfg.delay_seconds, float)  # JSON 0 is a float field
@@ -35,17 +39,19 @@ def test_config_target_travels_to_summary_target() -> None:
     assert cfg.target.to_json() == {"kind": "docker", "name": "svc", "python": "python3", "service_port": 5000}
 
 
-@pytest.mark.parametrize("change, needle", [
-    ({"requests": None}, "config.requests: expected int"),
-    ({"native_traces": "yes"}, "config.native_traces: expected bool"),
-    ({"requests": True}, "config.requests: expected int"),
-    ({"endpoint": {"path": "/", "method": "GET", "body": None}}, "config.endpoint: missing key(s) headers"),
-    ({"script_args": ["a", 1]}, "config.script_args[1]: expected str"),
-    ({"surprise": 1}, "config: unknown key(s) surprise"),
-    ({"target": {"kind": "docker", "name": "svc", "python": "python3", "service_port": None, "image": "x"}},
-     "config.target: unknown key(s) image"),
-    ({"mode": "teleport"}, "mode 'teleport' is not in contract.json"),
-])
+@pytest.mark.parametrize(
+    "change, needle",
+    [
+        ({"requests": None}, "config.requests: expected int"),
+        ({"native_traces": "yes"}, "config.native_traces: expected bool"),
+        ({"requests": True}, "config.requests: expected int"),
+        ({"endpoint": {"path": "/", "method": "GET", "body": None}}, "config.endpoint: missing key(s) headers"),
+        ({"script_args": ["a", 1]}, "config.script_args[1]: expected str"),
+        ({"surprise": 1}, "config: unknown key(s) surprise"),
+        ({"target": {"kind": "docker", "name": "svc", "python": "python3", "service_port": None, "image": "x"}}, "config.target: unknown key(s) image"),
+        ({"mode": "teleport"}, "mode 'teleport' is not in contract.json"),
+    ],
+)
 def test_config_that_does_not_fit_is_invalid_config(change, needle) -> None:
     with pytest.raises(HarnessError) as err:
         parse_config(_raw(changes=change))
@@ -98,8 +104,10 @@ def test_schema_check_rejects_what_the_schema_forbids() -> None:
 def test_a_harness_bug_during_the_workload_is_harness_failed(tmp_path, monkeypatch) -> None:
     """Still one complete summary; the code and exit code come from contract.json."""
     from conftest import check_outputs
-    from memray_harness import runner, workloads
+
     from memray_harness.contract import contract
+    from memray_harness.run import runner
+    from memray_harness.workloads import workload
 
     script = tmp_path / "job.py"
     script.write_text("x = 1\n")
@@ -108,9 +116,8 @@ def test_a_harness_bug_during_the_workload_is_harness_failed(tmp_path, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError("bug in the harness")
 
-    monkeypatch.setattr(workloads, "run", broken)
-    raw = _raw("script", {"out_dir": str(tmp_path / "out"), "script_path": str(script), "reports": [],
-                          "requests_file": str(tmp_path / "r.json")})
+    monkeypatch.setattr(workload, "run", broken)
+    raw = _raw("script", {"out_dir": str(tmp_path / "out"), "script_path": str(script), "reports": [], "requests_file": str(tmp_path / "r.json")})
     code = runner.run(parse_config(raw))
     assert code == contract().exit_code("HARNESS_FAILED") == 3
     check_outputs(tmp_path / "out")

@@ -1,0 +1,1 @@
+"""One profiling run: its phases, summary.json, the checkpoint kept for --recover, and recovery."""

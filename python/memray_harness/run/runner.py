@@ -1,0 +1,422 @@
+"""Run: one profiling run, from the checks to summary.json (written once).
+
+checks -> workload under capture -> object census, reports, requests, their analysis -> summary.json.
+What a mode does comes from its rule in contract.json (workload kind, app/script needs, forced
+flags, gc before stop, object census, live, reports). Once the capture has run, nothing may lose
+it: every later step is guarded, so a failing report or requests file still leaves the other
+reports and a complete summary.json. A run whose harness process ended abruptly is finished by
+another harness from its checkpoint and its capture (finish_from_capture, see recover.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import time
+from typing import Any, Callable, Optional
+
+from .. import events, interrupts
+from ..analysis import leak_verdict, request_analysis
+from ..config import Config
+from ..contract import contract
+from ..errors import EXIT_OK, HarnessError, announce
+from ..measurement import object_census
+from ..measurement.capture import Capture
+from ..measurement.live_stream import socket_destination
+from ..measurement.memray_module import import_memray, memray_version, missing_memray_error
+from ..measurement.object_census import ObjectCensus
+from ..reports import requests_report
+from ..reports.engine_process import EngineProcess, start_engine
+from ..reports.fallback_stats import memray_stats
+from ..reports.make_reports import make_reports
+from ..reports.report_result import ReportResult
+from ..workloads import requests_file, requirements, workload
+from ..workloads.app_loader import load_app
+from ..workloads.outcome import Outcome
+from . import checkpoint, host_sections, stray_processes
+from .failures import free_space, summary_write_error, unexpected, workload_crash
+from .summary import Summary
+
+
+class Run:
+    """One run of a config. execute() runs it whole; finish_from_capture() finishes a run whose first
+    harness ended abruptly, from the capture it left. Either way write() writes summary.json once."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.rule = contract().mode(cfg.mode)
+        # TypeScript applies the rule's forced flags too; memray-runner's configs get them here.
+        self.cfg = dataclasses.replace(cfg, **self.rule.forces)
+        self.started = time.time()
+        self.t0 = time.perf_counter()
+        self.workload_done = False
+        self.engine: Optional[EngineProcess] = None  # started before the capture (start_engine)
+        self.summary = Summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
+        self.summary.add_warnings(cfg.host_warnings)
+
+    @classmethod
+    def resumed(cls, cfg: Config, saved_summary: dict[str, Any]) -> Run:
+        """A run that carries on from the summary a harness checkpointed before it ended abruptly."""
+        run = cls(cfg)
+        run.summary.restore(saved_summary)
+        return run
+
+    # -- the public steps ---------------------------------------------------------------------
+    def execute(self) -> int:
+        """The whole run; returns the process exit code."""
+        interrupts.current().install()
+        return self.write(self._phases())
+
+    def finish_from_capture(self, outcome: Outcome) -> int:
+        """The reports and the summary's figures from the capture already in out_dir, for a run whose
+        workload ended the harness process (`outcome` says how); what that harness measured before
+        (resumed) is kept. Returns the exit code to write() with."""
+        self.t0 = time.perf_counter() - float(self.summary.get("duration_seconds") or 0)
+        memray, _ = import_memray()
+        capture = Capture.existing(memray, self.cfg.out_dir)
+        self._record_outcome(outcome)
+        self.workload_done = False  # the host's signals were collected around the first harness
+        self._guard("reports", lambda: self._reports(memray, capture))
+        self._guard("requests", lambda: self._requests(outcome))
+        self.summary.set_section("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
+        return contract().exit_code(self.summary.error_code or "WORKLOAD_FAILED")
+
+    def fail(self, exc: HarnessError) -> int:
+        """The run ends with this error; returns its exit code."""
+        details = exc.details or {"type": type(exc).__name__, "message": exc.message, "traceback": ""}
+        self.summary.set_result(exc.exit_code, exc.message, exc.code, details)
+        announce(exc)
+        return exc.exit_code
+
+    def write(self, exit_code: int) -> int:
+        """The one write of summary.json; returns the process exit code."""
+        if self.summary.error_code == "OUTPUT_NOT_WRITABLE":
+            return exit_code
+        self.summary.set_duration(time.perf_counter() - self.t0)
+        for w in self.summary.list_artifacts(self.cfg.out_dir, self.cfg.artifact_prefix, self.cfg.host_artifacts):
+            self.warn(w)
+        self._host_sections()
+        events.step("summary", "writing summary.json")
+        try:
+            with interrupts.current().phase(interrupts.RECORD):  # the one write is never cut short
+                try:
+                    self.summary.write(self.cfg.out_dir)
+                finally:
+                    checkpoint.clear(self.cfg.out_dir)  # this harness ends now either way: nothing to recover
+        except OSError as exc:
+            err = summary_write_error(self.cfg.out_dir, exc)
+        except ValueError as exc:  # allow_nan=False: a NaN/Infinity never reaches the file silently
+            err = HarnessError("HARNESS_FAILED", "summary.json not written: %s" % exc)
+        else:
+            return exit_code
+        announce(err)
+        return err.exit_code
+
+    def warn(self, message: str) -> None:
+        events.warning(message)
+        self.summary.add_warning(message)
+
+    def _host_sections(self) -> None:
+        """Signals the host collected once the workload ended (it starts when told so)."""
+        wait = self.cfg.host_sections_wait_seconds
+        if wait is None or not self.workload_done:
+            return
+        events.step("signals", "waiting for the host's signals")
+        try:
+            sections = host_sections.wait_for(self.cfg.out_dir, wait)
+        except KeyboardInterrupt:  # Ctrl-C/SIGTERM while waiting: the summary still comes, without them
+            self.warn("stopped waiting for the host's signals after %s" % interrupts.current().describe())
+            return
+        if sections is None:
+            self.warn("the host's signals did not arrive within %ss" % wait)
+        else:
+            host_sections.merge(self.summary, sections)
+
+    # -- before the workload -------------------------------------------------------------------
+    def _check_out_dir(self) -> None:
+        out_dir = self.cfg.out_dir
+        try:
+            os.makedirs(out_dir, exist_ok=True)
+        except OSError as exc:
+            raise HarnessError("OUTPUT_NOT_WRITABLE", "out_dir %s cannot be created (%s); choose another out_dir" % (out_dir, exc)) from exc
+        if not os.access(out_dir, os.W_OK | os.X_OK):
+            raise HarnessError("OUTPUT_NOT_WRITABLE", "out_dir %s is not writable; choose another out_dir" % out_dir)
+
+    def _prepare(self) -> Any:
+        """Checks that end the run before anything is measured; returns memray (None: not importable)."""
+        cfg, rule = self.cfg, self.rule
+        workload.check(cfg, rule)
+        memray, why = import_memray()
+        if memray is None:
+            if not cfg.allow_no_memray or rule.live:  # live modes are nothing without memray
+                raise missing_memray_error(why or "")
+            self.warn("memray is not importable (%s): tracemalloc + RSS only, no session.bin or reports" % why)
+        self.summary.update_section(
+            "profiling",
+            {
+                "memray_enabled": memray is not None,
+                "native_traces": bool(memray is not None and cfg.native_traces),
+                "trace_python_allocators": bool(memray is not None and cfg.trace_python_allocators),
+                "memray_version": memray_version(memray),
+            },
+        )
+        if workload.uses_script(cfg, rule):
+            if not os.path.isfile(cfg.script_path or ""):
+                raise HarnessError("SCRIPT_NOT_FOUND", "script %s does not exist; check the path (script_path must be absolute)" % cfg.script_path)
+            req = requirements.requirements_for(cfg.script_path or "")
+            if req and cfg.install_requirements:
+                events.step("requirements", "pip install -r %s" % req)
+                requirements.install(req)
+        return memray
+
+    def _start_engine_early(self, memray: Any) -> None:
+        """The report engine's interpreter and imports overlap the workload (started before the Tracker)."""
+        if memray is not None and not self.rule.live:
+            with contextlib.suppress(OSError):  # make_reports tries again, and says why when it cannot
+                self.engine = start_engine(self.cfg.out_dir)
+
+    def _load_app(self) -> Any:
+        cfg = self.cfg
+        app = load_app(cfg.app, cfg.app_dir) if workload.needs_app(cfg, self.rule) and cfg.app else None
+        # Importing the app may replace the handlers (polars installs SA_RESTART ones): memray's accept
+        # loop for a live client then never sees EINTR, and Ctrl-C could not end a run waiting for one.
+        interrupts.current().install()
+        return app
+
+    def _prepare_requests_file(self) -> None:
+        """The per-request data a script writes: never an earlier run's file, and the script knows where."""
+        cfg = self.cfg
+        if workload.uses_script(cfg, self.rule):
+            for w in requests_file.remove_stale(cfg.requests_file):
+                self.warn(w)
+            os.environ["MEMRAY_RUN_REQUESTS_FILE"] = cfg.requests_file
+
+    def _capture_for(self, memray: Any, census: ObjectCensus) -> Capture:
+        cfg, rule = self.cfg, self.rule
+        capture = Capture(
+            memray,
+            cfg.out_dir,
+            native_traces=cfg.native_traces,
+            trace_python_allocators=cfg.trace_python_allocators,
+            destination=socket_destination(memray, cfg.live_port) if rule.live and memray is not None else None,
+            track_object_lifetimes=census.native,
+            gc_before_stop=rule.gc_before_stop,
+            real_tracemalloc=cfg.tracemalloc,
+        )
+        capture.on_start = lambda: self._checkpoint("workload", capture)
+        return capture
+
+    def _checkpoint(self, phase: str, capture: Optional[Capture] = None) -> None:
+        """What is known so far, for a --recover harness if this process ends abruptly."""
+        if capture is not None:
+            self.summary.set_section("memory", capture.memory())
+        self.summary.set_duration(time.perf_counter() - self.t0)
+        checkpoint.save(self.cfg.out_dir, self.summary.content(), phase)
+
+    # -- the phases ----------------------------------------------------------------------------
+    def _phases(self) -> int:
+        keepalive: Any = None
+        try:
+            self._check_out_dir()
+            memray = self._prepare()
+            self._checkpoint("prepared")
+            self._start_engine_early(memray)
+            app = self._load_app()
+            self._prepare_requests_file()
+            census = ObjectCensus(self.rule.object_census, memray is not None, self.summary.get("profiling")["memray_version"])
+            capture = self._capture_for(memray, census)
+            outcome, keepalive = self._run_workload(app, capture, census)
+            self._after_workload(outcome, capture)
+            with interrupts.current().phase(interrupts.RAISE):  # a signal now abandons the remaining reports
+                return self._finish(memray, capture, outcome, census)
+        except KeyboardInterrupt:
+            return self._interrupted()
+        except HarnessError as exc:
+            return self.fail(exc)
+        except Exception as exc:  # a harness bug: still one complete summary saying so
+            return self.fail(unexpected(exc, "before the workload"))
+        finally:
+            if self.engine is not None:
+                self.engine.discard()  # not used (no capture, an error): it exits at EOF
+            del keepalive  # the script's globals lived through the object census and reports
+
+    def _run_workload(self, app: Any, capture: Capture, census: ObjectCensus) -> tuple[Outcome, Any]:
+        """(how the workload ended, what to keep alive until the reports are made)."""
+        events.step("capture", "running the %s workload" % self.cfg.mode)
+        census.before()
+        try:
+            return workload.run(self.cfg, self.rule, app, capture)
+        except HarnessError:
+            raise  # Capture.run closed the window on the way out
+        except BaseException as exc:  # noqa: B902 - keep what was captured
+            return workload_crash(exc), None
+        finally:
+            try:
+                capture.end()
+            except Exception as exc:
+                self.warn("stopping the tracker failed: %s: %s" % (type(exc).__name__, exc))
+            self.workload_done = True
+            events.emit("workload-done")  # the host collects its after-signals while reports are made
+
+    def _after_workload(self, outcome: Outcome, capture: Capture) -> None:
+        for message in stray_processes.terminate_strays(keep=[self.engine.proc.pid] if self.engine else []):
+            self.warn(message)
+        self._note_interruption(outcome)
+        self._checkpoint("reports", capture)
+
+    def _interrupted(self) -> int:
+        """Ctrl-C/SIGTERM that ended the phases: before the workload, the run's error; after it, between
+        the steps, what is done is kept."""
+        stop = interrupts.current()
+        if self.workload_done:
+            self._note_late_interruption()
+            return contract().exit_code(self.summary.error_code or stop.code or "INTERRUPTED")
+        return self.fail(HarnessError(stop.code or "INTERRUPTED", "interrupted by %s before the workload started" % stop.describe()))
+
+    def _note_late_interruption(self) -> None:
+        """A signal that came only once the workload was done: it stopped the reports."""
+        stop = interrupts.current()
+        if stop.requested and self.rule.workload != "serve":
+            self.summary.record_error(stop.code or "INTERRUPTED", "interrupted by %s while the reports were made" % stop.describe())
+
+    def _note_interruption(self, outcome: Outcome) -> None:
+        """A signal stopped the workload: that is the run's error (serving ends by a signal normally)."""
+        stop = interrupts.current()
+        if not stop.requested or self.rule.workload == "serve":
+            return
+        done = len(outcome.requests)
+        what = " after %d of %d requests" % (done, self.cfg.requests) if self.rule.workload == "requests" else ""
+        tail = "" if self.rule.live else "; reports are made from the partial capture"
+        outcome.error = "interrupted by %s during the workload%s%s" % (stop.describe(), what, tail)
+        outcome.exit_code = contract().exit_code(stop.code or "INTERRUPTED")
+        outcome.code = stop.code
+        outcome.error_details = {"type": "KeyboardInterrupt", "message": stop.first or "", "traceback": ""}
+
+    # -- after the workload --------------------------------------------------------------------
+    def _finish(self, memray: Any, capture: Capture, outcome: Outcome, census: ObjectCensus) -> int:
+        self.summary.set_section("memory", capture.memory())
+        self._record_outcome(outcome)
+        self._guard("objects", lambda: self._objects(capture, census))
+        self._guard("reports", lambda: self._reports(memray, capture))
+        self._guard("requests", lambda: self._requests(outcome))
+        self._guard("heap growth", lambda: self._analyse_requests(memray, capture))
+        if "method" not in self.summary.get("leak_indicators"):  # the analysis failed: the RSS verdict still comes
+            self.summary.set_section("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
+        self._guard("requests report", self._requests_report)
+        self._note_late_interruption()
+        code = self.summary.error_code
+        return contract().exit_code(code) if code else EXIT_OK
+
+    def _record_outcome(self, outcome: Outcome) -> None:
+        self.summary.set_result(outcome.exit_code, outcome.error, outcome.error_code, outcome.error_details)
+        for key, value in outcome.extra.items():
+            self.summary.set_section(key, value)
+        for message in outcome.warnings:
+            self.warn(message)
+
+    def _guard(self, what: str, fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except KeyboardInterrupt as exc:  # Ctrl-C/SIGTERM: this step is abandoned, the summary still comes
+            self.warn("%s step abandoned after %s" % (what, exc or "a signal"))
+        except Exception as exc:
+            self.warn("%s step failed: %s: %s" % (what, type(exc).__name__, exc))
+
+    def _objects(self, capture: Capture, census: ObjectCensus) -> None:
+        if not census.wanted:
+            return
+        events.step("objects", "summarising surviving objects")
+        data = census.take(capture.surviving_objects)
+        if data is None:
+            return
+        object_census.write(self.cfg.out_dir, data)
+        self.summary.set_section("objects", object_census.summary_block(data))
+
+    def _reports(self, memray: Any, capture: Capture) -> None:
+        # No session.bin by design: memray missing, or a live Tracker that streamed to a socket.
+        if memray is None or self.rule.live or not capture.started:
+            return
+        lost = capture.session_problem()
+        if lost:
+            self._capture_lost(lost)
+            return
+        derive = self.summary.get("memory").get("tracemalloc_source") == "memray"  # tracemalloc_* come from this capture
+        if self.cfg.reports:
+            events.step("reports", "generating %s" % ", ".join(self.cfg.reports))
+        else:
+            events.step("reports", "reading session.bin for the summary's figures")
+        result = make_reports(
+            memray,
+            capture.session_path,
+            self.cfg.out_dir,
+            self.cfg.reports,
+            leaked_table=self.rule.table_source == "leaked",
+            derive_tracemalloc=derive,
+            engine=self.engine,
+        )
+        self._take_report_result(result, derive, memray, capture.session_path)
+
+    def _take_report_result(self, result: ReportResult, derive: bool, memray: Any, session: str) -> None:
+        if derive and result.tracemalloc is not None:
+            tm = result.tracemalloc
+            self.summary.update_section("memory", {"tracemalloc_current": tm["current"], "tracemalloc_peak": tm["peak"], "tracemalloc_delta": tm["delta"]})
+        elif derive:
+            self.warn("tracemalloc_current/peak/delta could not be derived from session.bin (see the report warnings)")
+        for w in result.warnings:
+            self.warn(w)
+        if result.no_space:
+            out_dir = self.cfg.out_dir
+            reports = ", ".join(result.no_space)
+            self.summary.record_error("DISK_FULL", "no space left on %s to write the %s report(s); %s free" % (out_dir, reports, free_space(out_dir)))
+        if result.top_allocators is not None:
+            self.summary.set_section("top_allocators", result.top_allocators)
+        stats = result.memray_stats or memray_stats(memray, session, result.stats_json)
+        if stats is not None:
+            self.summary.set_section("memray_stats", stats)
+
+    def _capture_lost(self, why: str) -> None:
+        message = "the capture %s; no reports could be made" % why
+        if not self.summary.record_error("CAPTURE_LOST", message):
+            self.warn(message)
+        events.error("CAPTURE_LOST", message)
+
+    def _requests(self, outcome: Outcome) -> None:
+        requests: list[dict[str, Any]] = list(outcome.requests)
+        if workload.uses_script(self.cfg, self.rule):
+            loaded, warnings = requests_file.load(self.cfg.requests_file)
+            for w in warnings:
+                self.warn(w)
+            requests.extend(loaded)
+        self.summary.set_section("requests", requests)
+
+    def _analyse_requests(self, memray: Any, capture: Capture) -> None:
+        """Heap growth per request from the capture and the leak verdict (analysis/request_analysis.py)."""
+        session, why = None, ""
+        if memray is None:
+            why = "memray is not installed"
+        elif self.rule.live:
+            why = "a live run streams to `memray live` and keeps no capture"
+        elif not capture.started or capture.session_problem():
+            why = "there is no usable capture"
+        else:
+            session = capture.session_path
+        requests = self.summary.get("requests")
+        analysis = request_analysis.analyse(requests, memray, session, why)
+        self.summary.set_section("requests", requests)  # with each request's heap_* filled in
+        if analysis.growth_sites is not None:
+            self.summary.set_section("growth_sites", analysis.growth_sites)
+        self.summary.set_section("leak_indicators", analysis.leak_indicators)
+        for message in analysis.warnings:
+            self.warn(message)
+
+    def _requests_report(self) -> None:
+        if workload.uses_script(self.cfg, self.rule):
+            title = "script %s (%s mode)" % (self.cfg.script or self.cfg.script_path, self.cfg.mode)
+        else:
+            title = "%s %s (%s mode)" % (self.cfg.endpoint.method, self.cfg.endpoint.path, self.cfg.mode)
+        for w in requests_report.write_report(self.cfg.out_dir, self.summary.content(), self.cfg.reports, title):
+            self.warn(w)
+
+
+def run(cfg: Config) -> int:
+    return Run(cfg).execute()
