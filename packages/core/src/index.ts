@@ -89,6 +89,19 @@ export { runProfile, type ProfileRequest, type ProfileResult, type ProfileDeps, 
 export { InterruptChannel, interruptCode, type InterruptSignal } from "./interrupts.js";
 export { HARNESS_EVENT_PREFIX, type HarnessEvent } from "./harness-events.js";
 
+// What a runtime gives the signals sidecar (@alpiq/memray-signals)
+export {
+  describeSignalError,
+  type SignalsSource,
+  type SignalsUnit,
+  type SignalsPortForward,
+  type WireMockDiscovery,
+  type UsageReading,
+  type UsageSkipped,
+  type UnitUsage,
+  type UnitLogResult,
+} from "./signals-source.js";
+
 // Small shared helpers
 export { createLineSplitter, type LineSplitter } from "./line-splitter.js";
 export { execLines, tailLines, type ExecLinesOptions } from "./exec-lines.js";
