@@ -1,6 +1,7 @@
-import { containerWorkingDir, detectApp, detectServicePort, DockerTarget, findPython, forwardPort, listContainerRefs, AppNotFoundError } from "@alpiq/memray-docker";
+import type { SignalsSource } from "@alpiq/memray-core";
+import { containerWorkingDir, createDockerSignalsSource, detectApp, detectServicePort, DockerTarget, findPython, forwardPort, listContainerRefs, AppNotFoundError } from "@alpiq/memray-docker";
 import type Docker from "dockerode";
-import type { ContainerSignalsContext, TargetProvider } from "./target-provider.js";
+import type { TargetProvider } from "./target-provider.js";
 
 /**
  * Containers: resolve by name, id prefix or Compose service; the interpreter is the one the
@@ -12,8 +13,8 @@ export function dockerTargetProvider(docker: Docker): TargetProvider {
     async resolve(choice, needs) {
       if (choice.kind !== "docker") throw new RangeError("dockerTargetProvider handles --target only");
       const target = await DockerTarget.connect({ docker, container: choice.container });
-      const signals = containerSignalsContext(docker, target);
-      needs.onConnected?.({ signals });
+      const signalsSource = dockerSignalsSource(docker, target);
+      needs.onConnected?.({ signalsSource });
       const python = needs.python ?? (await findPython(target));
       let app = needs.app;
       let appDir: string | undefined;
@@ -37,15 +38,15 @@ export function dockerTargetProvider(docker: Docker): TargetProvider {
         servicePort,
         memrayInstallHint: `memray-cli install --target ${target.name}`,
         forwardPort: (containerPort, hostPort) => forwardPort({ target, containerPort, hostPort, ifTaken: "any", python }),
-        signals,
+        signalsSource,
       };
     },
   };
 }
 
-/** The engine, the target's identity and labels, and exec port forwards for the signals sidecar. */
-function containerSignalsContext(docker: Docker, target: DockerTarget): ContainerSignalsContext {
-  return {
+/** The signals source of the target's Compose project, reaching a container port that is not published through an exec relay. */
+function dockerSignalsSource(docker: Docker, target: DockerTarget): SignalsSource {
+  return createDockerSignalsSource({
     docker,
     target: { id: target.id, name: target.name, labels: target.info.Config?.Labels ?? {} },
     async openPortForward(container, containerPort) {
@@ -53,7 +54,7 @@ function containerSignalsContext(docker: Docker, target: DockerTarget): Containe
       const forward = await forwardPort({ target: other, containerPort, python: await findPython(other) });
       return { url: `http://127.0.0.1:${forward.hostPort}`, close: () => forward.close() };
     },
-  };
+  });
 }
 
 /** Names of running containers, for the menu; empty when no engine answers. */

@@ -1,6 +1,6 @@
 import { AppNotFoundError } from "@alpiq/memray-docker";
 import {
-  createPodSignalsSidecar,
+  createPodSignalsSource,
   detectPodApp,
   detectPodServicePort,
   findPodPython,
@@ -27,6 +27,8 @@ export function kubernetesTargetProvider(connect: KubeClientFactory): TargetProv
       if (choice.kind !== "kubernetes") throw new RangeError("kubernetesTargetProvider handles pod/NAME, deploy/NAME and -l only");
       const client = connect({ context: choice.context, namespace: choice.namespace });
       const target = await KubernetesTarget.connect({ client, ref: choice.ref, container: choice.container });
+      const signalsSource = createPodSignalsSource({ client, namespace: target.namespace });
+      needs.onConnected?.({ signalsSource });
       const service = await podServiceProcess(target);
       const python = needs.python ?? (await findPodPython(target, service));
       target.python = python;
@@ -52,15 +54,7 @@ export function kubernetesTargetProvider(connect: KubeClientFactory): TargetProv
         servicePort,
         memrayInstallHint: `memray-cli install --target pod/${target.podName} --namespace ${target.namespace}${containerFlag}${choice.context ? ` --context ${choice.context}` : ""}`,
         forwardPort: (podPort, hostPort) => forwardPodPort({ client, pod: target.location, podPort, hostPort, ifTaken: "any" }),
-        signalsSidecar: (signals) =>
-          createPodSignalsSidecar({
-            client,
-            namespace: target.namespace,
-            pod: target.podName,
-            wiremockUrl: signals.wiremockUrl ?? null,
-            logsSince: signals.logsSince,
-            timeoutSeconds: signals.timeoutSeconds,
-          }),
+        signalsSource,
       };
     },
   };

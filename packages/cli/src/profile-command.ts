@@ -39,7 +39,7 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
   // The signals' "before" readings take the daemon 1-2 s: they start as soon as the target is known.
   let sidecar: SignalsSidecar | undefined;
   let signalsStarted = false;
-  const startSignals = (early: Pick<ResolvedTarget, "signals" | "signalsSidecar">) => {
+  const startSignals = (early: Pick<ResolvedTarget, "signalsSource">) => {
     if (signalsStarted) return;
     signalsStarted = true;
     sidecar = signalsSidecarFor(cli.signals, early);
@@ -60,7 +60,7 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
     await sidecar?.dispose();
     throw error;
   }
-  startSignals(resolved); // a provider that knows its target only at the end (this host, a pod)
+  startSignals(resolved); // a provider that knows its target only at the end (this host)
   const forwards: PortForward[] = [];
   const live = MODE_RULES[options.mode].live;
   // On this host the harness itself listens on the live port: a taken one is swapped for a free one.

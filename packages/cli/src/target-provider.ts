@@ -1,6 +1,5 @@
-import { LocalTarget, type Target } from "@alpiq/memray-core";
-import type { SignalsDockerClient, SignalsPortForward, SignalsSidecar, SignalsTarget, StackContainer } from "@alpiq/memray-signals";
-import type { SignalsChoice, TargetChoice } from "./profile-options.js";
+import { LocalTarget, type SignalsSource, type Target } from "@alpiq/memray-core";
+import type { TargetChoice } from "./profile-options.js";
 
 export interface PortForward {
   hostPort: number;
@@ -20,19 +19,9 @@ export interface ResolvedTarget {
   memrayInstallHint: string;
   /** Expose a target port on 127.0.0.1 of the host (live modes on containers); a taken hostPort → another one. */
   forwardPort?: (targetPort: number, hostPort?: number) => Promise<PortForward>;
-  /** What the signals need of a container target (absent on this host: container signals are skipped). */
-  signals?: ContainerSignalsContext;
-  /** A target with its own signals (a pod: its namespace's logs and usage, WireMock through the API): used instead of `signals`. */
-  signalsSidecar?: (choice: SignalsChoice) => SignalsSidecar;
+  /** What the target's runtime gives the signals (a container's Compose project, a pod's namespace); absent on this host: container signals are skipped. */
+  signalsSource?: SignalsSource;
   dispose?: () => Promise<void>;
-}
-
-export interface ContainerSignalsContext {
-  docker: SignalsDockerClient;
-  /** The profiled container: its labels name its Compose project. */
-  target: SignalsTarget;
-  /** Reach a port of another container from the host (WireMock publishing none). */
-  openPortForward(container: StackContainer, containerPort: number): Promise<SignalsPortForward>;
 }
 
 export interface TargetNeeds {
@@ -48,7 +37,7 @@ export interface TargetNeeds {
    * Called as soon as the target is known, before the interpreter, app and port are probed: what the
    * signals need of it, so their "before" readings start while the rest is resolved (providers may not call it).
    */
-  onConnected?: (early: Pick<ResolvedTarget, "signals" | "signalsSidecar">) => void;
+  onConnected?: (early: Pick<ResolvedTarget, "signalsSource">) => void;
 }
 
 export interface TargetProvider {

@@ -105,7 +105,6 @@ export {
 // Small shared helpers
 export { createLineSplitter, type LineSplitter } from "./line-splitter.js";
 export { execLines, tailLines, type ExecLinesOptions } from "./exec-lines.js";
-export { DockerFrames, type DockerFrame } from "./docker-frames.js";
 export { formatBytes, formatKb } from "./format-size.js";
 export { formatIssues } from "./zod-issues.js";
 export { listenOnLoopback, type ListenOnLoopbackOptions } from "./listen-loopback.js";

@@ -219,3 +219,20 @@ function indented(text: string | undefined): string {
     .map((line) => `    ${line}`)
     .join("\n")}`;
 }
+
+/**
+ * The Engine API refused one container's logs or stats (gone, not running, server error). Not a
+ * MemrayError: a signal never fails a run, the signals sidecar records the message in summary.json.
+ */
+export class ContainerSignalError extends Error {
+  constructor(
+    readonly collector: "container_logs" | "container_stats",
+    readonly container: string,
+    message: string,
+    readonly statusCode: number | null = null,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "ContainerSignalError";
+  }
+}

@@ -33,6 +33,24 @@ export { installMemray, type InstallMemrayOptions, type InstallMemrayResult, typ
 export { buildWheelhouse, type BuildWheelhouseOptions, type Wheelhouse } from "./build-wheelhouse.js";
 export type { HostCommandRunner, HostCommandResult } from "./host-command.js";
 
+// Signals: the Docker signals source (core's SignalsSource, for @alpiq/memray-signals' sidecar) and its collectors
+export { createDockerSignalsSource, type DockerSignalsSourceOptions, type DockerSignalsUnit } from "./docker-signals-source.js";
+export {
+  discoverStackContainers,
+  findWireMock,
+  logFileName,
+  composeProjectOf,
+  type SignalsDockerClient,
+  type SignalsTarget,
+  type StackContainer,
+  type ContainerPort,
+  type WireMockLocation,
+} from "./stack-discovery.js";
+export { collectContainerLogs, type ContainerLogsOptions, type ContainerLogResult } from "./container-logs.js";
+export { snapshotContainerStats, computeContainerStats, type ContainerStats, type ContainerStatsEntry, type DockerStatsResponse, type StatsSnapshot, type StatsReadings, type CpuReading } from "./container-stats.js";
+export { DockerLogDemuxer } from "./docker-log-demuxer.js";
+export { bytesSize, humanSize, parseDockerSize } from "./docker-units.js";
+
 // Errors
 export {
   EngineUnavailableError,
@@ -46,6 +64,7 @@ export {
   PortForwardError,
   InstallFailedError,
   WheelhouseBuildError,
+  ContainerSignalError,
   type ContainerSummaryLine,
   type DockerErrorOptions,
 } from "./errors.js";

@@ -19,12 +19,11 @@ export { podServiceProcess, findPodPython, detectPodApp, detectPodServicePort, t
 export { forwardPodPort, type ForwardPodPortOptions, type PodPortForward } from "./forward-pod-port.js";
 export { installMemrayInPod, MEMRAY_LOST_ON_RESTART, type InstallMemrayInPodOptions } from "./install-memray-in-pod.js";
 
-// Signals
-export { createPodSignalsSidecar, findPodWireMock, type PodSignalsSidecarOptions, type PodWireMockLocation } from "./pod-signals-sidecar.js";
+// Signals: the pod signals source (core's SignalsSource, for @alpiq/memray-signals' sidecar) and its collectors
+export { createPodSignalsSource, findPodWireMock, measurablePods, type PodSignalsSourceOptions, type PodSignalsUnit, type PodWireMockLocation } from "./pod-signals-source.js";
 export { collectPodLogs, podLogSources, type PodLogSource, type PodLogResult, type PodLogsOptions } from "./pod-logs.js";
 export {
   snapshotPodMetrics,
-  writePodMetricsSnapshot,
   usageOf,
   parseQuantity,
   parseCpuMillicores,

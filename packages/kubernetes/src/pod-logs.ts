@@ -4,7 +4,7 @@ import path from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { V1Pod } from "@kubernetes/client-node";
-import { describeSignalError, SignalWriteError } from "@alpiq/memray-signals";
+import { describeSignalError } from "@alpiq/memray-core";
 import createDebug from "debug";
 import type { KubeClient } from "./kube-client.js";
 import { DEFAULT_CONTAINER_ANNOTATION, ownerOf } from "./resolve-pod.js";
@@ -116,8 +116,8 @@ async function collectOne(options: PodLogsOptions, source: PodLogSource): Promis
     result.status = "ok";
   } catch (error) {
     const code = (error as { code?: string }).code;
-    const cause = code === "ENOSPC" || code === "EACCES" ? new SignalWriteError("container_logs", source.file, error) : error;
-    result.error = signal?.aborted ? `stopped after ${result.bytes} bytes: ${describeSignalError(signal.reason)}` : `${source.pod}/${source.container}: ${describeSignalError(cause)}`;
+    const why = code === "ENOSPC" || code === "EACCES" ? `could not write ${source.file}: ${(error as Error).message}` : describeSignalError(error);
+    result.error = signal?.aborted ? `stopped after ${result.bytes} bytes: ${describeSignalError(signal.reason)}` : `${source.pod}/${source.container}: ${why}`;
     if (result.bytes === 0) {
       await rm(file, { force: true });
       result.written = false;

@@ -4,13 +4,13 @@ import type { IncomingMessage } from "node:http";
 import path from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { describeSignalError } from "@alpiq/memray-core";
 import createDebug from "debug";
 import { DockerLogDemuxer } from "./docker-log-demuxer.js";
-import { ContainerSignalError, describeSignalError, SignalWriteError } from "./errors.js";
-import { toDockerTimestamp } from "./since.js";
+import { ContainerSignalError } from "./errors.js";
 import { logFileNames, type SignalsDockerClient, type StackContainer } from "./stack-discovery.js";
 
-const debug = createDebug("memray:signals:logs");
+const debug = createDebug("memray:docker:logs");
 
 export interface ContainerLogsOptions {
   docker: SignalsDockerClient;
@@ -88,8 +88,9 @@ async function collectOne(options: ContainerLogsOptions, container: StackContain
     await pipeline([...stages, counter, out], signal ? { signal } : {});
     result.status = "ok";
   } catch (error) {
-    const cause = (error as { code?: string }).code === "ENOSPC" || (error as { code?: string }).code === "EACCES" ? new SignalWriteError("container_logs", fileName, error) : error;
-    result.error = signal?.aborted ? `stopped after ${result.bytes} bytes: ${describeSignalError(signal.reason)}` : `${container.name}: ${describeSignalError(cause)}`;
+    const code = (error as { code?: string }).code;
+    const why = code === "ENOSPC" || code === "EACCES" ? `could not write ${fileName}: ${(error as Error).message}` : describeSignalError(error);
+    result.error = signal?.aborted ? `stopped after ${result.bytes} bytes: ${describeSignalError(signal.reason)}` : `${container.name}: ${why}`;
     if (result.bytes === 0) {
       await rm(file, { force: true });
       result.file = null;
@@ -118,6 +119,13 @@ function dialLogs(docker: SignalsDockerClient, id: string, since: Date, until: D
       (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream as IncomingMessage)),
     );
   });
+}
+
+/** The Engine API's timestamp form (`seconds.nanoseconds`), as the Docker CLI sends it. */
+export function toDockerTimestamp(date: Date): string {
+  const ms = date.getTime();
+  const seconds = Math.floor(ms / 1000);
+  return `${seconds}.${String((ms - seconds * 1000) * 1_000_000).padStart(9, "0")}`;
 }
 
 /** "local-x-1: no such container" from dockerode's `(HTTP code 404) no such container - ...`. */
