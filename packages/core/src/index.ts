@@ -101,6 +101,7 @@ export {
   type UnitUsage,
   type UnitLogResult,
 } from "./signals-source.js";
+export { writeLogFile, mapConcurrently, type LogFileResult } from "./log-file.js";
 
 // Small shared helpers
 export { createLineSplitter, type LineSplitter } from "./line-splitter.js";
