@@ -24,13 +24,14 @@ interface JournalEntry {
 const readJournal = async (dir: string, file: string) => JSON.parse(await readFile(path.join(dir, file), "utf8")) as { requests: JournalEntry[] };
 const urlOf = (entry: JournalEntry | { url: string }) => ("request" in entry ? entry.request.url : entry.url);
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** A loopback port nothing listens on (taken from the kernel, then let go). */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 
 describe.runIf(ready)("WireMock journal (a real WireMock in a throwaway Compose project)", () => {
   beforeAll(async () => {
