@@ -133,12 +133,12 @@ export {
   type UnitUsage,
   type UnitLogResult,
 } from "./signals-source.js";
+export { writeLogFile, mapConcurrently, type LogFileResult } from "./log-file.js";
 
 // Small shared helpers
 export { createLineSplitter, type LineSplitter } from "./line-splitter.js";
 export { execLines, tailLines, type ExecLinesOptions } from "./target/exec-lines.js";
 export { formatArgv, causeLine, indented } from "./message-parts.js";
-export { DockerFrames, type DockerFrame } from "./docker-frames.js";
 export { formatBytes, formatKb } from "./format-size.js";
 export { formatIssues } from "./zod-issues.js";
 export { listenOnLoopback, type ListenOnLoopbackOptions } from "./target/listen-loopback.js";

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from "node:stream";
-import { DockerFrames } from "@alpiq/memray-core";
+import { DockerFrames } from "./docker-frames.js";
 
 /**
  * Splits Docker's multiplexed attach stream into stdout, which it passes on as a readable stream WITH

@@ -74,3 +74,20 @@ export class AmbiguousContainerError extends MemrayError {
     super("CONTAINER_AMBIGUOUS", `"${container}" matches ${candidates.length} containers:\n${formatContainerList(candidates)}`);
   }
 }
+
+/**
+ * The Engine API refused one container's logs or stats (gone, not running, server error). Not a
+ * MemrayError: a signal never fails a run, the signals sidecar records the message in summary.json.
+ */
+export class ContainerSignalError extends Error {
+  constructor(
+    readonly collector: "container_logs" | "container_stats",
+    readonly container: string,
+    message: string,
+    readonly statusCode: number | null = null,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "ContainerSignalError";
+  }
+}

@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
-import { DockerFrames } from "@alpiq/memray-core";
+import { DockerFrames } from "./docker-frames.js";
 
 type OnChunk = ((chunk: string) => void | Promise<void>) | undefined;
 

@@ -20,12 +20,11 @@ export { podService, type InspectedPod } from "./pod-service.js";
 // Ports
 export { forwardPodPort, type ForwardPodPortOptions } from "./forward-pod-port.js";
 
-// Signals
-export { createPodSignalsSidecar, findPodWireMock, type PodSignalsSidecarOptions, type PodWireMockLocation } from "./pod-signals-sidecar.js";
+// Signals: the pod signals source (core's SignalsSource, for @alpiq/memray-signals' sidecar) and its collectors
+export { createPodSignalsSource, findPodWireMock, measurablePods, type PodSignalsSourceOptions, type PodSignalsUnit, type PodWireMockLocation } from "./pod-signals-source.js";
 export { collectPodLogs, podLogSources, type PodLogSource, type PodLogResult, type PodLogsOptions } from "./pod-logs.js";
 export {
   snapshotPodMetrics,
-  writePodMetricsSnapshot,
   usageOf,
   parseQuantity,
   parseCpuMillicores,

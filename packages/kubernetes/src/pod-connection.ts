@@ -1,6 +1,7 @@
 import type { TargetConnection } from "@alpiq/memray-core";
 import type { KubeClient } from "./kube-client.js";
 import { KubernetesTarget } from "./kubernetes-target.js";
+import { createPodSignalsSource } from "./pod-signals-source.js";
 import { podService } from "./pod-service.js";
 import type { PodTargetParams } from "./pod-ref.js";
 
@@ -9,7 +10,7 @@ export const MEMRAY_LOST_ON_RESTART =
   "memray was installed into the pod's container filesystem: it is lost when the pod or its container restarts " +
   "(a new pod of the Deployment starts without it). Run the install again after a restart, or add memray to the image.";
 
-/** One Ready pod as a TargetConnection: the target, its service as the spec and pid 1 tell it, how to install there. */
+/** One Ready pod as a TargetConnection: the target, its service as the spec and pid 1 tell it, how to install there, its namespace's signals. */
 export async function connectPod(client: KubeClient, params: PodTargetParams): Promise<TargetConnection> {
   const target = await KubernetesTarget.connect({ client, ref: params.ref, container: params.container });
   const containerFlag = (target.pod.spec?.containers.length ?? 1) > 1 ? ` --container ${target.container}` : "";
@@ -18,5 +19,6 @@ export async function connectPod(client: KubeClient, params: PodTargetParams): P
     service: () => podService(target),
     installCommand: () => `memray-cli install --target pod/${target.podName} --namespace ${target.namespace}${containerFlag}${params.context ? ` --context ${params.context}` : ""}`,
     installNote: MEMRAY_LOST_ON_RESTART,
+    signalsSource: createPodSignalsSource({ client, namespace: target.namespace }),
   };
 }

@@ -1,10 +1,5 @@
-import { createWriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
-import path from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import type { V1Pod } from "@kubernetes/client-node";
-import { describeSignalError, SignalWriteError } from "@alpiq/memray-signals";
+import { describeSignalError, mapConcurrently, writeLogFile } from "@alpiq/memray-core";
 import createDebug from "debug";
 import type { KubeClient } from "./kube-client.js";
 import { DEFAULT_CONTAINER_ANNOTATION, ownerOf } from "./resolve-pod.js";
@@ -81,13 +76,7 @@ export function podLogSources(namespace: string, pods: readonly V1Pod[]): PodLog
  * marked failed; the others are unaffected.
  */
 export async function collectPodLogs(options: PodLogsOptions): Promise<PodLogResult[]> {
-  const queue = [...options.sources];
-  const results = new Map<PodLogSource, PodLogResult>();
-  const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) results.set(next, await collectOne(options, next));
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 8, queue.length)) }, worker));
-  return options.sources.map((source) => results.get(source)!);
+  return mapConcurrently(options.sources, options.concurrency ?? 8, (source) => collectOne(options, source));
 }
 
 async function collectOne(options: PodLogsOptions, source: PodLogSource): Promise<PodLogResult> {
@@ -103,28 +92,8 @@ async function collectOne(options: PodLogsOptions, source: PodLogSource): Promis
     debug("%s", result.error);
     return result;
   }
-  const file = path.join(options.dir, source.file);
-  result.written = true;
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      result.bytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  try {
-    await pipeline([response, counter, createWriteStream(file)], signal ? { signal } : {});
-    result.status = "ok";
-  } catch (error) {
-    const code = (error as { code?: string }).code;
-    const cause = code === "ENOSPC" || code === "EACCES" ? new SignalWriteError("container_logs", source.file, error) : error;
-    result.error = signal?.aborted ? `stopped after ${result.bytes} bytes: ${describeSignalError(signal.reason)}` : `${source.pod}/${source.container}: ${describeSignalError(cause)}`;
-    if (result.bytes === 0) {
-      await rm(file, { force: true });
-      result.written = false;
-    }
-  } finally {
-    response.destroy();
-  }
+  const written = await writeLogFile([response], options.dir, source.file, { label: `${source.pod}/${source.container}`, signal });
+  Object.assign(result, { status: written.status, written: written.file !== null, bytes: written.bytes, error: written.error });
   debug("%s/%s: %s, %d bytes → %s", source.pod, source.container, result.status, result.bytes, source.file);
   return result;
 }

@@ -1,5 +1,3 @@
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import { ApiStatusError, type KubeClient } from "./kube-client.js";
 import { ownerOf } from "./resolve-pod.js";
@@ -159,11 +157,4 @@ export function parseQuantity(value: string | undefined): number | null {
 export function parseCpuMillicores(value: string | undefined): number | null {
   const cores = parseQuantity(value);
   return cores === null ? null : Math.round(cores * 1e6) / 1e3;
-}
-
-/** Write a snapshot as container-stats-<phase>.json; returns the file name. */
-export async function writePodMetricsSnapshot(dir: string, snapshot: PodMetricsSnapshot): Promise<string> {
-  const file = `container-stats-${snapshot.phase}.json`;
-  await writeFile(path.join(dir, file), `${JSON.stringify(snapshot, null, 2)}\n`);
-  return file;
 }

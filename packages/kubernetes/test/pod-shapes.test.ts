@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { exitOf } from "../src/pod-exec.js";
 import { podLogSources } from "../src/pod-logs.js";
 import { parseCpuMillicores, parseQuantity, usageOf } from "../src/pod-metrics.js";
-import { findPodWireMock, measurablePods } from "../src/pod-signals-sidecar.js";
+import { findPodWireMock, measurablePods } from "../src/pod-signals-source.js";
 import { isReady, labelSelectorString, ownerOf, podSummary } from "../src/resolve-pod.js";
 
 /** A pod object as the API returns it (data, not a fake client). */

@@ -39,19 +39,6 @@ export class CollectorTimeoutError extends SignalError {
   }
 }
 
-/** The Engine API refused one container's logs or stats (gone, not running, server error). */
-export class ContainerSignalError extends SignalError {
-  constructor(
-    collector: SignalName,
-    readonly container: string,
-    message: string,
-    readonly statusCode: number | null = null,
-    cause?: unknown,
-  ) {
-    super(collector, message, { cause });
-  }
-}
-
 /** The host side of a collector failed (run directory not writable, disk full). */
 export class SignalWriteError extends SignalError {
   constructor(collector: SignalName, readonly file: string, cause: unknown) {
@@ -60,9 +47,4 @@ export class SignalWriteError extends SignalError {
 }
 
 /** One line for summary.json: the message, with the cause's code when it says more (ECONNREFUSED). */
-export function describeSignalError(error: unknown): string {
-  if (error instanceof SignalError) return error.message;
-  const message = error instanceof Error ? error.message : String(error);
-  const code = (error as { code?: unknown })?.code;
-  return typeof code === "string" && !message.includes(code) ? `${message} (${code})` : message;
-}
+export { describeSignalError } from "@alpiq/memray-core";

@@ -1,12 +1,21 @@
-import { artifactKeyOf, hostSectionsSchema, type HostSections, type RunDir, type RunSidecar, type Signals } from "@alpiq/memray-core";
+import {
+  artifactKeyOf,
+  describeSignalError,
+  hostSectionsSchema,
+  type HostSections,
+  type RunDir,
+  type RunSidecar,
+  type Signals,
+  type SignalsSource,
+  type SignalsUnit,
+  type WireMockDiscovery,
+} from "@alpiq/memray-core";
 import createDebug from "debug";
-import { collectContainerLogs, type ContainerLogResult } from "./container-logs.js";
-import { snapshotContainerStats, writeStatsSnapshot, type CpuReading, type StatsSnapshot } from "./container-stats.js";
-import { describeSignalError, SignalWriteError, type SignalName } from "./errors.js";
-import { parseSince } from "./since.js";
-import { discoverStackContainers, findWireMock, composeProjectOf, type SignalsDockerClient, type SignalsTarget, type StackContainer } from "./stack-discovery.js";
-import { takeStatsBefore, writeStatsBefore, type StatsBefore } from "./stats-before.js";
-import { createWireMockCollector, type WireMockDiscovery } from "./wiremock-collector.js";
+import { elapsedSeconds } from "./elapsed.js";
+import type { SignalName } from "./errors.js";
+import { logsSignal } from "./logs-signal.js";
+import { takeUsageBefore, usageSignal, writeUsageBefore, type UsageBefore, type UsageContext } from "./usage-signal.js";
+import { createWireMockCollector } from "./wiremock-collector.js";
 import { withTimeout } from "./with-timeout.js";
 
 const debug = createDebug("memray:signals");
@@ -18,12 +27,6 @@ export type ContainerStatsSignal = NonNullable<Signals["container_stats"]>;
 export const DEFAULT_LOGS_SINCE = "5m";
 export const DEFAULT_SIGNALS_TIMEOUT_SECONDS = 10;
 
-/** A host port that reaches a container port (the docker package's `forwardPort`), closed after the run. */
-export interface SignalsPortForward {
-  url: string;
-  close(): Promise<void>;
-}
-
 export interface SignalsProgressEvent {
   collector: SignalName;
   phase: "before" | "after";
@@ -32,18 +35,17 @@ export interface SignalsProgressEvent {
 }
 
 export interface SignalsSidecarOptions {
-  /** dockerode client (injected, never constructed here); without it the container collectors are skipped. */
-  docker?: SignalsDockerClient | null;
-  /** The profiled container; null or absent for a run on this host. */
-  target?: SignalsTarget | null;
-  /** --wiremock URL; when absent, WireMock is looked for in the target's Compose project. */
+  /**
+   * What the runtime of the target gives (the docker package's createDockerSignalsSource, the kubernetes
+   * package's createPodSignalsSource); null or absent for a run on this host: the container collectors are skipped.
+   */
+  source?: SignalsSource | null;
+  /** --wiremock URL; when absent, WireMock is looked for among the source's units. */
   wiremockUrl?: string | null;
   /** --logs-since: a duration (`5m`), an ISO time or Unix seconds; default 5m. */
   logsSince?: string;
   /** Bound on each collector in each phase, seconds (default 10). */
   timeoutSeconds?: number;
-  /** Reach WireMock's container port when it publishes none (the CLI passes the docker package's forwardPort). */
-  openPortForward?: (container: StackContainer, containerPort: number) => Promise<SignalsPortForward>;
   /** Injected for tests; default the global fetch. */
   fetch?: typeof fetch;
   now?: () => Date;
@@ -65,8 +67,6 @@ export interface SignalsSidecar extends RunSidecar {
   dispose(): Promise<void>;
 }
 
-const seconds = (since: number, now: number) => Math.round((now - since) / 10) / 100;
-
 /** summary.json's sections for a run's signals: the signals, and the artifacts entry of each file they wrote. */
 export function signalsSections(runDir: RunDir, signals: { wiremock: WireMockSignal; container_logs: ContainerLogsSignal; container_stats: ContainerStatsSignal }): HostSections {
   const files = [...signals.wiremock.files, ...signals.container_logs.files, ...signals.container_stats.files];
@@ -79,32 +79,35 @@ export function signalsSections(runDir: RunDir, signals: { wiremock: WireMockSig
   return hostSectionsSchema.parse({ signals, artifacts, warnings: [] });
 }
 
+const BASE = { files: [] as string[], duration_seconds: null, error: null, reason: null };
+
 /**
- * The signals of one run as core's RunSidecar: `before` resets the WireMock journal and takes the
- * "before" stats; `after` dumps the journal, reads the logs and takes the "after" stats. Collectors run
- * concurrently, each bounded by `timeoutSeconds`; nothing here throws for a failing signal: each
- * collector records ok / skipped / failed with its reason, and the run goes on.
+ * The signals of one run as core's RunSidecar, for any runtime: `prepare` lists the source's units, finds
+ * WireMock and starts the "before" usage reading; `before` writes it and resets the WireMock journal;
+ * `after` lists the units again, dumps the journal, collects the logs and takes the "after" reading.
+ * Collectors run concurrently, each bounded by `timeoutSeconds`; nothing here throws for a failing
+ * signal: each collector records ok / skipped / failed with its reason, and the run goes on.
  */
-export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSidecar {
+export function createSignalsSidecar(options: SignalsSidecarOptions = {}): SignalsSidecar {
   const timeoutSeconds = options.timeoutSeconds ?? DEFAULT_SIGNALS_TIMEOUT_SECONDS;
   const now = options.now ?? (() => new Date());
   const clock = () => now().getTime();
-  const docker = options.docker ?? null;
-  const target = options.target ?? null;
-  const containerRun = Boolean(docker && target);
+  const source = options.source ?? null;
   const progress = (collector: SignalName, phase: SignalsProgressEvent["phase"], status: SignalsProgressEvent["status"], message: string) => {
     debug("%s %s: %s %s", phase, collector, status, message);
     options.onProgress?.({ collector, phase, status, message });
   };
 
-  let containers: StackContainer[] = [];
-  let discoveryError: string | null = null;
-  let statsBefore: Promise<StatsBefore<StatsSnapshot>> | undefined;
-  let beforeCpu: ReadonlyMap<string, CpuReading> | undefined;
+  let units: SignalsUnit[] = [];
+  /** Why the units could not be listed: every collector that needs them fails with it. */
+  let listError: string | null = null;
+  let usageBefore: Promise<UsageBefore> | undefined;
   let sections: HostSections | undefined;
   let prepared: Promise<void> | undefined;
   let disposed = false;
   const wiremock = createWireMockCollector({ wiremockUrl: options.wiremockUrl, fetch: options.fetch, timeoutSeconds, clock, progress: (...event) => progress("wiremock", ...event) });
+  const usage = (runtime: SignalsSource): UsageContext => ({ source: runtime, timeoutSeconds, clock, progress: (...event) => progress("container_stats", ...event) });
+  const listUnits = (runtime: SignalsSource) => withTimeout("container_logs", timeoutSeconds, (signal) => runtime.listUnits(signal));
 
   const dispose = async () => {
     if (disposed) return;
@@ -113,44 +116,27 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
     await wiremock.close();
   };
 
-  /** Where discovery found WireMock: a container of the target's Compose project. */
+  /** Where WireMock is: among the source's units. */
   function discoverWireMock(): WireMockDiscovery {
-    if (!containerRun) return { status: "skipped", reason: "no WireMock URL given (--wiremock URL); a run on this host discovers none" };
-    if (discoveryError) return { status: "failed", error: `could not list the containers: ${discoveryError}` };
-    const project = composeProjectOf(target!.labels);
-    if (!project) return { status: "skipped", reason: `${target!.name} belongs to no Compose project; pass --wiremock URL` };
-    const found = findWireMock(containers);
-    if (!found) return { status: "skipped", reason: `no running WireMock container in Compose project ${project}; pass --wiremock URL` };
-    const container = found.container.name;
-    if (found.url) return { container, url: found.url };
-    if (!options.openPortForward) return { status: "failed", container, error: `${container} publishes no port on 127.0.0.1 and no port forward is available; pass --wiremock URL` };
-    const openPortForward = options.openPortForward;
-    return { container, address: `${container}:${found.containerPort}`, openForward: () => openPortForward(found.container, found.containerPort) };
+    if (!source) return { status: "skipped", reason: "no WireMock URL given (--wiremock URL); a run on this host discovers none" };
+    if (listError) return { status: "failed", error: listError };
+    return source.findWireMock(units);
   }
 
-  /** Discovery, WireMock's location and the "before" stats readings: start early, await in before(). */
+  /** The units, WireMock's location and the "before" usage reading: start early, await in before(). */
   function prepare(): Promise<void> {
     prepared ??= (async () => {
       const started = clock();
-      if (containerRun) {
+      if (source) {
         try {
-          containers = await withTimeout("container_logs", timeoutSeconds, (signal) => discoverStackContainers(docker!, target!, signal));
+          units = await listUnits(source);
         } catch (error) {
-          discoveryError = describeSignalError(error);
+          listError = `could not list the ${source.unit}${source.scope ? ` of ${source.scope}` : ""}: ${describeSignalError(error)}`;
         }
-      }
-      if (containerRun && !discoveryError) {
-        statsBefore = takeStatsBefore(
-          async (signal) => {
-            const taken = await snapshotContainerStats(docker!, containers, "before", { signal, now });
-            beforeCpu = taken.cpu;
-            return taken.snapshot;
-          },
-          { timeoutSeconds, clock },
-        );
+        if (!listError) usageBefore = takeUsageBefore(units, usage(source));
       }
       await wiremock.locate(discoverWireMock);
-      debug("prepared: %d containers in %s s", containers.length, seconds(started, clock()));
+      debug("prepared: %d %s in %s s", units.length, source?.unit ?? "units", elapsedSeconds(started, clock()));
     })();
     return prepared;
   }
@@ -159,134 +145,43 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
     await prepare();
     // The journal is emptied now, while the last "before" readings arrive: nothing of ours calls WireMock
     // from here to the workload, and calls made before this are not in the journal.
-    await Promise.all([
-      statsBefore?.then((taken) => writeStatsBefore(taken, (snapshot) => writeStatsSnapshot(runDir.path, snapshot), (status, message) => progress("container_stats", "before", status, message), "containers")),
-      wiremock.reset(),
+    await Promise.all([source && usageBefore?.then((taken) => writeUsageBefore(taken, runDir.path, usage(source))), wiremock.reset()]);
+  }
+
+  /**
+   * The units after the workload: `known`, those of `before` (in their latest listing) and any that started
+   * since, for the logs; `current`, those listed now. A failed listing leaves the units of `before`.
+   */
+  async function unitsAfter(runtime: SignalsSource): Promise<{ known: SignalsUnit[]; current: SignalsUnit[] }> {
+    try {
+      const current = await listUnits(runtime);
+      const latest = new Map(current.map((unit) => [unit.key, unit]));
+      const seen = new Set(units.map((unit) => unit.key));
+      return { known: [...units.map((unit) => latest.get(unit.key) ?? unit), ...current.filter((unit) => !seen.has(unit.key))], current };
+    } catch (error) {
+      debug("listing the %s again failed: %O", runtime.unit, error);
+      return { known: units, current: units };
+    }
+  }
+
+  /** The logs and usage of the units: skipped on this host, failed without a listing. */
+  async function unitSignals(runDir: RunDir): Promise<[ContainerLogsSignal, ContainerStatsSignal]> {
+    if (!source) return [{ ...BASE, status: "skipped", reason: "run on this host: no containers" }, { ...BASE, status: "skipped", reason: "run on this host: no containers" }];
+    if (listError) return [{ ...BASE, status: "failed", error: listError }, { ...BASE, status: "failed", error: listError }];
+    const { known, current } = await unitsAfter(source);
+    const logsSince = options.logsSince ?? DEFAULT_LOGS_SINCE;
+    return Promise.all([
+      logsSignal(known, runDir.path, { source, logsSince, timeoutSeconds, now, progress: (...event) => progress("container_logs", ...event) }),
+      Promise.resolve(usageBefore).then((taken) => usageSignal(source.afterUsage === "known" ? known : current, taken, runDir.path, usage(source))),
     ]);
-  }
-
-  /** The containers of `before`, plus any that started since (a removed one stays: it is reported failed). */
-  async function afterContainers(): Promise<StackContainer[]> {
-    try {
-      const current = await withTimeout("container_logs", timeoutSeconds, (signal) => discoverStackContainers(docker!, target!, signal));
-      const known = new Set(containers.map((container) => container.id));
-      return [...containers, ...current.filter((container) => !known.has(container.id))];
-    } catch (error) {
-      debug("listing the containers again failed: %O", error);
-      return containers;
-    }
-  }
-
-  async function afterLogs(runDir: RunDir, list: StackContainer[]): Promise<ContainerLogsSignal> {
-    const base = { files: [] as string[], duration_seconds: null, error: null, reason: null };
-    if (!containerRun) return { ...base, status: "skipped", reason: "run on this host: no containers" };
-    if (discoveryError) return { ...base, status: "failed", error: `could not list the containers: ${discoveryError}` };
-    const t0 = clock();
-    const until = now();
-    let since: Date;
-    try {
-      since = parseSince(options.logsSince ?? DEFAULT_LOGS_SINCE, until);
-    } catch (error) {
-      return { ...base, status: "failed", error: `--logs-since ${(error as Error).message}` };
-    }
-    let results: ContainerLogResult[];
-    try {
-      results = await withTimeout("container_logs", timeoutSeconds, (signal) => collectContainerLogs({ docker: docker!, containers: list, dir: runDir.path, since, until, signal }));
-    } catch (error) {
-      return { ...base, status: "failed", since: since.toISOString(), duration_seconds: seconds(t0, clock()), error: describeSignalError(error) };
-    }
-    const failed = results.filter((result) => result.status === "failed");
-    const signal: ContainerLogsSignal = {
-      ...base,
-      status: failed.length ? "failed" : "ok",
-      files: results.flatMap((result) => (result.file ? [result.file] : [])),
-      duration_seconds: seconds(t0, clock()),
-      error: failed.length ? `${failed.length} of ${results.length} containers failed: ${failed.map((result) => result.error).join("; ")}` : null,
-      since: since.toISOString(),
-      containers: Object.fromEntries(
-        results.map((result) => [
-          result.container.name,
-          {
-            status: result.status,
-            error: result.error,
-            service: result.container.service,
-            project: result.container.project,
-            file: result.file,
-            bytes: result.bytes,
-            stdout_bytes: result.stdoutBytes,
-            stderr_bytes: result.stderrBytes,
-          },
-        ]),
-      ),
-    };
-    progress("container_logs", "after", signal.status, signal.error ?? `${signal.files.length} files`);
-    return signal;
-  }
-
-  async function afterStats(runDir: RunDir, list: StackContainer[]): Promise<ContainerStatsSignal> {
-    const base = { files: [] as string[], duration_seconds: null, error: null, reason: null };
-    if (!containerRun) return { ...base, status: "skipped", reason: "run on this host: no containers" };
-    if (discoveryError) return { ...base, status: "failed", error: `could not list the containers: ${discoveryError}` };
-    const t0 = clock();
-    const taken = await statsBefore;
-    const files = taken?.file ? [taken.file] : [];
-    const errors: string[] = taken?.error ? [`before: ${taken.error}`] : [];
-    let after: StatsSnapshot | undefined;
-    try {
-      // CPU % over the workload: from the "before" reading to now.
-      after = (await withTimeout("container_stats", timeoutSeconds, (signal) => snapshotContainerStats(docker!, list, "after", { signal, now, since: beforeCpu }))).snapshot;
-      files.push(
-        await writeStatsSnapshot(runDir.path, after).catch((error) => {
-          throw new SignalWriteError("container_stats", "container-stats-after.json", error);
-        }),
-      );
-    } catch (error) {
-      errors.push(`after: ${describeSignalError(error)}`);
-    }
-    const before = taken?.snapshot;
-    const names = [...new Set([...Object.keys(before?.containers ?? {}), ...Object.keys(after?.containers ?? {})])].sort();
-    const containerEntries = names.map((name) => {
-      const b = before?.containers[name];
-      const a = after?.containers[name];
-      const failures = [b?.status === "failed" ? `before: ${b.error}` : null, a?.status === "failed" ? `after: ${a.error}` : null].filter(Boolean);
-      const okB = b?.status === "ok" ? b : undefined;
-      const okA = a?.status === "ok" ? a : undefined;
-      return [
-        name,
-        {
-          status: failures.length ? ("failed" as const) : ("ok" as const),
-          error: failures.length ? failures.join("; ") : null,
-          service: (a ?? b)?.service ?? null,
-          project: (a ?? b)?.project ?? null,
-          memory_before: okB?.memory_usage ?? null,
-          memory_after: okA?.memory_usage ?? null,
-          memory_limit: okA?.memory_limit ?? okB?.memory_limit ?? null,
-          memory_percent_after: okA?.memory_percent ?? null,
-          cpu_percent_after: okA?.cpu_percent ?? null,
-        },
-      ] as const;
-    });
-    const failedContainers = containerEntries.filter(([, entry]) => entry.status === "failed");
-    if (failedContainers.length) errors.push(`${failedContainers.length} of ${containerEntries.length} containers failed: ${failedContainers.map(([name, entry]) => `${name} (${entry.error})`).join("; ")}`);
-    const signal: ContainerStatsSignal = {
-      ...base,
-      status: errors.length ? "failed" : "ok",
-      files,
-      duration_seconds: Math.round(((taken?.seconds ?? 0) + seconds(t0, clock())) * 100) / 100,
-      error: errors.length ? errors.join("; ") : null,
-      containers: Object.fromEntries(containerEntries),
-    };
-    progress("container_stats", "after", signal.status, signal.error ?? `${names.length} containers`);
-    return signal;
   }
 
   async function after(runDir: RunDir): Promise<HostSections> {
     const started = clock();
     try {
-      const list = containerRun && !discoveryError ? await afterContainers() : [];
-      const [wiremockSignal, logs, stats] = await Promise.all([wiremock.dump(runDir.path), afterLogs(runDir, list), afterStats(runDir, list)]);
+      const [wiremockSignal, [logs, stats]] = await Promise.all([wiremock.dump(runDir.path), unitSignals(runDir)]);
       sections = signalsSections(runDir, { wiremock: wiremockSignal, container_logs: logs, container_stats: stats });
-      debug("after: %s s", seconds(started, clock()));
+      debug("after: %s s", elapsedSeconds(started, clock()));
       return sections;
     } finally {
       await dispose();
@@ -294,7 +189,7 @@ export function createSignalsSidecar(options: SignalsSidecarOptions): SignalsSid
   }
 
   return {
-    // after(): one container listing and the collectors, each bounded by timeoutSeconds (+2 s grace).
+    // after(): one listing and the collectors, each bounded by timeoutSeconds (+2 s grace).
     waitSeconds: 2 * timeoutSeconds + 5,
     prepare,
     before,

@@ -34,10 +34,3 @@ export function parseSince(value: string, now: Date = new Date()): Date {
   if (date.getTime() > now.getTime()) throw new RangeError(`is in the future (${date.toISOString()}); ${SINCE_EXPECTED}`);
   return date;
 }
-
-/** The Engine API's timestamp form (`seconds.nanoseconds`), as the Docker CLI sends it. */
-export function toDockerTimestamp(date: Date): string {
-  const ms = date.getTime();
-  const seconds = Math.floor(ms / 1000);
-  return `${seconds}.${String((ms - seconds * 1000) * 1_000_000).padStart(9, "0")}`;
-}

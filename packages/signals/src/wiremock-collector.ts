@@ -1,19 +1,11 @@
+import { describeSignalError, type SignalsPortForward, type WireMockDiscovery } from "@alpiq/memray-core";
 import createDebug from "debug";
-import { describeSignalError } from "./errors.js";
-import type { SignalsPortForward, SignalsProgressEvent, WireMockSignal } from "./signals-sidecar.js";
+import { addSeconds, elapsedSeconds } from "./elapsed.js";
+import type { SignalsProgressEvent, WireMockSignal } from "./signals-sidecar.js";
 import { dumpWireMockJournal, normalizeWireMockUrl, resetWireMockJournal } from "./wiremock-journal.js";
 import { withTimeout } from "./with-timeout.js";
 
 const debug = createDebug("memray:signals");
-
-/** What a sidecar's discovery found of WireMock (among a Compose project's containers, a namespace's pods). */
-export type WireMockDiscovery =
-  | { status: "skipped"; reason: string }
-  | { status: "failed"; error: string; container?: string }
-  /** Reachable from the host as is. */
-  | { container: string; url: string }
-  /** Reachable through a port forward; `address` (`name:port`) names it when the forward fails. */
-  | { container: string; address: string; openForward: () => Promise<SignalsPortForward> };
 
 export interface WireMockCollectorOptions {
   /** --wiremock URL; when given, discovery is not asked. */
@@ -26,7 +18,7 @@ export interface WireMockCollectorOptions {
   progress: (phase: SignalsProgressEvent["phase"], status: SignalsProgressEvent["status"], message: string) => void;
 }
 
-/** The WireMock signal of one run: locate (prepare), reset the journal (before), dump it (after), close the forward. */
+/** The WireMock signal of one run: locate (prepare; the --wiremock URL, else what the source found), reset the journal (before), dump it (after), close the forward. */
 export interface WireMockCollector {
   locate(discover: () => WireMockDiscovery): Promise<void>;
   reset(): Promise<void>;
@@ -39,8 +31,6 @@ interface WireMockState {
   url: string | null;
   forward?: SignalsPortForward;
 }
-
-const seconds = (since: number, now: number) => Math.round((now - since) / 10) / 100;
 
 export function createWireMockCollector(options: WireMockCollectorOptions): WireMockCollector {
   const { timeoutSeconds, clock, progress } = options;
@@ -91,7 +81,7 @@ export function createWireMockCollector(options: WireMockCollectorOptions): Wire
         current.signal = { ...current.signal, status: "failed", error: `reset: ${describeSignalError(error)}` };
         progress("before", "failed", current.signal.error!);
       }
-      current.signal.duration_seconds = seconds(t0, clock());
+      current.signal.duration_seconds = elapsedSeconds(t0, clock());
     },
 
     async dump(dir) {
@@ -110,7 +100,7 @@ export function createWireMockCollector(options: WireMockCollectorOptions): Wire
         Object.assign(signal, { status: "failed", error: `dump: ${describeSignalError(error)}` });
         progress("after", "failed", signal.error!);
       }
-      signal.duration_seconds = Math.round(((signal.duration_seconds ?? 0) + seconds(t0, clock())) * 100) / 100;
+      signal.duration_seconds = addSeconds(signal.duration_seconds ?? 0, elapsedSeconds(t0, clock()));
       return signal;
     },
 

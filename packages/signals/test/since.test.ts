@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { parseDurationMs, parseSince, toDockerTimestamp } from "../src/since.js";
+import { parseDurationMs, parseSince } from "../src/since.js";
 
 const now = new Date("2026-03-15T14:30:22.000Z");
 
@@ -24,10 +24,5 @@ describe("--logs-since", () => {
       expect(() => parseSince(bad, now), bad).toThrow(RangeError);
     }
     expect(() => parseSince("2026-03-16T00:00:00Z", now)).toThrow(/in the future/);
-  });
-
-  it("sends seconds.nanoseconds, as the Docker CLI does", () => {
-    expect(toDockerTimestamp(new Date(1773583200500))).toBe("1773583200.500000000");
-    expect(toDockerTimestamp(new Date(1773583200000))).toBe("1773583200.000000000");
   });
 });

@@ -2,7 +2,10 @@ import { mkdtemp, readdir } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { createWireMockCollector, describeSignals, takeStatsBefore, writeStatsBefore, type SignalsProgressEvent, type WireMockCollectorOptions } from "../src/index.js";
+import { describeSignals } from "../src/index.js";
+import { takeUsageBefore, writeUsageBefore, type UsageContext } from "../src/usage-signal.js";
+import { createWireMockCollector, type WireMockCollectorOptions } from "../src/wiremock-collector.js";
+import { fakeSource } from "./fake-source.js";
 
 const tempDir = () => mkdtemp(path.join(os.tmpdir(), "memray-wiremock-collector-"));
 
@@ -79,28 +82,33 @@ describe("createWireMockCollector", () => {
   });
 });
 
-describe("takeStatsBefore / writeStatsBefore", () => {
+describe("takeUsageBefore / writeUsageBefore", () => {
   const events: string[] = [];
-  const progress = (status: SignalsProgressEvent["status"], message: string) => events.push(`${status} ${message}`);
+  const context = (source = fakeSource()): UsageContext => ({ source, timeoutSeconds: 1, clock: () => 0, progress: (phase, status, message) => events.push(`${phase} ${status} ${message}`) });
 
-  it("a snapshot taken early is written in before() and counted in the sidecar's unit", async () => {
+  it("a reading taken early is written in before() as container-stats-before.json and counted in the source's unit", async () => {
     events.length = 0;
-    const before = await takeStatsBefore(async () => ({ containers: { a: 1, b: 2 } }), { timeoutSeconds: 1, clock: () => 0 });
-    await writeStatsBefore(before, async () => "container-stats-before.json", progress, "pods");
+    const dir = await tempDir();
+    const pods = context(fakeSource({ unit: "pods" }));
+    const before = await takeUsageBefore([{ key: "a", name: "a", service: null, project: null }, { key: "b", name: "b", service: null, project: null }], pods);
+    await writeUsageBefore(before, dir, pods);
     expect(before).toMatchObject({ file: "container-stats-before.json", seconds: 0 });
-    expect(events).toEqual(["ok 2 pods"]);
+    expect(await readdir(dir)).toEqual(["container-stats-before.json"]);
+    expect(events).toEqual(["before ok 2 pods"]);
   });
 
-  it("an error the caller names is a skip; any other, a failure; a write that fails, a failure", async () => {
+  it("a reading the source skips is a skip; an error, a failure; a write that fails, a failure", async () => {
     events.length = 0;
-    const skipReason = (error: unknown) => ((error as Error).message === "no metrics" ? "no metrics API" : undefined);
-    const skipped = await takeStatsBefore(() => Promise.reject(new Error("no metrics")), { timeoutSeconds: 1, clock: () => 0, skipReason });
-    const failed = await takeStatsBefore(() => Promise.reject(new Error("boom")), { timeoutSeconds: 1, clock: () => 0, skipReason });
-    const unwritable = await takeStatsBefore(async () => ({ containers: {} }), { timeoutSeconds: 1, clock: () => 0 });
-    for (const before of [skipped, failed, unwritable]) await writeStatsBefore(before, () => Promise.reject(new Error("EACCES")), progress, "containers");
-    expect(events[0]).toBe("skipped no metrics API");
-    expect(events[1]).toBe("failed boom");
-    expect(events[2]).toMatch(/^failed .*container-stats-before\.json.*EACCES/);
+    const skipping = context(fakeSource({ readUsage: async () => ({ skipped: "no metrics API" }) }));
+    const failing = context(fakeSource({ readUsage: () => Promise.reject(new Error("boom")) }));
+    const skipped = await takeUsageBefore([], skipping);
+    const failed = await takeUsageBefore([], failing);
+    const unwritable = await takeUsageBefore([], context());
+    const nowhere = path.join(await tempDir(), "missing", "dir");
+    for (const before of [skipped, failed, unwritable]) await writeUsageBefore(before, nowhere, context());
+    expect(events[0]).toBe("before skipped no metrics API");
+    expect(events[1]).toBe("before failed boom");
+    expect(events[2]).toMatch(/^before failed could not write container-stats-before\.json: ENOENT/);
   });
 });
 

@@ -1,18 +1,27 @@
 import { spawnSync } from "node:child_process";
-import { mkdtemp, readFile, readdir } from "node:fs/promises";
+import { mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { signalsSchema } from "@alpiq/memray-core";
+import type { UsageReading, UsageSkipped } from "@alpiq/memray-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { findServicePython, installMemray } from "@alpiq/memray-core";
-import { connectPod, createPodSignalsSidecar, KubernetesTarget, MEMRAY_LOST_ON_RESTART, type KubeClient, type PodMetricsSnapshot } from "../../src/index.js";
+import { connectPod, createPodSignalsSource, KubernetesTarget, MEMRAY_LOST_ON_RESTART, type KubeClient, type PodMetricsSnapshot } from "../../src/index.js";
 import { applyDeployment, clusterClient, clusterEnv, deleteDeployment, fixtureWheelhouse, kubectl, waitForTestPodsGone } from "./cluster.js";
 
 const client = await clusterClient();
 
-async function runDir() {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "k8s-signals-"));
-  return { runId: path.basename(dir), path: dir, artifactPrefix: `runs/${path.basename(dir)}` };
+const runDir = () => mkdtemp(path.join(os.tmpdir(), "k8s-signals-"));
+const signal = () => AbortSignal.timeout(30_000);
+const reading = (taken: UsageReading | UsageSkipped): UsageReading => {
+  if ("skipped" in taken) throw new Error(`usage skipped: ${taken.skipped}`);
+  return taken;
+};
+
+/** WireMock's admin API: empty the journal, or the URLs of the requests it holds. */
+async function journal(url: string, method: "DELETE" | "GET"): Promise<string[]> {
+  const response = await fetch(`${url}/__admin/requests`, { method, signal: signal() });
+  expect(response.ok).toBe(true);
+  return method === "GET" ? ((await response.json()) as { requests: Array<{ request: { url: string } }> }).requests.map((entry) => entry.request.url) : [];
 }
 
 /** metrics-server (tools/cluster starts it unless MEMRAY_K8S_METRICS=0) serves metrics.k8s.io. */
@@ -58,61 +67,53 @@ describe.runIf(client)("pod signals on the local cluster", () => {
       for (const pod of pods.items) if (!pod.metadata.deletionTimestamp) await waitForPodMetrics(pod.metadata.name);
     }
     const dir = await runDir();
-    const events: string[] = [];
-    const sidecar = createPodSignalsSidecar({
-      client: kube,
-      namespace: "default",
-      pod: forecast.podName,
-      logsSince: "24h", // back to the pods' start: their "Serving on" lines
-      onProgress: (event) => events.push(`${event.phase} ${event.collector} ${event.status}`),
-    });
-    await sidecar.before(dir);
-    // The workload: forecast's /upstream calls WireMock (through its hostAliases, inside the pod).
-    const call = await forecast.exec(["python3", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:5000/upstream?path=/api/weather', timeout=10).read().decode())"]);
-    expect(call.stdout).toMatch(/"upstream_status":200/);
-    const sections = await sidecar.after(dir);
-    const signals = signalsSchema.parse(sections.signals);
+    const source = createPodSignalsSource({ client: kube, namespace: "default" });
+    expect(source).toMatchObject({ unit: "pods", scope: "namespace default", afterUsage: "current" });
+    const units = await source.listUnits(signal());
+    expect(units.find((unit) => unit.name === forecast.podName)).toMatchObject({ service: "forecast", project: "default" });
+    const wiremock = source.findWireMock(units);
+    expect(wiremock).toMatchObject({ container: `${forecast.podName}/wiremock`, address: `${forecast.podName}:8080` });
+    if (!("openForward" in wiremock)) throw new Error("WireMock is reached through a port-forward");
+    const forward = await wiremock.openForward();
+    try {
+      expect(forward.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const before = await source.readUsage(units, "before", { signal: signal() });
+      await journal(forward.url, "DELETE");
+      // The workload: forecast's /upstream calls WireMock (through its hostAliases, inside the pod).
+      const call = await forecast.exec(["python3", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:5000/upstream?path=/api/weather', timeout=10).read().decode())"]);
+      expect(call.stdout).toMatch(/"upstream_status":200/);
+      expect(await journal(forward.url, "GET")).toEqual(["/api/weather"]);
 
-    expect(signals.wiremock).toMatchObject({ status: "ok", source: "discovered", container: `${forecast.podName}/wiremock`, requests: 1, unmatched: 0 });
-    expect(signals.wiremock?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const journal = JSON.parse(await readFile(path.join(dir.path, "wiremock-requests.json"), "utf8"));
-    expect(journal.requests[0].request.url).toBe("/api/weather");
+      const until = new Date();
+      const logs = await source.collectLogs(units, { dir, since: new Date(until.getTime() - 24 * 3600_000), until, signal: signal() }); // back to the pods' start: their "Serving on" lines
+      expect(logs.map((result) => result.file)).toEqual(expect.arrayContaining(["logs-default-forecast.txt", "logs-default-forecast-wiremock.txt", "logs-default-optimization.txt"]));
+      expect(logs.find((result) => result.name === `${forecast.podName}/forecast`)).toMatchObject({ status: "ok", error: null, service: "forecast", project: "default", file: "logs-default-forecast.txt" });
+      const log = await readFile(path.join(dir, "logs-default-forecast.txt"), "utf8");
+      expect(log).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z .*Serving on http:\/\/0\.0\.0\.0:5000/m); // with --timestamps
 
-    expect(signals.container_logs?.status).toBe("ok");
-    expect(signals.container_logs?.files).toEqual(expect.arrayContaining(["logs-default-forecast.txt", "logs-default-forecast-wiremock.txt", "logs-default-optimization.txt"]));
-    expect(signals.container_logs?.containers?.[`${forecast.podName}/forecast`]).toMatchObject({ status: "ok", service: "forecast", project: "default", file: "logs-default-forecast.txt" });
-    const log = await readFile(path.join(dir.path, "logs-default-forecast.txt"), "utf8");
-    expect(log).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z .*Serving on http:\/\/0\.0\.0\.0:5000/m); // with --timestamps
-
-    expect(sections.artifacts).toMatchObject({
-      wiremock_requests: `${dir.artifactPrefix}/wiremock-requests.json`,
-      logs_default_forecast: `${dir.artifactPrefix}/logs-default-forecast.txt`,
-    });
-    expect(events).toEqual(expect.arrayContaining(["before wiremock ok", "after wiremock ok", "after container_logs ok"]));
-
-    if (!metrics) {
-      console.warn("the cluster runs without metrics-server (MEMRAY_K8S_METRICS=0): usage checked as skipped only");
-      expect(signals.container_stats).toMatchObject({ status: "skipped", files: [] });
-      expect(signals.container_stats?.reason).toMatch(/metrics API \(metrics\.k8s\.io\) is not served by this cluster \(404/);
-      return;
+      const after = await source.readUsage(await source.listUnits(signal()), "after", { signal: signal() });
+      if (!metrics) {
+        console.warn("the cluster runs without metrics-server (MEMRAY_K8S_METRICS=0): usage checked as skipped only");
+        expect((after as UsageSkipped).skipped).toMatch(/metrics API \(metrics\.k8s\.io\) is not served by this cluster \(404/);
+        return;
+      }
+      // Usage from metrics-server, like `kubectl top pod`: the numbers summary.json merges, and the raw file.
+      for (const taken of [reading(before), reading(after)]) {
+        const entry = taken.units[forecast.podName];
+        expect(entry).toMatchObject({ status: "ok", service: "forecast", project: "default", memory_limit: null });
+        // the forecast pod (Python + WireMock's JVM) uses tens of MiB at least
+        expect(entry?.memory_usage).toBeGreaterThan(20 * 2 ** 20);
+      }
+      const raw = reading(after).raw as PodMetricsSnapshot;
+      expect(raw).toMatchObject({ phase: "after", source: "metrics.k8s.io", namespace: "default" });
+      const usage = raw.containers[forecast.podName]!;
+      expect(Object.keys(usage.containers).sort()).toEqual(["forecast", "wiremock"]);
+      expect(usage.memory_usage).toBe((usage.containers.forecast!.memory_usage ?? 0) + (usage.containers.wiremock!.memory_usage ?? 0));
+      expect(usage.window).toMatch(/^\d+(\.\d+)?s$/);
+      expect(Object.values(reading(after).units).filter((entry) => entry.status === "failed")).toEqual([]);
+    } finally {
+      await forward.close();
     }
-    // Usage from metrics-server, like `kubectl top pod`: the files and summary shapes of a container run.
-    expect(await readdir(dir.path)).toEqual(expect.arrayContaining(["container-stats-before.json", "container-stats-after.json"]));
-    expect(signals.container_stats?.files).toEqual(["container-stats-before.json", "container-stats-after.json"]);
-    const entry = signals.container_stats?.containers?.[forecast.podName];
-    expect(entry).toMatchObject({ status: "ok", service: "forecast", project: "default", memory_limit: null });
-    // the forecast pod (Python + WireMock's JVM) uses tens of MiB at least
-    expect(entry?.memory_before).toBeGreaterThan(20 * 2 ** 20);
-    expect(entry?.memory_after).toBeGreaterThan(20 * 2 ** 20);
-    const after = JSON.parse(await readFile(path.join(dir.path, "container-stats-after.json"), "utf8")) as PodMetricsSnapshot;
-    expect(after).toMatchObject({ phase: "after", source: "metrics.k8s.io", namespace: "default" });
-    const usage = after.containers[forecast.podName]!;
-    expect(Object.keys(usage.containers).sort()).toEqual(["forecast", "wiremock"]);
-    expect(usage.memory_usage).toBe((usage.containers.forecast!.memory_usage ?? 0) + (usage.containers.wiremock!.memory_usage ?? 0));
-    expect(usage.window).toMatch(/^\d+(\.\d+)?s$/);
-    expect(sections.artifacts).toMatchObject({ container_stats_before: `${dir.artifactPrefix}/container-stats-before.json`, container_stats_after: `${dir.artifactPrefix}/container-stats-after.json` });
-    expect(signals.container_stats?.error ?? null).toBeNull();
-    expect(events).toEqual(expect.arrayContaining(["before container_stats ok", "after container_stats ok"]));
   });
 
   it.runIf(metrics)("without the metrics API (its APIService removed): usage is skipped with the reason, the other signals are unaffected", async () => {
@@ -129,14 +130,14 @@ describe.runIf(client)("pod signals on the local cluster", () => {
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
       const dir = await runDir();
-      const sidecar = createPodSignalsSidecar({ client: kube, namespace: "default", pod: forecast.podName, wiremockUrl: null });
-      await sidecar.before(dir);
-      const sections = await sidecar.after(dir);
-      expect(sections.signals?.container_stats).toMatchObject({ status: "skipped", files: [] });
-      expect(sections.signals?.container_stats?.reason).toMatch(/metrics API \(metrics\.k8s\.io\) is not served by this cluster \(404: the API group is not registered\): install metrics-server/);
-      expect((await readdir(dir.path)).filter((file) => file.startsWith("container-stats"))).toEqual([]);
-      expect(sections.signals?.container_logs?.status).toBe("ok");
-      expect(sections.signals?.wiremock?.status).toBe("ok");
+      const source = createPodSignalsSource({ client: kube, namespace: "default" });
+      const units = await source.listUnits(signal());
+      const taken = await source.readUsage(units, "before", { signal: signal() });
+      expect((taken as UsageSkipped).skipped).toMatch(/metrics API \(metrics\.k8s\.io\) is not served by this cluster \(404: the API group is not registered\): install metrics-server/);
+      const until = new Date();
+      const logs = await source.collectLogs(units, { dir, since: new Date(until.getTime() - 300_000), until, signal: signal() });
+      expect(logs.filter((result) => result.status !== "ok")).toEqual([]);
+      expect(source.findWireMock(units)).toMatchObject({ container: `${forecast.podName}/wiremock` });
     } finally {
       kubectl(["apply", "-f", "-"], JSON.stringify(saved));
       for (let attempt = 0; attempt < 120; attempt++) {

@@ -1,16 +1,11 @@
-import { createWriteStream } from "node:fs";
-import { rm } from "node:fs/promises";
 import type { IncomingMessage } from "node:http";
-import path from "node:path";
-import { Transform, type Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { describeSignalError, mapConcurrently, writeLogFile } from "@alpiq/memray-core";
 import createDebug from "debug";
 import { DockerLogDemuxer } from "./docker-log-demuxer.js";
-import { ContainerSignalError, describeSignalError, SignalWriteError } from "./errors.js";
-import { toDockerTimestamp } from "./since.js";
+import { ContainerSignalError } from "./errors.js";
 import { logFileNames, type SignalsDockerClient, type StackContainer } from "./stack-discovery.js";
 
-const debug = createDebug("memray:signals:logs");
+const debug = createDebug("memray:docker:logs");
 
 export interface ContainerLogsOptions {
   docker: SignalsDockerClient;
@@ -46,15 +41,7 @@ export interface ContainerLogResult {
 export async function collectContainerLogs(options: ContainerLogsOptions): Promise<ContainerLogResult[]> {
   const until = options.until ?? new Date();
   const names = logFileNames(options.containers);
-  const queue = [...options.containers];
-  const results = new Map<string, ContainerLogResult>();
-  const worker = async () => {
-    for (let next = queue.shift(); next; next = queue.shift()) {
-      results.set(next.id, await collectOne(options, next, names.get(next.id)!, until));
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(options.concurrency ?? 8, queue.length)) }, worker));
-  return options.containers.map((container) => results.get(container.id)!);
+  return mapConcurrently(options.containers, options.concurrency ?? 8, (container) => collectOne(options, container, names.get(container.id)!, until));
 }
 
 async function collectOne(options: ContainerLogsOptions, container: StackContainer, fileName: string, until: Date): Promise<ContainerLogResult> {
@@ -73,30 +60,8 @@ async function collectOne(options: ContainerLogsOptions, container: StackContain
     debug("%s: %s", container.name, result.error);
     return result;
   }
-  const file = path.join(options.dir, fileName);
-  const out = createWriteStream(file);
-  result.file = fileName;
   const demuxer = tty ? undefined : new DockerLogDemuxer();
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      result.bytes += chunk.length;
-      callback(null, chunk);
-    },
-  });
-  try {
-    const stages: Readable[] = demuxer ? [response, demuxer] : [response];
-    await pipeline([...stages, counter, out], signal ? { signal } : {});
-    result.status = "ok";
-  } catch (error) {
-    const cause = (error as { code?: string }).code === "ENOSPC" || (error as { code?: string }).code === "EACCES" ? new SignalWriteError("container_logs", fileName, error) : error;
-    result.error = signal?.aborted ? `stopped after ${result.bytes} bytes: ${describeSignalError(signal.reason)}` : `${container.name}: ${describeSignalError(cause)}`;
-    if (result.bytes === 0) {
-      await rm(file, { force: true });
-      result.file = null;
-    }
-  } finally {
-    response.destroy();
-  }
+  Object.assign(result, await writeLogFile(demuxer ? [response, demuxer] : [response], options.dir, fileName, { label: container.name, signal }));
   result.stdoutBytes = demuxer ? demuxer.stdoutBytes : result.bytes;
   result.stderrBytes = demuxer ? demuxer.stderrBytes : 0;
   debug("%s: %s, %d bytes → %s", container.name, result.status, result.bytes, fileName);
@@ -118,6 +83,13 @@ function dialLogs(docker: SignalsDockerClient, id: string, since: Date, until: D
       (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream as IncomingMessage)),
     );
   });
+}
+
+/** The Engine API's timestamp form (`seconds.nanoseconds`), as the Docker CLI sends it. */
+export function toDockerTimestamp(date: Date): string {
+  const ms = date.getTime();
+  const seconds = Math.floor(ms / 1000);
+  return `${seconds}.${String((ms - seconds * 1000) * 1_000_000).padStart(9, "0")}`;
 }
 
 /** "local-x-1: no such container" from dockerode's `(HTTP code 404) no such container - ...`. */

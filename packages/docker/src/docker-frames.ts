@@ -8,7 +8,7 @@ export interface DockerFrame {
 
 /**
  * Docker's multiplexed attach/exec stream (8-byte frame headers: stream type, payload size), parsed
- * incrementally: a header or payload cut across chunks is handled. The one parser of every package
+ * incrementally: a header or payload cut across chunks is handled. The one parser of this package
  * (exec output, port relays, container logs).
  */
 export class DockerFrames {

@@ -1,8 +1,8 @@
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSignalsSidecar, parseDockerSize, snapshotContainerStats, discoverStackContainers, type ContainerStatsEntry } from "../../src/index.js";
-import { BASE_IMAGE, docker, removeQuietly, run, scratchRunDir, sleep, targetOf, throwaway } from "./engine-helpers.js";
+import { parseDockerSize, snapshotContainerStats, discoverStackContainers, type ContainerStatsEntry } from "../../src/index.js";
+import { BASE_IMAGE, docker, removeQuietly, run, scratchRunDir, sidecarFor, sleep, targetOf, throwaway } from "./signals-helpers.js";
 
 const imageReady = await docker.getImage(BASE_IMAGE).inspect().then(() => true, () => false);
 if (!imageReady) console.warn(`skipping container signal tests: no ${BASE_IMAGE} (tools/images/build.sh base)`);
@@ -38,7 +38,7 @@ describe.runIf(imageReady)("container logs and stats (real engine, throwaway Com
 
   it("logs: stdout and stderr demultiplexed into logs-<project>-<service>.txt with timestamps; a TTY's raw stream too", async () => {
     const runDir = await scratchRunDir();
-    const sidecar = createSignalsSidecar({ docker, target: await targetOf(TARGET) });
+    const sidecar = await sidecarFor(TARGET);
     await sidecar.before(runDir);
     const { signals, artifacts } = await sidecar.after(runDir);
     const logs = signals!.container_logs!;
@@ -65,7 +65,7 @@ describe.runIf(imageReady)("container logs and stats (real engine, throwaway Com
     for (let i = 0; i < 60 && !String(await window.logs({ stdout: true, stderr: true, follow: false })).includes("late"); i++) await sleep(250);
     const runDir = await scratchRunDir();
     // "late" was just printed, "early" 8 s before it: a 5 s window (counted at collection time, ~2 s later) holds only "late".
-    const sidecar = createSignalsSidecar({ docker, target: await targetOf(WINDOW), logsSince: "5s" });
+    const sidecar = await sidecarFor(WINDOW, { logsSince: "5s" });
     await sidecar.before(runDir);
     const { signals } = await sidecar.after(runDir);
     // No Compose project: every running container, named logs-<container>.txt.
@@ -78,7 +78,7 @@ describe.runIf(imageReady)("container logs and stats (real engine, throwaway Com
 
   it("a project container removed during the run: its logs and stats marked failed, the others fine", async () => {
     const runDir = await scratchRunDir();
-    const sidecar = createSignalsSidecar({ docker, target: await targetOf(TARGET) });
+    const sidecar = await sidecarFor(TARGET);
     await sidecar.before(runDir);
     await docker.getContainer(DOOMED).remove({ force: true });
     const { signals } = await sidecar.after(runDir);

@@ -1,5 +1,5 @@
 import { Transform, type TransformCallback } from "node:stream";
-import { DockerFrames } from "@alpiq/memray-core";
+import { DockerFrames } from "./docker-frames.js";
 
 /**
  * The Engine API's multiplexed log stream (8-byte frame headers: stream 1 stdout / 2 stderr, big-endian

@@ -1,12 +1,10 @@
-import { writeFile } from "node:fs/promises";
-import path from "node:path";
 import createDebug from "debug";
 import { containerError } from "./container-logs.js";
 import { bytesSize, humanSize, percent } from "./docker-units.js";
 import { ContainerSignalError } from "./errors.js";
 import type { SignalsDockerClient, StackContainer } from "./stack-discovery.js";
 
-const debug = createDebug("memray:signals:stats");
+const debug = createDebug("memray:docker:stats");
 
 /** The fields of GET /containers/{id}/stats?stream=false that `docker stats` reads. */
 export interface DockerStatsResponse {
@@ -177,13 +175,4 @@ export async function snapshotContainerStats(
     }),
   );
   return { snapshot: { phase, taken_at: takenAt, containers: Object.fromEntries(entries) }, cpu };
-}
-
-export const statsFileName = (phase: StatsSnapshot["phase"]) => `container-stats-${phase}.json`;
-
-/** Write the snapshot as `container-stats-<phase>.json` in `dir`; returns the file name. */
-export async function writeStatsSnapshot(dir: string, snapshot: StatsSnapshot): Promise<string> {
-  const file = statsFileName(snapshot.phase);
-  await writeFile(path.join(dir, file), `${JSON.stringify(snapshot, null, 2)}\n`);
-  return file;
 }

@@ -5,7 +5,8 @@ import path from "node:path";
 import { promisify } from "node:util";
 import Docker from "dockerode";
 import type { RunDir } from "@alpiq/memray-core";
-import type { SignalsTarget } from "../../src/index.js";
+import { createSignalsSidecar, type SignalsSidecar, type SignalsSidecarOptions } from "@alpiq/memray-signals";
+import { createDockerSignalsSource, type SignalsTarget } from "../../src/index.js";
 
 export const run = promisify(execFile);
 /** Tests construct their own client; the library only ever receives one. */
@@ -28,8 +29,13 @@ export async function targetOf(name: string): Promise<SignalsTarget> {
   return { id: info.Id, name: info.Name.replace(/^\//, ""), labels: info.Config.Labels ?? {} };
 }
 
+/** The signals sidecar of a run on container `name`, over this package's Docker signals source. */
+export async function sidecarFor(name: string, options: Omit<SignalsSidecarOptions, "source"> = {}): Promise<SignalsSidecar> {
+  return createSignalsSidecar({ ...options, source: createDockerSignalsSource({ docker, target: await targetOf(name) }) });
+}
+
 export async function scratchRunDir(): Promise<RunDir> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), "memray-signals-"));
+  const dir = await mkdtemp(path.join(os.tmpdir(), "memray-docker-signals-"));
   return { path: dir, runId: path.basename(dir), artifactPrefix: `runs/${path.basename(dir)}` };
 }
 

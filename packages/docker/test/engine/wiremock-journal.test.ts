@@ -2,8 +2,8 @@ import { readFile } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createSignalsSidecar, type SignalsSidecar } from "../../src/index.js";
-import { docker, engineReady, FORECAST, httpGet, publishedPort, removeQuietly, scratchRunDir, targetOf, throwaway, waitForWireMock, WIREMOCK_IMAGE } from "./engine-helpers.js";
+import { createSignalsSidecar, type SignalsSidecar } from "@alpiq/memray-signals";
+import { docker, engineReady, FORECAST, httpGet, publishedPort, removeQuietly, scratchRunDir, sidecarFor, throwaway, waitForWireMock, WIREMOCK_IMAGE } from "./signals-helpers.js";
 
 /**
  * A Compose project of our own (a WireMock with the stack's stubs and a target beside it): the stack's
@@ -24,13 +24,14 @@ interface JournalEntry {
 const readJournal = async (dir: string, file: string) => JSON.parse(await readFile(path.join(dir, file), "utf8")) as { requests: JournalEntry[] };
 const urlOf = (entry: JournalEntry | { url: string }) => ("request" in entry ? entry.request.url : entry.url);
 
-async function freePort(): Promise<number> {
-  const server = net.createServer().listen(0, "127.0.0.1");
-  await new Promise((resolve) => server.once("listening", resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** A loopback port nothing listens on (taken from the kernel, then let go). */
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 
 describe.runIf(ready)("WireMock journal (a real WireMock in a throwaway Compose project)", () => {
   beforeAll(async () => {
@@ -46,7 +47,7 @@ describe.runIf(ready)("WireMock journal (a real WireMock in a throwaway Compose 
   it("calls made before the run are not in the journal; the run's calls are, each once; the unstubbed one is unmatched", async () => {
     expect(await call(`/api/weather?probe=before-${marker}`)).toBe(200);
     const runDir = await scratchRunDir();
-    const sidecar = createSignalsSidecar({ docker, target: await targetOf(TARGET) });
+    const sidecar = await sidecarFor(TARGET);
     await sidecar.before(runDir);
     expect(await call(`/api/weather?probe=during-${marker}`)).toBe(200);
     expect(await call(`/api/prices?probe=during-${marker}`)).toBe(200);
@@ -73,7 +74,7 @@ describe.runIf(ready)("WireMock journal (a real WireMock in a throwaway Compose 
   it("a WireMock URL that refuses connections: wiremock failed with the reason, the container signals still collected", async () => {
     const port = await freePort();
     const runDir = await scratchRunDir();
-    const sidecar = createSignalsSidecar({ docker, target: await targetOf(TARGET), wiremockUrl: `http://127.0.0.1:${port}/__admin/` });
+    const sidecar = await sidecarFor(TARGET, { wiremockUrl: `http://127.0.0.1:${port}/__admin/` });
     await sidecar.before(runDir);
     const { signals } = await sidecar.after(runDir);
     expect(signals!.wiremock).toMatchObject({ status: "failed", source: "option", url: `http://127.0.0.1:${port}`, files: [] });
@@ -111,7 +112,7 @@ describe.runIf(ready)("WireMock journal (a real WireMock in a throwaway Compose 
 
     it("the dump fails with the reason; the other collectors are unaffected", async () => {
       const runDir = await scratchRunDir();
-      sidecar = createSignalsSidecar({ docker, target: await targetOf(TARGET), timeoutSeconds: 15 });
+      sidecar = await sidecarFor(TARGET, { timeoutSeconds: 15 });
       await sidecar.before(runDir);
       expect(sidecar.sections).toBeUndefined();
       await docker.getContainer(WIREMOCK).stop({ t: 1 });
