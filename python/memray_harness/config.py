@@ -42,6 +42,18 @@ class TargetInfo:
 
 
 @dataclass
+class AttachOptions:
+    """Mode attach: the window, which processes, the capture format, and whether requests are sent."""
+
+    duration_seconds: float
+    # --pid: these processes only; empty: every process that serves (workers, or the main process).
+    pids: list[int]
+    aggregate: bool
+    # Send `requests` requests to the service's own port; False: observe whatever traffic comes.
+    send_requests: bool
+
+
+@dataclass
 class Config:
     mode: str
     run_id: str
@@ -75,6 +87,8 @@ class Config:
     # Run tracemalloc beside memray (memory.tracemalloc_source "tracemalloc") instead of deriving its
     # figures from the capture; optional in config.json (false when absent).
     tracemalloc: bool = False
+    # Mode attach only (None otherwise); optional in config.json.
+    attach: Optional[AttachOptions] = None
 
 
 def default_run_id(name: str, now: Optional[float] = None) -> str:

@@ -56,5 +56,17 @@ export const harnessConfigSchema = z.object({
   host_warnings: z.array(z.string()),
   /** Run tracemalloc beside memray instead of deriving tracemalloc_* from the capture (slower capture). */
   tracemalloc: z.boolean(),
+  /** Mode attach: the window, the processes, the capture format, and the service's real port for --requests. */
+  attach: z
+    .object({
+      duration_seconds: z.number().positive(),
+      /** --pid: these processes only; empty: every process that serves (workers, or the main process). */
+      pids: z.array(z.number().int().positive()),
+      /** memray's aggregated capture (bounded size for long windows). */
+      aggregate: z.boolean(),
+      /** Send `requests` requests to the service's own port (the endpoint above); false: observe whatever traffic comes. */
+      send_requests: z.boolean(),
+    })
+    .nullable(),
 });
 export type HarnessConfig = z.infer<typeof harnessConfigSchema>;

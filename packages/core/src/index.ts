@@ -1,7 +1,7 @@
 // The public API of @alpiq/memray-core, by name (README.md describes each group).
 
 // Contract tables: modes, reports, artifacts, error codes
-export { MODES, MODE_RULES, LIVE_MODES, DEFAULT_LIVE_PORT, DEFAULT_REQUESTS_FILE, isMode, appNeed, type Mode, type ModeRule, type WorkloadKind, type Need } from "./mode-rules.js";
+export { MODES, MODE_RULES, LIVE_MODES, DEFAULT_LIVE_PORT, DEFAULT_ATTACH_SECONDS, DEFAULT_REQUESTS_FILE, isMode, appNeed, type Mode, type ModeRule, type WorkloadKind, type Need } from "./mode-rules.js";
 export { REPORTS, REPORT_NAMES, STANDARD_REPORTS, reportSpec, type ReportName, type ReportSpec } from "./report-table.js";
 export { ARTIFACTS, SUMMARY_FILE, HARNESS_LOG_FILE, RUN_INDEX_FILE, artifactByFile, artifactFile, artifactKeyOf, type ArtifactSpec } from "./artifact-table.js";
 export { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorCodeRule } from "./error-codes.js";
@@ -48,6 +48,11 @@ export {
   type TargetInfo,
   type MemrayStats,
   signalsSchema,
+  attachSummarySchema,
+  attachProcessSchema,
+  mergedAllocatorSchema,
+  type AttachSummary,
+  type AttachProcess,
   signalCollectorSchema,
   type Signals,
   type SignalCollector,

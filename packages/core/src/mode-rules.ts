@@ -1,15 +1,16 @@
 import { STANDARD_REPORTS, type ReportName } from "./report-table.js";
 
-/** The nine user-facing profiling modes (DESIGN.md "The nine modes"). */
-export const MODES = ["snapshot", "endpoint", "script", "live-web", "live-remote", "stats", "leaks", "objects", "sequence"] as const;
+/** The user-facing profiling modes (DESIGN.md "The modes"): the seed's nine, and attach. */
+export const MODES = ["snapshot", "endpoint", "script", "live-web", "live-remote", "stats", "leaks", "objects", "sequence", "attach"] as const;
 export type Mode = (typeof MODES)[number];
 
 /**
  * What runs under the Tracker: `import` the modules (or the app's module); `request` ONE request to
  * the app served in-process; `requests` N requests with a delay; `serve` the app until stopped;
- * `script` the script; `script-or-requests` the script when given, else N requests to the app.
+ * `script` the script; `script-or-requests` the script when given, else N requests to the app;
+ * `attach` the service's own running processes, tracked in place for a window (no copy of the app).
  */
-export type WorkloadKind = "import" | "request" | "requests" | "serve" | "script" | "script-or-requests";
+export type WorkloadKind = "import" | "request" | "requests" | "serve" | "script" | "script-or-requests" | "attach";
 
 /**
  * required: the mode cannot run without it; optional: used when given or detected; fallback: needed
@@ -41,6 +42,9 @@ export interface ModeRule {
   primaryReport: ReportName | null;
   defaults: { requests: number; delaySeconds: number };
 }
+
+/** attach: how long the service's processes are tracked when --duration is not given (seconds). */
+export const DEFAULT_ATTACH_SECONDS = 30;
 
 /** The port of memray's SocketDestination in live modes (the seed's 9001). */
 export const DEFAULT_LIVE_PORT = 9001;
@@ -167,6 +171,19 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRule>> = {
     script: "none",
     primaryReport: "temporal",
     defaults: { requests: 10, delaySeconds: 1 },
+    reports: WITH_REQUESTS,
+  },
+  attach: {
+    ...CAPTURE,
+    mode: "attach",
+    title: "Attach",
+    description: "the service's own running processes (every worker) tracked in place for --duration seconds, under its real traffic",
+    workload: "attach",
+    app: "none",
+    script: "none",
+    tableSource: "leaked",
+    primaryReport: "leaks",
+    defaults: { requests: 10, delaySeconds: 0.5 },
     reports: WITH_REQUESTS,
   },
 };

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { APP_REF_PATTERN } from "./app-ref.js";
 import { InvalidOptionError } from "./errors.js";
 import type { EndpointRequest } from "./harness-config-schema.js";
-import { appNeed, DEFAULT_LIVE_PORT, MODE_RULES, MODES } from "./mode-rules.js";
+import { appNeed, DEFAULT_ATTACH_SECONDS, DEFAULT_LIVE_PORT, MODE_RULES, MODES } from "./mode-rules.js";
 
 /**
  * The options of one profiling run, validated once wherever they enter: CLI flags, recipe `-e`
@@ -80,6 +80,12 @@ const baseOptions = z.object({
   python: z.string().min(1, { error: "expects an interpreter name or path" }).optional(),
   allowNoMemray: z.boolean().default(false),
   tracemalloc: z.boolean().default(false),
+  /** attach: the window, seconds. */
+  durationSeconds: seconds(true).pipe(z.number().max(86_400, { error: "expects a number of seconds up to 86400 (a day)" })).optional(),
+  /** attach: the service's processes to track (default: every process that serves). */
+  pids: z.array(z.union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: "expects a process id" }).pipe(z.number().int().positive({ error: "expects a process id" }))).default([]),
+  /** attach: memray's aggregated capture format. */
+  aggregate: z.boolean().default(false),
 });
 
 type BaseOptions = z.output<typeof baseOptions>;
@@ -104,6 +110,8 @@ export interface ProfileOptions {
   allowNoMemray: boolean;
   /** Run Python's tracemalloc beside memray (memory.tracemalloc_source "tracemalloc"); by default its figures are derived from the capture. */
   tracemalloc: boolean;
+  /** attach: null for every other mode. */
+  attach: { durationSeconds: number; pids: number[]; aggregate: boolean; sendRequests: boolean } | null;
 }
 
 function headerRecord(headers: BaseOptions["headers"]): Record<string, string> {
@@ -144,6 +152,10 @@ function complete(options: BaseOptions): ProfileOptions {
     python: options.python,
     allowNoMemray: options.allowNoMemray,
     tracemalloc: options.tracemalloc,
+    attach:
+      rule.workload === "attach"
+        ? { durationSeconds: options.durationSeconds ?? DEFAULT_ATTACH_SECONDS, pids: options.pids, aggregate: options.aggregate, sendRequests: options.requests !== undefined }
+        : null,
   };
 }
 
@@ -154,6 +166,12 @@ function checkWorkload(options: BaseOptions, ctx: z.RefinementCtx, appMayBeDetec
   }
   if (rule.script === "none" && options.script) {
     ctx.addIssue({ code: "custom", path: ["script"], message: `is not used by mode ${options.mode} (${rule.description})`, input: options.script });
+  }
+  if (rule.workload !== "attach") {
+    for (const field of ["durationSeconds", "aggregate"] as const) {
+      if (options[field]) ctx.addIssue({ code: "custom", path: [field], message: `applies to mode attach only`, input: options[field] });
+    }
+    if (options.pids.length) ctx.addIssue({ code: "custom", path: ["pids"], message: `applies to mode attach only`, input: options.pids });
   }
   if (!appMayBeDetected && appNeed(options.mode, Boolean(options.script)) === "required" && !options.app) {
     const why = rule.app === "fallback" ? ` when no script is given` : "";

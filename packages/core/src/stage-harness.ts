@@ -91,6 +91,9 @@ export async function stageHarness(input: StageInput): Promise<StagedHarness> {
       host_sections_wait_seconds: input.hostSectionsWaitSeconds,
       host_warnings: hostWarnings,
       tracemalloc: options.tracemalloc,
+      attach: options.attach
+        ? { duration_seconds: options.attach.durationSeconds, pids: options.attach.pids, aggregate: options.attach.aggregate, send_requests: options.attach.sendRequests }
+        : null,
     } satisfies HarnessConfig);
     const hostConfig = path.join(hostScratch, "config.json");
     await writeFile(hostConfig, JSON.stringify(config, null, 2));

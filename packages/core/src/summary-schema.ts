@@ -258,6 +258,47 @@ export const containerStatsSignalSchema = signalCollectorSchema.extend({
     .optional(),
 });
 
+/** A merged allocation site of an attach run: the same site summed over the processes it was seen in. */
+export const mergedAllocatorSchema = topAllocatorSchema.extend({
+  /** The pids whose captures hold this site, largest share first. */
+  processes: z.array(z.number().int()),
+});
+
+/** One process of an attach run: how it was tracked and what its capture says. */
+export const attachProcessSchema = z.looseObject({
+  pid: z.number().int(),
+  role: z.enum(["master", "worker", "main"]),
+  cmdline: z.array(z.string()),
+  /** How tracking got into it: memray's debugger injection (gdb, lldb), sys.remote_exec, or the in-process agent. */
+  method: z.enum(["gdb", "lldb", "sys.remote_exec", "agent"]).nullable(),
+  /** tracked: a capture for the whole window; died: it ended during the window (its capture up to then); failed: tracking could not start. */
+  status: z.enum(["tracked", "died", "failed"]),
+  error: z.string().nullable(),
+  /** The folder of its capture and reports, relative to the run directory: `processes/<pid>-<role>`. */
+  dir: z.string(),
+  /** Its capture (session.bin), relative to the run directory; null when none was made. */
+  capture: z.string().nullable(),
+  peak_memory_mb: z.number().nullable(),
+  leaked_mb: z.number().nullable(),
+  top_allocators: z.array(topAllocatorSchema),
+  /** Its reports: artifact key → path relative to the run directory. */
+  reports: z.record(z.string(), z.string()),
+  /** Reports asked for but not made, and why (an aggregated capture cannot make a temporal flamegraph, ...). */
+  missing_reports: z.array(z.looseObject({ report: z.string(), reason: z.string() })),
+});
+
+/** `attach`: the service's own processes tracked in place (mode attach). */
+export const attachSummarySchema = z.looseObject({
+  method: z.enum(["gdb", "lldb", "sys.remote_exec", "agent", "mixed"]).nullable(),
+  duration_seconds: z.number(),
+  aggregate: z.boolean(),
+  /** What ended the window: the duration, the requests sent, or the user (Ctrl-C / SIGTERM). */
+  stopped_by: z.enum(["duration", "requests", "interrupt", "error"]),
+  processes: z.array(attachProcessSchema),
+  /** Every process's sites summed (memray cannot merge captures; the harness merges its tables). */
+  top_allocators: z.array(mergedAllocatorSchema),
+});
+
 /** `signals`: context the host collected around a container run; a failing collector never fails the run. */
 export const signalsSchema = z.looseObject({
   wiremock: wiremockSignalSchema.optional(),
@@ -290,6 +331,7 @@ export const summarySchema = z.looseObject({
   objects: objectsSummarySchema.optional(),
   snapshot: snapshotSummarySchema.optional(),
   live: liveSummarySchema.optional(),
+  attach: attachSummarySchema.optional(),
   signals: signalsSchema.optional(),
   /** Extra: sites whose live heap grew over the requests analysed (from the capture), biggest first. */
   growth_sites: z.array(growthSiteSchema).optional(),
@@ -304,6 +346,8 @@ export type TargetInfo = z.infer<typeof targetInfoSchema>;
 export type MemrayStats = z.infer<typeof memrayStatsSchema>;
 export type SignalCollector = z.infer<typeof signalCollectorSchema>;
 export type Signals = z.infer<typeof signalsSchema>;
+export type AttachSummary = z.infer<typeof attachSummarySchema>;
+export type AttachProcess = z.infer<typeof attachProcessSchema>;
 export type WireMockSignal = z.infer<typeof wiremockSignalSchema>;
 export type ContainerLogsSignal = z.infer<typeof containerLogsSignalSchema>;
 export type ContainerStatsSignal = z.infer<typeof containerStatsSignalSchema>;
