@@ -1,4 +1,4 @@
-import { findServicePython, installMemray, InvalidOptionError, type TargetRegistry, type TargetSpecField } from "@alpiq/memray-core";
+import { findServicePython, installAgent, installMemray, InvalidOptionError, locateHarnessDir, type TargetRegistry, type TargetSpecField } from "@alpiq/memray-core";
 import pc from "picocolors";
 import type { CliIo } from "./cli-io.js";
 import { ProgressReporter } from "./progress-reporter.js";
@@ -9,6 +9,10 @@ export interface InstallFlags {
   local?: boolean | string;
   wheelhouse?: string | boolean;
   debugSymbols?: string | boolean;
+  /** gdb, for mode attach's debugger way. */
+  attach?: string | boolean;
+  /** Mode attach's opt-in agent (started by MEMRAY_CLI_AGENT=1 at the service's next start). */
+  agent?: string | boolean;
   python?: string | boolean;
   json?: boolean | string;
   /** Kubernetes: -l, --namespace, --container, --context. */
@@ -36,6 +40,8 @@ export async function installCommand(io: CliIo, flags: InstallFlags, targets: Ta
     label,
   );
   const debugSymbols = typeof flags.debugSymbols === "string" ? parsePythonBool("--debug-symbols", flags.debugSymbols) : Boolean(flags.debugSymbols);
+  const attach = typeof flags.attach === "string" ? parsePythonBool("--attach", flags.attach) : Boolean(flags.attach);
+  const agent = typeof flags.agent === "string" ? parsePythonBool("--agent", flags.agent) : Boolean(flags.agent);
   const reporter = new ProgressReporter(io.stderr);
   reporter.step(`connecting to ${choice.label}`);
   const connection = await targets.connect(choice).catch((error: unknown) => {
@@ -52,20 +58,29 @@ export async function installCommand(io: CliIo, flags: InstallFlags, targets: Ta
       python,
       wheelhouse: text(flags.wheelhouse),
       debugSymbols,
+      attach,
       onProgress: (event) => {
         if (event.type === "step") reporter.step(event.message);
         else reporter.handle({ type: "output", stream: event.stream, line: event.line });
       },
     });
+    if (agent) reporter.step(`installing the attach agent for ${python}`);
+    const agentResult = agent ? await installAgent({ target, python, harnessDir: locateHarnessDir() }) : undefined;
     reporter.finish(true);
     const how = result.alreadyInstalled ? "already installed" : `installed (${result.method})`;
     io.stderr.write(
       `${pc.green("✔")} memray ${result.version} ${how} for ${result.python} in ${target.place.kind === "host" ? "this host" : `${target.place.kind} ${target.name}`}` +
         (debugSymbols ? ` · python3-dbg: ${result.debugSymbols}${result.debugSymbolsReason ? ` (${result.debugSymbolsReason})` : ""}` : "") +
+        (attach ? ` · gdb: ${result.gdbVersion ?? result.attachDebugger}${result.attachDebuggerReason ? ` (${result.attachDebuggerReason})` : ""}` : "") +
+        (agentResult ? ` · agent: ${agentResult.pthFile}` : "") +
         "\n" +
-        (connection.installNote ? `${pc.yellow("note:")} ${connection.installNote}\n` : ""),
+        (connection.installNote ? `${pc.yellow("note:")} ${connection.installNote}\n` : "") +
+        (agentResult ? `${pc.yellow("note:")} ${agentResult.note}\n` : ""),
     );
-    if (flags.json) io.stdout.write(`${JSON.stringify({ container: target.name, target: { kind: target.kind, name: target.name }, ...result, ...(connection.installNote ? { note: connection.installNote } : {}) })}\n`);
+    if (flags.json) {
+      const note = connection.installNote ? { note: connection.installNote } : {};
+      io.stdout.write(`${JSON.stringify({ container: target.name, target: { kind: target.kind, name: target.name }, ...result, ...note, ...(agentResult ? { agent: agentResult } : {}) })}\n`);
+    }
     else io.stdout.write(`${result.version}\n`);
     return 0;
   } catch (error) {

@@ -1,4 +1,4 @@
-import { appNeed, InvalidOptionError, MODE_RULES, MODES, type Mode } from "@alpiq/memray-core";
+import { appNeed, DEFAULT_ATTACH_SECONDS, InvalidOptionError, MODE_RULES, MODES, type Mode } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
 import type { DebugBuildFlags } from "./debug-build-command.js";
 import type { InstallFlags } from "./install-command.js";
@@ -81,7 +81,7 @@ const DEFAULT_BASE_IMAGE = "rust:1.88.0-bookworm";
 
 /**
  * `memray-cli menu` (also bare `memray-cli` on a terminal and `run debug/menu`): the seed's tree.
- *   Container profiling → a running service → one of the nine modes → that mode's inputs
+ *   Container profiling → a running service → one of the modes → that mode's inputs
  *   Local profiling → a mode → its inputs
  *   Install memray + debug build → memray into a container | a debug wheel of a PyO3 project
  *   View profiles → the run browser, until the user goes back
@@ -129,7 +129,7 @@ class Menu {
       const choice = await this.select({
         message: "Memory debugging (memray)",
         choices: [
-          { name: "Container profiling", value: "container", description: "a running service: choose it, then one of the nine modes" },
+          { name: "Container profiling", value: "container", description: "a running service: choose it, then a mode (attach profiles its own processes)" },
           { name: "Local profiling", value: "local", description: "a script (or a WSGI app) on this host" },
           { name: "Install memray + debug build", value: "install", description: "memray into a container; a PyO3 wheel with Rust debug symbols" },
           { name: "View profiles", value: "view", description: "the run browser: runs, charts, comparison" },
@@ -177,7 +177,7 @@ class Menu {
   /** The questions of one mode, in the order the seed asks them. */
   private async modeInputs(mode: Mode, where: Where): Promise<RawProfileFlags | Back> {
     const flags: RawProfileFlags = { mode, ...where };
-    for (const question of [this.askScript, this.askApp, this.askRequest, this.askTracing, this.askBaseline]) {
+    for (const question of [this.askScript, this.askApp, this.askRequest, this.askAttach, this.askTracing, this.askBaseline]) {
       if ((await question.call(this, mode, flags)) === BACK) return BACK;
     }
     return flags;
@@ -222,6 +222,26 @@ class Menu {
     });
     if (delay === BACK) return BACK;
     flags.delaySeconds = delay.trim();
+  }
+
+  /** attach: the window, the processes on this host, and requests to the service's own port (none: its real traffic). */
+  private async askAttach(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {
+    if (MODE_RULES[mode].workload !== "attach") return;
+    const duration = await this.input({ message: "Track for (seconds, or until Ctrl-C)", default: String(DEFAULT_ATTACH_SECONDS), validate: (value) => /^\d+(\.\d+)?$/.test(value.trim()) || "seconds, e.g. 30" });
+    if (duration === BACK) return BACK;
+    flags.durationSeconds = duration.trim();
+    if (flags.local) {
+      const pids = await this.input({ message: "Process ids of the service (space separated)", validate: (value) => /^\s*\d+(\s+\d+)*\s*$/.test(value) || "one or more process ids" });
+      if (pids === BACK) return BACK;
+      flags.pids = pids.trim().split(/\s+/);
+    }
+    const count = await this.input({ message: "Requests to send to the service's port (0: only its own traffic)", default: "0", validate: (value) => /^\d+$/.test(value.trim()) || "a whole number" });
+    if (count === BACK) return BACK;
+    if (count.trim() === "0") return;
+    const endpoint = await this.input({ message: "Endpoint path", default: "/", validate: (value) => value.trim().startsWith("/") || "a path starting with /" });
+    if (endpoint === BACK) return BACK;
+    flags.endpoint = endpoint.trim();
+    flags.requests = count.trim();
   }
 
   private async askTracing(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {

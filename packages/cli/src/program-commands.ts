@@ -14,7 +14,7 @@ const OUT = ["--out <dir>", "parent of run directories", "runs"] as const;
 const JSON_FLAG = (shape: string) => ["--json", `print one JSON object on stdout: ${shape}`] as const;
 const QUIET = ["--quiet", "print nothing but the result (the run directory) and errors"] as const;
 
-/** The nine modes from core's mode table, one line each. */
+/** The modes from core's mode table, one line each. */
 function modeTable(): string {
   const width = Math.max(...MODES.map((mode) => mode.length));
   return MODES.map((mode) => `  ${mode.padEnd(width)}  ${MODE_RULES[mode].description}`).join("\n");
@@ -37,10 +37,17 @@ Examples (the seed's workflows):
   memray-cli profile --target local-forecast-1 --mode live-web      # then: memray live 9001
   memray-cli profile --mode script --script test-cases/my-test.py --quiet
 
+The running service itself (every worker, in place; its real traffic, or --requests to its real port):
+  memray-cli profile --target local-optimization-1 --mode attach --duration 20
+  memray-cli profile --target local-optimization-1 --mode attach --endpoint /leak --requests 10
+  memray-cli profile --local --mode attach --pid 4242 --pid 4243 --duration 60
+  memray-cli run debug/memray-attach -e container_target=local-optimization-1 -e duration_seconds=20
+
 Kubernetes (the kubeconfig is read like kubectl: KUBECONFIG, ~/.kube/config, --context):
   memray-cli profile --target deploy/forecast --mode sequence --endpoint /leak --requests 10
   memray-cli profile -l app=forecast --namespace default --mode leaks
   memray-cli profile --target pod/forecast-5d5c964fb4-xnnct --container forecast --mode live-web
+  memray-cli profile --target deploy/optimization --mode attach --duration 20
 
 stdout: the run directory (--json: {run_dir, summary}, schema cli-profile.schema.json); progress on stderr.`,
     )
@@ -104,7 +111,7 @@ function defineMenu(command: Command, { io, deps, setExit }: CommandContext): vo
       "after",
       `
 The seed's menu (Enter chooses, Escape goes back one level, Ctrl-C leaves):
-  Container profiling  → a running service → one of the nine modes → its inputs
+  Container profiling  → a running service → a mode → its inputs
                          (script, endpoint, count, delay, trace allocators, baseline)
   Local profiling      → a mode → its inputs, on this host
   Install memray + debug build
@@ -192,6 +199,8 @@ function defineInstall(command: Command, { io, deps, setExit }: CommandContext):
     .option("--context <name>", "Kubernetes: the kubeconfig context (KUBECONFIG is read like kubectl does)")
     .option("--wheelhouse <dir>", "install offline from the wheels in this directory")
     .option("--debug-symbols", "also install python3-dbg where apt-get exists")
+    .option("--attach", "also install gdb where apt-get exists (mode attach's debugger way; needs SYS_PTRACE)")
+    .option("--agent", "also install mode attach's agent into the service's Python (no debugger; the service is restarted once with MEMRAY_CLI_AGENT=1)")
     .option("--python <path>", "interpreter in the target (default: the one its service runs under)")
     .option(...JSON_FLAG("{container, python, version, alreadyInstalled, method, debugSymbols}"))
     .option("--quiet", "print only the memray version")
@@ -204,6 +213,8 @@ Examples (the seed's "Install memray" step; run it again after a container resta
   memray-cli install --target local-forecast-1 --wheelhouse wheels/
   memray-cli install --target deploy/forecast --namespace default    # a pod: lost again when the pod restarts
   memray-cli install -l app=forecast --wheelhouse wheels/            # pods without egress: offline
+  memray-cli install --target local-optimization-1 --attach          # gdb, for --mode attach
+  memray-cli install --target local-forecast-1 --agent               # the agent, for --mode attach without ptrace
   memray-cli run debug/memray-install -e container_target=local-forecast-1`,
     )
     .action(async (flags: InstallFlags) => setExit(await (await deps()).install(io, flags)));

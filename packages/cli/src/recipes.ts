@@ -66,6 +66,13 @@ export const RECIPES: Record<string, Recipe> = {
     excluded: ["profile_mode", "script_path"],
     describe: MODE_RULES.sequence.description,
   },
+  "debug/memray-attach": {
+    kind: "profile",
+    defaults: { mode: "attach" },
+    required: [],
+    excluded: ["profile_mode", "script_path"],
+    describe: MODE_RULES.attach.description,
+  },
   "debug/memray-local": {
     kind: "profile",
     defaults: { mode: "script", script: "test-cases/example-sequential-requests.py" },
@@ -125,7 +132,11 @@ function normaliseBool(key: string, value: string, notes: string[]): string {
   return canonical;
 }
 
-const BOOL_KEYS = new Set(["trace_allocators", "debug_symbols", "rebuild"]);
+const BOOL_KEYS = new Set(["trace_allocators", "debug_symbols", "rebuild", "aggregate"]);
+/** True/False keys that are switches on the command line (`--aggregate`). */
+const SWITCH_KEYS = new Set(["aggregate"]);
+/** Keys whose value is a comma-separated list (`-e pids=412,413`). */
+const LIST_KEYS = new Set(["pids"]);
 
 /** Translate `run <recipe> -e k=v ... [--out --name --json --quiet]` into the flags of the matching command. */
 export function translateRecipe(name: string, vars: RecipeVars, flags: RecipeFlags = {}): RecipeInvocation {
@@ -155,7 +166,12 @@ export function translateRecipe(name: string, vars: RecipeVars, flags: RecipeFla
   }
 
   const profile: RawProfileFlags = { ...recipe.defaults };
-  for (const [key, value] of vars) profile[PROFILE_KEYS.get(key)!] = value;
+  for (const [key, value] of vars) {
+    const field = PROFILE_KEYS.get(key)!;
+    if (LIST_KEYS.has(key)) profile[field] = value.split(",").map((item) => item.trim()).filter(Boolean);
+    else if (SWITCH_KEYS.has(key)) profile[field] = value === "True";
+    else profile[field] = value;
+  }
   if (flags.out) profile.out = flags.out;
   if (flags.name) profile.name = flags.name;
   const label = (field: string) => (keyOfField.has(field as ProfileFlagField) ? `-e ${keyOfField.get(field as ProfileFlagField)}` : `--${field}`);

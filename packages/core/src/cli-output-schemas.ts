@@ -75,6 +75,16 @@ export const installOutputSchema = z.looseObject({
   method: z.enum(["already-installed", "online", "wheelhouse"]),
   debugSymbols: z.enum(["installed", "skipped", "not-requested"]),
   debugSymbolsReason: z.string().optional(),
+  /** The target, by kind and name (`container` is its name too, for the seed's readers). */
+  target: z.looseObject({ kind: z.string(), name: z.string() }).optional(),
+  /** What the install does not survive (a new container, a pod restart). */
+  note: z.string().optional(),
+  /** --attach: gdb for mode attach. */
+  attachDebugger: z.enum(["installed", "skipped", "not-requested"]).optional(),
+  gdbVersion: z.string().optional(),
+  attachDebuggerReason: z.string().optional(),
+  /** --agent: where mode attach's agent went, and what to do next. */
+  agent: z.looseObject({ agentPath: z.string(), pthFile: z.string(), note: z.string() }).optional(),
 });
 
 /** `debug-build --json` and `run debug/memray-debug-build --json` (`--verify` prints the wheel, its debug_sections and modules). */

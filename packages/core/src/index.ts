@@ -119,6 +119,7 @@ export { parseServiceCommand, envListToRecord, type ServiceCommand } from "./ser
 export { chooseServicePort, PORT_PRESETS, type ServicePortSource, type ServicePortInput } from "./service/service-port.js";
 export { installMemray, HOST_CA_BUNDLE, type InstallMemrayOptions, type InstallMemrayResult, type InstallProgress } from "./install/install-memray.js";
 export { buildWheelhouse, type BuildWheelhouseOptions, type Wheelhouse } from "./install/build-wheelhouse.js";
+export { installAgent, AGENT_ENV, AGENT_PTH, type InstallAgentResult } from "./install/install-agent.js";
 
 // The profiling session
 export { locateHarnessDir } from "./harness-locator.js";

@@ -13,7 +13,7 @@ export const HOST_CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt";
 const VERSION_PROBE = "import memray; print(memray.__version__)";
 
 export type InstallProgress =
-  | { type: "step"; step: "check" | "pip" | "verify" | "debug-symbols"; message: string }
+  | { type: "step"; step: "check" | "pip" | "verify" | "debug-symbols" | "attach"; message: string }
   | { type: "output"; stream: "stdout" | "stderr"; line: string };
 
 export interface InstallMemrayOptions {
@@ -25,6 +25,8 @@ export interface InstallMemrayOptions {
   wheelhouse?: string | undefined;
   /** Also `apt-get install -y python3-dbg` when the target has apt-get. */
   debugSymbols?: boolean;
+  /** Also `apt-get install -y gdb` (mode attach's debugger way) when the target has apt-get. */
+  attach?: boolean;
   /** Requirement to install (default "memray"; e.g. "memray==1.20.0"). */
   requirement?: string;
   /** Host CA bundle copied in for pip (default /etc/ssl/certs/ca-certificates.crt when it exists; null: never). */
@@ -41,6 +43,11 @@ export interface InstallMemrayResult {
   debugSymbols: "installed" | "skipped" | "not-requested";
   /** Why debug symbols were skipped. */
   debugSymbolsReason?: string;
+  /** gdb for mode attach (--attach). */
+  attachDebugger?: "installed" | "skipped" | "not-requested";
+  /** `gdb --version`'s first line, once installed. */
+  gdbVersion?: string;
+  attachDebuggerReason?: string;
 }
 
 /**
@@ -57,7 +64,7 @@ export async function installMemray(options: InstallMemrayOptions): Promise<Inst
     });
   }
   const progress = options.onProgress ?? (() => undefined);
-  const step = (name: "check" | "pip" | "verify" | "debug-symbols", message: string) => progress({ type: "step", step: name, message });
+  const step = (name: "check" | "pip" | "verify" | "debug-symbols" | "attach", message: string) => progress({ type: "step", step: name, message });
   const python = options.python ?? "python3";
   const requirement = options.requirement ?? "memray";
 
@@ -87,7 +94,16 @@ export async function installMemray(options: InstallMemrayOptions): Promise<Inst
     step("verify", `memray ${version} installed on ${target.name}`);
     result = { python, version, alreadyInstalled: false, method, debugSymbols: "not-requested" };
   }
-  if (options.debugSymbols) Object.assign(result, await installDebugSymbols(target, step, progress));
+  if (options.debugSymbols) {
+    const apt = await aptInstall(target, ["python3-dbg"], (message) => step("debug-symbols", message), progress, "or run without --debug-symbols");
+    Object.assign(result, { debugSymbols: apt.status, ...(apt.reason ? { debugSymbolsReason: apt.reason } : {}) });
+  }
+  if (options.attach) {
+    const apt = await aptInstall(target, ["gdb"], (message) => step("attach", message), progress, "or start the service with the agent (MEMRAY_CLI_AGENT=1) instead");
+    const version = apt.status === "installed" ? (await target.exec(["gdb", "--version"]).catch(() => null))?.stdout.split("\n")[0]?.trim() : undefined;
+    Object.assign(result, { attachDebugger: apt.status, ...(apt.reason ? { attachDebuggerReason: apt.reason } : {}), ...(version ? { gdbVersion: version } : {}) });
+    if (version) step("attach", `${version} installed (mode attach works with gdb >= 14; Debian trixie has 16)`);
+  }
   return result;
 }
 
@@ -172,32 +188,35 @@ function streamed(
   return execLines(target, argv, { env, onLine: (stream, line) => progress({ type: "output", stream, line }) });
 }
 
-async function installDebugSymbols(
+/** `apt-get install -y PACKAGES` where the target has apt-get (skipped, with the reason, where it has not). */
+async function aptInstall(
   target: Target,
-  step: (name: "debug-symbols", message: string) => void,
+  packages: readonly string[],
+  say: (message: string) => void,
   progress: (event: InstallProgress) => void,
-): Promise<Pick<InstallMemrayResult, "debugSymbols" | "debugSymbolsReason">> {
+  otherwise: string,
+): Promise<{ status: "installed" | "skipped"; reason?: string }> {
   const apt = await target.exec(["apt-get", "--version"]).catch(() => null);
   if (!apt || apt.exitCode !== 0) {
     const reason = `apt-get is not available on ${target.name}`;
-    step("debug-symbols", `${reason}; skipping python3-dbg`);
-    return { debugSymbols: "skipped", debugSymbolsReason: reason };
+    say(`${reason}; skipping ${packages.join(", ")}`);
+    return { status: "skipped", reason };
   }
   const env = { DEBIAN_FRONTEND: "noninteractive" };
-  step("debug-symbols", "apt-get update");
+  say("apt-get update");
   const update = await streamed(target, ["apt-get", "update"], env, progress);
-  const argv = ["apt-get", "install", "-y", "--no-install-recommends", "python3-dbg"];
-  step("debug-symbols", argv.join(" "));
+  const argv = ["apt-get", "install", "-y", "--no-install-recommends", ...packages];
+  say(argv.join(" "));
   const install = await streamed(target, argv, env, progress);
   if (install.exitCode !== 0) {
     throw new InstallFailedError(
-      `apt-get could not install python3-dbg on ${target.name} (exit ${install.exitCode})`,
+      `apt-get could not install ${packages.join(", ")} on ${target.name} (exit ${install.exitCode})`,
       target.name,
       argv,
       install.exitCode,
       tailLines(install.stderr || update.stderr),
-      { hint: "apt-get needs root in the container and access to the Debian mirror; or run without --debug-symbols" },
+      { hint: `apt-get needs root in the container and access to the Debian mirror; ${otherwise}` },
     );
   }
-  return { debugSymbols: "installed" };
+  return { status: "installed" };
 }
