@@ -18,12 +18,12 @@ export interface RunsOptions {
 export const LATEST_RUN = "latest";
 
 /** A run named by its directory (relative to the working directory), by its name under --out, or `latest`. */
-export async function resolveRunDir(run: string, root: string, cwd: string): Promise<string> {
+export async function resolveRunDir(run: string, root: string, cwd: string, signal?: AbortSignal): Promise<string> {
   for (const candidate of [path.resolve(cwd, run), path.resolve(cwd, root, run)]) {
     if (existsSync(path.join(candidate, SUMMARY_FILE))) return candidate;
   }
   if (run === LATEST_RUN) {
-    const newest = (await listRuns(path.resolve(cwd, root))).runs[0];
+    const newest = (await listRuns(path.resolve(cwd, root), { signal })).runs[0];
     if (newest) return newest.dir;
     throw new InvalidOptionError(`no runs under ${root}/ yet, so no latest run`, { hint: "profile something first: memray-cli profile --script test-cases/example-sequential-requests.py" });
   }
@@ -46,7 +46,7 @@ function alignedTable(header: readonly string[], rows: readonly string[][], colo
 /** `runs list`: an aligned table, newest first (--json: core's runsListOutputSchema; --quiet: the run directories). */
 export async function runsListCommand(io: CliIo, options: RunsOptions): Promise<number> {
   const root = path.resolve(io.cwd, options.out);
-  const { runs, broken } = await listRuns(root);
+  const { runs, broken } = await listRuns(root, { signal: io.signal });
   const rows = runs.map((run) => toRunRow(run, io.cwd));
   if (options.json) {
     const output: RunsListOutput = {
@@ -80,8 +80,8 @@ export async function runsListCommand(io: CliIo, options: RunsOptions): Promise<
 
 /** `runs show`: the key numbers of one run and its files. */
 export async function runsShowCommand(io: CliIo, run: string, options: RunsOptions): Promise<number> {
-  const dir = await resolveRunDir(run, options.out, io.cwd);
-  const summary = await readSummary(dir);
+  const dir = await resolveRunDir(run, options.out, io.cwd, io.signal);
+  const summary = await readSummary(dir, { signal: io.signal });
   const files = (await readdir(dir)).sort();
   const runDir = path.relative(io.cwd, dir) || ".";
   if (options.json) {
@@ -112,7 +112,7 @@ export async function runsShowCommand(io: CliIo, run: string, options: RunsOptio
 
 /** `runs open`: the run's index.html in a browser when one can be started; its path is always the last line. */
 export async function runsOpenCommand(io: CliIo, run: string, options: RunsOptions): Promise<number> {
-  const dir = await resolveRunDir(run, options.out, io.cwd);
+  const dir = await resolveRunDir(run, options.out, io.cwd, io.signal);
   const index = path.join(dir, RUN_INDEX_FILE);
   const opened = await openInBrowser(index);
   if (options.json) {

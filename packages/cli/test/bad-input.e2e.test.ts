@@ -1,10 +1,11 @@
+import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { Summary } from "@alpiq/memray-core";
+import { fallbackSummary, RUN_FILE_BOUNDS, writeSummary, type Summary } from "@alpiq/memray-core";
 import { runCli } from "./cli-runner.js";
 
 async function scratch(): Promise<string> {
@@ -129,5 +130,78 @@ describe("bad input: clear message, documented exit code, nothing produced is lo
       expect(summary.memory.tracemalloc_peak).toBeGreaterThan(8 * 1024 * 1024);
       expect(existsSync(path.join(cwd, run.lastLine, "session.bin"))).toBe(false);
     });
+  });
+});
+
+/** A run directory written by hand (a fallback summary: valid, nothing measured). */
+async function handmadeRun(cwd: string, name: string, timestamp = "2026-03-15T14:30:22Z"): Promise<string> {
+  const dir = path.join(cwd, "runs", name);
+  await mkdir(dir, { recursive: true });
+  await writeSummary(dir, fallbackSummary({ runId: name, mode: "script", script: "svc.py", timestamp: new Date(timestamp), error: "it broke", errorCode: "HARNESS_FAILED" }));
+  return dir;
+}
+
+const mkfifo = (file: string) => execFileSync("mkfifo", [file]);
+
+describe("a run's files: regular files within their bound, or a message that says what they are", () => {
+  // A CLI that blocks on a FIFO is killed after this long (exit code -1 in CliRun).
+  const HANG = 20_000;
+
+  it("runs list: a run whose summary.json is a FIFO is listed as unreadable (what it is), the others as usual; never a hang", async () => {
+    const cwd = await scratch();
+    await handmadeRun(cwd, "ok-20260315-143022");
+    const fifoRun = await handmadeRun(cwd, "fifo-20260315-150000");
+    await rm(path.join(fifoRun, "summary.json"));
+    mkfifo(path.join(fifoRun, "summary.json"));
+    const list = await runCli(["runs", "list"], cwd, {}, HANG);
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.stderr).toContain(`unreadable run runs/fifo-20260315-150000: ${path.join(fifoRun, "summary.json")} is a FIFO (named pipe), not a regular file`);
+    expect(list.stdout).toMatch(/runs\/ok-20260315-143022/);
+    const json = await runCli(["runs", "list", "--json"], cwd, {}, HANG);
+    expect(JSON.parse(json.stdout).unreadable).toEqual([{ run_dir: "runs/fifo-20260315-150000", problem: expect.stringMatching(/is a FIFO \(named pipe\), not a regular file$/) }]);
+  });
+
+  it("runs show: a FIFO summary.json is exit 2 naming it; a summary.json over its bound is exit 2 naming its size and the bound", async () => {
+    const cwd = await scratch();
+    const fifoRun = await handmadeRun(cwd, "fifo-20260315-150000");
+    await rm(path.join(fifoRun, "summary.json"));
+    mkfifo(path.join(fifoRun, "summary.json"));
+    const fifo = await runCli(["runs", "show", "fifo-20260315-150000"], cwd, {}, HANG);
+    expect(fifo.exitCode, fifo.stderr).toBe(2);
+    expect(fifo.stderr).toMatch(/summary\.json is a FIFO \(named pipe\), not a regular file/);
+    const big = await handmadeRun(cwd, "big-20260315-150000");
+    const bound = RUN_FILE_BOUNDS["summary.json"]!;
+    await truncate(path.join(big, "summary.json"), bound + 1); // sparse: nothing written to disk
+    const show = await runCli(["runs", "show", "big-20260315-150000"], cwd, {}, HANG);
+    expect(show.exitCode, show.stderr).toBe(2);
+    expect(show.stderr).toContain(`summary.json is 64.0 MiB (${bound + 1} bytes), over the 64.0 MiB bound for summary.json`);
+  });
+
+  it("--baseline whose summary.json is a FIFO, or whose table.json is 200 MB: exit 2 before anything is measured, saying which file and why", async () => {
+    const cwd = await scratch();
+    await writeScript(cwd, "ok.py", "print('hi')\n");
+    const fifoRun = await handmadeRun(cwd, "fifo-20260315-150000");
+    await rm(path.join(fifoRun, "summary.json"));
+    mkfifo(path.join(fifoRun, "summary.json"));
+    const fifo = await runCli(["profile", "--script", "ok.py", "--baseline", "runs/fifo-20260315-150000"], cwd, {}, HANG);
+    expect(fifo.exitCode, fifo.stderr).toBe(2);
+    expect(fifo.stderr).toMatch(/--baseline runs\/fifo-20260315-150000: .*summary\.json is a FIFO \(named pipe\), not a regular file/);
+    const big = await handmadeRun(cwd, "big-20260315-150000");
+    await writeFile(path.join(big, "table.json"), "");
+    await truncate(path.join(big, "table.json"), 200_000_000);
+    const table = await runCli(["profile", "--script", "ok.py", "--baseline", "runs/big-20260315-150000"], cwd, {}, HANG);
+    expect(table.exitCode, table.stderr).toBe(2);
+    expect(table.stderr).toContain("table.json is 190.7 MiB (200000000 bytes), over the 64.0 MiB bound for table.json");
+    expect((await readdir(path.join(cwd, "runs"))).sort()).toEqual(["big-20260315-150000", "fifo-20260315-150000"]); // nothing profiled
+  });
+
+  it("memray-cli compare reads the runs the same way: a FIFO table.json is exit 2, not a hang", async () => {
+    const cwd = await scratch();
+    await handmadeRun(cwd, "a-20260315-143022");
+    const b = await handmadeRun(cwd, "b-20260315-150000");
+    mkfifo(path.join(b, "table.json"));
+    const compare = await runCli(["compare", "runs/a-20260315-143022", "runs/b-20260315-150000"], cwd, {}, HANG);
+    expect(compare.exitCode, compare.stderr).toBe(2);
+    expect(compare.stderr).toMatch(/table\.json is a FIFO \(named pipe\), not a regular file/);
   });
 });

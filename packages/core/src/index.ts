@@ -90,6 +90,7 @@ export { createRunDir, formatRunTimestamp, sanitizeRunName, systemClock, MAX_RUN
 export {
   readRunFile,
   openRunFile,
+  checkRunFile,
   runFileBound,
   fileKind,
   RUN_FILE_BOUNDS,

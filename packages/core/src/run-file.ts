@@ -138,6 +138,21 @@ function tooLarge(file: string, size: number | string, maxBytes: number): RunFil
 }
 
 /**
+ * Check a file of a run directory without reading it: what readRunFile would refuse (not a regular
+ * file, over its bound, outside `within`) is thrown the same way; returns its size.
+ */
+export async function checkRunFile(file: string, options: ReadRunFileOptions = {}): Promise<number> {
+  const maxBytes = options.maxBytes ?? runFileBound(file);
+  const opened = await openRunFile(file, options);
+  try {
+    if (opened.size > maxBytes) throw tooLarge(file, opened.size, maxBytes);
+    return opened.size;
+  } finally {
+    await opened.handle.close();
+  }
+}
+
+/**
  * Read a whole file of a run directory: a regular file (see openRunFile) of at most `maxBytes`
  * (default: its row in RUN_FILE_BOUNDS). A larger file is refused with a RunFileError naming its size
  * and the bound, before a byte is read; a file that grows past the bound while it is read likewise.

@@ -4,7 +4,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { fallbackSummary, MemrayError, openRunFile, readRunFile, readSummary, RUN_FILE_BOUNDS, RunFileError, runFileBound, writeSummary } from "../src/index.js";
+import { checkRunFile, fallbackSummary, MemrayError, openRunFile, readRunFile, readSummary, RUN_FILE_BOUNDS, RunFileError, runFileBound, writeSummary } from "../src/index.js";
 
 async function scratch(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), "memray-run-file-"));
@@ -129,6 +129,16 @@ describe("readRunFile", () => {
     const terminated = new AbortController();
     terminated.abort("SIGTERM");
     expect(((await readRunFile(path.join(dir, "summary.json"), { signal: terminated.signal }).catch((e: unknown) => e)) as MemrayError).exitCode).toBe(143);
+  });
+
+  it("checkRunFile refuses what readRunFile refuses, without reading; returns the size", async () => {
+    const dir = await scratch();
+    await writeFile(path.join(dir, "stats.json"), "{}");
+    expect(await checkRunFile(path.join(dir, "stats.json"))).toBe(2);
+    await truncate(path.join(dir, "stats.json"), RUN_FILE_BOUNDS["stats.json"]! + 1);
+    expect((await failureOf(checkRunFile(path.join(dir, "stats.json")))).problem).toBe("too-large");
+    mkfifo(path.join(dir, "table.json"));
+    expect((await failureOf(checkRunFile(path.join(dir, "table.json")))).problem).toBe("not-regular");
   });
 
   it("openRunFile gives an open handle of a regular file to stream from", async () => {
