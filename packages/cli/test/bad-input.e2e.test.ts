@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, truncate, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
@@ -130,6 +130,57 @@ describe("bad input: clear message, documented exit code, nothing produced is lo
       expect(summary.memory.tracemalloc_peak).toBeGreaterThan(8 * 1024 * 1024);
       expect(existsSync(path.join(cwd, run.lastLine, "session.bin"))).toBe(false);
     });
+  });
+});
+
+describe("messages that say what is really wrong (exit 2, before a run directory exists)", () => {
+  it("a 300-character --name (or -e run_name) is too long, and says how long a name may be: not 'choose a writable directory'", async () => {
+    const cwd = await scratch();
+    await writeScript(cwd, "ok.py", "print('hi')\n");
+    const name = "n".repeat(300);
+    const flag = await runCli(["profile", "--script", "ok.py", "--name", name], cwd);
+    expect(flag.exitCode, flag.stderr).toBe(2);
+    expect(flag.stderr).toMatch(/--name is too long: a run name may have at most 200 characters/);
+    expect(flag.stderr).toContain("(300 characters)");
+    expect(flag.stderr).not.toMatch(/writable/);
+    const recipe = await runCli(["run", "debug/memray-local", "-e", "script_path=ok.py", "-e", `run_name=${name}`], cwd);
+    expect(recipe.exitCode, recipe.stderr).toBe(2);
+    expect(recipe.stderr).toMatch(/-e run_name is too long: a run name may have at most 200 characters/);
+    expect(existsSync(path.join(cwd, "runs"))).toBe(false);
+  });
+
+  it("a script whose file name would make the run directory's name too long says so and points at --name", async () => {
+    const cwd = await scratch();
+    const script = await writeScript(cwd, `${"s".repeat(240)}.py`, "print('hi')\n");
+    const run = await runCli(["profile", "--script", script], cwd);
+    expect(run.exitCode, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/the run name is 240 characters long; a run name may have at most 200/);
+    expect(run.stderr).toMatch(/--name/);
+    expect(existsSync(path.join(cwd, "runs"))).toBe(false);
+  });
+
+  it("a FIFO as --script is 'not a regular file' (not 'does not exist'), at once, with no run directory", async () => {
+    const cwd = await scratch();
+    execFileSync("mkfifo", [path.join(cwd, "pipe.py")]);
+    const run = await runCli(["profile", "--script", "pipe.py"], cwd, {}, 20_000);
+    expect(run.exitCode, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/Script path is a FIFO \(named pipe\), not a regular file: pipe\.py/);
+    expect(run.stderr).not.toMatch(/does not exist|must be absolute/);
+    expect(existsSync(path.join(cwd, "runs"))).toBe(false);
+  });
+
+  it("--out that is a symbolic link loop says ELOOP, in profile and in runs list", async () => {
+    const cwd = await scratch();
+    await writeScript(cwd, "ok.py", "print('hi')\n");
+    await symlink("loop", path.join(cwd, "loop"));
+    const profile = await runCli(["profile", "--script", "ok.py", "--out", "loop"], cwd);
+    expect(profile.exitCode, profile.stderr).toBe(2);
+    expect(profile.stderr).toMatch(/loop: a symbolic link loop \(ELOOP\)/);
+    expect(profile.stderr).toMatch(/→ remove or fix the symbolic link loop/);
+    const list = await runCli(["runs", "list", "--out", "loop"], cwd);
+    expect(list.exitCode, list.stderr).toBe(2);
+    expect(list.stderr).toMatch(/--out .*loop cannot be read: a symbolic link loop \(ELOOP\)/);
+    expect(list.stderr).not.toMatch(/no runs/);
   });
 });
 

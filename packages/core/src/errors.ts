@@ -74,7 +74,7 @@ export class RunNameTooLongError extends MemrayError {
   constructor(readonly runName: string, readonly maxLength: number, label = "the run name", cause?: unknown) {
     super("INVALID_OPTION", `${label} is ${runName.length} characters long; a run name may have at most ${maxLength} (the run directory adds -YYYYMMDD-HHMMSS, and a file name has at most 255 bytes)`, {
       cause,
-      hint: `choose a shorter name (at most ${maxLength} characters)`,
+      hint: `choose a shorter name with --name (at most ${maxLength} characters)`,
     });
   }
 }
