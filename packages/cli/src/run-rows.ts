@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { formatBytes, formatKb, fsErrorText, InvalidOptionError, MemrayError, readSummary, SUMMARY_FILE, type RunRow, type Summary } from "@alpiq/memray-core";
+import { formatBytes, formatKb, fsErrorText, InvalidOptionError, MemrayError, readSummary, SUMMARY_FILE, visibleText, type RunRow, type Summary } from "@alpiq/memray-core";
 
 export interface RunEntry {
   dir: string;
@@ -95,8 +95,9 @@ export function formatRunDate(timestamp: string): string {
 /** The cells of a row as text, in the table's column order. */
 export const RUN_COLUMNS = ["run", "mode", "target", "peak memory", "RSS delta", "leak verdict", "date"] as const;
 
+/** The cells as text for a terminal or a page: what came from the run goes through visibleText. */
 export function runRowCells(row: RunRow): string[] {
-  return [
+  const cells = [
     row.run_dir,
     row.mode ?? "?",
     row.target ?? "?",
@@ -105,4 +106,5 @@ export function runRowCells(row: RunRow): string[] {
     row.status === "failed" ? `${row.leak_verdict} (failed)` : row.leak_verdict,
     formatRunDate(row.timestamp),
   ];
+  return cells.map(visibleText);
 }

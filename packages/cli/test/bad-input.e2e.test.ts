@@ -184,6 +184,44 @@ describe("messages that say what is really wrong (exit 2, before a run directory
   });
 });
 
+describe("terminal escapes in what a workload says are shown, never interpreted", () => {
+  // eslint-disable-next-line no-control-regex
+  const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
+
+  it("profile and runs show print the exception's OSC title and CSI clear as \\x1b...; summary.json and --json keep them as they were", async () => {
+    const cwd = await scratch();
+    await writeScript(cwd, "hostile.py", 'raise ValueError("boom \\x1b]0;PWNED\\x07 \\x1b[2J done")\n');
+    const run = await runCli(["profile", "--script", "hostile.py"], cwd);
+    expect(run.exitCode, run.stderr).toBe(1);
+    expect(run.stderr).toContain("workload failed: script raised ValueError: boom \\x1b]0;PWNED\\x07 \\x1b[2J done");
+    expect(run.stderr).not.toMatch(RAW_CONTROL);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(summary.error).toContain("\u001b]0;PWNED\u0007"); // the data is kept exactly
+
+    const show = await runCli(["runs", "show", "latest"], cwd);
+    expect(show.exitCode, show.stderr).toBe(0);
+    expect(show.stdout).toContain("error: script raised ValueError: boom \\x1b]0;PWNED\\x07 \\x1b[2J done");
+    expect(show.stdout + show.stderr).not.toMatch(RAW_CONTROL);
+    const json = await runCli(["runs", "show", "latest", "--json"], cwd);
+    expect(JSON.parse(json.stdout).summary.error).toBe(summary.error);
+  });
+
+  it("runs list shows a target name and an unreadable summary's JSON error with their escapes written out", async () => {
+    const cwd = await scratch();
+    const dir = await handmadeRun(cwd, "a-20260315-143022");
+    const summary = JSON.parse(await readFile(path.join(dir, "summary.json"), "utf8")) as Summary;
+    summary.target = { kind: "docker", name: "svc\u001b]0;PWNED\u0007", python: "python3" } as Summary["target"];
+    await writeFile(path.join(dir, "summary.json"), JSON.stringify(summary));
+    await mkdir(path.join(cwd, "runs", "b-20260315-150000"));
+    await writeFile(path.join(cwd, "runs", "b-20260315-150000", "summary.json"), "\u001b[2J\u001b]0;PWNED\u0007 not json");
+    const list = await runCli(["runs", "list"], cwd);
+    expect(list.exitCode, list.stderr).toBe(0);
+    expect(list.stdout).toContain("svc\\x1b]0;PWNED\\x07");
+    expect(list.stderr).toMatch(/unreadable run runs\/b-20260315-150000: .*malformed JSON/);
+    expect(list.stdout + list.stderr).not.toMatch(RAW_CONTROL);
+  });
+});
+
 /** A run directory written by hand (a fallback summary: valid, nothing measured). */
 async function handmadeRun(cwd: string, name: string, timestamp = "2026-03-15T14:30:22Z"): Promise<string> {
   const dir = path.join(cwd, "runs", name);
