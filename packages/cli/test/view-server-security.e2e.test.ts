@@ -19,6 +19,26 @@ interface Reply {
 
 let port = 0;
 
+/** `memray-cli view --port 0` in `cwd`: its port, once it listens. */
+async function startView(cwd: string): Promise<{ port: number; server: ResultPromise }> {
+  const server = execa(process.execPath, [cliBin, "view", "--port", "0", "--json"], { cwd, env: { NO_COLOR: "1" }, buffer: false, reject: false });
+  const url = await new Promise<string>((resolve, reject) => {
+    let text = "";
+    server.stdout!.on("data", (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes("\n")) resolve((JSON.parse(text.split("\n")[0]!) as { url: string }).url);
+    });
+    server.then((result) => reject(new Error(`view ended: ${String(result.stderr)}`)), reject);
+  });
+  return { port: Number(new URL(url).port), server };
+}
+
+/** SIGKILL: a server stuck on a FIFO would not end on SIGTERM. */
+async function stopView(server: ResultPromise | undefined): Promise<void> {
+  server?.kill("SIGKILL");
+  await server?.catch(() => undefined);
+}
+
 /** One request to the run browser on 127.0.0.1, with the headers given (Host forged at will). */
 function request(pathname: string, headers: Record<string, string> = {}, method = "GET"): Promise<Reply> {
   return new Promise((resolve, reject) => {
@@ -58,27 +78,10 @@ describe("memray-cli view: only this machine's pages, only the runs' regular fil
     await symlink(path.join(outside, "secret.txt"), path.join(cwd, "runs", run, "x.html"));
     await symlink(path.join(cwd, "runs", other, "table.txt"), path.join(cwd, "runs", run, "other-table.txt"));
     await symlink(outside, path.join(cwd, "runs", "evil-20260315-143022"));
-    // FIFOs: a run whose summary.json is one, and one among a run's files.
-    await mkdir(path.join(cwd, "runs", "fifo-20260315-143022"));
-    execFileSync("mkfifo", [path.join(cwd, "runs", "fifo-20260315-143022", "summary.json")]);
-    execFileSync("mkfifo", [path.join(cwd, "runs", run, "pipe.html")]);
-
-    server = execa(process.execPath, [cliBin, "view", "--port", "0", "--json"], { cwd, env: { NO_COLOR: "1" }, buffer: false, reject: false });
-    const url = await new Promise<string>((resolve, reject) => {
-      let text = "";
-      server.stdout!.on("data", (chunk: Buffer) => {
-        text += chunk.toString();
-        if (text.includes("\n")) resolve((JSON.parse(text.split("\n")[0]!) as { url: string }).url);
-      });
-      server.then((result) => reject(new Error(`view ended: ${String(result.stderr)}`)), reject);
-    });
-    port = Number(new URL(url).port);
+    ({ port, server } = await startView(cwd));
   });
 
-  afterAll(async () => {
-    server?.kill("SIGKILL"); // SIGKILL: a server stuck on a FIFO would not end on SIGTERM
-    await server?.catch(() => undefined);
-  });
+  afterAll(() => stopView(server));
 
   it("answers to 127.0.0.1, localhost and [::1] on its port; any other Host (DNS rebinding) gets 421 and no run data", async () => {
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`, `[::1]:${port}`]) {
@@ -137,6 +140,28 @@ describe("memray-cli view: only this machine's pages, only the runs' regular fil
       expect(reply.body).toMatch(/malformed %-escape/);
     }
   });
+});
+
+describe("memray-cli view with FIFOs in the runs directory", () => {
+  let server: ResultPromise;
+  const run = "svc-20260315-143022";
+
+  beforeAll(async () => {
+    const cwd = await mkdtemp(path.join(os.tmpdir(), "memray-cli-view-fifo-"));
+    for (const name of [run, "svc-20260315-150000"]) {
+      const dir = path.join(cwd, "runs", name);
+      await mkdir(dir, { recursive: true });
+      await writeSummary(dir, fallbackSummary({ runId: name, mode: "script", script: "svc.py", timestamp: new Date("2026-03-15T14:30:22Z"), error: "it broke", errorCode: "HARNESS_FAILED" }));
+      await writeFile(path.join(dir, "table.txt"), `table of ${name}\n`);
+    }
+    // A run whose summary.json is a FIFO, and a FIFO among a run's files.
+    await mkdir(path.join(cwd, "runs", "fifo-20260315-143022"));
+    execFileSync("mkfifo", [path.join(cwd, "runs", "fifo-20260315-143022", "summary.json")]);
+    execFileSync("mkfifo", [path.join(cwd, "runs", run, "pipe.html")]);
+    ({ port, server } = await startView(cwd));
+  });
+
+  afterAll(() => stopView(server));
 
   it("FIFOs never block it: the run with a FIFO summary is listed as unreadable, its page and a FIFO file are 404, and it keeps answering", async () => {
     // More requests touching a FIFO than libuv has threads (4): one blocked open each would leave none.
@@ -147,7 +172,7 @@ describe("memray-cli view: only this machine's pages, only the runs' regular fil
     expect(touching[1]!.body).toMatch(/summary\.json is a FIFO \(named pipe\), not a regular file/);
     expect(touching[2]!.body).toMatch(/pipe\.html is a FIFO \(named pipe\), not a regular file/);
     const list = JSON.parse((await request("/api/runs")).body) as { runs: { run_id: string }[]; unreadable: { run_dir: string; problem: string }[] };
-    expect(list.runs.map((r) => r.run_id).sort()).toEqual([run, other]);
+    expect(list.runs.map((r) => r.run_id).sort()).toEqual([run, "svc-20260315-150000"]);
     expect(list.unreadable).toEqual([{ run_dir: path.join("runs", "fifo-20260315-143022"), problem: expect.stringMatching(/is a FIFO \(named pipe\), not a regular file/) }]);
     expect((await request(`/runs/${run}/table.txt`)).status).toBe(200);
   });
