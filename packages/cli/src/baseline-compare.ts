@@ -1,6 +1,6 @@
 import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { artifactFile, checkRunFile, RunFileError, SUMMARY_FILE, type CompareReport } from "@alpiq/memray-core";
+import { artifactFile, checkRunFile, RunFileError, SUMMARY_FILE, visibleText, type CompareReport } from "@alpiq/memray-core";
 import { compareRuns, loadRun, renderJson, renderMarkdown, renderText, STATS_FILE, TABLE_FILE, type RunData } from "@alpiq/memray-compare";
 import { runFileCompareFs } from "./run-file-fs.js";
 
@@ -57,7 +57,19 @@ export async function compareWithBaseline(baseline: RunData, runDir: string, cwd
   return { report, files: [markdown, json] };
 }
 
-/** What the terminal shows after the run: the compare report and its verdict, as `memray-cli compare` prints it. */
+/** Every string of a JSON-like value through visibleText (ours never hold control characters; the runs' may). */
+function visibleStrings<T>(value: T): T {
+  if (typeof value === "string") return visibleText(value) as T;
+  if (Array.isArray(value)) return value.map(visibleStrings) as T;
+  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visibleStrings(item)])) as T;
+  return value;
+}
+
+/**
+ * What the terminal shows after the run: the compare report and its verdict, as `memray-cli compare`
+ * prints it, with the text that came from the runs (sites, functions, errors in notes, paths) written
+ * out through visibleText; compare.md and compare.json keep it exactly.
+ */
 export function describeComparison(comparison: BaselineComparison, color: boolean): string {
-  return renderText(comparison.report, { color });
+  return renderText(visibleStrings(comparison.report), { color });
 }

@@ -73,3 +73,35 @@ describe("visible text on the terminal", () => {
     expect(reporter.warningsShown.has(HOSTILE)).toBe(true); // kept as it was: printRunOutcome must not repeat it
   });
 });
+
+describe("the comparison with --baseline on the terminal", () => {
+  it("sites, functions and the runs' errors are written out; compare.md and compare.json keep them exactly", async () => {
+    const { mkdir, mkdtemp, readFile, writeFile } = await import("node:fs/promises");
+    const os = await import("node:os");
+    const path = await import("node:path");
+    const { writeSummary } = await import("@alpiq/memray-core");
+    const { compareWithBaseline, describeComparison, loadBaseline } = await import("../src/baseline-compare.js");
+    const cwd = await mkdtemp(path.join(os.tmpdir(), "memray-cli-escapes-"));
+    const table = (bytes: number) => ({
+      version: 1,
+      source: "high_watermark",
+      total_bytes: bytes,
+      sites: [{ site: "evil\u001b]0;PWNED\u0007.py:1", function: "f\u001b[2J", size_bytes: bytes, count: 1 }],
+    });
+    for (const [name, bytes] of [["a", 1_000_000], ["b", 9_000_000]] as const) {
+      const dir = path.join(cwd, "runs", name);
+      await mkdir(dir, { recursive: true });
+      const summary = hostileSummary();
+      summary.run_id = name;
+      await writeSummary(dir, summary);
+      await writeFile(path.join(dir, "table.json"), JSON.stringify(table(bytes)));
+    }
+    const baseline = await loadBaseline("runs/a", cwd);
+    const comparison = await compareWithBaseline(baseline, path.join(cwd, "runs", "b"), cwd);
+    const text = describeComparison(comparison, false);
+    expect(text).toContain("evil\\x1b]0;PWNED\\x07.py:1");
+    expect(text).toContain(SHOWN);
+    expect(text).not.toMatch(RAW_CONTROL);
+    expect(await readFile(path.join(cwd, "runs", "b", "compare.json"), "utf8")).toContain("evil\\u001b]0;PWNED\\u0007.py:1");
+  });
+});
