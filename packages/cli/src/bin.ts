@@ -31,7 +31,7 @@ const onSignal = (signal: InterruptSignal) => {
   if (received > MESSAGES.length || !interrupts) process.exit(signal === "SIGTERM" ? 143 : 130);
   process.stderr.write(`\n${MESSAGES[received - 1]}\n`);
   interrupts.emit(signal);
-  aborter.abort();
+  aborter.abort(signal); // the reason tells readers Ctrl-C (130) from SIGTERM (143)
 };
 process.on("SIGINT", () => onSignal("SIGINT"));
 process.on("SIGTERM", () => onSignal("SIGTERM"));

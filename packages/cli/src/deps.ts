@@ -42,8 +42,9 @@ export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
       return debugBuildCommand(io, flags, { docker: dockerClient });
     },
     async compare(argv, io) {
-      const { runCompareCommand } = await import("@alpiq/memray-compare");
-      return runCompareCommand(argv, { ...io, isTTY: Boolean((io.stdout as { isTTY?: boolean }).isTTY) });
+      const [{ runCompareCommand }, { runFileCompareFs }] = await Promise.all([import("@alpiq/memray-compare"), import("./run-file-fs.js")]);
+      // The runs are read through core's readRunFile: a FIFO never blocks, a huge table.json is refused.
+      return runCompareCommand(argv, { ...io, isTTY: Boolean((io.stdout as { isTTY?: boolean }).isTTY), fs: runFileCompareFs({ signal: io.signal }) });
     },
     async menu(io, options) {
       const [prompts, { menuCommand }, { runningContainerNames }, { escapablePrompts }, { runProfileFromFlags }, { listRuns, toRunRow, runRowCells }, { startViewServer, DEFAULT_VIEW_PORT }] =

@@ -1,5 +1,5 @@
 import pc from "picocolors";
-import { ERROR_CODES, ExitCode, formatKb, type ProfileResult } from "@alpiq/memray-core";
+import { ERROR_CODES, ExitCode, formatKb, visibleText, type ProfileResult } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
 import { errorStream } from "./output-mode.js";
 import { printError } from "./print-error.js";
@@ -7,7 +7,8 @@ import { printError } from "./print-error.js";
 /**
  * The end of a profiling run on stderr: what failed (a host failure as an error; the workload's own
  * failure as "workload failed"), the key numbers, and the warnings not already shown live. Under
- * --quiet only the failure is printed.
+ * --quiet only the failure is printed. Text from the run (the workload's exception, warnings, file
+ * names) goes through visibleText: an escape sequence in it is shown, never sent to the terminal.
  */
 export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: ReadonlySet<string>): void {
   const { summary } = result;
@@ -15,7 +16,7 @@ export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: 
   else if (summary.error) {
     const exit = summary.error_code ? ERROR_CODES[summary.error_code].exitCode : ExitCode.WorkloadFailed;
     const label = exit === ExitCode.WorkloadFailed ? "workload failed:" : exit >= 128 ? "interrupted:" : "error:";
-    errorStream(io).write(`${pc.red(label)} ${summary.error}\n`);
+    errorStream(io).write(`${pc.red(label)} ${visibleText(summary.error)}\n`);
   }
   const lines: string[] = [];
   const memory = summary.memory;
@@ -23,7 +24,7 @@ export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: 
     lines.push(`RSS ${formatKb(memory.rss_before)} → ${formatKb(memory.rss_after)} (${formatKb(memory.rss_delta)})`);
   }
   const top = summary.top_allocators[0];
-  if (top) lines.push(`top allocator ${top.file} ${formatKb(top.size_kb)} in ${top.count} allocations`);
+  if (top) lines.push(`top allocator ${visibleText(top.file)} ${formatKb(top.size_kb)} in ${top.count} allocations`);
   if (summary.requests.length) {
     const leak = summary.leak_indicators;
     lines.push(
@@ -31,7 +32,7 @@ export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: 
     );
   }
   for (const warning of [...(summary.warnings ?? []), ...result.warnings]) {
-    if (!alreadyShown.has(warning)) lines.push(pc.yellow(`warning: ${warning}`));
+    if (!alreadyShown.has(warning)) lines.push(pc.yellow(`warning: ${visibleText(warning)}`));
   }
   if (lines.length) io.stderr.write(`${lines.join("\n")}\n`);
 }

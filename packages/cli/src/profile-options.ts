@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   InvalidOptionError,
+  MAX_RUN_NAME_LENGTH,
   parseOptions,
   profileOptionsSchema,
   runnableProfileOptionsSchema,
@@ -42,7 +43,14 @@ const cliFieldsSchema = z.object({
   target: z.string().trim().min(1, { error: "expects a container name, id prefix or Compose service, or pod/NAME, deploy/NAME" }).optional(),
   local: z.boolean().optional(),
   out: z.string().min(1, { error: "expects a directory" }).default("runs"),
-  name: z.string().trim().min(1, { error: "expects a run name" }).optional(),
+  name: z
+    .string()
+    .trim()
+    .min(1, { error: "expects a run name" })
+    .max(MAX_RUN_NAME_LENGTH, {
+      error: `is too long: a run name may have at most ${MAX_RUN_NAME_LENGTH} characters (the run directory adds -YYYYMMDD-HHMMSS, and a file name has at most 255 bytes)`,
+    })
+    .optional(),
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),
   baseline: z.string().trim().min(1, { error: "expects a run directory (runs/<name>-<timestamp>) or its summary.json" }).optional(),

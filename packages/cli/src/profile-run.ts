@@ -1,4 +1,4 @@
-import { isCanonicalPythonBool } from "@alpiq/memray-core";
+import { checkScriptFile, isCanonicalPythonBool } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
 import { flagLabel, type RawProfileFlags } from "./profile-flags.js";
 import { parseProfileOptions } from "./profile-options.js";
@@ -6,7 +6,9 @@ import { profileCommand, type ProfileCommandDeps } from "./profile-command.js";
 
 /**
  * One profiling run from raw flags (`profile`, a recipe, the menu): validated once with core's schema,
- * notes printed (a trace_allocators spelled other than True/False), then `profileCommand`.
+ * the script checked (missing, a directory, a FIFO or other non-regular file: exit 2 saying which,
+ * before a run directory exists), notes printed (a trace_allocators spelled other than True/False),
+ * then `profileCommand`.
  */
 export async function runProfileFromFlags(
   io: CliIo,
@@ -17,6 +19,7 @@ export async function runProfileFromFlags(
   notes: readonly string[] = [],
 ): Promise<number> {
   const options = parseProfileOptions(deps.profile.targets, flags, scriptArgs, label);
+  if (options.options.script) await checkScriptFile(options.options.script, io.cwd);
   const all = [...notes];
   const trace = flags.traceAllocators;
   if (typeof trace === "string" && !isCanonicalPythonBool(trace) && !notes.some((note) => note.includes("trace_allocators"))) {

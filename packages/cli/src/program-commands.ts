@@ -178,6 +178,8 @@ function defineView(command: Command, { io, setExit }: CommandContext): void {
 Serves the runs directory on 127.0.0.1 only, until Ctrl-C: a sortable table of the runs (run, mode,
 target, peak memory, RSS delta, leak verdict, date) linking to each run's index.html and reports; a
 run's RSS (and heap) per request as an inline SVG chart; two runs selected and compared. No CDN.
+It answers only requests addressed to 127.0.0.1, localhost or [::1] on its port (a page of another
+site cannot read it), and serves only regular files whose real path is inside the runs directory.
 
 Examples:
   memray-cli view

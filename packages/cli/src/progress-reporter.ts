@@ -1,6 +1,6 @@
 import ora, { type Ora } from "ora";
 import pc from "picocolors";
-import type { HarnessEvent, ProgressEvent } from "@alpiq/memray-core";
+import { visibleText, type HarnessEvent, type ProgressEvent } from "@alpiq/memray-core";
 import { colorEnabled } from "./output-mode.js";
 
 /** Lines of the workload's output echoed per second; the rest is only in harness.log. */
@@ -8,8 +8,10 @@ const ECHO_BURST = 40;
 
 /**
  * Renders a session's progress on stderr: a spinner with the step and elapsed time on a TTY,
- * plain timestamped lines otherwise (CI logs). The workload's own output is echoed, dimmed. Colours
- * follow picocolors (bin.ts sets NO_COLOR when stderr is not a terminal).
+ * plain timestamped lines otherwise (CI logs). The workload's own output is echoed, dimmed, and with
+ * the harness's messages goes through visibleText: control characters are shown, never interpreted
+ * (harness.log keeps the output as it was). Colours follow picocolors (bin.ts sets NO_COLOR when
+ * stderr is not a terminal).
  */
 export class ProgressReporter {
   private readonly started = Date.now();
@@ -64,7 +66,7 @@ export class ProgressReporter {
 
   warn(message: string): void {
     this.warningsShown.add(message);
-    this.line(pc.yellow(`warning: ${message}`));
+    this.line(pc.yellow(`warning: ${visibleText(message)}`));
   }
 
   handle(event: ProgressEvent): void {
@@ -88,19 +90,19 @@ export class ProgressReporter {
       this.echoCount = 0;
       this.echoSkipped = 0;
     }
-    if (this.echoCount++ < ECHO_BURST) this.line(pc.dim(`│ ${line}`));
+    if (this.echoCount++ < ECHO_BURST) this.line(pc.dim(`│ ${visibleText(line)}`));
     else this.echoSkipped += 1;
   }
 
   private harnessEvent(event: HarnessEvent): void {
     switch (event.event) {
       case "step":
-        this.step(`${String(event.message ?? event.step)}`);
+        this.step(visibleText(String(event.message ?? event.step)));
         break;
       case "report": {
         const ok = Boolean(event.ok);
         const seconds = typeof event.seconds === "number" ? ` ${pc.dim(`${event.seconds.toFixed(1)}s`)}` : "";
-        this.line(`  ${ok ? pc.green("✔") : pc.red("✘")} report ${String(event.name)}${seconds}${ok ? "" : pc.red(` ${String(event.message ?? event.error ?? "failed")}`)}`);
+        this.line(`  ${ok ? pc.green("✔") : pc.red("✘")} report ${visibleText(String(event.name))}${seconds}${ok ? "" : pc.red(` ${visibleText(String(event.message ?? event.error ?? "failed"))}`)}`);
         break;
       }
       case "warning":

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { formatBytes, formatKb, InvalidOptionError, MemrayError, readSummary, SUMMARY_FILE, type RunRow, type Summary } from "@alpiq/memray-core";
+import { formatBytes, formatKb, fsErrorText, InvalidOptionError, MemrayError, readSummary, SUMMARY_FILE, visibleText, type RunRow, type Summary } from "@alpiq/memray-core";
 
 export interface RunEntry {
   dir: string;
@@ -14,9 +14,27 @@ export interface BrokenRun {
   problem: string;
 }
 
-/** Every run directory under `root` (newest first), and those whose summary.json is unreadable. */
-export async function listRuns(root: string): Promise<{ runs: RunEntry[]; broken: BrokenRun[] }> {
-  const info = await stat(root).catch(() => undefined);
+export interface ListRunsOptions {
+  /** Ctrl-C: stops between (and inside) the reads of the summaries. */
+  signal?: AbortSignal | undefined;
+  /** Real path every summary.json must be inside (the run browser: no link out of the runs directory). */
+  within?: string | undefined;
+}
+
+/**
+ * Every run directory under `root` (newest first), and those whose summary.json is unreadable: each
+ * summary is read with core's readRunFile (a FIFO, a device or a file over the bound is listed as
+ * unreadable, saying what it is, and never blocks the listing). A missing `root` holds no runs; one
+ * that cannot be read (a symbolic link loop, no permission) is an error that says why.
+ */
+export async function listRuns(root: string, options: ListRunsOptions = {}): Promise<{ runs: RunEntry[]; broken: BrokenRun[] }> {
+  const info = await stat(root).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new InvalidOptionError(`--out ${root} cannot be read: ${fsErrorText(error) || String(error)}`, {
+      cause: error,
+      hint: "pass the directory that holds the run directories (default: runs) with --out DIR",
+    });
+  });
   if (info && !info.isDirectory()) {
     throw new InvalidOptionError(`--out ${root} is a file, not a directory of runs`, { hint: "pass the directory that holds the run directories (default: runs)" });
   }
@@ -28,8 +46,9 @@ export async function listRuns(root: string): Promise<{ runs: RunEntry[]; broken
     const dir = path.join(root, entry.name);
     if (!existsSync(path.join(dir, SUMMARY_FILE))) continue; // not a run directory
     try {
-      runs.push({ dir, summary: await readSummary(dir) });
+      runs.push({ dir, summary: await readSummary(dir, options) });
     } catch (error) {
+      if (error instanceof MemrayError && error.exitCode >= 128) throw error; // Ctrl-C, SIGTERM
       broken.push({ dir, problem: error instanceof MemrayError ? error.reason : String(error) });
     }
   }
@@ -76,8 +95,9 @@ export function formatRunDate(timestamp: string): string {
 /** The cells of a row as text, in the table's column order. */
 export const RUN_COLUMNS = ["run", "mode", "target", "peak memory", "RSS delta", "leak verdict", "date"] as const;
 
+/** The cells as text for a terminal or a page: what came from the run goes through visibleText. */
 export function runRowCells(row: RunRow): string[] {
-  return [
+  const cells = [
     row.run_dir,
     row.mode ?? "?",
     row.target ?? "?",
@@ -86,4 +106,5 @@ export function runRowCells(row: RunRow): string[] {
     row.status === "failed" ? `${row.leak_verdict} (failed)` : row.leak_verdict,
     formatRunDate(row.timestamp),
   ];
+  return cells.map(visibleText);
 }

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { readdir } from "node:fs/promises";
 import path from "node:path";
 import pc from "picocolors";
-import { formatBytes, formatKb, InvalidOptionError, readSummary, RUN_INDEX_FILE, SUMMARY_FILE, type RunsListOutput } from "@alpiq/memray-core";
+import { formatBytes, formatKb, InvalidOptionError, readSummary, RUN_INDEX_FILE, SUMMARY_FILE, visibleText, type RunsListOutput } from "@alpiq/memray-core";
 import type { CliIo } from "./cli-io.js";
 import { openInBrowser } from "./open-in-browser.js";
 import { formatRunDate, leakVerdict, listRuns, RUN_COLUMNS, runRowCells, targetLabel, toRunRow } from "./run-rows.js";
@@ -18,12 +18,12 @@ export interface RunsOptions {
 export const LATEST_RUN = "latest";
 
 /** A run named by its directory (relative to the working directory), by its name under --out, or `latest`. */
-export async function resolveRunDir(run: string, root: string, cwd: string): Promise<string> {
+export async function resolveRunDir(run: string, root: string, cwd: string, signal?: AbortSignal): Promise<string> {
   for (const candidate of [path.resolve(cwd, run), path.resolve(cwd, root, run)]) {
     if (existsSync(path.join(candidate, SUMMARY_FILE))) return candidate;
   }
   if (run === LATEST_RUN) {
-    const newest = (await listRuns(path.resolve(cwd, root))).runs[0];
+    const newest = (await listRuns(path.resolve(cwd, root), { signal })).runs[0];
     if (newest) return newest.dir;
     throw new InvalidOptionError(`no runs under ${root}/ yet, so no latest run`, { hint: "profile something first: memray-cli profile --script test-cases/example-sequential-requests.py" });
   }
@@ -46,7 +46,7 @@ function alignedTable(header: readonly string[], rows: readonly string[][], colo
 /** `runs list`: an aligned table, newest first (--json: core's runsListOutputSchema; --quiet: the run directories). */
 export async function runsListCommand(io: CliIo, options: RunsOptions): Promise<number> {
   const root = path.resolve(io.cwd, options.out);
-  const { runs, broken } = await listRuns(root);
+  const { runs, broken } = await listRuns(root, { signal: io.signal });
   const rows = runs.map((run) => toRunRow(run, io.cwd));
   if (options.json) {
     const output: RunsListOutput = {
@@ -57,7 +57,7 @@ export async function runsListCommand(io: CliIo, options: RunsOptions): Promise<
     io.stdout.write(`${JSON.stringify(output)}\n`);
     return 0;
   }
-  for (const { dir, problem } of broken) io.stderr.write(`${pc.yellow("unreadable run")} ${path.relative(io.cwd, dir)}: ${problem}\n`);
+  for (const { dir, problem } of broken) io.stderr.write(`${pc.yellow("unreadable run")} ${visibleText(`${path.relative(io.cwd, dir)}: ${problem}`)}\n`);
   if (io.quiet) {
     for (const row of rows) io.stdout.write(`${row.run_dir}\n`);
     return 0;
@@ -78,10 +78,10 @@ export async function runsListCommand(io: CliIo, options: RunsOptions): Promise<
   return 0;
 }
 
-/** `runs show`: the key numbers of one run and its files. */
+/** `runs show`: the key numbers of one run and its files (text from the run through visibleText; --json as read). */
 export async function runsShowCommand(io: CliIo, run: string, options: RunsOptions): Promise<number> {
-  const dir = await resolveRunDir(run, options.out, io.cwd);
-  const summary = await readSummary(dir);
+  const dir = await resolveRunDir(run, options.out, io.cwd, io.signal);
+  const summary = await readSummary(dir, { signal: io.signal });
   const files = (await readdir(dir)).sort();
   const runDir = path.relative(io.cwd, dir) || ".";
   if (options.json) {
@@ -94,17 +94,18 @@ export async function runsShowCommand(io: CliIo, run: string, options: RunsOptio
   }
   const m = summary.memory;
   const leak = summary.leak_indicators;
+  const v = visibleText;
   const lines = [
-    pc.bold(summary.run_id),
-    `mode ${summary.mode ?? "?"} · target ${targetLabel(summary) ?? "?"} · script ${summary.script ?? "—"} · ${formatRunDate(summary.timestamp)} · ${summary.duration_seconds ?? "?"} s`,
-    summary.error ? pc.red(`error: ${summary.error}`) : `exit code ${summary.exit_code}`,
+    pc.bold(v(summary.run_id)),
+    v(`mode ${summary.mode ?? "?"} · target ${targetLabel(summary) ?? "?"} · script ${summary.script ?? "—"} · ${formatRunDate(summary.timestamp)} · ${summary.duration_seconds ?? "?"} s`),
+    summary.error ? pc.red(`error: ${v(summary.error)}`) : `exit code ${summary.exit_code}`,
     `RSS ${formatKb(m.rss_before)} → ${formatKb(m.rss_after)} (Δ ${formatKb(m.rss_delta)}) · tracemalloc peak ${formatBytes(m.tracemalloc_peak)} · memray peak ${formatBytes(summary.memray_stats?.peak_memory ?? null)}`,
-    `leak: ${leakVerdict(summary)} (monotonic growth ${leak.monotonic_growth}${typeof leak.reason === "string" ? `; ${leak.reason}` : ""})`,
+    `leak: ${leakVerdict(summary)} (monotonic growth ${leak.monotonic_growth}${typeof leak.reason === "string" ? `; ${v(leak.reason)}` : ""})`,
     ...(summary.requests.length ? [`${summary.requests.length} requests: RSS after ${summary.requests.map((r) => formatKb(r.rss_after)).join(", ")}`] : []),
     ...(summary.top_allocators.length ? ["top allocators:"] : []),
-    ...summary.top_allocators.slice(0, 5).map((row) => `  ${formatKb(row.size_kb).padStart(10)}  ${row.count.toString().padStart(7)}×  ${row.file}`),
+    ...summary.top_allocators.slice(0, 5).map((row) => `  ${formatKb(row.size_kb).padStart(10)}  ${row.count.toString().padStart(7)}×  ${v(row.file)}`),
     "files:",
-    ...files.map((file) => `  ${path.join(runDir, file)}`),
+    ...files.map((file) => `  ${v(path.join(runDir, file))}`),
   ];
   io.stdout.write(`${lines.join("\n")}\n`);
   return 0;
@@ -112,7 +113,7 @@ export async function runsShowCommand(io: CliIo, run: string, options: RunsOptio
 
 /** `runs open`: the run's index.html in a browser when one can be started; its path is always the last line. */
 export async function runsOpenCommand(io: CliIo, run: string, options: RunsOptions): Promise<number> {
-  const dir = await resolveRunDir(run, options.out, io.cwd);
+  const dir = await resolveRunDir(run, options.out, io.cwd, io.signal);
   const index = path.join(dir, RUN_INDEX_FILE);
   const opened = await openInBrowser(index);
   if (options.json) {

@@ -15,9 +15,17 @@ export interface CliRun {
   lastLine: string;
 }
 
-/** Run the built CLI as a user would, in `cwd`, with no TTY. */
-export async function runCli(args: string[], cwd: string, env: Record<string, string> = {}): Promise<CliRun> {
-  const result = await execa(process.execPath, [cliBin, ...args], { cwd, reject: false, env: { NO_COLOR: "1", ...env } });
+/**
+ * Run the built CLI as a user would, in `cwd`, with no TTY. `timeoutMs`: a CLI that hangs is killed
+ * (SIGTERM, then SIGKILL 2 s later) and the run has exit code -1.
+ */
+export async function runCli(args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs?: number): Promise<CliRun> {
+  const result = await execa(process.execPath, [cliBin, ...args], {
+    cwd,
+    reject: false,
+    env: { NO_COLOR: "1", ...env },
+    ...(timeoutMs ? { timeout: timeoutMs, forceKillAfterDelay: 2000 } : {}),
+  });
   const stdout = String(result.stdout);
   return {
     exitCode: result.exitCode ?? -1,

@@ -30,6 +30,14 @@ describe("profile options at the edge (flags, recipes)", () => {
     expect(message(() => recipe("debug/memray-container", "container_target=c", "profile_mode=nope"))).toMatch(/-e profile_mode expects one of snapshot, .*received "nope"/);
   });
 
+  it("--name (-e run_name) longer than a run name may be is refused at the edge, saying the limit; the limit itself is accepted", () => {
+    expect(message(() => parseProfileOptions(targets, { mode: "script", script: "a.py", name: "n".repeat(201) }))).toMatch(
+      /--name is too long: a run name may have at most 200 characters .*received "n{40}…" \(201 characters\)/,
+    );
+    expect(message(() => recipe("debug/memray-local", "script_path=a.py", `run_name=${"n".repeat(300)}`))).toMatch(/-e run_name is too long: a run name may have at most 200/);
+    expect(parseProfileOptions(targets, { mode: "script", script: "a.py", name: "n".repeat(200) }).name).toHaveLength(200);
+  });
+
   it("an empty --target is bad input, not the local host", () => {
     expect(message(() => parseProfileOptions(targets, { mode: "snapshot", target: "" }))).toMatch(/--target expects a container name/);
   });

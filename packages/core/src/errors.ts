@@ -1,6 +1,6 @@
 import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
 import type { ExitCodeValue } from "./exit-codes.js";
-import { formatArgv, indented } from "./message-parts.js";
+import { formatArgv, fsErrorText, indented } from "./message-parts.js";
 
 export interface MemrayErrorOptions {
   cause?: unknown;
@@ -39,17 +39,56 @@ export class InvalidOptionError extends MemrayError {
 }
 
 export class ScriptNotFoundError extends MemrayError {
-  constructor(readonly scriptPath: string, reason: "missing" | "directory") {
+  /** `kind`: what the path is instead, for "not-regular" (`a FIFO (named pipe)`, `a socket`, ...). */
+  constructor(readonly scriptPath: string, reason: "missing" | "directory" | "not-regular", kind = "not a file") {
     super(
       "SCRIPT_NOT_FOUND",
-      reason === "missing" ? `Script not found: ${scriptPath}` : `Script path is a directory, not a Python file: ${scriptPath}`,
+      reason === "missing"
+        ? `Script not found: ${scriptPath}`
+        : reason === "directory"
+          ? `Script path is a directory, not a Python file: ${scriptPath}`
+          : `Script path is ${kind}, not a regular file: ${scriptPath}`,
+      reason === "not-regular" ? { hint: "pass the path of a .py file (a regular file: a FIFO, socket or device cannot be run as a script)" } : {},
     );
   }
 }
 
+/** The directory of runs (--out) or a run directory in it cannot be created. */
 export class OutputDirNotWritableError extends MemrayError {
   constructor(readonly dir: string, cause?: unknown) {
-    super("OUTPUT_NOT_WRITABLE", `Cannot write the run directory under ${dir}`, { cause });
+    const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+    const why = fsErrorText(cause);
+    super("OUTPUT_NOT_WRITABLE", `Cannot write the run directory under ${dir}${why ? `: ${why}` : ""}`, {
+      cause,
+      ...(code === "ELOOP"
+        ? { hint: "remove or fix the symbolic link loop in the --out path, or choose another directory with --out DIR" }
+        : code === "ENAMETOOLONG"
+          ? { hint: "a file name has at most 255 bytes and a path 4096: shorten the --out path (or --name)" }
+          : {}),
+    });
+  }
+}
+
+/** A run's name that would make a run directory name longer than the file system allows. */
+export class RunNameTooLongError extends MemrayError {
+  constructor(readonly runName: string, readonly maxLength: number, label = "the run name", cause?: unknown) {
+    super("INVALID_OPTION", `${label} is ${runName.length} characters long; a run name may have at most ${maxLength} (the run directory adds -YYYYMMDD-HHMMSS, and a file name has at most 255 bytes)`, {
+      cause,
+      hint: `choose a shorter name with --name (at most ${maxLength} characters)`,
+    });
+  }
+}
+
+/** Why a file of a run directory was not read. */
+export type RunFileProblem = "missing" | "not-regular" | "too-large" | "outside" | "unreadable";
+
+/**
+ * A file of a run directory that memray-cli refuses to read: not there, not a regular file (a FIFO would
+ * block the reader forever), larger than its bound, outside the directory it must be in, or unreadable.
+ */
+export class RunFileError extends MemrayError {
+  constructor(readonly file: string, readonly problem: RunFileProblem, message: string, options: MemrayErrorOptions = {}) {
+    super("RUN_UNREADABLE", message, options);
   }
 }
 

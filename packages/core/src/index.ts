@@ -22,9 +22,12 @@ export {
   PortNotDetectableError,
   InstallFailedError,
   WheelhouseBuildError,
+  RunNameTooLongError,
+  RunFileError,
   toMemrayError,
   describeCauseChain,
   type MemrayErrorOptions,
+  type RunFileProblem,
 } from "./errors.js";
 
 // Schemas
@@ -93,7 +96,19 @@ export {
 
 // Run directories and summaries
 export { readSummary, parseSummary, writeSummary, fallbackSummary, InvalidSummaryError } from "./summary-io.js";
-export { createRunDir, formatRunTimestamp, sanitizeRunName, systemClock, type Clock, type RunDir } from "./run-dir.js";
+export { createRunDir, formatRunTimestamp, sanitizeRunName, systemClock, MAX_RUN_NAME_LENGTH, type Clock, type RunDir } from "./run-dir.js";
+export {
+  readRunFile,
+  openRunFile,
+  checkRunFile,
+  runFileBound,
+  fileKind,
+  RUN_FILE_BOUNDS,
+  DEFAULT_RUN_FILE_BOUND,
+  type ReadRunFileOptions,
+  type OpenRunFileOptions,
+  type OpenedRunFile,
+} from "./run-file.js";
 
 // Targets: one model for every runtime, the providers that recognise them, the service they run
 export { describePlace, type Target, type TargetPlace, type ExecOptions, type ExecResult, type PortForward, type ForwardPortOptions } from "./target/target.js";
@@ -144,7 +159,9 @@ export { writeLogFile, mapConcurrently, type LogFileResult } from "./log-file.js
 // Small shared helpers
 export { createLineSplitter, type LineSplitter } from "./line-splitter.js";
 export { execLines, tailLines, type ExecLinesOptions } from "./target/exec-lines.js";
-export { formatArgv, causeLine, indented } from "./message-parts.js";
+export { formatArgv, causeLine, indented, fsErrorText } from "./message-parts.js";
+export { visibleText } from "./visible-text.js";
+export { checkScriptFile } from "./script-file.js";
 export { formatBytes, formatKb } from "./format-size.js";
 export { formatIssues } from "./zod-issues.js";
 export { listenOnLoopback, type ListenOnLoopbackOptions } from "./target/listen-loopback.js";

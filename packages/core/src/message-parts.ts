@@ -18,3 +18,23 @@ export function indented(text: string | undefined): string {
     .map((line) => `    ${line}`)
     .join("\n")}`;
 }
+
+const FS_ERRORS: Record<string, string> = {
+  ELOOP: "a symbolic link loop (ELOOP): a link in the path points back at itself",
+  ENAMETOOLONG: "a name too long for the file system (ENAMETOOLONG)",
+  ENOENT: "missing (ENOENT)",
+  ENOTDIR: "under something that is not a directory (ENOTDIR)",
+  EACCES: "not permitted (EACCES)",
+  EPERM: "not permitted (EPERM)",
+  EROFS: "on a read-only file system (EROFS)",
+  ENOSPC: "on a full disk (ENOSPC)",
+  EISDIR: "a directory (EISDIR)",
+  ENXIO: "a socket or a device without a reader (ENXIO)",
+};
+
+/** What a file-system error says about a path, in words with its errno code; "" when it carries no code. */
+export function fsErrorText(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code !== "string") return "";
+  return FS_ERRORS[code] ?? code;
+}

@@ -188,6 +188,12 @@ export const runnableProfileOptionsSchema = baseOptions.superRefine((options, ct
 export type ProfileOptionsInput = z.input<typeof baseOptions>;
 export type ProfileOptionField = keyof ProfileOptionsInput;
 
+/** A received value in a message: JSON, a long string shortened (its length said). */
+function shownValue(value: unknown): string {
+  if (typeof value === "string" && value.length > 80) return `${JSON.stringify(`${value.slice(0, 40)}…`)} (${value.length} characters)`;
+  return JSON.stringify(value);
+}
+
 /**
  * Parse with a schema and turn its issues into one InvalidOptionError (exit 2) whose message names
  * each option as the caller's surface calls it (`--requests`, `request_count`, `requests`), what it
@@ -200,7 +206,7 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, lab
     const field = issue.path.length ? String(issue.path[0]) : "";
     const received =
       issue.path.length === 0 ? input : issue.path.length === 1 && typeof input === "object" && input !== null ? (input as Record<string, unknown>)[field] : undefined;
-    return `${label(field)} ${issue.message}${received === undefined ? "" : `, received ${JSON.stringify(received)}`}`;
+    return `${label(field)} ${issue.message}${received === undefined ? "" : `, received ${shownValue(received)}`}`;
   });
   throw new InvalidOptionError(lines.join("\n"), { cause: result.error });
 }

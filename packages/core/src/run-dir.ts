@@ -1,6 +1,6 @@
 import { access, constants, mkdir } from "node:fs/promises";
 import path from "node:path";
-import { OutputDirNotWritableError } from "./errors.js";
+import { OutputDirNotWritableError, RunNameTooLongError } from "./errors.js";
 
 export interface Clock {
   now(): Date;
@@ -16,6 +16,13 @@ export function formatRunTimestamp(date: Date): string {
     `-${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}`
   );
 }
+
+/**
+ * The longest run name: the run directory adds `-YYYYMMDD-HHMMSS` (16) and at most `-1000` (5) to it,
+ * and a file name has at most 255 bytes; a sanitised name is ASCII, one byte per character. 200 keeps
+ * a margin under that 234.
+ */
+export const MAX_RUN_NAME_LENGTH = 200;
 
 /** A name usable in a directory name: the script stem or user name, stripped of odd characters. */
 export function sanitizeRunName(name: string): string {
@@ -44,10 +51,14 @@ export interface CreateRunDirOptions {
 
 /**
  * Create `runs/<name>-<YYYYMMDD-HHMMSS>` atomically; a second run in the same second gets a
- * `-2`, `-3`, ... suffix (mkdir without `recursive` fails on an existing directory).
+ * `-2`, `-3`, ... suffix (mkdir without `recursive` fails on an existing directory). A name longer
+ * than MAX_RUN_NAME_LENGTH (after sanitising) is refused with RunNameTooLongError; a path the file
+ * system refuses (a symbolic link loop, a name too long) is an OutputDirNotWritableError that says so.
  */
 export async function createRunDir(options: CreateRunDirOptions): Promise<RunDir> {
   const cwd = options.cwd ?? process.cwd();
+  const name = sanitizeRunName(options.name);
+  if (name.length > MAX_RUN_NAME_LENGTH) throw new RunNameTooLongError(name, MAX_RUN_NAME_LENGTH);
   const outRoot = path.resolve(cwd, options.outRoot ?? "runs");
   try {
     await mkdir(outRoot, { recursive: true });
@@ -55,7 +66,7 @@ export async function createRunDir(options: CreateRunDirOptions): Promise<RunDir
   } catch (error) {
     throw new OutputDirNotWritableError(outRoot, error);
   }
-  const base = `${sanitizeRunName(options.name)}-${formatRunTimestamp((options.clock ?? systemClock).now())}`;
+  const base = `${name}-${formatRunTimestamp((options.clock ?? systemClock).now())}`;
   for (let attempt = 1; attempt <= 1000; attempt++) {
     const runId = attempt === 1 ? base : `${base}-${attempt}`;
     const dir = path.join(outRoot, runId);

@@ -1,10 +1,11 @@
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { SUMMARY_FILE } from "./artifact-table.js";
 import type { ErrorCode } from "./error-codes.js";
 import { DiskFullError, findNoSpace } from "./disk-full.js";
 import { MemrayError } from "./errors.js";
 import type { Mode } from "./mode-rules.js";
+import { readRunFile, type ReadRunFileOptions } from "./run-file.js";
 import { formatIssues } from "./zod-issues.js";
 import { summarySchema, type Summary, type TargetInfo } from "./summary-schema.js";
 
@@ -15,10 +16,13 @@ export class InvalidSummaryError extends MemrayError {
   }
 }
 
-/** Read and validate a summary.json (file or run directory). */
-export async function readSummary(fileOrDir: string): Promise<Summary> {
+/**
+ * Read and validate a summary.json (file or run directory) through readRunFile: a regular file within
+ * its bound (RUN_FILE_BOUNDS), else a RunFileError (RUN_UNREADABLE, exit 2) saying what it is.
+ */
+export async function readSummary(fileOrDir: string, options: ReadRunFileOptions = {}): Promise<Summary> {
   const file = fileOrDir.endsWith(".json") ? fileOrDir : path.join(fileOrDir, SUMMARY_FILE);
-  const raw = await readFile(file, "utf8");
+  const raw = (await readRunFile(file, options)).toString("utf8");
   let data: unknown;
   try {
     data = JSON.parse(raw);

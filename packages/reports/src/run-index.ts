@@ -1,6 +1,6 @@
-import { readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { readdir, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { artifactByFile, artifactFile, formatBytes, formatKb, REPORTS, RUN_INDEX_FILE, SUMMARY_FILE, type Summary } from "@alpiq/memray-core";
+import { artifactByFile, artifactFile, formatBytes, formatKb, readRunFile, REPORTS, RUN_INDEX_FILE, SUMMARY_FILE, type Summary } from "@alpiq/memray-core";
 import { escapeHtml as e } from "./html.js";
 
 /** One call of the WireMock journal, as index.html shows it. */
@@ -164,11 +164,10 @@ export async function writeRunIndex(runDir: string, summary: Summary): Promise<s
 }
 
 
-/** The journal's calls, or undefined when it is too large or unreadable (it is still linked). */
+/** The journal's calls, or undefined when it is too large, not a regular file or unreadable (it is still linked). */
 async function readWireMockCalls(file: string): Promise<WireMockCallRow[] | undefined> {
   try {
-    if ((await stat(file)).size > JOURNAL_TABLE_LIMIT_BYTES) return undefined;
-    return wireMockCalls(JSON.parse(await readFile(file, "utf8")));
+    return wireMockCalls(JSON.parse((await readRunFile(file, { maxBytes: JOURNAL_TABLE_LIMIT_BYTES })).toString("utf8")));
   } catch {
     return undefined;
   }
