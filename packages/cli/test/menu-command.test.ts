@@ -74,11 +74,11 @@ describe("menu: the seed's tree", () => {
     expect(out.err()).toContain("memray-cli profile --mode sequence --target local-optimization-1 --endpoint /run --requests 20 --delay 2");
   });
 
-  it("offers the nine modes of core's mode table, in its order", async () => {
+  it("offers the modes of core's mode table (the seed's nine and attach), in its order", async () => {
     const prompts = scriptedPrompts(["container", "local-forecast-1", ESC, ESC, "exit"]);
     await menuCommand(io(), deps(prompts));
     expect(prompts.offered.get("Profile mode (local-forecast-1)")).toEqual([...MODES]);
-    expect(MODES).toHaveLength(9);
+    expect(MODES).toHaveLength(10);
   });
 
   it("Escape goes back one level: mode → service → top", async () => {

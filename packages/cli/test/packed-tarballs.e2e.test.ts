@@ -83,8 +83,8 @@ describe("packed tarballs installed in an empty project", () => {
   it("import { runProfile } from @alpiq/memray-core (and the docker, compare and reports entry points) in an ESM script", async () => {
     await writeFile(
       path.join(project, "use-the-libraries.mjs"),
-      `import { runProfile, LocalTarget, createRunDir, summarySchema, MODE_RULES } from "@alpiq/memray-core";
-import { createDockerClient, DockerTarget, detectApp, detectServicePort, findPython, forwardPort, installMemray } from "@alpiq/memray-docker";
+      `import { runProfile, LocalTarget, createRunDir, summarySchema, MODE_RULES, detectServiceApp, detectServicePort, findServicePython, installMemray, resolveTarget } from "@alpiq/memray-core";
+import { createDockerClient, DockerTarget, dockerTargetProvider, connectContainer } from "@alpiq/memray-docker";
 import { loadRun, compareRuns, renderMarkdown, runCompareCommand } from "@alpiq/memray-compare";
 import { renderRunIndex } from "@alpiq/memray-reports";
 import { main, createDefaultDeps } from "@alpiq/memray-cli";
@@ -101,7 +101,8 @@ console.log(JSON.stringify({
   modes: Object.keys(MODE_RULES).length,
   markdown: renderMarkdown(report).split("\\n")[0],
   index: renderRunIndex(result.summary, ["summary.json"]).startsWith("<!doctype html>"),
-  docker: [typeof docker.ping, typeof DockerTarget.connect, typeof detectApp, typeof detectServicePort, typeof findPython, typeof forwardPort, typeof installMemray],
+  docker: [typeof docker.ping, typeof DockerTarget.connect, typeof dockerTargetProvider, typeof connectContainer, typeof DockerTarget.prototype.forwardPort],
+  targets: [typeof detectServiceApp, typeof detectServicePort, typeof findServicePython, typeof installMemray, typeof resolveTarget],
   compare: typeof runCompareCommand,
   cli: [typeof main, typeof createDefaultDeps],
 }));
@@ -110,9 +111,10 @@ console.log(JSON.stringify({
     const result = await execa(process.execPath, ["use-the-libraries.mjs"], { cwd: project, reject: false });
     expect(result.exitCode, String(result.stderr)).toBe(0);
     const output = JSON.parse(String(result.stdout).trim().split("\n").at(-1)!);
-    expect(output).toMatchObject({ exitCode: 0, valid: true, requests: 5, modes: 9, index: true, compare: "function", cli: ["function", "function"] });
+    expect(output).toMatchObject({ exitCode: 0, valid: true, requests: 5, modes: 10, index: true, compare: "function", cli: ["function", "function"] });
     expect(output.runDir).toMatch(/^library-runs\/library-/);
     expect(output.markdown).toMatch(/^### memray-compare/);
-    expect(output.docker).toEqual(Array(7).fill("function"));
+    expect(output.docker).toEqual(Array(5).fill("function"));
+    expect(output.targets).toEqual(Array(5).fill("function"));
   });
 });
