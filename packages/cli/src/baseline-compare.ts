@@ -1,8 +1,7 @@
 import { stat, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { artifactFile, checkRunFile, RunFileError, SUMMARY_FILE, visibleText, type CompareReport } from "@alpiq/memray-core";
-import { compareRuns, loadRun, renderJson, renderMarkdown, renderText, STATS_FILE, TABLE_FILE, type RunData } from "@alpiq/memray-compare";
-import { runFileCompareFs } from "./run-file-fs.js";
+import { artifactFile, checkRunFile, RunFileError, SUMMARY_FILE, visibleStrings, type CompareReport } from "@alpiq/memray-core";
+import { compareRuns, loadRun, renderJson, renderMarkdown, renderText, runFileCompareFs, STATS_FILE, TABLE_FILE, type RunData } from "@alpiq/memray-compare";
 
 /** The files `--baseline` adds to the run directory (host artifacts compare_md, compare_json). */
 export const BASELINE_ARTIFACTS = ["compare_md", "compare_json"] as const;
@@ -55,14 +54,6 @@ export async function compareWithBaseline(baseline: RunData, runDir: string, cwd
   await writeFile(markdown, renderMarkdown(report));
   await writeFile(json, renderJson(report));
   return { report, files: [markdown, json] };
-}
-
-/** Every string of a JSON-like value through visibleText (ours never hold control characters; the runs' may). */
-function visibleStrings<T>(value: T): T {
-  if (typeof value === "string") return visibleText(value) as T;
-  if (Array.isArray(value)) return value.map(visibleStrings) as T;
-  if (value !== null && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, visibleStrings(item)])) as T;
-  return value;
 }
 
 /**

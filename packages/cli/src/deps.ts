@@ -42,7 +42,7 @@ export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
       return debugBuildCommand(io, flags, { docker: dockerClient });
     },
     async compare(argv, io) {
-      const [{ runCompareCommand }, { runFileCompareFs }] = await Promise.all([import("@alpiq/memray-compare"), import("./run-file-fs.js")]);
+      const { runCompareCommand, runFileCompareFs } = await import("@alpiq/memray-compare");
       // The runs are read through core's readRunFile: a FIFO never blocks, a huge table.json is refused.
       return runCompareCommand(argv, { ...io, isTTY: Boolean((io.stdout as { isTTY?: boolean }).isTTY), fs: runFileCompareFs({ signal: io.signal }) });
     },

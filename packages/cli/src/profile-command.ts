@@ -1,4 +1,3 @@
-import { stat } from "node:fs/promises";
 import net from "node:net";
 import path from "node:path";
 import pc from "picocolors";
@@ -9,7 +8,8 @@ import {
   MODE_RULES,
   resolveTarget,
   runProfile,
-  ScriptNotFoundError,
+  checkScriptFile,
+  visibleText,
   type Clock,
   type HarnessEvent,
   type PortForward,
@@ -35,22 +35,13 @@ export interface ProfileCommandDeps {
   targets: TargetRegistry;
 }
 
-async function checkScript(script: string | undefined, cwd: string): Promise<string | undefined> {
-  if (!script) return undefined;
-  const hostPath = path.resolve(cwd, script);
-  const info = await stat(hostPath).catch(() => undefined);
-  if (!info) throw new ScriptNotFoundError(script, "missing");
-  if (info.isDirectory()) throw new ScriptNotFoundError(script, "directory");
-  return hostPath;
-}
-
 /** `memray-cli profile`: one mode on one target, a run directory, and the exit code. */
 export async function profileCommand(cli: CliProfileOptions, deps: ProfileCommandDeps, io: CliIo): Promise<number> {
   const { options } = cli;
   // A missing or invalid --baseline stops the command (exit 2) before anything is measured.
-  const baseline = cli.baseline ? await loadBaseline(cli.baseline, io.cwd) : undefined;
+  const baseline = cli.baseline ? await loadBaseline(cli.baseline, io.cwd, io.signal) : undefined;
   const reporter = new ProgressReporter(io.stderr, cli.quiet);
-  const scriptPath = await checkScript(options.script, io.cwd);
+  const scriptPath = options.script ? await checkScriptFile(options.script, io.cwd) : undefined;
   reporter.step(cli.target.kind === "local" ? "preparing the local host" : `connecting to ${cli.target.label}`);
   // The signals' "before" readings take the daemon 1-2 s: they start as soon as the target is connected.
   let connection: TargetConnection | undefined;
@@ -118,7 +109,7 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
             try {
               comparison = await compareWithBaseline(baseline, runDir.path, io.cwd);
             } catch (error) {
-              reporter.info(pc.yellow(`comparison with the baseline failed: ${(error as Error).message}`));
+              reporter.info(pc.yellow(`comparison with the baseline failed: ${visibleText((error as Error).message)}`));
             }
           }
           await writeRunIndex(runDir.path, summary);
@@ -137,9 +128,9 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
 
   printRunOutcome(io, result, reporter.warningsShown);
   const reason = summary.leak_indicators.reason;
-  if (reason && summary.requests.length > 1) io.stderr.write(`leak verdict: ${reason}\n`);
+  if (reason && summary.requests.length > 1) io.stderr.write(`leak verdict: ${visibleText(reason)}\n`);
   const signalsLine = describeSignals(summary.signals);
-  if (signalsLine) io.stderr.write(`${signalsLine}\n`);
+  if (signalsLine) io.stderr.write(`${visibleText(signalsLine)}\n`);
   if (comparison) {
     io.stderr.write(`\n${describeComparison(comparison, Boolean(io.stderr.isTTY) && !io.env["NO_COLOR"])}`);
     io.stderr.write(`compared with ${cli.baseline}: ${comparison.files.map((file) => path.basename(file)).join(", ")} in the run directory\n`);

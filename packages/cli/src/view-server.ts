@@ -5,7 +5,7 @@ import { pipeline } from "node:stream/promises";
 import { InvalidOptionError, listenOnLoopback, MemrayError, openRunFile, readSummary, RunFileError, SUMMARY_FILE, toMemrayError } from "@alpiq/memray-core";
 import { listRuns, toRunRow } from "./run-rows.js";
 import { renderComparePage, renderErrorPage, renderRunListPage, renderRunPage } from "./run-browser-pages.js";
-import { runFileCompareFs } from "./run-file-fs.js";
+import { runFileCompareFs } from "@alpiq/memray-compare";
 
 /** The run browser listens on loopback only: run data never leaves the machine. */
 export const VIEW_HOST = "127.0.0.1";

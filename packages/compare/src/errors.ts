@@ -26,7 +26,7 @@ export class SummaryNotFoundError extends MemrayError {
 /** summary.json (or table.json / stats.json) exists but cannot be read. */
 export class RunUnreadableError extends MemrayError {
   constructor(readonly file: string, readonly role: RunRole, cause?: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const reason = cause instanceof MemrayError ? cause.reason : cause instanceof Error ? cause.message : String(cause);
     super("RUN_UNREADABLE", `Cannot read ${file} of the ${role} run: ${reason}`, {
       cause,
       hint: "check the file's permissions",

@@ -26,6 +26,7 @@ export {
   type CompareFs,
   type LoadRunDeps,
 } from "./load-run.js";
+export { runFileCompareFs, type RunFileFsOptions } from "./run-file-fs.js";
 export { METRICS, type MetricDefinition, type MetricKind, type MetricUnit } from "./metrics.js";
 export { renderText, type RenderTextOptions } from "./render-text.js";
 export { renderMarkdown } from "./render-markdown.js";

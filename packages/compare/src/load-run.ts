@@ -1,15 +1,16 @@
-import { readFile, realpath, stat } from "node:fs/promises";
 import path from "node:path";
 import {
   artifactFile,
   formatIssues,
   InvalidSummaryError,
+  MemrayError,
   parseSummary,
   statsDataSchema,
   SUMMARY_FILE,
   tableDataSchema,
   type Summary,
 } from "@alpiq/memray-core";
+import { runFileCompareFs, type CompareFs } from "./run-file-fs.js";
 import { InvalidRunDataError, InvalidRunSummaryError, RunNotFoundError, RunUnreadableError, SummaryNotFoundError, type RunRole } from "./errors.js";
 
 
@@ -49,24 +50,19 @@ export interface RunData {
   warnings: string[];
 }
 
-/** The file system as compare uses it (injected so callers can read runs from elsewhere). */
-export interface CompareFs {
-  readText(file: string): Promise<string>;
-  isDirectory(p: string): Promise<boolean>;
-  realpath(p: string): Promise<string>;
-}
-
-export const nodeCompareFs: CompareFs = {
-  readText: (file) => readFile(file, "utf8"),
-  isDirectory: async (p) => (await stat(p)).isDirectory(),
-  realpath: (p) => realpath(p),
-};
+export type { CompareFs };
+export const nodeCompareFs: CompareFs = runFileCompareFs();
 
 export interface LoadRunDeps {
   fs?: CompareFs;
   /** Relative paths are resolved against it (default process.cwd()). */
   cwd?: string;
   log?: (message: string) => void;
+}
+
+/** A refusal that already says what is wrong and what to do (a FIFO, a file over its bound, Ctrl-C): passed on as it is. */
+function passOn(error: unknown): boolean {
+  return error instanceof MemrayError && (error.code === "RUN_UNREADABLE" || error.exitCode >= 128);
 }
 
 function isMissing(error: unknown): boolean {
@@ -81,6 +77,7 @@ async function readOptionalJson(fs: CompareFs, file: string, role: RunRole): Pro
     raw = await fs.readText(file);
   } catch (error) {
     if (isMissing(error)) return undefined;
+    if (passOn(error)) throw error;
     throw new RunUnreadableError(file, role, error);
   }
   try {
@@ -115,6 +112,7 @@ export async function loadRun(input: string, role: RunRole, deps: LoadRunDeps = 
     raw = await fs.readText(summaryPath);
   } catch (error) {
     if (isMissing(error)) throw new SummaryNotFoundError(summaryPath, role, error);
+    if (passOn(error)) throw error;
     throw new RunUnreadableError(summaryPath, role, error);
   }
   let data: unknown;

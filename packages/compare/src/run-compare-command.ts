@@ -1,4 +1,4 @@
-import { ExitCode, toMemrayError } from "@alpiq/memray-core";
+import { ExitCode, toMemrayError, visibleStrings, visibleText } from "@alpiq/memray-core";
 import { compareRuns } from "./compare-runs.js";
 import { writeGithubFiles, type AppendFile } from "./github-outputs.js";
 import { loadRun, type CompareFs, type RunData } from "./load-run.js";
@@ -59,15 +59,15 @@ export async function runCompareCommand(argv: readonly string[], io: CompareComm
       args.format === "json"
         ? renderJson(report)
         : args.format === "markdown"
-          ? renderMarkdown(report)
-          : renderText(report, { color: shouldColor(args.color, io) });
+          ? renderMarkdown(visibleStrings(report))
+          : renderText(visibleStrings(report), { color: shouldColor(args.color, io) });
     io.stdout.write(output);
     // In GitHub Actions (variables read from io.env): the markdown report and the step outputs.
     await writeGithubFiles(report, io.env, io.appendFile);
     return report.exit_code;
   } catch (error) {
     const failure = toMemrayError(error);
-    io.stderr.write(`memray-compare: ${failure.message}\n`);
+    io.stderr.write(`memray-compare: ${visibleText(failure.message)}\n`);
     return failure.exitCode;
   }
 }

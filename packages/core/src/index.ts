@@ -160,7 +160,7 @@ export { writeLogFile, mapConcurrently, type LogFileResult } from "./log-file.js
 export { createLineSplitter, type LineSplitter } from "./line-splitter.js";
 export { execLines, tailLines, type ExecLinesOptions } from "./target/exec-lines.js";
 export { formatArgv, causeLine, indented, fsErrorText } from "./message-parts.js";
-export { visibleText } from "./visible-text.js";
+export { visibleText, visibleStrings } from "./visible-text.js";
 export { checkScriptFile } from "./script-file.js";
 export { formatBytes, formatKb } from "./format-size.js";
 export { formatIssues } from "./zod-issues.js";

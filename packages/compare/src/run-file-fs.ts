@@ -1,6 +1,12 @@
 import { realpath, stat } from "node:fs/promises";
 import { readRunFile, RunFileError } from "@alpiq/memray-core";
-import type { CompareFs } from "@alpiq/memray-compare";
+
+/** The file system as compare uses it (injected so callers can read runs from elsewhere). */
+export interface CompareFs {
+  readText(file: string): Promise<string>;
+  isDirectory(p: string): Promise<boolean>;
+  realpath(p: string): Promise<string>;
+}
 
 export interface RunFileFsOptions {
   /** Ctrl-C: a read in progress stops (INTERRUPTED). */
@@ -10,10 +16,10 @@ export interface RunFileFsOptions {
 }
 
 /**
- * The file system the compare library reads runs through, when the CLI hands it runs: every file is
- * read with core's readRunFile (regular files only, within their bound, abortable). A missing file is
- * passed on as the ENOENT error compare expects (table.json and stats.json are optional); a refused
- * one as an error whose message is the refusal alone (compare adds its own hint when it wraps it).
+ * The file system compare reads runs through by default: every file with core's readRunFile (regular
+ * files only, within their bound, abortable: a FIFO or a 200 MB table.json never hangs or floods it).
+ * A missing file is passed on as the ENOENT error loadRun expects (table.json and stats.json are
+ * optional); a refusal keeps its code and hint.
  */
 export function runFileCompareFs(options: RunFileFsOptions = {}): CompareFs {
   return {
@@ -22,7 +28,6 @@ export function runFileCompareFs(options: RunFileFsOptions = {}): CompareFs {
         return (await readRunFile(file, options)).toString("utf8");
       } catch (error) {
         if (error instanceof RunFileError && error.problem === "missing" && error.cause) throw error.cause;
-        if (error instanceof RunFileError) throw new Error(error.reason, { cause: error });
         throw error;
       }
     },
