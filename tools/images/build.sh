@@ -7,9 +7,9 @@
 #                     filesystem (minbase + python3, python3-venv, ca-certificates) turned into an image with
 #                     `docker import`. The rootfs tarball is cached in tools/images/.cache/; the image carries
 #                     the hash of its inputs as the label org.memray-cli.inputs and is skipped when unchanged.
-#   forecast          memray-cli/forecast:bookworm      Flask + Waitress + polars + pyarrow, port 5000
+#   forecast          memray-cli/forecast:bookworm      Flask + Waitress + polars + pyarrow, port 5000, the attach agent
 #   forecast-trixie   memray-cli/forecast:trixie        same on Python 3.13 (>= 3.13.3)
-#   optimization      memray-cli/optimization:bookworm  Flask + Gunicorn (2 workers), port 6000
+#   optimization      memray-cli/optimization:trixie    Flask + Gunicorn (2 workers), port 6000, gdb 16 (mode attach)
 #   wiremock          memray-cli/wiremock:bookworm      WireMock standalone (the `wiremock` npm package's jar) on
 #                     Debian's openjdk-17-jre-headless, mappings from tools/wiremock/mappings, port 8080
 #   all               everything above (default)
@@ -170,10 +170,22 @@ stage_ca_bundle() {
   cmp -s "$HOST_CA" "$CACHE_DIR/ca-bundle.crt" 2>/dev/null || cp "$HOST_CA" "$CACHE_DIR/ca-bundle.crt"
 }
 
+# The harness (its attach agent) for the images that start the agent: copied only when changed, so an
+# unchanged harness reuses every cached layer.
+stage_agent() {
+  local src="$TOOLS_DIR/../python/memray_harness" dest="$CACHE_DIR/agent/memray_harness"
+  [[ -d "$src" ]] || die "python/memray_harness not found beside tools/"
+  mkdir -p "$CACHE_DIR/agent"
+  if ! diff -rq --exclude=__pycache__ "$src" "$dest" >/dev/null 2>&1; then
+    rm -rf "$dest" && cp -r "$src" "$dest" && find "$dest" -name __pycache__ -prune -exec rm -rf {} +
+  fi
+}
+
 build_layered() { # image dockerfile suite
   local image="$1" dockerfile="$2" suite="$3" t0=$SECONDS out
   build_base "$suite"
   stage_ca_bundle
+  stage_agent
   log "docker build $image"
   # Context is tools/ (see tools/.dockerignore: only fixtures/, images/requirements/ and the CA bundle).
   if ! out="$(docker_build --network host --build-arg "SUITE=$suite" \
@@ -224,7 +236,7 @@ build_target() {
     base) build_base bookworm; build_base trixie ;;
     forecast) build_layered memray-cli/forecast:bookworm forecast.Dockerfile bookworm ;;
     forecast-trixie) build_layered memray-cli/forecast:trixie forecast.Dockerfile trixie ;;
-    optimization) build_layered memray-cli/optimization:bookworm optimization.Dockerfile bookworm ;;
+    optimization) build_layered memray-cli/optimization:trixie optimization.Dockerfile trixie ;;
     wiremock) build_wiremock ;;
     all) build_target base; build_target forecast; build_target optimization; build_target forecast-trixie; build_target wiremock ;;
     -h | --help | help) usage; exit 0 ;;

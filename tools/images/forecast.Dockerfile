@@ -20,6 +20,13 @@ RUN python3 -m venv /opt/venv && pip install --upgrade pip
 COPY images/requirements/forecast.txt /tmp/requirements.txt
 RUN pip install -r /tmp/requirements.txt && rm /tmp/requirements.txt
 
+# memray-cli's attach agent (the harness package, staged by build.sh): a .pth line puts it on the path and
+# imports its boot module at every interpreter start, which starts the agent only where MEMRAY_CLI_AGENT=1
+# (the stack sets it for the forecast service: mode attach then needs no debugger and no ptrace).
+COPY images/.cache/agent/memray_harness /opt/memray-cli/memray_harness
+RUN printf '/opt/memray-cli\nimport memray_harness.attach.boot\n' \
+      > "$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/memray_cli_agent.pth"
+
 WORKDIR /srv/app
 COPY fixtures/forecast_service /srv/app/forecast_service
 ENV UPSTREAM_URL=http://wiremock:8080

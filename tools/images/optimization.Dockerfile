@@ -1,7 +1,12 @@
 # memray-cli/optimization:<suite> -- Flask app served by Gunicorn (2 workers) on port 6000.
 # Built by tools/images/build.sh with context tools/ and --network host. memray is NOT installed here.
-ARG SUITE=bookworm
+# gdb is, for mode attach's debugger way: Debian trixie's gdb 16 attaches on this machine's kernel
+# (bookworm's gdb 13 fails with "Couldn't write extended state status"); the stack runs it with SYS_PTRACE.
+ARG SUITE=trixie
 FROM memray-cli/base:${SUITE}
+
+RUN apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends gdb \
+    && rm -rf /var/lib/apt/lists/*
 
 COPY images/.cache/ca-bundle.crt /usr/local/share/memray-cli/ca-bundle.crt
 ENV VIRTUAL_ENV=/opt/venv \

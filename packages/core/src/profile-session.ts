@@ -11,6 +11,7 @@ import type { HarnessEvent } from "./harness-events.js";
 import { describeEnd, HarnessProcess, type HarnessProcessResult } from "./harness-process.js";
 import { locateHarnessDir } from "./harness-locator.js";
 import { HOST_SECTIONS_FILE, type HostSections } from "./host-sections.js";
+import { AGENT_ENV } from "./install/install-agent.js";
 import { interruptCode, type InterruptChannel, type InterruptSignal } from "./interrupts.js";
 import { parseOptions, runnableProfileOptionsSchema, type ProfileOptions, type ProfileOptionsInput } from "./profile-options.js";
 import { systemClock, type Clock, type RunDir } from "./run-dir.js";
@@ -220,7 +221,8 @@ class ProfileRun {
       target: this.request.target,
       python,
       argv: [python, "-m", "memray_harness", "--config", staged.configPath, ...extra],
-      env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: staged.config.requests_file },
+      // The harness never runs the attach agent itself, also in a service whose environment starts it.
+      env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: staged.config.requests_file, [AGENT_ENV]: "0" },
       log: this.log,
       hardStop: this.hardStop.signal,
       onOutput: (event) => {
