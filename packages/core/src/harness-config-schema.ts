@@ -67,6 +67,7 @@ export const harnessConfigSchema = z.object({
       /** Send `requests` requests to the service's own port (the endpoint above); false: observe whatever traffic comes. */
       send_requests: z.boolean(),
     })
-    .nullable(),
+    .nullable()
+    .default(null),
 });
 export type HarnessConfig = z.infer<typeof harnessConfigSchema>;
