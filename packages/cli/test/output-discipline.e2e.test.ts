@@ -209,7 +209,7 @@ describe("recipes: --out, --name, --json, --quiet everywhere; True/False normali
   it("an unknown recipe, -e key or mode exits 2 and lists the valid ones", async () => {
     const recipe = await runCli(["run", "debug/memray-nope"], cwd);
     expect(recipe.exitCode).toBe(2);
-    expect(recipe.stderr).toMatch(/known recipes: debug\/memray-container, debug\/memray-sequence, debug\/memray-local, debug\/memray-install, debug\/memray-debug-build, debug\/menu/);
+    expect(recipe.stderr).toMatch(/known recipes: debug\/memray-container, debug\/memray-sequence, debug\/memray-attach, debug\/memray-local, debug\/memray-install, debug\/memray-debug-build, debug\/menu/);
     const key = await runCli(["run", "debug/memray-local", "-e", "container_target=local-forecast-1"], cwd);
     expect(key.exitCode).toBe(2);
     expect(key.stderr).toMatch(/recipe debug\/memray-local has no -e container_target; it takes: profile_mode, script_path/);
