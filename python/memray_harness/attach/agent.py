@@ -108,8 +108,9 @@ def _dist_version() -> str:
 
 
 def _peer_uid(conn: socket.socket) -> Optional[int]:
-    option = getattr(socket, "SO_PEERCRED", None)
-    if option is None:  # not Linux: the directory's mode is the only gate
+    try:
+        option = socket.SO_PEERCRED
+    except AttributeError:  # not Linux: the directory's mode is the only gate
         return None
     try:
         _, uid, _ = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, option, struct.calcsize("3i")))
@@ -245,7 +246,7 @@ class Agent:
 
     @staticmethod
     def _send(conn: socket.socket, message: dict[str, Any]) -> None:
-        conn.sendall((json.dumps(message, default=str) + "\n").encode("utf-8"))
+        conn.sendall((json.dumps(message, default=str, allow_nan=False) + "\n").encode("utf-8"))
 
     def _answer(self, conn: socket.socket, line: bytes) -> dict[str, Any]:
         try:

@@ -63,7 +63,7 @@ class AgentConnection:
         """The agent's answer; OSError/ValueError when the connection broke or the answer is not JSON."""
         with self._lock:
             self._sock.settimeout(timeout)
-            self._sock.sendall((json.dumps(message) + "\n").encode("utf-8"))
+            self._sock.sendall((json.dumps(message, allow_nan=False) + "\n").encode("utf-8"))
             line = self._reader.readline(agent.MAX_LINE + 1)
         if not line:
             raise ConnectionError("the agent closed the connection")

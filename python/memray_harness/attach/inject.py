@@ -155,7 +155,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--idle-seconds", type=float, default=agent.SESSION_IDLE_SECONDS)
     args = parser.parse_args(argv)
     result = run_injection(args.pid, args.method, args.idle_seconds)
-    sys.stdout.write(RESULT_PREFIX + json.dumps(result) + "\n")
+    sys.stdout.write(RESULT_PREFIX + json.dumps(result, allow_nan=False) + "\n")
     sys.stdout.flush()
     return 0 if result["ok"] else 1
 
