@@ -322,7 +322,11 @@ class Agent:
             }
             if request.get("aggregate"):
                 kwargs["file_format"] = memray.FileFormat.AGGREGATED_ALLOCATIONS
-            tracking = _Tracking(memray.Tracker(**kwargs))
+            try:
+                tracker = memray.Tracker(**kwargs)
+            except PermissionError:
+                tracker = _tracker_without_user_site(memray, kwargs)
+            tracking = _Tracking(tracker)
             error = tracking.begin()  # e.g. another Tracker is active in this process
             if error is not None:
                 return {"ok": False, "error": error, "code": None}
@@ -385,6 +389,20 @@ class Agent:
                     owner.shutdown(socket.SHUT_RDWR)
         if self.one_session and reason != "stop":
             self.close()
+
+
+def _tracker_without_user_site(memray: Any, kwargs: dict[str, Any]) -> Any:
+    """memray (1.20) looks at the user's site-packages when a Tracker is made, and fails where that
+    directory cannot even be looked at (a container run as another uid with HOME=/root): made again
+    with that path out of the way for the moment (it held nothing this process could import)."""
+    import site
+
+    saved = site.USER_SITE
+    site.USER_SITE = "/nonexistent/memray-cli-agent/user-site"
+    try:
+        return memray.Tracker(**kwargs)
+    finally:
+        site.USER_SITE = saved
 
 
 class _Tracking:
