@@ -288,6 +288,28 @@ def test_a_killed_harness_leaves_no_process_tracking(tmp_path: Path, service: Se
         assert service.status(pid)["last_stop"]["reason"] == "the controller closed its connection"
 
 
+def test_a_worker_that_dies_in_the_window_is_recorded_and_the_other_reported(tmp_path: Path) -> None:
+    svc = start_service(tmp_path / "svc")
+    try:
+        run_dir = tmp_path / "run"
+        run_dir.mkdir()
+        proc = start_attach(run_dir, attach_config(svc, duration_seconds=4))
+        seen = read_until(proc, "attach-window")
+        for _ in range(4):
+            svc.get("/leak")
+        victim, survivor = svc.workers
+        os.kill(victim, signal.SIGKILL)
+        res = finish(proc, run_dir, seen)
+    finally:
+        svc.stop()
+    assert res.rc == 0, res.stderr
+    processes = by_pid(res.summary)
+    assert processes[victim]["status"] == "died" and "ended during the window" in processes[victim]["error"]
+    assert processes[survivor]["status"] == "tracked" and "table_report" in processes[survivor]["reports"]
+    assert any(e["event"] == "attach-process-died" and e["pid"] == victim for e in res.events())
+    assert any("pid %d ended during the window" % victim in w for w in res.summary["warnings"])
+
+
 # -- refusals -------------------------------------------------------------------------------------------
 def test_a_pid_that_is_not_python_is_refused(tmp_path: Path, service: Service) -> None:
     sleeper = subprocess.Popen(["sleep", "120"])

@@ -196,6 +196,8 @@ class AttachRun(Run):
             if t.status == "failed":
                 t.missing_reports = [{"report": n, "reason": "no capture: %s" % t.error} for n in process_reports.per_process(self.cfg.reports)]
                 continue
+            if t.status == "died":
+                self.warn(t.error or "pid %d ended during the window" % t.pid)
             if len(stop.received) > self._signals_for_window():  # the reports are skipped after that signal
                 t.missing_reports = [
                     {"report": n, "reason": "skipped: interrupted by %s" % stop.received[-1]} for n in process_reports.per_process(self.cfg.reports)
