@@ -139,6 +139,11 @@ def test_the_checks_pass_for_a_process_of_ours() -> None:
     assert checks.refuse_without_memray(me)  # this interpreter imports memray
 
 
+def test_an_embedded_interpreter_is_not_run_to_ask_for_memray() -> None:
+    uwsgi = proc(7, 1, ["uwsgi", "--http", ":8000", "--module", "app:app"], exe="/usr/bin/uwsgi")
+    assert checks.memray_in_process(uwsgi, proc="/nonexistent") == ("unknown", None)
+
+
 def test_a_forced_method_must_be_known() -> None:
     os.environ[checks.METHOD_ENV] = "strace"
     try:

@@ -27,7 +27,7 @@ import sys
 from typing import Any, Optional
 
 from ..errors import HarnessError
-from .discovery import ProcessInfo
+from .discovery import PYTHON_EXE, ProcessInfo
 
 CAP_SYS_PTRACE = 19
 EMULATOR = re.compile(r"(qemu-[\w.-]+|/rosetta\b|rosetta(d)?$)", re.MULTILINE)
@@ -232,8 +232,12 @@ def interpreter_of(info: ProcessInfo, proc: str = "/proc") -> str:
 
 def memray_in_process(info: ProcessInfo, proc: str = "/proc") -> tuple[Optional[str], Optional[str]]:
     """(memray's version as the process's interpreter imports it, None) or (None, why not): the
-    interpreter run with the process's PYTHONPATH & co, in its directory, as its user when we can."""
+    interpreter run with the process's PYTHONPATH & co, in its directory, as its user when we can.
+    An interpreter embedded in another program (uwsgi) cannot be asked: ("unknown", None), and the
+    injected agent says it instead."""
     interpreter = interpreter_of(info, proc)
+    if not PYTHON_EXE.match(os.path.basename(interpreter)):
+        return "unknown", None
     theirs = environ_of(info.pid, proc)
     env = {k: v for k, v in os.environ.items() if k not in PROBE_ENV and not k.startswith("PYTHON")}
     env.update({k: v for k, v in theirs.items() if k in PROBE_ENV})
