@@ -276,6 +276,26 @@ def test_the_first_interrupt_ends_the_window_and_the_reports_are_still_made(tmp_
     service.assert_unchanged()
 
 
+def test_a_second_interrupt_skips_the_reports(tmp_path: Path, service: Service) -> None:
+    proc = start_attach(tmp_path, attach_config(service, duration_seconds=120))
+    seen = read_until(proc, "attach-window")
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    res = finish(proc, tmp_path, seen)
+    assert res.rc == 130, res.stderr
+    summary = res.summary
+    assert summary["error_code"] == "INTERRUPTED" and "SIGINT" in summary["error"]
+    assert summary["attach"]["stopped_by"] == "interrupt"
+    for p in summary["attach"]["processes"]:
+        assert p["status"] == "tracked" and p["capture"] is not None
+        made = {"table_report", "table_json", "tree_report"} <= set(p["reports"])
+        missing = {m["report"] for m in p["missing_reports"]}
+        assert made or missing == {"table", "tree"}, p  # made before the signal, or listed as not made
+        assert all(m["reason"].startswith("skipped") or "abandoned" in m["reason"] for m in p["missing_reports"]), p["missing_reports"]
+    service.assert_unchanged()
+
+
 def test_a_killed_harness_leaves_no_process_tracking(tmp_path: Path, service: Service) -> None:
     """SIGKILL: the kernel closes the harness's connections, and each agent ends its session."""
     proc = start_attach(tmp_path, attach_config(service, duration_seconds=120))

@@ -63,11 +63,14 @@ class AttachRun(Run):
             port = self._service_port()
             self._discover()
             self.tracked = tracked_mod.ways_in([p for p in self.discovered if p.pid in self.chosen], checks.wanted_method())
-            self._start_all()
-            try:
-                self._open_window(port)
-            finally:
-                self._stop_all()
+            # From here the first SIGINT/SIGTERM ends the window (at once if it comes before the window
+            # opens) and the reports are still made; a second one raises (KeyboardInterrupt).
+            with interrupts.current().phase(interrupts.SOFT):
+                self._start_all()
+                try:
+                    self._open_window(port)
+                finally:
+                    self._stop_all()
             with interrupts.current().phase(interrupts.RAISE):  # a signal now skips the remaining reports
                 return self._finish(memray)
         except KeyboardInterrupt:
@@ -128,14 +131,19 @@ class AttachRun(Run):
         opts = self.options
         events.step("attach", "starting tracking in %s" % ", ".join("pid %d (%s, %s)" % (t.pid, t.role, t.method) for t in self.tracked))
         started = time.perf_counter()
-        with interrupts.current().phase(interrupts.SOFT), concurrent.futures.ThreadPoolExecutor(max_workers=len(self.tracked)) as pool:
-            args = (self.cfg.out_dir, self.cfg.run_id, self.cfg.native_traces, self.cfg.trace_python_allocators, opts.aggregate, LEASE_SECONDS)
-            list(pool.map(lambda t: tracked_mod.start(t, *args), self.tracked))
+        args = (self.cfg.out_dir, self.cfg.run_id, self.cfg.native_traces, self.cfg.trace_python_allocators, opts.aggregate, LEASE_SECONDS)
+
+        def start(t: Tracked) -> None:
+            tracked_mod.start(t, *args)
+            if t.status == "tracking" and t.conn is not None:
+                self.keeper.add(t.pid, t.conn)  # renewed at once: the others may take a while (an injection)
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=len(self.tracked)) as pool:
+            list(pool.map(start, self.tracked))
         self.tracking_seconds = round(time.perf_counter() - started, 3)
         for t in self.tracked:
-            if t.status == "tracking" and t.conn is not None:
+            if t.status == "tracking":
                 t.rss_before = tracked_mod.rss_kb(t.pid)
-                self.keeper.add(t.pid, t.conn)
             elif t.status == "failed":
                 self.warn("pid %d (%s) is not tracked: %s" % (t.pid, t.role, t.error))
         events.emit(

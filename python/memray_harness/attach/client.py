@@ -126,12 +126,13 @@ class LeaseKeeper:
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="memray-harness-lease", daemon=True)
+        self._started = False
 
     def add(self, pid: int, conn: AgentConnection) -> None:
         with self._lock:
             self._sessions[pid] = conn
-        if not self._thread.is_alive() and not self._stop.is_set():
-            with contextlib.suppress(RuntimeError):
+            if not self._started and not self._stop.is_set():
+                self._started = True
                 self._thread.start()
 
     def remove(self, pid: int) -> None:

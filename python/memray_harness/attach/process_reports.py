@@ -76,18 +76,22 @@ def make_process_reports(memray: Any, t: Tracked, out_dir: str, names: list[str]
         if aggregate and any(refusal in w for refusal in MEMRAY_AGGREGATE_REFUSALS):
             continue  # the statistics behind memray_stats: listed above when asked for, else not needed
         t.warnings.append("pid %d (%s): %s" % (t.pid, t.role, w))
-    failed = set(result.failed)
+    made = [n for n in wanted if n not in result.failed and n in contract().reports and _made(directory, contract().report(n))]
     for name in wanted:
-        if name in failed or name not in contract().reports:
+        if name not in made:  # failed, unknown, or abandoned after a signal
             reason = next((w for w in result.warnings if name in w), "the report engine did not make it")
             t.missing_reports.append({"report": name, "reason": reason})
-    t.reports = _artifacts(t, out_dir, [n for n in wanted if n not in failed and n in contract().reports])
+    t.reports = _artifacts(t, out_dir, made)
     t.top_allocators = list(result.top_allocators or [])
     stats = result.memray_stats or memray_stats(memray, session, result.stats_json)
     if stats is not None and stats.get("peak_memory") is not None:
         t.peak_memory_mb = mib(float(stats["peak_memory"]))
     if leaked_table:
         t.leaked_mb = _leaked_mb(os.path.join(directory, contract().artifact("table_json").file))
+
+
+def _made(directory: str, spec: ReportSpec) -> bool:
+    return all(os.path.isfile(os.path.join(directory, f)) for f in [spec.file] + [e.file for e in spec.extra_files])
 
 
 def _artifacts(t: Tracked, out_dir: str, made: list[str]) -> dict[str, str]:
