@@ -289,6 +289,7 @@ def test_a_second_interrupt_skips_the_reports(tmp_path: Path, service: Service) 
     assert summary["attach"]["stopped_by"] == "interrupt"
     for p in summary["attach"]["processes"]:
         assert p["status"] == "tracked" and p["capture"] is not None
+        assert p["reports"]["session_bin"] == p["capture"]
         made = {"table_report", "table_json", "tree_report"} <= set(p["reports"])
         missing = {m["report"] for m in p["missing_reports"]}
         assert made or missing == {"table", "tree"}, p  # made before the signal, or listed as not made

@@ -202,14 +202,12 @@ class AttachRun(Run):
         stop = interrupts.current()
         for t in self.tracked:
             if t.status == "failed":
-                t.missing_reports = [{"report": n, "reason": "no capture: %s" % t.error} for n in process_reports.per_process(self.cfg.reports)]
+                process_reports.skip(t, self.cfg.out_dir, self.cfg.reports, "no capture: %s" % t.error)
                 continue
             if t.status == "died":
                 self.warn(t.error or "pid %d ended during the window" % t.pid)
             if len(stop.received) > self._signals_for_window():  # the reports are skipped after that signal
-                t.missing_reports = [
-                    {"report": n, "reason": "skipped: interrupted by %s" % stop.received[-1]} for n in process_reports.per_process(self.cfg.reports)
-                ]
+                process_reports.skip(t, self.cfg.out_dir, self.cfg.reports, "skipped: interrupted by %s" % stop.received[-1])
                 continue
             events.step("reports", "pid %d (%s): %s" % (t.pid, t.role, ", ".join(process_reports.per_process(self.cfg.reports)) or "its figures"))
             self._guard(
@@ -331,10 +329,9 @@ class AttachRun(Run):
                 self.window = WindowResult(stopped_by="interrupt")
             self.summary.set_section("memory", self._memory())
             for t in self.tracked:
-                if not t.missing_reports:
-                    t.missing_reports = [
-                        {"report": n, "reason": "skipped: interrupted by %s" % stop.received[-1]} for n in process_reports.per_process(self.cfg.reports)
-                    ]
+                if not t.reports and not t.missing_reports:  # none attempted: the signal came before the reports
+                    why = "no capture: %s" % t.error if t.status == "failed" else "skipped: interrupted by %s" % stop.received[-1]
+                    process_reports.skip(t, self.cfg.out_dir, self.cfg.reports, why)
             message = "interrupted by %s %s: tracking was stopped and the reports were skipped" % (stop.describe(), "twice" if len(stop.received) > 1 else "")
             self.summary.set_result(contract().exit_code(code), message.replace("  ", " "), code)
             return contract().exit_code(code)

@@ -55,14 +55,19 @@ def per_process(names: list[str]) -> list[str]:
     return out
 
 
+def skip(t: Tracked, out_dir: str, names: list[str], reason: str) -> None:
+    """None of the process's reports is made (reason), its capture listed when it has one."""
+    t.missing_reports = [{"report": name, "reason": reason} for name in per_process(names)]
+    t.reports = _artifacts(t, out_dir, [])
+
+
 def make_process_reports(memray: Any, t: Tracked, out_dir: str, names: list[str], leaked_table: bool, aggregate: bool) -> None:
     """t.reports, missing_reports, top_allocators, peak_memory_mb, leaked_mb (and warnings)."""
     names = per_process(names)
     session = t.session(out_dir)
     directory = t.directory(out_dir)
     if not t.has_capture or not os.path.isfile(session):
-        why = t.error or "tracking never started"
-        t.missing_reports = [{"report": name, "reason": "no capture: %s" % why} for name in names]
+        skip(t, out_dir, names, "no capture: %s" % (t.error or "tracking never started"))
         return
     wanted: list[str] = []
     for name in names:
