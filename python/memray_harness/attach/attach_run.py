@@ -141,9 +141,16 @@ class AttachRun(Run):
         with concurrent.futures.ThreadPoolExecutor(max_workers=len(self.tracked)) as pool:
             list(pool.map(start, self.tracked))
         self.tracking_seconds = round(time.perf_counter() - started, 3)
+        reader = self.summary.get("profiling")["memray_version"]
         for t in self.tracked:
             if t.status == "tracking":
                 t.rss_before = tracked_mod.rss_kb(t.pid)
+                writer = t.hello.get("memray") or t.memray_version
+                if writer not in (None, "unknown", reader):
+                    self.warn(
+                        "pid %d writes its capture with memray %s and the harness reads it with memray %s: if its reports fail, install one version"
+                        % (t.pid, writer, reader)
+                    )
             elif t.status == "failed":
                 self.warn("pid %d (%s) is not tracked: %s" % (t.pid, t.role, t.error))
         events.emit(
