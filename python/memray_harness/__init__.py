@@ -7,6 +7,7 @@ points: `python -m memray_harness --config FILE` (cli.py), the report engine's p
 At the top: the entry points and what every part shares (config, contract, errors, events, paths,
 interrupts, JSON helpers). The parts, each depending only on those below it:
 
+    attach/       mode attach: the service's own processes tracked in place (agent, injection, merge)
     run/          one run: Run's phases, summary.json, the checkpoint, recovery
     workloads/    what runs under memray (script, import, request(s), serving) and what it needs
     reports/      the reports made from session.bin (report engine, table/tree, stats) and requests.txt

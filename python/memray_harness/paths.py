@@ -68,6 +68,10 @@ def site_of(filename: str, line: int) -> str:
 WORKLOAD_ENTRIES = {("workloads/wsgi_server.py", "call_app"), ("workloads/script.py", None), ("workloads/snapshot.py", None)}
 # The in-process server's own request handling (socketserver's threads), outside the app.
 SERVER_LOOPS = {"serve_forever", "process_request_thread"}
+# False when the capture is of a process the harness did not run in (mode attach): socketserver's
+# threads there are the service's own server (http.server, wsgiref, werkzeug's dev server), and only
+# the harness's own files (the agent) are the harness's. Set by the report engine from its plan.
+SERVER_LOOPS_ARE_HARNESS = True
 
 
 def is_harness_allocation(frames: Sequence[tuple[str, str, int]]) -> bool:
@@ -86,6 +90,6 @@ def is_harness_allocation(frames: Sequence[tuple[str, str, int]]) -> bool:
             name = harness_name(filename)
             short = (function or "").rsplit(".", 1)[-1]
             return not ((name, short) in WORKLOAD_ENTRIES or (name, None) in WORKLOAD_ENTRIES)
-        if os.path.basename(filename or "") == "socketserver.py" and function in SERVER_LOOPS:
+        if SERVER_LOOPS_ARE_HARNESS and os.path.basename(filename or "") == "socketserver.py" and function in SERVER_LOOPS:
             server = True
     return server

@@ -29,7 +29,8 @@ when tracking stopped (leaked records) and at the high-water mark (high-water-ma
 snapshot's high-water mark when the temporal flamegraph's read is made anyway).
 
 PLAN_JSON (the argument, or one line on stdin when the argument is "-"): {"session", "out_dir", "reports": [names], "table_source": "high_watermark"|"leaked",
-"derive_tracemalloc": bool, "totals": bool, "workers": int or null, "cwd": the harness's start directory}. Output: JSON lines on stdout, one per finished
+"derive_tracemalloc": bool, "totals": bool, "workers": int or null, "cwd": the harness's start directory,
+"service_capture": bool (a service's process tracked in place, mode attach)}. Output: JSON lines on stdout, one per finished
 job: {"kind": "report", "name", "reports", "ok", "seconds", "error", "max_rss_kb", "read"}, then one
 {"kind": "result", "memray_stats", "tracemalloc", "top_allocators", "table_harness_bytes",
 "reader_seconds", "max_rss_kb", "workers"}.
@@ -71,6 +72,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     raw = json.loads(arg)
     if raw.get("cwd"):
         paths.ORIGINAL_CWD = raw["cwd"]  # sites relative to where the harness started, not to out_dir
+    if raw.get("service_capture"):
+        paths.SERVER_LOOPS_ARE_HARNESS = False  # a service's process: its socketserver threads are its own
     plan = make_plan(raw)
     emit_line(ReportPool(plan, leaked_table=raw.get("table_source") == "leaked").run())
     return 0

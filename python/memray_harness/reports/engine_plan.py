@@ -20,8 +20,9 @@ CONFIDENTIAL_FILES = ("all", "none", "default")
 ReadKey = tuple[str, bool, int]  # (read, merge_threads, threshold)
 
 
-def plan_request(session: str, out_dir: str, reports: list[str], leaked_table: bool, derive_tracemalloc: bool) -> dict[str, Any]:
-    """The plan as the harness sends it (JSON): the reports to make from session.bin into out_dir."""
+def plan_request(session: str, out_dir: str, reports: list[str], leaked_table: bool, derive_tracemalloc: bool, service_capture: bool = False) -> dict[str, Any]:
+    """The plan as the harness sends it (JSON): the reports to make from session.bin into out_dir.
+    service_capture: the capture is of a service's own process (mode attach), not of the harness's."""
     return {
         "session": session,
         "out_dir": out_dir,
@@ -31,6 +32,7 @@ def plan_request(session: str, out_dir: str, reports: list[str], leaked_table: b
         "derive_tracemalloc": derive_tracemalloc,
         "totals": True,
         "workers": None,
+        "service_capture": service_capture,
     }
 
 

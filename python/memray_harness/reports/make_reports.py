@@ -29,11 +29,19 @@ READ_SECONDS_PER_MB = 3.0  # generous: a read costs ~0.2-0.4 s per MB on a slow 
 
 
 def make_reports(
-    memray: Any, session: str, out_dir: str, reports: list[str], leaked_table: bool, derive_tracemalloc: bool = False, engine: Optional[EngineProcess] = None
+    memray: Any,
+    session: str,
+    out_dir: str,
+    reports: list[str],
+    leaked_table: bool,
+    derive_tracemalloc: bool = False,
+    engine: Optional[EngineProcess] = None,
+    service_capture: bool = False,
 ) -> ReportResult:
     """Make the named reports of contract.json; leaked_table: table/tree of leaked allocations.
     Also computes summary.memray_stats, and with derive_tracemalloc the derived tracemalloc figures.
-    `engine`: one start_engine started earlier (used, or discarded when there is nothing to do)."""
+    `engine`: one start_engine started earlier (used, or discarded when there is nothing to do).
+    service_capture: session is a service's own process (mode attach; see paths.SERVER_LOOPS_ARE_HARNESS)."""
     result = ReportResult()
     specs = _specs(reports, result)
     if not os.path.isfile(session):
@@ -43,7 +51,7 @@ def make_reports(
         return result
     started = time.perf_counter()
     try:
-        engine = engine_with_plan(engine, plan_request(session, out_dir, [s.name for s in specs], leaked_table, derive_tracemalloc), out_dir)
+        engine = engine_with_plan(engine, plan_request(session, out_dir, [s.name for s in specs], leaked_table, derive_tracemalloc, service_capture), out_dir)
     except OSError as exc:
         _fail_all(result, specs, 0.0, "the report engine could not start: %s" % exc)
         return result

@@ -78,7 +78,8 @@ _KINDS: dict[str, Callable[[Config, App, Capture, Server], Result]] = {
     "script": _script,
     "script-or-requests": _script_or_requests,
 }
-WORKLOAD_KINDS = tuple(_KINDS)
+# attach: the service's own processes, not a workload the harness runs (attach/attach_run.py).
+WORKLOAD_KINDS = (*_KINDS, "attach")
 
 
 def run(cfg: Config, rule: ModeRule, app: App, capture: Capture) -> Result:
