@@ -1,5 +1,6 @@
 import pc from "picocolors";
 import { ERROR_CODES, ExitCode, formatKb, visibleText, type ProfileResult } from "@alpiq/memray-core";
+import { describeAttachSummary } from "./attach-lines.js";
 import type { CliIo } from "./cli-io.js";
 import { errorStream } from "./output-mode.js";
 import { printError } from "./print-error.js";
@@ -23,6 +24,7 @@ export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: 
   if (memory.rss_before !== null) {
     lines.push(`RSS ${formatKb(memory.rss_before)} → ${formatKb(memory.rss_after)} (${formatKb(memory.rss_delta)})`);
   }
+  if (summary.attach) lines.push(...describeAttachSummary(summary.attach).map((line) => visibleText(line)));
   const top = summary.top_allocators[0];
   if (top) lines.push(`top allocator ${visibleText(top.file)} ${formatKb(top.size_kb)} in ${top.count} allocations`);
   if (summary.requests.length) {

@@ -1,6 +1,7 @@
 import ora, { type Ora } from "ora";
 import pc from "picocolors";
 import { visibleText, type HarnessEvent, type ProgressEvent } from "@alpiq/memray-core";
+import { describeAttachEvent } from "./attach-lines.js";
 import { colorEnabled } from "./output-mode.js";
 
 /** Lines of the workload's output echoed per second; the rest is only in harness.log. */
@@ -107,6 +108,13 @@ export class ProgressReporter {
       }
       case "warning":
         this.warn(String(event.message));
+        break;
+      case "attach-processes":
+      case "attach-tracking":
+      case "attach-window":
+      case "attach-process-died":
+      case "attach-stopped":
+        for (const text of describeAttachEvent(event)) this.line(`  ${visibleText(text)}`);
         break;
       default:
         break;

@@ -85,6 +85,25 @@ ${callsTable}
 ${memoryTable}`;
 }
 
+/** Mode attach: each process tracked in place, its reports (in its own folder) and what could not be made. */
+function processesSection(summary: Summary): string {
+  const attach = summary.attach;
+  if (!attach) return "";
+  const rows = attach.processes.map((p) => {
+    const links = Object.entries(p.reports)
+      .map(([key, file]) => `<a href="${e(file)}">${e(file.split("/").at(-1) ?? key)}</a>`)
+      .join(" ");
+    const missing = p.missing_reports.map((m) => `${e(m.report)}: ${e(m.reason)}`).join("<br>");
+    const mb = (value: number | null) => (value === null ? "n/a" : `${value.toFixed(1)} MB`);
+    return `<tr><td class="n">${e(p.pid)}</td><td>${e(p.role)}</td><td>${e(p.method ?? "—")}</td><td class="${p.status === "tracked" ? "ok" : "bad"}">${e(p.status)}${p.error ? `: ${e(p.error)}` : ""}</td><td class="n">${e(mb(p.peak_memory_mb))}</td><td class="n">${e(mb(p.leaked_mb))}</td><td>${links}${missing ? `<br><small>not made: ${missing}</small>` : ""}</td><td><code>${e(p.cmdline.join(" "))}</code></td></tr>`;
+  });
+  return `<h2>Processes</h2>
+<p>The service's own processes, tracked in place by <b>${e(attach.method ?? "—")}</b> for ${e(attach.duration_seconds)} s (stopped by ${e(attach.stopped_by)}${attach.aggregate ? ", aggregated captures" : ""}). memray cannot merge processes: the top allocators below are each process's tables summed by site.</p>
+<table><tr><th>pid</th><th>role</th><th>way in</th><th>status</th><th>peak</th><th>leaked</th><th>reports</th><th>command</th></tr>
+${rows.join("\n")}
+</table>`;
+}
+
 /**
  * Render the run's index.html: key numbers, the leak verdict, a link to every file present, and the
  * signals (collectors, the WireMock calls of `wiremockCalls`, container memory before → after).
@@ -137,7 +156,8 @@ table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border-bottom:1px sol
 <table><tr><th>file</th><th>report</th><th>what it is for</th></tr>
 ${reportRows.join("\n") || '<tr><td colspan="3">no reports (live modes stream to the TUI)</td></tr>'}
 </table>
-${allocators.length ? `<h2>Top allocators</h2>\n<table><tr><th>site</th><th>function</th><th>size</th><th>count</th></tr>\n${allocators.join("\n")}\n</table>` : ""}
+${processesSection(summary)}
+${allocators.length ? `<h2>Top allocators${summary.attach ? " (merged over the processes)" : ""}</h2>\n<table><tr><th>site</th><th>function</th><th>size</th><th>count</th></tr>\n${allocators.join("\n")}\n</table>` : ""}
 ${requests.length ? `<h2>Requests</h2>\n<table><tr><th>#</th><th>status</th><th>duration s</th><th>RSS before</th><th>RSS after</th><th>RSS delta</th></tr>\n${requests.join("\n")}\n</table>` : ""}
 ${signalsSection(summary, present, wiremockCalls)}
 <h2>Other files</h2>
