@@ -50,6 +50,14 @@ def test_gunicorn_in_a_container_its_workers_are_chosen_and_the_harness_is_never
     assert [p.pid for p in discovery.choose(found, [], "docker", table, me=31)] == [7, 8]
 
 
+def test_workers_that_dropped_privileges_are_still_workers() -> None:
+    # gunicorn --user 1000: the master stays root, the workers run as uid 1000, and without CAP_SYS_PTRACE
+    # their /proc/<pid>/exe cannot be read: the same command still makes them the master's workers.
+    table = table_of(proc(1, 0, GUNICORN, uid=0), proc(8, 1, GUNICORN, exe=None), proc(9, 1, GUNICORN, exe=None))
+    found = discovery.discover("docker", table, me=999, proc="/nonexistent")
+    assert [(p.pid, p.role) for p in found] == [(1, "master"), (8, "worker"), (9, "worker")]
+
+
 def test_retitled_workers_and_multiprocessing_children_are_workers() -> None:
     table = table_of(
         proc(1, 0, ["gunicorn:", "master", "[app:app]"]),

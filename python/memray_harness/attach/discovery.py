@@ -168,6 +168,13 @@ def program(info: ProcessInfo) -> tuple[str, str]:
     return exe, ""
 
 
+def same_program(a: ProcessInfo, b: ProcessInfo) -> bool:
+    """The same interpreter and script; an executable we may not read (another uid's process, without
+    CAP_SYS_PTRACE) is left out of the comparison rather than making two workers look unrelated."""
+    (exe_a, what_a), (exe_b, what_b) = program(a), program(b)
+    return what_a == what_b and (not exe_a or not exe_b or exe_a == exe_b)
+
+
 def _multiprocessing_child(info: ProcessInfo) -> bool:
     return any(marker in arg for arg in info.cmdline for marker in MULTIPROCESSING_CHILD)
 
@@ -180,7 +187,7 @@ def assign_roles(table: dict[int, ProcessInfo], candidates: Iterable[int]) -> No
     for pid in sorted(chosen):
         info = table[pid]
         workers = [
-            c for c in info.children if c in chosen and (program(table[c]) == program(info) or _multiprocessing_child(table[c])) and table[c].role != "master"
+            c for c in info.children if c in chosen and (same_program(table[c], info) or _multiprocessing_child(table[c])) and table[c].role != "master"
         ]
         if workers:
             info.role = "master"
