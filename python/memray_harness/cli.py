@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import traceback
 from typing import Optional
 
@@ -19,6 +18,14 @@ CONTRACT_UNREADABLE_EXIT = 3
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    """The run, then the `end` event: the host's sign that this harness finished (nothing after it)."""
+    events.open_channel()  # before the workload can close or redirect fd 2
+    code = _main(argv)
+    events.end(code)
+    return code
+
+
+def _main(argv: Optional[list[str]]) -> int:
     parser = argparse.ArgumentParser(prog="python -m memray_harness", description="Run a workload under memray and write summary.json + reports.")
     parser.add_argument("--config", required=True, help="config.json (docs/harness-protocol.md)")
     parser.add_argument("--recover", metavar="ENDED", help="finish a run whose harness ended abruptly, e.g. 'exit code 7' or 'signal 9 (SIGKILL)'")
@@ -33,13 +40,13 @@ def main(argv: Optional[list[str]] = None) -> int:
             return recover(cfg, args.recover)
         return run(cfg)
     except ContractError as exc:
-        print("memray-harness: %s" % exc, file=sys.stderr)
+        events.say("memray-harness: %s" % exc)
         return CONTRACT_UNREADABLE_EXIT
     except HarnessError as exc:
         announce(exc)
         return exc.exit_code
     except Exception as exc:  # a harness bug outside the run's own guards
-        traceback.print_exc()
+        events.say(traceback.format_exc().rstrip())
         err = HarnessError("HARNESS_FAILED", "harness error: %s: %s" % (type(exc).__name__, exc))
         announce(err)
         return err.exit_code

@@ -222,3 +222,25 @@ def test_huge_requests_files_are_bounded(tmp_path: Path) -> None:
     proc.communicate(timeout=120)
     s = summary(tmp_path)
     assert len(s["requests"]) == 10000 and any("the first 10000 are merged" in w for w in s["warnings"])
+
+
+def test_the_harness_ends_with_an_end_event_carrying_its_exit_code_and_a_workload_exit_has_none(harness, tmp_path: Path) -> None:
+    ok = write_script(tmp_path, "ok.py", "x = 1\n")
+    result = harness({"mode": "script", "script_path": str(ok), "reports": []})
+    assert result.events()[-1] == {"event": "end", "exit_code": 0}
+    failing = write_script(tmp_path, "fails.py", "import sys\nsys.exit(3)\n")
+    result = harness({"mode": "script", "script_path": str(failing), "reports": []})
+    assert result.rc == 1 and result.events()[-1] == {"event": "end", "exit_code": 1}
+    # os._exit(1) shares an exit code with the harness (WORKLOAD_FAILED): only the missing end event tells.
+    bail = write_script(tmp_path, "bail.py", "import os\nos._exit(1)\n")
+    result = harness({"mode": "script", "script_path": str(bail), "reports": []})
+    assert result.rc == 1 and all(event["event"] != "end" for event in result.events())
+
+
+def test_a_workload_that_closes_its_stdout_and_stderr_does_not_cut_the_host_off(harness, tmp_path: Path) -> None:
+    script = write_script(tmp_path, "closer.py", "import os\nblob = bytearray(1 << 20)\nos.close(1)\nos.close(2)\n")
+    result = harness({"mode": "script", "script_path": str(script), "reports": ["table"]})
+    names = [event["event"] for event in result.events()]
+    assert result.rc == 0, result.stderr
+    assert "workload-done" in names and names[-1] == "end"
+    assert result.summary["error"] is None

@@ -99,6 +99,36 @@ describe("abrupt ends and odd workloads", () => {
     expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/bail\.py:2/);
   });
 
+  it.each([0, 1, 3])("os._exit(%d), an exit code the CLI itself uses: recovered from session.bin all the same (the harness's end event tells, not the code)", async (code) => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "bail.py"), `import os\nblob = [bytearray(1000) for _ in range(4000)]\nos._exit(${code})\n`);
+    const run = await runCli(["profile", "--script", "bail.py"], cwd);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/bail\.py:2/);
+    expect(summary.memray_stats?.peak_memory).toBeGreaterThan(4_000_000);
+    expect(summary.exit_code).toBe(code);
+    if (code === 0) {
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(summary.error).toBeNull();
+      expect(summary.warnings?.join("\n")).toMatch(/os\._exit\(0\)/);
+    } else {
+      expect(run.exitCode, run.stderr).toBe(1);
+      expect(summary).toMatchObject({ error_code: "WORKLOAD_FAILED" });
+      expect(summary.error).toMatch(new RegExp(`exit code ${code}\\b`));
+    }
+  });
+
+  it("a workload that closes its stdout and stderr neither stalls the run nor warns about signals a local run has none of", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "closer.py"), "import os\nblob = bytearray(1 << 20)\nos.close(1)\nos.close(2)\n");
+    const started = Date.now();
+    const run = await runCli(["profile", "--script", "closer.py"], cwd);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(summary.warnings ?? []).toEqual([]);
+  });
+
   it("a workload that kills its own process with SIGKILL: recovered, and not called out of memory", async () => {
     const cwd = await scratch();
     await writeFile(path.join(cwd, "suicide.py"), "import os, signal\nblob = bytearray(4 * 1024 * 1024)\nos.kill(os.getpid(), signal.SIGKILL)\n");
@@ -180,7 +210,9 @@ describe("what the harness writes is never overwritten", () => {
     await writeFile(
       path.join(fake, "__main__.py"),
       "import json, os, sys\ncfg = json.load(open(sys.argv[2]))\nos.makedirs(cfg['out_dir'], exist_ok=True)\n" +
-        "open(os.path.join(cfg['out_dir'], 'summary.json'), 'w').write('{\"run_id\": \"x\", \"memory\": NaN}')\n",
+        "open(os.path.join(cfg['out_dir'], 'summary.json'), 'w').write('{\"run_id\": \"x\", \"memory\": NaN}')\n" +
+        // It finishes as the harness does: the end event is the host's sign that it did.
+        "sys.stderr.write('@memray-harness {\"event\": \"end\", \"exit_code\": 0}\\n')\n",
     );
     await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
     const run = await runCli(["profile", "--script", "ok.py"], cwd, { MEMRAY_HARNESS_DIR: path.join(cwd, "fake-harness") });

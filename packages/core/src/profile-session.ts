@@ -4,7 +4,6 @@ import path from "node:path";
 import createDebug from "debug";
 import { HARNESS_LOG_FILE, SUMMARY_FILE } from "./artifact-table.js";
 import { DiskFullError, findNoSpace } from "./disk-full.js";
-import { ERROR_CODES } from "./error-codes.js";
 import { HarnessKilledError, MemrayError, MemrayNotInstalledError, PythonNotFoundError, toMemrayError } from "./errors.js";
 import type { ExitCodeValue } from "./exit-codes.js";
 import type { HarnessEvent } from "./harness-events.js";
@@ -86,9 +85,6 @@ export interface ProfileResult {
   warnings: string[];
 }
 
-/** Exit codes a harness ends with when it finished its run (anything else: it was killed or crashed). */
-const FINISHED_EXITS = new Set<number>([0, ...Object.values(ERROR_CODES).map((rule) => rule.exitCode)]);
-
 /**
  * Runs one mode on one target and always leaves a valid summary.json in the run directory, also
  * when the options, the target, the harness or the workload fail, or the user interrupts; what was
@@ -145,7 +141,7 @@ class ProfileRun {
         await this.sidecarBefore();
         this.step("run", `profiling (${options.mode}) on ${this.request.target.name}`);
         const first = await this.launch(staged, []);
-        if (!FINISHED_EXITS.has(first.exitCode)) await this.recover(staged, first, oomBefore);
+        if (first.finishedWith === undefined) await this.recover(staged, first, oomBefore);
       } finally {
         await this.collect(staged);
       }
@@ -232,7 +228,8 @@ class ProfileRun {
     });
     this.harnessRunning = true;
     const result = await this.harness.start().finally(() => (this.harnessRunning = false));
-    this.harnessExit = result.exitCode;
+    // A harness that finished said so, with its exit code (what the workload did at exit cannot change it).
+    this.harnessExit = result.finishedWith ?? result.exitCode;
     this.harnessFailure = result.error;
     return result;
   }
@@ -251,7 +248,11 @@ class ProfileRun {
       return;
     }
     if (!first.workloadStarted || lost) {
-      this.failure = new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
+      // Ended by itself (no signal) before its workload: a failure of the harness, not a kill.
+      const byItself = !lost && !first.exitSignal && first.exitCode < 128;
+      this.failure = byItself
+        ? new MemrayError("HARNESS_FAILED", `the harness on ${target.name} ended (${ended}) before it started the workload, without finishing its run`)
+        : new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
       return;
     }
     this.step("recover", `the harness ended abruptly (${ended}): making the reports from what was captured`);
@@ -260,7 +261,7 @@ class ProfileRun {
       return undefined;
     });
     if (!recovered) [this.harnessExit, this.harnessFailure] = [first.exitCode, undefined];
-    if (!recovered || !FINISHED_EXITS.has(recovered.exitCode)) this.failure = new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
+    if (!recovered || recovered.finishedWith === undefined) this.failure = new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
   }
 
   /** The signals' last sections, the run directory out of the target, the staging cleaned up. */

@@ -9,7 +9,6 @@ and writes summary.json with how the process ended. What was measured before the
 from __future__ import annotations
 
 import re
-import sys
 
 from .. import events
 from ..config import Config
@@ -32,12 +31,17 @@ def exit_status(ended: str) -> int:
 
 
 def abrupt_end(ended: str) -> Outcome:
-    """The workload's outcome: it ended the harness process."""
+    """The workload's outcome: it ended the harness process. Exit status 0 (os._exit(0)) is a success,
+    as it is for `python script.py`; what the harness could not measure at the end is said."""
     outcome = Outcome()
-    outcome.fail(
-        "the workload ended the harness process abruptly (%s); the reports are made from the capture up to that point" % ended,
-        exit_status(ended) or 1,
-    )
+    status = exit_status(ended)
+    if status == 0:
+        outcome.warnings.append(
+            "the workload ended the harness process itself (%s, e.g. os._exit(0)); the reports were made from the capture by a second harness, "
+            "and what is measured after the workload (rss_after, the object census) is missing" % ended
+        )
+        return outcome
+    outcome.fail("the workload ended the harness process abruptly (%s); the reports are made from the capture up to that point" % ended, status)
     outcome.error_details = {"type": "AbruptExit", "message": ended, "traceback": ""}
     return outcome
 
@@ -53,5 +57,5 @@ def recover(cfg: Config, ended: str) -> int:
         return run.write(run.fail(HarnessError("HARNESS_FAILED", "the harness ended (%s) before the workload started" % ended)))
     events.step("recover", "the harness ended abruptly (%s): finishing the run from session.bin" % ended)
     exit_code = run.finish_from_capture(abrupt_end(ended))
-    print("memray-harness: recovered the run after %s" % ended, file=sys.stderr)
+    events.say("memray-harness: recovered the run after %s" % ended)
     return run.write(exit_code)

@@ -79,7 +79,8 @@ class Run:
         self._guard("reports", lambda: self._reports(memray, capture))
         self._guard("requests", lambda: self._requests(outcome))
         self.summary.set_section("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
-        return contract().exit_code(self.summary.error_code or "WORKLOAD_FAILED")
+        code = self.summary.error_code
+        return contract().exit_code(code) if code else EXIT_OK
 
     def fail(self, exc: HarnessError) -> int:
         """The run ends with this error; returns its exit code."""
