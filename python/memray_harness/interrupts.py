@@ -3,7 +3,8 @@
 The first signal stops the workload: a script or a single request is interrupted at once
 (KeyboardInterrupt); a request sequence finishes the current request and stops; serving stops.
 The Tracker then ends normally, the reports are made from the partial capture and summary.json
-records the interruption. A signal while the reports are made abandons the remaining ones; the
+records the interruption. Once the workload is over the first signal stops nothing more: every
+report is made; a second abandons the remaining ones (the host's third kills the process); the
 summary is still written. Signal state is process-wide, so this is one module-level instance.
 """
 

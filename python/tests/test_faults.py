@@ -12,6 +12,8 @@ from pathlib import Path
 from apps import APP
 from conftest import check_outputs, start_harness, write_config, write_script
 
+from memray_harness.contract import contract
+
 
 def start(tmp_path: Path, cfg: dict, recover: str = "") -> subprocess.Popen:
     config = write_config(tmp_path, cfg)
@@ -244,3 +246,28 @@ def test_a_workload_that_closes_its_stdout_and_stderr_does_not_cut_the_host_off(
     assert result.rc == 0, result.stderr
     assert "workload-done" in names and names[-1] == "end"
     assert result.summary["error"] is None
+
+
+MANY_ALLOCATIONS = """
+blobs = []
+for i in range(200000):
+    blobs.append(str(i) * 4)
+"""
+ALL_REPORTS = ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree"]
+
+
+def test_one_signal_while_the_reports_are_made_stops_nothing_every_report_is_made(tmp_path: Path) -> None:
+    script = write_script(tmp_path, "many.py", MANY_ALLOCATIONS)
+    proc = start(tmp_path, {"mode": "script", "script_path": str(script), "reports": ALL_REPORTS})
+    for line in proc.stderr:  # type: ignore[union-attr]
+        if '"step": "reports"' in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    s = summary(tmp_path)
+    assert s["error_code"] == "INTERRUPTED" and "every report was made" in s["error"], s["error"]
+    assert not any("abandoned" in w for w in s["warnings"]), s["warnings"]
+    for name in ALL_REPORTS:
+        assert (tmp_path / "out" / contract().report(name).file).exists(), name
+    assert s["memory"]["tracemalloc_peak"] is not None and s["memory"]["tracemalloc_current"] is not None

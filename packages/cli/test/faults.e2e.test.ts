@@ -71,6 +71,24 @@ describe("interrupts: the first signal keeps everything measured", () => {
     expect(await readdir(path.join(cwd, "tmp"))).toEqual([]);
   });
 
+  it("one Ctrl-C once the reports are being made stops nothing: all six reports and the tracemalloc figures are kept", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "many.py"), "blobs = []\nfor i in range(200000):\n    blobs.append(str(i) * 4)\n");
+    const child = spawnCli(["profile", "--script", "many.py"], cwd);
+    await untilOutput(child, "generating");
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+    const runDir = lastLine(result.stdout);
+    const summary = await summaryOf(cwd, runDir);
+    expect(summary.error).toMatch(/after the workload ended; every report was made/);
+    for (const file of ["flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html", "table.txt", "tree.txt"]) {
+      expect(existsSync(path.join(cwd, runDir, file)), file).toBe(true);
+    }
+    expect(summary.memory.tracemalloc_peak).toBeGreaterThan(0);
+    expect(summary.warnings?.join("\n") ?? "").not.toMatch(/abandoned/);
+  });
+
   it("a second Ctrl-C abandons the reports; the summary is still written", async () => {
     const cwd = await scratch();
     await writeFile(path.join(cwd, "slow.py"), SLOW);

@@ -51,6 +51,7 @@ class Run:
         self.t0 = time.perf_counter()
         self.workload_done = False
         self.engine: Optional[EngineProcess] = None  # started before the capture (start_engine)
+        self.abandoned: list[str] = []  # steps and reports a second signal stopped
         self.summary = Summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
         self.summary.add_warnings(cfg.host_warnings)
 
@@ -228,7 +229,9 @@ class Run:
             capture = self._capture_for(memray, census)
             outcome, keepalive = self._run_workload(app, capture, census)
             self._after_workload(outcome, capture)
-            with interrupts.current().phase(interrupts.RAISE):  # a signal now abandons the remaining reports
+            # The workload is over: the first signal stops nothing more (every report is still made), a
+            # second abandons the remaining reports (the host's third kills the process).
+            with interrupts.current().phase(interrupts.SOFT):
                 return self._finish(memray, capture, outcome, census)
         except KeyboardInterrupt:
             return self._interrupted()
@@ -275,10 +278,16 @@ class Run:
         return self.fail(HarnessError(stop.code or "INTERRUPTED", "interrupted by %s before the workload started" % stop.describe()))
 
     def _note_late_interruption(self) -> None:
-        """A signal that came only once the workload was done: it stopped the reports."""
+        """A signal that came only once the workload was done: said, with what it stopped (a second signal
+        abandons the remaining reports; the first alone stops nothing)."""
         stop = interrupts.current()
-        if stop.requested and self.rule.workload != "serve":
-            self.summary.record_error(stop.code or "INTERRUPTED", "interrupted by %s while the reports were made" % stop.describe())
+        if not stop.requested or self.rule.workload == "serve":
+            return
+        if self.abandoned:
+            message = "interrupted by %s while the reports were made: %s not made" % (stop.describe(), ", ".join(self.abandoned))
+        else:
+            message = "interrupted by %s after the workload ended; every report was made" % stop.describe()
+        self.summary.record_error(stop.code or "INTERRUPTED", message)
 
     def _note_interruption(self, outcome: Outcome) -> None:
         """A signal stopped the workload: that is the run's error (serving ends by a signal normally)."""
@@ -319,6 +328,7 @@ class Run:
         try:
             fn()
         except KeyboardInterrupt as exc:  # Ctrl-C/SIGTERM: this step is abandoned, the summary still comes
+            self.abandoned.append("the %s step" % what)
             self.warn("%s step abandoned after %s" % (what, exc or "a signal"))
         except Exception as exc:
             self.warn("%s step failed: %s: %s" % (what, type(exc).__name__, exc))
@@ -365,6 +375,7 @@ class Run:
             self.warn("tracemalloc_current/peak/delta could not be derived from session.bin (see the report warnings)")
         for w in result.warnings:
             self.warn(w)
+        self.abandoned.extend(result.abandoned)
         if result.no_space:
             out_dir = self.cfg.out_dir
             reports = ", ".join(result.no_space)
