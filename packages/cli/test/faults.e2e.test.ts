@@ -257,6 +257,7 @@ describe("wrong acceptance is refused", () => {
   it.each([
     [["profile", "--target", "", "--mode", "snapshot"], /--target expects a container name/],
     [["profile", "--script", "x.py", "--timeout", "0"], /--timeout expects a number of seconds > 0, received "0"/],
+    [["profile", "--script", "x.py", "--timeout", "99999999999"], /--timeout expects at most 604800 seconds \(7 days\), received "99999999999"/],
     [["runs", "list", "--out", "package.json"], /is a file, not a directory of runs/],
   ])("%j exits 2 with a message", async (args, message) => {
     const cwd = await scratch();
