@@ -271,3 +271,47 @@ def test_one_signal_while_the_reports_are_made_stops_nothing_every_report_is_mad
     for name in ALL_REPORTS:
         assert (tmp_path / "out" / contract().report(name).file).exists(), name
     assert s["memory"]["tracemalloc_peak"] is not None and s["memory"]["tracemalloc_current"] is not None
+
+
+def test_timeout_is_enforced_although_the_workload_installs_its_own_sigalrm_handler(harness, tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        "alarm.py",
+        """
+        import signal, time
+        signal.signal(signal.SIGALRM, lambda *a: print("alarm swallowed"))
+        blob = bytearray(2 * 1024 * 1024)
+        for _ in range(300):
+            time.sleep(0.1)
+        print("RAN TO THE END")
+        """,
+    )
+    started = time.monotonic()
+    result = harness({"mode": "script", "script_path": str(script), "timeout_seconds": 1.5, "reports": ["table"]})
+    assert time.monotonic() - started < 20
+    assert result.rc == 1, result.stderr
+    assert "RAN TO THE END" not in result.stdout
+    s = result.summary
+    assert s["error_code"] == "WORKLOAD_TIMEOUT" and "timeout_seconds=1.5" in s["error"], s["error"]
+    assert s["error_details"]["type"] == "WorkloadTimeout"
+    assert "alarm.py:3" in result.text("table.txt")  # measured until the stop, and reported on
+
+
+def test_timeout_stops_a_workload_that_swallows_every_exception_and_blocks(harness, tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        "stubborn.py",
+        """
+        import threading
+        for _ in range(4):
+            try:
+                threading.Event().wait(60)
+            except BaseException:
+                pass
+        """,
+    )
+    started = time.monotonic()
+    result = harness({"mode": "script", "script_path": str(script), "timeout_seconds": 1, "reports": []})
+    # Stopped again every second: four swallowed stops take about 4 s, four waits four minutes.
+    assert time.monotonic() - started < 30
+    assert result.rc == 1 and result.summary["error_code"] == "WORKLOAD_TIMEOUT", result.stderr

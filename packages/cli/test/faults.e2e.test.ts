@@ -147,6 +147,22 @@ describe("abrupt ends and odd workloads", () => {
     expect(summary.warnings ?? []).toEqual([]);
   });
 
+  it("--timeout is enforced although the script installs its own SIGALRM handler; the summary says it fired", async () => {
+    const cwd = await scratch();
+    await writeFile(
+      path.join(cwd, "alarm.py"),
+      "import signal, time\nsignal.signal(signal.SIGALRM, lambda *a: print('alarm swallowed'))\nblob = bytearray(1 << 20)\nfor _ in range(260):\n    time.sleep(0.1)\n",
+    );
+    const started = Date.now();
+    const run = await runCli(["profile", "--script", "alarm.py", "--timeout", "2"], cwd);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(run.exitCode, run.stderr).toBe(1);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(summary.error_code).toBe("WORKLOAD_TIMEOUT");
+    expect(summary.error).toMatch(/timeout_seconds=2 \(--timeout\)/);
+    expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/alarm\.py:3/);
+  });
+
   it("a workload that kills its own process with SIGKILL: recovered, and not called out of memory", async () => {
     const cwd = await scratch();
     await writeFile(path.join(cwd, "suicide.py"), "import os, signal\nblob = bytearray(4 * 1024 * 1024)\nos.kill(os.getpid(), signal.SIGKILL)\n");

@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   WHEEL_INVALID: { exitCode: ExitCode.Usage, hint: "pass a .whl file built by maturin (a zip holding the extension module)" },
   // The workload (or the build) ran and failed (1)
   WORKLOAD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "see error_details in summary.json and harness.log in the run directory" },
+  WORKLOAD_TIMEOUT: { exitCode: ExitCode.WorkloadFailed, hint: "the workload ran past --timeout and was stopped (the reports cover what ran until then): raise --timeout, or profile a shorter workload" },
   DEBUG_BUILD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "read build.log next to the wheel; the cache was left untouched" },
   DEBUG_INFO_MISSING: { exitCode: ExitCode.WorkloadFailed, hint: "build with CARGO_PROFILE_RELEASE_DEBUG=2 (memray-cli debug-build does): without .debug_info memray shows Rust frames as bare addresses" },
   // Stopped by the user (130, 143): the run directory holds everything measured until then
