@@ -4,6 +4,7 @@ In no case is a measurement that was made missing afterwards."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -315,3 +316,37 @@ def test_timeout_stops_a_workload_that_swallows_every_exception_and_blocks(harne
     # Stopped again every second: four swallowed stops take about 4 s, four waits four minutes.
     assert time.monotonic() - started < 30
     assert result.rc == 1 and result.summary["error_code"] == "WORKLOAD_TIMEOUT", result.stderr
+
+
+def _kill_report_engines(root: int, seconds: float) -> int:
+    """SIGKILL every report engine below `root` (and the readers it forked: its process group) for a while."""
+    from memray_harness.run import stray_processes
+
+    killed = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for pid, cmdline in stray_processes.descendants(root):
+            if "memray_harness.report_engine" in cmdline:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                    killed += 1
+                except OSError:
+                    pass
+        time.sleep(0.02)
+    return killed
+
+
+def test_a_killed_report_engine_is_an_error_naming_the_missing_reports(tmp_path: Path) -> None:
+    script = write_script(tmp_path, "many.py", MANY_ALLOCATIONS)
+    proc = start(tmp_path, {"mode": "script", "script_path": str(script), "reports": ALL_REPORTS})
+    for line in proc.stderr:  # type: ignore[union-attr]
+        if '"step": "reports"' in line:
+            break
+    assert _kill_report_engines(proc.pid, 3.0) >= 1
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err
+    s = summary(tmp_path)
+    assert s["error_code"] == "REPORTS_MISSING", s["error"]
+    for name in ("flamegraph", "leaks", "temporal"):
+        assert name in s["error"]
+        assert not (tmp_path / "out" / contract().report(name).file).exists()  # no half-written page

@@ -50,6 +50,34 @@ async function untilOutput(child: ResultPromise, needle: string, timeoutMs = 60_
 
 const lastLine = (stdout: unknown) => String(stdout).trim().split("\n").at(-1) ?? "";
 
+/** The processes below `root` (read from /proc), with their command lines: never any other process of the machine. */
+async function descendants(root: number): Promise<{ pid: number; cmdline: string }[]> {
+  const table = new Map<number, { ppid: number; cmdline: string }>();
+  for (const name of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = await readFile(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const cmdline = (await readFile(`/proc/${name}/cmdline`, "utf8")).replace(/\0/g, " ");
+      table.set(Number(name), { ppid, cmdline });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: { pid: number; cmdline: string }[] = [];
+  const frontier = [root];
+  while (frontier.length) {
+    const parent = frontier.pop()!;
+    for (const [pid, entry] of table) {
+      if (entry.ppid === parent) {
+        found.push({ pid, cmdline: entry.cmdline });
+        frontier.push(pid);
+      }
+    }
+  }
+  return found;
+}
+
 describe("interrupts: the first signal keeps everything measured", () => {
   it.each([
     ["SIGINT", 130, "INTERRUPTED"],
@@ -231,6 +259,36 @@ describe("abrupt ends and odd workloads", () => {
     expect(log.every((line, i) => line === `line ${i}`)).toBe(true);
     expect(run.stderr.split("\n").filter((l) => l.includes("│ line ")).length).toBeLessThan(5000);
     expect(run.stderr).toMatch(/more lines in harness\.log/);
+  });
+});
+
+describe("reports asked for and missing", () => {
+  it("a report engine killed with SIGKILL: exit 3, REPORTS_MISSING naming them, no half-written report", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "many.py"), "blobs = []\nfor i in range(200000):\n    blobs.append(str(i) * 4)\n");
+    const child = spawnCli(["profile", "--script", "many.py"], cwd);
+    await untilOutput(child, "generating");
+    let killed = 0;
+    for (const deadline = Date.now() + 3000; Date.now() < deadline; ) {
+      for (const { pid, cmdline } of await descendants(child.pid!)) {
+        if (!cmdline.includes("memray_harness.report_engine")) continue;
+        try {
+          process.kill(-pid, "SIGKILL"); // the engine and the readers it forked: its process group
+          killed += 1;
+        } catch {
+          // already gone
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const result = await child;
+    expect(killed).toBeGreaterThan(0);
+    expect(result.exitCode, String(result.stderr)).toBe(3);
+    const runDir = lastLine(result.stdout);
+    const summary = await summaryOf(cwd, runDir);
+    expect(summary.error_code).toBe("REPORTS_MISSING");
+    expect(summary.error).toMatch(/asked for were not made: .*flamegraph/);
+    expect(existsSync(path.join(cwd, runDir, "flamegraph.html"))).toBe(false);
   });
 });
 

@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   // The target or its environment is unusable (3)
   PYTHON_TOO_OLD: { exitCode: ExitCode.Environment, hint: "memray needs CPython >= 3.9: pass a newer interpreter with --python" },
   CAPTURE_LOST: { exitCode: ExitCode.Environment, hint: "session.bin was deleted or cannot be read: check nothing else writes into the run directory, and the disk" },
+  REPORTS_MISSING: { exitCode: ExitCode.Environment, hint: "the report engine died or failed (killed, out of memory, a memray error): see the warnings and harness.log; `memray-cli recover RUN_DIR` makes them again from session.bin" },
   DISK_FULL: { exitCode: ExitCode.Environment, hint: "free space on the run directory's disk, or choose another with --out DIR" },
   PYTHON_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "install Python >= 3.9 or pass the interpreter with --python PATH" },
   MEMRAY_NOT_INSTALLED: { exitCode: ExitCode.Environment, hint: "install memray into the target's Python (memray-cli install --target C)" },

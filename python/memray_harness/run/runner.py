@@ -29,6 +29,7 @@ from ..measurement.object_census import ObjectCensus
 from ..reports import requests_report
 from ..reports.engine_process import EngineProcess, start_engine
 from ..reports.fallback_stats import memray_stats
+from ..reports.generators import FROM_CAPTURE, REQUESTS_VERDICT
 from ..reports.make_reports import make_reports
 from ..reports.report_result import ReportResult
 from ..workloads import requests_file, requirements, workload
@@ -80,6 +81,7 @@ class Run:
         self._guard("reports", lambda: self._reports(memray, capture))
         self._guard("requests", lambda: self._requests(outcome))
         self.summary.set_section("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
+        self._check_reports(memray, capture)
         code = self.summary.error_code
         return contract().exit_code(code) if code else EXIT_OK
 
@@ -314,6 +316,7 @@ class Run:
             self.summary.set_section("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
         self._guard("requests report", self._requests_report)
         self._note_late_interruption()
+        self._check_reports(memray, capture)
         code = self.summary.error_code
         return contract().exit_code(code) if code else EXIT_OK
 
@@ -385,6 +388,26 @@ class Run:
         stats = result.memray_stats or memray_stats(memray, session, result.stats_json)
         if stats is not None:
             self.summary.set_section("memray_stats", stats)
+
+    def _check_reports(self, memray: Any, capture: Capture) -> None:
+        """Reports asked for that are not in out_dir are the run's error (REPORTS_MISSING, exit 3), or a
+        warning when it has one already: a run without its reports must not pass as done (a CI job reads
+        the exit code). Not missing: reports a second signal abandoned (the user asked), reports from a
+        capture there is none of by design (no memray, a live run) or that was lost (CAPTURE_LOST)."""
+        from_capture = memray is not None and not self.rule.live and capture.started and capture.session_problem() is None
+        missing = []
+        for name in self.cfg.reports:
+            try:
+                spec = contract().report(name)
+            except KeyError:
+                continue  # not in contract.json: warned about when the reports were made
+            expected = spec.generator == REQUESTS_VERDICT or (spec.generator in FROM_CAPTURE and from_capture)
+            if expected and name not in self.abandoned and not os.path.isfile(os.path.join(self.cfg.out_dir, spec.file)):
+                missing.append(name)
+        if missing:
+            message = "%d report(s) asked for were not made: %s (the warnings say why)" % (len(missing), ", ".join(missing))
+            if not self.summary.record_error("REPORTS_MISSING", message):
+                self.warn(message)
 
     def _capture_lost(self, why: str) -> None:
         message = "the capture %s; no reports could be made" % why
