@@ -117,6 +117,33 @@ describe("interrupts: the first signal keeps everything measured", () => {
     expect(summary.warnings?.join("\n") ?? "").not.toMatch(/abandoned/);
   });
 
+  it.each([
+    ["SIGINT", 130, "INTERRUPTED"],
+    ["SIGTERM", 143, "TERMINATED"],
+  ] as const)("%s while the CLI waits on a --python that never answers: stops at once, exits %d, summary written, the hung process killed", async (signal, code, errorCode) => {
+    const cwd = await scratch();
+    const hang = path.join(cwd, "hang.sh");
+    await writeFile(hang, "#!/bin/sh\nsleep 600\n");
+    await chmod(hang, 0o755);
+    await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
+    const child = spawnCli(["profile", "--script", "ok.py", "--python", hang], cwd);
+    await untilOutput(child, "checking Python");
+    let sleeper: number | undefined;
+    for (let tries = 0; sleeper === undefined && tries < 100; tries++) {
+      sleeper = (await descendants(child.pid!)).find((p) => p.cmdline.startsWith("sleep 600"))?.pid;
+      if (sleeper === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(sleeper).toBeDefined();
+    const sent = Date.now();
+    child.kill(signal);
+    const result = await child;
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    expect(result.exitCode, String(result.stderr)).toBe(code);
+    expect((await summaryOf(cwd, lastLine(result.stdout))).error_code).toBe(errorCode);
+    const state = await readFile(`/proc/${sleeper}/stat`, "utf8").catch(() => "gone");
+    expect(state === "gone" || /\) Z /.test(state), state).toBe(true);
+  });
+
   it("a second Ctrl-C abandons the reports; the summary is still written", async () => {
     const cwd = await scratch();
     await writeFile(path.join(cwd, "slow.py"), SLOW);

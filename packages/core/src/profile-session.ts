@@ -109,6 +109,8 @@ class ProfileRun {
   private readonly log: WriteStream;
   private readonly received: InterruptSignal[] = [];
   private readonly hardStop = new AbortController();
+  /** Aborted by the first signal before the harness runs: every wait of preflight and stage ends with it. */
+  private readonly beforeHarness = new AbortController();
   private harness: HarnessProcess | undefined;
   private harnessRunning = false;
   private harnessExit: number | null = null;
@@ -161,20 +163,56 @@ class ProfileRun {
   /** Ctrl-C/SIGTERM: the first stops the workload, a second abandons the reports, a third kills the harness. */
   private interrupted(signal: InterruptSignal): void {
     this.received.push(signal);
+    if (!this.harness) this.beforeHarness.abort();
     if (this.received.length >= 3) this.hardStop.abort();
     void this.harness?.signal(this.received.length >= 3 ? "SIGKILL" : signal);
   }
 
+  private interruption(): MemrayError {
+    const first = this.received[0] ?? "SIGINT";
+    return new MemrayError(interruptCode(first), `interrupted by ${first} before the workload started`);
+  }
+
   private stopIfInterrupted(): void {
-    const first = this.received[0];
-    if (first) throw new MemrayError(interruptCode(first), `interrupted by ${first} before the workload started`);
+    if (this.received.length) throw this.interruption();
+  }
+
+  /**
+   * `work`, or the interruption as soon as a signal comes before the harness runs: nothing in preflight or
+   * stage waits past Ctrl-C/SIGTERM (an interpreter that hangs, a target that does not answer). What the
+   * work started is stopped through the same signal where it takes one (exec), or cleaned up by `abandon`.
+   */
+  private untilInterrupted<T>(work: Promise<T>, abandon?: (value: T) => Promise<unknown>): Promise<T> {
+    const stop = this.beforeHarness.signal;
+    if (stop.aborted) {
+      work.then(abandon, () => undefined).catch(() => undefined);
+      return Promise.reject(this.interruption());
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        work.then(abandon, () => undefined).catch((error) => debug("abandoned work: %O", error));
+        reject(this.interruption());
+      };
+      stop.addEventListener("abort", onAbort, { once: true });
+      work.then(
+        (value) => {
+          stop.removeEventListener("abort", onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          stop.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** The interpreter and memray, and the OOM count the end of the run is compared with. */
   private async preflight(): Promise<number | null | undefined> {
     const { target } = this.request;
     this.step("preflight", `checking Python and memray on ${target.name}`);
-    const [, oomBefore] = await Promise.all([checkInterpreter(this.request, this.python), target.oomKills().catch(() => null)]);
+    const stop = this.beforeHarness.signal;
+    const [, oomBefore] = await this.untilInterrupted(Promise.all([checkInterpreter(this.request, this.python, stop), target.oomKills().catch(() => null)]));
     this.stopIfInterrupted();
     return oomBefore;
   }
@@ -182,6 +220,12 @@ class ProfileRun {
   private stage(options: ProfileOptions): Promise<StagedHarness> {
     const { request } = this;
     this.step("stage", `staging the harness on ${request.target.name}`);
+    // Staging interrupted: what it staged meanwhile is removed once it is done.
+    return this.untilInterrupted(this.stageNow(options), (staged) => staged.cleanup());
+  }
+
+  private stageNow(options: ProfileOptions): Promise<StagedHarness> {
+    const { request } = this;
     return stageHarness({
       target: request.target,
       runDir: request.runDir,
@@ -198,7 +242,7 @@ class ProfileRun {
   private async sidecarBefore(): Promise<void> {
     if (!this.request.sidecar) return;
     this.step("signals", "collecting signals before the workload");
-    await this.request.sidecar.before(this.request.runDir).catch((error) => debug("sidecar before: %O", error));
+    await this.untilInterrupted(this.request.sidecar.before(this.request.runDir).catch((error) => debug("sidecar before: %O", error)));
   }
 
   /** The sidecar's "after", started once the workload is done; its sections go to the harness while it still runs. */
@@ -352,9 +396,9 @@ const PROBE = [
 ].join("\n");
 
 /** One round trip: is the interpreter there, new enough, and is memray installed? */
-async function checkInterpreter(request: ProfileRequest, python: string): Promise<void> {
+async function checkInterpreter(request: ProfileRequest, python: string, signal: AbortSignal): Promise<void> {
   const { target } = request;
-  const probe = await target.exec([python, "-c", PROBE]);
+  const probe = await target.exec([python, "-c", PROBE], { signal }); // a hanging interpreter is killed on Ctrl-C
   if (probe.exitCode !== 0 && probe.exitCode !== MEMRAY_MISSING) {
     throw new PythonNotFoundError(python, target.name, probe.stderr.trim() ? new Error(probe.stderr.trim()) : undefined);
   }
