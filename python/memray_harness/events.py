@@ -24,7 +24,8 @@ PREFIX = "@memray-harness "
 
 _fd: Optional[int] = None  # the channel; None: sys.__stderr__ (open_channel not called)
 _lock = threading.Lock()
-_silenced = False
+_silenced = False  # nothing at all is written any more
+_events_off = False  # no more events (the host that read them is gone); say() lines still go out
 # Called (once) when a write finds the host's end of the pipe closed: the host is gone (host_link.py).
 on_broken: Optional[Callable[[str], None]] = None
 
@@ -43,10 +44,11 @@ def channel_fd() -> Optional[int]:
 
 
 def silence(target_fd: Optional[int] = None) -> None:
-    """The host is gone: nothing reads the channel any more. Later lines go to target_fd (a file in the
-    run directory) when given, else nowhere; never an error."""
-    global _silenced
+    """The host is gone: nothing reads the channel any more. No more events; the harness's own lines go
+    to target_fd (harness.log in the run directory) when given, else nowhere; never an error."""
+    global _silenced, _events_off
     with _lock:
+        _events_off = True
         _silenced = target_fd is None
         if _fd is not None:
             try:
@@ -66,6 +68,8 @@ def say(text: str) -> None:
 
 
 def emit(event: str, **fields: Any) -> None:
+    if _events_off:
+        return
     payload = {"event": event}
     payload.update(fields)
     _write(PREFIX + json.dumps(payload, sort_keys=False, default=str, allow_nan=False) + "\n")

@@ -72,6 +72,7 @@ def base_config(mode: str, out_dir: Path, requests_file: Path) -> dict[str, Any]
         "host_sections_wait_seconds": None,
         "host_warnings": [],
         "tracemalloc": False,
+        "scratch_dir": None,
     }
     cfg.update(rule.forces)
     return cfg

@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   RUN_UNREADABLE: { exitCode: ExitCode.Usage, hint: "check the file's permissions" },
   INVALID_THRESHOLD: { exitCode: ExitCode.Usage, hint: "use --threshold 20 or --threshold rss_delta=30" },
   DEBUG_BUILD_SOURCE_INVALID: { exitCode: ExitCode.Usage, hint: "pass the directory of a maturin/PyO3 project (pyproject.toml and Cargo.toml) with --source" },
+  NOT_RECOVERABLE: { exitCode: ExitCode.Usage, hint: "`memray-cli recover` takes a run directory whose run did not finish: session.bin with no summary.json, or a summary with HOST_LOST or REPORTS_MISSING" },
   WHEEL_INVALID: { exitCode: ExitCode.Usage, hint: "pass a .whl file built by maturin (a zip holding the extension module)" },
   // The workload (or the build) ran and failed (1)
   WORKLOAD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "see error_details in summary.json and harness.log in the run directory" },
@@ -47,6 +48,7 @@ export const ERROR_CODES = {
   MEMRAY_NOT_INSTALLED: { exitCode: ExitCode.Environment, hint: "install memray into the target's Python (memray-cli install --target C)" },
   HARNESS_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "reinstall @alpiq/memray-core, or set MEMRAY_HARNESS_DIR to the directory holding memray_harness" },
   HARNESS_KILLED: { exitCode: ExitCode.Environment, hint: "artifacts produced so far are kept in the run directory; check the target and run again" },
+  HOST_LOST: { exitCode: ExitCode.Environment, hint: "memray-cli went away during the run (killed, its terminal closed): the harness finished it on its own; `memray-cli recover RUN_DIR` completes it (index.html)" },
   HARNESS_FAILED: { exitCode: ExitCode.Environment, hint: "this is a bug in memray-cli's harness: see harness.log and report it" },
   COPY_IN_FAILED: { exitCode: ExitCode.Environment, hint: "check the path exists, the disk has room, and the container is still running" },
   COPY_OUT_FAILED: { exitCode: ExitCode.Environment, hint: "check the target is still running; artifacts copied so far are kept" },

@@ -57,5 +57,11 @@ export const harnessConfigSchema = z.object({
   host_warnings: z.array(z.string()),
   /** Run tracemalloc beside memray instead of deriving tracemalloc_* from the capture (slower capture). */
   tracemalloc: z.boolean(),
+  /**
+   * A directory the host made for this run alone (config.json, the requests file): the harness removes it
+   * when the host went away (HOST_LOST), since the host cannot. Null where it also holds the run's results
+   * (a container's or a pod's scratch directory).
+   */
+  scratch_dir: absolutePath.nullable(),
 });
 export type HarnessConfig = z.infer<typeof harnessConfigSchema>;

@@ -25,6 +25,8 @@ export interface HarnessProcessInput {
   onOutput(event: ProcessOutput): void;
   /** Stops the process at once (the third Ctrl-C). */
   hardStop?: AbortSignal;
+  /** Hold its stdin open for the whole run (the harness then watches it: `--host-stdin`). */
+  holdStdin?: boolean;
 }
 
 export interface HarnessProcessResult {
@@ -114,6 +116,7 @@ export class HarnessProcess {
       onStdout: (chunk) => drain((c) => stdout.push(c), chunk),
       onStderr: (chunk) => drain((c) => stderr.push(c), chunk),
       ...(input.hardStop ? { signal: input.hardStop } : {}),
+      ...(input.holdStdin ? { holdStdin: true } : {}),
     });
     stdout.flush();
     stderr.flush();

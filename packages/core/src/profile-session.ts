@@ -9,6 +9,7 @@ import type { ExitCodeValue } from "./exit-codes.js";
 import type { HarnessEvent } from "./harness-events.js";
 import { describeEnd, HarnessProcess, type HarnessProcessResult } from "./harness-process.js";
 import { locateHarnessDir } from "./harness-locator.js";
+import { checkInterpreter } from "./interpreter-probe.js";
 import { HOST_SECTIONS_FILE, type HostSections } from "./host-sections.js";
 import { interruptCode, type InterruptChannel, type InterruptSignal } from "./interrupts.js";
 import { parseOptions, runnableProfileOptionsSchema, type ProfileOptions, type ProfileOptionsInput } from "./profile-options.js";
@@ -212,7 +213,9 @@ class ProfileRun {
     const { target } = this.request;
     this.step("preflight", `checking Python and memray on ${target.name}`);
     const stop = this.beforeHarness.signal;
-    const [, oomBefore] = await this.untilInterrupted(Promise.all([checkInterpreter(this.request, this.python, stop), target.oomKills().catch(() => null)]));
+    const { request } = this;
+    const check = checkInterpreter({ target, python: this.python, allowNoMemray: Boolean(request.allowNoMemray), memrayInstallHint: request.memrayInstallHint, signal: stop });
+    const [, oomBefore] = await this.untilInterrupted(Promise.all([check, target.oomKills().catch(() => null)]));
     this.stopIfInterrupted();
     return oomBefore;
   }
@@ -256,10 +259,14 @@ class ProfileRun {
   /** One harness process to its end; `extra` are its arguments after the config (--recover). */
   private async launch(staged: StagedHarness, extra: string[]): Promise<HarnessProcessResult> {
     const { python } = this;
+    // Where the target can, the harness's stdin is a pipe that closes with this process: if memray-cli is
+    // killed, the harness notices (HOST_LOST) and finishes the run on its own.
+    const holdStdin = Boolean(this.request.target.holdsStdin);
     this.harness = new HarnessProcess({
       target: this.request.target,
       python,
-      argv: [python, "-m", "memray_harness", "--config", staged.configPath, ...extra],
+      argv: [python, "-m", "memray_harness", "--config", staged.configPath, ...(holdStdin ? ["--host-stdin"] : []), ...extra],
+      holdStdin,
       env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: staged.config.requests_file },
       log: this.log,
       hardStop: this.hardStop.signal,
@@ -382,32 +389,4 @@ async function oomEvidence(target: Target, before: number | null | undefined): P
   if (before === null || before === undefined) return "";
   const after = await target.oomKills().catch(() => null);
   return after !== null && after !== undefined && after > before ? ", killed by the kernel's OOM killer (out of memory)" : "";
-}
-
-/** Exit code of the probe when Python runs but memray does not import. */
-const MEMRAY_MISSING = 42;
-// memray is looked for, not imported (~0.1 s less per run): a memray that is there but does not import is
-// reported by the harness itself, as MEMRAY_NOT_INSTALLED with the import error.
-const PROBE = [
-  "import sys",
-  "print('%d.%d.%d' % sys.version_info[:3])",
-  "try:\n    import importlib.util\n    found = importlib.util.find_spec('memray')\nexcept Exception:\n    found = None",
-  "sys.exit(0 if found else 42)",
-].join("\n");
-
-/** One round trip: is the interpreter there, new enough, and is memray installed? */
-async function checkInterpreter(request: ProfileRequest, python: string, signal: AbortSignal): Promise<void> {
-  const { target } = request;
-  const probe = await target.exec([python, "-c", PROBE], { signal }); // a hanging interpreter is killed on Ctrl-C
-  if (probe.exitCode !== 0 && probe.exitCode !== MEMRAY_MISSING) {
-    throw new PythonNotFoundError(python, target.name, probe.stderr.trim() ? new Error(probe.stderr.trim()) : undefined);
-  }
-  const version = probe.stdout.trim().split("\n")[0] ?? "";
-  const [major = 0, minor = 0] = version.split(".").map(Number);
-  if (major < 3 || (major === 3 && minor < 9)) {
-    throw new MemrayError("PYTHON_TOO_OLD", `${python} on ${target.name} is Python ${version || "of unknown version"}; memray and the harness need Python >= 3.9`);
-  }
-  if (probe.exitCode === MEMRAY_MISSING && !request.allowNoMemray) {
-    throw new MemrayNotInstalledError(python, target.name, request.memrayInstallHint ?? `${python} -m pip install memray`);
-  }
 }
