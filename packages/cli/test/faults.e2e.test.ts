@@ -319,6 +319,107 @@ describe("reports asked for and missing", () => {
   });
 });
 
+const TICKING = `import time
+blob = bytearray(8 * 1024 * 1024)
+print("READY", flush=True)
+for i in range(600):
+    print("tick", i, flush=True)
+    time.sleep(0.1)
+`;
+
+/** The one run directory under cwd/runs, once its summary.json is there. */
+async function summaryAppears(cwd: string, timeoutMs = 60_000): Promise<string> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    const runs = await readdir(path.join(cwd, "runs")).catch(() => [] as string[]);
+    const found = runs.find((run) => existsSync(path.join(cwd, "runs", run, "summary.json")));
+    if (found) return `runs/${found}`;
+  }
+  throw new Error(`no summary.json under ${cwd}/runs within ${timeoutMs} ms`);
+}
+
+async function untilGone(pid: number, timeoutMs = 30_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    if (!stat || /\) Z /.test(stat)) return;
+  }
+  throw new Error(`process ${pid} still runs`);
+}
+
+describe("memray-cli itself killed (SIGKILL): the harness finishes the run alone, recover completes it", () => {
+  it.each(["the CLI", "its process group"] as const)("SIGKILL to %s: HOST_LOST, every measurement and report kept, nothing listed that is missing, no temp files; then recover", async (whom) => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "tick.py"), TICKING);
+    const child = execa(process.execPath, [cliBin, "profile", "--script", "tick.py"], {
+      cwd,
+      reject: false,
+      detached: whom === "its process group",
+      env: { NO_COLOR: "1", TMPDIR: path.join(cwd, "tmp") },
+    });
+    await untilOutput(child, "READY");
+    const harness = (await descendants(child.pid!)).find((p) => p.cmdline.includes("memray_harness"))!;
+    expect(harness).toBeDefined();
+    if (whom === "the CLI") child.kill("SIGKILL");
+    else process.kill(-child.pid!, "SIGKILL");
+    await child;
+    await untilGone(harness.pid);
+    const runDir = await summaryAppears(cwd);
+    const summary = await summaryOf(cwd, runDir);
+    expect(summary.error_code).toBe("HOST_LOST");
+    expect(summary.error).toMatch(/went away during the workload/);
+    expect(JSON.stringify(summary)).not.toMatch(/BrokenPipe|WORKLOAD_FAILED/);
+    expect(summary.memory.tracemalloc_peak).toBeGreaterThan(8 * 1024 * 1024);
+    expect(await readFile(path.join(cwd, runDir, "table.txt"), "utf8")).toMatch(/tick\.py:2/);
+    for (const file of Object.values(summary.artifacts)) expect(existsSync(path.join(cwd, file!)), file).toBe(true);
+    expect(summary.artifacts.index_html).toBeUndefined();
+    expect(await readdir(path.join(cwd, "tmp"))).toEqual([]); // no memray-cli-config-* left behind
+
+    const recovered = await runCli(["recover", runDir, "--json"], cwd);
+    expect(recovered.exitCode, recovered.stderr).toBe(3); // still HOST_LOST: the workload was cut short by the loss
+    const output = JSON.parse(recovered.stdout) as { run_dir: string; summary: Summary };
+    expect(output.run_dir).toBe(runDir);
+    expect(output.summary.artifacts.index_html).toBe(`${runDir}/index.html`);
+    expect(existsSync(path.join(cwd, runDir, "index.html"))).toBe(true);
+    expect((await summaryOf(cwd, runDir)).host_lost?.recovered_at).toBeTruthy();
+  });
+
+  it("a run directory with only session.bin and the checkpoint (memray-cli and the harness both killed): recover makes the full run", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "tick.py"), TICKING);
+    const child = spawnCli(["profile", "--script", "tick.py"], cwd);
+    await untilOutput(child, "READY");
+    const harness = (await descendants(child.pid!)).find((p) => p.cmdline.includes("memray_harness"))!;
+    process.kill(harness.pid, "SIGKILL");
+    child.kill("SIGKILL");
+    await child;
+    const runs = await readdir(path.join(cwd, "runs"));
+    const runDir = `runs/${runs[0]}`;
+    expect(existsSync(path.join(cwd, runDir, "summary.json"))).toBe(false);
+    const recovered = await runCli(["recover", runDir], cwd);
+    expect(recovered.exitCode, recovered.stderr).toBe(3);
+    expect(recovered.lastLine).toBe(runDir);
+    const summary = await summaryOf(cwd, runDir);
+    expect(summary.error_code).toBe("HOST_LOST");
+    expect(summary.memory.rss_before).not.toBeNull(); // what the checkpoint kept
+    expect(await readFile(path.join(cwd, runDir, "table.txt"), "utf8")).toMatch(/tick\.py:2/);
+    expect(existsSync(path.join(cwd, runDir, "index.html"))).toBe(true);
+  });
+
+  it.each([
+    [["recover", "runs/nope"], 2, /no run directory "runs\/nope"/],
+    [["recover", "done"], 2, /is a finished run \(error_code null\): nothing to recover/],
+  ])("%j is refused with exit %d and nothing changed", async (args, code, message) => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
+    const first = await runCli(["profile", "--script", "ok.py", "--name", "done"], cwd);
+    const done = first.lastLine.split("/").at(-1)!;
+    const before = await readFile(path.join(cwd, first.lastLine, "summary.json"), "utf8");
+    const run = await runCli(args.map((arg) => (arg === "done" ? done : arg)), cwd);
+    expect(run.exitCode).toBe(code);
+    expect(run.stderr).toMatch(message);
+    expect(await readFile(path.join(cwd, first.lastLine, "summary.json"), "utf8")).toBe(before);
+  });
+});
+
 describe("what the harness writes is never overwritten", () => {
   it("an invalid summary.json from the harness is kept as summary.harness.json; the CLI says so and exits non-zero", async () => {
     const cwd = await scratch();
