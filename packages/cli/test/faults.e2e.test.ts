@@ -316,6 +316,15 @@ describe("reports asked for and missing", () => {
     expect(summary.error_code).toBe("REPORTS_MISSING");
     expect(summary.error).toMatch(/asked for were not made: .*flamegraph/);
     expect(existsSync(path.join(cwd, runDir, "flamegraph.html"))).toBe(false);
+
+    // recover makes them from session.bin; the workload itself had succeeded: the run is whole again.
+    const recovered = await runCli(["recover", runDir], cwd);
+    expect(recovered.exitCode, recovered.stderr).toBe(0);
+    const whole = await summaryOf(cwd, runDir);
+    expect(whole.error_code).toBeNull();
+    for (const file of ["flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html", "table.txt", "tree.txt", "index.html"]) {
+      expect(existsSync(path.join(cwd, runDir, file)), file).toBe(true);
+    }
   });
 });
 
