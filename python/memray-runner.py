@@ -18,6 +18,7 @@ from typing import Optional
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+from memray_harness import events  # noqa: E402
 from memray_harness.config import Config, Endpoint, TargetInfo, default_run_id  # noqa: E402
 from memray_harness.contract import ContractError, contract  # noqa: E402
 from memray_harness.run.runner import run  # noqa: E402
@@ -84,6 +85,7 @@ def build_config(ns: argparse.Namespace) -> Config:
 
 
 def main(argv: Optional[list[str]] = None) -> int:
+    events.open_channel()  # progress events survive a script that closes fd 2
     try:
         cfg = build_config(build_parser().parse_args(argv))
     except ContractError as exc:

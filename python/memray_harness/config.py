@@ -89,6 +89,10 @@ class Config:
     tracemalloc: bool = False
     # Mode attach only (None otherwise); optional in config.json.
     attach: Optional[AttachOptions] = None
+    # A directory the host made for this run alone (the config, the requests file) that nothing needs
+    # once the run is over: removed by the harness when the host went away (the host cannot any more).
+    # Optional in config.json (None when absent: nothing to remove).
+    scratch_dir: Optional[str] = None
 
 
 def default_run_id(name: str, now: Optional[float] = None) -> str:

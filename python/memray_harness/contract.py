@@ -97,6 +97,7 @@ class Patterns:
 class Files:
     summary: str
     host_sections: str
+    harness_state: str
 
 
 @dataclass(frozen=True)

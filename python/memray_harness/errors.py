@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Optional
 
 from . import events
@@ -29,5 +28,5 @@ class HarnessError(Exception):
 
 def announce(exc: HarnessError) -> None:
     """The failure on stderr, for people and (as an `error` event) for the TypeScript side."""
-    print("memray-harness: %s [%s: %s]" % (exc.message, exc.code, exc.hint), file=sys.stderr)
+    events.say("memray-harness: %s [%s: %s]" % (exc.message, exc.code, exc.hint))
     events.error(exc.code, exc.message)

@@ -73,6 +73,7 @@ def base_config(mode: str, out_dir: Path, requests_file: Path) -> dict[str, Any]
         "host_warnings": [],
         "tracemalloc": False,
         "attach": None,
+        "scratch_dir": None,
     }
     cfg.update(rule.forces)
     return cfg

@@ -4,6 +4,7 @@ In no case is a measurement that was made missing afterwards."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import time
@@ -11,6 +12,8 @@ from pathlib import Path
 
 from apps import APP
 from conftest import check_outputs, start_harness, write_config, write_script
+
+from memray_harness.contract import contract
 
 
 def start(tmp_path: Path, cfg: dict, recover: str = "") -> subprocess.Popen:
@@ -222,3 +225,128 @@ def test_huge_requests_files_are_bounded(tmp_path: Path) -> None:
     proc.communicate(timeout=120)
     s = summary(tmp_path)
     assert len(s["requests"]) == 10000 and any("the first 10000 are merged" in w for w in s["warnings"])
+
+
+def test_the_harness_ends_with_an_end_event_carrying_its_exit_code_and_a_workload_exit_has_none(harness, tmp_path: Path) -> None:
+    ok = write_script(tmp_path, "ok.py", "x = 1\n")
+    result = harness({"mode": "script", "script_path": str(ok), "reports": []})
+    assert result.events()[-1] == {"event": "end", "exit_code": 0}
+    failing = write_script(tmp_path, "fails.py", "import sys\nsys.exit(3)\n")
+    result = harness({"mode": "script", "script_path": str(failing), "reports": []})
+    assert result.rc == 1 and result.events()[-1] == {"event": "end", "exit_code": 1}
+    # os._exit(1) shares an exit code with the harness (WORKLOAD_FAILED): only the missing end event tells.
+    bail = write_script(tmp_path, "bail.py", "import os\nos._exit(1)\n")
+    result = harness({"mode": "script", "script_path": str(bail), "reports": []})
+    assert result.rc == 1 and all(event["event"] != "end" for event in result.events())
+
+
+def test_a_workload_that_closes_its_stdout_and_stderr_does_not_cut_the_host_off(harness, tmp_path: Path) -> None:
+    script = write_script(tmp_path, "closer.py", "import os\nblob = bytearray(1 << 20)\nos.close(1)\nos.close(2)\n")
+    result = harness({"mode": "script", "script_path": str(script), "reports": ["table"]})
+    names = [event["event"] for event in result.events()]
+    assert result.rc == 0, result.stderr
+    assert "workload-done" in names and names[-1] == "end"
+    assert result.summary["error"] is None
+
+
+MANY_ALLOCATIONS = """
+blobs = []
+for i in range(200000):
+    blobs.append(str(i) * 4)
+"""
+ALL_REPORTS = ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree"]
+
+
+def test_one_signal_while_the_reports_are_made_stops_nothing_every_report_is_made(tmp_path: Path) -> None:
+    script = write_script(tmp_path, "many.py", MANY_ALLOCATIONS)
+    proc = start(tmp_path, {"mode": "script", "script_path": str(script), "reports": ALL_REPORTS})
+    for line in proc.stderr:  # type: ignore[union-attr]
+        if '"step": "reports"' in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    s = summary(tmp_path)
+    assert s["error_code"] == "INTERRUPTED" and "every report was made" in s["error"], s["error"]
+    assert not any("abandoned" in w for w in s["warnings"]), s["warnings"]
+    for name in ALL_REPORTS:
+        assert (tmp_path / "out" / contract().report(name).file).exists(), name
+    assert s["memory"]["tracemalloc_peak"] is not None and s["memory"]["tracemalloc_current"] is not None
+
+
+def test_timeout_is_enforced_although_the_workload_installs_its_own_sigalrm_handler(harness, tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        "alarm.py",
+        """
+        import signal, time
+        signal.signal(signal.SIGALRM, lambda *a: print("alarm swallowed"))
+        blob = bytearray(2 * 1024 * 1024)
+        for _ in range(300):
+            time.sleep(0.1)
+        print("RAN TO THE END")
+        """,
+    )
+    started = time.monotonic()
+    result = harness({"mode": "script", "script_path": str(script), "timeout_seconds": 1.5, "reports": ["table"]})
+    assert time.monotonic() - started < 20
+    assert result.rc == 1, result.stderr
+    assert "RAN TO THE END" not in result.stdout
+    s = result.summary
+    assert s["error_code"] == "WORKLOAD_TIMEOUT" and "timeout_seconds=1.5" in s["error"], s["error"]
+    assert s["error_details"]["type"] == "WorkloadTimeout"
+    assert "alarm.py:3" in result.text("table.txt")  # measured until the stop, and reported on
+
+
+def test_timeout_stops_a_workload_that_swallows_every_exception_and_blocks(harness, tmp_path: Path) -> None:
+    script = write_script(
+        tmp_path,
+        "stubborn.py",
+        """
+        import threading
+        for _ in range(4):
+            try:
+                threading.Event().wait(60)
+            except BaseException:
+                pass
+        """,
+    )
+    started = time.monotonic()
+    result = harness({"mode": "script", "script_path": str(script), "timeout_seconds": 1, "reports": []})
+    # Stopped again every second: four swallowed stops take about 4 s, four waits four minutes.
+    assert time.monotonic() - started < 30
+    assert result.rc == 1 and result.summary["error_code"] == "WORKLOAD_TIMEOUT", result.stderr
+
+
+def _kill_report_engines(root: int, seconds: float) -> int:
+    """SIGKILL every report engine below `root` (and the readers it forked: its process group) for a while."""
+    from memray_harness.run import stray_processes
+
+    killed = 0
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for pid, cmdline in stray_processes.descendants(root):
+            if "memray_harness.report_engine" in cmdline:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                    killed += 1
+                except OSError:
+                    pass
+        time.sleep(0.02)
+    return killed
+
+
+def test_a_killed_report_engine_is_an_error_naming_the_missing_reports(tmp_path: Path) -> None:
+    script = write_script(tmp_path, "many.py", MANY_ALLOCATIONS)
+    proc = start(tmp_path, {"mode": "script", "script_path": str(script), "reports": ALL_REPORTS})
+    for line in proc.stderr:  # type: ignore[union-attr]
+        if '"step": "reports"' in line:
+            break
+    assert _kill_report_engines(proc.pid, 3.0) >= 1
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err
+    s = summary(tmp_path)
+    assert s["error_code"] == "REPORTS_MISSING", s["error"]
+    for name in ("flamegraph", "leaks", "temporal"):
+        assert name in s["error"]
+        assert not (tmp_path / "out" / contract().report(name).file).exists()  # no half-written page

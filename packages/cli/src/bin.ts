@@ -12,7 +12,7 @@ if (!colorEnabled(process.env, process.stderr)) process.env.NO_COLOR = "1";
 
 // Help and version do no work that could be interrupted: they load neither core nor a command.
 const helpOnly = hasFlag(argv, "--help", "-h", "--version", "-V") || argv[0] === "help";
-const profiling = argv.length === 0 || ["profile", "run", "menu"].includes(commandNameOf(argv) ?? "");
+const profiling = argv.length === 0 || ["profile", "run", "menu", "recover"].includes(commandNameOf(argv) ?? "");
 
 // Ctrl-C and SIGTERM never kill memray-cli outright: the first stops the workload and keeps what was
 // measured, the second abandons the reports, the third stops the profiled process at once; a fourth leaves.

@@ -15,6 +15,7 @@ export const COMMAND_CATALOG: readonly CatalogEntry[] = [
   { name: "run", term: "run [options] <recipe>", summary: "the seed's recipes: debug/memray-container -e key=value ..." },
   { name: "menu", term: "menu [options]", summary: "interactive: the seed's menu (containers, local, install, view)" },
   { name: "runs", term: "runs [list|show|open] [options]", summary: "the runs as a table; one run; its index.html" },
+  { name: "recover", term: "recover [options] <run>", summary: "finish a run whose memray-cli went away: reports, summary, index.html" },
   { name: "view", term: "view [options]", summary: "the run browser on 127.0.0.1: table, charts, comparison" },
   { name: "compare", term: "compare [options] <runA> <runB>", summary: "two runs; exit 1 on a regression (= memray-compare)" },
   { name: "install", term: "install [options]", summary: "install memray into a container's or a pod's Python" },

@@ -165,6 +165,33 @@ Examples:
     );
 }
 
+function defineRecover(command: Command, { io, setExit }: CommandContext): void {
+  command
+    .argument("<run>", "the run directory, or its name under --out")
+    .option(...OUT)
+    .option("--python <path>", "interpreter with memray on this host (default: the run's own when it ran here, else python3)")
+    .option(...JSON_FLAG("{run_dir, summary} (cli-recover.schema.json)"))
+    .option(...QUIET)
+    .addHelpText(
+      "after",
+      `
+A run whose memray-cli went away (killed, its terminal closed) keeps its capture: the harness finishes
+it alone (summary.json with error_code HOST_LOST, no index.html), or, when it went away too, leaves
+session.bin and its checkpoint. recover makes it a full run on this host: the reports again from
+session.bin, summary.json (the workload's own outcome when it had ended; HOST_LOST when it was stopped
+by the loss), index.html. Also for a summary with REPORTS_MISSING (the report engine was killed).
+Other run directories are refused (exit 2) and left as they are. Ctrl-C: as for profile.
+
+Examples:
+  memray-cli recover runs/slow-20260315-143022
+  memray-cli recover slow-20260315-143022 --out runs --json`,
+    )
+    .action(async (run: string, flags: { out: string; json?: boolean; python?: string }) => {
+      const { recoverCommand } = await import("./recover-command.js");
+      setExit(await recoverCommand(io, run, { out: flags.out, json: Boolean(flags.json), python: flags.python }));
+    });
+}
+
 function defineView(command: Command, { io, setExit }: CommandContext): void {
   command
     .option("--port <n>", "port on 127.0.0.1 (default 8377, or a free one when it is taken)")
@@ -269,6 +296,7 @@ const DEFINITIONS: Record<string, (command: Command, context: CommandContext) =>
   run: defineRun,
   menu: defineMenu,
   runs: defineRuns,
+  recover: defineRecover,
   view: defineView,
   compare: defineCompare,
   install: defineInstall,

@@ -50,6 +50,34 @@ async function untilOutput(child: ResultPromise, needle: string, timeoutMs = 60_
 
 const lastLine = (stdout: unknown) => String(stdout).trim().split("\n").at(-1) ?? "";
 
+/** The processes below `root` (read from /proc), with their command lines: never any other process of the machine. */
+async function descendants(root: number): Promise<{ pid: number; cmdline: string }[]> {
+  const table = new Map<number, { ppid: number; cmdline: string }>();
+  for (const name of await readdir("/proc").catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = await readFile(`/proc/${name}/stat`, "utf8");
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const cmdline = (await readFile(`/proc/${name}/cmdline`, "utf8")).replace(/\0/g, " ");
+      table.set(Number(name), { ppid, cmdline });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const found: { pid: number; cmdline: string }[] = [];
+  const frontier = [root];
+  while (frontier.length) {
+    const parent = frontier.pop()!;
+    for (const [pid, entry] of table) {
+      if (entry.ppid === parent) {
+        found.push({ pid, cmdline: entry.cmdline });
+        frontier.push(pid);
+      }
+    }
+  }
+  return found;
+}
+
 describe("interrupts: the first signal keeps everything measured", () => {
   it.each([
     ["SIGINT", 130, "INTERRUPTED"],
@@ -69,6 +97,51 @@ describe("interrupts: the first signal keeps everything measured", () => {
     expect(await readFile(path.join(cwd, runDir, "table.txt"), "utf8")).toMatch(/slow\.py:2/);
     expect(existsSync(path.join(cwd, runDir, "flamegraph.html"))).toBe(true);
     expect(await readdir(path.join(cwd, "tmp"))).toEqual([]);
+  });
+
+  it("one Ctrl-C once the reports are being made stops nothing: all six reports and the tracemalloc figures are kept", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "many.py"), "blobs = []\nfor i in range(200000):\n    blobs.append(str(i) * 4)\n");
+    const child = spawnCli(["profile", "--script", "many.py"], cwd);
+    await untilOutput(child, "generating");
+    child.kill("SIGINT");
+    const result = await child;
+    expect(result.exitCode, String(result.stderr)).toBe(130);
+    const runDir = lastLine(result.stdout);
+    const summary = await summaryOf(cwd, runDir);
+    expect(summary.error).toMatch(/after the workload ended; every report was made/);
+    for (const file of ["flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html", "table.txt", "tree.txt"]) {
+      expect(existsSync(path.join(cwd, runDir, file)), file).toBe(true);
+    }
+    expect(summary.memory.tracemalloc_peak).toBeGreaterThan(0);
+    expect(summary.warnings?.join("\n") ?? "").not.toMatch(/abandoned/);
+  });
+
+  it.each([
+    ["SIGINT", 130, "INTERRUPTED"],
+    ["SIGTERM", 143, "TERMINATED"],
+  ] as const)("%s while the CLI waits on a --python that never answers: stops at once, exits %d, summary written, the hung process killed", async (signal, code, errorCode) => {
+    const cwd = await scratch();
+    const hang = path.join(cwd, "hang.sh");
+    await writeFile(hang, "#!/bin/sh\nsleep 600\n");
+    await chmod(hang, 0o755);
+    await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
+    const child = spawnCli(["profile", "--script", "ok.py", "--python", hang], cwd);
+    await untilOutput(child, "checking Python");
+    let sleeper: number | undefined;
+    for (let tries = 0; sleeper === undefined && tries < 100; tries++) {
+      sleeper = (await descendants(child.pid!)).find((p) => p.cmdline.startsWith("sleep 600"))?.pid;
+      if (sleeper === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(sleeper).toBeDefined();
+    const sent = Date.now();
+    child.kill(signal);
+    const result = await child;
+    expect(Date.now() - sent).toBeLessThan(10_000);
+    expect(result.exitCode, String(result.stderr)).toBe(code);
+    expect((await summaryOf(cwd, lastLine(result.stdout))).error_code).toBe(errorCode);
+    const state = await readFile(`/proc/${sleeper}/stat`, "utf8").catch(() => "gone");
+    expect(state === "gone" || /\) Z /.test(state), state).toBe(true);
   });
 
   it("a second Ctrl-C abandons the reports; the summary is still written", async () => {
@@ -97,6 +170,52 @@ describe("abrupt ends and odd workloads", () => {
     expect(summary).toMatchObject({ exit_code: 7, error_code: "WORKLOAD_FAILED", profiling: { memray_enabled: true } });
     expect(summary.error).toMatch(/exit code 7/);
     expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/bail\.py:2/);
+  });
+
+  it.each([0, 1, 3])("os._exit(%d), an exit code the CLI itself uses: recovered from session.bin all the same (the harness's end event tells, not the code)", async (code) => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "bail.py"), `import os\nblob = [bytearray(1000) for _ in range(4000)]\nos._exit(${code})\n`);
+    const run = await runCli(["profile", "--script", "bail.py"], cwd);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/bail\.py:2/);
+    expect(summary.memray_stats?.peak_memory).toBeGreaterThan(4_000_000);
+    expect(summary.exit_code).toBe(code);
+    if (code === 0) {
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(summary.error).toBeNull();
+      expect(summary.warnings?.join("\n")).toMatch(/os\._exit\(0\)/);
+    } else {
+      expect(run.exitCode, run.stderr).toBe(1);
+      expect(summary).toMatchObject({ error_code: "WORKLOAD_FAILED" });
+      expect(summary.error).toMatch(new RegExp(`exit code ${code}\\b`));
+    }
+  });
+
+  it("a workload that closes its stdout and stderr neither stalls the run nor warns about signals a local run has none of", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "closer.py"), "import os\nblob = bytearray(1 << 20)\nos.close(1)\nos.close(2)\n");
+    const started = Date.now();
+    const run = await runCli(["profile", "--script", "closer.py"], cwd);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    expect(run.exitCode, run.stderr).toBe(0);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(summary.warnings ?? []).toEqual([]);
+  });
+
+  it("--timeout is enforced although the script installs its own SIGALRM handler; the summary says it fired", async () => {
+    const cwd = await scratch();
+    await writeFile(
+      path.join(cwd, "alarm.py"),
+      "import signal, time\nsignal.signal(signal.SIGALRM, lambda *a: print('alarm swallowed'))\nblob = bytearray(1 << 20)\nfor _ in range(260):\n    time.sleep(0.1)\n",
+    );
+    const started = Date.now();
+    const run = await runCli(["profile", "--script", "alarm.py", "--timeout", "2"], cwd);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(run.exitCode, run.stderr).toBe(1);
+    const summary = await summaryOf(cwd, run.lastLine);
+    expect(summary.error_code).toBe("WORKLOAD_TIMEOUT");
+    expect(summary.error).toMatch(/timeout_seconds=2 \(--timeout\)/);
+    expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/alarm\.py:3/);
   });
 
   it("a workload that kills its own process with SIGKILL: recovered, and not called out of memory", async () => {
@@ -170,6 +289,146 @@ describe("abrupt ends and odd workloads", () => {
   });
 });
 
+describe("reports asked for and missing", () => {
+  it("a report engine killed with SIGKILL: exit 3, REPORTS_MISSING naming them, no half-written report", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "many.py"), "blobs = []\nfor i in range(200000):\n    blobs.append(str(i) * 4)\n");
+    const child = spawnCli(["profile", "--script", "many.py"], cwd);
+    await untilOutput(child, "generating");
+    let killed = 0;
+    for (const deadline = Date.now() + 3000; Date.now() < deadline; ) {
+      for (const { pid, cmdline } of await descendants(child.pid!)) {
+        if (!cmdline.includes("memray_harness.report_engine")) continue;
+        try {
+          process.kill(-pid, "SIGKILL"); // the engine and the readers it forked: its process group
+          killed += 1;
+        } catch {
+          // already gone
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const result = await child;
+    expect(killed).toBeGreaterThan(0);
+    expect(result.exitCode, String(result.stderr)).toBe(3);
+    const runDir = lastLine(result.stdout);
+    const summary = await summaryOf(cwd, runDir);
+    expect(summary.error_code).toBe("REPORTS_MISSING");
+    expect(summary.error).toMatch(/asked for were not made: .*flamegraph/);
+    expect(existsSync(path.join(cwd, runDir, "flamegraph.html"))).toBe(false);
+
+    // recover makes them from session.bin; the workload itself had succeeded: the run is whole again.
+    const recovered = await runCli(["recover", runDir], cwd);
+    expect(recovered.exitCode, recovered.stderr).toBe(0);
+    const whole = await summaryOf(cwd, runDir);
+    expect(whole.error_code).toBeNull();
+    for (const file of ["flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html", "table.txt", "tree.txt", "index.html"]) {
+      expect(existsSync(path.join(cwd, runDir, file)), file).toBe(true);
+    }
+  });
+});
+
+const TICKING = `import time
+blob = bytearray(8 * 1024 * 1024)
+print("READY", flush=True)
+for i in range(600):
+    print("tick", i, flush=True)
+    time.sleep(0.1)
+`;
+
+/** The one run directory under cwd/runs, once its summary.json is there. */
+async function summaryAppears(cwd: string, timeoutMs = 60_000): Promise<string> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 100))) {
+    const runs = await readdir(path.join(cwd, "runs")).catch(() => [] as string[]);
+    const found = runs.find((run) => existsSync(path.join(cwd, "runs", run, "summary.json")));
+    if (found) return `runs/${found}`;
+  }
+  throw new Error(`no summary.json under ${cwd}/runs within ${timeoutMs} ms`);
+}
+
+async function untilGone(pid: number, timeoutMs = 30_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 50))) {
+    const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+    if (!stat || /\) Z /.test(stat)) return;
+  }
+  throw new Error(`process ${pid} still runs`);
+}
+
+describe("memray-cli itself killed (SIGKILL): the harness finishes the run alone, recover completes it", () => {
+  it.each(["the CLI", "its process group"] as const)("SIGKILL to %s: HOST_LOST, every measurement and report kept, nothing listed that is missing, no temp files; then recover", async (whom) => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "tick.py"), TICKING);
+    const child = execa(process.execPath, [cliBin, "profile", "--script", "tick.py"], {
+      cwd,
+      reject: false,
+      detached: whom === "its process group",
+      env: { NO_COLOR: "1", TMPDIR: path.join(cwd, "tmp") },
+    });
+    await untilOutput(child, "READY");
+    const harness = (await descendants(child.pid!)).find((p) => p.cmdline.includes("memray_harness"))!;
+    expect(harness).toBeDefined();
+    if (whom === "the CLI") child.kill("SIGKILL");
+    else process.kill(-child.pid!, "SIGKILL");
+    await child;
+    await untilGone(harness.pid);
+    const runDir = await summaryAppears(cwd);
+    const summary = await summaryOf(cwd, runDir);
+    expect(summary.error_code).toBe("HOST_LOST");
+    expect(summary.error).toMatch(/went away during the workload/);
+    expect(JSON.stringify(summary)).not.toMatch(/BrokenPipe|WORKLOAD_FAILED/);
+    expect(summary.memory.tracemalloc_peak).toBeGreaterThan(8 * 1024 * 1024);
+    expect(await readFile(path.join(cwd, runDir, "table.txt"), "utf8")).toMatch(/tick\.py:2/);
+    for (const file of Object.values(summary.artifacts)) expect(existsSync(path.join(cwd, file!)), file).toBe(true);
+    expect(summary.artifacts.index_html).toBeUndefined();
+    expect(await readdir(path.join(cwd, "tmp"))).toEqual([]); // no memray-cli-config-* left behind
+
+    const recovered = await runCli(["recover", runDir, "--json"], cwd);
+    expect(recovered.exitCode, recovered.stderr).toBe(3); // still HOST_LOST: the workload was cut short by the loss
+    const output = JSON.parse(recovered.stdout) as { run_dir: string; summary: Summary };
+    expect(output.run_dir).toBe(runDir);
+    expect(output.summary.artifacts.index_html).toBe(`${runDir}/index.html`);
+    expect(existsSync(path.join(cwd, runDir, "index.html"))).toBe(true);
+    expect((await summaryOf(cwd, runDir)).host_lost?.recovered_at).toBeTruthy();
+  });
+
+  it("a run directory with only session.bin and the checkpoint (memray-cli and the harness both killed): recover makes the full run", async () => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "tick.py"), TICKING);
+    const child = spawnCli(["profile", "--script", "tick.py"], cwd);
+    await untilOutput(child, "READY");
+    const harness = (await descendants(child.pid!)).find((p) => p.cmdline.includes("memray_harness"))!;
+    process.kill(harness.pid, "SIGKILL");
+    child.kill("SIGKILL");
+    await child;
+    const runs = await readdir(path.join(cwd, "runs"));
+    const runDir = `runs/${runs[0]}`;
+    expect(existsSync(path.join(cwd, runDir, "summary.json"))).toBe(false);
+    const recovered = await runCli(["recover", runDir], cwd);
+    expect(recovered.exitCode, recovered.stderr).toBe(3);
+    expect(recovered.lastLine).toBe(runDir);
+    const summary = await summaryOf(cwd, runDir);
+    expect(summary.error_code).toBe("HOST_LOST");
+    expect(summary.memory.rss_before).not.toBeNull(); // what the checkpoint kept
+    expect(await readFile(path.join(cwd, runDir, "table.txt"), "utf8")).toMatch(/tick\.py:2/);
+    expect(existsSync(path.join(cwd, runDir, "index.html"))).toBe(true);
+  });
+
+  it.each([
+    [["recover", "runs/nope"], 2, /no run directory "runs\/nope"/],
+    [["recover", "done"], 2, /is a finished run \(error_code null\): nothing to recover/],
+  ])("%j is refused with exit %d and nothing changed", async (args, code, message) => {
+    const cwd = await scratch();
+    await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
+    const first = await runCli(["profile", "--script", "ok.py", "--name", "done"], cwd);
+    const done = first.lastLine.split("/").at(-1)!;
+    const before = await readFile(path.join(cwd, first.lastLine, "summary.json"), "utf8");
+    const run = await runCli(args.map((arg) => (arg === "done" ? done : arg)), cwd);
+    expect(run.exitCode).toBe(code);
+    expect(run.stderr).toMatch(message);
+    expect(await readFile(path.join(cwd, first.lastLine, "summary.json"), "utf8")).toBe(before);
+  });
+});
+
 describe("what the harness writes is never overwritten", () => {
   it("an invalid summary.json from the harness is kept as summary.harness.json; the CLI says so and exits non-zero", async () => {
     const cwd = await scratch();
@@ -180,7 +439,9 @@ describe("what the harness writes is never overwritten", () => {
     await writeFile(
       path.join(fake, "__main__.py"),
       "import json, os, sys\ncfg = json.load(open(sys.argv[2]))\nos.makedirs(cfg['out_dir'], exist_ok=True)\n" +
-        "open(os.path.join(cfg['out_dir'], 'summary.json'), 'w').write('{\"run_id\": \"x\", \"memory\": NaN}')\n",
+        "open(os.path.join(cfg['out_dir'], 'summary.json'), 'w').write('{\"run_id\": \"x\", \"memory\": NaN}')\n" +
+        // It finishes as the harness does: the end event is the host's sign that it did.
+        "sys.stderr.write('@memray-harness {\"event\": \"end\", \"exit_code\": 0}\\n')\n",
     );
     await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
     const run = await runCli(["profile", "--script", "ok.py"], cwd, { MEMRAY_HARNESS_DIR: path.join(cwd, "fake-harness") });
@@ -207,6 +468,7 @@ describe("wrong acceptance is refused", () => {
   it.each([
     [["profile", "--target", "", "--mode", "snapshot"], /--target expects a container name/],
     [["profile", "--script", "x.py", "--timeout", "0"], /--timeout expects a number of seconds > 0, received "0"/],
+    [["profile", "--script", "x.py", "--timeout", "99999999999"], /--timeout expects at most 604800 seconds \(7 days\), received "99999999999"/],
     [["runs", "list", "--out", "package.json"], /is a file, not a directory of runs/],
   ])("%j exits 2 with a message", async (args, message) => {
     const cwd = await scratch();

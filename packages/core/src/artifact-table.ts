@@ -38,6 +38,11 @@ export const ARTIFACTS: readonly ArtifactSpec[] = [
 
 export const SUMMARY_FILE = "summary.json";
 export const HARNESS_LOG_FILE = "harness.log";
+/**
+ * The run so far, kept by the harness in the run directory while it works (not an artifact): what a
+ * recovering harness (`--recover`, `memray-cli recover`) takes over when the first one ended abruptly.
+ */
+export const HARNESS_STATE_FILE = ".harness-state.json";
 export const RUN_INDEX_FILE = "index.html";
 
 export function artifactByFile(file: string): ArtifactSpec | undefined {

@@ -19,6 +19,16 @@ export const profileOutputSchema = z.looseObject({
   summary: summarySchema,
 });
 
+/**
+ * `recover --json`: the run directory and its summary once finished on this host (reports, summary.json,
+ * index.html from session.bin).
+ */
+export const recoverOutputSchema = z.looseObject({
+  /** The run directory, relative to the working directory when inside it (the last line without --json). */
+  run_dir: z.string(),
+  summary: summarySchema,
+});
+
 /** One row of `runs list`: the columns of the table, plus the summary it was read from. */
 export const runRowSchema = z.looseObject({
   run_dir: z.string(),
@@ -125,6 +135,7 @@ export const cliErrorOutputSchema = z.looseObject({
 /** The `--json` output of each command, by the command as typed. */
 export const CLI_OUTPUT_SCHEMAS = {
   profile: profileOutputSchema,
+  recover: recoverOutputSchema,
   "runs list": runsListOutputSchema,
   "runs show": runsShowOutputSchema,
   "runs open": runsOpenOutputSchema,
@@ -135,6 +146,7 @@ export const CLI_OUTPUT_SCHEMAS = {
 } as const;
 
 export type ProfileOutput = z.infer<typeof profileOutputSchema>;
+export type RecoverOutput = z.infer<typeof recoverOutputSchema>;
 export type RunRow = z.infer<typeof runRowSchema>;
 export type RunsListOutput = z.infer<typeof runsListOutputSchema>;
 export type RunsShowOutput = z.infer<typeof runsShowOutputSchema>;

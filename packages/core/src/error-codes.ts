@@ -29,9 +29,11 @@ export const ERROR_CODES = {
   RUN_UNREADABLE: { exitCode: ExitCode.Usage, hint: "check the file's permissions" },
   INVALID_THRESHOLD: { exitCode: ExitCode.Usage, hint: "use --threshold 20 or --threshold rss_delta=30" },
   DEBUG_BUILD_SOURCE_INVALID: { exitCode: ExitCode.Usage, hint: "pass the directory of a maturin/PyO3 project (pyproject.toml and Cargo.toml) with --source" },
+  NOT_RECOVERABLE: { exitCode: ExitCode.Usage, hint: "`memray-cli recover` takes a run directory whose run did not finish: session.bin with no summary.json, or a summary with HOST_LOST or REPORTS_MISSING" },
   WHEEL_INVALID: { exitCode: ExitCode.Usage, hint: "pass a .whl file built by maturin (a zip holding the extension module)" },
   // The workload (or the build) ran and failed (1)
   WORKLOAD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "see error_details in summary.json and harness.log in the run directory" },
+  WORKLOAD_TIMEOUT: { exitCode: ExitCode.WorkloadFailed, hint: "the workload ran past --timeout and was stopped (the reports cover what ran until then): raise --timeout, or profile a shorter workload" },
   DEBUG_BUILD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "read build.log next to the wheel; the cache was left untouched" },
   DEBUG_INFO_MISSING: { exitCode: ExitCode.WorkloadFailed, hint: "build with CARGO_PROFILE_RELEASE_DEBUG=2 (memray-cli debug-build does): without .debug_info memray shows Rust frames as bare addresses" },
   // Stopped by the user (130, 143): the run directory holds everything measured until then
@@ -40,11 +42,13 @@ export const ERROR_CODES = {
   // The target or its environment is unusable (3)
   PYTHON_TOO_OLD: { exitCode: ExitCode.Environment, hint: "memray needs CPython >= 3.9: pass a newer interpreter with --python" },
   CAPTURE_LOST: { exitCode: ExitCode.Environment, hint: "session.bin was deleted or cannot be read: check nothing else writes into the run directory, and the disk" },
+  REPORTS_MISSING: { exitCode: ExitCode.Environment, hint: "the report engine died or failed (killed, out of memory, a memray error): see the warnings and harness.log; `memray-cli recover RUN_DIR` makes them again from session.bin" },
   DISK_FULL: { exitCode: ExitCode.Environment, hint: "free space on the run directory's disk, or choose another with --out DIR" },
   PYTHON_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "install Python >= 3.9 or pass the interpreter with --python PATH" },
   MEMRAY_NOT_INSTALLED: { exitCode: ExitCode.Environment, hint: "install memray into the target's Python (memray-cli install --target C)" },
   HARNESS_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "reinstall @alpiq/memray-core, or set MEMRAY_HARNESS_DIR to the directory holding memray_harness" },
   HARNESS_KILLED: { exitCode: ExitCode.Environment, hint: "artifacts produced so far are kept in the run directory; check the target and run again" },
+  HOST_LOST: { exitCode: ExitCode.Environment, hint: "memray-cli went away during the run (killed, its terminal closed): the harness finished it on its own; `memray-cli recover RUN_DIR` completes it (index.html)" },
   HARNESS_FAILED: { exitCode: ExitCode.Environment, hint: "this is a bug in memray-cli's harness: see harness.log and report it" },
   COPY_IN_FAILED: { exitCode: ExitCode.Environment, hint: "check the path exists, the disk has room, and the container is still running" },
   COPY_OUT_FAILED: { exitCode: ExitCode.Environment, hint: "check the target is still running; artifacts copied so far are kept" },

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MODES } from "./mode-rules.js";
+import { MAX_SECONDS } from "./profile-options.js";
 import { REPORT_NAMES } from "./report-table.js";
 
 
@@ -34,7 +35,7 @@ export const harnessConfigSchema = z.object({
   modules: z.array(z.string()),
   endpoint: endpointRequestSchema,
   requests: z.number().int().min(1),
-  delay_seconds: z.number().min(0),
+  delay_seconds: z.number().min(0).max(MAX_SECONDS),
   native_traces: z.boolean(),
   /** Already forced by the mode's rule where it forces it (leaks). */
   trace_python_allocators: z.boolean(),
@@ -45,7 +46,7 @@ export const harnessConfigSchema = z.object({
   live_port: z.number().int().min(1).max(65535),
   /** Port the live-web app is served on inside the target (0 = ephemeral). */
   service_port: z.number().int().min(0).max(65535).nullable(),
-  timeout_seconds: z.number().positive().nullable(),
+  timeout_seconds: z.number().positive().max(MAX_SECONDS).nullable(),
   /** Where the run happens, recorded as summary.target. */
   target: z.object({ kind: z.string(), name: z.string(), python: z.string(), service_port: z.number().int().nullable() }),
   /** Artifact keys of files the host side adds to the run directory (harness.log, index.html). */
@@ -69,5 +70,11 @@ export const harnessConfigSchema = z.object({
     })
     .nullable()
     .default(null),
+  /**
+   * A directory the host made for this run alone (config.json, the requests file): the harness removes it
+   * when the host went away (HOST_LOST), since the host cannot. Null where it also holds the run's results
+   * (a container's or a pod's scratch directory).
+   */
+  scratch_dir: absolutePath.nullable(),
 });
 export type HarnessConfig = z.infer<typeof harnessConfigSchema>;

@@ -3,7 +3,8 @@ import { createLineSplitter, type LineSplitter } from "./line-splitter.js";
 /**
  * One progress event the harness prints on stderr (docs/harness-protocol.md "Progress events"):
  * `step` {step, message}, `report` {name, ok, seconds, error}, `live` {live_port, service_port},
- * `warning` {message}. Kept open: newer harnesses may add events and fields.
+ * `warning` {message}, `workload-done`, `error` {code, message}, `end` {exit_code} (the harness finished: its
+ * last line). Kept open: newer harnesses may add events and fields.
  */
 export type HarnessEvent = { event: string } & Record<string, unknown>;
 
@@ -15,10 +16,15 @@ export const HARNESS_EVENT_PREFIX = "@memray-harness ";
  */
 export function createHarnessStderrParser(onEvent: (event: HarnessEvent) => void, onLine: (line: string) => void): LineSplitter {
   return createLineSplitter((line) => {
-    if (line.startsWith(HARNESS_EVENT_PREFIX)) {
+    // An event may follow a partial line the workload left without its newline: that part is output.
+    const at = line.lastIndexOf(HARNESS_EVENT_PREFIX);
+    if (at >= 0) {
       try {
-        const parsed = JSON.parse(line.slice(HARNESS_EVENT_PREFIX.length)) as HarnessEvent;
-        if (parsed && typeof parsed.event === "string") return onEvent(parsed);
+        const parsed = JSON.parse(line.slice(at + HARNESS_EVENT_PREFIX.length)) as HarnessEvent;
+        if (parsed && typeof parsed.event === "string") {
+          if (at > 0) onLine(line.slice(0, at));
+          return onEvent(parsed);
+        }
       } catch {
         // Not valid JSON: ordinary output.
       }

@@ -25,6 +25,8 @@ export interface HarnessProcessInput {
   onOutput(event: ProcessOutput): void;
   /** Stops the process at once (the third Ctrl-C). */
   hardStop?: AbortSignal;
+  /** Hold its stdin open for the whole run (the harness then watches it: `--host-stdin`). */
+  holdStdin?: boolean;
 }
 
 export interface HarnessProcessResult {
@@ -35,6 +37,12 @@ export interface HarnessProcessResult {
   /** Whether it started its workload, and finished it. */
   workloadStarted: boolean;
   workloadDone: boolean;
+  /**
+   * The exit code the harness announced with its last event (`end`) when it finished its run, else
+   * undefined: the process ended before it could (os._exit in the workload, a signal, the OOM killer).
+   * The process's own exit code cannot tell: a workload may end it with any code, ours included.
+   */
+  finishedWith: number | undefined;
 }
 
 /**
@@ -79,6 +87,7 @@ export class HarnessProcess {
     let error: MemrayError | undefined;
     let workloadStarted = false;
     let workloadDone = false;
+    let finishedWith: number | undefined;
     const waits: Promise<void>[] = [];
     const line = (stream: "stdout" | "stderr") => (text: string) => {
       const pending = write(text);
@@ -89,6 +98,7 @@ export class HarnessProcess {
       if (event.event === "started" && typeof event.pid === "number") this.announced(event.pid);
       if (event.event === "step" && event.step === "capture") workloadStarted = true;
       if (event.event === "workload-done") workloadDone = true;
+      if (event.event === "end" && typeof event.exit_code === "number") finishedWith = event.exit_code;
       if (event.event === "error" && typeof event.code === "string" && isErrorCode(event.code)) {
         error = new MemrayError(event.code, String(event.message ?? "the harness failed"));
       }
@@ -106,12 +116,13 @@ export class HarnessProcess {
       onStdout: (chunk) => drain((c) => stdout.push(c), chunk),
       onStderr: (chunk) => drain((c) => stderr.push(c), chunk),
       ...(input.hardStop ? { signal: input.hardStop } : {}),
+      ...(input.holdStdin ? { holdStdin: true } : {}),
     });
     stdout.flush();
     stderr.flush();
     await Promise.all(waits);
     debug("harness exited %d %s", result.exitCode, result.exitSignal ?? "");
-    return { exitCode: result.exitCode, exitSignal: result.exitSignal, error, workloadStarted, workloadDone };
+    return { exitCode: result.exitCode, exitSignal: result.exitSignal, error, workloadStarted, workloadDone, finishedWith };
   }
 
   private announced(pid: number): void {

@@ -3,7 +3,7 @@
 // Contract tables: modes, reports, artifacts, error codes
 export { MODES, MODE_RULES, LIVE_MODES, DEFAULT_LIVE_PORT, DEFAULT_ATTACH_SECONDS, DEFAULT_REQUESTS_FILE, isMode, appNeed, type Mode, type ModeRule, type WorkloadKind, type Need } from "./mode-rules.js";
 export { REPORTS, REPORT_NAMES, STANDARD_REPORTS, reportSpec, type ReportName, type ReportSpec } from "./report-table.js";
-export { ARTIFACTS, SUMMARY_FILE, HARNESS_LOG_FILE, RUN_INDEX_FILE, artifactByFile, artifactFile, artifactKeyOf, type ArtifactSpec } from "./artifact-table.js";
+export { ARTIFACTS, SUMMARY_FILE, HARNESS_LOG_FILE, HARNESS_STATE_FILE, RUN_INDEX_FILE, artifactByFile, artifactFile, artifactKeyOf, type ArtifactSpec } from "./artifact-table.js";
 export { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorCodeRule } from "./error-codes.js";
 export { ExitCode, type ExitCodeValue } from "./exit-codes.js";
 export { APP_REF_PATTERN, parseAppRef, type AppRef } from "./app-ref.js";
@@ -139,6 +139,7 @@ export { installAgent, AGENT_ENV, AGENT_PTH, type InstallAgentResult } from "./i
 // The profiling session
 export { locateHarnessDir } from "./harness-locator.js";
 export { runProfile, type ProfileRequest, type ProfileResult, type ProfileDeps, type ProgressEvent, type SessionHooks, type RunSidecar } from "./profile-session.js";
+export { recoverRun, RECOVERABLE_ERRORS, type RecoverRequest } from "./recover-run.js";
 export { InterruptChannel, interruptCode, type InterruptSignal } from "./interrupts.js";
 export { HARNESS_EVENT_PREFIX, type HarnessEvent } from "./harness-events.js";
 
@@ -170,6 +171,7 @@ export { listenOnLoopback, type ListenOnLoopbackOptions } from "./target/listen-
 export {
   CLI_OUTPUT_SCHEMAS,
   profileOutputSchema,
+  recoverOutputSchema,
   runRowSchema,
   unreadableRunSchema,
   runsListOutputSchema,
@@ -180,6 +182,7 @@ export {
   viewOutputSchema,
   cliErrorOutputSchema,
   type ProfileOutput,
+  type RecoverOutput,
   type RunRow,
   type RunsListOutput,
   type RunsShowOutput,

@@ -19,12 +19,23 @@ const integer = (min: number, max: number) =>
     .union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: `expects an integer from ${min} to ${max}` })
     .pipe(z.number().int({ error: `expects an integer from ${min} to ${max}` }).min(min, { error: `expects an integer from ${min} to ${max}` }).max(max, { error: `expects an integer from ${min} to ${max}` }));
 
-/** Seconds as a number or a decimal string; `positive` refuses 0. */
+/**
+ * The longest --timeout and --delay accepted: 7 days. A run is not meant to last longer, and beyond it
+ * the target's clock calls overflow (Python's thread waits end near 292 years, time_t sooner on 32 bits).
+ */
+export const MAX_SECONDS = 7 * 24 * 3600;
+
+/** Seconds as a number or a decimal string, at most MAX_SECONDS; `positive` refuses 0. */
 const seconds = (positive: boolean) => {
   const expected = positive ? "expects a number of seconds > 0" : "expects a number of seconds >= 0";
   return z
     .union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)], { error: expected })
-    .pipe(z.number({ error: expected }).refine((v) => Number.isFinite(v) && (positive ? v > 0 : v >= 0), { error: expected }));
+    .pipe(
+      z
+        .number({ error: expected })
+        .refine((v) => Number.isFinite(v) && (positive ? v > 0 : v >= 0), { error: expected, abort: true })
+        .refine((v) => v <= MAX_SECONDS, { error: `expects at most ${MAX_SECONDS} seconds (7 days)` }),
+    );
 };
 
 const port = integer(1, 65535);

@@ -4,12 +4,12 @@ import path from "node:path";
 import createDebug from "debug";
 import { HARNESS_LOG_FILE, SUMMARY_FILE } from "./artifact-table.js";
 import { DiskFullError, findNoSpace } from "./disk-full.js";
-import { ERROR_CODES } from "./error-codes.js";
 import { HarnessKilledError, MemrayError, MemrayNotInstalledError, PythonNotFoundError, toMemrayError } from "./errors.js";
 import type { ExitCodeValue } from "./exit-codes.js";
 import type { HarnessEvent } from "./harness-events.js";
 import { describeEnd, HarnessProcess, type HarnessProcessResult } from "./harness-process.js";
 import { locateHarnessDir } from "./harness-locator.js";
+import { checkInterpreter } from "./interpreter-probe.js";
 import { HOST_SECTIONS_FILE, type HostSections } from "./host-sections.js";
 import { AGENT_ENV } from "./install/install-agent.js";
 import { interruptCode, type InterruptChannel, type InterruptSignal } from "./interrupts.js";
@@ -87,9 +87,6 @@ export interface ProfileResult {
   warnings: string[];
 }
 
-/** Exit codes a harness ends with when it finished its run (anything else: it was killed or crashed). */
-const FINISHED_EXITS = new Set<number>([0, ...Object.values(ERROR_CODES).map((rule) => rule.exitCode)]);
-
 /**
  * Runs one mode on one target and always leaves a valid summary.json in the run directory, also
  * when the options, the target, the harness or the workload fail, or the user interrupts; what was
@@ -114,6 +111,8 @@ class ProfileRun {
   private readonly log: WriteStream;
   private readonly received: InterruptSignal[] = [];
   private readonly hardStop = new AbortController();
+  /** Aborted by the first signal before the harness runs: every wait of preflight and stage ends with it. */
+  private readonly beforeHarness = new AbortController();
   private harness: HarnessProcess | undefined;
   private harnessRunning = false;
   private harnessExit: number | null = null;
@@ -146,7 +145,7 @@ class ProfileRun {
         await this.sidecarBefore();
         this.step("run", `profiling (${options.mode}) on ${this.request.target.name}`);
         const first = await this.launch(staged, []);
-        if (!FINISHED_EXITS.has(first.exitCode)) await this.recover(staged, first, oomBefore);
+        if (first.finishedWith === undefined) await this.recover(staged, first, oomBefore);
       } finally {
         await this.collect(staged);
       }
@@ -166,20 +165,58 @@ class ProfileRun {
   /** Ctrl-C/SIGTERM: the first stops the workload, a second abandons the reports, a third kills the harness. */
   private interrupted(signal: InterruptSignal): void {
     this.received.push(signal);
+    if (!this.harness) this.beforeHarness.abort();
     if (this.received.length >= 3) this.hardStop.abort();
     void this.harness?.signal(this.received.length >= 3 ? "SIGKILL" : signal);
   }
 
+  private interruption(): MemrayError {
+    const first = this.received[0] ?? "SIGINT";
+    return new MemrayError(interruptCode(first), `interrupted by ${first} before the workload started`);
+  }
+
   private stopIfInterrupted(): void {
-    const first = this.received[0];
-    if (first) throw new MemrayError(interruptCode(first), `interrupted by ${first} before the workload started`);
+    if (this.received.length) throw this.interruption();
+  }
+
+  /**
+   * `work`, or the interruption as soon as a signal comes before the harness runs: nothing in preflight or
+   * stage waits past Ctrl-C/SIGTERM (an interpreter that hangs, a target that does not answer). What the
+   * work started is stopped through the same signal where it takes one (exec), or cleaned up by `abandon`.
+   */
+  private untilInterrupted<T>(work: Promise<T>, abandon?: (value: T) => Promise<unknown>): Promise<T> {
+    const stop = this.beforeHarness.signal;
+    if (stop.aborted) {
+      work.then(abandon, () => undefined).catch(() => undefined);
+      return Promise.reject(this.interruption());
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = () => {
+        work.then(abandon, () => undefined).catch((error) => debug("abandoned work: %O", error));
+        reject(this.interruption());
+      };
+      stop.addEventListener("abort", onAbort, { once: true });
+      work.then(
+        (value) => {
+          stop.removeEventListener("abort", onAbort);
+          resolve(value);
+        },
+        (error: unknown) => {
+          stop.removeEventListener("abort", onAbort);
+          reject(error);
+        },
+      );
+    });
   }
 
   /** The interpreter and memray, and the OOM count the end of the run is compared with. */
   private async preflight(): Promise<number | null | undefined> {
     const { target } = this.request;
     this.step("preflight", `checking Python and memray on ${target.name}`);
-    const [, oomBefore] = await Promise.all([checkInterpreter(this.request, this.python), target.oomKills().catch(() => null)]);
+    const stop = this.beforeHarness.signal;
+    const { request } = this;
+    const check = checkInterpreter({ target, python: this.python, allowNoMemray: Boolean(request.allowNoMemray), memrayInstallHint: request.memrayInstallHint, signal: stop });
+    const [, oomBefore] = await this.untilInterrupted(Promise.all([check, target.oomKills().catch(() => null)]));
     this.stopIfInterrupted();
     return oomBefore;
   }
@@ -187,6 +224,12 @@ class ProfileRun {
   private stage(options: ProfileOptions): Promise<StagedHarness> {
     const { request } = this;
     this.step("stage", `staging the harness on ${request.target.name}`);
+    // Staging interrupted: what it staged meanwhile is removed once it is done.
+    return this.untilInterrupted(this.stageNow(options), (staged) => staged.cleanup());
+  }
+
+  private stageNow(options: ProfileOptions): Promise<StagedHarness> {
+    const { request } = this;
     return stageHarness({
       target: request.target,
       runDir: request.runDir,
@@ -203,7 +246,7 @@ class ProfileRun {
   private async sidecarBefore(): Promise<void> {
     if (!this.request.sidecar) return;
     this.step("signals", "collecting signals before the workload");
-    await this.request.sidecar.before(this.request.runDir).catch((error) => debug("sidecar before: %O", error));
+    await this.untilInterrupted(this.request.sidecar.before(this.request.runDir).catch((error) => debug("sidecar before: %O", error)));
   }
 
   /** The sidecar's "after", started once the workload is done; its sections go to the harness while it still runs. */
@@ -217,10 +260,14 @@ class ProfileRun {
   /** One harness process to its end; `extra` are its arguments after the config (--recover). */
   private async launch(staged: StagedHarness, extra: string[]): Promise<HarnessProcessResult> {
     const { python } = this;
+    // Where the target can, the harness's stdin is a pipe that closes with this process: if memray-cli is
+    // killed, the harness notices (HOST_LOST) and finishes the run on its own.
+    const holdStdin = Boolean(this.request.target.holdsStdin);
     this.harness = new HarnessProcess({
       target: this.request.target,
       python,
-      argv: [python, "-m", "memray_harness", "--config", staged.configPath, ...extra],
+      argv: [python, "-m", "memray_harness", "--config", staged.configPath, ...(holdStdin ? ["--host-stdin"] : []), ...extra],
+      holdStdin,
       // The harness never runs the attach agent itself, also in a service whose environment starts it.
       env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: staged.config.requests_file, [AGENT_ENV]: "0" },
       log: this.log,
@@ -234,7 +281,8 @@ class ProfileRun {
     });
     this.harnessRunning = true;
     const result = await this.harness.start().finally(() => (this.harnessRunning = false));
-    this.harnessExit = result.exitCode;
+    // A harness that finished said so, with its exit code (what the workload did at exit cannot change it).
+    this.harnessExit = result.finishedWith ?? result.exitCode;
     this.harnessFailure = result.error;
     return result;
   }
@@ -253,7 +301,11 @@ class ProfileRun {
       return;
     }
     if (!first.workloadStarted || lost) {
-      this.failure = new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
+      // Ended by itself (no signal) before its workload: a failure of the harness, not a kill.
+      const byItself = !lost && !first.exitSignal && first.exitCode < 128;
+      this.failure = byItself
+        ? new MemrayError("HARNESS_FAILED", `the harness on ${target.name} ended (${ended}) before it started the workload, without finishing its run`)
+        : new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
       return;
     }
     this.step("recover", `the harness ended abruptly (${ended}): making the reports from what was captured`);
@@ -262,7 +314,7 @@ class ProfileRun {
       return undefined;
     });
     if (!recovered) [this.harnessExit, this.harnessFailure] = [first.exitCode, undefined];
-    if (!recovered || !FINISHED_EXITS.has(recovered.exitCode)) this.failure = new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
+    if (!recovered || recovered.finishedWith === undefined) this.failure = new HarnessKilledError(target.name, first.exitCode, ` (${ended})`);
   }
 
   /** The signals' last sections, the run directory out of the target, the staging cleaned up. */
@@ -339,32 +391,4 @@ async function oomEvidence(target: Target, before: number | null | undefined): P
   if (before === null || before === undefined) return "";
   const after = await target.oomKills().catch(() => null);
   return after !== null && after !== undefined && after > before ? ", killed by the kernel's OOM killer (out of memory)" : "";
-}
-
-/** Exit code of the probe when Python runs but memray does not import. */
-const MEMRAY_MISSING = 42;
-// memray is looked for, not imported (~0.1 s less per run): a memray that is there but does not import is
-// reported by the harness itself, as MEMRAY_NOT_INSTALLED with the import error.
-const PROBE = [
-  "import sys",
-  "print('%d.%d.%d' % sys.version_info[:3])",
-  "try:\n    import importlib.util\n    found = importlib.util.find_spec('memray')\nexcept Exception:\n    found = None",
-  "sys.exit(0 if found else 42)",
-].join("\n");
-
-/** One round trip: is the interpreter there, new enough, and is memray installed? */
-async function checkInterpreter(request: ProfileRequest, python: string): Promise<void> {
-  const { target } = request;
-  const probe = await target.exec([python, "-c", PROBE]);
-  if (probe.exitCode !== 0 && probe.exitCode !== MEMRAY_MISSING) {
-    throw new PythonNotFoundError(python, target.name, probe.stderr.trim() ? new Error(probe.stderr.trim()) : undefined);
-  }
-  const version = probe.stdout.trim().split("\n")[0] ?? "";
-  const [major = 0, minor = 0] = version.split(".").map(Number);
-  if (major < 3 || (major === 3 && minor < 9)) {
-    throw new MemrayError("PYTHON_TOO_OLD", `${python} on ${target.name} is Python ${version || "of unknown version"}; memray and the harness need Python >= 3.9`);
-  }
-  if (probe.exitCode === MEMRAY_MISSING && !request.allowNoMemray) {
-    throw new MemrayNotInstalledError(python, target.name, request.memrayInstallHint ?? `${python} -m pip install memray`);
-  }
 }

@@ -49,8 +49,9 @@ export async function settleSummary(input: SettleInput): Promise<{ summary: Summ
   if (harnessSummary && !failure && !sectionsMissing) return { summary: harnessSummary, error: undefined };
   if (harnessSummary && !failure) {
     // The harness stopped waiting before the signals arrived: add them (the one case a full summary is rewritten).
+    // Said only when they hold something collected: a run on this host without WireMock has none to be late.
     const late = { ...harnessSummary, signals: sections!.signals, artifacts: { ...harnessSummary.artifacts, ...sections!.artifacts } };
-    late.warnings = [...(late.warnings ?? []), ...sections!.warnings, "the signals arrived after the harness stopped waiting for them"];
+    late.warnings = [...(late.warnings ?? []), ...sections!.warnings, ...(anyCollected(sections!.signals) ? [LATE_SIGNALS_WARNING] : [])];
     await writeSummary(runDir.path, late);
     return { summary: late, error: undefined };
   }
@@ -75,6 +76,13 @@ export async function settleSummary(input: SettleInput): Promise<{ summary: Summ
   summary.warnings = [...(summary.warnings ?? []), ...warnings];
   await writeSummary(runDir.path, summary);
   return { summary, error };
+}
+
+export const LATE_SIGNALS_WARNING = "the signals arrived after the harness stopped waiting for them";
+
+/** Whether any collector of the signals ran (ok or failed); all skipped: nothing was collected. */
+function anyCollected(signals: HostSections["signals"]): boolean {
+  return Object.values(signals ?? {}).some((signal) => typeof signal === "object" && signal !== null && (signal as { status?: unknown }).status !== "skipped");
 }
 
 /** Artifacts in the run directory now, plus those the caller is about to add. */

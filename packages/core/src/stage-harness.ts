@@ -94,11 +94,16 @@ export async function stageHarness(input: StageInput): Promise<StagedHarness> {
       attach: options.attach
         ? { duration_seconds: options.attach.durationSeconds, pids: options.attach.pids, aggregate: options.attach.aggregate, send_requests: options.attach.sendRequests }
         : null,
+      scratch_dir: local ? hostScratch : null,
     } satisfies HarnessConfig);
     const hostConfig = path.join(hostScratch, "config.json");
     await writeFile(hostConfig, JSON.stringify(config, null, 2));
     if (!local) copy(target.copyIn(hostConfig, targetScratch));
     await Promise.all(copies);
+    // In a container or pod the config now lives there: nothing of this run stays on the host's /tmp
+    // (a memray-cli that is killed leaves nothing behind here). On this host the harness removes it itself
+    // when memray-cli went away (scratch_dir).
+    if (!local) await rm(hostScratch, { recursive: true, force: true });
 
     return {
       config,
@@ -112,14 +117,19 @@ export async function stageHarness(input: StageInput): Promise<StagedHarness> {
           await writeFile(`${final}.tmp`, JSON.stringify(sections));
           await rename(`${final}.tmp`, final);
         } else {
-          const file = path.join(hostScratch, HOST_SECTIONS_FILE);
-          await writeFile(file, JSON.stringify(sections)); // the harness re-reads until it parses
-          await target.copyIn(file, outDir);
+          const dir = await mkdtemp(path.join(os.tmpdir(), "memray-cli-sections-"));
+          try {
+            const file = path.join(dir, HOST_SECTIONS_FILE);
+            await writeFile(file, JSON.stringify(sections)); // the harness re-reads until it parses
+            await target.copyIn(file, outDir);
+          } finally {
+            await rm(dir, { recursive: true, force: true });
+          }
         }
       },
       cleanup: async () => {
-        await rm(hostScratch, { recursive: true, force: true });
-        if (!local) await target.exec(["rm", "-rf", targetScratch]).catch(() => undefined);
+        if (local) await rm(hostScratch, { recursive: true, force: true });
+        else await target.exec(["rm", "-rf", targetScratch]).catch(() => undefined);
       },
     };
   } catch (error) {

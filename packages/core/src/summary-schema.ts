@@ -306,6 +306,21 @@ export const signalsSchema = z.looseObject({
   container_stats: containerStatsSignalSchema.optional(),
 });
 
+/**
+ * How the host went away: `during` the workload (it was stopped there: the figures are partial) or the
+ * reports (the workload had ended: its own outcome is kept in `outcome`, which `memray-cli recover`
+ * restores). `recovered_at`: when `memray-cli recover` completed the run.
+ */
+export const hostLostSchema = z.looseObject({
+  reason: z.string(),
+  during: z.enum(["workload", "reports"]),
+  outcome: z
+    .looseObject({ exit_code: z.number().int().nullable(), error: z.string().nullable(), error_code: z.enum(errorCodes).nullable(), error_details: errorDetailsSchema.nullable().optional() })
+    .nullable()
+    .optional(),
+  recovered_at: z.string().optional(),
+});
+
 export const summarySchema = z.looseObject({
   run_id: z.string().min(1),
   script: z.string().nullable(),
@@ -335,6 +350,8 @@ export const summarySchema = z.looseObject({
   signals: signalsSchema.optional(),
   /** Extra: sites whose live heap grew over the requests analysed (from the capture), biggest first. */
   growth_sites: z.array(growthSiteSchema).optional(),
+  /** Extra: memray-cli (the host) went away during the run and the harness finished it alone (HOST_LOST). */
+  host_lost: hostLostSchema.optional(),
 });
 
 export type Summary = z.infer<typeof summarySchema>;

@@ -18,6 +18,13 @@ describe("LocalTarget", () => {
     await expect(readFile(marker)).rejects.toThrow();
   });
 
+  it("holdStdin: the process's stdin stays open (no end-of-file) while this process lives; without it, stdin reads end-of-file at once", async () => {
+    const probe = "import select, sys\nready, _, _ = select.select([sys.stdin], [], [], 1.0)\nprint('eof' if ready and not sys.stdin.read(1) else 'open')";
+    expect(target.holdsStdin).toBe(true);
+    expect((await target.exec(["python3", "-c", probe], { holdStdin: true })).stdout.trim()).toBe("open");
+    expect((await target.exec(["python3", "-c", probe])).stdout.trim()).toBe("eof");
+  });
+
   it("streams output and reports exit codes; a missing program is 127", async () => {
     const chunks: string[] = [];
     const result = await target.exec(["python3", "-c", "import sys; print('out'); sys.stderr.write('err'); sys.exit(7)"], {

@@ -53,6 +53,8 @@ describe("profile options schema", () => {
     [{ mode: "sequence", requests: "2.5" }, /--requests expects an integer/],
     [{ mode: "sequence", delaySeconds: "-1" }, /--delaySeconds expects a number of seconds >= 0, received "-1"/],
     [{ mode: "script", script: "a.py", timeoutSeconds: "0" }, /--timeoutSeconds expects a number of seconds > 0, received "0"/],
+    [{ mode: "script", script: "a.py", timeoutSeconds: "99999999999" }, /--timeoutSeconds expects at most 604800 seconds \(7 days\), received "99999999999"/],
+    [{ mode: "sequence", delaySeconds: 1e12 }, /--delaySeconds expects at most 604800 seconds \(7 days\), received 1000000000000/],
     [{ mode: "endpoint", endpoint: "forecast" }, /--endpoint expects a path starting with \/, received "forecast"/],
     [{ mode: "endpoint", app: "not an app" }, /--app expects module:attr/],
     [{ mode: "endpoint", body: "{oops" }, /--body expects JSON/],

@@ -105,6 +105,7 @@ def _run_engine(engine: EngineProcess, specs: list[ReportSpec], result: ReportRe
         abandoned = [s.name for s in specs if not all(done.get(n) for n in event_names(s))]
         for name in abandoned:
             _remove_outputs(out_dir, name)
+        result.abandoned.extend(abandoned)
         if abandoned:
             result.warnings.append("reports abandoned after %s: %s not made" % (str(exc) or "a signal", ", ".join(abandoned)))
     finally:

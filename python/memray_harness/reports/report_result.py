@@ -24,6 +24,8 @@ class ReportResult:
         self.failed: list[str] = []
         # Of those, the ones that failed because the disk is full.
         self.no_space: list[str] = []
+        # Reports a second Ctrl-C/SIGTERM stopped (not failures: the user asked).
+        self.abandoned: list[str] = []
         # Per-job figures of the engine (read, seconds, max_rss_kb), for benchmarks and the log.
         self.jobs: list[dict[str, Any]] = []
 

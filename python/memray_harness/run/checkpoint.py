@@ -13,11 +13,15 @@ import os
 from collections.abc import Mapping
 from typing import Any, Optional
 
-STATE_FILE = ".harness-state.json"
+from ..contract import contract
+
+
+def _state_file() -> str:
+    return contract().files.harness_state
 
 
 def save(out_dir: str, summary: Mapping[str, Any], phase: str) -> None:
-    path = os.path.join(out_dir, STATE_FILE)
+    path = os.path.join(out_dir, _state_file())
     tmp = path + ".tmp"
     try:
         with open(tmp, "w", encoding="utf-8") as f:
@@ -29,7 +33,7 @@ def save(out_dir: str, summary: Mapping[str, Any], phase: str) -> None:
 
 def load(out_dir: str) -> Optional[dict[str, Any]]:
     try:
-        with open(os.path.join(out_dir, STATE_FILE), encoding="utf-8") as f:
+        with open(os.path.join(out_dir, _state_file()), encoding="utf-8") as f:
             data = json.load(f)
     except (OSError, ValueError):
         return None
@@ -37,6 +41,6 @@ def load(out_dir: str) -> Optional[dict[str, Any]]:
 
 
 def clear(out_dir: str) -> None:
-    for name in (STATE_FILE, STATE_FILE + ".tmp"):
+    for name in (_state_file(), _state_file() + ".tmp"):
         with contextlib.suppress(OSError):
             os.remove(os.path.join(out_dir, name))

@@ -11,7 +11,7 @@ import contextlib
 import json
 import os
 import time
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..contract import contract
 from .summary import Summary
@@ -19,11 +19,11 @@ from .summary import Summary
 POLL_SECONDS = 0.1
 
 
-def wait_for(out_dir: str, wait_seconds: float) -> Optional[dict[str, Any]]:
-    """The sections, or None when they did not arrive (complete) within wait_seconds."""
+def wait_for(out_dir: str, wait_seconds: float, gone: Callable[[], bool] = lambda: False) -> Optional[dict[str, Any]]:
+    """The sections, or None when they did not arrive (complete) within wait_seconds, or the host is gone."""
     path = os.path.join(out_dir, contract().files.host_sections)
     deadline = time.monotonic() + wait_seconds
-    while True:
+    while not gone():
         sections = _read(path)
         if sections is not None:
             with contextlib.suppress(OSError):
@@ -32,6 +32,7 @@ def wait_for(out_dir: str, wait_seconds: float) -> Optional[dict[str, Any]]:
         if time.monotonic() >= deadline:
             return None
         time.sleep(POLL_SECONDS)
+    return None
 
 
 def _read(path: str) -> Optional[dict[str, Any]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import shutil
 import time
 from typing import Any, Callable, Optional
 
@@ -29,6 +30,7 @@ from ..measurement.object_census import ObjectCensus
 from ..reports import requests_report
 from ..reports.engine_process import EngineProcess, start_engine
 from ..reports.fallback_stats import memray_stats
+from ..reports.generators import FROM_CAPTURE, REQUESTS_VERDICT
 from ..reports.make_reports import make_reports
 from ..reports.report_result import ReportResult
 from ..workloads import requests_file, requirements, workload
@@ -51,6 +53,7 @@ class Run:
         self.t0 = time.perf_counter()
         self.workload_done = False
         self.engine: Optional[EngineProcess] = None  # started before the capture (start_engine)
+        self.abandoned: list[str] = []  # steps and reports a second signal stopped
         self.summary = Summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
         self.summary.add_warnings(cfg.host_warnings)
 
@@ -76,10 +79,10 @@ class Run:
         capture = Capture.existing(memray, self.cfg.out_dir)
         self._record_outcome(outcome)
         self.workload_done = False  # the host's signals were collected around the first harness
-        self._guard("reports", lambda: self._reports(memray, capture))
-        self._guard("requests", lambda: self._requests(outcome))
-        self.summary.set_section("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
-        return contract().exit_code(self.summary.error_code or "WORKLOAD_FAILED")
+        self._after_capture(memray, capture, outcome)
+        self._check_reports(memray, capture)
+        code = self.summary.error_code
+        return contract().exit_code(code) if code else EXIT_OK
 
     def fail(self, exc: HarnessError) -> int:
         """The run ends with this error; returns its exit code."""
@@ -92,17 +95,24 @@ class Run:
         """The one write of summary.json; returns the process exit code."""
         if self.summary.error_code == "OUTPUT_NOT_WRITABLE":
             return exit_code
+        sections = self._wait_for_host_sections()
+        stop = interrupts.current()
+        stop.enter(interrupts.RECORD)  # from here nothing is cut short: the one write, then the end
+        self._note_host_lost()
         self.summary.set_duration(time.perf_counter() - self.t0)
-        for w in self.summary.list_artifacts(self.cfg.out_dir, self.cfg.artifact_prefix, self.cfg.host_artifacts):
+        host_here = stop.host_lost is None  # a host that is gone adds nothing after this: list only what exists
+        for w in self.summary.list_artifacts(self.cfg.out_dir, self.cfg.artifact_prefix, self.cfg.host_artifacts, host_here):
             self.warn(w)
-        self._host_sections()
+        if sections is not None:
+            host_sections.merge(self.summary, sections)
         events.step("summary", "writing summary.json")
         try:
-            with interrupts.current().phase(interrupts.RECORD):  # the one write is never cut short
-                try:
-                    self.summary.write(self.cfg.out_dir)
-                finally:
-                    checkpoint.clear(self.cfg.out_dir)  # this harness ends now either way: nothing to recover
+            try:
+                self.summary.write(self.cfg.out_dir)
+            finally:
+                checkpoint.clear(self.cfg.out_dir)  # this harness ends now either way: nothing to recover
+                if not host_here:
+                    self._remove_scratch()
         except OSError as exc:
             err = summary_write_error(self.cfg.out_dir, exc)
         except ValueError as exc:  # allow_nan=False: a NaN/Infinity never reaches the file silently
@@ -116,21 +126,22 @@ class Run:
         events.warning(message)
         self.summary.add_warning(message)
 
-    def _host_sections(self) -> None:
-        """Signals the host collected once the workload ended (it starts when told so)."""
+    def _wait_for_host_sections(self) -> Optional[dict[str, Any]]:
+        """Signals the host collected once the workload ended (it starts when told so); none from a host
+        that is gone."""
         wait = self.cfg.host_sections_wait_seconds
-        if wait is None or not self.workload_done:
-            return
-        events.step("signals", "waiting for the host's signals")
+        stop = interrupts.current()
+        if wait is None or not self.workload_done or stop.host_lost is not None:
+            return None
         try:
-            sections = host_sections.wait_for(self.cfg.out_dir, wait)
+            events.step("signals", "waiting for the host's signals")
+            sections = host_sections.wait_for(self.cfg.out_dir, wait, gone=lambda: stop.host_lost is not None)
         except KeyboardInterrupt:  # Ctrl-C/SIGTERM while waiting: the summary still comes, without them
             self.warn("stopped waiting for the host's signals after %s" % interrupts.current().describe())
-            return
-        if sections is None:
+            return None
+        if sections is None and stop.host_lost is None:
             self.warn("the host's signals did not arrive within %ss" % wait)
-        else:
-            host_sections.merge(self.summary, sections)
+        return sections  # merged once the artifacts are listed (they add theirs)
 
     # -- before the workload -------------------------------------------------------------------
     def _check_out_dir(self) -> None:
@@ -206,6 +217,35 @@ class Run:
         capture.on_start = lambda: self._checkpoint("workload", capture)
         return capture
 
+    def _note_host_lost(self) -> None:
+        """The host went away once the workload was over: the run was finished without it (no signals,
+        no index.html). The run's code is HOST_LOST, so that it is known to need `memray-cli recover`;
+        the workload's own outcome is kept in the `host_lost` section, which recovery restores."""
+        stop = interrupts.current()
+        if stop.host_lost is None or not self.workload_done or self.summary.error_code == "HOST_LOST":
+            return  # before the workload, the run's own error (HOST_LOST when nothing else failed) stands
+        data = self.summary.content()
+        own = {key: data.get(key) for key in ("exit_code", "error", "error_code", "error_details")}
+        self.summary.set_section("host_lost", {"reason": stop.host_lost, "during": "reports", "outcome": own})
+        message = (
+            "memray-cli, which ran this run, went away after the workload (%s): the harness finished the run without it "
+            "(no signals, no index.html); `memray-cli recover` completes it" % stop.host_lost
+        )
+        if own["error"]:
+            message += "; the workload's own outcome: %s" % own["error"]
+        self.summary.set_result(own["exit_code"] or 0, message, "HOST_LOST", {"type": "HostLost", "message": stop.host_lost, "traceback": ""})
+
+    def _remove_scratch(self) -> None:
+        """The host's scratch directory of this run (config, requests file): the host that would remove it is gone."""
+        scratch = self.cfg.scratch_dir
+        if not scratch or not os.path.isabs(scratch):
+            return
+        out_dir = os.path.realpath(self.cfg.out_dir)
+        root = os.path.realpath(scratch)
+        if out_dir == root or out_dir.startswith(root + os.sep):
+            return  # it holds the run itself: kept
+        shutil.rmtree(root, ignore_errors=True)
+
     def _checkpoint(self, phase: str, capture: Optional[Capture] = None) -> None:
         """What is known so far, for a --recover harness if this process ends abruptly."""
         if capture is not None:
@@ -226,9 +266,11 @@ class Run:
             census = ObjectCensus(self.rule.object_census, memray is not None, self.summary.get("profiling")["memray_version"])
             capture = self._capture_for(memray, census)
             outcome, keepalive = self._run_workload(app, capture, census)
+            # SOFT since the workload ended (_run_workload): the first signal stops nothing more (every
+            # report is still made), a second abandons the remaining reports (the host's third kills the
+            # process); a host that goes away stops nothing.
             self._after_workload(outcome, capture)
-            with interrupts.current().phase(interrupts.RAISE):  # a signal now abandons the remaining reports
-                return self._finish(memray, capture, outcome, census)
+            return self._finish(memray, capture, outcome, census)
         except KeyboardInterrupt:
             return self._interrupted()
         except HarnessError as exc:
@@ -251,6 +293,7 @@ class Run:
         except BaseException as exc:  # noqa: B902 - keep what was captured
             return workload_crash(exc), None
         finally:
+            interrupts.current().enter(interrupts.SOFT)  # the workload is over, for the rest of the run
             try:
                 capture.end()
             except Exception as exc:
@@ -262,6 +305,7 @@ class Run:
         for message in stray_processes.terminate_strays(keep=[self.engine.proc.pid] if self.engine else []):
             self.warn(message)
         self._note_interruption(outcome)
+        self._record_outcome(outcome)  # in the checkpoint too: a recovery keeps how the workload ended
         self._checkpoint("reports", capture)
 
     def _interrupted(self) -> int:
@@ -274,14 +318,24 @@ class Run:
         return self.fail(HarnessError(stop.code or "INTERRUPTED", "interrupted by %s before the workload started" % stop.describe()))
 
     def _note_late_interruption(self) -> None:
-        """A signal that came only once the workload was done: it stopped the reports."""
+        """A signal that came only once the workload was done: said, with what it stopped (a second signal
+        abandons the remaining reports; the first alone stops nothing)."""
         stop = interrupts.current()
-        if stop.requested and self.rule.workload != "serve":
-            self.summary.record_error(stop.code or "INTERRUPTED", "interrupted by %s while the reports were made" % stop.describe())
+        if not stop.received or self.rule.workload == "serve":
+            return
+        if self.abandoned:
+            message = "interrupted by %s while the reports were made: %s not made" % (stop.describe(), ", ".join(self.abandoned))
+        else:
+            message = "interrupted by %s after the workload ended; every report was made" % stop.describe()
+        self.summary.record_error(stop.code or "INTERRUPTED", message)
 
     def _note_interruption(self, outcome: Outcome) -> None:
-        """A signal stopped the workload: that is the run's error (serving ends by a signal normally)."""
+        """A signal stopped the workload: that is the run's error (serving ends by a signal normally); so is
+        a host that went away, serving or not."""
         stop = interrupts.current()
+        if stop.host_lost is not None and not stop.received:
+            self._host_lost_during_workload(outcome, stop.host_lost)
+            return
         if not stop.requested or self.rule.workload == "serve":
             return
         done = len(outcome.requests)
@@ -292,20 +346,32 @@ class Run:
         outcome.code = stop.code
         outcome.error_details = {"type": "KeyboardInterrupt", "message": stop.first or "", "traceback": ""}
 
+    def _host_lost_during_workload(self, outcome: Outcome, reason: str) -> None:
+        tail = "" if self.rule.live else " and the reports made from the capture until then"
+        outcome.error = "memray-cli, which ran this run, went away during the workload (%s): the workload was stopped%s" % (reason, tail)
+        outcome.exit_code = contract().exit_code("HOST_LOST")
+        outcome.code = "HOST_LOST"
+        outcome.error_details = {"type": "HostLost", "message": reason, "traceback": ""}
+        self.summary.set_section("host_lost", {"reason": reason, "during": "workload", "outcome": None})
+
     # -- after the workload --------------------------------------------------------------------
     def _finish(self, memray: Any, capture: Capture, outcome: Outcome, census: ObjectCensus) -> int:
         self.summary.set_section("memory", capture.memory())
-        self._record_outcome(outcome)
         self._guard("objects", lambda: self._objects(capture, census))
+        self._after_capture(memray, capture, outcome)
+        self._note_late_interruption()
+        self._check_reports(memray, capture)
+        code = self.summary.error_code
+        return contract().exit_code(code) if code else EXIT_OK
+
+    def _after_capture(self, memray: Any, capture: Capture, outcome: Outcome) -> None:
+        """What is made from the capture and the requests, here or by a recovering harness."""
         self._guard("reports", lambda: self._reports(memray, capture))
         self._guard("requests", lambda: self._requests(outcome))
         self._guard("heap growth", lambda: self._analyse_requests(memray, capture))
         if "method" not in self.summary.get("leak_indicators"):  # the analysis failed: the RSS verdict still comes
             self.summary.set_section("leak_indicators", leak_verdict.leak_indicators(self.summary.get("requests")))
         self._guard("requests report", self._requests_report)
-        self._note_late_interruption()
-        code = self.summary.error_code
-        return contract().exit_code(code) if code else EXIT_OK
 
     def _record_outcome(self, outcome: Outcome) -> None:
         self.summary.set_result(outcome.exit_code, outcome.error, outcome.error_code, outcome.error_details)
@@ -318,6 +384,7 @@ class Run:
         try:
             fn()
         except KeyboardInterrupt as exc:  # Ctrl-C/SIGTERM: this step is abandoned, the summary still comes
+            self.abandoned.append("the %s step" % what)
             self.warn("%s step abandoned after %s" % (what, exc or "a signal"))
         except Exception as exc:
             self.warn("%s step failed: %s: %s" % (what, type(exc).__name__, exc))
@@ -364,6 +431,7 @@ class Run:
             self.warn("tracemalloc_current/peak/delta could not be derived from session.bin (see the report warnings)")
         for w in result.warnings:
             self.warn(w)
+        self.abandoned.extend(result.abandoned)
         if result.no_space:
             out_dir = self.cfg.out_dir
             reports = ", ".join(result.no_space)
@@ -373,6 +441,29 @@ class Run:
         stats = result.memray_stats or memray_stats(memray, session, result.stats_json)
         if stats is not None:
             self.summary.set_section("memray_stats", stats)
+
+    def _check_reports(self, memray: Any, capture: Capture) -> None:
+        """Reports asked for that are not in out_dir are the run's error (REPORTS_MISSING, exit 3), or a
+        warning when it has one already: a run without its reports must not pass as done (a CI job reads
+        the exit code). Not missing: reports a second signal abandoned (the user asked), reports from a
+        capture there is none of by design (no memray, a live run) or that was lost (CAPTURE_LOST)."""
+        from_capture = memray is not None and not self.rule.live and capture.started and capture.session_problem() is None
+        missing = []
+        for name in self.cfg.reports:
+            try:
+                spec = contract().report(name)
+            except KeyError:
+                continue  # not in contract.json: warned about when the reports were made
+            if spec.generator == REQUESTS_VERDICT:
+                expected = "the requests report step" not in self.abandoned
+            else:
+                expected = spec.generator in FROM_CAPTURE and from_capture and "the reports step" not in self.abandoned
+            if expected and name not in self.abandoned and not os.path.isfile(os.path.join(self.cfg.out_dir, spec.file)):
+                missing.append(name)
+        if missing:
+            message = "%d report(s) asked for were not made: %s (the warnings say why)" % (len(missing), ", ".join(missing))
+            if not self.summary.record_error("REPORTS_MISSING", message):
+                self.warn(message)
 
     def _capture_lost(self, why: str) -> None:
         message = "the capture %s; no reports could be made" % why

@@ -127,18 +127,27 @@ class Summary:
     def add_warning(self, message: str) -> None:
         self.add_warnings([message])
 
-    def list_artifacts(self, out_dir: str, prefix: str, host_artifacts: list[str]) -> list[str]:
+    def list_artifacts(self, out_dir: str, prefix: str, host_artifacts: list[str], host_here: bool = True) -> list[str]:
         """summary.artifacts: the harness's files present in out_dir, plus the files the host adds after
-        the run (listed whether or not they exist yet), in contract.json's order. Returns warnings."""
+        the run (listed whether or not they exist yet; only those that exist when the host is gone), in
+        contract.json's order. Returns warnings."""
         prefix = prefix.rstrip("/")
         table = contract().artifacts
+
+        def present(file: str) -> bool:
+            return os.path.isfile(os.path.join(out_dir, file))
+
         warnings = ["host artifact %r is not in contract.json's artifacts; not listed" % key for key in host_artifacts if key not in table]
         self._data["artifacts"] = {
             spec.key: "%s/%s" % (prefix, spec.file) if prefix else spec.file
             for spec in table.values()
-            if spec.key in host_artifacts or (spec.producer == "harness" and os.path.isfile(os.path.join(out_dir, spec.file)))
+            if (spec.key in host_artifacts and (host_here or present(spec.file))) or (spec.producer == "harness" and present(spec.file))
         }
         return warnings
+
+    def drop_section(self, key: str) -> None:
+        """Remove a section a resumed summary carried over and the run no longer has (error_details)."""
+        self._data.pop(key, None)
 
     def add_artifacts(self, artifacts: dict[str, str]) -> None:
         self._data["artifacts"].update(artifacts)

@@ -108,6 +108,7 @@ def _sequence(app: Callable[..., Any], cfg: Config, outcome: Outcome, settle: fl
                 break
             if deadline is not None and time.monotonic() > deadline:
                 outcome.fail("sequence stopped after %d of %d requests: timeout_seconds=%s" % (num - 1, cfg.requests, cfg.timeout_seconds))
+                outcome.code = "WORKLOAD_TIMEOUT"
                 break
             probe.reset()
             status, duration, error = _send(num, server.port, cfg, outcome)

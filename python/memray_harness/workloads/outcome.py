@@ -73,3 +73,13 @@ def from_system_exit(exc: SystemExit, where: str = "script") -> Outcome:
         error=message,
         error_details={"type": "SystemExit", "message": str(exc.code), "traceback": ""},
     )
+
+
+def timed_out(exc: BaseException, seconds: Optional[float], where: str = "script") -> Outcome:
+    """The workload ran past timeout_seconds and was stopped (WORKLOAD_TIMEOUT, exit 1); the traceback
+    says where it was."""
+    outcome = from_exception(exc, where)
+    outcome.error = "%s ran past timeout_seconds=%g (--timeout) and was stopped; the reports cover what ran until then" % (where, seconds or 0)
+    outcome.code = "WORKLOAD_TIMEOUT"
+    outcome.error_details = dict(outcome.error_details or {}, type="WorkloadTimeout", message=outcome.error)
+    return outcome

@@ -9,8 +9,8 @@ import types
 from collections.abc import Iterator
 from typing import Any, Optional
 
-from .outcome import Outcome, from_exception, from_system_exit
-from .timeouts import WorkloadTimeout, time_limit
+from .outcome import Outcome, from_exception, from_system_exit, timed_out
+from .timeouts import Watchdog, WorkloadTimeout, time_limit
 
 
 def precompile(script_path: str) -> Optional[types.CodeType]:
@@ -37,22 +37,26 @@ def run_script(
     """
     module = _main_module(script_path)
     outcome = Outcome()
+    watchdog: Optional[Watchdog] = None
     with _as_main(module, script_path, args):
         try:
             if code is None:
                 with open(script_path, "rb") as f:
                     code = compile(f.read(), script_path, "exec", dont_inherit=True)
-            with time_limit(timeout):
+            with time_limit(timeout) as watchdog:
                 exec(code, module.__dict__)
         except SystemExit as exc:
             outcome = from_system_exit(exc)
         except WorkloadTimeout as exc:
-            outcome = from_exception(exc, "script")
+            outcome = timed_out(exc, timeout)
         except KeyboardInterrupt as exc:
             outcome = from_exception(exc, "script")
             outcome.exit_code = 130
         except BaseException as exc:  # noqa: B902 - any failure is data, the capture must go on
             outcome = from_exception(exc, "script")
+    if watchdog is not None and watchdog.fired and outcome.code != "WORKLOAD_TIMEOUT":
+        # It ran past the bound and swallowed the stop (or ended as it came): the bound fired all the same.
+        outcome = timed_out(WorkloadTimeout(), timeout)
     return outcome, module.__dict__
 
 

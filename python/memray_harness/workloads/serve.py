@@ -15,7 +15,7 @@ from .wsgi_server import BackgroundServer
 
 
 def _wait_for_stop(timeout: Optional[float]) -> str:
-    """Block until SIGINT/SIGTERM (the normal end of serving) or the timeout; returns why."""
+    """Block until SIGINT/SIGTERM (the normal end of serving), the loss of the host, or the timeout; returns why."""
     stop = interrupts.current()
     deadline = time.monotonic() + timeout if timeout is not None else None
     with stop.phase(interrupts.RECORD):
@@ -23,7 +23,7 @@ def _wait_for_stop(timeout: Optional[float]) -> str:
         while not stop.stopped.wait(0.2):
             if deadline is not None and time.monotonic() >= deadline:
                 return "timeout"
-    return stop.first or "signal"
+    return stop.first or ("host lost" if stop.host_lost is not None else "signal")
 
 
 def bind(app: Callable[..., Any], cfg: Config) -> BackgroundServer:

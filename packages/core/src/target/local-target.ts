@@ -30,6 +30,8 @@ export class LocalTarget extends TargetBase {
   readonly name = "local";
   readonly place: TargetPlace = { kind: "host", name: "this host", execPrefix: [] };
   override readonly sharesHostFilesystem = true;
+  /** A child's stdin pipe closes when this process ends, however it ends (SIGKILL included). */
+  readonly holdsStdin = true;
   /** The host's own count: /proc/vmstat (a cgroup file here would be the session's, not the machine's). */
   protected override readonly oomCounters = ["/proc/vmstat"];
 
@@ -40,9 +42,11 @@ export class LocalTarget extends TargetBase {
     const child = spawn(file, args, {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
-      stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+      stdio: [options.input === undefined && !options.holdStdin ? "ignore" : "pipe", "pipe", "pipe"],
       detached: true,
     });
+    // Held: nothing is written; the pipe closes with the process (destroyed) or with this one (the kernel).
+    child.stdin?.on("error", (error) => debug("stdin: %O", error));
     const spawned = new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
       child.once("spawn", () => resolve(undefined));
       child.once("error", (error) => resolve(error));
@@ -67,6 +71,7 @@ export class LocalTarget extends TargetBase {
       exited,
     ]);
     options.signal?.removeEventListener("abort", onAbort);
+    if (options.holdStdin) child.stdin?.destroy();
     const spawnError = await spawned;
     if (spawnError) {
       const notFound = spawnError.code === "ENOENT";

@@ -18,6 +18,12 @@ export interface ExecOptions {
   signal?: AbortSignal;
   /** Text written to the process's standard input, then closed. */
   input?: string;
+  /**
+   * Standard input is a pipe held open, never written, until the process ends: it reads end-of-file only
+   * once this process (the host) is gone. The harness watches it to notice a host that went away. Only
+   * targets with `holdsStdin` do this; the others ignore it.
+   */
+  holdStdin?: boolean;
 }
 
 export interface ExecResult {
@@ -81,6 +87,8 @@ export interface Target {
    * directory, no copy needed).
    */
   readonly sharesHostFilesystem: boolean;
+  /** Whether exec honours `holdStdin` (a pipe to the process's stdin that closes only with this process). */
+  readonly holdsStdin?: boolean;
   /** Run argv in the target; resolves with the exit code (non-zero is not an error). */
   exec(argv: readonly string[], options?: ExecOptions): Promise<ExecResult>;
   /**
