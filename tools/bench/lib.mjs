@@ -1,4 +1,5 @@
-// Shared helpers of the tools/bench benchmarks (plain Node ESM, no dependencies).
+// Shared helpers of the tools/bench benchmarks (plain Node ESM; the harness config comes from the
+// workspace's @alpiq/memray-test-support, linked by npm ci).
 //
 // measure() runs one command under procwatch.py: wall time, CPU of the whole process tree, the exact
 // ru_maxrss of the command itself, and the peak RSS (VmHWM) of every process of its tree; it also
@@ -9,6 +10,7 @@ import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:f
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { localHarnessConfig } from "@alpiq/memray-test-support/harness-config";
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, "..", "..");
@@ -177,37 +179,19 @@ export function machineInfo(python) {
   };
 }
 
-/** A complete harness config.json (every key of core's harnessConfigSchema). */
+/** A complete harness config.json (every key of core's harnessConfigSchema) for a run in `dir`. */
 export function harnessConfig({ dir, script, scriptArgs, reports, mode = "script", tracemalloc = false, python = "python3" }) {
-  return {
+  return localHarnessConfig(python, {
     mode,
     run_id: `bench-${path.basename(dir)}`,
     out_dir: path.join(dir, "out"),
     artifact_prefix: "out",
-    script,
     script_path: script,
     script_args: scriptArgs,
-    app: null,
-    app_dir: null,
-    modules: [],
-    endpoint: { path: "/", method: "GET", body: null, headers: {} },
-    requests: 1,
-    delay_seconds: 0,
-    native_traces: true,
-    trace_python_allocators: true,
-    allow_no_memray: false,
-    install_requirements: false,
     requests_file: path.join(dir, "requests.json"),
     reports,
-    live_port: 9001,
-    service_port: null,
-    timeout_seconds: null,
-    target: { kind: "local", name: "local", python, service_port: null },
-    host_artifacts: [],
-    host_sections_wait_seconds: null,
-    host_warnings: [],
     tracemalloc,
-  };
+  });
 }
 
 /** Seconds from the command's start to the first event matching pred (outer clock), or undefined. */

@@ -4,9 +4,10 @@
 //   node tools/bench/script-mode.mjs [--repeat N] [--allocations N] [--python python3] [--no-phases]
 //                                    [--no-tracemalloc] [--keep]
 //
-// Plain Node ESM, no dependencies. Every configuration runs --repeat times, each on a fresh temp dir;
-// runs are interleaved (a b c f d e [p] per round) so load drift hits all of them alike. The table goes to
-// stderr, one JSON object to stdout and to tools/bench/results/script-mode-<timestamp>.json.
+// Plain Node ESM (lib.mjs takes the harness config from the workspace's test-support). Every
+// configuration runs --repeat times, each on a fresh temp dir; runs are interleaved (a b c f d e [p] per
+// round) so load drift hits all of them alike. The table goes to stderr, one JSON object to stdout and to
+// tools/bench/results/script-mode-<timestamp>.json.
 // See tools/bench/README.md for what each configuration measures.
 
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";

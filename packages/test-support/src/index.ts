@@ -1,6 +1,6 @@
 // Helpers the tests of several packages share. The cluster helpers are `@alpiq/memray-test-support/cluster`
 // (importing them asks tools/cluster for the cluster's environment); vitest configs come from
-// `@alpiq/memray-test-support/vitest-config` (plain ESM: vitest.config.ts files load it with Node).
+// `@alpiq/memray-test-support/vitest-config`, the harness's local config from `.../harness-config`.
 export { skipOrFail } from "./skip-or-fail.js";
 export { buildZip, demoWheel, type ZipEntrySpec } from "./zip-builder.js";
 export { buildElf, extensionModule, type ElfSpec, type SectionSpec } from "./elf-builder.js";
