@@ -6,7 +6,7 @@
 // collects the harness's `@memray-harness` progress events (with their arrival time) from stderr.
 
 import { spawn, execFileSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -192,6 +192,30 @@ export function harnessConfig({ dir, script, scriptArgs, reports, mode = "script
     reports,
     tracemalloc,
   });
+}
+
+/**
+ * `repeat` rounds over `configs` ({key, run(dir)}), each run in a fresh directory under tmpRoot (named
+ * `<prefix><key>-<round>-`, removed afterwards unless `keep`); with `alternate`, even rounds run the
+ * configs in reverse order, so that load drift hits them alike. A sample is what run(dir) resolved to,
+ * plus load1_before (the 1-minute load average before it); show(config, round, sample, load) prints its
+ * line. Returns {key: [sample, ...]}.
+ */
+export async function sampleRounds(configs, { repeat, tmpRoot, keep, alternate = false, prefix = "", show }) {
+  const samples = Object.fromEntries(configs.map((c) => [c.key, []]));
+  for (let round_ = 1; round_ <= repeat; round_++) {
+    const order = alternate && round_ % 2 === 0 ? [...configs].reverse() : configs;
+    for (const c of order) {
+      const dir = mkdtempSync(path.join(tmpRoot, `${prefix}${c.key}-${round_}-`));
+      const load = os.loadavg()[0];
+      const sample = await c.run(dir);
+      sample.load1_before = round(load, 2);
+      samples[c.key].push(sample);
+      show(c, round_, sample, load);
+      if (!keep) rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return samples;
 }
 
 /** Seconds from the command's start to the first event matching pred (outer clock), or undefined. */
