@@ -7,12 +7,8 @@ growth site on the line marked LEAK-LINE.
 
     memray-cli profile --mode script --local --script test-cases/startup-drop-leak.py
 """
-import gc
-import json
-import os
-import time
+from per_request import run_requests
 
-REQUESTS_FILE = os.environ.get("MEMRAY_RUN_REQUESTS_FILE", "/tmp/memray-run-requests.json")
 N_REQUESTS = 15
 LEAK_BYTES = 3 * 1024 * 1024
 STARTUP_BYTES = 32 * 1024 * 1024
@@ -22,17 +18,6 @@ PAUSE_S = 0.05
 
 LEAKED = []
 STATE = {"startup": None}
-
-
-def rss_kb():
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        return None
-    return None
 
 
 def handle_request(num):
@@ -45,20 +30,8 @@ def handle_request(num):
 
 
 def main():
-    records = []
-    for num in range(1, N_REQUESTS + 1):
-        before, started = rss_kb(), time.time()
-        status = handle_request(num)
-        ended = time.time()
-        gc.collect()
-        after = rss_kb()
-        records.append({"request_num": num, "status": status, "duration_s": round(ended - started, 4),
-                        "rss_before": before, "rss_after": after,
-                        "rss_delta": after - before if before is not None and after is not None else None,
-                        "started_at": started, "ended_at": ended, "measured_at": time.time()})
-        with open(REQUESTS_FILE, "w") as f:
-            json.dump(records, f)
-        time.sleep(PAUSE_S)
+    # Each record in $MEMRAY_RUN_REQUESTS_FILE with its window, so the harness reads each request's heap.
+    run_requests(handle_request, N_REQUESTS, windows=True, pause_s=PAUSE_S)
     print("leaked %d MiB in %d requests" % (len(LEAKED) * LEAK_BYTES // 2 ** 20, len(LEAKED)))
 
 

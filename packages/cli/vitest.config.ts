@@ -1,5 +1,3 @@
-import { defineConfig } from "vitest/config";
+import { packageVitestConfig } from "@alpiq/memray-test-support/vitest-config";
 
-export default defineConfig({
-  test: { include: ["test/**/*.test.ts"], setupFiles: ["test/helpers/no-inherited-colour.ts"], testTimeout: 300_000, hookTimeout: 300_000 },
-});
+export default packageVitestConfig({ setupFiles: ["test/helpers/no-inherited-colour.ts"], testTimeout: 300_000, hookTimeout: 300_000 });

@@ -1,5 +1,6 @@
 import { defineConfig } from "tsup";
 import { libraryBuild } from "../../tsup.base.js";
+import { singleFileBin } from "./scripts/single-file-bin.mjs";
 
 export default defineConfig([
   // The library: dependencies stay external (installed with the package).
@@ -7,16 +8,10 @@ export default defineConfig([
   {
     // The standalone bin: one file with zod, picocolors and core bundled in; runs with plain `node`
     // from any directory without node_modules. `require` is provided for bundled CommonJS modules.
+    ...singleFileBin,
     entry: { "memray-compare": "src/bin.ts" },
     format: ["esm"],
     outExtension: () => ({ js: ".mjs" }),
-    platform: "node",
-    target: "node20",
-    noExternal: [/.*/],
-    splitting: false,
-    sourcemap: false,
-    dts: false,
-    clean: false,
     banner: {
       js: [
         "#!/usr/bin/env node",

@@ -1,11 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { packageVitestConfig } from "@alpiq/memray-test-support/vitest-config";
 
-export default defineConfig({
-  test: {
-    include: ["test/**/*.test.ts"],
-    testTimeout: 120_000,
-    hookTimeout: 600_000,
-    // Cluster tests (test/cluster/) run against tools/cluster/cluster (skipped locally when it is down, required in CI).
-    fileParallelism: false,
-  },
-});
+// Cluster tests (test/cluster/) run against tools/cluster/cluster (skipped locally when it is down, required in CI).
+export default packageVitestConfig({ hookTimeout: 600_000, fileParallelism: false });

@@ -79,7 +79,8 @@ def _svc(tmp_path: Path) -> Path:
     return d
 
 
-def _sequence(harness, tmp_path: Path, path: str, requests: int = 20, reports=("requests",)):
+def _sequence(harness, tmp_path: Path, path: str, requests: int = 20, reports=("requests",), rc: int = 0):
+    """`requests` requests to `path` of the verdicts app in mode sequence; the harness must exit `rc`."""
     d = _svc(tmp_path)
     res = harness(
         {
@@ -92,6 +93,7 @@ def _sequence(harness, tmp_path: Path, path: str, requests: int = 20, reports=("
             "reports": list(reports),
         }
     )
+    assert res.rc == rc, res.stderr
     return res, d
 
 
@@ -102,7 +104,6 @@ def _within(value: float, truth: float, pct: float) -> bool:
 @pytest.mark.parametrize("attempt", range(3))
 def test_a_known_leak_is_found_on_its_line_within_10_percent(tmp_path: Path, harness, attempt: int) -> None:
     res, d = _sequence(harness, tmp_path, "/leak")
-    assert res.rc == 0, res.stderr
     s = res.summary
     li = s["leak_indicators"]
     assert li["likely_leak"] is True and li["source"] == "heap" and li["method"] == "theil-sen"
@@ -126,7 +127,6 @@ def test_a_known_leak_is_found_on_its_line_within_10_percent(tmp_path: Path, har
 @pytest.mark.parametrize("attempt", range(3))
 def test_a_cache_filled_once_is_no_leak_over_20_requests(tmp_path: Path, harness, attempt: int) -> None:
     res, d = _sequence(harness, tmp_path, "/cache")
-    assert res.rc == 0, res.stderr
     s = res.summary
     li = s["leak_indicators"]
     assert li["likely_leak"] is False and li["source"] == "heap", li["reason"]
@@ -139,7 +139,6 @@ def test_a_cache_filled_once_is_no_leak_over_20_requests(tmp_path: Path, harness
 @pytest.mark.parametrize("attempt", range(3))
 def test_an_early_drop_does_not_hide_a_steady_leak(tmp_path: Path, harness, attempt: int) -> None:
     res, d = _sequence(harness, tmp_path, "/startup-leak", requests=15)
-    assert res.rc == 0, res.stderr
     s = res.summary
     li = s["leak_indicators"]
     assert li["likely_leak"] is True and li["source"] == "heap", li["reason"]
@@ -152,15 +151,14 @@ def test_an_early_drop_does_not_hide_a_steady_leak(tmp_path: Path, harness, atte
 @pytest.mark.parametrize("attempt", range(3))
 def test_random_ups_and_downs_are_no_leak(tmp_path: Path, harness, attempt: int) -> None:
     res, _ = _sequence(harness, tmp_path, "/churn")
-    assert res.rc == 0, res.stderr
     li = res.summary["leak_indicators"]
     assert li["likely_leak"] is False and li["source"] == "heap", li["reason"]
     assert li["ci_low_kb_per_request"] < 0 < li["ci_high_kb_per_request"]
 
 
 def test_failed_requests_are_recorded_and_the_run_completes(tmp_path: Path, harness) -> None:
-    res, _ = _sequence(harness, tmp_path, "/flaky", requests=10, reports=("requests", "table"))
-    assert res.rc == 1 and res.summary["error_code"] == "WORKLOAD_FAILED"  # 500s fail the workload
+    res, _ = _sequence(harness, tmp_path, "/flaky", requests=10, reports=("requests", "table"), rc=1)
+    assert res.summary["error_code"] == "WORKLOAD_FAILED"  # 500s fail the workload
     s = res.summary
     statuses = [r["status"] for r in s["requests"]]
     assert statuses == [200, 200, 200, 500, 200, 200, None, 500, 200, 200]
@@ -175,7 +173,6 @@ def test_the_heap_per_site_adds_up_to_memrays_heap(tmp_path: Path, harness) -> N
     """The two views memray gives agree: summed live bytes per site (the harness's own included) at a
     snapshot are that snapshot's heap."""
     res, _ = _sequence(harness, tmp_path, "/leak", requests=6)
-    assert res.rc == 0, res.stderr
     session = str(res.out_dir / "session.bin")
     reader = memray.FileReader(session)
     try:

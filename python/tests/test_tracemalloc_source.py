@@ -85,13 +85,18 @@ def close(derived: int, real: int) -> bool:
     return abs(derived - real) <= TOLERANCE_BYTES + TOLERANCE_FRACTION * real
 
 
+def run_script(harness, script: Path, **config):
+    """The harness in script mode on `script` (no reports unless `config` says so); it must succeed."""
+    res = harness({"mode": "script", "script_path": str(script), "reports": [], **config})
+    assert res.rc == 0, res.stderr
+    return res.summary
+
+
 @pytest.mark.parametrize("name", sorted(WORKLOADS))
 def test_derived_figures_are_close_to_real_tracemalloc(tmp_path: Path, harness, name: str) -> None:
     script = write_script(tmp_path, "%s.py" % name, textwrap.dedent(WORKLOADS[name]))
     real = reference(script)
-    res = harness({"mode": "script", "script_path": str(script), "reports": []})
-    assert res.rc == 0, res.stderr
-    m = res.summary["memory"]
+    m = run_script(harness, script)["memory"]
     assert m["tracemalloc_source"] == "memray"
     assert m["tracemalloc_delta"] == m["tracemalloc_current"]  # both count the window only
     assert m["tracemalloc_peak"] >= m["tracemalloc_current"]
@@ -108,9 +113,7 @@ def test_derived_figures_are_close_to_real_tracemalloc(tmp_path: Path, harness, 
 
 def test_tracemalloc_true_runs_real_tracemalloc(tmp_path: Path, harness) -> None:
     script = write_script(tmp_path, "job.py", "blob = bytearray(6 * 1024 * 1024)\n")
-    res = harness({"mode": "script", "script_path": str(script), "reports": [], "tracemalloc": True})
-    assert res.rc == 0, res.stderr
-    m = res.summary["memory"]
+    m = run_script(harness, script, tracemalloc=True)["memory"]
     assert m["tracemalloc_source"] == "tracemalloc"
     assert close(m["tracemalloc_delta"], 6 * 1024 * 1024)
 
@@ -118,9 +121,7 @@ def test_tracemalloc_true_runs_real_tracemalloc(tmp_path: Path, harness) -> None
 def test_without_python_allocator_records_tracemalloc_runs(tmp_path: Path, harness) -> None:
     """trace_python_allocators off: memray's capture has no Python-allocator records to derive from."""
     script = write_script(tmp_path, "job.py", "blob = bytearray(6 * 1024 * 1024)\n")
-    res = harness({"mode": "script", "script_path": str(script), "reports": [], "trace_python_allocators": False})
-    assert res.rc == 0, res.stderr
-    m = res.summary["memory"]
+    m = run_script(harness, script, trace_python_allocators=False)["memory"]
     assert m["tracemalloc_source"] == "tracemalloc"
     assert m["tracemalloc_peak"] >= 6 * 1024 * 1024
 
@@ -128,9 +129,7 @@ def test_without_python_allocator_records_tracemalloc_runs(tmp_path: Path, harne
 def test_every_capture_has_total_bytes_allocated(tmp_path: Path, harness) -> None:
     """memray_stats is complete without the stats report (issue 12, item 6)."""
     script = write_script(tmp_path, "job.py", "blobs = [bytes(1024) for _ in range(2000)]\n")
-    res = harness({"mode": "script", "script_path": str(script), "reports": ["table"]})
-    assert res.rc == 0, res.stderr
-    stats = res.summary["memray_stats"]
+    stats = run_script(harness, script, reports=["table"])["memray_stats"]
     assert stats["total_bytes_allocated"] >= 2000 * 1024
     assert stats["total_allocations"] >= 2000
     assert stats["peak_memory"] >= 2000 * 1024

@@ -22,7 +22,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   CLI, FLAMEGRAPH_VARIANTS, RESULTS_DIR, cliReportSeconds, die, fmt, loadSnapshot, machineInfo, measure, median, peakByRole, requireOk,
-  round, sumSteps,
+  round, sampleRounds, sumSteps,
 } from "./lib.mjs";
 
 function parseArgs(argv) {
@@ -139,19 +139,10 @@ async function main() {
     { key: "ours_nosignals", label: "n. ours --no-signals", run: (dir) => ours(opts, dir, false) },
     { key: "manual", label: "m. manual (docker exec memray, 4 flamegraphs + stats, docker cp)", run: (dir) => manual(opts, dir, py) },
   ];
-  const samples = Object.fromEntries(configs.map((c) => [c.key, []]));
-  for (let round_ = 1; round_ <= opts.repeat; round_++) {
-    const order = round_ % 2 ? configs : [...configs].reverse();
-    for (const c of order) {
-      const dir = mkdtempSync(path.join(tmpRoot, `${c.key}-${round_}-`));
-      const load = os.loadavg()[0];
-      const r = await c.run(dir);
-      r.load1_before = round(load, 2);
-      samples[c.key].push(r);
-      process.stderr.write(`  round ${round_} ${c.key.padEnd(15)} ${r.wall.toFixed(2).padStart(7)} s wall  (load1 ${load.toFixed(2)})\n`);
-      if (!opts.keep) rmSync(dir, { recursive: true, force: true });
-    }
-  }
+  const samples = await sampleRounds(configs, {
+    repeat: opts.repeat, tmpRoot, keep: opts.keep, alternate: true,
+    show: (c, round_, r, load) => process.stderr.write(`  round ${round_} ${c.key.padEnd(15)} ${r.wall.toFixed(2).padStart(7)} s wall  (load1 ${load.toFixed(2)})\n`),
+  });
   if (!opts.keep) rmSync(tmpRoot, { recursive: true, force: true });
   machine.load_end = loadSnapshot();
   const runs = {};

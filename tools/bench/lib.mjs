@@ -1,14 +1,16 @@
-// Shared helpers of the tools/bench benchmarks (plain Node ESM, no dependencies).
+// Shared helpers of the tools/bench benchmarks (plain Node ESM; the harness config comes from the
+// workspace's @alpiq/memray-test-support, linked by npm ci).
 //
 // measure() runs one command under procwatch.py: wall time, CPU of the whole process tree, the exact
 // ru_maxrss of the command itself, and the peak RSS (VmHWM) of every process of its tree; it also
 // collects the harness's `@memray-harness` progress events (with their arrival time) from stderr.
 
 import { spawn, execFileSync } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { localHarnessConfig } from "@alpiq/memray-test-support/harness-config";
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, "..", "..");
@@ -177,37 +179,43 @@ export function machineInfo(python) {
   };
 }
 
-/** A complete harness config.json (every key of core's harnessConfigSchema). */
+/** A complete harness config.json (every key of core's harnessConfigSchema) for a run in `dir`. */
 export function harnessConfig({ dir, script, scriptArgs, reports, mode = "script", tracemalloc = false, python = "python3" }) {
-  return {
+  return localHarnessConfig(python, {
     mode,
     run_id: `bench-${path.basename(dir)}`,
     out_dir: path.join(dir, "out"),
     artifact_prefix: "out",
-    script,
     script_path: script,
     script_args: scriptArgs,
-    app: null,
-    app_dir: null,
-    modules: [],
-    endpoint: { path: "/", method: "GET", body: null, headers: {} },
-    requests: 1,
-    delay_seconds: 0,
-    native_traces: true,
-    trace_python_allocators: true,
-    allow_no_memray: false,
-    install_requirements: false,
     requests_file: path.join(dir, "requests.json"),
     reports,
-    live_port: 9001,
-    service_port: null,
-    timeout_seconds: null,
-    target: { kind: "local", name: "local", python, service_port: null },
-    host_artifacts: [],
-    host_sections_wait_seconds: null,
-    host_warnings: [],
     tracemalloc,
-  };
+  });
+}
+
+/**
+ * `repeat` rounds over `configs` ({key, run(dir)}), each run in a fresh directory under tmpRoot (named
+ * `<prefix><key>-<round>-`, removed afterwards unless `keep`); with `alternate`, even rounds run the
+ * configs in reverse order, so that load drift hits them alike. A sample is what run(dir) resolved to,
+ * plus load1_before (the 1-minute load average before it); show(config, round, sample, load) prints its
+ * line. Returns {key: [sample, ...]}.
+ */
+export async function sampleRounds(configs, { repeat, tmpRoot, keep, alternate = false, prefix = "", show }) {
+  const samples = Object.fromEntries(configs.map((c) => [c.key, []]));
+  for (let round_ = 1; round_ <= repeat; round_++) {
+    const order = alternate && round_ % 2 === 0 ? [...configs].reverse() : configs;
+    for (const c of order) {
+      const dir = mkdtempSync(path.join(tmpRoot, `${prefix}${c.key}-${round_}-`));
+      const load = os.loadavg()[0];
+      const sample = await c.run(dir);
+      sample.load1_before = round(load, 2);
+      samples[c.key].push(sample);
+      show(c, round_, sample, load);
+      if (!keep) rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return samples;
 }
 
 /** Seconds from the command's start to the first event matching pred (outer clock), or undefined. */

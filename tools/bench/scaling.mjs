@@ -16,7 +16,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   CLI, FLAMEGRAPH_VARIANTS, HERE, RESULTS_DIR, ROOT, cliReportSeconds, die, fmt, loadSnapshot, machineInfo, measure, median, peakByRole,
-  requireOk, round, sumSteps,
+  requireOk, round, sampleRounds, sumSteps,
 } from "./lib.mjs";
 
 const WORKLOAD = path.join(HERE, "workloads", "scaling_allocs.py");
@@ -114,20 +114,15 @@ async function main() {
 
   const rows = [];
   for (const point of points) {
-    const samples = { ours: [], manual: [] };
-    for (let round_ = 1; round_ <= opts.repeat; round_++) {
-      const order = round_ % 2 ? ["ours", "manual"] : ["manual", "ours"];
-      for (const which of order) {
-        const dir = mkdtempSync(path.join(tmpRoot, `${which}-${point.allocations}-${round_}-`));
-        const load = os.loadavg()[0];
-        const r = which === "ours" ? await ours(opts.python, point.allocations, dir) : await manual(opts.python, point.allocations, dir);
-        r.load1_before = round(load, 2);
-        samples[which].push(r);
-        process.stderr.write(`  ${String(point.allocations).padStart(10)} round ${round_} ${which.padEnd(6)} ${r.wall.toFixed(1).padStart(7)} s wall ` +
-          `${r.cpu.toFixed(1).padStart(7)} s cpu  session.bin ${(r.session_bytes / 1e6).toFixed(0)} MB  (load1 ${load.toFixed(2)})\n`);
-        if (!opts.keep) rmSync(dir, { recursive: true, force: true });
-      }
-    }
+    const configs = [
+      { key: "ours", run: (dir) => ours(opts.python, point.allocations, dir) },
+      { key: "manual", run: (dir) => manual(opts.python, point.allocations, dir) },
+    ];
+    const samples = await sampleRounds(configs, {
+      repeat: opts.repeat, tmpRoot, keep: opts.keep, alternate: true, prefix: `${point.allocations}-`,
+      show: (c, round_, r, load) => process.stderr.write(`  ${String(point.allocations).padStart(10)} round ${round_} ${c.key.padEnd(6)} ` +
+        `${r.wall.toFixed(1).padStart(7)} s wall ${r.cpu.toFixed(1).padStart(7)} s cpu  session.bin ${(r.session_bytes / 1e6).toFixed(0)} MB  (load1 ${load.toFixed(2)})\n`),
+    });
     const pick = (which, f) => round(median(samples[which].map(f)));
     const peaks = (which) => {
       const out = {};

@@ -4,9 +4,10 @@
 //   node tools/bench/script-mode.mjs [--repeat N] [--allocations N] [--python python3] [--no-phases]
 //                                    [--no-tracemalloc] [--keep]
 //
-// Plain Node ESM, no dependencies. Every configuration runs --repeat times, each on a fresh temp dir;
-// runs are interleaved (a b c f d e [p] per round) so load drift hits all of them alike. The table goes to
-// stderr, one JSON object to stdout and to tools/bench/results/script-mode-<timestamp>.json.
+// Plain Node ESM (lib.mjs takes the harness config from the workspace's test-support). Every
+// configuration runs --repeat times, each on a fresh temp dir; runs are interleaved (a b c f d e [p] per
+// round) so load drift hits all of them alike. The table goes to stderr, one JSON object to stdout and to
+// tools/bench/results/script-mode-<timestamp>.json.
 // See tools/bench/README.md for what each configuration measures.
 
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -14,7 +15,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   CLI, FLAMEGRAPH_VARIANTS, HERE, PYTHON_DIR, RESULTS_DIR, ROOT, die, eventTime, fmt, harnessConfig, loadSnapshot,
-  machineInfo, measure, median, medianTree, peakByRole, requireOk, round, sumSteps,
+  machineInfo, measure, median, medianTree, peakByRole, requireOk, round, sampleRounds, sumSteps,
 } from "./lib.mjs";
 
 const WORKLOAD = path.join(HERE, "workloads", "million_allocs.py");
@@ -217,26 +218,26 @@ async function main() {
   if (!machine.memray) die("script-mode", `memray does not import in ${opts.python}`);
 
   const configs = makeConfigs(opts);
-  const samples = Object.fromEntries(configs.map((c) => [c.key, []]));
   const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "memray-bench-"));
   process.stderr.write(`script-mode bench: ${opts.repeat} round(s), workload ${path.relative(ROOT, WORKLOAD)} --allocations ${opts.allocations}, ` +
     `${machine.cores} cores, load ${machine.load_start.loadavg.join(" ")}; temp ${tmpRoot}\n`);
 
-  for (let round_ = 1; round_ <= opts.repeat; round_++) {
-    for (const c of configs) {
-      const dir = mkdtempSync(path.join(tmpRoot, `${c.key}-${round_}-`));
-      const logFile = path.join(dir, "bench.log");
-      const load = os.loadavg()[0];
-      const r = await c.run(dir, logFile);
-      const { events: _events, lines: _lines, processes: _processes, ...kept } = r;
-      kept.load1_before = round(load, 2);
-      samples[c.key].push(kept);
+  // A sample keeps the measured figures, not the events, output lines and processes behind them.
+  const keepFigures = (c) => ({
+    ...c,
+    run: async (dir) => {
+      const { events: _events, lines: _lines, processes: _processes, ...kept } = await c.run(dir, path.join(dir, "bench.log"));
+      return kept;
+    },
+  });
+  const samples = await sampleRounds(configs.map(keepFigures), {
+    repeat: opts.repeat, tmpRoot, keep: opts.keep,
+    show: (c, round_, r, load) => {
       const window = r.capture_window !== undefined && r.capture_window !== null ? `  capture window ${r.capture_window.toFixed(2)} s` : "";
       process.stderr.write(`  round ${round_} ${c.key.padEnd(24)} ${r.wall.toFixed(2).padStart(7)} s wall ` +
         `${(r.user + r.sys).toFixed(2).padStart(7)} s cpu  (load1 ${load.toFixed(2)})${window}\n`);
-      if (!opts.keep) rmSync(dir, { recursive: true, force: true });
-    }
-  }
+    },
+  });
   if (!opts.keep) rmSync(tmpRoot, { recursive: true, force: true });
   machine.load_end = loadSnapshot();
 

@@ -34,19 +34,9 @@ BASE_PACKAGES="python3,python3-venv,ca-certificates"
 # Bump when the base recipe below changes in a way the inputs hash cannot see.
 BASE_RECIPE_VERSION=1
 LABEL_KEY="org.memray-cli.inputs"
-
-log() { printf '[images] %s\n' "$*" >&2; }
-die() { printf '[images] error: %s\n' "$*" >&2; exit 1; }
-
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; }
-
-require_engine() {
-  timeout 10 docker info >/dev/null 2>&1 || die "no Docker engine answers; run tools/docker-engine.sh first."
-}
-
-image_label() { # image label -> value or empty
-  docker image inspect -f "{{ index .Config.Labels \"$2\" }}" "$1" 2>/dev/null || true
-}
+LOG_TAG=images
+# shellcheck source=tools/images/lib.sh
+source "$IMAGES_DIR/lib.sh"
 
 base_inputs_hash() { # suite
   printf 'recipe=%s\nsuite=%s\nmirror=%s\nvariant=minbase\npackages=%s\narch=%s\n' \
@@ -182,20 +172,16 @@ stage_agent() {
 }
 
 build_layered() { # image dockerfile suite
-  local image="$1" dockerfile="$2" suite="$3" t0=$SECONDS out
+  local image="$1" dockerfile="$2" suite="$3" t0=$SECONDS
   build_base "$suite"
   stage_ca_bundle
   stage_agent
   log "docker build $image"
   # Context is tools/ (see tools/.dockerignore: only fixtures/, images/requirements/ and the CA bundle).
-  if ! out="$(docker_build --network host --build-arg "SUITE=$suite" \
-      --label "org.memray-cli.suite=$suite" \
-      -f "$IMAGES_DIR/$dockerfile" -t "$image" "$TOOLS_DIR" 2>&1)"; then
-    printf '%s\n' "$out" | tail -n 40 >&2
-    die "docker build of $image failed (output above)."
-  fi
-  [[ -n "${MEMRAY_BUILD_VERBOSE:-}" ]] && printf '%s\n' "$out" >&2
-  log "$image ready in $((SECONDS - t0))s ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
+  quiet_build "$image" docker_build --network host --build-arg "SUITE=$suite" \
+    --label "org.memray-cli.suite=$suite" \
+    -f "$IMAGES_DIR/$dockerfile" -t "$image" "$TOOLS_DIR"
+  log "$image ready in $((SECONDS - t0))s ($(image_size "$image"))"
 }
 
 # The jar the `wiremock` npm package ships (a devDependency of packages/signals, installed by npm ci).
@@ -211,7 +197,7 @@ wiremock_jar() {
 # A small staged context (jar, CA bundle, mappings) instead of tools/: only what the image copies is sent, and
 # files are copied only when changed, so an unchanged input reuses every cached layer (apt included).
 build_wiremock() {
-  local image=memray-cli/wiremock:bookworm suite=bookworm ctx="$CACHE_DIR/wiremock-context" jar t0=$SECONDS out
+  local image=memray-cli/wiremock:bookworm suite=bookworm ctx="$CACHE_DIR/wiremock-context" jar t0=$SECONDS
   build_base "$suite"
   stage_ca_bundle
   jar="$(wiremock_jar)"
@@ -221,14 +207,10 @@ build_wiremock() {
   rm -rf "$ctx/mappings" && cp -r "$TOOLS_DIR/wiremock/mappings" "$ctx/mappings"
   log "docker build $image ($(basename "$jar"))"
   # --force-rm: a failed step leaves no stopped build container behind.
-  if ! out="$(docker_build --network host --force-rm --build-arg "SUITE=$suite" \
-      --label "org.memray-cli.suite=$suite" --label "org.memray-cli.wiremock-jar=$(basename "$jar")" \
-      -f "$IMAGES_DIR/wiremock.Dockerfile" -t "$image" "$ctx" 2>&1)"; then
-    printf '%s\n' "$out" | tail -n 40 >&2
-    die "docker build of $image failed (output above)."
-  fi
-  [[ -n "${MEMRAY_BUILD_VERBOSE:-}" ]] && printf '%s\n' "$out" >&2
-  log "$image ready in $((SECONDS - t0))s ($(docker image inspect -f '{{.Size}}' "$image" | awk '{printf "%.0f MB", $1/1e6}'))"
+  quiet_build "$image" docker_build --network host --force-rm --build-arg "SUITE=$suite" \
+    --label "org.memray-cli.suite=$suite" --label "org.memray-cli.wiremock-jar=$(basename "$jar")" \
+    -f "$IMAGES_DIR/wiremock.Dockerfile" -t "$image" "$ctx"
+  log "$image ready in $((SECONDS - t0))s ($(image_size "$image"))"
 }
 
 build_target() {
@@ -250,11 +232,7 @@ main() {
   require_engine
   mkdir -p "$CACHE_DIR"
   # One build at a time per checkout (tools/stack up may run concurrently); bounded wait.
-  exec 9>"$CACHE_DIR/build.lock"
-  if ! flock -n 9; then
-    log "another build.sh is running; waiting for it (up to 15 min)"
-    flock -w 900 9 || die "timed out waiting for $CACHE_DIR/build.lock"
-  fi
+  hold_lock "$CACHE_DIR/build.lock" 900
   local t0=$SECONDS target
   for target in "$@"; do build_target "$target"; done
   # Drop superseded (dangling) fixture images; only ours, identified by our label.

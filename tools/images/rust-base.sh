@@ -31,10 +31,9 @@ DOCKERFILE="$IMAGES_DIR/rust-base.Dockerfile"
 # Bump when the recipe changes in a way the inputs hash cannot see.
 RECIPE_VERSION=1
 LABEL_KEY="org.memray-cli.inputs"
-
-log() { printf '[rust-base] %s\n' "$*" >&2; }
-die() { printf '[rust-base] error: %s\n' "$*" >&2; exit 1; }
-usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0" >&2; }
+LOG_TAG=rust-base
+# shellcheck source=tools/images/lib.sh
+source "$IMAGES_DIR/lib.sh"
 
 force=0
 for arg in "$@"; do
@@ -45,16 +44,12 @@ for arg in "$@"; do
   esac
 done
 
-timeout 10 docker info >/dev/null 2>&1 || die "no Docker engine answers; run tools/docker-engine.sh first."
+require_engine
 [[ -r "$HOST_CA" ]] || die "CA bundle $HOST_CA not readable; set MEMRAY_HOST_CA to the host's bundle."
 mkdir -p "$CACHE_DIR"
 
 # One build at a time (engine tests may call this from several workers); bounded wait.
-exec 9>"$CACHE_DIR/rust-base.lock"
-if ! flock -n 9; then
-  log "another rust-base.sh is running; waiting for it (up to 30 min)"
-  flock -w 1800 9 || die "timed out waiting for $CACHE_DIR/rust-base.lock"
-fi
+hold_lock "$CACHE_DIR/rust-base.lock" 1800
 
 if ! docker image inspect "$BASE" >/dev/null 2>&1; then
   log "$BASE is missing; building it with tools/images/build.sh base"
@@ -68,7 +63,7 @@ inputs="$( {
   sha256sum <"$HOST_CA"
 } | sha256sum | cut -c1-16)"
 
-have="$(docker image inspect -f "{{ index .Config.Labels \"$LABEL_KEY\" }}" "$IMAGE" 2>/dev/null || true)"
+have="$(image_label "$IMAGE" "$LABEL_KEY")"
 if [[ "$force" == 0 && "$have" == "$inputs" ]]; then
   log "$IMAGE is up to date (inputs $inputs)"
   exit 0
@@ -82,16 +77,12 @@ cp "$DOCKERFILE" "$context/Dockerfile"
 
 log "docker build $IMAGE (rustc-web, cargo-web, python3-dev, maturin $MATURIN_VERSION); a few minutes when cold"
 t0=$SECONDS
-if ! out="$(DOCKER_BUILDKIT=0 docker build --network host \
-    --build-arg "MATURIN_VERSION=$MATURIN_VERSION" \
-    --label "$LABEL_KEY=$inputs" --label "org.memray-cli.suite=bookworm" \
-    -t "$IMAGE" "$context" 2>&1)"; then
-  printf '%s\n' "$out" | tail -n 40 >&2
-  die "docker build of $IMAGE failed (output above)."
-fi
-[[ -n "${MEMRAY_BUILD_VERBOSE:-}" ]] && printf '%s\n' "$out" >&2
+quiet_build "$IMAGE" env DOCKER_BUILDKIT=0 docker build --network host \
+  --build-arg "MATURIN_VERSION=$MATURIN_VERSION" \
+  --label "$LABEL_KEY=$inputs" --label "org.memray-cli.suite=bookworm" \
+  -t "$IMAGE" "$context"
 rm -rf "$context"
 
 versions="$(docker run --rm --network none "$IMAGE" sh -c 'rustc --version; cargo --version; maturin --version; python3 --version' 2>&1)" \
   || die "$IMAGE was built but its toolchain does not run: $versions"
-log "$IMAGE ready in $((SECONDS - t0))s ($(docker image inspect -f '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1/1e6}')): $(printf '%s' "$versions" | tr '\n' ';' | sed 's/;$//; s/;/; /g')"
+log "$IMAGE ready in $((SECONDS - t0))s ($(image_size "$IMAGE")): $(printf '%s' "$versions" | tr '\n' ';' | sed 's/;$//; s/;/; /g')"

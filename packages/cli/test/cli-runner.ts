@@ -1,8 +1,9 @@
-import { cp, mkdtemp } from "node:fs/promises";
+import { cp, mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
+import type { Summary } from "@alpiq/memray-core";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const cliBin = path.join(repoRoot, "packages/cli/dist/bin.js");
@@ -33,6 +34,24 @@ export async function runCli(args: string[], cwd: string, env: Record<string, st
     stderr: String(result.stderr),
     lastLine: stdout.trim().split("\n").at(-1) ?? "",
   };
+}
+
+export interface ProfiledRun extends CliRun {
+  dir: string;
+  summary: Summary;
+}
+
+/** `memray-cli profile ...` in `cwd`; the run directory (from the last line, or --json's run_dir) and its summary.json. */
+export async function profileRun(args: string[], cwd: string, env: Record<string, string> = {}): Promise<ProfiledRun> {
+  const run = await runCli(["profile", ...args], cwd, env);
+  const dir = path.join(cwd, run.lastLine.startsWith("{") ? JSON.parse(run.lastLine).run_dir : run.lastLine);
+  let summary: Summary;
+  try {
+    summary = JSON.parse(await readFile(path.join(dir, "summary.json"), "utf8"));
+  } catch (error) {
+    throw new Error(`no summary.json after: profile ${args.join(" ")}\nexit ${run.exitCode}\n${run.stderr}`, { cause: error });
+  }
+  return { ...run, dir, summary };
 }
 
 /** A scratch working directory holding a copy of the repository's test-cases/. */

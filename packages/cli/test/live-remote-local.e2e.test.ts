@@ -5,6 +5,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { describe, expect, it } from "vitest";
 import type { Summary } from "@alpiq/memray-core";
+import { watchStderr } from "@alpiq/memray-test-support";
 import { cliBin, workspaceWithTestCases } from "./cli-runner.js";
 
 /** memray's own client: connect, wait for the tracked script to end, print the sites of its last snapshot. */
@@ -31,20 +32,11 @@ describe.runIf(memray.exitCode === 0)("live-remote on this host with the live po
     });
     try {
       const cli = execa("node", [cliBin, "profile", "--local", "--mode", "live-remote", "--script", "job.py"], { cwd, reject: false, env: { NO_COLOR: "1" } });
-      const port = await new Promise<number>((resolve, reject) => {
-        let stderr = "";
-        const timer = setTimeout(() => reject(new Error(`no live announcement:\n${stderr}`)), 60_000);
-        cli.stderr?.on("data", (chunk: Buffer) => {
-          stderr += chunk.toString();
-          const taken = /live: port 9001 is taken on this host; using (\d+) instead/.exec(stderr);
-          const live = /run `memray live (\d+)`/.exec(stderr);
-          if (taken && live) {
-            clearTimeout(timer);
-            expect(live[1]).toBe(taken[1]);
-            resolve(Number(live[1]));
-          }
-        });
-      });
+      const stderr = watchStderr(cli);
+      const [, taken] = await stderr.waitFor(/live: port 9001 is taken on this host; using (\d+) instead/, 60);
+      const [, live] = await stderr.waitFor(/run `memray live (\d+)`/, 60);
+      expect(live).toBe(taken);
+      const port = Number(live);
       expect(port).not.toBe(9001);
       const client = await execa("python3", ["-c", CLIENT, String(port)], { reject: false, timeout: 90_000 });
       expect(client.exitCode, String(client.stderr)).toBe(0);
@@ -62,18 +54,8 @@ describe.runIf(memray.exitCode === 0)("live-remote on this host with the live po
     const cwd = await workspaceWithTestCases();
     await writeFile(path.join(cwd, "job.py"), "blob = bytes([1]) * (1 << 20)  # JOB-LINE\n");
     const cli = execa("node", [cliBin, "profile", "--local", "--mode", "live-remote", "--script", "job.py", "--quiet"], { cwd, reject: false, env: { NO_COLOR: "1" } });
-    const port = await new Promise<number>((resolve, reject) => {
-      let stderr = "";
-      const timer = setTimeout(() => reject(new Error(`no live announcement:\n${stderr}`)), 60_000);
-      cli.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const live = /run `memray live (\d+)`/.exec(stderr);
-        if (live) {
-          clearTimeout(timer);
-          resolve(Number(live[1]));
-        }
-      });
-    });
+    const [, live] = await watchStderr(cli).waitFor(/run `memray live (\d+)`/, 60);
+    const port = Number(live);
     const client = await execa("python3", ["-c", CLIENT, String(port)], { reject: false, timeout: 90_000 });
     expect(client.exitCode, String(client.stderr)).toBe(0);
     const result = await cli;

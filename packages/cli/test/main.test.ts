@@ -1,21 +1,13 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import type { CliDeps } from "../src/deps.js";
 import type { CliIo } from "../src/cli-io.js";
 import { main } from "../src/main.js";
 import { TargetRegistry } from "@alpiq/memray-core";
+import { capturedIo } from "@alpiq/memray-test-support";
 
 // The program in-process with fake clients: which command reaches which client, with which flags.
 
-function io(extra: Partial<CliIo> = {}): CliIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk) => (out += chunk));
-  stderr.on("data", (chunk) => (err += chunk));
-  return { stdout, stderr, env: {}, cwd: "/", ...extra, out: () => out, err: () => err };
-}
+const io = (extra: Partial<CliIo> = {}) => capturedIo(extra);
 
 function fakeDeps() {
   const calls: { client: string; args: unknown }[] = [];

@@ -1,9 +1,8 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { MODE_RULES, MODES } from "@alpiq/memray-core";
+import { capturedIo } from "@alpiq/memray-test-support";
 import type { RawProfileFlags } from "../src/profile-flags.js";
 import { equivalentCommand, menuCommand, type MenuDeps, type MenuPrompts } from "../src/menu-command.js";
-import type { CliIo } from "../src/cli-io.js";
 
 /** The answer that stands for pressing Escape. */
 const ESC = "<esc>";
@@ -35,12 +34,7 @@ function scriptedPrompts(answers: string[]): MenuPrompts & { asked: string[]; of
   };
 }
 
-function io(): CliIo & { err: () => string } {
-  const stderr = new PassThrough();
-  let text = "";
-  stderr.on("data", (chunk) => (text += chunk));
-  return { stdout: new PassThrough(), stderr, env: {}, cwd: "/", err: () => text };
-}
+const io = () => capturedIo();
 
 function deps(prompts: MenuPrompts, overrides: Partial<MenuDeps> = {}): MenuDeps & { ran: RawProfileFlags[] } {
   const ran: RawProfileFlags[] = [];

@@ -1,20 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseProfileOptions } from "../src/profile-options.js";
 import { parseRecipeVars, translateRecipe } from "../src/recipes.js";
-import { createTargetRegistry } from "../src/target-registry.js";
-
-/** Recognising targets needs no client: none is ever made here. */
-const targets = createTargetRegistry({ docker: () => Promise.reject(new Error("no engine in these tests")), kube: () => Promise.reject(new Error("no cluster in these tests")) });
-
-const message = (fn: () => unknown) => {
-  try {
-    fn();
-  } catch (error) {
-    expect((error as { exitCode: number }).exitCode).toBe(2);
-    return (error as Error).message;
-  }
-  throw new Error("accepted");
-};
+import { offlineTargets as targets, usageMessage as message } from "./helpers/edge.js";
 
 const recipe = (name: string, ...pairs: string[]) => {
   const invocation = translateRecipe(name, parseRecipeVars(pairs));

@@ -2,24 +2,16 @@ import { execFileSync } from "node:child_process";
 import { mkdir, mkdtemp, symlink } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { fallbackSummary, MemrayError, writeSummary } from "@alpiq/memray-core";
+import { capturedIo } from "@alpiq/memray-test-support";
 import type { CliIo } from "../src/cli-io.js";
 import { main } from "../src/main.js";
 import { listRuns } from "../src/run-rows.js";
 
 // `runs list` / `runs show` in-process on real directories: what stops them, and what they say.
 
-function io(cwd: string, extra: Partial<CliIo> = {}): CliIo & { out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = "";
-  let err = "";
-  stdout.on("data", (chunk) => (out += chunk));
-  stderr.on("data", (chunk) => (err += chunk));
-  return { stdout, stderr, env: {}, cwd, ...extra, out: () => out, err: () => err };
-}
+const io = (cwd: string, extra: Partial<CliIo> = {}) => capturedIo({ cwd, ...extra });
 
 async function runsDir(): Promise<string> {
   const cwd = await mkdtemp(path.join(os.tmpdir(), "memray-cli-runs-"));

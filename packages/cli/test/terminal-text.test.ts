@@ -1,7 +1,6 @@
-import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { fallbackSummary, MemrayError, type ProfileResult, type RunRow, type Summary } from "@alpiq/memray-core";
-import type { CliIo } from "../src/cli-io.js";
+import { capturedIo, captureStream } from "@alpiq/memray-test-support";
 import { printError } from "../src/print-error.js";
 import { printRunOutcome } from "../src/print-run-outcome.js";
 import { ProgressReporter } from "../src/progress-reporter.js";
@@ -15,13 +14,6 @@ const SHOWN = "boom \\x1b]0;PWNED\\x07 \\x1b[2J\\x9b31m done";
 // eslint-disable-next-line no-control-regex
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
-function capture(): { stream: PassThrough; text: () => string } {
-  const stream = new PassThrough();
-  let text = "";
-  stream.on("data", (chunk) => (text += chunk));
-  return { stream, text: () => text };
-}
-
 function hostileSummary(): Summary {
   const summary = fallbackSummary({ runId: "r-1", mode: "script", script: "x.py", timestamp: new Date("2026-03-15T14:30:22Z"), error: HOSTILE, errorCode: "WORKLOAD_FAILED" });
   summary.warnings = [`warned: ${HOSTILE}`];
@@ -32,23 +24,21 @@ function hostileSummary(): Summary {
 
 describe("visible text on the terminal", () => {
   it("printRunOutcome: the workload's exception, the warnings and the top allocator's file", () => {
-    const err = capture();
-    const io: CliIo = { stdout: new PassThrough(), stderr: err.stream, env: { NO_COLOR: "1" }, cwd: "/" };
+    const io = capturedIo({ env: { NO_COLOR: "1" } });
     const result = { summary: hostileSummary(), warnings: [], exitCode: 1, error: undefined } as unknown as ProfileResult;
     printRunOutcome(io, result, new Set());
-    expect(err.text()).toContain(`workload failed: ${SHOWN}`);
-    expect(err.text()).toContain(`warning: warned: ${SHOWN}`);
-    expect(err.text()).toContain("top allocator evil\\x1b[31m.py:1");
-    expect(err.text()).not.toMatch(RAW_CONTROL);
+    expect(io.err()).toContain(`workload failed: ${SHOWN}`);
+    expect(io.err()).toContain(`warning: warned: ${SHOWN}`);
+    expect(io.err()).toContain("top allocator evil\\x1b[31m.py:1");
+    expect(io.err()).not.toMatch(RAW_CONTROL);
   });
 
   it("printError: a message quoting the run, and its causes (--verbose)", () => {
-    const err = capture();
-    const io: CliIo = { stdout: new PassThrough(), stderr: err.stream, env: { NO_COLOR: "1" }, cwd: "/", verbose: true };
+    const io = capturedIo({ env: { NO_COLOR: "1" }, verbose: true });
     printError(io, new MemrayError("INVALID_SUMMARY", `summary.json: malformed JSON (${HOSTILE})`, { cause: new Error(HOSTILE) }));
-    expect(err.text()).toContain(`error: summary.json: malformed JSON (${SHOWN})`);
-    expect(err.text()).toContain(`caused by Error: ${SHOWN}`);
-    expect(err.text()).not.toMatch(RAW_CONTROL);
+    expect(io.err()).toContain(`error: summary.json: malformed JSON (${SHOWN})`);
+    expect(io.err()).toContain(`caused by Error: ${SHOWN}`);
+    expect(io.err()).not.toMatch(RAW_CONTROL);
   });
 
   it("the runs table's cells (runs list, the menu, the run browser)", () => {
@@ -60,7 +50,7 @@ describe("visible text on the terminal", () => {
   });
 
   it("the progress reporter: the workload's echoed output and the harness's warnings and report failures", () => {
-    const err = capture();
+    const err = captureStream();
     const reporter = new ProgressReporter(err.stream);
     reporter.handle({ type: "output", line: `print: ${HOSTILE}` } as never);
     reporter.handle({ type: "harness", event: { event: "warning", message: HOSTILE } } as never);

@@ -10,6 +10,7 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { singleFileBin } from "./single-file-bin.mjs";
 
 const packageDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const repoRoot = path.resolve(packageDir, "..", "..");
@@ -48,6 +49,7 @@ function inputs() {
     path.join(packageDir, "package.json"),
     path.join(packageDir, "sea-config.json"),
     fileURLToPath(import.meta.url),
+    fileURLToPath(new URL("single-file-bin.mjs", import.meta.url)),
     path.join(repoRoot, "package-lock.json"),
     path.join(repoRoot, "packages", "core", "dist", "index.js"),
     process.execPath,
@@ -82,18 +84,12 @@ for (const file of [executable, bundle, blob, stampFile]) rmSync(file, { force: 
 // 1. The CommonJS bundle (SEA runs one CommonJS script whose `require` reaches only Node's built-ins).
 const { build } = await import("tsup");
 await build({
+  ...singleFileBin,
   config: false,
   entry: { "memray-compare": path.join(packageDir, "src", "bin.ts") },
   outDir,
   format: ["cjs"],
   outExtension: () => ({ js: ".cjs" }),
-  platform: "node",
-  target: "node20",
-  noExternal: [/.*/],
-  splitting: false,
-  sourcemap: false,
-  dts: false,
-  clean: false,
   shims: true,
   silent: true,
   tsconfig: path.join(packageDir, "tsconfig.json"),

@@ -1,36 +1,12 @@
 import type { CompareReport, CompareSite } from "@alpiq/memray-core";
 import type { RunSite } from "./load-run.js";
+import { sumSites } from "./sum-sites.js";
 
 export interface DiffSitesOptions {
   /** Sites whose size changed by less are counted in `below_floor`, not listed. */
   minBytes: number;
   /** At most this many sites listed per category. */
   limit: number;
-}
-
-interface Aggregate {
-  site: string;
-  function: string | null;
-  sizeBytes: number;
-  count: number;
-}
-
-const keyOf = (s: { site: string; function: string | null }): string => `${s.site}\u0000${s.function ?? ""}`;
-
-/** Sum duplicate (site, function) entries (the same line through several allocators). */
-function aggregate(sites: readonly RunSite[]): Map<string, Aggregate> {
-  const map = new Map<string, Aggregate>();
-  for (const s of sites) {
-    const key = keyOf(s);
-    const entry = map.get(key);
-    if (entry) {
-      entry.sizeBytes += s.sizeBytes;
-      entry.count += s.count;
-    } else {
-      map.set(key, { site: s.site, function: s.function, sizeBytes: s.sizeBytes, count: s.count });
-    }
-  }
-  return map;
 }
 
 const bySite = (a: CompareSite, b: CompareSite): number =>
@@ -41,8 +17,8 @@ const bySite = (a: CompareSite, b: CompareSite): number =>
  * Only changes of at least `minBytes` are listed; the rest are counted.
  */
 export function diffSites(baseline: readonly RunSite[], candidate: readonly RunSite[], options: DiffSitesOptions): CompareReport["sites"] {
-  const a = aggregate(baseline);
-  const b = aggregate(candidate);
+  const a = sumSites(baseline);
+  const b = sumSites(candidate);
   const lists = { new: [] as CompareSite[], removed: [] as CompareSite[], grew: [] as CompareSite[], shrank: [] as CompareSite[] };
   let belowFloor = 0;
   let unchanged = 0;

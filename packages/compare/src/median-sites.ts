@@ -1,7 +1,6 @@
 import { median } from "./sample-stats.js";
 import type { RunData, RunSite } from "./load-run.js";
-
-const keyOf = (s: { site: string; function: string | null }): string => `${s.site}\u0000${s.function ?? ""}`;
+import { sumSites } from "./sum-sites.js";
 
 /**
  * One side's allocation sites over its runs: per (site, function), the median size and count over the
@@ -10,20 +9,7 @@ const keyOf = (s: { site: string; function: string | null }): string => `${s.sit
  */
 export function medianSites(runs: readonly RunData[]): RunSite[] {
   if (runs.length === 1) return runs[0]!.sites;
-  const perRun = runs.map((run) => {
-    const map = new Map<string, RunSite>();
-    for (const s of run.sites) {
-      const key = keyOf(s);
-      const entry = map.get(key);
-      if (entry) {
-        entry.sizeBytes += s.sizeBytes;
-        entry.count += s.count;
-      } else {
-        map.set(key, { ...s });
-      }
-    }
-    return map;
-  });
+  const perRun = runs.map((run) => sumSites(run.sites));
   const keys = [...new Set(perRun.flatMap((map) => [...map.keys()]))].sort();
   const sites: RunSite[] = [];
   for (const key of keys) {

@@ -2,6 +2,7 @@ import { mkdtemp, mkdir, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { Summary } from "@alpiq/memray-core";
+import { expect } from "vitest";
 
 export const MiB = 1024 * 1024;
 
@@ -112,4 +113,12 @@ export function captureIo(cwd: string, extra: { isTTY?: boolean; env?: Record<st
       cwd,
     },
   };
+}
+
+/** memray-compare refused bad input: exit 2, nothing on stdout, `memray-compare: ...` matching `message` on stderr. */
+export function expectBadInput(r: { code: number; stdout: string; stderr: string }, message: RegExp): void {
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe("");
+  expect(r.stderr).toMatch(/^memray-compare: /);
+  expect(r.stderr).toMatch(message);
 }

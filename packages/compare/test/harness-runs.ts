@@ -5,6 +5,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { harnessConfigSchema } from "@alpiq/memray-core";
+import { localHarnessConfig } from "@alpiq/memray-test-support/harness-config";
 
 /**
  * Runs made by the real harness (python/memray_harness, the code behind python/memray-runner.py) under
@@ -47,35 +48,19 @@ export async function writeWorkload(root: string): Promise<void> {
 export async function makeHarnessRun(root: string, name: string, mib: number): Promise<string> {
   const outDir = path.join(root, name);
   // Through core's schema, as memray-cli writes it: the harness trusts config.json to be complete.
-  const config = harnessConfigSchema.parse({
-    mode: "script",
-    run_id: name,
-    out_dir: outDir,
-    artifact_prefix: `runs/${name}`,
-    script: "workload.py",
-    script_path: path.join(root, "workload.py"),
-    script_args: [String(mib)],
-    native_traces: false,
-    trace_python_allocators: true,
-    tracemalloc: false,
-    allow_no_memray: false,
-    install_requirements: false,
-    requests_file: path.join(root, `${name}-requests.json`),
-    reports: ["table"],
-    app: null,
-    app_dir: null,
-    modules: [],
-    endpoint: { path: "/", method: "GET", body: null, headers: {} },
-    requests: 1,
-    delay_seconds: 0,
-    live_port: 9001,
-    service_port: null,
-    timeout_seconds: null,
-    target: { kind: "local", name: "local", python, service_port: null },
-    host_artifacts: [],
-    host_sections_wait_seconds: null,
-    host_warnings: [],
-  });
+  const config = harnessConfigSchema.parse(
+    localHarnessConfig(python, {
+      run_id: name,
+      out_dir: outDir,
+      artifact_prefix: `runs/${name}`,
+      script: "workload.py",
+      script_path: path.join(root, "workload.py"),
+      script_args: [String(mib)],
+      native_traces: false,
+      requests_file: path.join(root, `${name}-requests.json`),
+      reports: ["table"],
+    }),
+  );
   const configFile = path.join(root, `${name}.config.json`);
   await writeFile(configFile, JSON.stringify(config));
   await exec(python, ["-m", "memray_harness", "--config", configFile], {

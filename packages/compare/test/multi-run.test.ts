@@ -1,7 +1,7 @@
 import { compareReportSchema, type CompareReport } from "@alpiq/memray-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { median, runCompareCommand } from "../src/index.js";
-import { captureIo, cleanupTmpDirs, fakeSummary, fakeTableFor, MiB, tmpDir, writeRun } from "./fake-runs.js";
+import { captureIo, cleanupTmpDirs, expectBadInput, fakeSummary, fakeTableFor, MiB, tmpDir, writeRun } from "./fake-runs.js";
 
 // Noise-aware gating: `--baseline A1 A2 A3 --candidate B1 B2 B3` compares the medians of the sides, and a
 // candidate median inside the baseline's min–max spread is never a regression. Synthetic run directories
@@ -151,10 +151,6 @@ describe("bad input exits 2 with a message naming the flag", () => {
     ["a missing side", ["--baseline", "base1", "base2"], /--candidate: expected at least one run/],
     ["both forms at once", ["base1", "--baseline", "base2", "--candidate", "noisy1"], /--baseline\/--candidate: runs given both positionally \(base1\)/],
   ])("%s", async (_name, argv, message) => {
-    const r = await run(argv as string[]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe("");
-    expect(r.stderr).toMatch(/^memray-compare: /);
-    expect(r.stderr).toMatch(message as RegExp);
+    expectBadInput(await run(argv as string[]), message as RegExp);
   });
 });

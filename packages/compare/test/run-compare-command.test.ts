@@ -2,7 +2,7 @@ import path from "node:path";
 import { compareReportSchema } from "@alpiq/memray-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { COMPARE_USAGE, runCompareCommand, shouldColor, VERSION } from "../src/index.js";
-import { captureIo, fakeSummary, fakeTableFor, cleanupTmpDirs, tmpDir, writeRun } from "./fake-runs.js";
+import { captureIo, expectBadInput, fakeSummary, fakeTableFor, cleanupTmpDirs, tmpDir, writeRun } from "./fake-runs.js";
 
 const ANSI = /\u001b\[/;
 let root: string;
@@ -121,11 +121,7 @@ describe("runCompareCommand", () => {
       ["one run", ["base"], /expected two runs/],
       ["bad format", ["base", "plus30", "--format", "xml"], /--format/],
     ])("%s", async (_name, argv, message) => {
-      const r = await run(argv as string[]);
-      expect(r.code).toBe(2);
-      expect(r.stdout).toBe("");
-      expect(r.stderr).toMatch(/^memray-compare: /);
-      expect(r.stderr).toMatch(message as RegExp);
+      expectBadInput(await run(argv as string[]), message as RegExp);
     });
   });
 

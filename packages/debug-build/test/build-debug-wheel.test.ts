@@ -5,9 +5,8 @@ import path from "node:path";
 import { createDockerClient } from "@alpiq/memray-docker";
 import { beforeEach, describe, expect, it } from "vitest";
 import { buildDebugWheel, type DebugBuildProgress } from "../src/build-debug-wheel.js";
-import { extensionModule } from "./helpers/elf-builder.js";
+import { demoWheel, extensionModule } from "@alpiq/memray-test-support";
 import { fakeDocker } from "./helpers/fake-docker.js";
-import { demoWheel } from "./helpers/zip-builder.js";
 
 const BASE = "memray-rust-base:bookworm";
 const WHEEL = "pyo3_demo-0.1.0-cp39-abi3-linux_x86_64.whl";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { bufferElfSource, debugSections, ElfFormatError, hasDebugInfo, readElfSections, type ElfSource } from "../src/elf-sections.js";
-import { buildElf, extensionModule } from "./helpers/elf-builder.js";
+import { buildElf, extensionModule } from "@alpiq/memray-test-support";
 
 /** Counts read() passes, to check the parser reads .shstrtab in the same pass when it can. */
 function countingSource(buffer: Buffer): ElfSource & { passes: number } {

@@ -4,8 +4,7 @@ import path from "node:path";
 import type { ExecOptions, ExecResult, Target } from "@alpiq/memray-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { dottedModule, installDebugWheel, type InstallDebugWheelProgress } from "../src/install-debug-wheel.js";
-import { extensionModule } from "./helpers/elf-builder.js";
-import { demoWheel } from "./helpers/zip-builder.js";
+import { demoWheel, extensionModule } from "@alpiq/memray-test-support";
 
 const PY = "/opt/venv/bin/python";
 let wheel: string;

@@ -4,8 +4,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DebugInfoMissingError, WheelInvalidError } from "../src/errors.js";
 import { importNameOf, inspectWheel, isExtensionModulePath, verifyWheel } from "../src/verify-wheel.js";
-import { extensionModule } from "./helpers/elf-builder.js";
-import { buildZip, demoWheel } from "./helpers/zip-builder.js";
+import { buildZip, demoWheel, extensionModule } from "@alpiq/memray-test-support";
 
 let dir: string;
 const file = async (name: string, data: Buffer | string) => {

@@ -2,8 +2,8 @@ import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
-import type { Summary } from "@alpiq/memray-core";
-import { repoRoot, runCli, type CliRun } from "../cli-runner.js";
+import { skipOrFail } from "@alpiq/memray-test-support";
+import { profileRun, repoRoot, runCli, type ProfiledRun } from "../cli-runner.js";
 
 /**
  * Engine tests need the Docker engine and the fixture stack (`tools/stack up`, which tools/test.sh
@@ -12,11 +12,8 @@ import { repoRoot, runCli, type CliRun } from "../cli-runner.js";
 export async function engineReady(containers: string[]): Promise<boolean> {
   const result = await execa("docker", ["inspect", "-f", "{{.State.Running}}", ...containers], { reject: false });
   const ready = result.exitCode === 0 && String(result.stdout).split("\n").every((line) => line.trim() === "true");
-  if (!ready && process.env.CI) {
-    throw new Error(`engine tests need ${containers.join(", ")} running: run tools/stack up (${String(result.stderr).trim()})`);
-  }
-  if (!ready) console.warn(`skipping engine tests: ${containers.join(", ")} not running (tools/stack up)`);
-  return ready;
+  const stderr = String(result.stderr).trim();
+  return ready || skipOrFail("engine tests", `${containers.join(", ")} not running${stderr ? ` (${stderr})` : ""}`, "tools/stack up");
 }
 
 /** Install memray with our own install command (idempotent), failing loudly if it cannot. */
@@ -33,22 +30,9 @@ export function leakLine(service: "forecast_service" | "optimization_service"): 
   return index + 1;
 }
 
-export interface ProfiledRun extends CliRun {
-  dir: string;
-  summary: Summary;
-}
-
-/** `memray-cli profile ...` with --json; returns the run directory and its summary.json. */
-export async function profile(args: string[], cwd: string): Promise<ProfiledRun> {
-  const run = await runCli(["profile", ...args], cwd);
-  const dir = path.join(cwd, run.lastLine.startsWith("{") ? JSON.parse(run.lastLine).run_dir : run.lastLine);
-  let summary: Summary;
-  try {
-    summary = JSON.parse(await readFile(path.join(dir, "summary.json"), "utf8"));
-  } catch (error) {
-    throw new Error(`no summary.json after: profile ${args.join(" ")}\nexit ${run.exitCode}\n${run.stderr}`, { cause: error });
-  }
-  return { ...run, dir, summary };
+/** `memray-cli profile ...` against the engine; returns the run directory and its summary.json. */
+export function profile(args: string[], cwd: string): Promise<ProfiledRun> {
+  return profileRun(args, cwd);
 }
 
 /** A file of a run directory, as text. */

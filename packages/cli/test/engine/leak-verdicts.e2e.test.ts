@@ -3,6 +3,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { summarySchema, type Summary } from "@alpiq/memray-core";
+import { watchStderr } from "@alpiq/memray-test-support";
 import { cliBin, repoRoot, runCli, workspaceWithTestCases } from "../cli-runner.js";
 import { engineReady, installMemray, leakLine, profile, readRunFile } from "./engine-env.js";
 
@@ -116,17 +117,7 @@ describe.runIf(ready)(`leak verdicts on ${CONTAINER}'s fixture endpoints (sequen
       reject: false,
       env: { NO_COLOR: "1" },
     });
-    await new Promise<void>((resolve, reject) => {
-      let stderr = "";
-      const timer = setTimeout(() => reject(new Error(`the workload never started:\n${stderr}`)), 120_000);
-      cli.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (stderr.includes("running the sequence workload")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
+    await watchStderr(cli).waitFor(/running the sequence workload/);
     await new Promise((resolve) => setTimeout(resolve, 4000)); // let a few requests through
     cli.kill("SIGINT");
     const result = await cli;

@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Summary } from "@alpiq/memray-core";
+import { watchStderr } from "@alpiq/memray-test-support";
 import { cliBin, repoRoot, workspaceWithTestCases } from "../cli-runner.js";
 import { engineReady, installMemray, leakLine } from "./engine-env.js";
 
@@ -40,31 +41,6 @@ with SocketReader(port=port) as reader:
         time.sleep(0.2)
     print("SITES", *sorted(s for s in sites if needle.split(":")[0] in s))
 `;
-
-/** The CLI's stderr from its start; waitFor(pattern) resolves with the first match, already seen or to come. */
-function watchStderr(cli: ResultPromise): { waitFor(pattern: RegExp, seconds?: number): Promise<RegExpExecArray> } {
-  let stderr = "";
-  const waiters: Array<() => void> = [];
-  cli.stderr?.on("data", (chunk: Buffer) => {
-    stderr += chunk.toString();
-    for (const check of [...waiters]) check();
-  });
-  return {
-    waitFor: (pattern, seconds = 120) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${pattern} on stderr:\n${stderr}`)), seconds * 1000);
-        const check = () => {
-          const match = pattern.exec(stderr);
-          if (!match) return;
-          clearTimeout(timer);
-          waiters.splice(waiters.indexOf(check), 1);
-          resolve(match);
-        };
-        waiters.push(check);
-        check();
-      }),
-  };
-}
 
 /**
  * What is left in the container of a live run: whether process `pid` (the tracked harness, as memray's

@@ -1,25 +1,13 @@
 import { existsSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
-import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildWheelhouse, summarySchema } from "@alpiq/memray-core";
+import { summarySchema } from "@alpiq/memray-core";
 import { workspaceWithTestCases } from "../cli-runner.js";
 import { leakLine } from "../engine/engine-env.js";
-import { cli, clusterReady, kubectl, profilePod } from "./cluster-env.js";
+import { clusterReady, fixtureWheelhouse, kubectl } from "@alpiq/memray-test-support/cluster";
+import { cli, profilePod } from "./cluster-env.js";
 
 const ready = clusterReady();
-
-/** memray wheels for the optimization image's Python 3.13 (trixie): the pods have no way out to the package index. */
-async function wheelhouse313(): Promise<string> {
-  const dir = path.join(os.tmpdir(), "memray-cli-wheelhouse-cp313");
-  if (!existsSync(path.join(dir, ".complete"))) {
-    await mkdir(dir, { recursive: true });
-    await buildWheelhouse({ pythonVersion: "3.13", dir });
-    await writeFile(path.join(dir, ".complete"), "");
-  }
-  return dir;
-}
 
 /**
  * Mode attach on the local cluster: deploy/optimization's gunicorn workers tracked in place (gdb in the
@@ -31,7 +19,7 @@ describe.runIf(ready)("mode attach against deploy/optimization (gunicorn, 2 work
   beforeAll(async () => {
     cwd = await workspaceWithTestCases();
     kubectl(["rollout", "status", "deploy/optimization", "--timeout=120s"]);
-    const install = await cli(["install", "--target", "deploy/optimization", "--wheelhouse", await wheelhouse313()], cwd);
+    const install = await cli(["install", "--target", "deploy/optimization", "--wheelhouse", await fixtureWheelhouse("3.13")], cwd);
     if (install.exitCode !== 0) throw new Error(`install into deploy/optimization failed (${install.exitCode}):\n${install.stderr}`);
   }, 600_000);
 

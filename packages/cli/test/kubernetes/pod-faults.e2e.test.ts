@@ -1,44 +1,43 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
+import { watchStderr } from "@alpiq/memray-test-support";
+import { applyForecastDeployment, clusterEnv, clusterReady, deleteDeployment, deleteRestricted, kubectl, restrictedKubeconfig } from "@alpiq/memray-test-support/cluster";
 import { cliBin, runCli, workspaceWithTestCases } from "../cli-runner.js";
-import { applyForecastCopy, clusterEnv, clusterReady, installInPod, kubectl } from "./cluster-env.js";
+import { installInPod } from "./cluster-env.js";
 
 const ready = clusterReady();
+
+/** `profile --mode sequence` of /leak, a request every 0.5 s, on `target`: returned a few requests into the capture. */
+async function sequenceUnderWay(target: string, requests: number, cwd: string) {
+  const child = execa("node", [cliBin, "profile", "--target", target, "--mode", "sequence", "--endpoint", "/leak", "--requests", String(requests), "--delay", "0.5"], {
+    cwd,
+    reject: false,
+    env: { NO_COLOR: "1", ...clusterEnv },
+  });
+  const stderr = watchStderr(child);
+  await stderr.waitFor(/running the sequence workload/);
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  return { child, stderr };
+}
 
 describe.runIf(ready)("pod faults on the local cluster", () => {
   const VICTIM = "memray-cli-test-victim";
   const NO_EXEC = "memray-cli-test-noexec";
   afterAll(() => {
-    kubectl(["delete", "deployment", VICTIM, "--ignore-not-found", "--wait=false"]);
-    kubectl(["delete", "serviceaccount,role,rolebinding", NO_EXEC, "--ignore-not-found"]);
+    deleteDeployment(VICTIM);
+    deleteRestricted(NO_EXEC);
   });
 
   it("the pod is deleted mid-run: exit 3 saying so; what reached the host is kept (summary, harness.log, logs, index.html)", async () => {
     const cwd = await workspaceWithTestCases();
-    applyForecastCopy(VICTIM);
+    applyForecastDeployment(VICTIM);
     await installInPod(["--target", `deploy/${VICTIM}`], cwd);
-    const child = execa("node", [cliBin, "profile", "--target", `deploy/${VICTIM}`, "--mode", "sequence", "--endpoint", "/leak", "--requests", "60", "--delay", "0.5"], {
-      cwd,
-      reject: false,
-      env: { NO_COLOR: "1", ...clusterEnv },
-    });
-    let stderr = "";
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the workload never started:\n${stderr}`)), 120_000);
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/running the sequence workload/.test(stderr)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    await new Promise((resolve) => setTimeout(resolve, 3000)); // a few requests into the capture
-    const pod = /on default\/(memray-cli-test-victim-\S+)/.exec(stderr)![1]!;
+    const { child, stderr } = await sequenceUnderWay(`deploy/${VICTIM}`, 60, cwd);
+    const pod = /on default\/(memray-cli-test-victim-\S+)/.exec(stderr.text())![1]!;
     kubectl(["delete", "pod", pod, "--wait=false"]);
     const result = await child;
     expect(result.exitCode, String(result.stderr)).toBe(3);
@@ -55,23 +54,7 @@ describe.runIf(ready)("pod faults on the local cluster", () => {
   it("Ctrl-C during a pod run: forwarded to the harness in the pod, the reports made there and copied out, exit 130", async () => {
     const cwd = await workspaceWithTestCases();
     await installInPod(["--target", "deploy/forecast"], cwd);
-    const child = execa("node", [cliBin, "profile", "--target", "deploy/forecast", "--mode", "sequence", "--endpoint", "/leak", "--requests", "40", "--delay", "0.5"], {
-      cwd,
-      reject: false,
-      env: { NO_COLOR: "1", ...clusterEnv },
-    });
-    let stderr = "";
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the workload never started:\n${stderr}`)), 120_000);
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        if (/running the sequence workload/.test(stderr)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    const { child } = await sequenceUnderWay("deploy/forecast", 40, cwd);
     child.kill("SIGINT");
     const result = await child;
     expect(result.exitCode, String(result.stderr)).toBe(130);
@@ -84,41 +67,8 @@ describe.runIf(ready)("pod faults on the local cluster", () => {
   });
 
   it("RBAC without pods/exec: exit 3, and the message names the permission", async () => {
-    kubectl(
-      ["apply", "-f", "-"],
-      `apiVersion: v1
-kind: ServiceAccount
-metadata: {name: ${NO_EXEC}}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata: {name: ${NO_EXEC}}
-rules:
-- {apiGroups: [""], resources: [pods, pods/log], verbs: [get, list, watch]}
-- {apiGroups: [apps], resources: [deployments], verbs: [get]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: ${NO_EXEC}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: ${NO_EXEC}}
-subjects: [{kind: ServiceAccount, name: ${NO_EXEC}, namespace: default}]
-`,
-    );
-    const token = kubectl(["create", "token", NO_EXEC, "--duration=1h"]).trim();
-    const server = kubectl(["config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"]).trim();
-    const ca = kubectl(["config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.certificate-authority}"]).trim();
-    const dir = await mkdtemp(path.join(os.tmpdir(), "memray-cli-rbac-"));
-    const kubeconfig = path.join(dir, "config");
-    await writeFile(
-      kubeconfig,
-      `apiVersion: v1
-kind: Config
-clusters: [{name: local, cluster: {server: ${server}, certificate-authority: ${ca}}}]
-users: [{name: ${NO_EXEC}, user: {token: ${token}}}]
-contexts: [{name: no-exec, context: {cluster: local, user: ${NO_EXEC}, namespace: default}}]
-current-context: no-exec
-`,
-    );
+    const kubeconfig = await restrictedKubeconfig(NO_EXEC, '- {apiGroups: [""], resources: [pods, pods/log], verbs: [get, list, watch]}\n- {apiGroups: [apps], resources: [deployments], verbs: [get]}');
+    const dir = path.dirname(kubeconfig); // a fresh directory holding only the kubeconfig: the runs' cwd
     const run = await runCli(["profile", "--target", "deploy/forecast", "--mode", "endpoint", "--endpoint", "/health"], dir, { KUBECONFIG: kubeconfig });
     expect(run.exitCode, run.stderr).toBe(3);
     expect(run.stderr).toMatch(new RegExp(`Kubernetes refused to (get|create) pods/exec in namespace default for system:serviceaccount:default:${NO_EXEC}: the permission "(get|create)" on "pods/exec" is missing`));

@@ -6,8 +6,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { summarySchema } from "@alpiq/memray-core";
 import { cliBin, runCli, workspaceWithTestCases } from "../cli-runner.js";
 import { installMemray, leakLine } from "../engine/engine-env.js";
-import { cli, clusterEnv, clusterReady, installInPod, kubectl, profilePod } from "./cluster-env.js";
-import { LIVE_WEB_CLIENT } from "../helpers/live-web-client.js";
+import { driveLiveWeb } from "@alpiq/memray-test-support";
+import { clusterEnv, clusterReady, kubectl } from "@alpiq/memray-test-support/cluster";
+import { cli, installInPod, profilePod } from "./cluster-env.js";
 
 const ready = clusterReady();
 const REPORTS = ["flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html", "table.txt", "tree.txt"];
@@ -108,30 +109,10 @@ describe.runIf(ready)("profiling a pod of the local cluster (deploy/forecast: Fl
 
   it("live-web: SocketDestination in the pod, forwarded to 127.0.0.1 with the API's port-forward; memray's live client sees the service", async () => {
     const child = execa("node", [cliBin, "profile", "--target", "deploy/forecast", "--mode", "live-web", "--timeout", "25"], { cwd, reject: false, env: { NO_COLOR: "1", ...clusterEnv } });
-    let stderr = "";
-    const announced = new Promise<{ live: number; service: string }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no live announcement:\n${stderr}`)), 120_000);
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const live = /memray live (\d+)/.exec(stderr);
-        const service = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(stderr);
-        if (live && service) {
-          clearTimeout(timer);
-          resolve({ live: Number(live[1]), service: service[1]! });
-        }
-      });
-    });
-    const { live, service } = await announced;
-    const client = await execa("python3", ["-c", LIVE_WEB_CLIENT, String(live), service], { reject: false, timeout: 60_000 });
-    expect(client.exitCode, client.stderr).toBe(0);
-    expect(client.stdout).toMatch(/SITES .*forecast_service\/app\.py:\d+/);
-    const result = await child;
-    expect(result.exitCode, String(result.stderr)).toBe(0);
-    const runDir = path.join(cwd, String(result.stdout).trim().split("\n").at(-1)!);
-    const summary = JSON.parse(await readFile(path.join(runDir, "summary.json"), "utf8"));
+    const { summary } = await driveLiveWeb(child, cwd);
     expect(summary.mode).toBe("live-web");
     expect(summary.error).toBeNull();
-    expect(summary.target.kind).toBe("kubernetes");
+    expect(summary.target?.kind).toBe("kubernetes");
   });
 
   it("a pod without memray: exit 3 and the install command for that pod", async () => {

@@ -21,8 +21,7 @@ export class TargetExecError extends MemrayError {
     readonly command: readonly string[],
     options: TargetErrorOptions & { commandExitCode?: number | null; stderrTail?: string } = {},
   ) {
-    const detail = options.detail ?? causeLine(options.cause);
-    super("TARGET_EXEC_FAILED", `Could not run ${formatArgv(command)} in ${describePlace(place)}${detail ? `: ${detail}` : ""}${indented(options.stderrTail)}`, {
+    super("TARGET_EXEC_FAILED", `Could not run ${formatArgv(command)} in ${describePlace(place)}${why(options)}${indented(options.stderrTail)}`, {
       cause: options.cause,
       hint: options.hint ?? stillThereHint(place),
     });
@@ -40,10 +39,9 @@ export class TargetCopyError extends MemrayError {
     readonly destination: string,
     options: TargetErrorOptions = {},
   ) {
-    const detail = options.detail ?? causeLine(options.cause);
     const where = place.kind === "host" ? "" : `${place.name}:`;
     const what = direction === "in" ? `Could not copy ${source} into ${where}${destination}` : `Could not copy ${where}${source} to ${destination}`;
-    super(direction === "in" ? "COPY_IN_FAILED" : "COPY_OUT_FAILED", `${what}${detail ? `: ${detail}` : ""}`, { cause: options.cause, hint: options.hint });
+    super(direction === "in" ? "COPY_IN_FAILED" : "COPY_OUT_FAILED", `${what}${why(options)}`, { cause: options.cause, hint: options.hint });
   }
 }
 
@@ -60,19 +58,24 @@ export class PortForwardError extends MemrayError {
     readonly place: TargetPlace,
     options: TargetErrorOptions = {},
   ) {
-    const detail = options.detail ?? causeLine(options.cause);
     const where = describePlace(place);
     super(
       "PORT_FORWARD_FAILED",
       stage === "listen"
-        ? `Cannot listen on 127.0.0.1:${hostPort} to forward port ${targetPort} of ${where}${detail ? ` (${detail})` : ""}`
-        : `A connection to 127.0.0.1:${hostPort} could not be forwarded to port ${targetPort} in ${where}${detail ? `: ${detail}` : ""}`,
+        ? `Cannot listen on 127.0.0.1:${hostPort} to forward port ${targetPort} of ${where}${why(options, (detail) => ` (${detail})`)}`
+        : `A connection to 127.0.0.1:${hostPort} could not be forwarded to port ${targetPort} in ${where}${why(options)}`,
       {
         cause: options.cause,
         hint: options.hint ?? (stage === "connect" ? `check the service listens on port ${targetPort} in the ${place.kind} (or pass --port N)` : undefined),
       },
     );
   }
+}
+
+/** Why it failed, for the end of a message: `options.detail`, else the cause's first line, as `: why`; "" when neither says. */
+function why(options: TargetErrorOptions, format = (detail: string) => `: ${detail}`): string {
+  const detail = options.detail ?? causeLine(options.cause);
+  return detail ? format(detail) : "";
 }
 
 /** "check the container is still running (docker ps --filter name=X)". */

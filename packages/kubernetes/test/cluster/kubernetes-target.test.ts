@@ -16,9 +16,10 @@ import {
   podService,
   type KubeClient,
 } from "../../src/index.js";
-import { applyDeployment, clusterClient, deleteDeployment, deleteRestricted, restrictedKubeconfig } from "./cluster.js";
+import { applyForecastDeployment, deleteDeployment, deleteRestricted, restrictedKubeconfig } from "@alpiq/memray-test-support/cluster";
+import { clusterClient } from "./cluster.js";
 
-const client = await clusterClient();
+const client = clusterClient();
 const NOT_READY = "memray-k8s-test-notready";
 
 async function sha256(file: string): Promise<string> {
@@ -64,7 +65,7 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
     });
 
     it("pods that never get Ready: PodNotReadyError (exit 3) saying why", async () => {
-      applyDeployment(NOT_READY, { ready: false });
+      applyForecastDeployment(NOT_READY, { ready: false });
       try {
         let error: unknown;
         for (let attempt = 0; attempt < 60; attempt++) {
@@ -261,7 +262,7 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
     afterAll(() => deleteDeployment(NAME));
 
     it("lostReason says the pod was deleted; an exec into it fails with a TargetExecError saying so", async () => {
-      applyDeployment(NAME);
+      applyForecastDeployment(NAME);
       const victim = await KubernetesTarget.connect({ client: kube, ref: { kind: "deployment", name: NAME } });
       expect(await victim.lostReason()).toBeNull();
       const running = victim.exec(["sleep", "60"]);

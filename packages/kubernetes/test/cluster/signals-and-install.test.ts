@@ -6,9 +6,10 @@ import type { UsageReading, UsageSkipped } from "@alpiq/memray-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { findServicePython, installMemray } from "@alpiq/memray-core";
 import { connectPod, createPodSignalsSource, KubernetesTarget, MEMRAY_LOST_ON_RESTART, type KubeClient, type PodMetricsSnapshot } from "../../src/index.js";
-import { applyDeployment, clusterClient, clusterEnv, deleteDeployment, fixtureWheelhouse, kubectl, waitForTestPodsGone } from "./cluster.js";
+import { applyForecastDeployment, clusterEnv, deleteDeployment, fixtureWheelhouse, kubectl, waitForTestPodsGone } from "@alpiq/memray-test-support/cluster";
+import { clusterClient } from "./cluster.js";
 
-const client = await clusterClient();
+const client = clusterClient();
 
 const runDir = () => mkdtemp(path.join(os.tmpdir(), "k8s-signals-"));
 const signal = () => AbortSignal.timeout(30_000);
@@ -156,7 +157,7 @@ describe.runIf(client)("installing memray into a pod", () => {
 
   it("offline from a wheelhouse, idempotent, and gone again when the pod is replaced", async () => {
     const wheelhouse = await fixtureWheelhouse();
-    applyDeployment(NAME);
+    applyForecastDeployment(NAME);
     const connection = await connectPod(kube, { ref: { kind: "deployment", name: NAME } });
     const target = connection.target as KubernetesTarget;
     expect(connection.installNote).toBe(MEMRAY_LOST_ON_RESTART);

@@ -18,30 +18,14 @@ export function buildZip(entries: ZipEntrySpec[]): Buffer {
     const body = method === 8 ? deflateRawSync(data) : data;
     const name = Buffer.from(entry.name, "utf8");
     const crc = crc32(data) >>> 0;
+    const fields = { method, crc, compressedSize: body.length, size: data.length, nameLength: name.length };
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0, 6);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt16LE(0, 10);
-    local.writeUInt16LE(0x21, 12);
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(0, 28);
+    writeEntryFields(local, 4, fields);
     const central = Buffer.alloc(46);
     central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(0x031e, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0, 8);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt16LE(0, 12);
-    central.writeUInt16LE(0x21, 14);
-    central.writeUInt32LE(crc, 16);
-    central.writeUInt32LE(body.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
+    central.writeUInt16LE(0x031e, 4); // made by: Unix, zip 3.0
+    writeEntryFields(central, 6, fields);
     central.writeUInt32LE((0o100644 << 16) >>> 0, 38);
     central.writeUInt32LE(offset, 42);
     locals.push(local, name, body);
@@ -56,6 +40,23 @@ export function buildZip(entries: ZipEntrySpec[]): Buffer {
   end.writeUInt32LE(cd.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, cd, end]);
+}
+
+/**
+ * The fields a local header and its central directory entry share, in the same order from "version
+ * needed" on (local header offset 4, central entry offset 6): no flags, a fixed DOS date, no extra field.
+ */
+function writeEntryFields(header: Buffer, at: number, f: { method: number; crc: number; compressedSize: number; size: number; nameLength: number }): void {
+  header.writeUInt16LE(20, at); // version needed: 2.0
+  header.writeUInt16LE(0, at + 2); // flags
+  header.writeUInt16LE(f.method, at + 4);
+  header.writeUInt16LE(0, at + 6); // time
+  header.writeUInt16LE(0x21, at + 8); // date: 1980-01-01
+  header.writeUInt32LE(f.crc, at + 10);
+  header.writeUInt32LE(f.compressedSize, at + 14);
+  header.writeUInt32LE(f.size, at + 18);
+  header.writeUInt16LE(f.nameLength, at + 22);
+  header.writeUInt16LE(0, at + 24); // extra field length
 }
 
 /** A maturin-like wheel of `pyo3_demo` holding `module` as its extension module. */
