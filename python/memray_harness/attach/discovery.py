@@ -186,9 +186,7 @@ def assign_roles(table: dict[int, ProcessInfo], candidates: Iterable[int]) -> No
         table[pid].role = "main"
     for pid in sorted(chosen):
         info = table[pid]
-        workers = [
-            c for c in info.children if c in chosen and (same_program(table[c], info) or _multiprocessing_child(table[c])) and table[c].role != "master"
-        ]
+        workers = [c for c in info.children if c in chosen and (same_program(table[c], info) or _multiprocessing_child(table[c])) and table[c].role != "master"]
         if workers:
             info.role = "master"
             for c in workers:
