@@ -68,8 +68,7 @@ export const harnessConfigSchema = z.object({
       /** Send `requests` requests to the service's own port (the endpoint above); false: observe whatever traffic comes. */
       send_requests: z.boolean(),
     })
-    .nullable()
-    .default(null),
+    .nullable(),
   /**
    * A directory the host made for this run alone (config.json, the requests file): the harness removes it
    * when the host went away (HOST_LOST), since the host cannot. Null where it also holds the run's results
