@@ -1,4 +1,4 @@
-import { findServicePython, installAgent, installMemray, InvalidOptionError, locateHarnessDir, type TargetRegistry, type TargetSpecField } from "@alpiq/memray-core";
+import { describePlace, findServicePython, installAgent, installMemray, InvalidOptionError, locateHarnessDir, type TargetRegistry, type TargetSpecField } from "@alpiq/memray-core";
 import pc from "picocolors";
 import type { CliIo } from "./cli-io.js";
 import { ProgressReporter } from "./progress-reporter.js";
@@ -69,7 +69,7 @@ export async function installCommand(io: CliIo, flags: InstallFlags, targets: Ta
     reporter.finish(true);
     const how = result.alreadyInstalled ? "already installed" : `installed (${result.method})`;
     io.stderr.write(
-      `${pc.green("✔")} memray ${result.version} ${how} for ${result.python} in ${target.place.kind === "host" ? "this host" : `${target.place.kind} ${target.name}`}` +
+      `${pc.green("✔")} memray ${result.version} ${how} for ${result.python} in ${connection.label ?? describePlace(target.place)}` +
         (debugSymbols ? ` · python3-dbg: ${result.debugSymbols}${result.debugSymbolsReason ? ` (${result.debugSymbolsReason})` : ""}` : "") +
         (attach ? ` · gdb: ${result.gdbVersion ?? result.attachDebugger}${result.attachDebuggerReason ? ` (${result.attachDebuggerReason})` : ""}` : "") +
         (agentResult ? ` · agent: ${agentResult.pthFile}` : "") +

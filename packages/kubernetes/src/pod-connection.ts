@@ -16,6 +16,7 @@ export async function connectPod(client: KubeClient, params: PodTargetParams): P
   const containerFlag = (target.pod.spec?.containers.length ?? 1) > 1 ? ` --container ${target.container}` : "";
   return {
     target,
+    label: target.describe(),
     service: () => podService(target),
     installCommand: () => `memray-cli install --target pod/${target.podName} --namespace ${target.namespace}${containerFlag}${params.context ? ` --context ${params.context}` : ""}`,
     installNote: MEMRAY_LOST_ON_RESTART,

@@ -28,6 +28,8 @@ export interface TargetChoice<P = unknown> {
 /** A connected target and what its runtime offers around it. */
 export interface TargetConnection {
   target: Target;
+  /** How the user names this target again (`pod/NAME -n NS (container C)`, `container NAME`); default: its place. */
+  label?: string | undefined;
   /** The service's main process as detection reads it (command, environment, ports); null where there is none to read (this host). */
   service(): Promise<ServiceProcess | null>;
   /** The command that installs memray for `python` there, printed when it is missing. */
