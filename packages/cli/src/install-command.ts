@@ -79,7 +79,7 @@ export async function installCommand(io: CliIo, flags: InstallFlags, targets: Ta
     );
     if (flags.json) {
       const note = connection.installNote ? { note: connection.installNote } : {};
-      io.stdout.write(`${JSON.stringify({ container: target.name, target: { kind: target.kind, name: target.name }, ...result, ...note, ...(agentResult ? { agent: agentResult } : {}) })}\n`);
+      io.stdout.write(`${JSON.stringify({ container: target.name, ...connection.identity, target: { kind: target.kind, name: target.name }, ...result, ...note, ...(agentResult ? { agent: agentResult } : {}) })}\n`);
     }
     else io.stdout.write(`${result.version}\n`);
     return 0;

@@ -17,6 +17,7 @@ export async function connectPod(client: KubeClient, params: PodTargetParams): P
   return {
     target,
     label: target.describe(),
+    identity: { pod: target.podName, namespace: target.namespace, podContainer: target.container },
     service: () => podService(target),
     installCommand: () => `memray-cli install --target pod/${target.podName} --namespace ${target.namespace}${containerFlag}${params.context ? ` --context ${params.context}` : ""}`,
     installNote: MEMRAY_LOST_ON_RESTART,

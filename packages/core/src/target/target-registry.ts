@@ -30,6 +30,8 @@ export interface TargetConnection {
   target: Target;
   /** How the user names this target again (`pod/NAME -n NS (container C)`, `container NAME`); default: its place. */
   label?: string | undefined;
+  /** Fields that identify the target in `--json` outputs beside its name (a pod: pod, namespace, podContainer). */
+  identity?: Record<string, string> | undefined;
   /** The service's main process as detection reads it (command, environment, ports); null where there is none to read (this host). */
   service(): Promise<ServiceProcess | null>;
   /** The command that installs memray for `python` there, printed when it is missing. */
