@@ -16,6 +16,11 @@ if ! "$PYTHON" -c "import memray, pytest" 2>/dev/null; then
   log "installing memray and pytest for $("$PYTHON" -c 'import sys; print(sys.executable)')"
   "$PYTHON" -m pip install --quiet "memray==1.20.*" "pytest>=8,<10"
 fi
+# The Python linter and formatter the tests run (tools/test.sh: npm run lint), pinned like Biome.
+if [ "$("$PYTHON" -m ruff --version 2>/dev/null)" != "ruff 0.17.5" ]; then
+  log "installing ruff 0.17.5 (the Python linter and formatter)"
+  "$PYTHON" -m pip install --quiet "ruff==0.17.5"
+fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   log "installing npm packages (npm ci)"

@@ -54,6 +54,9 @@ fi
 log "type-checking every package (nx run-many -t typecheck)"
 npx nx run-many -t typecheck --output-style=stream
 
+log "lint and format: Biome (TypeScript: rules, no import cycles, formatting) and ruff (Python) (npm run lint)"
+npm run lint
+
 log "TypeScript tests (nx run-many -t test)"
 npx nx run-many -t test --parallel=2 --output-style=stream
 

@@ -74,7 +74,10 @@ async function load(port, route, count) {
 /** Start `memray-cli profile --mode attach ...`; resolves once both workers are tracked, with the wall seconds it took. */
 function startAttach(args, cwd) {
   const t0 = Date.now();
-  const child = spawn(process.execPath, [CLI, "profile", "--target", SERVICE, "--mode", "attach", "--no-signals", ...args], { cwd, env: { ...process.env, NO_COLOR: "1" } });
+  const child = spawn(process.execPath, [CLI, "profile", "--target", SERVICE, "--mode", "attach", "--no-signals", ...args], {
+    cwd,
+    env: { ...process.env, NO_COLOR: "1" },
+  });
   let stderr = "";
   const tracking = new Promise((resolve, reject) => {
     child.stderr.on("data", (chunk) => {
@@ -116,7 +119,11 @@ async function main() {
     const end = await run.done;
     if (end.code !== 0) die("attach", `attach exited ${end.code}:\n${end.stderr}`);
   }
-  result.startup = { wall_seconds: round(median(startups.map((s) => s.wall))), harness_seconds: round(median(startups.map((s) => s.harness))), rounds: startups };
+  result.startup = {
+    wall_seconds: round(median(startups.map((s) => s.wall))),
+    harness_seconds: round(median(startups.map((s) => s.harness))),
+    rounds: startups,
+  };
 
   // 2. the service under load: plain, during attach, under memray run by hand
   await load(6000, "/run", 20); // warm-up
@@ -131,7 +138,25 @@ async function main() {
   let byHand;
   try {
     docker(["exec", BY_HAND, "sh", "-c", "pip install -q memray==1.20.0 2>/dev/null || true"]);
-    execFileSync("docker", ["exec", "-d", BY_HAND, "memray", "run", "--native", "--trace-python-allocators", "--follow-fork", "-o", "/tmp/by-hand.bin", "-m", "gunicorn", "--workers", "2", "--bind", "127.0.0.1:6098", "optimization_service.app:app"]);
+    execFileSync("docker", [
+      "exec",
+      "-d",
+      BY_HAND,
+      "memray",
+      "run",
+      "--native",
+      "--trace-python-allocators",
+      "--follow-fork",
+      "-o",
+      "/tmp/by-hand.bin",
+      "-m",
+      "gunicorn",
+      "--workers",
+      "2",
+      "--bind",
+      "127.0.0.1:6098",
+      "optimization_service.app:app",
+    ]);
     await waitHealthy(6098);
     await load(6098, "/run", 20);
     byHand = await load(6098, "/run", opts.requests);
@@ -176,7 +201,9 @@ async function main() {
     `  memray run by hand   latency median ${fmt(byHand.median_ms)} ms, p95 ${fmt(byHand.p95_ms)} ms, ${fmt(byHand.rps)} req/s`,
     `  ratios: latency ${fmt(result.ratios.latency_attach_vs_plain)}x plain, ${fmt(result.ratios.latency_attach_vs_memray_run)}x memray run; throughput ${fmt(result.ratios.rps_attach_vs_plain)}x plain, ${fmt(result.ratios.rps_attach_vs_memray_run)}x memray run`,
     ...(result.window
-      ? [`capture over ${opts.window} s: full ${(result.window.full_bytes / 1024).toFixed(0)} KiB, --aggregate ${(result.window.aggregate_bytes / 1024).toFixed(0)} KiB (${fmt(result.ratios.capture_aggregate_vs_full)}x)`]
+      ? [
+          `capture over ${opts.window} s: full ${(result.window.full_bytes / 1024).toFixed(0)} KiB, --aggregate ${(result.window.aggregate_bytes / 1024).toFixed(0)} KiB (${fmt(result.ratios.capture_aggregate_vs_full)}x)`,
+        ]
       : []),
   ];
   process.stderr.write(`${table.join("\n")}\n`);

@@ -44,13 +44,22 @@ const median = (values) => {
 };
 const base = median(samples["node -e 0"]);
 const results = Object.fromEntries(
-  Object.entries(samples).map(([name, values]) => [name, { median_ms: Number(median(values).toFixed(1)), min_ms: Number(Math.min(...values).toFixed(1)), ratio: Number((median(values) / base).toFixed(2)) }]),
+  Object.entries(samples).map(([name, values]) => [
+    name,
+    { median_ms: Number(median(values).toFixed(1)), min_ms: Number(Math.min(...values).toFixed(1)), ratio: Number((median(values) / base).toFixed(2)) },
+  ]),
 );
 if (asJson) {
   console.log(JSON.stringify({ rounds, node: process.version, cpus: os.cpus().length, loadavg: os.loadavg(), results }, null, 2));
 } else {
-  console.log(`${rounds} interleaved rounds · node ${process.version} · ${os.cpus().length} CPUs · load ${os.loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  for (const [name, r] of Object.entries(results)) console.log(`${name.padEnd(28)} median ${String(r.median_ms).padStart(7)} ms  min ${String(r.min_ms).padStart(7)} ms  ${r.ratio.toFixed(2)}x`);
+  console.log(
+    `${rounds} interleaved rounds · node ${process.version} · ${os.cpus().length} CPUs · load ${os
+      .loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  for (const [name, r] of Object.entries(results))
+    console.log(`${name.padEnd(28)} median ${String(r.median_ms).padStart(7)} ms  min ${String(r.min_ms).padStart(7)} ms  ${r.ratio.toFixed(2)}x`);
   const ratio = results["memray-cli --help"].ratio;
   console.log(`memray-cli --help / node -e 0 = ${ratio.toFixed(2)}x (goal <= 3x): ${ratio <= 3 ? "ok" : "over the goal"}`);
 }

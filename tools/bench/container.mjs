@@ -21,13 +21,33 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from "node:os";
 import path from "node:path";
 import {
-  CLI, FLAMEGRAPH_VARIANTS, RESULTS_DIR, cliReportSeconds, die, fmt, loadSnapshot, machineInfo, measure, median, peakByRole, requireOk,
-  round, sampleRounds, sumSteps,
+  CLI,
+  FLAMEGRAPH_VARIANTS,
+  RESULTS_DIR,
+  cliReportSeconds,
+  die,
+  fmt,
+  loadSnapshot,
+  machineInfo,
+  measure,
+  median,
+  peakByRole,
+  requireOk,
+  round,
+  sampleRounds,
+  sumSteps,
 } from "./lib.mjs";
 
 function parseArgs(argv) {
-  const opts = { target: "local-forecast-1", endpoint: "/forecast", app: "forecast_service.app:app", appDir: "/srv/app",
-    repeat: 3, python: "python3", keep: false };
+  const opts = {
+    target: "local-forecast-1",
+    endpoint: "/forecast",
+    app: "forecast_service.app:app",
+    appDir: "/srv/app",
+    repeat: 3,
+    python: "python3",
+    keep: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -74,8 +94,22 @@ function containerPython(target) {
 
 async function ours(opts, dir, signals) {
   const logFile = path.join(dir, "bench.log");
-  const argv = ["node", CLI, "profile", "--target", opts.target, "--mode", "endpoint", "--endpoint", opts.endpoint,
-    "--out", path.join(dir, "runs"), "--name", "bench", ...(signals ? [] : ["--no-signals"])];
+  const argv = [
+    "node",
+    CLI,
+    "profile",
+    "--target",
+    opts.target,
+    "--mode",
+    "endpoint",
+    "--endpoint",
+    opts.endpoint,
+    "--out",
+    path.join(dir, "runs"),
+    "--name",
+    "bench",
+    ...(signals ? [] : ["--no-signals"]),
+  ];
   const r = await measure(opts.python, argv, { cwd: dir, env: { NO_COLOR: "1" }, logFile });
   requireOk("ours", r, logFile);
   const runDir = path.join(dir, "runs", readdirSync(path.join(dir, "runs"))[0]);
@@ -91,9 +125,17 @@ async function ours(opts, dir, signals) {
   if (tReports !== undefined && tSummary !== undefined) phases.reports = tSummary - tReports;
   if (tCopy !== undefined) phases.copy_out_and_exit = r.outer_wall - tCopy;
   const reports = cliReportSeconds(r, logFile);
-  return { wall: r.wall, cpu_host: r.user + r.sys, phases, reports, peak_rss_kb: peakByRole(r),
-    status: summary.requests?.[0]?.status ?? null, memray_stats: summary.memray_stats ?? null,
-    memory: summary.memory ?? null, warnings: summary.warnings ?? [] };
+  return {
+    wall: r.wall,
+    cpu_host: r.user + r.sys,
+    phases,
+    reports,
+    peak_rss_kb: peakByRole(r),
+    status: summary.requests?.[0]?.status ?? null,
+    memray_stats: summary.memray_stats ?? null,
+    memory: summary.memory ?? null,
+    warnings: summary.warnings ?? [],
+  };
 }
 
 async function manual(opts, dir, py) {
@@ -121,8 +163,7 @@ async function manual(opts, dir, py) {
     if (!existsSync(path.join(dir, "out", f))) throw new Error(`manual: ${f} missing after docker cp; see ${logFile}`);
   }
   const total = sumSteps(steps);
-  return { wall: total.wall, cpu_host: total.user + total.sys,
-    steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, round(v.wall)])) };
+  return { wall: total.wall, cpu_host: total.user + total.sys, steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, round(v.wall)])) };
 }
 
 async function main() {
@@ -132,24 +173,34 @@ async function main() {
   const py = containerPython(opts.target);
   const memray = execFileSync("docker", ["exec", opts.target, py, "-c", "from memray._version import __version__ as v; print(v)"], { encoding: "utf8" }).trim();
   const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "memray-container-bench-"));
-  process.stderr.write(`container bench: ${opts.target} ${opts.endpoint} (memray ${memray} at ${py}); ${opts.repeat} round(s); ` +
-    `load ${machine.load_start.loadavg.join(" ")}; temp ${tmpRoot}\n`);
+  process.stderr.write(
+    `container bench: ${opts.target} ${opts.endpoint} (memray ${memray} at ${py}); ${opts.repeat} round(s); ` +
+      `load ${machine.load_start.loadavg.join(" ")}; temp ${tmpRoot}\n`,
+  );
   const configs = [
     { key: "ours", label: "a. ours (CLI, signals on)", run: (dir) => ours(opts, dir, true) },
     { key: "ours_nosignals", label: "n. ours --no-signals", run: (dir) => ours(opts, dir, false) },
     { key: "manual", label: "m. manual (docker exec memray, 4 flamegraphs + stats, docker cp)", run: (dir) => manual(opts, dir, py) },
   ];
   const samples = await sampleRounds(configs, {
-    repeat: opts.repeat, tmpRoot, keep: opts.keep, alternate: true,
-    show: (c, round_, r, load) => process.stderr.write(`  round ${round_} ${c.key.padEnd(15)} ${r.wall.toFixed(2).padStart(7)} s wall  (load1 ${load.toFixed(2)})\n`),
+    repeat: opts.repeat,
+    tmpRoot,
+    keep: opts.keep,
+    alternate: true,
+    show: (c, round_, r, load) =>
+      process.stderr.write(`  round ${round_} ${c.key.padEnd(15)} ${r.wall.toFixed(2).padStart(7)} s wall  (load1 ${load.toFixed(2)})\n`),
   });
   if (!opts.keep) rmSync(tmpRoot, { recursive: true, force: true });
   machine.load_end = loadSnapshot();
   const runs = {};
   for (const c of configs) {
     const s = samples[c.key];
-    runs[c.key] = { wall: round(median(s.map((x) => x.wall))), samples_wall: s.map((x) => round(x.wall)),
-      load1_before: s.map((x) => x.load1_before), last: s[s.length - 1] };
+    runs[c.key] = {
+      wall: round(median(s.map((x) => x.wall))),
+      samples_wall: s.map((x) => round(x.wall)),
+      load1_before: s.map((x) => x.load1_before),
+      last: s[s.length - 1],
+    };
   }
   const ratio = (a, b) => round(a / b);
   const ratios = {
@@ -158,19 +209,31 @@ async function main() {
     by_round: samples.ours.map((x, i) => ratio(x.wall, samples.manual[i].wall)),
     target: 0.7,
   };
-  const result = { bench: "container", timestamp: new Date().toISOString(), target: opts.target, endpoint: opts.endpoint,
-    memray, repeat: opts.repeat, machine, runs, ratios };
+  const result = {
+    bench: "container",
+    timestamp: new Date().toISOString(),
+    target: opts.target,
+    endpoint: opts.endpoint,
+    memray,
+    repeat: opts.repeat,
+    machine,
+    runs,
+    ratios,
+  };
   const w = process.stderr;
   w.write(`\ncontainer bench: median of ${opts.repeat}; load start ${machine.load_start.loadavg.join(" ")} end ${machine.load_end.loadavg.join(" ")}\n`);
   for (const c of configs) {
     const r = runs[c.key];
     w.write(`${c.label.padEnd(70)} ${fmt(r.wall).padStart(8)} s\n`);
     for (const [k, v] of Object.entries(r.last.phases ?? {})) w.write(`${("    phase " + k).padEnd(70)} ${fmt(v).padStart(8)}\n`);
-    for (const [k, v] of Object.entries(r.last.reports ?? {})) w.write(`${("    report " + k + " (own clock, concurrent)").padEnd(70)} ${fmt(v).padStart(8)}\n`);
+    for (const [k, v] of Object.entries(r.last.reports ?? {}))
+      w.write(`${("    report " + k + " (own clock, concurrent)").padEnd(70)} ${fmt(v).padStart(8)}\n`);
     for (const [k, v] of Object.entries(r.last.steps ?? {})) w.write(`${("    " + k).padEnd(70)} ${fmt(v).padStart(8)}\n`);
   }
-  w.write(`ratio ours/manual = ${fmt(ratios.ours_over_manual)} (target <= 0.7: ${ratios.ours_over_manual <= 0.7 ? "met" : "NOT met"}); ` +
-    `--no-signals/manual = ${fmt(ratios.nosignals_over_manual)}; by round ${ratios.by_round.map((x) => fmt(x)).join(" ")}\n`);
+  w.write(
+    `ratio ours/manual = ${fmt(ratios.ours_over_manual)} (target <= 0.7: ${ratios.ours_over_manual <= 0.7 ? "met" : "NOT met"}); ` +
+      `--no-signals/manual = ${fmt(ratios.nosignals_over_manual)}; by round ${ratios.by_round.map((x) => fmt(x)).join(" ")}\n`,
+  );
   const json = JSON.stringify(result, null, 2);
   process.stdout.write(json + "\n");
   mkdirSync(RESULTS_DIR, { recursive: true });

@@ -15,8 +15,23 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from "node:os";
 import path from "node:path";
 import {
-  CLI, FLAMEGRAPH_VARIANTS, HERE, RESULTS_DIR, ROOT, cliReportSeconds, die, fmt, loadSnapshot, machineInfo, measure, median, peakByRole,
-  requireOk, round, sampleRounds, sumSteps,
+  CLI,
+  FLAMEGRAPH_VARIANTS,
+  HERE,
+  RESULTS_DIR,
+  ROOT,
+  cliReportSeconds,
+  die,
+  fmt,
+  loadSnapshot,
+  machineInfo,
+  measure,
+  median,
+  peakByRole,
+  requireOk,
+  round,
+  sampleRounds,
+  sumSteps,
 } from "./lib.mjs";
 
 const WORKLOAD = path.join(HERE, "workloads", "scaling_allocs.py");
@@ -30,10 +45,16 @@ function parseArgs(argv) {
       if (i + 1 >= argv.length) die("scaling", `${a} needs a value`);
       return argv[++i];
     };
-    if (a === "--points") opts.points = next().split(",").filter(Boolean).map((x) => positiveInt(a, x));
+    if (a === "--points")
+      opts.points = next()
+        .split(",")
+        .filter(Boolean)
+        .map((x) => positiveInt(a, x));
     else if (a === "--gb") opts.gb = true;
-    else if (a === "--gb-allocations") { opts.gb = true; opts.gbAllocations = positiveInt(a, next()); }
-    else if (a === "--repeat") opts.repeat = positiveInt(a, next());
+    else if (a === "--gb-allocations") {
+      opts.gb = true;
+      opts.gbAllocations = positiveInt(a, next());
+    } else if (a === "--repeat") opts.repeat = positiveInt(a, next());
     else if (a === "--python") opts.python = next();
     else if (a === "--keep") opts.keep = true;
     else if (a === "-h" || a === "--help") {
@@ -52,8 +73,24 @@ function positiveInt(flag, value) {
 
 async function ours(py, allocations, dir) {
   const logFile = path.join(dir, "bench.log");
-  const argv = ["node", CLI, "profile", "--mode", "script", "--script", WORKLOAD, "--out", path.join(dir, "runs"),
-    "--python", py, "--name", "scaling", "--", "--allocations", String(allocations)];
+  const argv = [
+    "node",
+    CLI,
+    "profile",
+    "--mode",
+    "script",
+    "--script",
+    WORKLOAD,
+    "--out",
+    path.join(dir, "runs"),
+    "--python",
+    py,
+    "--name",
+    "scaling",
+    "--",
+    "--allocations",
+    String(allocations),
+  ];
   const r = await measure(py, argv, { cwd: dir, env: { NO_COLOR: "1" }, logFile });
   requireOk("ours", r, logFile);
   const runDir = path.join(dir, "runs", readdirSync(path.join(dir, "runs"))[0]);
@@ -73,7 +110,11 @@ async function ours(py, allocations, dir) {
   if (tReports !== undefined && tSummary !== undefined) phases.reports = tSummary - tReports;
   if (tSummary !== undefined) phases.summary_and_exit = r.outer_wall - tSummary;
   return {
-    wall: r.wall, cpu: r.user + r.sys, peak_rss_kb: peak, reports, phases,
+    wall: r.wall,
+    cpu: r.user + r.sys,
+    peak_rss_kb: peak,
+    reports,
+    phases,
     session_bytes: statSync(path.join(runDir, "session.bin")).size,
     allocations: summary.memray_stats?.total_allocations ?? null,
     total_bytes_allocated: summary.memray_stats?.total_bytes_allocated ?? null,
@@ -90,7 +131,8 @@ async function manual(py, allocations, dir) {
   for (const [name, s] of Object.entries(steps)) requireOk(`manual/${name}`, s, logFile);
   const total = sumSteps(steps);
   return {
-    wall: total.wall, cpu: total.user + total.sys,
+    wall: total.wall,
+    cpu: total.user + total.sys,
     steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, { wall: round(v.wall), max_rss_kb: v.max_rss_kb }])),
     peak_rss_kb: {
       "memray run": steps.run.max_rss_kb,
@@ -109,8 +151,10 @@ async function main() {
   const points = [...opts.points.map((n) => ({ allocations: n, gb: false }))];
   if (opts.gb) points.push({ allocations: opts.gbAllocations, gb: true });
   const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "memray-scaling-"));
-  process.stderr.write(`scaling bench: points ${points.map((p) => p.allocations).join(", ")}; ${opts.repeat} round(s); ${machine.cores} cores; ` +
-    `load ${machine.load_start.loadavg.join(" ")}; temp ${tmpRoot}\n`);
+  process.stderr.write(
+    `scaling bench: points ${points.map((p) => p.allocations).join(", ")}; ${opts.repeat} round(s); ${machine.cores} cores; ` +
+      `load ${machine.load_start.loadavg.join(" ")}; temp ${tmpRoot}\n`,
+  );
 
   const rows = [];
   for (const point of points) {
@@ -119,9 +163,16 @@ async function main() {
       { key: "manual", run: (dir) => manual(opts.python, point.allocations, dir) },
     ];
     const samples = await sampleRounds(configs, {
-      repeat: opts.repeat, tmpRoot, keep: opts.keep, alternate: true, prefix: `${point.allocations}-`,
-      show: (c, round_, r, load) => process.stderr.write(`  ${String(point.allocations).padStart(10)} round ${round_} ${c.key.padEnd(6)} ` +
-        `${r.wall.toFixed(1).padStart(7)} s wall ${r.cpu.toFixed(1).padStart(7)} s cpu  session.bin ${(r.session_bytes / 1e6).toFixed(0)} MB  (load1 ${load.toFixed(2)})\n`),
+      repeat: opts.repeat,
+      tmpRoot,
+      keep: opts.keep,
+      alternate: true,
+      prefix: `${point.allocations}-`,
+      show: (c, round_, r, load) =>
+        process.stderr.write(
+          `  ${String(point.allocations).padStart(10)} round ${round_} ${c.key.padEnd(6)} ` +
+            `${r.wall.toFixed(1).padStart(7)} s wall ${r.cpu.toFixed(1).padStart(7)} s cpu  session.bin ${(r.session_bytes / 1e6).toFixed(0)} MB  (load1 ${load.toFixed(2)})\n`,
+        ),
     });
     const pick = (which, f) => round(median(samples[which].map(f)));
     const peaks = (which) => {
@@ -134,14 +185,25 @@ async function main() {
       allocations: samples.ours[0].allocations,
       session_mb: round(median(samples.ours.map((s) => s.session_bytes)) / 1e6, 1),
       session_at_least_1gb: point.gb ? samples.ours.every((s) => s.session_bytes >= GB) && samples.manual.every((s) => s.session_bytes >= GB) : undefined,
-      ours: { wall: pick("ours", (s) => s.wall), cpu: pick("ours", (s) => s.cpu), peak_rss_kb: peaks("ours"),
-        reports: samples.ours[samples.ours.length - 1].reports, phases: samples.ours[samples.ours.length - 1].phases,
-        samples_wall: samples.ours.map((s) => round(s.wall)), samples_cpu: samples.ours.map((s) => round(s.cpu)),
-        load1_before: samples.ours.map((s) => s.load1_before) },
-      manual: { wall: pick("manual", (s) => s.wall), cpu: pick("manual", (s) => s.cpu), peak_rss_kb: peaks("manual"),
-        steps: samples.manual[samples.manual.length - 1].steps, samples_wall: samples.manual.map((s) => round(s.wall)),
+      ours: {
+        wall: pick("ours", (s) => s.wall),
+        cpu: pick("ours", (s) => s.cpu),
+        peak_rss_kb: peaks("ours"),
+        reports: samples.ours[samples.ours.length - 1].reports,
+        phases: samples.ours[samples.ours.length - 1].phases,
+        samples_wall: samples.ours.map((s) => round(s.wall)),
+        samples_cpu: samples.ours.map((s) => round(s.cpu)),
+        load1_before: samples.ours.map((s) => s.load1_before),
+      },
+      manual: {
+        wall: pick("manual", (s) => s.wall),
+        cpu: pick("manual", (s) => s.cpu),
+        peak_rss_kb: peaks("manual"),
+        steps: samples.manual[samples.manual.length - 1].steps,
+        samples_wall: samples.manual.map((s) => round(s.wall)),
         samples_cpu: samples.manual.map((s) => round(s.cpu)),
-        load1_before: samples.manual.map((s) => s.load1_before) },
+        load1_before: samples.manual.map((s) => s.load1_before),
+      },
     };
     row.ratio = round(row.ours.wall / row.manual.wall);
     row.ratio_cpu = round(row.ours.cpu / row.manual.cpu);
@@ -149,8 +211,11 @@ async function main() {
     const theirReporters = Math.max(row.manual.peak_rss_kb["memray flamegraph"] ?? 0, row.manual.peak_rss_kb["memray stats"] ?? 0);
     // Our processes that read the capture against memray's reporters on the same file.
     const ourReaders = Math.max(row.ours.peak_rss_kb["report-engine"] ?? 0, row.ours.peak_rss_kb["report-engine fork"] ?? 0);
-    row.peak_rss_mb = { ours_max_process: round(ourMax / 1024, 1), ours_readers: round(ourReaders / 1024, 1),
-      memray_reporters: round(theirReporters / 1024, 1) };
+    row.peak_rss_mb = {
+      ours_max_process: round(ourMax / 1024, 1),
+      ours_readers: round(ourReaders / 1024, 1),
+      memray_reporters: round(theirReporters / 1024, 1),
+    };
     row.readers_below_memray_reporters = ourReaders < theirReporters;
     rows.push(row);
   }
@@ -169,9 +234,12 @@ async function main() {
     const prev = rows[i];
     const d = ((r.allocations ?? r.allocations_target) - (prev.allocations ?? prev.allocations_target)) / 1e6;
     const seg = {
-      from: prev.allocations_target, to: r.allocations_target,
-      ours_wall: round((r.ours.wall - prev.ours.wall) / d), manual_wall: round((r.manual.wall - prev.manual.wall) / d),
-      ours_cpu: round((r.ours.cpu - prev.ours.cpu) / d), manual_cpu: round((r.manual.cpu - prev.manual.cpu) / d),
+      from: prev.allocations_target,
+      to: r.allocations_target,
+      ours_wall: round((r.ours.wall - prev.ours.wall) / d),
+      manual_wall: round((r.manual.wall - prev.manual.wall) / d),
+      ours_cpu: round((r.ours.cpu - prev.ours.cpu) / d),
+      manual_cpu: round((r.manual.cpu - prev.manual.cpu) / d),
     };
     seg.ratio_wall = round(seg.ours_wall / seg.manual_wall);
     seg.ratio_cpu = round(seg.ours_cpu / seg.manual_cpu);
@@ -202,21 +270,29 @@ function printTable(result) {
   const { machine } = result;
   w.write(`\nscaling bench: median of ${result.repeat}; ${machine.cores} cores; python ${machine.python}, memray ${machine.memray}, node ${machine.node}\n`);
   w.write(`load start ${machine.load_start.loadavg.join(" ")}  end ${machine.load_end.loadavg.join(" ")}\n`);
-  w.write("| allocations | session.bin MB | ours s | manual s | ratio | ratio cpu | ours peak RSS MB (node / harness / engine / fork) | manual peak RSS MB (run / flamegraph / stats) |\n");
+  w.write(
+    "| allocations | session.bin MB | ours s | manual s | ratio | ratio cpu | ours peak RSS MB (node / harness / engine / fork) | manual peak RSS MB (run / flamegraph / stats) |\n",
+  );
   w.write("|---|---|---|---|---|---|---|---|\n");
   const mb = (kb) => (kb ? (kb / 1024).toFixed(0) : "-");
   for (const r of result.rows) {
     const o = r.ours.peak_rss_kb;
     const m = r.manual.peak_rss_kb;
-    w.write(`| ${r.allocations ?? r.allocations_target} | ${fmt(r.session_mb, 0)} | ${fmt(r.ours.wall, 1)} | ${fmt(r.manual.wall, 1)} | ${fmt(r.ratio)} | ${fmt(r.ratio_cpu)} | ` +
-      `${mb(o["node-cli"])} / ${mb(o.harness)} / ${mb(o["report-engine"])} / ${mb(o["report-engine fork"])} | ${mb(m["memray run"])} / ${mb(m["memray flamegraph"])} / ${mb(m["memray stats"])} |\n`);
+    w.write(
+      `| ${r.allocations ?? r.allocations_target} | ${fmt(r.session_mb, 0)} | ${fmt(r.ours.wall, 1)} | ${fmt(r.manual.wall, 1)} | ${fmt(r.ratio)} | ${fmt(r.ratio_cpu)} | ` +
+        `${mb(o["node-cli"])} / ${mb(o.harness)} / ${mb(o["report-engine"])} / ${mb(o["report-engine fork"])} | ${mb(m["memray run"])} / ${mb(m["memray flamegraph"])} / ${mb(m["memray stats"])} |\n`,
+    );
   }
   w.write(`growth from the first point: ${result.growth.map((g) => `${g.allocations}: ours x${g.ours}, manual x${g.manual}`).join("; ")}\n`);
   for (const m of result.marginal) {
-    w.write(`marginal cost ${m.from} -> ${m.to}: ours ${fmt(m.ours_wall)} s wall / ${fmt(m.ours_cpu)} s cpu per million allocations, ` +
-      `manual ${fmt(m.manual_wall)} / ${fmt(m.manual_cpu)} (ratio ${fmt(m.ratio_wall)} wall, ${fmt(m.ratio_cpu)} cpu)\n`);
+    w.write(
+      `marginal cost ${m.from} -> ${m.to}: ours ${fmt(m.ours_wall)} s wall / ${fmt(m.ours_cpu)} s cpu per million allocations, ` +
+        `manual ${fmt(m.manual_wall)} / ${fmt(m.manual_cpu)} (ratio ${fmt(m.ratio_wall)} wall, ${fmt(m.ratio_cpu)} cpu)\n`,
+    );
   }
-  w.write(`ours grows no faster than the manual sequence (marginal wall and CPU cost per allocation at most manual's): ${result.grows_no_faster ? "yes" : "NO"}\n`);
+  w.write(
+    `ours grows no faster than the manual sequence (marginal wall and CPU cost per allocation at most manual's): ${result.grows_no_faster ? "yes" : "NO"}\n`,
+  );
   w.write(`our readers' peak RSS below memray's reporters' at every point: ${result.rows.every((r) => r.readers_below_memray_reporters) ? "yes" : "NO"}\n`);
 }
 

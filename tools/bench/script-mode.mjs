@@ -14,14 +14,31 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from "node:os";
 import path from "node:path";
 import {
-  CLI, FLAMEGRAPH_VARIANTS, HERE, PYTHON_DIR, RESULTS_DIR, ROOT, die, eventTime, fmt, harnessConfig, loadSnapshot,
-  machineInfo, measure, median, medianTree, peakByRole, requireOk, round, sampleRounds, sumSteps,
+  CLI,
+  FLAMEGRAPH_VARIANTS,
+  HERE,
+  PYTHON_DIR,
+  RESULTS_DIR,
+  ROOT,
+  die,
+  eventTime,
+  fmt,
+  harnessConfig,
+  loadSnapshot,
+  machineInfo,
+  measure,
+  median,
+  medianTree,
+  peakByRole,
+  requireOk,
+  round,
+  sampleRounds,
+  sumSteps,
 } from "./lib.mjs";
 
 const WORKLOAD = path.join(HERE, "workloads", "million_allocs.py");
 const FULL_REPORTS = ["flamegraph", "leaks", "temporal", "temp-allocs", "table", "tree"];
-const FULL_OUTPUTS = ["session.bin", "flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html",
-  "table.txt", "tree.txt", "summary.json"];
+const FULL_OUTPUTS = ["session.bin", "flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html", "table.txt", "tree.txt", "summary.json"];
 const TARGETS = { full: 0.5, capture: 1.3 };
 
 function parseArgs(argv) {
@@ -109,22 +126,38 @@ function makeConfigs(opts) {
   const py = opts.python;
   const workloadArgs = ["--allocations", String(opts.allocations)];
   const pythonPath = { PYTHONPATH: PYTHON_DIR + (process.env.PYTHONPATH ? path.delimiter + process.env.PYTHONPATH : "") };
-  const harnessRun = (key, reports, tracemalloc, outputs) => async function run(dir, logFile) {
-    const cfgPath = path.join(dir, "config.json");
-    writeFileSync(cfgPath, JSON.stringify(harnessConfig({ dir, script: WORKLOAD, scriptArgs: workloadArgs, reports, tracemalloc, python: py }), null, 2));
-    const r = await measure(py, [py, "-m", "memray_harness", "--config", cfgPath], { cwd: dir, env: pythonPath, logFile });
-    requireOk(key, r, logFile);
-    requireFiles(key, path.join(dir, "out"), outputs);
-    const summary = JSON.parse(readFileSync(path.join(dir, "out", "summary.json"), "utf8"));
-    return { ...r, ...harnessPhases(r), memory: summary.memory, memray_stats: summary.memray_stats ?? null };
-  };
+  const harnessRun = (key, reports, tracemalloc, outputs) =>
+    async function run(dir, logFile) {
+      const cfgPath = path.join(dir, "config.json");
+      writeFileSync(cfgPath, JSON.stringify(harnessConfig({ dir, script: WORKLOAD, scriptArgs: workloadArgs, reports, tracemalloc, python: py }), null, 2));
+      const r = await measure(py, [py, "-m", "memray_harness", "--config", cfgPath], { cwd: dir, env: pythonPath, logFile });
+      requireOk(key, r, logFile);
+      requireFiles(key, path.join(dir, "out"), outputs);
+      const summary = JSON.parse(readFileSync(path.join(dir, "out", "summary.json"), "utf8"));
+      return { ...r, ...harnessPhases(r), memory: summary.memory, memray_stats: summary.memray_stats ?? null };
+    };
   const configs = [
     {
       key: "ours_full",
       label: "a. ours-full (CLI: capture + 6 reports + summary)",
       async run(dir, logFile) {
-        const argv = ["node", CLI, "profile", "--mode", "script", "--script", WORKLOAD, "--out", path.join(dir, "runs"),
-          "--python", py, "--name", "bench", "--", ...workloadArgs];
+        const argv = [
+          "node",
+          CLI,
+          "profile",
+          "--mode",
+          "script",
+          "--script",
+          WORKLOAD,
+          "--out",
+          path.join(dir, "runs"),
+          "--python",
+          py,
+          "--name",
+          "bench",
+          "--",
+          ...workloadArgs,
+        ];
         const r = await measure(py, argv, { cwd: dir, env: { NO_COLOR: "1" }, logFile });
         requireOk(this.key, r, logFile);
         const runs = readdirSync(path.join(dir, "runs"));
@@ -135,8 +168,15 @@ function makeConfigs(opts) {
         const peak = peakByRole(r);
         // The harness process is the profiled process: its own peak is in the summary (ru_maxrss).
         if (summary.memory?.rss_peak) peak.harness = summary.memory.rss_peak;
-        return { ...r, ...cliPhases(r), peak_rss_kb: peak, memray_stats: summary.memray_stats ?? null,
-          memory: summary.memory, warnings: summary.warnings ?? [], harness_duration: summary.duration_seconds ?? null };
+        return {
+          ...r,
+          ...cliPhases(r),
+          peak_rss_kb: peak,
+          memray_stats: summary.memray_stats ?? null,
+          memory: summary.memory,
+          warnings: summary.warnings ?? [],
+          harness_duration: summary.duration_seconds ?? null,
+        };
       },
     },
     {
@@ -155,9 +195,11 @@ function makeConfigs(opts) {
         for (const [name, s] of Object.entries(steps)) requireOk(`${this.key}/${name}`, s, logFile);
         requireFiles(this.key, dir, ["s.bin", "flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.html"]);
         // Each step is one process: wait4's ru_maxrss is its exact peak.
-        const peak = { "memray run": steps.run.max_rss_kb,
+        const peak = {
+          "memray run": steps.run.max_rss_kb,
           "memray flamegraph": Math.max(...FLAMEGRAPH_VARIANTS.map(([n]) => steps[n].max_rss_kb)),
-          "memray stats": steps.stats.max_rss_kb };
+          "memray stats": steps.stats.max_rss_kb,
+        };
         return { ...total, peak_rss_kb: peak, steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, pick(v)])) };
       },
     },
@@ -179,8 +221,10 @@ function makeConfigs(opts) {
       key: "baseline_capture",
       label: "d. baseline-capture (memray run)",
       async run(dir, logFile) {
-        const r = await measure(py, [py, "-m", "memray", "run", "--native", "--trace-python-allocators", "-o", "s.bin", WORKLOAD, ...workloadArgs],
-          { cwd: dir, logFile });
+        const r = await measure(py, [py, "-m", "memray", "run", "--native", "--trace-python-allocators", "-o", "s.bin", WORKLOAD, ...workloadArgs], {
+          cwd: dir,
+          logFile,
+        });
         requireOk(this.key, r, logFile);
         requireFiles(this.key, dir, ["s.bin"]);
         return r;
@@ -219,8 +263,10 @@ async function main() {
 
   const configs = makeConfigs(opts);
   const tmpRoot = mkdtempSync(path.join(os.tmpdir(), "memray-bench-"));
-  process.stderr.write(`script-mode bench: ${opts.repeat} round(s), workload ${path.relative(ROOT, WORKLOAD)} --allocations ${opts.allocations}, ` +
-    `${machine.cores} cores, load ${machine.load_start.loadavg.join(" ")}; temp ${tmpRoot}\n`);
+  process.stderr.write(
+    `script-mode bench: ${opts.repeat} round(s), workload ${path.relative(ROOT, WORKLOAD)} --allocations ${opts.allocations}, ` +
+      `${machine.cores} cores, load ${machine.load_start.loadavg.join(" ")}; temp ${tmpRoot}\n`,
+  );
 
   // A sample keeps the measured figures, not the events, output lines and processes behind them.
   const keepFigures = (c) => ({
@@ -231,11 +277,15 @@ async function main() {
     },
   });
   const samples = await sampleRounds(configs.map(keepFigures), {
-    repeat: opts.repeat, tmpRoot, keep: opts.keep,
+    repeat: opts.repeat,
+    tmpRoot,
+    keep: opts.keep,
     show: (c, round_, r, load) => {
       const window = r.capture_window !== undefined && r.capture_window !== null ? `  capture window ${r.capture_window.toFixed(2)} s` : "";
-      process.stderr.write(`  round ${round_} ${c.key.padEnd(24)} ${r.wall.toFixed(2).padStart(7)} s wall ` +
-        `${(r.user + r.sys).toFixed(2).padStart(7)} s cpu  (load1 ${load.toFixed(2)})${window}\n`);
+      process.stderr.write(
+        `  round ${round_} ${c.key.padEnd(24)} ${r.wall.toFixed(2).padStart(7)} s wall ` +
+          `${(r.user + r.sys).toFixed(2).padStart(7)} s cpu  (load1 ${load.toFixed(2)})${window}\n`,
+      );
     },
   });
   if (!opts.keep) rmSync(tmpRoot, { recursive: true, force: true });
@@ -277,8 +327,8 @@ async function main() {
     full_cpu: ratio(runs.ours_full.cpu, runs.baseline_full.cpu),
     capture: ratio(runs.ours_capture.capture_window, runs.baseline_capture.wall),
     // The whole harness process minus its summary-reads phase: start-up, capture, summary write and exit.
-    capture_process: runs.ours_capture.phases?.reports !== undefined
-      ? ratio(runs.ours_capture.wall - runs.ours_capture.phases.reports, runs.baseline_capture.wall) : null,
+    capture_process:
+      runs.ours_capture.phases?.reports !== undefined ? ratio(runs.ours_capture.wall - runs.ours_capture.phases.reports, runs.baseline_capture.wall) : null,
     capture_with_summary_reads: ratio(runs.ours_capture.wall, runs.baseline_capture.wall),
     capture_cpu: ratio(runs.ours_capture.cpu, runs.baseline_capture.cpu),
     capture_tracemalloc: runs.ours_capture_tracemalloc ? ratio(runs.ours_capture_tracemalloc.capture_window, runs.baseline_capture.wall) : null,
@@ -317,7 +367,9 @@ async function main() {
 function printTable(result, configs) {
   const w = process.stderr;
   const { runs, ratios, machine } = result;
-  w.write(`\nscript-mode bench: median of ${result.repeat}; ${machine.cores} cores; python ${machine.python}, memray ${machine.memray}, node ${machine.node}\n`);
+  w.write(
+    `\nscript-mode bench: median of ${result.repeat}; ${machine.cores} cores; python ${machine.python}, memray ${machine.memray}, node ${machine.node}\n`,
+  );
   w.write(`load start ${machine.load_start.loadavg.join(" ")}  end ${machine.load_end.loadavg.join(" ")}\n`);
   if (runs.ours_full.memray_stats) {
     const s = runs.ours_full.memray_stats;
@@ -328,17 +380,30 @@ function printTable(result, configs) {
     const r = runs[c.key];
     w.write(`${c.label.padEnd(64)} ${fmt(r.wall).padStart(8)} ${fmt(r.cpu).padStart(8)}\n`);
     if (r.capture_window !== undefined) w.write(`${"    capture window (start .. workload-done)".padEnd(64)} ${fmt(r.capture_window).padStart(8)}\n`);
-    if (r.steps) for (const [k, v] of Object.entries(r.steps)) w.write(`${("    " + k).padEnd(64)} ${fmt(v.wall).padStart(8)} ${fmt(v.user + v.sys).padStart(8)}\n`);
+    if (r.steps)
+      for (const [k, v] of Object.entries(r.steps)) w.write(`${("    " + k).padEnd(64)} ${fmt(v.wall).padStart(8)} ${fmt(v.user + v.sys).padStart(8)}\n`);
     if (r.phases) for (const [k, v] of Object.entries(r.phases)) w.write(`${("    phase " + k).padEnd(64)} ${fmt(v).padStart(8)}\n`);
-    if (r.reports) for (const [k, v] of Object.entries(r.reports)) w.write(`${("    report " + k + " (own clock, concurrent)").padEnd(64)} ${fmt(v).padStart(8)}\n`);
-    if (r.peak_rss_kb) w.write(`${"    peak RSS MB by process".padEnd(64)} ${Object.entries(r.peak_rss_kb).map(([k, v]) => `${k} ${fmt(v / 1024, 0)}`).join(", ")}\n`);
+    if (r.reports)
+      for (const [k, v] of Object.entries(r.reports)) w.write(`${("    report " + k + " (own clock, concurrent)").padEnd(64)} ${fmt(v).padStart(8)}\n`);
+    if (r.peak_rss_kb)
+      w.write(
+        `${"    peak RSS MB by process".padEnd(64)} ${Object.entries(r.peak_rss_kb)
+          .map(([k, v]) => `${k} ${fmt(v / 1024, 0)}`)
+          .join(", ")}\n`,
+      );
   }
-  if (runs.ours_full.cli_own_seconds !== undefined) w.write(`${"    Node CLI own time (start-up + probe/stage + summary/index/exit)".padEnd(64)} ${fmt(runs.ours_full.cli_own_seconds).padStart(8)}\n`);
-  w.write(`ratio full            a/b = ${fmt(ratios.full)} (target <= ${TARGETS.full}: ${ratios.full_meets_target ? "met" : "NOT met"}); cpu ${fmt(ratios.full_cpu)}; by round ${ratios.full_by_round.map((x) => fmt(x)).join(" ")}\n`);
-  w.write(`ratio capture         c/d = ${fmt(ratios.capture)} (capture window; target <= ${TARGETS.capture}: ${ratios.capture_meets_target ? "met" : "NOT met"}); by round ${ratios.capture_by_round.map((x) => fmt(x)).join(" ")}\n`);
+  if (runs.ours_full.cli_own_seconds !== undefined)
+    w.write(`${"    Node CLI own time (start-up + probe/stage + summary/index/exit)".padEnd(64)} ${fmt(runs.ours_full.cli_own_seconds).padStart(8)}\n`);
+  w.write(
+    `ratio full            a/b = ${fmt(ratios.full)} (target <= ${TARGETS.full}: ${ratios.full_meets_target ? "met" : "NOT met"}); cpu ${fmt(ratios.full_cpu)}; by round ${ratios.full_by_round.map((x) => fmt(x)).join(" ")}\n`,
+  );
+  w.write(
+    `ratio capture         c/d = ${fmt(ratios.capture)} (capture window; target <= ${TARGETS.capture}: ${ratios.capture_meets_target ? "met" : "NOT met"}); by round ${ratios.capture_by_round.map((x) => fmt(x)).join(" ")}\n`,
+  );
   if (ratios.capture_process !== null) w.write(`ratio capture process (c total - its summary-reads phase)/d = ${fmt(ratios.capture_process)}\n`);
   w.write(`ratio capture + the summary's reads of session.bin (c total)/d = ${fmt(ratios.capture_with_summary_reads)}\n`);
-  if (ratios.capture_tracemalloc !== null) w.write(`ratio capture with tracemalloc beside memray f/d = ${fmt(ratios.capture_tracemalloc)} (the design before)\n`);
+  if (ratios.capture_tracemalloc !== null)
+    w.write(`ratio capture with tracemalloc beside memray f/d = ${fmt(ratios.capture_tracemalloc)} (the design before)\n`);
 }
 
 main().catch((err) => {

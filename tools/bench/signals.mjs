@@ -23,7 +23,7 @@ const CLI = path.join(ROOT, "packages", "cli", "dist", "bin.js");
 const RESULTS_DIR = path.join(HERE, "results");
 const EXTRA_IMAGE = "memray-cli/base:bookworm";
 // A literal program, never built from input: 200 log lines, then idle.
-const EXTRA_CMD = ["sh", "-c", "i=0; while [ $i -lt 200 ]; do echo \"bench extra line $i\"; i=$((i+1)); done; exec sleep infinity"];
+const EXTRA_CMD = ["sh", "-c", 'i=0; while [ $i -lt 200 ]; do echo "bench extra line $i"; i=$((i+1)); done; exec sleep infinity'];
 
 class BenchError extends Error {}
 
@@ -154,8 +154,26 @@ async function main() {
     docker("network", "create", "--label", `org.memray-cli.bench=${tag}`, network);
     for (let i = 0; i < missing; i++) {
       const name = `${tag}-extra-${i + 1}`;
-      docker("run", "-d", "--name", name, "--network", network, "--label", `com.docker.compose.project=${project}`, "--label", `com.docker.compose.service=bench-extra-${i + 1}`,
-        "--label", "com.docker.compose.container-number=1", "--label", "com.docker.compose.oneoff=False", "--label", `org.memray-cli.bench=${tag}`, EXTRA_IMAGE, ...EXTRA_CMD);
+      docker(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        network,
+        "--label",
+        `com.docker.compose.project=${project}`,
+        "--label",
+        `com.docker.compose.service=bench-extra-${i + 1}`,
+        "--label",
+        "com.docker.compose.container-number=1",
+        "--label",
+        "com.docker.compose.oneoff=False",
+        "--label",
+        `org.memray-cli.bench=${tag}`,
+        EXTRA_IMAGE,
+        ...EXTRA_CMD,
+      );
       extras.push(name);
     }
     const total = projectContainers(project).length;
@@ -170,7 +188,10 @@ async function main() {
         if (run.exit !== 0) die(`a ${kind} run exited ${run.exit}:\n${run.stderrTail}`);
         if (kind === "signals" && run.signals?.container_stats?.status !== "ok") die(`signals were not collected: ${JSON.stringify(run.signals)}`);
         results[kind].push(run);
-        const phases = kind === "signals" ? ` (before the workload ${run.beforePhase?.toFixed(1) ?? "?"} s, harness waited after its reports ${run.afterWait?.toFixed(1) ?? "?"} s)` : "";
+        const phases =
+          kind === "signals"
+            ? ` (before the workload ${run.beforePhase?.toFixed(1) ?? "?"} s, harness waited after its reports ${run.afterWait?.toFixed(1) ?? "?"} s)`
+            : "";
         process.stderr.write(`round ${round} ${kind.padEnd(9)} ${run.wall.toFixed(2)} s${phases}\n`);
       }
     }
@@ -194,11 +215,17 @@ async function main() {
       seconds_added: round(median(paired)),
       ratio: round(median(pairedRatios), 3),
       difference_of_medians: round(withSignals - without),
-      samples: { signals: results.signals.map((r) => round(r.wall)), no_signals: results.noSignals.map((r) => round(r.wall)), paired_added: paired.map((d) => round(d)) },
+      samples: {
+        signals: results.signals.map((r) => round(r.wall)),
+        no_signals: results.noSignals.map((r) => round(r.wall)),
+        paired_added: paired.map((d) => round(d)),
+      },
       before_phase_seconds: results.signals.map((r) => round(r.beforePhase, 1)),
       harness_wait_after_reports_seconds: results.signals.map((r) => round(r.afterWait, 1)),
       machine_load_end: os.loadavg()[0],
-      collectors_last_run: Object.fromEntries(Object.entries(last ?? {}).map(([name, c]) => [name, { status: c.status, seconds: c.duration_seconds, files: c.files.length }])),
+      collectors_last_run: Object.fromEntries(
+        Object.entries(last ?? {}).map(([name, c]) => [name, { status: c.status, seconds: c.duration_seconds, files: c.files.length }]),
+      ),
       goal: "no more than 3 s added",
     };
     process.stderr.write(

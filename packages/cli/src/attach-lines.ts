@@ -1,6 +1,15 @@
 import type { AttachSummary, HarnessEvent } from "@alpiq/memray-core";
 
-type ProcessLine = { pid?: unknown; role?: unknown; method?: unknown; status?: unknown; error?: unknown; cmdline?: unknown; chosen?: unknown; capture_bytes?: unknown };
+type ProcessLine = {
+  pid?: unknown;
+  role?: unknown;
+  method?: unknown;
+  status?: unknown;
+  error?: unknown;
+  cmdline?: unknown;
+  chosen?: unknown;
+  capture_bytes?: unknown;
+};
 
 const list = (value: unknown): ProcessLine[] => (Array.isArray(value) ? (value as ProcessLine[]) : []);
 const command = (cmdline: unknown) => (Array.isArray(cmdline) ? cmdline.join(" ") : "");
@@ -29,7 +38,11 @@ export function describeAttachEvent(event: HarnessEvent): string[] {
     case "attach-process-died":
       return [`pid ${event.pid} (${event.role}) ended during the window: its capture up to then is kept`];
     case "attach-stopped":
-      return [`tracking stopped (${event.stopped_by}): ${list(event.processes).map((p) => `pid ${p.pid}${kib(p.capture_bytes)}`).join(", ")}`];
+      return [
+        `tracking stopped (${event.stopped_by}): ${list(event.processes)
+          .map((p) => `pid ${p.pid}${kib(p.capture_bytes)}`)
+          .join(", ")}`,
+      ];
     default:
       return [];
   }

@@ -14,14 +14,18 @@ export const BASELINE_ARTIFACTS = ["compare_md", "compare_json"] as const;
  */
 async function checkRunFiles(input: string, cwd: string, signal: AbortSignal | undefined): Promise<void> {
   const absolute = path.resolve(cwd, input);
-  const isDir = await stat(absolute).then((info) => info.isDirectory(), () => false);
+  const isDir = await stat(absolute).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
   const dir = isDir ? absolute : path.dirname(absolute);
   for (const file of [isDir ? path.join(dir, SUMMARY_FILE) : absolute, path.join(dir, TABLE_FILE), path.join(dir, STATS_FILE)]) {
     try {
       await checkRunFile(file, { signal });
     } catch (error) {
       if (error instanceof RunFileError && error.problem === "missing") continue;
-      if (error instanceof RunFileError) throw new RunFileError(error.file, error.problem, `--baseline ${input}: ${error.reason}`, { cause: error, hint: error.hint });
+      if (error instanceof RunFileError)
+        throw new RunFileError(error.file, error.problem, `--baseline ${input}: ${error.reason}`, { cause: error, hint: error.hint });
       throw error;
     }
   }

@@ -58,7 +58,8 @@ export async function debugBuildCommand(io: CliIo, flags: DebugBuildFlags, deps:
   let jobs: number | undefined;
   if (str(flags.jobs)) {
     jobs = Number(str(flags.jobs));
-    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256) throw new InvalidOptionError(`--jobs expects a whole number of cargo jobs from 1 to 256, received "${str(flags.jobs)}"`);
+    if (!Number.isInteger(jobs) || jobs < 1 || jobs > 256)
+      throw new InvalidOptionError(`--jobs expects a whole number of cargo jobs from 1 to 256, received "${str(flags.jobs)}"`);
   }
   const copyLibs = (flags.copyLib ?? []).map((lib) => path.resolve(io.cwd, lib));
   const config = parseBuildConfig(
@@ -70,7 +71,8 @@ export async function debugBuildCommand(io: CliIo, flags: DebugBuildFlags, deps:
     (field) => FLAG_OF[field] ?? field,
   );
   for (const lib of flags.copyLib ?? []) {
-    if (!existsSync(path.resolve(io.cwd, lib))) throw new InvalidOptionError(`--copy-lib: ${lib} does not exist (a shared library to copy into the build image)`);
+    if (!existsSync(path.resolve(io.cwd, lib)))
+      throw new InvalidOptionError(`--copy-lib: ${lib} does not exist (a shared library to copy into the build image)`);
   }
 
   const reporter = new ProgressReporter(io.stderr);
@@ -153,7 +155,9 @@ async function verifyOnly(io: CliIo, wheel: string, json: boolean): Promise<numb
   io.stderr.write(`${pc.green("✔")} ${wheel} has DWARF debug info: memray can resolve its Rust frames\n`);
   io.stderr.write(sectionTable(inspection));
   if (json) {
-    io.stdout.write(`${JSON.stringify({ wheel: inspection.wheel, debug_sections: inspection.debugSections, modules: inspection.modules.map((m) => ({ path: m.path, machine: m.machine, size: m.size, debug_sections: m.debugSections })) })}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ wheel: inspection.wheel, debug_sections: inspection.debugSections, modules: inspection.modules.map((m) => ({ path: m.path, machine: m.machine, size: m.size, debug_sections: m.debugSections })) })}\n`,
+    );
   } else {
     io.stdout.write(`${inspection.wheel}\n`);
   }

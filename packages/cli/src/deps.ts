@@ -47,16 +47,23 @@ export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
       return runCompareCommand(argv, { ...io, isTTY: Boolean((io.stdout as { isTTY?: boolean }).isTTY), fs: runFileCompareFs({ signal: io.signal }) });
     },
     async menu(io, options) {
-      const [prompts, { menuCommand }, { runningContainerNames }, { escapablePrompts }, { runProfileFromFlags }, { listRuns, toRunRow, runRowCells }, { startViewServer, DEFAULT_VIEW_PORT }] =
-        await Promise.all([
-          import("@inquirer/prompts"),
-          import("./menu-command.js"),
-          import("./container-names.js"),
-          import("./escapable-prompts.js"),
-          import("./profile-run.js"),
-          import("./run-rows.js"),
-          import("./view-server.js"),
-        ]);
+      const [
+        prompts,
+        { menuCommand },
+        { runningContainerNames },
+        { escapablePrompts },
+        { runProfileFromFlags },
+        { listRuns, toRunRow, runRowCells },
+        { startViewServer, DEFAULT_VIEW_PORT },
+      ] = await Promise.all([
+        import("@inquirer/prompts"),
+        import("./menu-command.js"),
+        import("./container-names.js"),
+        import("./escapable-prompts.js"),
+        import("./profile-run.js"),
+        import("./run-rows.js"),
+        import("./view-server.js"),
+      ]);
       const runsDir = path.resolve(io.cwd, options.out ?? "runs");
       return menuCommand(
         io,
@@ -64,7 +71,10 @@ export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
           // Drawn on stderr (even under --quiet): stdout stays for the run directory or --json.
           prompts: escapablePrompts(prompts as never, { input: process.stdin, output: process.stderr }),
           // No engine (or a bad DOCKER_HOST) leaves the host's own choices: local profiling still works.
-          listContainers: () => dockerClient().then(runningContainerNames).catch(() => []),
+          listContainers: () =>
+            dockerClient()
+              .then(runningContainerNames)
+              .catch(() => []),
           listRuns: async () => {
             const { runs } = await listRuns(runsDir).catch(() => ({ runs: [] }));
             return runs.map((run) => {

@@ -1,4 +1,13 @@
-import { describePlace, findServicePython, installAgent, installMemray, InvalidOptionError, locateHarnessDir, type TargetRegistry, type TargetSpecField } from "@alpiq/memray-core";
+import {
+  describePlace,
+  findServicePython,
+  installAgent,
+  installMemray,
+  InvalidOptionError,
+  locateHarnessDir,
+  type TargetRegistry,
+  type TargetSpecField,
+} from "@alpiq/memray-core";
 import pc from "picocolors";
 import type { CliIo } from "./cli-io.js";
 import { ProgressReporter } from "./progress-reporter.js";
@@ -33,10 +42,19 @@ const label = (field: TargetSpecField) => (field === "selector" ? "-l/--selector
  */
 export async function installCommand(io: CliIo, flags: InstallFlags, targets: TargetRegistry): Promise<number> {
   if (!text(flags.target) && !text(flags.selector) && !flags.local) {
-    throw new InvalidOptionError("install needs --target <container> (or -e container_target=<container>); for a pod --target pod/NAME, --target deploy/NAME or -l SELECTOR; --local for this host's python3");
+    throw new InvalidOptionError(
+      "install needs --target <container> (or -e container_target=<container>); for a pod --target pod/NAME, --target deploy/NAME or -l SELECTOR; --local for this host's python3",
+    );
   }
   const choice = targets.choose(
-    { target: text(flags.target), local: Boolean(flags.local), selector: text(flags.selector), namespace: text(flags.namespace), container: text(flags.container), context: text(flags.context) },
+    {
+      target: text(flags.target),
+      local: Boolean(flags.local),
+      selector: text(flags.selector),
+      namespace: text(flags.namespace),
+      container: text(flags.container),
+      context: text(flags.context),
+    },
     label,
   );
   const debugSymbols = typeof flags.debugSymbols === "string" ? parsePythonBool("--debug-symbols", flags.debugSymbols) : Boolean(flags.debugSymbols);
@@ -79,9 +97,10 @@ export async function installCommand(io: CliIo, flags: InstallFlags, targets: Ta
     );
     if (flags.json) {
       const note = connection.installNote ? { note: connection.installNote } : {};
-      io.stdout.write(`${JSON.stringify({ container: target.name, ...connection.identity, target: { kind: target.kind, name: target.name }, ...result, ...note, ...(agentResult ? { agent: agentResult } : {}) })}\n`);
-    }
-    else io.stdout.write(`${result.version}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ container: target.name, ...connection.identity, target: { kind: target.kind, name: target.name }, ...result, ...note, ...(agentResult ? { agent: agentResult } : {}) })}\n`,
+      );
+    } else io.stdout.write(`${result.version}\n`);
     return 0;
   } catch (error) {
     reporter.finish(false);

@@ -13,12 +13,16 @@ import { discardStream, hasFlag, quietIo } from "./output-mode.js";
 const EXIT_OK = 0;
 const EXIT_USAGE = 2;
 
-
 /**
  * Build the `memray-cli` program. Every command is listed; those in `only` (default: all) are defined
  * in full with their options, help and action. Every action resolves to an exit code via `setExit`.
  */
-export async function buildProgram(io: CliIo, deps: CliDeps | (() => Promise<CliDeps>), setExit: (code: number) => void, only?: readonly string[]): Promise<Command> {
+export async function buildProgram(
+  io: CliIo,
+  deps: CliDeps | (() => Promise<CliDeps>),
+  setExit: (code: number) => void,
+  only?: readonly string[],
+): Promise<Command> {
   const program = new Command("memray-cli")
     .description(PROGRAM_DESCRIPTION)
     .version("0.1.0")
@@ -36,9 +40,7 @@ export async function buildProgram(io: CliIo, deps: CliDeps | (() => Promise<Cli
     .exitOverride()
     .addHelpText("after", PROGRAM_EXAMPLES);
   const names = only ?? COMMAND_CATALOG.map((entry) => entry.name);
-  const full = names.some((name) => COMMAND_CATALOG.some((entry) => entry.name === name))
-    ? await import("./program-commands.js")
-    : undefined;
+  const full = names.some((name) => COMMAND_CATALOG.some((entry) => entry.name === name)) ? await import("./program-commands.js") : undefined;
   const context: CommandContext = { io, deps: typeof deps === "function" ? deps : async () => deps, setExit };
   for (const entry of COMMAND_CATALOG) {
     if (full && names.includes(entry.name)) full.defineCommand(program, entry, context);
@@ -73,7 +75,10 @@ export async function main(argv: readonly string[], io: CliIo, deps?: CliDeps): 
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help") return EXIT_OK;
-      if (json) io.stdout.write(`${JSON.stringify({ error: { code: "INVALID_OPTION", message: error.message.replace(/^error: /, ""), exit_code: EXIT_USAGE, hint: null } })}\n`);
+      if (json)
+        io.stdout.write(
+          `${JSON.stringify({ error: { code: "INVALID_OPTION", message: error.message.replace(/^error: /, ""), exit_code: EXIT_USAGE, hint: null } })}\n`,
+        );
       return EXIT_USAGE;
     }
     const [{ toMemrayError }, { printError, printErrorJson }] = await Promise.all([import("@alpiq/memray-core"), import("./print-error.js")]);

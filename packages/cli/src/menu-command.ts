@@ -116,7 +116,9 @@ class Menu {
     this.io.stderr.write(`${line}\n`);
   }
 
-  private select<T extends string>(config: Parameters<MenuPrompts["select"]>[0] & { choices: { name: string; value: T; description?: string }[]; default?: T }) {
+  private select<T extends string>(
+    config: Parameters<MenuPrompts["select"]>[0] & { choices: { name: string; value: T; description?: string }[]; default?: T },
+  ) {
     return ask(() => this.deps.prompts.select<T>(config));
   }
 
@@ -141,7 +143,8 @@ class Menu {
         await this.viewProfiles();
         continue;
       }
-      const code = choice === "container" ? await this.containerProfiling() : choice === "local" ? await this.chooseModeAndRun({ local: true }) : await this.installMenu();
+      const code =
+        choice === "container" ? await this.containerProfiling() : choice === "local" ? await this.chooseModeAndRun({ local: true }) : await this.installMenu();
       if (code !== BACK) return code;
     }
   }
@@ -186,7 +189,11 @@ class Menu {
   private async askScript(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {
     const rule = MODE_RULES[mode];
     if (rule.script === "required" || (rule.script === "optional" && flags.local)) {
-      const script = await this.input({ message: "Script (test-cases/*.py)", default: DEFAULT_SCRIPT, validate: (value) => value.trim().length > 0 || "a path to a .py file" });
+      const script = await this.input({
+        message: "Script (test-cases/*.py)",
+        default: DEFAULT_SCRIPT,
+        validate: (value) => value.trim().length > 0 || "a path to a .py file",
+      });
       if (script === BACK) return BACK;
       flags.script = script.trim();
     } else if (rule.script === "optional") {
@@ -208,11 +215,19 @@ class Menu {
   private async askRequest(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {
     const rule = MODE_RULES[mode];
     if (appNeed(mode, Boolean(flags.script)) !== "required" || rule.workload === "serve" || rule.workload === "import") return;
-    const endpoint = await this.input({ message: "Endpoint path", default: "/", validate: (value) => value.trim().startsWith("/") || "a path starting with /" });
+    const endpoint = await this.input({
+      message: "Endpoint path",
+      default: "/",
+      validate: (value) => value.trim().startsWith("/") || "a path starting with /",
+    });
     if (endpoint === BACK) return BACK;
     flags.endpoint = endpoint.trim();
     if (rule.workload !== "requests" && rule.workload !== "script-or-requests") return;
-    const count = await this.input({ message: "Number of requests", default: String(rule.defaults.requests), validate: (value) => /^\d+$/.test(value.trim()) || "a whole number" });
+    const count = await this.input({
+      message: "Number of requests",
+      default: String(rule.defaults.requests),
+      validate: (value) => /^\d+$/.test(value.trim()) || "a whole number",
+    });
     if (count === BACK) return BACK;
     flags.requests = count.trim();
     const delay = await this.input({
@@ -227,18 +242,33 @@ class Menu {
   /** attach: the window, the processes on this host, and requests to the service's own port (none: its real traffic). */
   private async askAttach(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {
     if (MODE_RULES[mode].workload !== "attach") return;
-    const duration = await this.input({ message: "Track for (seconds, or until Ctrl-C)", default: String(DEFAULT_ATTACH_SECONDS), validate: (value) => /^\d+(\.\d+)?$/.test(value.trim()) || "seconds, e.g. 30" });
+    const duration = await this.input({
+      message: "Track for (seconds, or until Ctrl-C)",
+      default: String(DEFAULT_ATTACH_SECONDS),
+      validate: (value) => /^\d+(\.\d+)?$/.test(value.trim()) || "seconds, e.g. 30",
+    });
     if (duration === BACK) return BACK;
     flags.durationSeconds = duration.trim();
     if (flags.local) {
-      const pids = await this.input({ message: "Process ids of the service (space separated)", validate: (value) => /^\s*\d+(\s+\d+)*\s*$/.test(value) || "one or more process ids" });
+      const pids = await this.input({
+        message: "Process ids of the service (space separated)",
+        validate: (value) => /^\s*\d+(\s+\d+)*\s*$/.test(value) || "one or more process ids",
+      });
       if (pids === BACK) return BACK;
       flags.pids = pids.trim().split(/\s+/);
     }
-    const count = await this.input({ message: "Requests to send to the service's port (0: only its own traffic)", default: "0", validate: (value) => /^\d+$/.test(value.trim()) || "a whole number" });
+    const count = await this.input({
+      message: "Requests to send to the service's port (0: only its own traffic)",
+      default: "0",
+      validate: (value) => /^\d+$/.test(value.trim()) || "a whole number",
+    });
     if (count === BACK) return BACK;
     if (count.trim() === "0") return;
-    const endpoint = await this.input({ message: "Endpoint path", default: "/", validate: (value) => value.trim().startsWith("/") || "a path starting with /" });
+    const endpoint = await this.input({
+      message: "Endpoint path",
+      default: "/",
+      validate: (value) => value.trim().startsWith("/") || "a path starting with /",
+    });
     if (endpoint === BACK) return BACK;
     flags.endpoint = endpoint.trim();
     flags.requests = count.trim();
@@ -298,7 +328,11 @@ class Menu {
         message: "Install memray + debug build",
         choices: [
           { name: "Install memray into a container", value: "memray", description: "pip install memray into the service's own Python (memray-cli install)" },
-          { name: "Debug build of a PyO3 project", value: "debug-build", description: "wheel with full DWARF, built in Docker, cached, installed (memray-cli debug-build)" },
+          {
+            name: "Debug build of a PyO3 project",
+            value: "debug-build",
+            description: "wheel with full DWARF, built in Docker, cached, installed (memray-cli debug-build)",
+          },
         ],
       });
       if (what === BACK) return BACK;
@@ -333,7 +367,10 @@ class Menu {
     if (source === BACK) return BACK;
     const baseImage = await this.input({ message: "Base image", default: DEFAULT_BASE_IMAGE });
     if (baseImage === BACK) return BACK;
-    const installInto = await this.select({ message: "Install the wheel into", choices: [{ name: "nowhere (build only)", value: "" }, ...containers.map((name) => ({ name, value: name }))] });
+    const installInto = await this.select({
+      message: "Install the wheel into",
+      choices: [{ name: "nowhere (build only)", value: "" }, ...containers.map((name) => ({ name, value: name }))],
+    });
     if (installInto === BACK) return BACK;
     const flags: DebugBuildFlags = {
       source: source.trim(),

@@ -177,7 +177,11 @@ async function localLivePort(wanted: number | undefined, reporter: ProgressRepor
 }
 
 /** The live port and the service's port on 127.0.0.1: forwarded from a target that has its own ports (a taken host port swapped for a free one). */
-async function exposeLivePorts(event: HarnessEvent, target: Target, forwards: PortForward[]): Promise<{ live: number; service: number | undefined; takenLive?: number | undefined }> {
+async function exposeLivePorts(
+  event: HarnessEvent,
+  target: Target,
+  forwards: PortForward[],
+): Promise<{ live: number; service: number | undefined; takenLive?: number | undefined }> {
   const livePort = Number(event.live_port);
   const servicePort = typeof event.service_port === "number" && event.service_port > 0 ? event.service_port : undefined;
   if (!target.forwardPort) return { live: livePort, service: servicePort };

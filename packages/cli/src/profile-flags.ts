@@ -2,7 +2,17 @@ import { Option, type Command } from "commander";
 import { DEFAULT_LIVE_PORT, MODES, type ProfileOptionField } from "@alpiq/memray-core";
 
 /** A `profile` option as the CLI names it, beside core's field name and the seed's recipe key. */
-export type ProfileFlagField = ProfileOptionField | "target" | "local" | "out" | "name" | "json" | "quiet" | "baseline" | SignalsFlagField | KubernetesFlagField;
+export type ProfileFlagField =
+  | ProfileOptionField
+  | "target"
+  | "local"
+  | "out"
+  | "name"
+  | "json"
+  | "quiet"
+  | "baseline"
+  | SignalsFlagField
+  | KubernetesFlagField;
 
 /** Where a Kubernetes target is (handled by the CLI: they choose the pod, not what runs in it). */
 export type KubernetesFlagField = "selector" | "namespace" | "container" | "context";
@@ -25,38 +35,101 @@ export interface FlagSpec {
 /** Every `profile` flag, once: commander options, recipe keys and error labels are built from it. */
 export const PROFILE_FLAGS: readonly FlagSpec[] = [
   { field: "mode", flags: "--mode <mode>", description: `profiling mode: ${MODES.join(", ")}`, recipeKey: "profile_mode" },
-  { field: "target", flags: "--target <container>", description: "container name, id prefix or Compose service; pod/NAME or deploy/NAME for a Kubernetes pod", recipeKey: "container_target" },
+  {
+    field: "target",
+    flags: "--target <container>",
+    description: "container name, id prefix or Compose service; pod/NAME or deploy/NAME for a Kubernetes pod",
+    recipeKey: "container_target",
+  },
   { field: "selector", flags: "-l, --selector <selector>", description: "Kubernetes: one Ready pod matching this label selector (e.g. app=forecast)" },
   { field: "namespace", flags: "-n, --namespace <namespace>", description: "Kubernetes: the pod's namespace (default: the context's, else default)" },
   { field: "container", flags: "--container <name>", description: "Kubernetes: the container in the pod (default: kubectl's default container)" },
-  { field: "context", flags: "--context <name>", description: "Kubernetes: the kubeconfig context (default: its current-context; KUBECONFIG is read like kubectl does)" },
+  {
+    field: "context",
+    flags: "--context <name>",
+    description: "Kubernetes: the kubeconfig context (default: its current-context; KUBECONFIG is read like kubectl does)",
+  },
   { field: "local", flags: "--local", description: "profile on this host (default when no --target)" },
   { field: "script", flags: "--script <path>", description: "Python script to run under the instrumented runner", recipeKey: "script_path" },
-  { field: "endpoint", flags: "--endpoint <path>", description: "endpoint path (endpoint, sequence; the workload of stats/leaks/objects without a script)", recipeKey: "endpoint_path", defaultText: "/" },
+  {
+    field: "endpoint",
+    flags: "--endpoint <path>",
+    description: "endpoint path (endpoint, sequence; the workload of stats/leaks/objects without a script)",
+    recipeKey: "endpoint_path",
+    defaultText: "/",
+  },
   { field: "method", flags: "--method <method>", description: "HTTP method", recipeKey: "endpoint_method", defaultText: "GET, POST with --body" },
   { field: "body", flags: "--body <json>", description: "JSON request body", recipeKey: "request_body" },
   { field: "headers", flags: "--header <name:value>", description: "request header (repeatable)", repeatable: true },
   { field: "requests", flags: "--requests <n>", description: "number of requests", recipeKey: "request_count", defaultText: "10 in sequence mode, else 1" },
-  { field: "delaySeconds", flags: "--delay <seconds>", description: "delay between requests", recipeKey: "delay_seconds", defaultText: "1 in sequence mode, else 0" },
+  {
+    field: "delaySeconds",
+    flags: "--delay <seconds>",
+    description: "delay between requests",
+    recipeKey: "delay_seconds",
+    defaultText: "1 in sequence mode, else 0",
+  },
   { field: "app", flags: "--app <module:attr>", description: "WSGI app, when it cannot be found from the container's command", recipeKey: "app" },
   { field: "port", flags: "--port <n>", description: "the service's port, when it cannot be detected", recipeKey: "port" },
-  { field: "traceAllocators", flags: "--trace-allocators <True|False>", description: "trace Python allocators (leaks forces True)", recipeKey: "trace_allocators", defaultText: "True" },
+  {
+    field: "traceAllocators",
+    flags: "--trace-allocators <True|False>",
+    description: "trace Python allocators (leaks forces True)",
+    recipeKey: "trace_allocators",
+    defaultText: "True",
+  },
   { field: "modules", flags: "--module <name>", description: "module to import in snapshot mode (repeatable)", repeatable: true },
   { field: "livePort", flags: "--live-port <n>", description: "SocketDestination port for live modes", defaultText: String(DEFAULT_LIVE_PORT) },
   { field: "timeoutSeconds", flags: "--timeout <seconds>", description: "bound on the workload" },
-  { field: "durationSeconds", flags: "--duration <seconds>", description: "attach: how long the service's processes are tracked (or until Ctrl-C)", recipeKey: "duration_seconds", defaultText: "30" },
-  { field: "pids", flags: "--pid <pid>", description: "attach: track this process of the service (repeatable; default: every worker, else the main process)", recipeKey: "pids", repeatable: true },
-  { field: "aggregate", flags: "--aggregate", description: "attach: memray's aggregated capture (bounded size for long windows; no temporal reports)", recipeKey: "aggregate" },
+  {
+    field: "durationSeconds",
+    flags: "--duration <seconds>",
+    description: "attach: how long the service's processes are tracked (or until Ctrl-C)",
+    recipeKey: "duration_seconds",
+    defaultText: "30",
+  },
+  {
+    field: "pids",
+    flags: "--pid <pid>",
+    description: "attach: track this process of the service (repeatable; default: every worker, else the main process)",
+    recipeKey: "pids",
+    repeatable: true,
+  },
+  {
+    field: "aggregate",
+    flags: "--aggregate",
+    description: "attach: memray's aggregated capture (bounded size for long windows; no temporal reports)",
+    recipeKey: "aggregate",
+  },
   { field: "python", flags: "--python <path>", description: "Python interpreter in the target (default python3 / the container's)", recipeKey: "python" },
   { field: "allowNoMemray", flags: "--allow-no-memray", description: "without memray, still measure tracemalloc + RSS (memray_enabled=false)" },
-  { field: "tracemalloc", flags: "--tracemalloc", description: "run Python's tracemalloc beside memray for memory.tracemalloc_* (slower capture; default: derived from the capture)" },
+  {
+    field: "tracemalloc",
+    flags: "--tracemalloc",
+    description: "run Python's tracemalloc beside memray for memory.tracemalloc_* (slower capture; default: derived from the capture)",
+  },
   { field: "out", flags: "--out <dir>", description: "parent of run directories", recipeKey: "out_dir", defaultText: "runs" },
   { field: "name", flags: "--name <name>", description: "run name (default: script name or mode)", recipeKey: "run_name" },
   { field: "json", flags: "--json", description: "print one JSON object { run_dir, summary } on stdout" },
   { field: "quiet", flags: "--quiet", description: "print nothing but the run directory (and errors)" },
-  { field: "baseline", flags: "--baseline <run-dir>", description: "afterwards, compare with this run (compare.md, compare.json; exit 1 on a regression)", recipeKey: "baseline" },
-  { field: "wiremock", flags: "--wiremock <url>", description: "WireMock whose request journal is reset before and dumped after the run (default: the target's Compose project's wiremock)", recipeKey: "wiremock_url" },
-  { field: "logsSince", flags: "--logs-since <duration>", description: "window of the container logs collected (docker logs --since: 5m, 1h30m, an ISO time)", defaultText: "5m" },
+  {
+    field: "baseline",
+    flags: "--baseline <run-dir>",
+    description: "afterwards, compare with this run (compare.md, compare.json; exit 1 on a regression)",
+    recipeKey: "baseline",
+  },
+  {
+    field: "wiremock",
+    flags: "--wiremock <url>",
+    description: "WireMock whose request journal is reset before and dumped after the run (default: the target's Compose project's wiremock)",
+    recipeKey: "wiremock_url",
+  },
+  {
+    field: "logsSince",
+    flags: "--logs-since <duration>",
+    description: "window of the container logs collected (docker logs --since: 5m, 1h30m, an ISO time)",
+    defaultText: "5m",
+  },
   { field: "signalsTimeout", flags: "--signals-timeout <seconds>", description: "bound on each signal collector (WireMock, logs, stats)", defaultText: "10" },
   { field: "signals", flags: "--no-signals", description: "collect no signals (WireMock journal, container logs, container stats)" },
 ];

@@ -86,13 +86,27 @@ const cliFieldsSchema = z.object({
     )
     .default(DEFAULT_LOGS_SINCE),
   signalsTimeout: z
-    .union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)], { error: "expects a number of seconds from 0.1 to 600" })
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .trim()
+          .regex(/^\d+(\.\d+)?$/)
+          .transform(Number),
+      ],
+      { error: "expects a number of seconds from 0.1 to 600" },
+    )
     .pipe(z.number().min(0.1, { error: "expects a number of seconds from 0.1 to 600" }).max(600, { error: "expects a number of seconds from 0.1 to 600" }))
     .default(DEFAULT_SIGNALS_TIMEOUT_SECONDS),
   /** false with --no-signals. */
   signals: z.boolean().default(true),
   selector: z.string().trim().min(1, { error: "expects a label selector such as app=forecast" }).optional(),
-  namespace: z.string().trim().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expects a Kubernetes namespace name (lower-case letters, digits and '-')" }).optional(),
+  namespace: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { error: "expects a Kubernetes namespace name (lower-case letters, digits and '-')" })
+    .optional(),
   container: z.string().trim().min(1, { error: "expects the name of a container of the pod" }).optional(),
   context: z.string().trim().min(1, { error: "expects a context of the kubeconfig" }).optional(),
 });
@@ -104,7 +118,12 @@ const CLI_FIELDS = new Set(Object.keys(cliFieldsSchema.shape));
  * names a field as the user's surface does (`--requests`, `request_count`); `targets` recognises the
  * target they name.
  */
-export function parseProfileOptions(targets: TargetRegistry, flags: RawProfileFlags, scriptArgs: string[] = [], label: (field: string) => string = flagLabel): CliProfileOptions {
+export function parseProfileOptions(
+  targets: TargetRegistry,
+  flags: RawProfileFlags,
+  scriptArgs: string[] = [],
+  label: (field: string) => string = flagLabel,
+): CliProfileOptions {
   const input: Record<string, unknown> = { scriptArgs };
   const cliInput: Record<string, unknown> = {};
   for (const spec of PROFILE_FLAGS) {
@@ -116,10 +135,23 @@ export function parseProfileOptions(targets: TargetRegistry, flags: RawProfileFl
   if (input.mode === undefined && input.script !== undefined) input.mode = "script";
   if (input.mode === undefined) throw new InvalidOptionError(`${label("mode")} is required: one of ${PROFILE_FLAGS[0]!.description.split(": ")[1]}`);
   const cli = parseOptions(cliFieldsSchema, cliInput, label);
-  const target = targets.choose({ target: cli.target, local: cli.local, selector: cli.selector, namespace: cli.namespace, container: cli.container, context: cli.context }, label);
+  const target = targets.choose(
+    { target: cli.target, local: cli.local, selector: cli.selector, namespace: cli.namespace, container: cli.container, context: cli.context },
+    label,
+  );
   // On this host nothing can be detected: the app must be given. A container may still tell it.
   const schema = target.kind === "local" ? runnableProfileOptionsSchema : profileOptionsSchema;
   const options = parseOptions(schema, input, label);
   const signals = cli.signals ? { wiremockUrl: cli.wiremock, logsSince: cli.logsSince, timeoutSeconds: cli.signalsTimeout } : null;
-  return { input: input as ProfileOptionsInput, options, target, out: cli.out, name: cli.name, json: cli.json, quiet: cli.quiet, baseline: cli.baseline, signals };
+  return {
+    input: input as ProfileOptionsInput,
+    options,
+    target,
+    out: cli.out,
+    name: cli.name,
+    json: cli.json,
+    quiet: cli.quiet,
+    baseline: cli.baseline,
+    signals,
+  };
 }

@@ -288,7 +288,10 @@ function defineCompare(command: Command): void {
     .addOption(new Option("--threshold <pct>", "growth above PCT percent is a regression (default 20)"))
     .addOption(new Option("--format <format>", "text, markdown or json").choices(["text", "markdown", "json"]))
     .option("--json", "same as --format json (compare-report.schema.json)")
-    .addHelpText("after", "\nAll options: memray-cli compare --help (memray-compare's own help).\nExample: memray-cli compare runs/baseline/ runs/sequence-20260315-143022/");
+    .addHelpText(
+      "after",
+      "\nAll options: memray-cli compare --help (memray-compare's own help).\nExample: memray-cli compare runs/baseline/ runs/sequence-20260315-143022/",
+    );
 }
 
 const DEFINITIONS: Record<string, (command: Command, context: CommandContext) => void> = {

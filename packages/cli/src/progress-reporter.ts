@@ -23,7 +23,10 @@ export class ProgressReporter {
   private echoCount = 0;
   private echoSkipped = 0;
 
-  constructor(private readonly stream: NodeJS.WritableStream & { isTTY?: boolean }, private readonly quietOutput = false) {
+  constructor(
+    private readonly stream: NodeJS.WritableStream & { isTTY?: boolean },
+    private readonly quietOutput = false,
+  ) {
     // A spinner only on a terminal; NO_COLOR leaves it uncoloured (ora colours through chalk, which ignores NO_COLOR).
     if (stream.isTTY) this.spinner = ora({ stream, discardStdin: false, color: colorEnabled(process.env, stream) ? "cyan" : false }).start();
   }
@@ -103,7 +106,9 @@ export class ProgressReporter {
       case "report": {
         const ok = Boolean(event.ok);
         const seconds = typeof event.seconds === "number" ? ` ${pc.dim(`${event.seconds.toFixed(1)}s`)}` : "";
-        this.line(`  ${ok ? pc.green("✔") : pc.red("✘")} report ${visibleText(String(event.name))}${seconds}${ok ? "" : pc.red(` ${visibleText(String(event.message ?? event.error ?? "failed"))}`)}`);
+        this.line(
+          `  ${ok ? pc.green("✔") : pc.red("✘")} report ${visibleText(String(event.name))}${seconds}${ok ? "" : pc.red(` ${visibleText(String(event.message ?? event.error ?? "failed"))}`)}`,
+        );
         break;
       }
       case "warning":

@@ -161,14 +161,19 @@ export function translateRecipe(name: string, vars: RecipeVars, flags: RecipeFla
     }
     if (flags.out || flags.name) noted.push(`${name} writes no run directory: --out and --name are not used`);
     if (recipe.kind === "install") return { kind: "install", options, ...notes() };
-    if (!vars.get("source_dir")) throw new InvalidOptionError(`recipe ${name} needs -e source_dir=<dir> (the maturin/PyO3 project, e.g. -e source_dir=../../mando/py-mando)`);
+    if (!vars.get("source_dir"))
+      throw new InvalidOptionError(`recipe ${name} needs -e source_dir=<dir> (the maturin/PyO3 project, e.g. -e source_dir=../../mando/py-mando)`);
     return { kind: "debug-build", options, ...notes() };
   }
 
   const profile: RawProfileFlags = { ...recipe.defaults };
   for (const [key, value] of vars) {
     const field = PROFILE_KEYS.get(key)!;
-    if (LIST_KEYS.has(key)) profile[field] = value.split(",").map((item) => item.trim()).filter(Boolean);
+    if (LIST_KEYS.has(key))
+      profile[field] = value
+        .split(",")
+        .map((item) => item.trim())
+        .filter(Boolean);
     else if (SWITCH_KEYS.has(key)) profile[field] = value === "True";
     else profile[field] = value;
   }

@@ -66,24 +66,39 @@ export function renderRequestChart(chartId: string, requestNums: readonly number
 
   const ticks = Array.from({ length: 5 }, (_, i) => min + ((max - min) * i) / 4);
   const yAxis = ticks
-    .map((value) => `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y(value).toFixed(1)}" y2="${y(value).toFixed(1)}" class="grid"/><text x="${PAD.left - 6}" y="${(y(value) + 4).toFixed(1)}" text-anchor="end">${e(formatAxisBytes(value))}</text>`)
+    .map(
+      (value) =>
+        `<line x1="${PAD.left}" x2="${WIDTH - PAD.right}" y1="${y(value).toFixed(1)}" y2="${y(value).toFixed(1)}" class="grid"/><text x="${PAD.left - 6}" y="${(y(value) + 4).toFixed(1)}" text-anchor="end">${e(formatAxisBytes(value))}</text>`,
+    )
     .join("");
   const step = Math.max(1, Math.ceil(requestNums.length / 12));
   const xAxis = requestNums
-    .map((num, index) => (index % step === 0 || index === requestNums.length - 1 ? `<text x="${x(index).toFixed(1)}" y="${HEIGHT - PAD.bottom + 16}" text-anchor="middle">${e(num)}</text>` : ""))
+    .map((num, index) =>
+      index % step === 0 || index === requestNums.length - 1
+        ? `<text x="${x(index).toFixed(1)}" y="${HEIGHT - PAD.bottom + 16}" text-anchor="middle">${e(num)}</text>`
+        : "",
+    )
     .join("");
   const lines = series
     .map((s) => {
-      const points = s.values.map((value, index) => (value === null ? null : { index, value })).filter((p): p is { index: number; value: number } => p !== null);
+      const points = s.values
+        .map((value, index) => (value === null ? null : { index, value }))
+        .filter((p): p is { index: number; value: number } => p !== null);
       const path = points.map((p) => `${x(p.index).toFixed(1)},${y(p.value).toFixed(1)}`).join(" ");
       const circles = points
-        .map((p) => `<circle class="point ${e(s.id)}" data-request="${e(requestNums[p.index])}" data-bytes="${p.value}" cx="${x(p.index).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="4" fill="${s.colour}"><title>request ${e(requestNums[p.index])}: ${e(s.label)} ${e(formatAxisBytes(p.value))}</title></circle>`)
+        .map(
+          (p) =>
+            `<circle class="point ${e(s.id)}" data-request="${e(requestNums[p.index])}" data-bytes="${p.value}" cx="${x(p.index).toFixed(1)}" cy="${y(p.value).toFixed(1)}" r="4" fill="${s.colour}"><title>request ${e(requestNums[p.index])}: ${e(s.label)} ${e(formatAxisBytes(p.value))}</title></circle>`,
+        )
         .join("");
       return `<g class="series ${e(s.id)}"><polyline points="${path}" fill="none" stroke="${s.colour}" stroke-width="2"/>${circles}</g>`;
     })
     .join("");
   const legend = series
-    .map((s, i) => `<g transform="translate(${PAD.left + 8 + i * 190},${PAD.top + 4})"><rect width="12" height="12" fill="${s.colour}"/><text x="18" y="11">${e(s.label)}</text></g>`)
+    .map(
+      (s, i) =>
+        `<g transform="translate(${PAD.left + 8 + i * 190},${PAD.top + 4})"><rect width="12" height="12" fill="${s.colour}"/><text x="18" y="11">${e(s.label)}</text></g>`,
+    )
     .join("");
   return `<svg id="${e(chartId)}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${WIDTH} ${HEIGHT}" width="${WIDTH}" height="${HEIGHT}" role="img" aria-label="${e(series.map((s) => s.label).join(", "))} per request">
 <rect x="0" y="0" width="${WIDTH}" height="${HEIGHT}" fill="#fff"/>${yAxis}

@@ -57,11 +57,23 @@ if (form) form.addEventListener("submit", function (event) {
 
 /** The sort key of each column (numbers sort as numbers; missing values first). */
 function sortKeys(row: RunRow): string[] {
-  return [row.run_dir, row.mode ?? "", row.target ?? "", String(row.peak_memory_bytes ?? -1), String(row.rss_delta_kb ?? -1e15), row.leak_verdict, row.timestamp];
+  return [
+    row.run_dir,
+    row.mode ?? "",
+    row.target ?? "",
+    String(row.peak_memory_bytes ?? -1),
+    String(row.rss_delta_kb ?? -1e15),
+    row.leak_verdict,
+    row.timestamp,
+  ];
 }
 
 /** `/`: the runs, sortable by every column, each linking to its page, its index.html and its primary report. */
-export function renderRunListPage(rows: readonly { row: RunRow; name: string; files: readonly string[] }[], runsDir: string, unreadable: readonly { run_dir: string; problem: string }[]): string {
+export function renderRunListPage(
+  rows: readonly { row: RunRow; name: string; files: readonly string[] }[],
+  runsDir: string,
+  unreadable: readonly { run_dir: string; problem: string }[],
+): string {
   const header = `<tr><th>compare</th>${RUN_COLUMNS.map((title, column) => `<th class="sortable"${column === 3 || column === 4 ? ' data-type="number"' : ""}>${e(title)}</th>`).join("")}<th>reports</th></tr>`;
   const body = rows
     .map(({ row, name, files }) => {
@@ -98,7 +110,10 @@ export function renderRunPage(name: string, summary: Summary, files: readonly st
   const primaryFile = primary ? REPORTS.find((spec) => spec.name === primary)?.file : undefined;
   const reason = typeof leak.reason === "string" ? ` — ${e(leak.reason)}` : "";
   const requestRows = summary.requests
-    .map((r) => `<tr><td class="n">${e(r.request_num)}</td><td class="n">${e(r.status ?? "n/a")}</td><td class="n">${e(r.duration_s ?? "n/a")}</td><td class="n">${e(formatKb(r.rss_before))}</td><td class="n">${e(formatKb(r.rss_after))}</td><td class="n">${e(formatKb(r.rss_delta, true))}</td></tr>`)
+    .map(
+      (r) =>
+        `<tr><td class="n">${e(r.request_num)}</td><td class="n">${e(r.status ?? "n/a")}</td><td class="n">${e(r.duration_s ?? "n/a")}</td><td class="n">${e(formatKb(r.rss_before))}</td><td class="n">${e(formatKb(r.rss_after))}</td><td class="n">${e(formatKb(r.rss_delta, true))}</td></tr>`,
+    )
     .join("\n");
   const body = `<h1>${e(summary.run_id)}</h1>
 <p>mode <b>${e(summary.mode ?? "n/a")}</b> · target <b>${e(summary.target ? (summary.target.kind === "local" ? "local" : summary.target.name) : "n/a")}</b> · script <code>${e(summary.script ?? "—")}</code> · ${e(formatRunDate(summary.timestamp))} ·

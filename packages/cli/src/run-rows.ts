@@ -1,7 +1,18 @@
 import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
-import { formatBytes, formatKb, fsErrorText, InvalidOptionError, MemrayError, readSummary, SUMMARY_FILE, visibleText, type RunRow, type Summary } from "@alpiq/memray-core";
+import {
+  formatBytes,
+  formatKb,
+  fsErrorText,
+  InvalidOptionError,
+  MemrayError,
+  readSummary,
+  SUMMARY_FILE,
+  visibleText,
+  type RunRow,
+  type Summary,
+} from "@alpiq/memray-core";
 
 export interface RunEntry {
   dir: string;
@@ -36,7 +47,9 @@ export async function listRuns(root: string, options: ListRunsOptions = {}): Pro
     });
   });
   if (info && !info.isDirectory()) {
-    throw new InvalidOptionError(`--out ${root} is a file, not a directory of runs`, { hint: "pass the directory that holds the run directories (default: runs)" });
+    throw new InvalidOptionError(`--out ${root} is a file, not a directory of runs`, {
+      hint: "pass the directory that holds the run directories (default: runs)",
+    });
   }
   const entries = info ? await readdir(root, { withFileTypes: true }) : [];
   const runs: RunEntry[] = [];

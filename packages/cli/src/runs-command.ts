@@ -25,7 +25,9 @@ export async function resolveRunDir(run: string, root: string, cwd: string, sign
   if (run === LATEST_RUN) {
     const newest = (await listRuns(path.resolve(cwd, root), { signal })).runs[0];
     if (newest) return newest.dir;
-    throw new InvalidOptionError(`no runs under ${root}/ yet, so no latest run`, { hint: "profile something first: memray-cli profile --script test-cases/example-sequential-requests.py" });
+    throw new InvalidOptionError(`no runs under ${root}/ yet, so no latest run`, {
+      hint: "profile something first: memray-cli profile --script test-cases/example-sequential-requests.py",
+    });
   }
   throw new InvalidOptionError(`no run "${run}" (looked for ${run}/summary.json and ${root}/${run}/summary.json)`, {
     hint: "list runs with `memray-cli runs list`; `latest` names the newest",
@@ -97,7 +99,9 @@ export async function runsShowCommand(io: CliIo, run: string, options: RunsOptio
   const v = visibleText;
   const lines = [
     pc.bold(v(summary.run_id)),
-    v(`mode ${summary.mode ?? "?"} · target ${targetLabel(summary) ?? "?"} · script ${summary.script ?? "—"} · ${formatRunDate(summary.timestamp)} · ${summary.duration_seconds ?? "?"} s`),
+    v(
+      `mode ${summary.mode ?? "?"} · target ${targetLabel(summary) ?? "?"} · script ${summary.script ?? "—"} · ${formatRunDate(summary.timestamp)} · ${summary.duration_seconds ?? "?"} s`,
+    ),
     summary.error ? pc.red(`error: ${v(summary.error)}`) : `exit code ${summary.exit_code}`,
     `RSS ${formatKb(m.rss_before)} → ${formatKb(m.rss_after)} (Δ ${formatKb(m.rss_delta)}) · tracemalloc peak ${formatBytes(m.tracemalloc_peak)} · memray peak ${formatBytes(summary.memray_stats?.peak_memory ?? null)}`,
     `leak: ${leakVerdict(summary)} (monotonic growth ${leak.monotonic_growth}${typeof leak.reason === "string" ? `; ${v(leak.reason)}` : ""})`,

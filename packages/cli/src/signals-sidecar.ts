@@ -9,5 +9,10 @@ import type { SignalsChoice } from "./profile-options.js";
  */
 export function signalsSidecarFor(choice: SignalsChoice | null, source: SignalsSource<any, any> | undefined): SignalsSidecar | undefined {
   if (!choice) return undefined;
-  return createSignalsSidecar({ source: source ?? null, wiremockUrl: choice.wiremockUrl ?? null, logsSince: choice.logsSince, timeoutSeconds: choice.timeoutSeconds });
+  return createSignalsSidecar({
+    source: source ?? null,
+    wiremockUrl: choice.wiremockUrl ?? null,
+    logsSince: choice.logsSince,
+    timeoutSeconds: choice.timeoutSeconds,
+  });
 }

@@ -2,7 +2,16 @@ import { readdir, realpath } from "node:fs/promises";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import path from "node:path";
 import { pipeline } from "node:stream/promises";
-import { InvalidOptionError, listenOnLoopback, MemrayError, openRunFile, readSummary, RunFileError, SUMMARY_FILE, toMemrayError } from "@alpiq/memray-core";
+import {
+  InvalidOptionError,
+  listenOnLoopback,
+  type MemrayError,
+  openRunFile,
+  readSummary,
+  RunFileError,
+  SUMMARY_FILE,
+  toMemrayError,
+} from "@alpiq/memray-core";
 import { listRuns, toRunRow } from "./run-rows.js";
 import { renderComparePage, renderErrorPage, renderRunListPage, renderRunPage } from "./run-browser-pages.js";
 import { runFileCompareFs } from "@alpiq/memray-compare";
@@ -62,7 +71,10 @@ function runName(segment: string): string {
 }
 
 async function runFiles(dir: string): Promise<string[]> {
-  return (await readdir(dir, { withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => entry.name).sort();
+  return (await readdir(dir, { withFileTypes: true }))
+    .filter((entry) => entry.isFile())
+    .map((entry) => entry.name)
+    .sort();
 }
 
 /**
@@ -122,7 +134,11 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
     const rows = await Promise.all(
       runs.map(async (run) => ({ row: toRunRow(run, cwd), name: path.basename(run.dir), files: await runFiles(run.dir).catch(() => []) })),
     );
-    return renderRunListPage(rows, path.relative(cwd, runsDir) || runsDir, broken.map((run) => ({ run_dir: path.relative(cwd, run.dir), problem: run.problem })));
+    return renderRunListPage(
+      rows,
+      path.relative(cwd, runsDir) || runsDir,
+      broken.map((run) => ({ run_dir: path.relative(cwd, run.dir), problem: run.problem })),
+    );
   }
 
   async function comparePage(a: string, b: string): Promise<string> {
@@ -144,7 +160,12 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
     const within = await realRunsDir();
     if (!within) return send(response, 404, renderErrorPage(404, `no file ${rest.join("/")} in run ${name}`));
     const opened = await openRunFile(file, { signal, within });
-    response.writeHead(200, { "content-type": TYPES[path.extname(file)] ?? "application/octet-stream", "content-length": opened.size, "cache-control": "no-store", "x-content-type-options": "nosniff" });
+    response.writeHead(200, {
+      "content-type": TYPES[path.extname(file)] ?? "application/octet-stream",
+      "content-length": opened.size,
+      "cache-control": "no-store",
+      "x-content-type-options": "nosniff",
+    });
     if (request.method === "HEAD") {
       await opened.handle.close();
       response.end();
@@ -164,7 +185,11 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
     // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1 still sends Host: evil.example.
     const host = (request.headers.host ?? "").toLowerCase();
     if (!hosts.includes(host)) {
-      return send(response, 421, renderErrorPage(421, `this run browser answers to ${hosts.join(", ")} only, not to Host ${JSON.stringify(request.headers.host ?? "")}`));
+      return send(
+        response,
+        421,
+        renderErrorPage(421, `this run browser answers to ${hosts.join(", ")} only, not to Host ${JSON.stringify(request.headers.host ?? "")}`),
+      );
     }
     const url = new URL(request.url ?? "/", "http://127.0.0.1");
     const isPageRead = (request.method === "GET" || request.method === "HEAD") && !url.pathname.startsWith("/api/");
@@ -177,7 +202,11 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
     if (parts[0] === "api" && parts[1] === "runs" && parts.length === 2) {
       const within = await realRunsDir();
       const { runs, broken } = within ? await listRuns(runsDir, { signal, within }) : { runs: [], broken: [] };
-      const body = { runs_dir: path.relative(cwd, runsDir) || ".", runs: runs.map((run) => toRunRow(run, cwd)), unreadable: broken.map((run) => ({ run_dir: path.relative(cwd, run.dir), problem: run.problem })) };
+      const body = {
+        runs_dir: path.relative(cwd, runsDir) || ".",
+        runs: runs.map((run) => toRunRow(run, cwd)),
+        unreadable: broken.map((run) => ({ run_dir: path.relative(cwd, run.dir), problem: run.problem })),
+      };
       return send(response, 200, JSON.stringify(body), TYPES[".json"]);
     }
     if (parts[0] === "run" && parts.length === 2) {
@@ -213,7 +242,9 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
     ifTaken: options.fallbackToFreePort ? "any" : "fail",
     wrapError: (error) =>
       (error as NodeJS.ErrnoException).code === "EADDRINUSE"
-        ? new InvalidOptionError(`--port ${options.port}: 127.0.0.1:${options.port} is already in use`, { hint: "pick another --port, or leave it out for a free one" })
+        ? new InvalidOptionError(`--port ${options.port}: 127.0.0.1:${options.port} is already in use`, {
+            hint: "pick another --port, or leave it out for a free one",
+          })
         : error,
   });
   hosts = allowedHosts(port);

@@ -226,7 +226,10 @@ describe("terminal escapes in what a workload says are shown, never interpreted"
 async function handmadeRun(cwd: string, name: string, timestamp = "2026-03-15T14:30:22Z"): Promise<string> {
   const dir = path.join(cwd, "runs", name);
   await mkdir(dir, { recursive: true });
-  await writeSummary(dir, fallbackSummary({ runId: name, mode: "script", script: "svc.py", timestamp: new Date(timestamp), error: "it broke", errorCode: "HARNESS_FAILED" }));
+  await writeSummary(
+    dir,
+    fallbackSummary({ runId: name, mode: "script", script: "svc.py", timestamp: new Date(timestamp), error: "it broke", errorCode: "HARNESS_FAILED" }),
+  );
   return dir;
 }
 
@@ -247,7 +250,9 @@ describe("a run's files: regular files within their bound, or a message that say
     expect(list.stderr).toContain(`unreadable run runs/fifo-20260315-150000: ${path.join(fifoRun, "summary.json")} is a FIFO (named pipe), not a regular file`);
     expect(list.stdout).toMatch(/runs\/ok-20260315-143022/);
     const json = await runCli(["runs", "list", "--json"], cwd, {}, HANG);
-    expect(JSON.parse(json.stdout).unreadable).toEqual([{ run_dir: "runs/fifo-20260315-150000", problem: expect.stringMatching(/is a FIFO \(named pipe\), not a regular file$/) }]);
+    expect(JSON.parse(json.stdout).unreadable).toEqual([
+      { run_dir: "runs/fifo-20260315-150000", problem: expect.stringMatching(/is a FIFO \(named pipe\), not a regular file$/) },
+    ]);
   });
 
   it("runs show: a FIFO summary.json is exit 2 naming it; a summary.json over its bound is exit 2 naming its size and the bound", async () => {

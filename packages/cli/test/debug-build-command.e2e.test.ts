@@ -12,7 +12,10 @@ let cwd: string;
 
 async function crate(dir: string): Promise<string> {
   await mkdir(path.join(dir, "src"), { recursive: true });
-  await writeFile(path.join(dir, "pyproject.toml"), '[build-system]\nrequires = ["maturin>=1.9,<2.0"]\nbuild-backend = "maturin"\n\n[project]\nname = "pyo3-demo"\nversion = "0.1.0"\n');
+  await writeFile(
+    path.join(dir, "pyproject.toml"),
+    '[build-system]\nrequires = ["maturin>=1.9,<2.0"]\nbuild-backend = "maturin"\n\n[project]\nname = "pyo3-demo"\nversion = "0.1.0"\n',
+  );
   await writeFile(path.join(dir, "Cargo.toml"), '[package]\nname = "pyo3_demo"\nversion = "0.1.0"\n');
   await writeFile(path.join(dir, "src/lib.rs"), "// demo\n");
   return dir;
@@ -81,7 +84,11 @@ describe("memray-cli debug-build: bad input without an engine", () => {
       builtAt: new Date().toISOString(),
       buildSeconds: 60,
     });
-    const run = await runCli(["debug-build", "--source", "cached-demo", "--base-image", "memray-rust-base:bookworm", "--cache-dir", "cache", "--json"], cwd, NO_ENGINE);
+    const run = await runCli(
+      ["debug-build", "--source", "cached-demo", "--base-image", "memray-rust-base:bookworm", "--cache-dir", "cache", "--json"],
+      cwd,
+      NO_ENGINE,
+    );
     expect(run.exitCode, run.stderr).toBe(0);
     const out = JSON.parse(run.stdout);
     expect(out).toMatchObject({ wheel: entry.wheel, cached: true, key, build_log: entry.buildLog, project: "pyo3-demo" });
@@ -92,7 +99,11 @@ describe("memray-cli debug-build: bad input without an engine", () => {
     const plain = await runCli(["debug-build", "--source", "cached-demo", "--base-image", "memray-rust-base:bookworm", "--cache-dir", "cache"], cwd, NO_ENGINE);
     expect(plain.lastLine).toBe(entry.wheel);
     // Through the seed-style recipe.
-    const recipe = await runCli(["run", "debug/memray-debug-build", "-e", "source_dir=cached-demo", "-e", "base_image=memray-rust-base:bookworm", "-e", "cache_dir=cache"], cwd, NO_ENGINE);
+    const recipe = await runCli(
+      ["run", "debug/memray-debug-build", "-e", "source_dir=cached-demo", "-e", "base_image=memray-rust-base:bookworm", "-e", "cache_dir=cache"],
+      cwd,
+      NO_ENGINE,
+    );
     expect(recipe.exitCode, recipe.stderr).toBe(0);
     expect(recipe.lastLine).toBe(entry.wheel);
   });
@@ -102,7 +113,10 @@ describe("memray-cli debug-build --verify", () => {
   it("prints the debug sections of a wheel with DWARF (exit 0)", async () => {
     const run = await runCli(["debug-build", "--verify", "debug.whl", "--json"], cwd);
     expect(run.exitCode, run.stderr).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ debug_sections: { ".debug_info": 4000 }, modules: [{ path: "pyo3_demo/pyo3_demo.abi3.so", machine: "x86-64" }] });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      debug_sections: { ".debug_info": 4000 },
+      modules: [{ path: "pyo3_demo/pyo3_demo.abi3.so", machine: "x86-64" }],
+    });
     expect(run.stderr).toMatch(/has DWARF debug info: memray can resolve its Rust frames/);
   });
 
@@ -110,7 +124,9 @@ describe("memray-cli debug-build --verify", () => {
     const run = await runCli(["debug-build", "--verify", "nodebug.whl"], cwd);
     expect(run.exitCode).toBe(1);
     expect(run.stderr).toMatch(/debug sections of pyo3_demo\/pyo3_demo\.abi3\.so \(x86-64, [\d.]+ (B|KiB)\): none/);
-    expect(run.stderr).toMatch(/has no \.debug_info section: memray cannot resolve its Rust frames to function names with src\/<file>\.rs:LINE, so reports show them as bare addresses, \?\? or <unknown>/);
+    expect(run.stderr).toMatch(
+      /has no \.debug_info section: memray cannot resolve its Rust frames to function names with src\/<file>\.rs:LINE, so reports show them as bare addresses, \?\? or <unknown>/,
+    );
   });
 
   it("a file that is not a wheel exits 2", async () => {
@@ -124,16 +140,26 @@ describe("memray-cli debug-build --verify", () => {
 describe("run debug/memray-debug-build", () => {
   it("maps the seed-style -e keys onto the debug-build flags", () => {
     expect(RECIPES["debug/memray-debug-build"]).toBeDefined();
-    expect(translateRecipe("debug/memray-debug-build", parseRecipeVars(["source_dir=../py-mando", "install_into=local-forecast-1", "base_image=memray-rust-base:bookworm"]))).toEqual({
+    expect(
+      translateRecipe(
+        "debug/memray-debug-build",
+        parseRecipeVars(["source_dir=../py-mando", "install_into=local-forecast-1", "base_image=memray-rust-base:bookworm"]),
+      ),
+    ).toEqual({
       kind: "debug-build",
       options: { source: "../py-mando", installInto: "local-forecast-1", baseImage: "memray-rust-base:bookworm" },
     });
     expect(() => translateRecipe("debug/memray-debug-build", parseRecipeVars(["install_into=x"]))).toThrow(/needs -e source_dir=<dir>/);
-    expect(() => translateRecipe("debug/memray-debug-build", parseRecipeVars(["source_dir=x", "profile_mode=leaks"]))).toThrow(/has no -e profile_mode; it takes: source_dir, install_into, base_image, cache_dir, rebuild/);
+    expect(() => translateRecipe("debug/memray-debug-build", parseRecipeVars(["source_dir=x", "profile_mode=leaks"]))).toThrow(
+      /has no -e profile_mode; it takes: source_dir, install_into, base_image, cache_dir, rebuild/,
+    );
   });
 
   it("the other recipes keep their behaviour", () => {
     expect(translateRecipe("debug/memray-install", parseRecipeVars(["container_target=c"]))).toEqual({ kind: "install", options: { target: "c" } });
-    expect(translateRecipe("debug/memray-container", parseRecipeVars(["container_target=c"]))).toMatchObject({ kind: "profile", flags: { mode: "snapshot", target: "c" } });
+    expect(translateRecipe("debug/memray-container", parseRecipeVars(["container_target=c"]))).toMatchObject({
+      kind: "profile",
+      flags: { mode: "snapshot", target: "c" },
+    });
   });
 });

@@ -120,29 +120,32 @@ describe("interrupts: the first signal keeps everything measured", () => {
   it.each([
     ["SIGINT", 130, "INTERRUPTED"],
     ["SIGTERM", 143, "TERMINATED"],
-  ] as const)("%s while the CLI waits on a --python that never answers: stops at once, exits %d, summary written, the hung process killed", async (signal, code, errorCode) => {
-    const cwd = await scratch();
-    const hang = path.join(cwd, "hang.sh");
-    await writeFile(hang, "#!/bin/sh\nsleep 600\n");
-    await chmod(hang, 0o755);
-    await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
-    const child = spawnCli(["profile", "--script", "ok.py", "--python", hang], cwd);
-    await untilOutput(child, "checking Python");
-    let sleeper: number | undefined;
-    for (let tries = 0; sleeper === undefined && tries < 100; tries++) {
-      sleeper = (await descendants(child.pid!)).find((p) => p.cmdline.startsWith("sleep 600"))?.pid;
-      if (sleeper === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(sleeper).toBeDefined();
-    const sent = Date.now();
-    child.kill(signal);
-    const result = await child;
-    expect(Date.now() - sent).toBeLessThan(10_000);
-    expect(result.exitCode, String(result.stderr)).toBe(code);
-    expect((await summaryOf(cwd, lastLine(result.stdout))).error_code).toBe(errorCode);
-    const state = await readFile(`/proc/${sleeper}/stat`, "utf8").catch(() => "gone");
-    expect(state === "gone" || /\) Z /.test(state), state).toBe(true);
-  });
+  ] as const)(
+    "%s while the CLI waits on a --python that never answers: stops at once, exits %d, summary written, the hung process killed",
+    async (signal, code, errorCode) => {
+      const cwd = await scratch();
+      const hang = path.join(cwd, "hang.sh");
+      await writeFile(hang, "#!/bin/sh\nsleep 600\n");
+      await chmod(hang, 0o755);
+      await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
+      const child = spawnCli(["profile", "--script", "ok.py", "--python", hang], cwd);
+      await untilOutput(child, "checking Python");
+      let sleeper: number | undefined;
+      for (let tries = 0; sleeper === undefined && tries < 100; tries++) {
+        sleeper = (await descendants(child.pid!)).find((p) => p.cmdline.startsWith("sleep 600"))?.pid;
+        if (sleeper === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(sleeper).toBeDefined();
+      const sent = Date.now();
+      child.kill(signal);
+      const result = await child;
+      expect(Date.now() - sent).toBeLessThan(10_000);
+      expect(result.exitCode, String(result.stderr)).toBe(code);
+      expect((await summaryOf(cwd, lastLine(result.stdout))).error_code).toBe(errorCode);
+      const state = await readFile(`/proc/${sleeper}/stat`, "utf8").catch(() => "gone");
+      expect(state === "gone" || /\) Z /.test(state), state).toBe(true);
+    },
+  );
 
   it("a second Ctrl-C abandons the reports; the summary is still written", async () => {
     const cwd = await scratch();
@@ -172,24 +175,27 @@ describe("abrupt ends and odd workloads", () => {
     expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/bail\.py:2/);
   });
 
-  it.each([0, 1, 3])("os._exit(%d), an exit code the CLI itself uses: recovered from session.bin all the same (the harness's end event tells, not the code)", async (code) => {
-    const cwd = await scratch();
-    await writeFile(path.join(cwd, "bail.py"), `import os\nblob = [bytearray(1000) for _ in range(4000)]\nos._exit(${code})\n`);
-    const run = await runCli(["profile", "--script", "bail.py"], cwd);
-    const summary = await summaryOf(cwd, run.lastLine);
-    expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/bail\.py:2/);
-    expect(summary.memray_stats?.peak_memory).toBeGreaterThan(4_000_000);
-    expect(summary.exit_code).toBe(code);
-    if (code === 0) {
-      expect(run.exitCode, run.stderr).toBe(0);
-      expect(summary.error).toBeNull();
-      expect(summary.warnings?.join("\n")).toMatch(/os\._exit\(0\)/);
-    } else {
-      expect(run.exitCode, run.stderr).toBe(1);
-      expect(summary).toMatchObject({ error_code: "WORKLOAD_FAILED" });
-      expect(summary.error).toMatch(new RegExp(`exit code ${code}\\b`));
-    }
-  });
+  it.each([0, 1, 3])(
+    "os._exit(%d), an exit code the CLI itself uses: recovered from session.bin all the same (the harness's end event tells, not the code)",
+    async (code) => {
+      const cwd = await scratch();
+      await writeFile(path.join(cwd, "bail.py"), `import os\nblob = [bytearray(1000) for _ in range(4000)]\nos._exit(${code})\n`);
+      const run = await runCli(["profile", "--script", "bail.py"], cwd);
+      const summary = await summaryOf(cwd, run.lastLine);
+      expect(await readFile(path.join(cwd, run.lastLine, "table.txt"), "utf8")).toMatch(/bail\.py:2/);
+      expect(summary.memray_stats?.peak_memory).toBeGreaterThan(4_000_000);
+      expect(summary.exit_code).toBe(code);
+      if (code === 0) {
+        expect(run.exitCode, run.stderr).toBe(0);
+        expect(summary.error).toBeNull();
+        expect(summary.warnings?.join("\n")).toMatch(/os\._exit\(0\)/);
+      } else {
+        expect(run.exitCode, run.stderr).toBe(1);
+        expect(summary).toMatchObject({ error_code: "WORKLOAD_FAILED" });
+        expect(summary.error).toMatch(new RegExp(`exit code ${code}\\b`));
+      }
+    },
+  );
 
   it("a workload that closes its stdout and stderr neither stalls the run nor warns about signals a local run has none of", async () => {
     const cwd = await scratch();
@@ -259,7 +265,14 @@ describe("abrupt ends and odd workloads", () => {
   it("a requests file of a million entries is skipped quickly with a warning", async () => {
     const cwd = await scratch();
     // Made outside the capture (building a million dicts under memray is slow in itself); the script hands it over.
-    await execa("python3", ["-c", "import json; json.dump([{'request_num': i, 'status': 200, 'rss_before': i, 'rss_after': i + 1, 'duration_s': 0.001} for i in range(1000000)], open('big.json', 'w'))"], { cwd });
+    await execa(
+      "python3",
+      [
+        "-c",
+        "import json; json.dump([{'request_num': i, 'status': 200, 'rss_before': i, 'rss_after': i + 1, 'duration_s': 0.001} for i in range(1000000)], open('big.json', 'w'))",
+      ],
+      { cwd },
+    );
     await writeFile(path.join(cwd, "many.py"), "import os, shutil\nshutil.copy('big.json', os.environ['MEMRAY_RUN_REQUESTS_FILE'])\n");
     const run = await runCli(["profile", "--script", "many.py"], cwd);
     expect(run.exitCode).toBe(0);
@@ -355,41 +368,44 @@ async function untilGone(pid: number, timeoutMs = 30_000): Promise<void> {
 }
 
 describe("memray-cli itself killed (SIGKILL): the harness finishes the run alone, recover completes it", () => {
-  it.each(["the CLI", "its process group"] as const)("SIGKILL to %s: HOST_LOST, every measurement and report kept, nothing listed that is missing, no temp files; then recover", async (whom) => {
-    const cwd = await scratch();
-    await writeFile(path.join(cwd, "tick.py"), TICKING);
-    const child = execa(process.execPath, [cliBin, "profile", "--script", "tick.py"], {
-      cwd,
-      reject: false,
-      detached: whom === "its process group",
-      env: { NO_COLOR: "1", TMPDIR: path.join(cwd, "tmp") },
-    });
-    await untilOutput(child, "READY");
-    const harness = (await descendants(child.pid!)).find((p) => p.cmdline.includes("memray_harness"))!;
-    expect(harness).toBeDefined();
-    if (whom === "the CLI") child.kill("SIGKILL");
-    else process.kill(-child.pid!, "SIGKILL");
-    await child;
-    await untilGone(harness.pid);
-    const runDir = await summaryAppears(cwd);
-    const summary = await summaryOf(cwd, runDir);
-    expect(summary.error_code).toBe("HOST_LOST");
-    expect(summary.error).toMatch(/went away during the workload/);
-    expect(JSON.stringify(summary)).not.toMatch(/BrokenPipe|WORKLOAD_FAILED/);
-    expect(summary.memory.tracemalloc_peak).toBeGreaterThan(8 * 1024 * 1024);
-    expect(await readFile(path.join(cwd, runDir, "table.txt"), "utf8")).toMatch(/tick\.py:2/);
-    for (const file of Object.values(summary.artifacts)) expect(existsSync(path.join(cwd, file!)), file).toBe(true);
-    expect(summary.artifacts.index_html).toBeUndefined();
-    expect(await readdir(path.join(cwd, "tmp"))).toEqual([]); // no memray-cli-config-* left behind
+  it.each(["the CLI", "its process group"] as const)(
+    "SIGKILL to %s: HOST_LOST, every measurement and report kept, nothing listed that is missing, no temp files; then recover",
+    async (whom) => {
+      const cwd = await scratch();
+      await writeFile(path.join(cwd, "tick.py"), TICKING);
+      const child = execa(process.execPath, [cliBin, "profile", "--script", "tick.py"], {
+        cwd,
+        reject: false,
+        detached: whom === "its process group",
+        env: { NO_COLOR: "1", TMPDIR: path.join(cwd, "tmp") },
+      });
+      await untilOutput(child, "READY");
+      const harness = (await descendants(child.pid!)).find((p) => p.cmdline.includes("memray_harness"))!;
+      expect(harness).toBeDefined();
+      if (whom === "the CLI") child.kill("SIGKILL");
+      else process.kill(-child.pid!, "SIGKILL");
+      await child;
+      await untilGone(harness.pid);
+      const runDir = await summaryAppears(cwd);
+      const summary = await summaryOf(cwd, runDir);
+      expect(summary.error_code).toBe("HOST_LOST");
+      expect(summary.error).toMatch(/went away during the workload/);
+      expect(JSON.stringify(summary)).not.toMatch(/BrokenPipe|WORKLOAD_FAILED/);
+      expect(summary.memory.tracemalloc_peak).toBeGreaterThan(8 * 1024 * 1024);
+      expect(await readFile(path.join(cwd, runDir, "table.txt"), "utf8")).toMatch(/tick\.py:2/);
+      for (const file of Object.values(summary.artifacts)) expect(existsSync(path.join(cwd, file!)), file).toBe(true);
+      expect(summary.artifacts.index_html).toBeUndefined();
+      expect(await readdir(path.join(cwd, "tmp"))).toEqual([]); // no memray-cli-config-* left behind
 
-    const recovered = await runCli(["recover", runDir, "--json"], cwd);
-    expect(recovered.exitCode, recovered.stderr).toBe(3); // still HOST_LOST: the workload was cut short by the loss
-    const output = JSON.parse(recovered.stdout) as { run_dir: string; summary: Summary };
-    expect(output.run_dir).toBe(runDir);
-    expect(output.summary.artifacts.index_html).toBe(`${runDir}/index.html`);
-    expect(existsSync(path.join(cwd, runDir, "index.html"))).toBe(true);
-    expect((await summaryOf(cwd, runDir)).host_lost?.recovered_at).toBeTruthy();
-  });
+      const recovered = await runCli(["recover", runDir, "--json"], cwd);
+      expect(recovered.exitCode, recovered.stderr).toBe(3); // still HOST_LOST: the workload was cut short by the loss
+      const output = JSON.parse(recovered.stdout) as { run_dir: string; summary: Summary };
+      expect(output.run_dir).toBe(runDir);
+      expect(output.summary.artifacts.index_html).toBe(`${runDir}/index.html`);
+      expect(existsSync(path.join(cwd, runDir, "index.html"))).toBe(true);
+      expect((await summaryOf(cwd, runDir)).host_lost?.recovered_at).toBeTruthy();
+    },
+  );
 
   it("a run directory with only session.bin and the checkpoint (memray-cli and the harness both killed): recover makes the full run", async () => {
     const cwd = await scratch();
@@ -422,7 +438,10 @@ describe("memray-cli itself killed (SIGKILL): the harness finishes the run alone
     const first = await runCli(["profile", "--script", "ok.py", "--name", "done"], cwd);
     const done = first.lastLine.split("/").at(-1)!;
     const before = await readFile(path.join(cwd, first.lastLine, "summary.json"), "utf8");
-    const run = await runCli(args.map((arg) => (arg === "done" ? done : arg)), cwd);
+    const run = await runCli(
+      args.map((arg) => (arg === "done" ? done : arg)),
+      cwd,
+    );
     expect(run.exitCode).toBe(code);
     expect(run.stderr).toMatch(message);
     expect(await readFile(path.join(cwd, first.lastLine, "summary.json"), "utf8")).toBe(before);
@@ -441,7 +460,7 @@ describe("what the harness writes is never overwritten", () => {
       "import json, os, sys\ncfg = json.load(open(sys.argv[2]))\nos.makedirs(cfg['out_dir'], exist_ok=True)\n" +
         "open(os.path.join(cfg['out_dir'], 'summary.json'), 'w').write('{\"run_id\": \"x\", \"memory\": NaN}')\n" +
         // It finishes as the harness does: the end event is the host's sign that it did.
-        "sys.stderr.write('@memray-harness {\"event\": \"end\", \"exit_code\": 0}\\n')\n",
+        'sys.stderr.write(\'@memray-harness {"event": "end", "exit_code": 0}\\n\')\n',
     );
     await writeFile(path.join(cwd, "ok.py"), "x = 1\n");
     const run = await runCli(["profile", "--script", "ok.py"], cwd, { MEMRAY_HARNESS_DIR: path.join(cwd, "fake-harness") });

@@ -43,11 +43,15 @@ export async function resolve(specifier, context, next) {
     );
     const register = path.join(dir, "register.mjs");
     await writeFile(register, `import { register } from "node:module";\nregister(${JSON.stringify(new URL(`file://${hooks}`).href)});\n`);
-    const local = await execa("node", ["--import", register, cliBin, "profile", "--mode", "script", "--script", "test-cases/example-sequential-requests.py", "--quiet"], {
-      cwd: dir,
-      reject: false,
-      env: { NO_COLOR: "1" },
-    });
+    const local = await execa(
+      "node",
+      ["--import", register, cliBin, "profile", "--mode", "script", "--script", "test-cases/example-sequential-requests.py", "--quiet"],
+      {
+        cwd: dir,
+        reject: false,
+        env: { NO_COLOR: "1" },
+      },
+    );
     expect(local.exitCode, String(local.stderr)).toBe(0);
     expect(existsSync(trace)).toBe(false);
     const pod = await execa("node", ["--import", register, cliBin, "profile", "--target", "deploy/x", "--mode", "leaks"], {

@@ -53,7 +53,11 @@ describe.runIf(memray.exitCode === 0)("live-remote on this host with the live po
   it("--quiet: the live line is the one thing on stderr (where to connect), stdout only the run directory", async () => {
     const cwd = await workspaceWithTestCases();
     await writeFile(path.join(cwd, "job.py"), "blob = bytes([1]) * (1 << 20)  # JOB-LINE\n");
-    const cli = execa("node", [cliBin, "profile", "--local", "--mode", "live-remote", "--script", "job.py", "--quiet"], { cwd, reject: false, env: { NO_COLOR: "1" } });
+    const cli = execa("node", [cliBin, "profile", "--local", "--mode", "live-remote", "--script", "job.py", "--quiet"], {
+      cwd,
+      reject: false,
+      env: { NO_COLOR: "1" },
+    });
     const [, live] = await watchStderr(cli).waitFor(/run `memray live (\d+)`/, 60);
     const port = Number(live);
     const client = await execa("python3", ["-c", CLIENT, String(port)], { reject: false, timeout: 90_000 });

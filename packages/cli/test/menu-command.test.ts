@@ -22,7 +22,10 @@ function scriptedPrompts(answers: string[]): MenuPrompts & { asked: string[]; of
     asked,
     offered,
     select: async <T extends string>(config: { message: string; choices: { value: T }[] }) => {
-      offered.set(config.message, config.choices.map((c) => c.value));
+      offered.set(
+        config.message,
+        config.choices.map((c) => c.value),
+      );
       const answer = next(config.message) as T;
       expect(config.choices.map((c) => c.value)).toContain(answer);
       return answer;
@@ -116,7 +119,9 @@ describe("menu: the seed's tree", () => {
     const d = deps(prompts);
     await menuCommand(io(), d, { out: "elsewhere", name: "mine" });
     expect(d.ran).toEqual([{ mode: "script", local: true, script: "test-cases/my test.py", traceAllocators: "False", out: "elsewhere", name: "mine" }]);
-    expect(equivalentCommand(d.ran[0]!)).toBe('memray-cli profile --mode script --local --script "test-cases/my test.py" --trace-allocators False --out elsewhere --name mine');
+    expect(equivalentCommand(d.ran[0]!)).toBe(
+      'memray-cli profile --mode script --local --script "test-cases/my test.py" --trace-allocators False --out elsewhere --name mine',
+    );
   });
 
   it("Local profiling → endpoint asks for the WSGI app and the endpoint", async () => {

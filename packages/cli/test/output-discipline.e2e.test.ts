@@ -26,7 +26,12 @@ function validator(file: string) {
 
 /** The built CLI with exactly this environment (no inherited NO_COLOR/FORCE_COLOR), no TTY. */
 async function cliWithEnv(args: string[], cwd: string, env: Record<string, string>) {
-  const result = await execa(process.execPath, [cliBin, ...args], { cwd, reject: false, extendEnv: false, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env } });
+  const result = await execa(process.execPath, [cliBin, ...args], {
+    cwd,
+    reject: false,
+    extendEnv: false,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root", ...env },
+  });
   return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };
 }
 
@@ -50,7 +55,14 @@ describe("--json: one object per command, with the shape of core's schema", () =
     const list = await runCli(["runs", "list", "--json"], cwd);
     const listed = JSON.parse(list.stdout);
     validator("cli-runs-list.schema.json")(listed);
-    expect(listed.runs[0]).toMatchObject({ run_dir: runDir, run_id: summary.run_id, mode: "script", target: "local", leak_verdict: "likely leak", status: "ok" });
+    expect(listed.runs[0]).toMatchObject({
+      run_dir: runDir,
+      run_id: summary.run_id,
+      mode: "script",
+      target: "local",
+      leak_verdict: "likely leak",
+      status: "ok",
+    });
     expect(listed.runs[0].peak_memory_bytes).toBeGreaterThan(48 * 1024 * 1024);
 
     const show = JSON.parse((await runCli(["runs", "show", runDir, "--json"], cwd)).stdout);
@@ -172,14 +184,20 @@ describe("recipes: --out, --name, --json, --quiet everywhere; True/False normali
   });
 
   it("run debug/memray-local --out --name --quiet; trace_allocators=0 is read as False with a note", async () => {
-    const quiet = await runCli(["run", "debug/memray-local", "-e", `script_path=${SCRIPT}`, "-e", "trace_allocators=0", "--out", "elsewhere", "--name", "mine", "--quiet"], cwd);
+    const quiet = await runCli(
+      ["run", "debug/memray-local", "-e", `script_path=${SCRIPT}`, "-e", "trace_allocators=0", "--out", "elsewhere", "--name", "mine", "--quiet"],
+      cwd,
+    );
     expect(quiet.exitCode, quiet.stderr).toBe(0);
     expect(quiet.stdout).toMatch(/^elsewhere\/mine-\d{8}-\d{6}(-\d+)?$/);
     expect(quiet.stderr).toBe("");
     const summary = JSON.parse(readFileSync(path.join(cwd, quiet.stdout.trim(), "summary.json"), "utf8")) as Summary;
     expect(summary.profiling.trace_python_allocators).toBe(false);
 
-    const noted = await runCli(["run", "debug/memray-local", "-e", `script_path=${SCRIPT}`, "-e", "trace_allocators=TRUE", "-e", "run_name=noted", "--json"], cwd);
+    const noted = await runCli(
+      ["run", "debug/memray-local", "-e", `script_path=${SCRIPT}`, "-e", "trace_allocators=TRUE", "-e", "run_name=noted", "--json"],
+      cwd,
+    );
     expect(noted.exitCode, noted.stderr).toBe(0);
     expect(noted.stderr).toMatch(/note: -e trace_allocators=TRUE read as True \(the seed spells it True or False\)/);
     expect(JSON.parse(noted.stdout).summary.profiling.trace_python_allocators).toBe(true);
@@ -209,13 +227,17 @@ describe("recipes: --out, --name, --json, --quiet everywhere; True/False normali
   it("an unknown recipe, -e key or mode exits 2 and lists the valid ones", async () => {
     const recipe = await runCli(["run", "debug/memray-nope"], cwd);
     expect(recipe.exitCode).toBe(2);
-    expect(recipe.stderr).toMatch(/known recipes: debug\/memray-container, debug\/memray-sequence, debug\/memray-attach, debug\/memray-local, debug\/memray-install, debug\/memray-debug-build, debug\/menu/);
+    expect(recipe.stderr).toMatch(
+      /known recipes: debug\/memray-container, debug\/memray-sequence, debug\/memray-attach, debug\/memray-local, debug\/memray-install, debug\/memray-debug-build, debug\/menu/,
+    );
     const key = await runCli(["run", "debug/memray-local", "-e", "container_target=local-forecast-1"], cwd);
     expect(key.exitCode).toBe(2);
     expect(key.stderr).toMatch(/recipe debug\/memray-local has no -e container_target; it takes: profile_mode, script_path/);
     const mode = await runCli(["run", "debug/memray-container", "-e", "container_target=local-forecast-1", "-e", "profile_mode=leak"], cwd);
     expect(mode.exitCode).toBe(2);
-    expect(mode.stderr).toMatch(/-e profile_mode expects one of snapshot, endpoint, script, live-web, live-remote, stats, leaks, objects, sequence, received "leak"/);
+    expect(mode.stderr).toMatch(
+      /-e profile_mode expects one of snapshot, endpoint, script, live-web, live-remote, stats, leaks, objects, sequence, received "leak"/,
+    );
     const flagMode = await runCli(["profile", "--mode", "leak"], cwd);
     expect(flagMode.exitCode).toBe(2);
     expect(flagMode.stderr).toMatch(/--mode expects one of snapshot, endpoint, script, live-web, live-remote, stats, leaks, objects, sequence/);

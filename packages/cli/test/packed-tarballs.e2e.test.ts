@@ -57,7 +57,7 @@ describe("packed tarballs installed in an empty project", () => {
     expect(help.stdout).toMatch(/profile \[options\]/);
   });
 
-  let runs: string[] = [];
+  const runs: string[] = [];
   it("npx memray-cli profile: a local script profile of the built-in example, twice", async () => {
     for (const name of ["first", "second"]) {
       const run = await npx(["memray-cli", "profile", "--mode", "script", "--script", SCRIPT, "--name", name]);
@@ -67,7 +67,8 @@ describe("packed tarballs installed in an empty project", () => {
       const summary = JSON.parse(await readFile(path.join(project, dir, "summary.json"), "utf8"));
       expect(summary.requests).toHaveLength(5);
       expect(summary.profiling.memray_enabled).toBe(true);
-      for (const file of ["flamegraph.html", "leaks.html", "temporal.html", "table.txt", "index.html"]) expect(existsSync(path.join(project, dir, file))).toBe(true);
+      for (const file of ["flamegraph.html", "leaks.html", "temporal.html", "table.txt", "index.html"])
+        expect(existsSync(path.join(project, dir, file))).toBe(true);
       runs.push(dir);
     }
     const list = await npx(["memray-cli", "runs", "list", "--json"]);

@@ -68,7 +68,7 @@ describe("README usage matches the CLI", () => {
         const recipe = words[1]!;
         const block = runHelp.slice(runHelp.indexOf(`  ${recipe}\n`));
         expect(block, line).not.toBe(runHelp.slice(-1));
-        const keys = block.split(/\n  debug\//)[0]!;
+        const keys = block.split(/\n {2}debug\//)[0]!;
         for (const [, key] of line.matchAll(/-e (\w+)=/g)) expect(keys, `${line}: -e ${key} is not a key of ${recipe}`).toContain(key);
       }
     }

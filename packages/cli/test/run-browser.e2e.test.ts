@@ -79,7 +79,17 @@ describe.runIf(existsSync(CHROMIUM))("memray-cli view in headless Chromium", () 
   it("lists the runs, newest first, with the table's columns, and sorts by a column", async () => {
     await page.goto(url);
     const headers = await page.locator("table#runs th").allTextContents();
-    expect(headers.map((h) => h.replace(" ↕", "").trim())).toEqual(["compare", "run", "mode", "target", "peak memory", "RSS delta", "leak verdict", "date", "reports"]);
+    expect(headers.map((h) => h.replace(" ↕", "").trim())).toEqual([
+      "compare",
+      "run",
+      "mode",
+      "target",
+      "peak memory",
+      "RSS delta",
+      "leak verdict",
+      "date",
+      "reports",
+    ]);
     const names = await page.locator("table#runs tbody tr").evaluateAll((rows) => rows.map((row) => row.getAttribute("data-run")));
     expect(names).toEqual(runs.map((run) => path.basename(run.dir)).reverse());
     expect(await page.locator("table#runs tbody tr").first().locator("td").nth(6).textContent()).toBe("likely leak");

@@ -17,7 +17,10 @@ async function runsDir(): Promise<string> {
   const cwd = await mkdtemp(path.join(os.tmpdir(), "memray-cli-runs-"));
   for (const name of ["a-20260315-143022", "b-20260315-150000"]) {
     await mkdir(path.join(cwd, "runs", name), { recursive: true });
-    await writeSummary(path.join(cwd, "runs", name), fallbackSummary({ runId: name, mode: "script", script: null, timestamp: new Date(), error: "x", errorCode: "HARNESS_FAILED" }));
+    await writeSummary(
+      path.join(cwd, "runs", name),
+      fallbackSummary({ runId: name, mode: "script", script: null, timestamp: new Date(), error: "x", errorCode: "HARNESS_FAILED" }),
+    );
   }
   return cwd;
 }
@@ -25,7 +28,10 @@ async function runsDir(): Promise<string> {
 describe("runs list / runs show", () => {
   it("Ctrl-C (an aborted signal) stops the reading: exit 130, or 143 for SIGTERM", async () => {
     const cwd = await runsDir();
-    for (const [reason, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    for (const [reason, code] of [
+      ["SIGINT", 130],
+      ["SIGTERM", 143],
+    ] as const) {
       const controller = new AbortController();
       controller.abort(reason);
       const list = io(cwd, { signal: controller.signal });
@@ -61,6 +67,11 @@ describe("runs list / runs show", () => {
     execFileSync("mkfifo", [path.join(cwd, "runs", "c-20260315-160000", "summary.json")]);
     const { runs, broken } = await listRuns(path.join(cwd, "runs"));
     expect(runs.map((run) => run.summary.run_id).sort()).toEqual(["a-20260315-143022", "b-20260315-150000"]);
-    expect(broken).toEqual([{ dir: path.join(cwd, "runs", "c-20260315-160000"), problem: `${path.join(cwd, "runs", "c-20260315-160000", "summary.json")} is a FIFO (named pipe), not a regular file` }]);
+    expect(broken).toEqual([
+      {
+        dir: path.join(cwd, "runs", "c-20260315-160000"),
+        problem: `${path.join(cwd, "runs", "c-20260315-160000", "summary.json")} is a FIFO (named pipe), not a regular file`,
+      },
+    ]);
   });
 });

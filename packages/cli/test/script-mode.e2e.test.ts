@@ -107,10 +107,7 @@ describe("memray-cli profile --mode script (real memray, local host)", () => {
 describe("the seed's recipe form and --json", () => {
   it("run debug/memray-local -e script_path=... -e trace_allocators=False", async () => {
     const cwd = await workspaceWithTestCases();
-    const run = await runCli(
-      ["run", "debug/memray-local", "-e", `script_path=${SCRIPT}`, "-e", "trace_allocators=False", "--json"],
-      cwd,
-    );
+    const run = await runCli(["run", "debug/memray-local", "-e", `script_path=${SCRIPT}`, "-e", "trace_allocators=False", "--json"], cwd);
     expect(run.exitCode, run.stderr).toBe(0);
     const output = JSON.parse(run.stdout) as { run_dir: string; summary: Summary };
     expect(output.run_dir).toMatch(/^runs\/example-sequential-requests-/);

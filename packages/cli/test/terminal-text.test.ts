@@ -15,7 +15,14 @@ const SHOWN = "boom \\x1b]0;PWNED\\x07 \\x1b[2J\\x9b31m done";
 const RAW_CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 
 function hostileSummary(): Summary {
-  const summary = fallbackSummary({ runId: "r-1", mode: "script", script: "x.py", timestamp: new Date("2026-03-15T14:30:22Z"), error: HOSTILE, errorCode: "WORKLOAD_FAILED" });
+  const summary = fallbackSummary({
+    runId: "r-1",
+    mode: "script",
+    script: "x.py",
+    timestamp: new Date("2026-03-15T14:30:22Z"),
+    error: HOSTILE,
+    errorCode: "WORKLOAD_FAILED",
+  });
   summary.warnings = [`warned: ${HOSTILE}`];
   summary.top_allocators = [{ file: `evil\u001b[31m.py:1`, size_kb: 10, count: 2 } as Summary["top_allocators"][number]];
   summary.target = { kind: "docker", name: `c\u001b]0;x\u0007`, python: "python3" } as Summary["target"];
@@ -42,7 +49,18 @@ describe("visible text on the terminal", () => {
   });
 
   it("the runs table's cells (runs list, the menu, the run browser)", () => {
-    const row: RunRow = { run_dir: "runs/a\u001b[2Jb", run_id: "a", mode: "script", target: `c\u001b]0;x\u0007`, peak_memory_bytes: null, rss_delta_kb: null, leak_verdict: "n/a", status: "failed", timestamp: `2026\u001b[2J`, summary: hostileSummary() };
+    const row: RunRow = {
+      run_dir: "runs/a\u001b[2Jb",
+      run_id: "a",
+      mode: "script",
+      target: `c\u001b]0;x\u0007`,
+      peak_memory_bytes: null,
+      rss_delta_kb: null,
+      leak_verdict: "n/a",
+      status: "failed",
+      timestamp: `2026\u001b[2J`,
+      summary: hostileSummary(),
+    };
     const cells = runRowCells(row);
     expect(cells[0]).toBe("runs/a\\x1b[2Jb");
     expect(cells[2]).toBe("c\\x1b]0;x\\x07");
@@ -78,7 +96,10 @@ describe("the comparison with --baseline on the terminal", () => {
       total_bytes: bytes,
       sites: [{ site: "evil\u001b]0;PWNED\u0007.py:1", function: "f\u001b[2J", size_bytes: bytes, count: 1 }],
     });
-    for (const [name, bytes] of [["a", 1_000_000], ["b", 9_000_000]] as const) {
+    for (const [name, bytes] of [
+      ["a", 1_000_000],
+      ["b", 9_000_000],
+    ] as const) {
       const dir = path.join(cwd, "runs", name);
       await mkdir(dir, { recursive: true });
       const summary = hostileSummary();

@@ -67,11 +67,24 @@ describe("memray-cli view: only this machine's pages, only the runs' regular fil
     cwd = await mkdtemp(path.join(os.tmpdir(), "memray-cli-view-"));
     outside = await mkdtemp(path.join(os.tmpdir(), "memray-cli-outside-"));
     await writeFile(path.join(outside, "secret.txt"), SECRET);
-    await writeSummary(outside, fallbackSummary({ runId: "outside-run", mode: "script", script: null, timestamp: new Date(), error: SECRET, errorCode: "HARNESS_FAILED" }));
+    await writeSummary(
+      outside,
+      fallbackSummary({ runId: "outside-run", mode: "script", script: null, timestamp: new Date(), error: SECRET, errorCode: "HARNESS_FAILED" }),
+    );
     for (const name of [run, other]) {
       const dir = path.join(cwd, "runs", name);
       await mkdir(dir, { recursive: true });
-      await writeSummary(dir, fallbackSummary({ runId: name, mode: "script", script: "svc.py", timestamp: new Date("2026-03-15T14:30:22Z"), error: "it broke", errorCode: "HARNESS_FAILED" }));
+      await writeSummary(
+        dir,
+        fallbackSummary({
+          runId: name,
+          mode: "script",
+          script: "svc.py",
+          timestamp: new Date("2026-03-15T14:30:22Z"),
+          error: "it broke",
+          errorCode: "HARNESS_FAILED",
+        }),
+      );
       await writeFile(path.join(dir, "table.txt"), `table of ${name}\n`);
     }
     // Planted: a link out of the runs, a link to another run's file, a whole run directory that is a link out.
@@ -124,7 +137,12 @@ describe("memray-cli view: only this machine's pages, only the runs' regular fil
   });
 
   it("a run directory that is a link out of the runs is refused, its page, its files and in a comparison", async () => {
-    for (const pathname of ["/run/evil-20260315-143022", "/runs/evil-20260315-143022/secret.txt", "/runs/evil-20260315-143022/summary.json", `/compare?a=${run}&b=evil-20260315-143022`]) {
+    for (const pathname of [
+      "/run/evil-20260315-143022",
+      "/runs/evil-20260315-143022/secret.txt",
+      "/runs/evil-20260315-143022/summary.json",
+      `/compare?a=${run}&b=evil-20260315-143022`,
+    ]) {
       const reply = await request(pathname);
       expect(reply.status, pathname).toBe(403);
       expect(reply.body).not.toContain(SECRET);
@@ -151,7 +169,17 @@ describe("memray-cli view with FIFOs in the runs directory", () => {
     for (const name of [run, "svc-20260315-150000"]) {
       const dir = path.join(cwd, "runs", name);
       await mkdir(dir, { recursive: true });
-      await writeSummary(dir, fallbackSummary({ runId: name, mode: "script", script: "svc.py", timestamp: new Date("2026-03-15T14:30:22Z"), error: "it broke", errorCode: "HARNESS_FAILED" }));
+      await writeSummary(
+        dir,
+        fallbackSummary({
+          runId: name,
+          mode: "script",
+          script: "svc.py",
+          timestamp: new Date("2026-03-15T14:30:22Z"),
+          error: "it broke",
+          errorCode: "HARNESS_FAILED",
+        }),
+      );
       await writeFile(path.join(dir, "table.txt"), `table of ${name}\n`);
     }
     // A run whose summary.json is a FIFO, and a FIFO among a run's files.
@@ -173,7 +201,9 @@ describe("memray-cli view with FIFOs in the runs directory", () => {
     expect(touching[2]!.body).toMatch(/pipe\.html is a FIFO \(named pipe\), not a regular file/);
     const list = JSON.parse((await request("/api/runs")).body) as { runs: { run_id: string }[]; unreadable: { run_dir: string; problem: string }[] };
     expect(list.runs.map((r) => r.run_id).sort()).toEqual([run, "svc-20260315-150000"]);
-    expect(list.unreadable).toEqual([{ run_dir: path.join("runs", "fifo-20260315-143022"), problem: expect.stringMatching(/is a FIFO \(named pipe\), not a regular file/) }]);
+    expect(list.unreadable).toEqual([
+      { run_dir: path.join("runs", "fifo-20260315-143022"), problem: expect.stringMatching(/is a FIFO \(named pipe\), not a regular file/) },
+    ]);
     expect((await request(`/runs/${run}/table.txt`)).status).toBe(200);
   });
 });

@@ -112,4 +112,6 @@ if (version !== expected) fail(`the executable printed version "${version}", exp
 writeFileSync(stampFile, `${JSON.stringify({ node: process.version, execPath: process.execPath }, null, 2)}\n`);
 rmSync(blob, { force: true });
 const size = statSync(executable).size;
-log(`wrote ${path.relative(process.cwd(), executable) || executable} (${(size / 1024 / 1024).toFixed(1)} MiB, Node ${process.version}) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+log(
+  `wrote ${path.relative(process.cwd(), executable) || executable} (${(size / 1024 / 1024).toFixed(1)} MiB, Node ${process.version}) in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+);

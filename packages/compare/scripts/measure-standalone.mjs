@@ -48,6 +48,10 @@ process.stdout.write(`standalone size: ${mib(statSync(executable).size)} (the No
 for (const [j, c] of contenders.entries()) {
   const xs = times[j];
   process.stdout.write(
-    `${c.name.padEnd(26)} median ${median(xs).toFixed(1).padStart(6)} ms   min ${Math.min(...xs).toFixed(1).padStart(6)} ms   max ${Math.max(...xs).toFixed(1).padStart(6)} ms\n`,
+    `${c.name.padEnd(26)} median ${median(xs).toFixed(1).padStart(6)} ms   min ${Math.min(...xs)
+      .toFixed(1)
+      .padStart(6)} ms   max ${Math.max(...xs)
+      .toFixed(1)
+      .padStart(6)} ms\n`,
   );
 }

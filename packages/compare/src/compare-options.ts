@@ -35,8 +35,7 @@ export function resolveCompareOptions(input: CompareOptionsInput = {}): CompareO
   const option = issue.path.join(".") || "options";
   let received: unknown = input;
   for (const key of issue.path) received = (received as Record<PropertyKey, unknown> | undefined)?.[key as PropertyKey];
-  const hint =
-    issue.path[0] === "metricThresholds" ? `metric ids: ${COMPARE_METRIC_IDS.join(", ")}` : undefined;
+  const hint = issue.path[0] === "metricThresholds" ? `metric ids: ${COMPARE_METRIC_IDS.join(", ")}` : undefined;
   throw new InvalidOptionError(`compare option ${option}: ${issue.message} (received ${JSON.stringify(received)})`, {
     hint,
   });

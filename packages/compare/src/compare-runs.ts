@@ -36,13 +36,8 @@ function compareMetric(def: MetricDefinition, baselines: readonly RunData[], can
   const deltaPct = delta === null || a === null || a === 0 ? null : (100 * delta) / Math.abs(a);
   // Beyond the threshold (growth from 0 is unbounded), at least the floor, and outside the baseline's spread.
   const beyond =
-    delta !== null &&
-    delta !== 0 &&
-    (deltaPct === null || Math.abs(deltaPct) > threshold) &&
-    Math.abs(delta) >= (floor ?? 0) &&
-    confidence !== "within_spread";
-  const status: CompareMetric["status"] =
-    delta === null ? "n/a" : !beyond ? "unchanged" : delta > 0 ? "increased" : "decreased";
+    delta !== null && delta !== 0 && (deltaPct === null || Math.abs(deltaPct) > threshold) && Math.abs(delta) >= (floor ?? 0) && confidence !== "within_spread";
+  const status: CompareMetric["status"] = delta === null ? "n/a" : !beyond ? "unchanged" : delta > 0 ? "increased" : "decreased";
   return {
     id: def.id,
     label: def.label,
@@ -79,7 +74,10 @@ function notesFor(baselines: readonly RunData[], candidates: readonly RunData[],
   if (scriptA !== scriptB) {
     notes.push(`the runs profile different scripts: baseline ${scriptA ?? "none"}, candidate ${scriptB ?? "none"}`);
   }
-  for (const [role, runs] of [["baseline", baselines], ["candidate", candidates]] as const) {
+  for (const [role, runs] of [
+    ["baseline", baselines],
+    ["candidate", candidates],
+  ] as const) {
     for (const run of runs) {
       const which = runs.length > 1 ? `the ${role} run ${run.input}` : `the ${role} run`;
       if (run.summary.error) notes.push(`${which} failed: ${run.summary.error}`);
@@ -87,8 +85,18 @@ function notesFor(baselines: readonly RunData[], candidates: readonly RunData[],
     }
   }
   for (const key of ["python_version", "memray_version", "native_traces", "trace_python_allocators"] as const) {
-    const va = distinct(baselines.map((r) => r.summary.profiling[key]).filter((v) => v !== undefined).map(String));
-    const vb = distinct(candidates.map((r) => r.summary.profiling[key]).filter((v) => v !== undefined).map(String));
+    const va = distinct(
+      baselines
+        .map((r) => r.summary.profiling[key])
+        .filter((v) => v !== undefined)
+        .map(String),
+    );
+    const vb = distinct(
+      candidates
+        .map((r) => r.summary.profiling[key])
+        .filter((v) => v !== undefined)
+        .map(String),
+    );
     if (va.length > 0 && vb.length > 0 && distinct([...va, ...vb]).length > 1) {
       notes.push(`the runs differ in ${key}: baseline ${va.join(", ")}, candidate ${vb.join(", ")}`);
     }
@@ -96,9 +104,7 @@ function notesFor(baselines: readonly RunData[], candidates: readonly RunData[],
   const sourceA = distinct(baselines.map((r) => r.siteSource));
   const sourceB = distinct(candidates.map((r) => r.siteSource));
   if (sourceA.length > 1 || sourceB.length > 1 || sourceA[0] !== sourceB[0]) {
-    notes.push(
-      `per-site data comes from ${sourceA.join(", ")} (baseline) and ${sourceB.join(", ")} (candidate); top_allocators holds only the largest sites`,
-    );
+    notes.push(`per-site data comes from ${sourceA.join(", ")} (baseline) and ${sourceB.join(", ")} (candidate); top_allocators holds only the largest sites`);
   } else if (sourceA[0] === "top_allocators") {
     notes.push("per-site data comes from summary.top_allocators (largest sites only): table.json is missing");
   } else if (sourceA[0] === "none") {
@@ -153,7 +159,11 @@ export function compareRuns(
   checkRunGroup(baselines, "baseline");
   checkRunGroup(candidates, "candidate");
   const multi = baselines.length > 1 || candidates.length > 1;
-  const files = (runs: readonly RunData[]) => runs.map((r) => r.summaryFile).sort().join("\n");
+  const files = (runs: readonly RunData[]) =>
+    runs
+      .map((r) => r.summaryFile)
+      .sort()
+      .join("\n");
   const sameRun = files(baselines) === files(candidates);
   const metrics = METRICS.map((def) => compareMetric(def, baselines, candidates, options));
 
@@ -190,14 +200,23 @@ export function compareRuns(
       const failed = candidateFailure(run);
       if (!failed) continue;
       const which = candidates.length > 1 ? `the candidate run ${run.input}` : "the candidate run";
-      failures.push({ kind: "failed_run", metric: "candidate_failed", message: `${which} failed: ${failed} (pass --allow-failed to compare it anyway)`, site: null });
+      failures.push({
+        kind: "failed_run",
+        metric: "candidate_failed",
+        message: `${which} failed: ${failed} (pass --allow-failed to compare it anyway)`,
+        site: null,
+      });
     }
     regressions.unshift(...failures);
   }
   if (leak.regression) {
     const growths = leakB.map((l) => l.rss_growth_mb).filter((g): g is number => g !== null);
     const growth =
-      growths.length === 0 ? "" : candidates.length > 1 ? ` (RSS grew ${growths.join(", ")} MB across requests)` : ` (RSS grew ${growths[0]} MB across requests)`;
+      growths.length === 0
+        ? ""
+        : candidates.length > 1
+          ? ` (RSS grew ${growths.join(", ")} MB across requests)`
+          : ` (RSS grew ${growths[0]} MB across requests)`;
     const runs = candidates.length > 1 ? ` in ${leak.candidate_likely_leak_runs} of ${candidates.length} candidate runs` : "";
     regressions.push({
       kind: "leak",
@@ -208,10 +227,7 @@ export function compareRuns(
   }
 
   const siteChanged = sites.counts.new + sites.counts.removed + sites.counts.grew + sites.counts.shrank > 0;
-  const changed =
-    metrics.some((m) => m.gated && (m.status === "increased" || m.status === "decreased")) ||
-    leak.status !== "unchanged" ||
-    siteChanged;
+  const changed = metrics.some((m) => m.gated && (m.status === "increased" || m.status === "decreased")) || leak.status !== "unchanged" || siteChanged;
   const regression = regressions.length > 0;
 
   return {

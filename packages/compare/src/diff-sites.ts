@@ -9,8 +9,7 @@ export interface DiffSitesOptions {
   limit: number;
 }
 
-const bySite = (a: CompareSite, b: CompareSite): number =>
-  a.site < b.site ? -1 : a.site > b.site ? 1 : (a.function ?? "").localeCompare(b.function ?? "");
+const bySite = (a: CompareSite, b: CompareSite): number => (a.site < b.site ? -1 : a.site > b.site ? 1 : (a.function ?? "").localeCompare(b.function ?? ""));
 
 /**
  * Per-site diff of two runs: new sites, removed sites, and the sites that grew or shrank most.

@@ -5,7 +5,11 @@ export type RunRole = "baseline" | "candidate";
 
 /** A run argument names nothing on disk. */
 export class RunNotFoundError extends MemrayError {
-  constructor(readonly runPath: string, readonly role: RunRole, cause?: unknown) {
+  constructor(
+    readonly runPath: string,
+    readonly role: RunRole,
+    cause?: unknown,
+  ) {
     super("RUN_NOT_FOUND", `The ${role} run ${runPath} does not exist`, {
       cause,
       hint: "pass a run directory (runs/<name>-<timestamp>/) or its summary.json",
@@ -15,7 +19,11 @@ export class RunNotFoundError extends MemrayError {
 
 /** A run directory without a summary.json. */
 export class SummaryNotFoundError extends MemrayError {
-  constructor(readonly summaryFile: string, readonly role: RunRole, cause?: unknown) {
+  constructor(
+    readonly summaryFile: string,
+    readonly role: RunRole,
+    cause?: unknown,
+  ) {
     super("SUMMARY_NOT_FOUND", `The ${role} run has no summary.json: ${summaryFile} is missing`, {
       cause,
       hint: "pass a directory written by `memray-cli profile` (it always holds summary.json)",
@@ -25,7 +33,11 @@ export class SummaryNotFoundError extends MemrayError {
 
 /** summary.json (or table.json / stats.json) exists but cannot be read. */
 export class RunUnreadableError extends MemrayError {
-  constructor(readonly file: string, readonly role: RunRole, cause?: unknown) {
+  constructor(
+    readonly file: string,
+    readonly role: RunRole,
+    cause?: unknown,
+  ) {
     const reason = cause instanceof MemrayError ? cause.reason : cause instanceof Error ? cause.message : String(cause);
     super("RUN_UNREADABLE", `Cannot read ${file} of the ${role} run: ${reason}`, {
       cause,
@@ -36,7 +48,12 @@ export class RunUnreadableError extends MemrayError {
 
 /** summary.json is not valid JSON or does not match core's summary schema. */
 export class InvalidRunSummaryError extends MemrayError {
-  constructor(readonly file: string, readonly role: RunRole, readonly issues: string, options: MemrayErrorOptions = {}) {
+  constructor(
+    readonly file: string,
+    readonly role: RunRole,
+    readonly issues: string,
+    options: MemrayErrorOptions = {},
+  ) {
     super("INVALID_SUMMARY", `The ${role} summary ${file} is not a valid memray-cli summary: ${issues}`, {
       hint: "pass a summary.json written by memray-cli (schema: @alpiq/memray-core/schema/summary.schema.json)",
       ...options,
@@ -46,7 +63,12 @@ export class InvalidRunSummaryError extends MemrayError {
 
 /** table.json or stats.json beside summary.json is malformed. */
 export class InvalidRunDataError extends MemrayError {
-  constructor(readonly file: string, readonly role: RunRole, readonly issues: string, options: MemrayErrorOptions = {}) {
+  constructor(
+    readonly file: string,
+    readonly role: RunRole,
+    readonly issues: string,
+    options: MemrayErrorOptions = {},
+  ) {
     super("INVALID_RUN_DATA", `The ${role} run's ${file} is malformed: ${issues}`, {
       hint: "regenerate the run, or delete the file to compare without it",
       ...options,
@@ -56,7 +78,11 @@ export class InvalidRunDataError extends MemrayError {
 
 /** A `--threshold` value that is neither PCT nor METRIC=PCT, or names an unknown metric. */
 export class InvalidThresholdError extends MemrayError {
-  constructor(readonly value: string, reason: string, readonly flag = "--threshold") {
+  constructor(
+    readonly value: string,
+    reason: string,
+    readonly flag = "--threshold",
+  ) {
     super("INVALID_THRESHOLD", `${flag}: ${reason}, received "${value}"`, {
       hint: `use ${flag} 20 (percent, all memory metrics) or ${flag} rss_delta=30 (one metric; repeatable)`,
     });
@@ -68,7 +94,11 @@ export class InvalidThresholdError extends MemrayError {
  * modes or scripts, or one run is given twice. Bad input of that flag (exit 2).
  */
 export class MixedRunGroupError extends MemrayError {
-  constructor(readonly role: RunRole, reason: string, readonly runPaths: readonly string[]) {
+  constructor(
+    readonly role: RunRole,
+    reason: string,
+    readonly runPaths: readonly string[],
+  ) {
     super("INVALID_OPTION", `--${role}: ${reason}`, {
       hint: `the runs of one side are repeats of one workload: same mode and script, each run once (memray-compare --baseline A1 A2 A3 --candidate B1 B2 B3)`,
     });
@@ -77,7 +107,11 @@ export class MixedRunGroupError extends MemrayError {
 
 /** GITHUB_STEP_SUMMARY or GITHUB_OUTPUT names a file that cannot be appended to. */
 export class GithubFileError extends MemrayError {
-  constructor(readonly variable: "GITHUB_STEP_SUMMARY" | "GITHUB_OUTPUT", readonly file: string, cause?: unknown) {
+  constructor(
+    readonly variable: "GITHUB_STEP_SUMMARY" | "GITHUB_OUTPUT",
+    readonly file: string,
+    cause?: unknown,
+  ) {
     const reason = cause instanceof Error ? cause.message : String(cause);
     super("OUTPUT_NOT_WRITABLE", `${variable}: cannot append to ${file}: ${reason}`, {
       cause,

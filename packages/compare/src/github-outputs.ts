@@ -55,11 +55,7 @@ const fileFrom = (env: Record<string, string | undefined>, name: string): string
  * markdown report to that file; with GITHUB_OUTPUT set, append the outputs regression,
  * max_growth_percent, baseline and candidate. Elsewhere nothing happens. Throws GithubFileError.
  */
-export async function writeGithubFiles(
-  report: CompareReport,
-  env: Record<string, string | undefined>,
-  append: AppendFile = nodeAppendFile,
-): Promise<string[]> {
+export async function writeGithubFiles(report: CompareReport, env: Record<string, string | undefined>, append: AppendFile = nodeAppendFile): Promise<string[]> {
   const written: string[] = [];
   const summary = fileFrom(env, "GITHUB_STEP_SUMMARY");
   if (summary) {

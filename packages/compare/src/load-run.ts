@@ -13,7 +13,6 @@ import {
 import { runFileCompareFs, type CompareFs } from "./run-file-fs.js";
 import { InvalidRunDataError, InvalidRunSummaryError, RunNotFoundError, RunUnreadableError, SummaryNotFoundError, type RunRole } from "./errors.js";
 
-
 export const TABLE_FILE = artifactFile("table_json");
 export const STATS_FILE = artifactFile("stats_json");
 

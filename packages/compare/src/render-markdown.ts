@@ -26,11 +26,7 @@ function siteRow(kind: string, s: CompareSite): string {
 /** A pull-request comment: verdict heading, metric table, site table, notes and rules. */
 export function renderMarkdown(report: CompareReport): string {
   const out: string[] = [];
-  const verdict = report.regression
-    ? "❌ memory regression"
-    : report.changed
-      ? "✅ no regression"
-      : "✅ no change";
+  const verdict = report.regression ? "❌ memory regression" : report.changed ? "✅ no regression" : "✅ no change";
   out.push(`### memray-compare: ${verdict}`);
   out.push("");
   const multi = isMultiRun(report);
@@ -90,7 +86,9 @@ export function renderMarkdown(report: CompareReport): string {
   out.push("");
 
   const sites = report.sites;
-  out.push(`**Allocation sites** (${multi ? "median per site over the runs; " : ""}changes ≥ ${formatBytes(sites.min_delta_bytes)}, top ${sites.limit} per kind)`);
+  out.push(
+    `**Allocation sites** (${multi ? "median per site over the runs; " : ""}changes ≥ ${formatBytes(sites.min_delta_bytes)}, top ${sites.limit} per kind)`,
+  );
   out.push("");
   const rows = [
     ...sites.grew.map((s) => siteRow("grew", s)),

@@ -26,8 +26,7 @@ function table(rows: Cell[][], indent = "  "): string[] {
       row
         .map((cell, i) => {
           const last = i === row.length - 1;
-          const padded =
-            cell.align === "right" ? cell.text.padStart(widths[i]!) : last ? cell.text : cell.text.padEnd(widths[i]!);
+          const padded = cell.align === "right" ? cell.text.padStart(widths[i]!) : last ? cell.text : cell.text.padEnd(widths[i]!);
           return cell.paint ? cell.paint(padded) : padded;
         })
         .join("  ")
@@ -68,7 +67,6 @@ export function rulesLine(report: CompareReport): string {
   }
   return parts.join("; ");
 }
-
 
 function siteRows(kind: string, sites: CompareSite[], c: ReturnType<typeof pc.createColors>, grew: boolean): Cell[][] {
   return sites.map((s) => [
@@ -140,8 +138,7 @@ export function renderText(report: CompareReport, options: RenderTextOptions = {
   ];
   const leak = report.leak;
   const verdict = (likely: boolean): string => (likely ? "likely_leak" : "no leak");
-  const leakVerdict = (likely: boolean, count: number, runs: number): string =>
-    multi ? `${verdict(likely)} (${count}/${runs})` : verdict(likely);
+  const leakVerdict = (likely: boolean, count: number, runs: number): string => (multi ? `${verdict(likely)} (${count}/${runs})` : verdict(likely));
   const blank = (): Cell => ({ text: "", align: "right" });
   rows.push([
     { text: "leak verdict" },
@@ -167,7 +164,9 @@ export function renderText(report: CompareReport, options: RenderTextOptions = {
       : `${report.baseline.site_source} / ${report.candidate.site_source}`;
   out.push(
     c.bold("Allocation sites") +
-      c.dim(` (${source}${report.baseline.site_kind ? `, ${report.baseline.site_kind}` : ""}; changes >= ${formatBytes(sites.min_delta_bytes)}; top ${sites.limit} per kind)`),
+      c.dim(
+        ` (${source}${report.baseline.site_kind ? `, ${report.baseline.site_kind}` : ""}; changes >= ${formatBytes(sites.min_delta_bytes)}; top ${sites.limit} per kind)`,
+      ),
   );
   const siteTable = [
     ...siteRows("grew", sites.grew, c, true),

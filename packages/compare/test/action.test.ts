@@ -137,7 +137,17 @@ describe("action.yml", () => {
 
     beforeAll(async () => {
       ws = await tmpDir("memray-action-ws-");
-      for (const [name, mb] of [["base-1", 20], ["base-2", 23], ["base-3", 18], ["noisy-1", 22], ["noisy-2", 19], ["noisy-3", 24], ["big-1", 70], ["big-2", 72], ["big-3", 69]] as const) {
+      for (const [name, mb] of [
+        ["base-1", 20],
+        ["base-2", 23],
+        ["base-3", 18],
+        ["noisy-1", 22],
+        ["noisy-2", 19],
+        ["noisy-3", 24],
+        ["big-1", 70],
+        ["big-2", 72],
+        ["big-3", 69],
+      ] as const) {
         await writeRun(ws, `runs/${name}`, { summary: fakeSummary(mb, { run_id: name }), table: fakeTableFor(mb) });
       }
     });

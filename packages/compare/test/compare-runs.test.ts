@@ -75,7 +75,9 @@ describe("compareRuns", () => {
     expect(metric(report, "rss_delta").threshold_pct).toBe(25);
     expect(report.rules).toEqual({ threshold_pct: 35, metric_thresholds: { rss_delta: 25 }, min_bytes: MiB, allow_failed: false, spread: "min_max" });
     // growth equal to the threshold is not above it
-    expect(compareRuns(run(fakeSummary(20)), run(fakeSummary(25)), { metricThresholds: { rss_delta: 25 } }).regressions.map((r) => r.metric)).not.toContain("rss_delta");
+    expect(compareRuns(run(fakeSummary(20)), run(fakeSummary(25)), { metricThresholds: { rss_delta: 25 } }).regressions.map((r) => r.metric)).not.toContain(
+      "rss_delta",
+    );
   });
 
   it("applies the --min-bytes floor after converting RSS from KB to bytes", () => {
@@ -142,11 +144,10 @@ describe("compareRuns", () => {
 
   it("says when the runs differ in mode, script, versions or site data, and when a run failed", () => {
     const a = run(fakeSummary(20), null, { siteSource: "table.json" });
-    const b = run(
-      fakeSummary(20, { mode: "sequence", script: "other.py", error: "boom", profiling: { python_version: "3.13.5" } }),
-      null,
-      { siteSource: "top_allocators", siteKind: null },
-    );
+    const b = run(fakeSummary(20, { mode: "sequence", script: "other.py", error: "boom", profiling: { python_version: "3.13.5" } }), null, {
+      siteSource: "top_allocators",
+      siteKind: null,
+    });
     const report = compareRuns(a, b);
     const notes = report.notes.join("\n");
     expect(notes).toContain("differ in mode: baseline script, candidate sequence");

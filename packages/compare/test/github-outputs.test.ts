@@ -10,7 +10,15 @@ let root: string;
 
 beforeAll(async () => {
   root = await tmpDir("memray-compare-github-");
-  for (const [name, mb] of [["a1", 20], ["a2", 22], ["a3", 19], ["b1", 26], ["b2", 27], ["b3", 25], ["same", 20]] as const) {
+  for (const [name, mb] of [
+    ["a1", 20],
+    ["a2", 22],
+    ["a3", 19],
+    ["b1", 26],
+    ["b2", 27],
+    ["b3", 25],
+    ["same", 20],
+  ] as const) {
     await writeRun(root, name, { summary: fakeSummary(mb, { run_id: name }), table: fakeTableFor(mb) });
   }
 });

@@ -1,13 +1,7 @@
-import { chmod, writeFile } from "node:fs/promises";
+import { chmod } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  InvalidRunDataError,
-  InvalidRunSummaryError,
-  loadRun,
-  RunNotFoundError,
-  SummaryNotFoundError,
-} from "../src/index.js";
+import { InvalidRunDataError, InvalidRunSummaryError, loadRun, RunNotFoundError, SummaryNotFoundError } from "../src/index.js";
 import { fakeSummary, fakeTable, fakeTableFor, MiB, cleanupTmpDirs, tmpDir, writeRun } from "./fake-runs.js";
 
 afterAll(cleanupTmpDirs);
@@ -100,6 +94,9 @@ describe("loadRun", () => {
   it("rejects a malformed summary.memray_stats, naming the field (core's schema types it)", async () => {
     const root = await tmpDir();
     await writeRun(root, "m", { summary: { ...fakeSummary(20), memray_stats: { peak_memory: "big" } } });
-    await expect(loadRun("m", "baseline", { cwd: root })).rejects.toMatchObject({ code: "INVALID_SUMMARY", message: expect.stringMatching(/memray_stats\.peak_memory/) });
+    await expect(loadRun("m", "baseline", { cwd: root })).rejects.toMatchObject({
+      code: "INVALID_SUMMARY",
+      message: expect.stringMatching(/memray_stats\.peak_memory/),
+    });
   });
 });

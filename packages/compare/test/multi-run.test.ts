@@ -76,7 +76,13 @@ describe("three baseline runs against three candidates", () => {
     expect(peak.baseline_stats).toMatchObject({ median: median(BASELINE) * MiB, min: Math.min(...BASELINE) * MiB, max: Math.max(...BASELINE) * MiB, runs: 3 });
     expect(peak.candidate_stats).toMatchObject({ median: median(NOISY) * MiB, min: Math.min(...NOISY) * MiB, max: Math.max(...NOISY) * MiB, runs: 3 });
     expect(peak.baseline_stats.values).toEqual(BASELINE.map((mb) => mb * MiB));
-    expect(peak).toMatchObject({ baseline: median(BASELINE) * MiB, candidate: median(NOISY) * MiB, status: "unchanged", confidence: "within_spread", regression: false });
+    expect(peak).toMatchObject({
+      baseline: median(BASELINE) * MiB,
+      candidate: median(NOISY) * MiB,
+      status: "unchanged",
+      confidence: "within_spread",
+      regression: false,
+    });
     expect(report.baseline_runs.map((r) => r.path)).toEqual(names("base", BASELINE));
     expect(report.candidate_runs.map((r) => r.run_id)).toEqual(names("noisy", NOISY));
     expect(report.baseline.path).toBe("base1");
@@ -86,7 +92,9 @@ describe("three baseline runs against three candidates", () => {
   it("+50 MiB in every candidate run: exit 1, every candidate run above every baseline run", async () => {
     const r = await run(sides("base", "step"));
     expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/tracemalloc_current grew \+250\.0% \(medians 20\.0 MiB → 70\.0 MiB, \+50\.0 MiB\), above the 20% threshold; every candidate run above every baseline run \(baseline 14\.0 MiB–28\.0 MiB over 3 runs\)/);
+    expect(r.stdout).toMatch(
+      /tracemalloc_current grew \+250\.0% \(medians 20\.0 MiB → 70\.0 MiB, \+50\.0 MiB\), above the 20% threshold; every candidate run above every baseline run \(baseline 14\.0 MiB–28\.0 MiB over 3 runs\)/,
+    );
     expect(r.stdout).toContain("grew most at workload.py:4 (allocate) +50.0 MiB");
     const report = await json(sides("base", "step"));
     expect(metric(report, "tracemalloc_current")).toMatchObject({ confidence: "separated", regression: true, delta: 50 * MiB });

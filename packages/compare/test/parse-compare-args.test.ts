@@ -18,8 +18,20 @@ describe("parseCompareArgs", () => {
 
   it("parses every flag", () => {
     const parsed = parseCompareArgs([
-      "a", "--threshold", "25", "--threshold=rss_delta=30%", "--threshold", "duration_seconds=50",
-      "--min-bytes", "512KiB", "--top", "3", "-f", "json", "--no-color", "b",
+      "a",
+      "--threshold",
+      "25",
+      "--threshold=rss_delta=30%",
+      "--threshold",
+      "duration_seconds=50",
+      "--min-bytes",
+      "512KiB",
+      "--top",
+      "3",
+      "-f",
+      "json",
+      "--no-color",
+      "b",
     ]);
     expect(parsed).toEqual({
       kind: "compare",
@@ -56,7 +68,14 @@ describe("parseCompareArgs", () => {
 
   it("parses several runs per side: the values after --baseline / --candidate, up to the next option", () => {
     const parsed = parseCompareArgs(["--threshold", "10", "--baseline", "a1", "a2", "a3", "--candidate", "b1", "b2", "b3", "-f", "json"]);
-    expect(parsed).toMatchObject({ kind: "compare", baselines: ["a1", "a2", "a3"], candidates: ["b1", "b2", "b3"], baseline: "a1", candidate: "b1", format: "json" });
+    expect(parsed).toMatchObject({
+      kind: "compare",
+      baselines: ["a1", "a2", "a3"],
+      candidates: ["b1", "b2", "b3"],
+      baseline: "a1",
+      candidate: "b1",
+      format: "json",
+    });
     expect(parseCompareArgs(["--baseline=a1", "--baseline", "a2", "--candidate", "b1"])).toMatchObject({ baselines: ["a1", "a2"], candidates: ["b1"] });
     expect(parseCompareArgs(["--candidate", "b1", "b2", "--baseline", "a1"])).toMatchObject({ baselines: ["a1"], candidates: ["b1", "b2"] });
   });

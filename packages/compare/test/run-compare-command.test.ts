@@ -19,7 +19,19 @@ beforeAll(async () => {
   // A candidate whose workload crashed: no memory numbers at all, so nothing "regresses".
   const crashed = fakeSummary(20, { exit_code: 1, error: "script raised RuntimeError: boom", error_code: "WORKLOAD_FAILED" });
   await writeRun(root, "crashed", {
-    summary: { ...crashed, memory: { ...crashed.memory, rss_before: null, rss_after: null, rss_delta: null, tracemalloc_current: null, tracemalloc_peak: null, tracemalloc_delta: null }, memray_stats: undefined },
+    summary: {
+      ...crashed,
+      memory: {
+        ...crashed.memory,
+        rss_before: null,
+        rss_after: null,
+        rss_delta: null,
+        tracemalloc_current: null,
+        tracemalloc_peak: null,
+        tracemalloc_delta: null,
+      },
+      memray_stats: undefined,
+    },
   });
   await writeRun(root, "exit3", { summary: fakeSummary(20, { exit_code: 3 }), table: fakeTableFor(20) });
 });
@@ -71,7 +83,12 @@ describe("runCompareCommand", () => {
   });
 
   it("--format json validates against core's compareReportSchema", async () => {
-    for (const pair of [["base", "plus30"], ["base", "plus10"], ["base", "seq"], ["base", "base"]]) {
+    for (const pair of [
+      ["base", "plus30"],
+      ["base", "plus10"],
+      ["base", "seq"],
+      ["base", "base"],
+    ]) {
       const r = await run([...pair, "--format", "json", "--threshold", "rss_delta=25"]);
       const report = compareReportSchema.parse(JSON.parse(r.stdout));
       expect(report.exit_code).toBe(r.code);
@@ -115,7 +132,11 @@ describe("runCompareCommand", () => {
       ["missing directory", ["base", "missing-dir"], /candidate run missing-dir does not exist/],
       ["missing summary.json", ["nosummary", "base"], /baseline run has no summary\.json: .*nosummary\/summary\.json is missing/],
       ["malformed summary.json", ["base", "badjson"], /badjson\/summary\.json is not a valid memray-cli summary: malformed JSON/],
-      ["invalid summary.json", ["invalid", "base"], /invalid\/summary\.json is not a valid memray-cli summary: run_id: Invalid input: expected string, received number/],
+      [
+        "invalid summary.json",
+        ["invalid", "base"],
+        /invalid\/summary\.json is not a valid memray-cli summary: run_id: Invalid input: expected string, received number/,
+      ],
       ["malformed threshold", ["base", "plus30", "--threshold", "lots"], /--threshold: expected a percentage/],
       ["unknown threshold metric", ["base", "plus30", "--threshold", "rss=30"], /--threshold: unknown metric "rss"/],
       ["one run", ["base"], /expected two runs/],

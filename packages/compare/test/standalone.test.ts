@@ -55,7 +55,17 @@ describe.skipIf(!supported)("the standalone executable dist/standalone/memray-co
     await writeRun(root, "plus30", { summary: fakeSummary(26), table: fakeTableFor(26) });
     await writeRun(root, "plus10", { summary: fakeSummary(22), table: fakeTableFor(22) });
     // Three noisy baseline runs, three candidates within their spread, three with a +50 MiB step.
-    for (const [name, mb] of [["a1", 20], ["a2", 14], ["a3", 28], ["n1", 25], ["n2", 17], ["n3", 27], ["s1", 70], ["s2", 64], ["s3", 78]] as const) {
+    for (const [name, mb] of [
+      ["a1", 20],
+      ["a2", 14],
+      ["a3", 28],
+      ["n1", 25],
+      ["n2", 17],
+      ["n3", 27],
+      ["s1", 70],
+      ["s2", 64],
+      ["s3", 78],
+    ] as const) {
       await writeRun(root, name, { summary: fakeSummary(mb, { run_id: name }), table: fakeTableFor(mb) });
     }
     await writeRun(root, "seq", { summary: fakeSummary(20, { mode: "sequence" }), table: fakeTableFor(20) });
@@ -103,7 +113,10 @@ describe.skipIf(!supported)("the standalone executable dist/standalone/memray-co
   it("in GitHub Actions (only GITHUB_OUTPUT and GITHUB_STEP_SUMMARY in its environment) it writes the outputs", async () => {
     const output = path.join(root, "github-output");
     const summary = path.join(root, "step-summary");
-    const r = await standalone(root, ["--baseline", "a1", "a2", "a3", "--candidate", "s1", "s2", "s3"], { GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary });
+    const r = await standalone(root, ["--baseline", "a1", "a2", "a3", "--candidate", "s1", "s2", "s3"], {
+      GITHUB_OUTPUT: output,
+      GITHUB_STEP_SUMMARY: summary,
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toContain("every candidate run above every baseline run");
     const outputs = parseGithubOutput(await readFile(output, "utf8"));

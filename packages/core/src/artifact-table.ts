@@ -19,7 +19,12 @@ const OTHER_ARTIFACTS: readonly ArtifactSpec[] = [
   { key: "wiremock_requests", file: "wiremock-requests.json", producer: "host", purpose: "HTTP calls the service made during the run (WireMock journal)" },
   { key: "wiremock_unmatched", file: "wiremock-unmatched.json", producer: "host", purpose: "Requests that matched no WireMock stub" },
   { key: "logs_*", file: "logs-*.txt", producer: "host", purpose: "Container logs of one service (docker logs --since, with timestamps)" },
-  { key: "container_stats_before", file: "container-stats-before.json", producer: "host", purpose: "docker stats of the target's containers before the workload" },
+  {
+    key: "container_stats_before",
+    file: "container-stats-before.json",
+    producer: "host",
+    purpose: "docker stats of the target's containers before the workload",
+  },
   { key: "container_stats_after", file: "container-stats-after.json", producer: "host", purpose: "docker stats of the target's containers after the workload" },
   { key: "index_html", file: "index.html", producer: "host", purpose: "This page: every file of the run, key numbers, the leak verdict" },
   { key: "compare_md", file: "compare.md", producer: "host", purpose: "Comparison with the --baseline run (Markdown): regressions, metrics, growing sites" },
@@ -31,7 +36,12 @@ export const ARTIFACTS: readonly ArtifactSpec[] = [
   OTHER_ARTIFACTS[0]!,
   ...REPORTS.flatMap((report) => [
     { key: report.artifactKey, file: report.file, producer: "harness" as const, purpose: report.purpose },
-    ...report.extraFiles.map((extra) => ({ key: extra.artifactKey, file: extra.file, producer: "harness" as const, purpose: `${report.title} (machine-readable)` })),
+    ...report.extraFiles.map((extra) => ({
+      key: extra.artifactKey,
+      file: extra.file,
+      producer: "harness" as const,
+      purpose: `${report.title} (machine-readable)`,
+    })),
   ]),
   ...OTHER_ARTIFACTS.slice(1),
 ];

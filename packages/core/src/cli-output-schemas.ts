@@ -102,9 +102,7 @@ export const debugBuildOutputSchema = z.looseObject({
   wheel: z.string(),
   /** Section name → bytes, over all extension modules. */
   debug_sections: z.record(z.string(), z.number()),
-  modules: z.array(
-    z.looseObject({ path: z.string(), machine: z.string(), size: z.number(), debug_sections: z.record(z.string(), z.number()) }),
-  ),
+  modules: z.array(z.looseObject({ path: z.string(), machine: z.string(), size: z.number(), debug_sections: z.record(z.string(), z.number()) })),
   cached: z.boolean().optional(),
   key: z.string().optional(),
   build_log: z.string().optional(),

@@ -16,7 +16,11 @@ export function findNoSpace(error: unknown): NodeJS.ErrnoException | undefined {
 
 /** A write failed because the disk is full: which file, how much it needed, how much is free. */
 export class DiskFullError extends MemrayError {
-  constructor(readonly file: string, readonly bytesNeeded: number | undefined, cause?: unknown) {
+  constructor(
+    readonly file: string,
+    readonly bytesNeeded: number | undefined,
+    cause?: unknown,
+  ) {
     const need = bytesNeeded === undefined ? "" : ` (it needed ${formatBytes(bytesNeeded)})`;
     super("DISK_FULL", `No space left to write ${file}${need}; ${freeSpace(file)} free on that disk`, { cause });
   }

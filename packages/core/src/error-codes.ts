@@ -29,26 +29,50 @@ export const ERROR_CODES = {
   RUN_UNREADABLE: { exitCode: ExitCode.Usage, hint: "check the file's permissions" },
   INVALID_THRESHOLD: { exitCode: ExitCode.Usage, hint: "use --threshold 20 or --threshold rss_delta=30" },
   DEBUG_BUILD_SOURCE_INVALID: { exitCode: ExitCode.Usage, hint: "pass the directory of a maturin/PyO3 project (pyproject.toml and Cargo.toml) with --source" },
-  NOT_RECOVERABLE: { exitCode: ExitCode.Usage, hint: "`memray-cli recover` takes a run directory whose run did not finish: session.bin with no summary.json, or a summary with HOST_LOST or REPORTS_MISSING" },
+  NOT_RECOVERABLE: {
+    exitCode: ExitCode.Usage,
+    hint: "`memray-cli recover` takes a run directory whose run did not finish: session.bin with no summary.json, or a summary with HOST_LOST or REPORTS_MISSING",
+  },
   WHEEL_INVALID: { exitCode: ExitCode.Usage, hint: "pass a .whl file built by maturin (a zip holding the extension module)" },
   // The workload (or the build) ran and failed (1)
   WORKLOAD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "see error_details in summary.json and harness.log in the run directory" },
-  WORKLOAD_TIMEOUT: { exitCode: ExitCode.WorkloadFailed, hint: "the workload ran past --timeout and was stopped (the reports cover what ran until then): raise --timeout, or profile a shorter workload" },
+  WORKLOAD_TIMEOUT: {
+    exitCode: ExitCode.WorkloadFailed,
+    hint: "the workload ran past --timeout and was stopped (the reports cover what ran until then): raise --timeout, or profile a shorter workload",
+  },
   DEBUG_BUILD_FAILED: { exitCode: ExitCode.WorkloadFailed, hint: "read build.log next to the wheel; the cache was left untouched" },
-  DEBUG_INFO_MISSING: { exitCode: ExitCode.WorkloadFailed, hint: "build with CARGO_PROFILE_RELEASE_DEBUG=2 (memray-cli debug-build does): without .debug_info memray shows Rust frames as bare addresses" },
+  DEBUG_INFO_MISSING: {
+    exitCode: ExitCode.WorkloadFailed,
+    hint: "build with CARGO_PROFILE_RELEASE_DEBUG=2 (memray-cli debug-build does): without .debug_info memray shows Rust frames as bare addresses",
+  },
   // Stopped by the user (130, 143): the run directory holds everything measured until then
   INTERRUPTED: { exitCode: ExitCode.Interrupted, hint: "the run directory holds what was measured until Ctrl-C; run again to profile the whole workload" },
-  TERMINATED: { exitCode: ExitCode.Terminated, hint: "the run directory holds what was measured until SIGTERM; run again (or raise the timeout) to profile the whole workload" },
+  TERMINATED: {
+    exitCode: ExitCode.Terminated,
+    hint: "the run directory holds what was measured until SIGTERM; run again (or raise the timeout) to profile the whole workload",
+  },
   // The target or its environment is unusable (3)
   PYTHON_TOO_OLD: { exitCode: ExitCode.Environment, hint: "memray needs CPython >= 3.9: pass a newer interpreter with --python" },
-  CAPTURE_LOST: { exitCode: ExitCode.Environment, hint: "session.bin was deleted or cannot be read: check nothing else writes into the run directory, and the disk" },
-  REPORTS_MISSING: { exitCode: ExitCode.Environment, hint: "the report engine died or failed (killed, out of memory, a memray error): see the warnings and harness.log; `memray-cli recover RUN_DIR` makes them again from session.bin" },
+  CAPTURE_LOST: {
+    exitCode: ExitCode.Environment,
+    hint: "session.bin was deleted or cannot be read: check nothing else writes into the run directory, and the disk",
+  },
+  REPORTS_MISSING: {
+    exitCode: ExitCode.Environment,
+    hint: "the report engine died or failed (killed, out of memory, a memray error): see the warnings and harness.log; `memray-cli recover RUN_DIR` makes them again from session.bin",
+  },
   DISK_FULL: { exitCode: ExitCode.Environment, hint: "free space on the run directory's disk, or choose another with --out DIR" },
   PYTHON_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "install Python >= 3.9 or pass the interpreter with --python PATH" },
   MEMRAY_NOT_INSTALLED: { exitCode: ExitCode.Environment, hint: "install memray into the target's Python (memray-cli install --target C)" },
-  HARNESS_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "reinstall @alpiq/memray-core, or set MEMRAY_HARNESS_DIR to the directory holding memray_harness" },
+  HARNESS_NOT_FOUND: {
+    exitCode: ExitCode.Environment,
+    hint: "reinstall @alpiq/memray-core, or set MEMRAY_HARNESS_DIR to the directory holding memray_harness",
+  },
   HARNESS_KILLED: { exitCode: ExitCode.Environment, hint: "artifacts produced so far are kept in the run directory; check the target and run again" },
-  HOST_LOST: { exitCode: ExitCode.Environment, hint: "memray-cli went away during the run (killed, its terminal closed): the harness finished it on its own; `memray-cli recover RUN_DIR` completes it (index.html)" },
+  HOST_LOST: {
+    exitCode: ExitCode.Environment,
+    hint: "memray-cli went away during the run (killed, its terminal closed): the harness finished it on its own; `memray-cli recover RUN_DIR` completes it (index.html)",
+  },
   HARNESS_FAILED: { exitCode: ExitCode.Environment, hint: "this is a bug in memray-cli's harness: see harness.log and report it" },
   COPY_IN_FAILED: { exitCode: ExitCode.Environment, hint: "check the path exists, the disk has room, and the container is still running" },
   COPY_OUT_FAILED: { exitCode: ExitCode.Environment, hint: "check the target is still running; artifacts copied so far are kept" },
@@ -57,20 +81,47 @@ export const ERROR_CODES = {
   CONTAINER_NOT_RUNNING: { exitCode: ExitCode.Environment, hint: "start the container, or pick a running one with --target" },
   TARGET_EXEC_FAILED: { exitCode: ExitCode.Environment, hint: "check the target is still running (docker ps, kubectl get pods)" },
   KUBERNETES_UNAVAILABLE: { exitCode: ExitCode.Environment, hint: "check the cluster answers (kubectl cluster-info) and that KUBECONFIG / --context name it" },
-  KUBERNETES_FORBIDDEN: { exitCode: ExitCode.Environment, hint: "grant the permission named above (a Role with that verb on that resource), or use a kubeconfig / --context that has it" },
+  KUBERNETES_FORBIDDEN: {
+    exitCode: ExitCode.Environment,
+    hint: "grant the permission named above (a Role with that verb on that resource), or use a kubeconfig / --context that has it",
+  },
   POD_NOT_FOUND: { exitCode: ExitCode.Environment, hint: "pass a running pod with --target pod/NAME, deploy/NAME or -l SELECTOR (and --namespace)" },
   POD_NOT_READY: { exitCode: ExitCode.Environment, hint: "wait until the pod is Ready (kubectl get pods -w), or pick another with --target" },
-  ATTACH_NO_PROCESS: { exitCode: ExitCode.Environment, hint: "check the service runs (its Python processes are listed above), or pick its processes with --pid" },
-  ATTACH_PTRACE_DENIED: { exitCode: ExitCode.Environment, hint: "give the container SYS_PTRACE (Compose: cap_add: [SYS_PTRACE]; a pod: securityContext.capabilities.add: [SYS_PTRACE]), or start the service with the agent (MEMRAY_CLI_AGENT=1)" },
-  ATTACH_DEBUGGER_MISSING: { exitCode: ExitCode.Environment, hint: "install gdb in the target (memray-cli install --target C --attach), or start the service with the agent (MEMRAY_CLI_AGENT=1)" },
-  ATTACH_DEBUGGER_FAILED: { exitCode: ExitCode.Environment, hint: "use a gdb that works on this kernel (Debian trixie's gdb 16 does; bookworm's gdb 13 does not), or start the service with the agent (MEMRAY_CLI_AGENT=1)" },
-  ATTACH_EMULATED: { exitCode: ExitCode.Environment, hint: "the service runs under CPU emulation (Rosetta, QEMU), where debuggers cannot attach: use the Tracker modes (endpoint, sequence, leaks) or the agent" },
-  ATTACH_UNSUPPORTED_INTERPRETER: { exitCode: ExitCode.Environment, hint: "attach needs a dynamically linked glibc CPython; use the Tracker modes (endpoint, sequence, leaks) or the agent" },
+  ATTACH_NO_PROCESS: {
+    exitCode: ExitCode.Environment,
+    hint: "check the service runs (its Python processes are listed above), or pick its processes with --pid",
+  },
+  ATTACH_PTRACE_DENIED: {
+    exitCode: ExitCode.Environment,
+    hint: "give the container SYS_PTRACE (Compose: cap_add: [SYS_PTRACE]; a pod: securityContext.capabilities.add: [SYS_PTRACE]), or start the service with the agent (MEMRAY_CLI_AGENT=1)",
+  },
+  ATTACH_DEBUGGER_MISSING: {
+    exitCode: ExitCode.Environment,
+    hint: "install gdb in the target (memray-cli install --target C --attach), or start the service with the agent (MEMRAY_CLI_AGENT=1)",
+  },
+  ATTACH_DEBUGGER_FAILED: {
+    exitCode: ExitCode.Environment,
+    hint: "use a gdb that works on this kernel (Debian trixie's gdb 16 does; bookworm's gdb 13 does not), or start the service with the agent (MEMRAY_CLI_AGENT=1)",
+  },
+  ATTACH_EMULATED: {
+    exitCode: ExitCode.Environment,
+    hint: "the service runs under CPU emulation (Rosetta, QEMU), where debuggers cannot attach: use the Tracker modes (endpoint, sequence, leaks) or the agent",
+  },
+  ATTACH_UNSUPPORTED_INTERPRETER: {
+    exitCode: ExitCode.Environment,
+    hint: "attach needs a dynamically linked glibc CPython; use the Tracker modes (endpoint, sequence, leaks) or the agent",
+  },
   PORT_FORWARD_FAILED: { exitCode: ExitCode.Environment, hint: "free the port (ss -ltnp) or choose another host port" },
-  REQUIREMENTS_INSTALL_FAILED: { exitCode: ExitCode.Environment, hint: "check the requirements.txt beside the script, and that the target reaches the package index" },
+  REQUIREMENTS_INSTALL_FAILED: {
+    exitCode: ExitCode.Environment,
+    hint: "check the requirements.txt beside the script, and that the target reaches the package index",
+  },
   INSTALL_FAILED: { exitCode: ExitCode.Environment, hint: "check the container reaches the package index, or install offline with --wheelhouse DIR" },
   WHEELHOUSE_BUILD_FAILED: { exitCode: ExitCode.Environment, hint: "check pip works on the host and the package index is reachable" },
-  BASE_IMAGE_UNAVAILABLE: { exitCode: ExitCode.Environment, hint: "build or load the base image locally (tools/images/rust-base.sh builds memray-rust-base:bookworm), or pass --base-image" },
+  BASE_IMAGE_UNAVAILABLE: {
+    exitCode: ExitCode.Environment,
+    hint: "build or load the base image locally (tools/images/rust-base.sh builds memray-rust-base:bookworm), or pass --base-image",
+  },
   UNEXPECTED: { exitCode: ExitCode.Environment, hint: "run again with --verbose to see the cause chain, and report it" },
 } as const satisfies Record<string, ErrorCodeRule>;
 

@@ -40,7 +40,11 @@ export class InvalidOptionError extends MemrayError {
 
 export class ScriptNotFoundError extends MemrayError {
   /** `kind`: what the path is instead, for "not-regular" (`a FIFO (named pipe)`, `a socket`, ...). */
-  constructor(readonly scriptPath: string, reason: "missing" | "directory" | "not-regular", kind = "not a file") {
+  constructor(
+    readonly scriptPath: string,
+    reason: "missing" | "directory" | "not-regular",
+    kind = "not a file",
+  ) {
     super(
       "SCRIPT_NOT_FOUND",
       reason === "missing"
@@ -55,7 +59,10 @@ export class ScriptNotFoundError extends MemrayError {
 
 /** The directory of runs (--out) or a run directory in it cannot be created. */
 export class OutputDirNotWritableError extends MemrayError {
-  constructor(readonly dir: string, cause?: unknown) {
+  constructor(
+    readonly dir: string,
+    cause?: unknown,
+  ) {
     const code = (cause as NodeJS.ErrnoException | undefined)?.code;
     const why = fsErrorText(cause);
     super("OUTPUT_NOT_WRITABLE", `Cannot write the run directory under ${dir}${why ? `: ${why}` : ""}`, {
@@ -71,11 +78,20 @@ export class OutputDirNotWritableError extends MemrayError {
 
 /** A run's name that would make a run directory name longer than the file system allows. */
 export class RunNameTooLongError extends MemrayError {
-  constructor(readonly runName: string, readonly maxLength: number, label = "the run name", cause?: unknown) {
-    super("INVALID_OPTION", `${label} is ${runName.length} characters long; a run name may have at most ${maxLength} (the run directory adds -YYYYMMDD-HHMMSS, and a file name has at most 255 bytes)`, {
-      cause,
-      hint: `choose a shorter name with --name (at most ${maxLength} characters)`,
-    });
+  constructor(
+    readonly runName: string,
+    readonly maxLength: number,
+    label = "the run name",
+    cause?: unknown,
+  ) {
+    super(
+      "INVALID_OPTION",
+      `${label} is ${runName.length} characters long; a run name may have at most ${maxLength} (the run directory adds -YYYYMMDD-HHMMSS, and a file name has at most 255 bytes)`,
+      {
+        cause,
+        hint: `choose a shorter name with --name (at most ${maxLength} characters)`,
+      },
+    );
   }
 }
 
@@ -87,13 +103,22 @@ export type RunFileProblem = "missing" | "not-regular" | "too-large" | "outside"
  * block the reader forever), larger than its bound, outside the directory it must be in, or unreadable.
  */
 export class RunFileError extends MemrayError {
-  constructor(readonly file: string, readonly problem: RunFileProblem, message: string, options: MemrayErrorOptions = {}) {
+  constructor(
+    readonly file: string,
+    readonly problem: RunFileProblem,
+    message: string,
+    options: MemrayErrorOptions = {},
+  ) {
     super("RUN_UNREADABLE", message, options);
   }
 }
 
 export class PythonNotFoundError extends MemrayError {
-  constructor(readonly python: string, readonly target: string, cause?: unknown) {
+  constructor(
+    readonly python: string,
+    readonly target: string,
+    cause?: unknown,
+  ) {
     super("PYTHON_NOT_FOUND", `Python interpreter "${python}" not found on ${target}`, { cause });
   }
 }
@@ -118,14 +143,21 @@ export class HarnessNotFoundError extends MemrayError {
 
 /** The harness process ended without finishing its run (killed, crashed, target stopped). */
 export class HarnessKilledError extends MemrayError {
-  constructor(readonly target: string, readonly harnessExitCode: number, detail: string) {
+  constructor(
+    readonly target: string,
+    readonly harnessExitCode: number,
+    detail: string,
+  ) {
     super("HARNESS_KILLED", `the harness on ${target} ended with exit code ${harnessExitCode}${detail}`);
   }
 }
 
 /** The service's command line names no WSGI app we can recognise. */
 export class AppNotFoundError extends MemrayError {
-  constructor(readonly service: string, readonly command: readonly string[]) {
+  constructor(
+    readonly service: string,
+    readonly command: readonly string[],
+  ) {
     super("APP_NOT_FOUND", `Cannot find the WSGI app in the command of "${service}": ${JSON.stringify(command)}`, {
       hint: "pass it with --app module:attr (or module:create_app() for a factory); recognised commands are waitress-serve, gunicorn and flask --app",
     });
@@ -134,7 +166,10 @@ export class AppNotFoundError extends MemrayError {
 
 /** The service port cannot be told from the service's names, declared ports or command. */
 export class PortNotDetectableError extends MemrayError {
-  constructor(readonly service: string, readonly candidates: readonly number[]) {
+  constructor(
+    readonly service: string,
+    readonly candidates: readonly number[],
+  ) {
     const seen = candidates.length === 0 ? "it declares no TCP port" : `it declares ${candidates.join(", ")}`;
     super("PORT_NOT_DETECTABLE", `Cannot tell the service port of "${service}": ${seen}`, {
       hint: "pass the port the service listens on inside the target with --port N",

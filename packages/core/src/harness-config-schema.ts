@@ -3,7 +3,6 @@ import { MODES } from "./mode-rules.js";
 import { MAX_SECONDS } from "./profile-options.js";
 import { REPORT_NAMES } from "./report-table.js";
 
-
 export const endpointRequestSchema = z.object({
   path: z.string().startsWith("/", "an endpoint path starts with /"),
   method: z.string().regex(/^[A-Z]+$/, "an HTTP method such as GET or POST"),

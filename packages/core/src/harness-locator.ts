@@ -9,11 +9,9 @@ import { HarnessNotFoundError } from "./errors.js";
  */
 export function locateHarnessDir(env: NodeJS.ProcessEnv = process.env): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [
-    env.MEMRAY_HARNESS_DIR,
-    path.resolve(here, "../python"),
-    path.resolve(here, "../../../python"),
-  ].filter((dir): dir is string => Boolean(dir));
+  const candidates = [env.MEMRAY_HARNESS_DIR, path.resolve(here, "../python"), path.resolve(here, "../../../python")].filter((dir): dir is string =>
+    Boolean(dir),
+  );
   for (const dir of candidates) {
     if (existsSync(path.join(dir, "memray_harness", "__init__.py"))) return dir;
   }

@@ -1,4 +1,4 @@
-import { createWriteStream, type WriteStream } from "node:fs";
+import type { WriteStream } from "node:fs";
 import { once } from "node:events";
 import createDebug from "debug";
 import { isErrorCode } from "./error-codes.js";

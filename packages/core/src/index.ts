@@ -1,9 +1,32 @@
 // The public API of @alpiq/memray-core, by name (README.md describes each group).
 
 // Contract tables: modes, reports, artifacts, error codes
-export { MODES, MODE_RULES, LIVE_MODES, DEFAULT_LIVE_PORT, DEFAULT_ATTACH_SECONDS, DEFAULT_REQUESTS_FILE, isMode, appNeed, type Mode, type ModeRule, type WorkloadKind, type Need } from "./mode-rules.js";
+export {
+  MODES,
+  MODE_RULES,
+  LIVE_MODES,
+  DEFAULT_LIVE_PORT,
+  DEFAULT_ATTACH_SECONDS,
+  DEFAULT_REQUESTS_FILE,
+  isMode,
+  appNeed,
+  type Mode,
+  type ModeRule,
+  type WorkloadKind,
+  type Need,
+} from "./mode-rules.js";
 export { REPORTS, REPORT_NAMES, STANDARD_REPORTS, reportSpec, type ReportName, type ReportSpec } from "./report-table.js";
-export { ARTIFACTS, SUMMARY_FILE, HARNESS_LOG_FILE, HARNESS_STATE_FILE, RUN_INDEX_FILE, artifactByFile, artifactFile, artifactKeyOf, type ArtifactSpec } from "./artifact-table.js";
+export {
+  ARTIFACTS,
+  SUMMARY_FILE,
+  HARNESS_LOG_FILE,
+  HARNESS_STATE_FILE,
+  RUN_INDEX_FILE,
+  artifactByFile,
+  artifactFile,
+  artifactKeyOf,
+  type ArtifactSpec,
+} from "./artifact-table.js";
 export { ERROR_CODES, isErrorCode, type ErrorCode, type ErrorCodeRule } from "./error-codes.js";
 export { ExitCode, type ExitCodeValue } from "./exit-codes.js";
 export { APP_REF_PATTERN, parseAppRef, type AppRef } from "./app-ref.js";
@@ -116,7 +139,14 @@ export { TargetBase, ArchiveSourceMissingError, CGROUP_OOM_COUNTERS } from "./ta
 export { TargetExecError, TargetCopyError, PortForwardError, type TargetErrorOptions } from "./target/target-errors.js";
 export { LocalTarget, COMMAND_NOT_FOUND } from "./target/local-target.js";
 export { forwardLoopback, type ForwardedConnection, type LoopbackForwardOptions } from "./target/loopback-forward.js";
-export { TargetRegistry, type TargetProvider, type TargetConnection, type TargetChoice, type TargetSpec, type TargetSpecField } from "./target/target-registry.js";
+export {
+  TargetRegistry,
+  type TargetProvider,
+  type TargetConnection,
+  type TargetChoice,
+  type TargetSpec,
+  type TargetSpecField,
+} from "./target/target-registry.js";
 export { localTargetProvider } from "./target/local-provider.js";
 export { resolveTarget, type ResolvedTarget, type TargetNeeds } from "./target/resolve-target.js";
 export {
@@ -138,7 +168,15 @@ export { installAgent, AGENT_ENV, AGENT_PTH, type InstallAgentResult } from "./i
 
 // The profiling session
 export { locateHarnessDir } from "./harness-locator.js";
-export { runProfile, type ProfileRequest, type ProfileResult, type ProfileDeps, type ProgressEvent, type SessionHooks, type RunSidecar } from "./profile-session.js";
+export {
+  runProfile,
+  type ProfileRequest,
+  type ProfileResult,
+  type ProfileDeps,
+  type ProgressEvent,
+  type SessionHooks,
+  type RunSidecar,
+} from "./profile-session.js";
 export { recoverRun, RECOVERABLE_ERRORS, type RecoverRequest } from "./recover-run.js";
 export { InterruptChannel, interruptCode, type InterruptSignal } from "./interrupts.js";
 export { HARNESS_EVENT_PREFIX, type HarnessEvent } from "./harness-events.js";

@@ -33,7 +33,10 @@ export async function checkInterpreter(request: InterpreterCheck): Promise<void>
   const version = probe.stdout.trim().split("\n")[0] ?? "";
   const [major = 0, minor = 0] = version.split(".").map(Number);
   if (major < 3 || (major === 3 && minor < 9)) {
-    throw new MemrayError("PYTHON_TOO_OLD", `${python} on ${target.name} is Python ${version || "of unknown version"}; memray and the harness need Python >= 3.9`);
+    throw new MemrayError(
+      "PYTHON_TOO_OLD",
+      `${python} on ${target.name} is Python ${version || "of unknown version"}; memray and the harness need Python >= 3.9`,
+    );
   }
   if (probe.exitCode === MEMRAY_MISSING && !request.allowNoMemray) {
     throw new MemrayNotInstalledError(python, target.name, request.memrayInstallHint ?? `${python} -m pip install memray`);

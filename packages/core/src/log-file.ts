@@ -21,7 +21,12 @@ export interface LogFileResult {
  * (an empty file is removed) and says why: `stopped after N bytes: <reason>` when `signal` stopped it,
  * `<label>: could not write <file>: ...` when the disk refused, `<label>: <error>` otherwise.
  */
-export async function writeLogFile(stages: readonly [Readable, ...Readable[]], dir: string, file: string, options: { label: string; signal?: AbortSignal | undefined }): Promise<LogFileResult> {
+export async function writeLogFile(
+  stages: readonly [Readable, ...Readable[]],
+  dir: string,
+  file: string,
+  options: { label: string; signal?: AbortSignal | undefined },
+): Promise<LogFileResult> {
   const { signal } = options;
   const target = path.join(dir, file);
   const result: LogFileResult = { status: "failed", file, bytes: 0, error: null };

@@ -15,9 +15,13 @@ const PYTHON_FALSE = ["false", "0", "no"];
 
 /** A whole number given as a number or a string of digits. */
 const integer = (min: number, max: number) =>
-  z
-    .union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: `expects an integer from ${min} to ${max}` })
-    .pipe(z.number().int({ error: `expects an integer from ${min} to ${max}` }).min(min, { error: `expects an integer from ${min} to ${max}` }).max(max, { error: `expects an integer from ${min} to ${max}` }));
+  z.union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: `expects an integer from ${min} to ${max}` }).pipe(
+    z
+      .number()
+      .int({ error: `expects an integer from ${min} to ${max}` })
+      .min(min, { error: `expects an integer from ${min} to ${max}` })
+      .max(max, { error: `expects an integer from ${min} to ${max}` }),
+  );
 
 /**
  * The longest --timeout and --delay accepted: 7 days. A run is not meant to last longer, and beyond it
@@ -29,7 +33,17 @@ export const MAX_SECONDS = 7 * 24 * 3600;
 const seconds = (positive: boolean) => {
   const expected = positive ? "expects a number of seconds > 0" : "expects a number of seconds >= 0";
   return z
-    .union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)], { error: expected })
+    .union(
+      [
+        z.number(),
+        z
+          .string()
+          .trim()
+          .regex(/^\d+(\.\d+)?$/)
+          .transform(Number),
+      ],
+      { error: expected },
+    )
     .pipe(
       z
         .number({ error: expected })
@@ -64,7 +78,10 @@ const baseOptions = z.object({
   script: z.string().min(1, { error: "expects the path of a .py file" }).optional(),
   scriptArgs: z.array(z.string()).default([]),
   endpoint: z.string().startsWith("/", { error: "expects a path starting with /" }).default("/"),
-  method: z.string().regex(/^[A-Za-z]+$/, { error: "expects an HTTP method such as GET or POST" }).optional(),
+  method: z
+    .string()
+    .regex(/^[A-Za-z]+$/, { error: "expects an HTTP method such as GET or POST" })
+    .optional(),
   body: z
     .string()
     .refine(
@@ -92,9 +109,17 @@ const baseOptions = z.object({
   allowNoMemray: z.boolean().default(false),
   tracemalloc: z.boolean().default(false),
   /** attach: the window, seconds. */
-  durationSeconds: seconds(true).pipe(z.number().max(86_400, { error: "expects a number of seconds up to 86400 (a day)" })).optional(),
+  durationSeconds: seconds(true)
+    .pipe(z.number().max(86_400, { error: "expects a number of seconds up to 86400 (a day)" }))
+    .optional(),
   /** attach: the service's processes to track (default: every process that serves). */
-  pids: z.array(z.union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: "expects a process id" }).pipe(z.number().int().positive({ error: "expects a process id" }))).default([]),
+  pids: z
+    .array(
+      z
+        .union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: "expects a process id" })
+        .pipe(z.number().int().positive({ error: "expects a process id" })),
+    )
+    .default([]),
   /** attach: memray's aggregated capture format. */
   aggregate: z.boolean().default(false),
 });
@@ -165,7 +190,12 @@ function complete(options: BaseOptions): ProfileOptions {
     tracemalloc: options.tracemalloc,
     attach:
       rule.workload === "attach"
-        ? { durationSeconds: options.durationSeconds ?? DEFAULT_ATTACH_SECONDS, pids: options.pids, aggregate: options.aggregate, sendRequests: options.requests !== undefined }
+        ? {
+            durationSeconds: options.durationSeconds ?? DEFAULT_ATTACH_SECONDS,
+            pids: options.pids,
+            aggregate: options.aggregate,
+            sendRequests: options.requests !== undefined,
+          }
         : null,
   };
 }
@@ -186,7 +216,12 @@ function checkWorkload(options: BaseOptions, ctx: z.RefinementCtx, appMayBeDetec
   }
   if (!appMayBeDetected && appNeed(options.mode, Boolean(options.script)) === "required" && !options.app) {
     const why = rule.app === "fallback" ? ` when no script is given` : "";
-    ctx.addIssue({ code: "custom", path: ["app"], message: `is required by mode ${options.mode}${why}: the WSGI app to serve, as module:attr`, input: undefined });
+    ctx.addIssue({
+      code: "custom",
+      path: ["app"],
+      message: `is required by mode ${options.mode}${why}: the WSGI app to serve, as module:attr`,
+      input: undefined,
+    });
   }
 }
 
@@ -216,7 +251,11 @@ export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, lab
   const lines = result.error.issues.slice(0, 5).map((issue) => {
     const field = issue.path.length ? String(issue.path[0]) : "";
     const received =
-      issue.path.length === 0 ? input : issue.path.length === 1 && typeof input === "object" && input !== null ? (input as Record<string, unknown>)[field] : undefined;
+      issue.path.length === 0
+        ? input
+        : issue.path.length === 1 && typeof input === "object" && input !== null
+          ? (input as Record<string, unknown>)[field]
+          : undefined;
     return `${label(field)} ${issue.message}${received === undefined ? "" : `, received ${shownValue(received)}`}`;
   });
   throw new InvalidOptionError(lines.join("\n"), { cause: result.error });

@@ -4,7 +4,7 @@ import path from "node:path";
 import createDebug from "debug";
 import { HARNESS_LOG_FILE, SUMMARY_FILE } from "./artifact-table.js";
 import { DiskFullError, findNoSpace } from "./disk-full.js";
-import { HarnessKilledError, MemrayError, MemrayNotInstalledError, PythonNotFoundError, toMemrayError } from "./errors.js";
+import { HarnessKilledError, MemrayError, toMemrayError } from "./errors.js";
 import type { ExitCodeValue } from "./exit-codes.js";
 import type { HarnessEvent } from "./harness-events.js";
 import { describeEnd, HarnessProcess, type HarnessProcessResult } from "./harness-process.js";
@@ -215,7 +215,13 @@ class ProfileRun {
     this.step("preflight", `checking Python and memray on ${target.name}`);
     const stop = this.beforeHarness.signal;
     const { request } = this;
-    const check = checkInterpreter({ target, python: this.python, allowNoMemray: Boolean(request.allowNoMemray), memrayInstallHint: request.memrayInstallHint, signal: stop });
+    const check = checkInterpreter({
+      target,
+      python: this.python,
+      allowNoMemray: Boolean(request.allowNoMemray),
+      memrayInstallHint: request.memrayInstallHint,
+      signal: stop,
+    });
     const [, oomBefore] = await this.untilInterrupted(Promise.all([check, target.oomKills().catch(() => null)]));
     this.stopIfInterrupted();
     return oomBefore;
@@ -253,8 +259,12 @@ class ProfileRun {
   private sidecarAfter(staged: StagedHarness): void {
     const { sidecar, runDir } = this.request;
     if (!sidecar || this.sections) return;
-    this.sections = sidecar.after(runDir).catch((error): HostSections => ({ artifacts: {}, warnings: [`collecting signals failed: ${(error as Error).message}`] }));
-    this.delivered = this.sections.then((value) => (this.harnessRunning ? staged.deliverSections(value) : undefined)).catch((error) => debug("deliver sections: %O", error));
+    this.sections = sidecar
+      .after(runDir)
+      .catch((error): HostSections => ({ artifacts: {}, warnings: [`collecting signals failed: ${(error as Error).message}`] }));
+    this.delivered = this.sections
+      .then((value) => (this.harnessRunning ? staged.deliverSections(value) : undefined))
+      .catch((error) => debug("deliver sections: %O", error));
   }
 
   /** One harness process to its end; `extra` are its arguments after the config (--recover). */

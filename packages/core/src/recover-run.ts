@@ -69,7 +69,11 @@ export async function recoverRun(request: RecoverRequest, hooks: SessionHooks = 
   const beforeHarness = new AbortController();
   const hardStop = new AbortController();
   let harness: HarnessProcess | undefined;
-  const interruption = () => new MemrayError(interruptCode(received[0] ?? "SIGINT"), `recovery of ${runDir.artifactPrefix} interrupted by ${received[0] ?? "a signal"} before it started; nothing was changed`);
+  const interruption = () =>
+    new MemrayError(
+      interruptCode(received[0] ?? "SIGINT"),
+      `recovery of ${runDir.artifactPrefix} interrupted by ${received[0] ?? "a signal"} before it started; nothing was changed`,
+    );
   const unsubscribe = request.interrupts?.subscribe((signal) => {
     received.push(signal);
     if (!harness) beforeHarness.abort();
@@ -140,7 +144,10 @@ export async function recoverRun(request: RecoverRequest, hooks: SessionHooks = 
 /** What the run directory kept; NOT_RECOVERABLE when it is no run to recover (no capture, a finished run). */
 async function leftOver(runDir: RunDir): Promise<LeftOver> {
   const dir = runDir.path;
-  const isDir = await stat(dir).then((info) => info.isDirectory(), () => false);
+  const isDir = await stat(dir).then(
+    (info) => info.isDirectory(),
+    () => false,
+  );
   if (!isDir) throw new MemrayError("RUN_NOT_FOUND", `no run directory ${runDir.artifactPrefix}`);
   const session = path.join(dir, artifactFile("session_bin"));
   if (!existsSync(session)) {
@@ -170,7 +177,14 @@ function savedMode(saved: { mode?: unknown } | undefined): Mode {
 }
 
 /** The config of the recovering harness: the mode's reports, the run directory as out_dir, no workload to run. */
-function recoverConfig(runDir: RunDir, mode: Mode, saved: Record<string, unknown> | Summary | undefined, targetInfo: TargetInfo, scratch: string, hostArtifacts: string[]): HarnessConfig {
+function recoverConfig(
+  runDir: RunDir,
+  mode: Mode,
+  saved: Record<string, unknown> | Summary | undefined,
+  targetInfo: TargetInfo,
+  scratch: string,
+  hostArtifacts: string[],
+): HarnessConfig {
   const rule = MODE_RULES[mode];
   const script = typeof saved?.script === "string" ? saved.script : null;
   const profiling = (saved?.profiling ?? {}) as { trace_python_allocators?: unknown };
@@ -198,7 +212,11 @@ function recoverConfig(runDir: RunDir, mode: Mode, saved: Record<string, unknown
     live_port: DEFAULT_LIVE_PORT,
     service_port: null,
     timeout_seconds: null,
-    target: { ...targetInfo, ...((saved?.target ?? {}) as object), service_port: (saved?.target as { service_port?: number | null } | undefined)?.service_port ?? null },
+    target: {
+      ...targetInfo,
+      ...((saved?.target ?? {}) as object),
+      service_port: (saved?.target as { service_port?: number | null } | undefined)?.service_port ?? null,
+    },
     host_artifacts: ["harness_log", ...hostArtifacts],
     host_sections_wait_seconds: null,
     host_warnings: [],

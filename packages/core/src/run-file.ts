@@ -77,8 +77,10 @@ function checkAborted(signal: AbortSignal | undefined, file: string): void {
 
 function failure(file: string, error: unknown): RunFileError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "ENOENT" || code === "ENOTDIR") return new RunFileError(file, "missing", `${file} does not exist`, { cause: error, hint: "pass a run directory written by memray-cli" });
-  if (code === "ENXIO") return new RunFileError(file, "not-regular", `${file} is a socket or a device, not a regular file`, { cause: error, hint: NOT_REGULAR_HINT });
+  if (code === "ENOENT" || code === "ENOTDIR")
+    return new RunFileError(file, "missing", `${file} does not exist`, { cause: error, hint: "pass a run directory written by memray-cli" });
+  if (code === "ENXIO")
+    return new RunFileError(file, "not-regular", `${file} is a socket or a device, not a regular file`, { cause: error, hint: NOT_REGULAR_HINT });
   const why = fsErrorText(error) || (error instanceof Error ? error.message : String(error));
   const hint = code === "ELOOP" ? "remove or fix the symbolic link loop" : undefined;
   return new RunFileError(file, "unreadable", `Cannot read ${file}: ${why}`, { cause: error, ...(hint ? { hint } : {}) });

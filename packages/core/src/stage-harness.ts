@@ -92,7 +92,12 @@ export async function stageHarness(input: StageInput): Promise<StagedHarness> {
       host_warnings: hostWarnings,
       tracemalloc: options.tracemalloc,
       attach: options.attach
-        ? { duration_seconds: options.attach.durationSeconds, pids: options.attach.pids, aggregate: options.attach.aggregate, send_requests: options.attach.sendRequests }
+        ? {
+            duration_seconds: options.attach.durationSeconds,
+            pids: options.attach.pids,
+            aggregate: options.attach.aggregate,
+            send_requests: options.attach.sendRequests,
+          }
         : null,
       scratch_dir: local ? hostScratch : null,
     } satisfies HarnessConfig);

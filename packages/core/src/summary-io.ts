@@ -11,7 +11,11 @@ import { summarySchema, type Summary, type TargetInfo } from "./summary-schema.j
 
 /** A summary.json that is not JSON or does not match summarySchema (bad input: exit 2). */
 export class InvalidSummaryError extends MemrayError {
-  constructor(readonly file: string, readonly issues: string, cause?: unknown) {
+  constructor(
+    readonly file: string,
+    readonly issues: string,
+    cause?: unknown,
+  ) {
     super("INVALID_SUMMARY", `${file} is not a valid memray-cli summary: ${issues}`, { cause });
   }
 }

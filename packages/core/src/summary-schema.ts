@@ -252,7 +252,11 @@ export const containerStatsSignalSchema = signalCollectorSchema.extend({
         memory_after: bytes.nullable(),
         memory_limit: bytes.nullable(),
         memory_percent_after: z.number().nullable().optional(),
-        cpu_percent_after: z.number().nullable().optional().describe("a container: its CPU % over the workload (docker stats' formula); a pod: metrics-server's"),
+        cpu_percent_after: z
+          .number()
+          .nullable()
+          .optional()
+          .describe("a container: its CPU % over the workload (docker stats' formula); a pod: metrics-server's"),
       }),
     )
     .optional(),
@@ -315,7 +319,12 @@ export const hostLostSchema = z.looseObject({
   reason: z.string(),
   during: z.enum(["workload", "reports"]),
   outcome: z
-    .looseObject({ exit_code: z.number().int().nullable(), error: z.string().nullable(), error_code: z.enum(errorCodes).nullable(), error_details: errorDetailsSchema.nullable().optional() })
+    .looseObject({
+      exit_code: z.number().int().nullable(),
+      error: z.string().nullable(),
+      error_code: z.enum(errorCodes).nullable(),
+      error_details: errorDetailsSchema.nullable().optional(),
+    })
     .nullable()
     .optional(),
   recovered_at: z.string().optional(),

@@ -41,7 +41,9 @@ describe("buildWheelhouse", () => {
   });
 
   it("throws WheelhouseBuildError with pip's output tail when pip fails", async () => {
-    const error = await buildWheelhouse({ pythonVersion: "3.12", dir, host: fakePip(["ERROR: No matching distribution found for memray\n"], 1) }).catch((e) => e);
+    const error = await buildWheelhouse({ pythonVersion: "3.12", dir, host: fakePip(["ERROR: No matching distribution found for memray\n"], 1) }).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(WheelhouseBuildError);
     expect(error).toMatchObject({ code: "WHEELHOUSE_BUILD_FAILED", exitCode: 3, commandExitCode: 1 });
     expect(error.stderrTail).toContain("No matching distribution");

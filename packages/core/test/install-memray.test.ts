@@ -85,7 +85,10 @@ describe("installMemray", () => {
 
   it("rejects a wheelhouse that does not exist before touching the target", async () => {
     const target = scriptedTarget([]);
-    await expect(installMemray({ target, python: "python3", wheelhouse: "/no/such/wheelhouse" })).rejects.toMatchObject({ code: "INVALID_OPTION", exitCode: 2 });
+    await expect(installMemray({ target, python: "python3", wheelhouse: "/no/such/wheelhouse" })).rejects.toMatchObject({
+      code: "INVALID_OPTION",
+      exitCode: 2,
+    });
     expect(target.calls).toHaveLength(0);
   });
 });

@@ -17,7 +17,20 @@ describe("generated files (JSON Schemas, the harness contract)", () => {
   it("the summary schema requires every field of the seed's schema", () => {
     const summary = jsonSchemas()["summary.schema.json"] as { required: string[]; properties: Record<string, { required?: string[] }> };
     expect(summary.required).toEqual(
-      expect.arrayContaining(["run_id", "script", "timestamp", "exit_code", "error", "duration_seconds", "memory", "top_allocators", "requests", "leak_indicators", "profiling", "artifacts"]),
+      expect.arrayContaining([
+        "run_id",
+        "script",
+        "timestamp",
+        "exit_code",
+        "error",
+        "duration_seconds",
+        "memory",
+        "top_allocators",
+        "requests",
+        "leak_indicators",
+        "profiling",
+        "artifacts",
+      ]),
     );
     expect(summary.properties.memory?.required).toEqual(
       expect.arrayContaining(["rss_before", "rss_after", "rss_delta", "tracemalloc_current", "tracemalloc_peak", "tracemalloc_delta"]),

@@ -53,7 +53,11 @@ describe("LocalTarget process handling", () => {
 
   it("a background process left behind does not hold the exec open", async () => {
     const started = Date.now();
-    const result = await target.exec(["python3", "-c", "import subprocess, sys; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); print('done')"]);
+    const result = await target.exec([
+      "python3",
+      "-c",
+      "import subprocess, sys; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)']); print('done')",
+    ]);
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toBe("done\n");
     expect(Date.now() - started).toBeLessThan(15_000);

@@ -20,14 +20,29 @@ function stream(lines: string[], error?: Error): Readable {
 describe("writeLogFile", () => {
   it("writes the stream and counts its bytes", async () => {
     const dir = await tempDir();
-    expect(await writeLogFile([stream(["a\n", "bc\n"])], dir, "logs-x.txt", { label: "x" })).toEqual({ status: "ok", file: "logs-x.txt", bytes: 5, error: null });
+    expect(await writeLogFile([stream(["a\n", "bc\n"])], dir, "logs-x.txt", { label: "x" })).toEqual({
+      status: "ok",
+      file: "logs-x.txt",
+      bytes: 5,
+      error: null,
+    });
     expect(await readFile(path.join(dir, "logs-x.txt"), "utf8")).toBe("a\nbc\n");
   });
 
   it("a stream that breaks off keeps its part; one that wrote nothing leaves no file", async () => {
     const dir = await tempDir();
-    expect(await writeLogFile([stream(["a\n"], new Error("socket hang up"))], dir, "logs-a.txt", { label: "pod/a" })).toEqual({ status: "failed", file: "logs-a.txt", bytes: 2, error: "pod/a: socket hang up" });
-    expect(await writeLogFile([stream([], Object.assign(new Error("reset"), { code: "ECONNRESET" }))], dir, "logs-b.txt", { label: "pod/b" })).toEqual({ status: "failed", file: null, bytes: 0, error: "pod/b: reset (ECONNRESET)" });
+    expect(await writeLogFile([stream(["a\n"], new Error("socket hang up"))], dir, "logs-a.txt", { label: "pod/a" })).toEqual({
+      status: "failed",
+      file: "logs-a.txt",
+      bytes: 2,
+      error: "pod/a: socket hang up",
+    });
+    expect(await writeLogFile([stream([], Object.assign(new Error("reset"), { code: "ECONNRESET" }))], dir, "logs-b.txt", { label: "pod/b" })).toEqual({
+      status: "failed",
+      file: null,
+      bytes: 0,
+      error: "pod/b: reset (ECONNRESET)",
+    });
     expect(await readdir(dir)).toEqual(["logs-a.txt"]);
   });
 
@@ -37,7 +52,12 @@ describe("writeLogFile", () => {
     const endless = new Readable({ read() {} });
     endless.push("first line\n");
     setTimeout(() => controller.abort(new Error("timed out after 1 s")), 50);
-    expect(await writeLogFile([endless], dir, "logs-c.txt", { label: "c", signal: controller.signal })).toEqual({ status: "failed", file: "logs-c.txt", bytes: 11, error: "stopped after 11 bytes: timed out after 1 s" });
+    expect(await writeLogFile([endless], dir, "logs-c.txt", { label: "c", signal: controller.signal })).toEqual({
+      status: "failed",
+      file: "logs-c.txt",
+      bytes: 11,
+      error: "stopped after 11 bytes: timed out after 1 s",
+    });
     expect(endless.destroyed).toBe(true);
   });
 });

@@ -4,7 +4,18 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { checkRunFile, fallbackSummary, MemrayError, openRunFile, readRunFile, readSummary, RUN_FILE_BOUNDS, RunFileError, runFileBound, writeSummary } from "../src/index.js";
+import {
+  checkRunFile,
+  fallbackSummary,
+  MemrayError,
+  openRunFile,
+  readRunFile,
+  readSummary,
+  RUN_FILE_BOUNDS,
+  RunFileError,
+  runFileBound,
+  writeSummary,
+} from "../src/index.js";
 
 async function scratch(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), "memray-run-file-"));
@@ -28,7 +39,13 @@ async function within<T>(ms: number, promise: Promise<T>): Promise<T> {
 }
 
 async function failureOf(promise: Promise<unknown>): Promise<RunFileError> {
-  const error = await within(5000, promise.then(() => undefined, (e: unknown) => e));
+  const error = await within(
+    5000,
+    promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    ),
+  );
   expect(error).toBeInstanceOf(RunFileError);
   return error as RunFileError;
 }
@@ -84,7 +101,9 @@ describe("readRunFile", () => {
     expect(error.hint).toMatch(/RUN_FILE_BOUNDS/);
     // an explicit bound wins over the table
     await writeFile(path.join(dir, "small.json"), "y".repeat(2048));
-    expect((await failureOf(readRunFile(path.join(dir, "small.json"), { maxBytes: 1024 }))).reason).toMatch(/is 2\.0 KiB \(2048 bytes\), over the 1\.0 KiB bound/);
+    expect((await failureOf(readRunFile(path.join(dir, "small.json"), { maxBytes: 1024 }))).reason).toMatch(
+      /is 2\.0 KiB \(2048 bytes\), over the 1\.0 KiB bound/,
+    );
     expect((await readRunFile(path.join(dir, "small.json"), { maxBytes: 2048 })).length).toBe(2048);
   });
 

@@ -41,7 +41,10 @@ describe("settleSummary: signals that came after the harness's summary", () => {
   });
 
   it("adds them with a warning when a collector ran", async () => {
-    const { summary } = await settleLate({ wiremock: { status: "ok", files: ["wiremock-requests.json"], duration_seconds: 0.1, error: null }, container_logs: skipped });
+    const { summary } = await settleLate({
+      wiremock: { status: "ok", files: ["wiremock-requests.json"], duration_seconds: 0.1, error: null },
+      container_logs: skipped,
+    });
     expect(summary.signals?.wiremock?.status).toBe("ok");
     expect(summary.warnings).toContain(LATE_SIGNALS_WARNING);
   });

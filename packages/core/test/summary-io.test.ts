@@ -4,7 +4,14 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { fallbackSummary, InvalidSummaryError, readSummary, summarySchema, writeSummary } from "../src/index.js";
 
-const base = { runId: "r-1", mode: "script" as const, script: "a.py", timestamp: new Date("2026-03-15T14:30:22.123Z"), error: "it broke", errorCode: "HARNESS_KILLED" as const };
+const base = {
+  runId: "r-1",
+  mode: "script" as const,
+  script: "a.py",
+  timestamp: new Date("2026-03-15T14:30:22.123Z"),
+  error: "it broke",
+  errorCode: "HARNESS_KILLED" as const,
+};
 
 describe("summary io", () => {
   it("round-trips a summary and keeps unknown fields", async () => {
@@ -21,7 +28,13 @@ describe("summary io", () => {
   it("a fallback summary is valid, says what failed, and lists the artifacts it is given", () => {
     const summary = fallbackSummary({ ...base, artifacts: { session_bin: "runs/r-1/session.bin" }, target: { kind: "docker", name: "c", python: "python3" } });
     expect(summarySchema.safeParse(summary).success).toBe(true);
-    expect(summary).toMatchObject({ error: "it broke", error_code: "HARNESS_KILLED", exit_code: null, artifacts: { session_bin: "runs/r-1/session.bin" }, target: { name: "c" } });
+    expect(summary).toMatchObject({
+      error: "it broke",
+      error_code: "HARNESS_KILLED",
+      exit_code: null,
+      artifacts: { session_bin: "runs/r-1/session.bin" },
+      target: { name: "c" },
+    });
   });
 
   it("names the file and the field when a summary is invalid, and keeps the cause", async () => {

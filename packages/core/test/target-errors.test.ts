@@ -2,7 +2,12 @@ import { describe, expect, it } from "vitest";
 import { AppNotFoundError, PortForwardError, PortNotDetectableError, TargetCopyError, TargetExecError, type TargetPlace } from "../src/index.js";
 
 const container: TargetPlace = { kind: "container", name: "api", execPrefix: ["docker", "exec", "api"], checkCommand: "docker ps --filter name=api" };
-const pod: TargetPlace = { kind: "pod", name: "shop/forecast-5d5c9-xnnct", execPrefix: ["kubectl", "exec", "-n", "shop", "forecast-5d5c9-xnnct", "--"], checkCommand: "kubectl get pod -n shop forecast-5d5c9-xnnct" };
+const pod: TargetPlace = {
+  kind: "pod",
+  name: "shop/forecast-5d5c9-xnnct",
+  execPrefix: ["kubectl", "exec", "-n", "shop", "forecast-5d5c9-xnnct", "--"],
+  checkCommand: "kubectl get pod -n shop forecast-5d5c9-xnnct",
+};
 const host: TargetPlace = { kind: "host", name: "this host", execPrefix: [] };
 
 describe("target errors say where", () => {

@@ -26,7 +26,8 @@ export const SEED_APT_PACKAGES = [
   "libsmbclient-dev",
 ] as const;
 
-const IMAGE_REF = /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
+const IMAGE_REF =
+  /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::\w[\w.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$/;
 const APT_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?(?:=[A-Za-z0-9.+~:-]+)?$/;
 
 /**
@@ -35,11 +36,7 @@ const APT_PACKAGE = /^[a-z0-9][a-z0-9+.-]+(?::[a-z0-9-]+)?(?:=[A-Za-z0-9.+~:-]+)
  */
 export const buildConfigSchema = z.strictObject({
   /** Image the wheel is built in (needs rustc/cargo; apt-get and python3 for the seed's packages). */
-  baseImage: z
-    .string()
-    .trim()
-    .regex(IMAGE_REF, { error: 'expects a Docker image reference such as "rust:1.88.0-bookworm"' })
-    .default(DEFAULT_BASE_IMAGE),
+  baseImage: z.string().trim().regex(IMAGE_REF, { error: 'expects a Docker image reference such as "rust:1.88.0-bookworm"' }).default(DEFAULT_BASE_IMAGE),
   platform: z.enum(["linux/amd64", "linux/arm64"], { error: "expects linux/amd64 or linux/arm64" }).default(DEFAULT_PLATFORM),
   /** CARGO_PROFILE_RELEASE_DEBUG: 2 is full DWARF (the seed's), 0 none (a control build). */
   debugInfo: z.union([z.literal(0), z.literal(1), z.literal(2)], { error: "expects 0, 1 or 2 (CARGO_PROFILE_RELEASE_DEBUG)" }).default(2),

@@ -112,7 +112,8 @@ async function gitListing(root: string, git: GitFactory): Promise<{ files: strin
     for (const file of new Set(listed.split("\0").filter(Boolean))) {
       const info = await lstat(path.join(root, file)).catch(() => null);
       if (!info) continue; // deleted in the work tree
-      if (info.isDirectory()) files.push(...(await walk(path.join(root, file))).map((inner) => `${file}/${inner}`)); // a submodule
+      if (info.isDirectory())
+        files.push(...(await walk(path.join(root, file))).map((inner) => `${file}/${inner}`)); // a submodule
       else files.push(file);
     }
     return { files, root: top };
@@ -161,7 +162,9 @@ export function packBuildContext(sourceDir: string, files: readonly string[], ex
       for (const extra of extras) {
         const content = "content" in extra ? Buffer.from(extra.content) : await readFile(extra.hostPath);
         await new Promise<void>((resolve, reject) =>
-          pack.entry({ name: extra.name, size: content.length, mode: 0o644, mtime: new Date(0), ...owner }, content, (error) => (error ? reject(error) : resolve())),
+          pack.entry({ name: extra.name, size: content.length, mode: 0o644, mtime: new Date(0), ...owner }, content, (error) =>
+            error ? reject(error) : resolve(),
+          ),
         );
       }
       for (const file of files) {

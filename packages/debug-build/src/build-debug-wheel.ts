@@ -116,7 +116,18 @@ export async function buildDebugWheel(options: BuildDebugWheelOptions): Promise<
   }
   step("engine", "checking the Docker engine");
   await requireEngine(options.docker);
-  const build = new WheelBuild(options, { name: project.name, dir: project.dir, files: listing.files, config, libs, revision, key, cache, staging: await cache.stage(key), started });
+  const build = new WheelBuild(options, {
+    name: project.name,
+    dir: project.dir,
+    files: listing.files,
+    config,
+    libs,
+    revision,
+    key,
+    cache,
+    staging: await cache.stage(key),
+    started,
+  });
   const entry = await build.run();
   return result(entry.wheel, false, entry.buildLog, entry.inspection);
 }
@@ -202,7 +213,11 @@ class WheelBuild {
     const { options } = this;
     const { config, libs, dir } = this.plan;
     this.step("base-image", `checking the base image ${config.baseImage}`);
-    const base = await ensureBaseImage(options.docker, config.baseImage, { platform: config.platform, timeoutMs: options.pullTimeoutMs ?? 120_000, onLine: this.onLine });
+    const base = await ensureBaseImage(options.docker, config.baseImage, {
+      platform: config.platform,
+      timeoutMs: options.pullTimeoutMs ?? 120_000,
+      onLine: this.onLine,
+    });
     const caBundle = options.caBundle === undefined ? (existsSync(HOST_CA_BUNDLE) ? HOST_CA_BUNDLE : null) : options.caBundle;
     const extras: ContextExtra[] = [];
     if (caBundle) extras.push({ name: `${CONTEXT_EXTRAS_DIR}/ca-bundle.crt`, hostPath: caBundle });
@@ -320,7 +335,7 @@ async function hashLibraries(paths: readonly string[]): Promise<KeyedFile[]> {
   for (const lib of paths) {
     const absolute = path.resolve(lib);
     const info = await stat(absolute).catch(() => null);
-    if (!info || !info.isFile()) {
+    if (!info?.isFile()) {
       throw new InvalidOptionError(`copyLibs: ${lib} ${info ? "is not a file" : "does not exist"} (a shared library to copy into the build image)`, {
         hint: "pass the path of the .so on this host, e.g. /usr/local/lib/libduckdb.so",
       });

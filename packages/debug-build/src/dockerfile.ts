@@ -73,22 +73,18 @@ export function renderToolchainDockerfile(config: BuildConfig, files: ToolchainF
     ]),
     "# maturin: the base image's, else a pinned one from PyPI in its own venv.",
     run([
-      "if command -v maturin >/dev/null 2>&1; then echo \"using $(maturin --version)\"; else",
+      'if command -v maturin >/dev/null 2>&1; then echo "using $(maturin --version)"; else',
       "  python3 -m venv /opt/maturin;",
       `  /opt/maturin/bin/pip install ${shellQuote(`maturin==${config.maturinVersion}`)};`,
       "  ln -sf /opt/maturin/bin/maturin /usr/local/bin/maturin;",
       "  maturin --version;",
       "fi;",
-      "command -v cargo >/dev/null 2>&1 || { echo \"the base image has no cargo on PATH: use a Rust image (rust:*-bookworm) as --base-image\" >&2; exit 1; };",
+      'command -v cargo >/dev/null 2>&1 || { echo "the base image has no cargo on PATH: use a Rust image (rust:*-bookworm) as --base-image" >&2; exit 1; };',
       "cargo --version; rustc --version",
     ]),
   );
   if (files.libs.length > 0) {
-    lines.push(
-      `# Shared libraries the crate links against (${files.libs.join(", ")}).`,
-      `COPY ${CONTEXT_EXTRAS_DIR}/lib/ /usr/local/lib/`,
-      "RUN ldconfig",
-    );
+    lines.push(`# Shared libraries the crate links against (${files.libs.join(", ")}).`, `COPY ${CONTEXT_EXTRAS_DIR}/lib/ /usr/local/lib/`, "RUN ldconfig");
   }
   return `${lines.join("\n")}\n`;
 }
@@ -100,17 +96,7 @@ export function renderToolchainDockerfile(config: BuildConfig, files: ToolchainF
  * replays a maturin build (the wheel cache decides what is rebuilt).
  */
 export function renderWheelDockerfile(config: BuildConfig, toolchainImage: string, key: string): string {
-  const maturin = [
-    "maturin",
-    "build",
-    "--release",
-    "--skip-auditwheel",
-    "--interpreter",
-    config.interpreter,
-    "--out",
-    IMAGE_OUT_DIR,
-    ...config.maturinArgs,
-  ]
+  const maturin = ["maturin", "build", "--release", "--skip-auditwheel", "--interpreter", config.interpreter, "--out", IMAGE_OUT_DIR, ...config.maturinArgs]
     .map(shellQuote)
     .join(" ");
   const lines = [

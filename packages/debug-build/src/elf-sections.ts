@@ -118,7 +118,8 @@ function parseHeader(bytes: Buffer, fileSize: number): Header {
   if (header.shoff === 0) throw new ElfFormatError("the file has no section header table (e_shoff is 0)");
   const minimum = is64 ? 64 : 40;
   if (header.shentsize < minimum) throw new ElfFormatError(`section header entries of ${header.shentsize} bytes (expected >= ${minimum})`);
-  if (header.shoff + header.shentsize > fileSize) throw new ElfFormatError(`the section header table (at ${header.shoff}) lies past the end of the file (${fileSize} bytes)`);
+  if (header.shoff + header.shentsize > fileSize)
+    throw new ElfFormatError(`the section header table (at ${header.shoff}) lies past the end of the file (${fileSize} bytes)`);
   return header;
 }
 

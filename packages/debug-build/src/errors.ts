@@ -33,11 +33,7 @@ export class DebugBuildFailedError extends MemrayError {
     readonly logTail: string,
     options: MemrayErrorOptions = {},
   ) {
-    super(
-      "DEBUG_BUILD_FAILED",
-      `The debug build failed: ${failure}${indented(logTail)}${buildLog ? `\n  whole build log: ${buildLog}` : ""}`,
-      options,
-    );
+    super("DEBUG_BUILD_FAILED", `The debug build failed: ${failure}${indented(logTail)}${buildLog ? `\n  whole build log: ${buildLog}` : ""}`, options);
   }
 }
 

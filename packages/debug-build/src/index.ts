@@ -41,7 +41,17 @@ export { sourceRevision, cacheKey, type SourceRevision } from "./source-revision
 export { WheelCache, DEFAULT_CACHE_DIR, type CacheEntry, type CachedWheel } from "./wheel-cache.js";
 
 // ELF section headers
-export { readElfSections, bufferElfSource, debugSections, hasDebugInfo, isElf, ElfFormatError, type ElfFile, type ElfSection, type ElfSource } from "./elf-sections.js";
+export {
+  readElfSections,
+  bufferElfSource,
+  debugSections,
+  hasDebugInfo,
+  isElf,
+  ElfFormatError,
+  type ElfFile,
+  type ElfSection,
+  type ElfSource,
+} from "./elf-sections.js";
 
 // Errors
 export {

@@ -1,5 +1,14 @@
 import path from "node:path";
-import { execLines, findServicePython, InstallFailedError, installMemray, tailLines, type ExecResult, type InstallMemrayResult, type Target } from "@alpiq/memray-core";
+import {
+  execLines,
+  findServicePython,
+  InstallFailedError,
+  installMemray,
+  tailLines,
+  type ExecResult,
+  type InstallMemrayResult,
+  type Target,
+} from "@alpiq/memray-core";
 import { DockerTarget } from "@alpiq/memray-docker";
 import createDebug from "debug";
 import { inspectWheel } from "./verify-wheel.js";
@@ -85,11 +94,18 @@ export async function installDebugWheel(options: InstallDebugWheelOptions): Prom
     }
     if (run.exitCode !== 0) {
       const unsupported = /is not a supported wheel on this platform/.test(run.stderr + run.stdout);
-      throw new InstallFailedError(`pip could not install ${wheelName} for ${python} on ${target.name} (exit ${run.exitCode})`, target.name, argv, run.exitCode, tailLines(run.stderr || run.stdout), {
-        hint: unsupported
-          ? `the wheel's tags do not match ${python} on ${target.name}: build with a base image of the container's Debian release and Python version (--base-image), or make the crate abi3 (pyo3 feature abi3-py39)`
-          : "check the target's interpreter has pip (python -m pip --version)",
-      });
+      throw new InstallFailedError(
+        `pip could not install ${wheelName} for ${python} on ${target.name} (exit ${run.exitCode})`,
+        target.name,
+        argv,
+        run.exitCode,
+        tailLines(run.stderr || run.stdout),
+        {
+          hint: unsupported
+            ? `the wheel's tags do not match ${python} on ${target.name}: build with a base image of the container's Debian release and Python version (--base-image), or make the crate abi3 (pyo3 feature abi3-py39)`
+            : "check the target's interpreter has pip (python -m pip --version)",
+        },
+      );
     }
   } finally {
     if (scratch) await target.exec(["rm", "-rf", scratch]).catch((error: unknown) => debug("cleanup failed: %O", error));
@@ -98,9 +114,16 @@ export async function installDebugWheel(options: InstallDebugWheelOptions): Prom
   step("verify", `importing ${module} with ${python}`);
   const probe = await target.exec([python, "-c", `import importlib; print(importlib.import_module(${JSON.stringify(module)}).__file__)`]);
   if (probe.exitCode !== 0) {
-    throw new InstallFailedError(`${wheelName} was installed but "import ${module}" fails with ${python} on ${target.name}`, target.name, [python, "-c", `import ${module}`], probe.exitCode, tailLines(probe.stderr), {
-      hint: "an undefined symbol or GLIBC_x.y not found means the wheel was built against another system: build with a base image of the container's Debian release (--base-image)",
-    });
+    throw new InstallFailedError(
+      `${wheelName} was installed but "import ${module}" fails with ${python} on ${target.name}`,
+      target.name,
+      [python, "-c", `import ${module}`],
+      probe.exitCode,
+      tailLines(probe.stderr),
+      {
+        hint: "an undefined symbol or GLIBC_x.y not found means the wheel was built against another system: build with a base image of the container's Debian release (--base-image)",
+      },
+    );
   }
   const moduleFile = probe.stdout.trim().split("\n").at(-1) ?? "";
   const installed: InstalledDebugWheel = {
@@ -139,7 +162,10 @@ export async function installDebugWheel(options: InstallDebugWheelOptions): Prom
     return installed;
   }
   const after = await missingDebugPackages(target);
-  installed.debugPackages = after && after.length > 0 ? { status: "reinstalled", missing: before, reason: `still missing: ${after.join(", ")}` } : { status: "reinstalled", missing: before };
+  installed.debugPackages =
+    after && after.length > 0
+      ? { status: "reinstalled", missing: before, reason: `still missing: ${after.join(", ")}` }
+      : { status: "reinstalled", missing: before };
   installed.memray = { version: memray.version, alreadyInstalled: memray.alreadyInstalled, method: memray.method };
   return installed;
 }
@@ -165,11 +191,6 @@ export function dottedModule(modulePath: string): string {
   return [...parts, file.split(".")[0]!].join(".");
 }
 
-function streamed(
-  target: Target,
-  argv: string[],
-  env: Record<string, string>,
-  progress: (event: InstallDebugWheelProgress) => void,
-): Promise<ExecResult> {
+function streamed(target: Target, argv: string[], env: Record<string, string>, progress: (event: InstallDebugWheelProgress) => void): Promise<ExecResult> {
   return execLines(target, argv, { env, onLine: (stream, line) => progress({ type: "output", stream, line }) });
 }

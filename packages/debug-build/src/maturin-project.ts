@@ -44,8 +44,8 @@ export async function readMaturinProject(source: string): Promise<MaturinProject
     throw new DebugBuildSourceInvalidError(source, "it has neither pyproject.toml nor Cargo.toml");
   }
   if (pyproject === null) {
-    throw new DebugBuildSourceInvalidError(source, "it has a Cargo.toml but no pyproject.toml (maturin needs [build-system] build-backend = \"maturin\")", {
-      hint: "run `maturin init` / add a pyproject.toml with [build-system] requires = [\"maturin>=1,<2\"] build-backend = \"maturin\"",
+    throw new DebugBuildSourceInvalidError(source, 'it has a Cargo.toml but no pyproject.toml (maturin needs [build-system] build-backend = "maturin")', {
+      hint: 'run `maturin init` / add a pyproject.toml with [build-system] requires = ["maturin>=1,<2"] build-backend = "maturin"',
     });
   }
   const backend = tomlTableValue(pyproject, "build-system", "build-backend");

@@ -106,7 +106,11 @@ export async function inspectWheel(wheel: string): Promise<WheelInspection> {
 export async function verifyWheel(wheel: string): Promise<WheelInspection> {
   const inspection = await inspectWheel(wheel);
   const missing = inspection.modules.filter((module) => !module.hasDebugInfo);
-  if (missing.length > 0) throw new DebugInfoMissingError(inspection.wheel, missing.map((m) => ({ path: m.path, sections: m.sections })));
+  if (missing.length > 0)
+    throw new DebugInfoMissingError(
+      inspection.wheel,
+      missing.map((m) => ({ path: m.path, sections: m.sections })),
+    );
   return inspection;
 }
 
@@ -169,4 +173,3 @@ async function collect(stream: NodeJS.ReadableStream & { destroy(): void }, rang
   if (position < last) throw new ElfFormatError(`the member ended after ${position} bytes (expected at least ${last})`);
   return out;
 }
-

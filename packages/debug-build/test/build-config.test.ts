@@ -34,7 +34,10 @@ describe("parseBuildConfig", () => {
   });
 
   it("keeps each extra apt package once", () => {
-    expect(parseBuildConfig({ aptPackages: ["libssl-dev", "libssl-dev", "libduckdb-dev=1.1.0-1"] }).aptPackages).toEqual(["libssl-dev", "libduckdb-dev=1.1.0-1"]);
+    expect(parseBuildConfig({ aptPackages: ["libssl-dev", "libssl-dev", "libduckdb-dev=1.1.0-1"] }).aptPackages).toEqual([
+      "libssl-dev",
+      "libduckdb-dev=1.1.0-1",
+    ]);
   });
 });
 

@@ -73,7 +73,13 @@ describe("listSourceFiles", () => {
   });
 
   it("a source directory inside a larger repository lists only its own files, with the parent's .gitignore", async () => {
-    const repo = await tree({ ".gitignore": "*.log\n", "other/file.rs": "", "crates/demo/src/lib.rs": "", "crates/demo/build.log": "log", "crates/demo/Cargo.toml": "" });
+    const repo = await tree({
+      ".gitignore": "*.log\n",
+      "other/file.rs": "",
+      "crates/demo/src/lib.rs": "",
+      "crates/demo/build.log": "log",
+      "crates/demo/Cargo.toml": "",
+    });
     gitInit(repo);
     const listing = await listSourceFiles(path.join(repo, "crates/demo"), git);
     expect(listing.files).toEqual(["Cargo.toml", "src/lib.rs"]);
@@ -107,7 +113,13 @@ describe("packBuildContext", () => {
       const chunks: Buffer[] = [];
       body.on("data", (c: unknown) => chunks.push(c as Buffer));
       body.on("end", () => {
-        entries.push({ name: header.name, type: header.type ?? "file", mode: (header.mode ?? 0) & 0o777, body: Buffer.concat(chunks).toString(), linkname: header.linkname });
+        entries.push({
+          name: header.name,
+          type: header.type ?? "file",
+          mode: (header.mode ?? 0) & 0o777,
+          body: Buffer.concat(chunks).toString(),
+          linkname: header.linkname,
+        });
         next();
       });
     });

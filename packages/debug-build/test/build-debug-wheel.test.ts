@@ -36,7 +36,15 @@ describe("buildDebugWheel", () => {
   it("builds the toolchain image once and the wheel in Docker, saves build.log next to the wheel, verifies and caches it", async () => {
     const fake = fakeDocker({ images: { [BASE]: "sha256:base" }, ...wheelFiles });
     const events: DebugBuildProgress[] = [];
-    const result = await buildDebugWheel({ source, config: { baseImage: BASE }, cacheDir, docker: fake.docker, caBundle: null, jobs: 1, onProgress: (e) => events.push(e) });
+    const result = await buildDebugWheel({
+      source,
+      config: { baseImage: BASE },
+      cacheDir,
+      docker: fake.docker,
+      caBundle: null,
+      jobs: 1,
+      onProgress: (e) => events.push(e),
+    });
 
     expect(fake.builds).toHaveLength(2);
     const [toolchain, wheel] = fake.builds;
@@ -95,12 +103,17 @@ describe("buildDebugWheel", () => {
   it("a failing cargo build: exit 1 with the log's tail, the whole log saved, the cache untouched", async () => {
     const fake = fakeDocker({ images: { [BASE]: "sha256:base" }, ...wheelFiles });
     const cached = await buildDebugWheel({ source, config: { baseImage: BASE }, cacheDir, docker: fake.docker, caBundle: null });
-    const cargoError = Array.from({ length: 60 }, (_, i) => `   Compiling crate${i} v0.1.0`).concat(["error[E0425]: cannot find value `x` in this scope", " --> src/lib.rs:2:5"]);
+    const cargoError = Array.from({ length: 60 }, (_, i) => `   Compiling crate${i} v0.1.0`).concat([
+      "error[E0425]: cannot find value `x` in this scope",
+      " --> src/lib.rs:2:5",
+    ]);
     const failing = fakeDocker({
       images: Object.fromEntries(fakeImages(fake)),
       failBuild: { when: "maturin build", lines: cargoError, error: "The command '/bin/sh -c set -eu; ...' returned a non-zero code: 1" },
     });
-    const error = await buildDebugWheel({ source, config: { baseImage: BASE }, cacheDir, docker: failing.docker, caBundle: null, rebuild: true }).catch((e: unknown) => e);
+    const error = await buildDebugWheel({ source, config: { baseImage: BASE }, cacheDir, docker: failing.docker, caBundle: null, rebuild: true }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: "DEBUG_BUILD_FAILED", exitCode: 1 });
     const message = (error as Error).message;
     expect(message).toContain("the build step exited with code 1");
@@ -119,9 +132,13 @@ describe("buildDebugWheel", () => {
 
   it("a base image that is not local and cannot be pulled: exit 3, naming the image and how to provide one", async () => {
     const fake = fakeDocker({ images: {}, ...wheelFiles });
-    const error = await buildDebugWheel({ source, config: { baseImage: "rust:1.88.0-bookworm" }, cacheDir, docker: fake.docker, caBundle: null }).catch((e: unknown) => e);
+    const error = await buildDebugWheel({ source, config: { baseImage: "rust:1.88.0-bookworm" }, cacheDir, docker: fake.docker, caBundle: null }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toMatchObject({ code: "BASE_IMAGE_UNAVAILABLE", exitCode: 3 });
-    expect((error as Error).message).toMatch(/base image rust:1\.88\.0-bookworm is not on this Docker engine and cannot be pulled: docker pull failed: .*no such host/);
+    expect((error as Error).message).toMatch(
+      /base image rust:1\.88\.0-bookworm is not on this Docker engine and cannot be pulled: docker pull failed: .*no such host/,
+    );
     expect((error as Error).message).toContain("tools/images/rust-base.sh");
     expect((error as Error).message).toContain("--base-image memray-rust-base:bookworm");
     expect(fake.calls.pull).toEqual(["rust:1.88.0-bookworm"]);
@@ -130,7 +147,10 @@ describe("buildDebugWheel", () => {
 
   it("no engine: exit 3 (a fake that cannot ping, and a real client at a socket that does not exist)", async () => {
     const fake = fakeDocker({ noEngine: true });
-    await expect(buildDebugWheel({ source, cacheDir, docker: fake.docker, caBundle: null })).rejects.toMatchObject({ code: "DOCKER_ENGINE_UNAVAILABLE", exitCode: 3 });
+    await expect(buildDebugWheel({ source, cacheDir, docker: fake.docker, caBundle: null })).rejects.toMatchObject({
+      code: "DOCKER_ENGINE_UNAVAILABLE",
+      exitCode: 3,
+    });
     const real = createDockerClient({ DOCKER_HOST: "unix:///nonexistent.sock" });
     const error = await buildDebugWheel({ source, cacheDir, docker: real, caBundle: null }).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: "DOCKER_ENGINE_UNAVAILABLE", exitCode: 3 });
@@ -163,7 +183,11 @@ describe("buildDebugWheel", () => {
     await writeFile(lib, "ELF");
     await writeFile(ca, "-----BEGIN CERTIFICATE-----\n");
     await buildDebugWheel({ source, config: { baseImage: BASE, copyLibs: [lib] }, cacheDir, docker: fake.docker, caBundle: ca });
-    expect(fake.builds[0]!.files.sort()).toEqual([".memray-debug-build/Dockerfile", ".memray-debug-build/ca-bundle.crt", ".memray-debug-build/lib/libduckdb.so"]);
+    expect(fake.builds[0]!.files.sort()).toEqual([
+      ".memray-debug-build/Dockerfile",
+      ".memray-debug-build/ca-bundle.crt",
+      ".memray-debug-build/lib/libduckdb.so",
+    ]);
     expect(fake.builds[0]!.dockerfileText).toContain("COPY .memray-debug-build/lib/ /usr/local/lib/");
     await expect(buildDebugWheel({ source, config: { copyLibs: ["/nonexistent/libduckdb.so"] }, cacheDir, docker: fake.docker })).rejects.toMatchObject({
       code: "INVALID_OPTION",

@@ -46,7 +46,15 @@ describe("readElfSections", () => {
   });
 
   it("reads 32-bit big-endian files", async () => {
-    const buffer = buildElf({ class: 32, littleEndian: false, machine: 8, sections: [{ name: ".text", data: 10 }, { name: ".debug_info", data: 77 }] });
+    const buffer = buildElf({
+      class: 32,
+      littleEndian: false,
+      machine: 8,
+      sections: [
+        { name: ".text", data: 10 },
+        { name: ".debug_info", data: 77 },
+      ],
+    });
     const file = await readElfSections(bufferElfSource(buffer));
     expect(file).toMatchObject({ class: 32, littleEndian: false, machine: 8 });
     expect(debugSections(file)).toEqual({ ".debug_info": 77 });

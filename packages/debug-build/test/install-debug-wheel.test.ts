@@ -48,7 +48,10 @@ function fakeTarget(state: FakeState) {
       if (argv[0] === "dpkg-query") {
         if (state.hasDpkg === false) return fail(127, "dpkg-query: command not found");
         const wanted = argv.slice(4);
-        const out = wanted.filter((p) => state.dbgInstalled.includes(p)).map((p) => `${p} ii `).join("\n");
+        const out = wanted
+          .filter((p) => state.dbgInstalled.includes(p))
+          .map((p) => `${p} ii `)
+          .join("\n");
         return { exitCode: out.split("\n").filter(Boolean).length === wanted.length ? 0 : 1, stdout: out, stderr: "" };
       }
       if (line.includes("-m pip install")) {
@@ -58,7 +61,9 @@ function fakeTarget(state: FakeState) {
         return ok();
       }
       if (argv[1] === "-c" && argv[2]!.includes("importlib.import_module")) {
-        return state.importFails ? fail(1, "ImportError: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.39' not found") : ok("/opt/venv/lib/python3.11/site-packages/pyo3_demo/pyo3_demo.abi3.so\n");
+        return state.importFails
+          ? fail(1, "ImportError: /lib/x86_64-linux-gnu/libc.so.6: version `GLIBC_2.39' not found")
+          : ok("/opt/venv/lib/python3.11/site-packages/pyo3_demo/pyo3_demo.abi3.so\n");
       }
       if (argv[1] === "-c" && argv[2]!.includes("memray.__version__")) return ok("1.20.0\n");
       if (line === "apt-get --version") return ok("apt 2.6.1");
@@ -80,7 +85,18 @@ describe("installDebugWheel", () => {
     const events: InstallDebugWheelProgress[] = [];
     const result = await installDebugWheel({ target: fake.target, wheel, python: PY, onProgress: (e) => events.push(e) });
     expect(fake.copies).toEqual([[wheel, "/tmp/memray-cli-xyz"]]);
-    expect(fake.commands).toContainEqual([PY, "-m", "pip", "install", "--force-reinstall", "--no-deps", "--no-index", "--progress-bar", "off", "/tmp/memray-cli-xyz/pyo3_demo-0.1.0-cp39-abi3-linux_x86_64.whl"]);
+    expect(fake.commands).toContainEqual([
+      PY,
+      "-m",
+      "pip",
+      "install",
+      "--force-reinstall",
+      "--no-deps",
+      "--no-index",
+      "--progress-bar",
+      "off",
+      "/tmp/memray-cli-xyz/pyo3_demo-0.1.0-cp39-abi3-linux_x86_64.whl",
+    ]);
     expect(fake.commands).toContainEqual(["rm", "-rf", "/tmp/memray-cli-xyz"]);
     expect(result).toEqual({
       container: "local-forecast-1",
@@ -97,7 +113,13 @@ describe("installDebugWheel", () => {
   it("says when python3-dbg / libpython3-dbg are missing (a recreated container) and re-installs them", async () => {
     const fake = fakeTarget({ dbgInstalled: [] });
     const steps: string[] = [];
-    const result = await installDebugWheel({ target: fake.target, wheel, python: PY, hostCaBundle: null, onProgress: (e) => e.type === "step" && steps.push(e.message) });
+    const result = await installDebugWheel({
+      target: fake.target,
+      wheel,
+      python: PY,
+      hostCaBundle: null,
+      onProgress: (e) => e.type === "step" && steps.push(e.message),
+    });
     expect(steps).toContain("python3-dbg and libpython3-dbg missing on local-forecast-1 (lost when the container was recreated); re-installing");
     expect(fake.commands).toContainEqual(["apt-get", "install", "-y", "--no-install-recommends", "python3-dbg"]);
     expect(result.debugPackages).toEqual({ status: "reinstalled", missing: ["python3-dbg", "libpython3-dbg"] });
@@ -121,7 +143,9 @@ describe("installDebugWheel", () => {
   });
 
   it("a wheel pip refuses, or an import that fails: INSTALL_FAILED (exit 3) with what to do", async () => {
-    const unsupported = await installDebugWheel({ target: fakeTarget({ dbgInstalled: [], unsupportedWheel: true }).target, wheel, python: PY }).catch((e: unknown) => e);
+    const unsupported = await installDebugWheel({ target: fakeTarget({ dbgInstalled: [], unsupportedWheel: true }).target, wheel, python: PY }).catch(
+      (e: unknown) => e,
+    );
     expect(unsupported).toMatchObject({ code: "INSTALL_FAILED", exitCode: 3 });
     expect((unsupported as Error).message).toMatch(/not a supported wheel[\s\S]*--base-image/);
     const broken = await installDebugWheel({ target: fakeTarget({ dbgInstalled: [], importFails: true }).target, wheel, python: PY }).catch((e: unknown) => e);
@@ -131,7 +155,10 @@ describe("installDebugWheel", () => {
 
   it("rejects a file that is not a wheel before touching the container (exit 2)", async () => {
     const fake = fakeTarget({ dbgInstalled: [] });
-    await expect(installDebugWheel({ target: fake.target, wheel: "/nonexistent.whl", python: PY })).rejects.toMatchObject({ code: "WHEEL_INVALID", exitCode: 2 });
+    await expect(installDebugWheel({ target: fake.target, wheel: "/nonexistent.whl", python: PY })).rejects.toMatchObject({
+      code: "WHEEL_INVALID",
+      exitCode: 2,
+    });
     expect(fake.commands).toEqual([]);
   });
 

@@ -35,7 +35,11 @@ describe("readMaturinProject", () => {
     ["neither file", {}, /has neither pyproject.toml nor Cargo.toml/],
     ["no pyproject.toml", { "Cargo.toml": CARGO }, /has a Cargo.toml but no pyproject.toml/],
     ["no Cargo.toml", { "pyproject.toml": PYPROJECT }, /has a pyproject.toml but no Cargo.toml/],
-    ["another build backend", { "pyproject.toml": '[build-system]\nbuild-backend = "setuptools.build_meta"\n', "Cargo.toml": CARGO }, /builds with setuptools.build_meta, not maturin/],
+    [
+      "another build backend",
+      { "pyproject.toml": '[build-system]\nbuild-backend = "setuptools.build_meta"\n', "Cargo.toml": CARGO },
+      /builds with setuptools.build_meta, not maturin/,
+    ],
   ])("rejects a source with %s (DEBUG_BUILD_SOURCE_INVALID, exit 2)", async (_, files, message) => {
     const dir = await project(files);
     const error = await readMaturinProject(dir).catch((e: unknown) => e);

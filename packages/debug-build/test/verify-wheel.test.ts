@@ -43,7 +43,11 @@ describe("verifyWheel", () => {
     ["a missing file", async () => path.join(dir, "missing.whl"), /does not exist/],
     ["a file that is not a zip", async () => file("text.whl", "hello"), /not a zip archive/],
     ["a wheel without extension module", async () => file("pure.whl", buildZip([{ name: "pkg/__init__.py", data: "" }])), /holds no extension module/],
-    ["an extension module that is not ELF", async () => file("macos.whl", buildZip([{ name: "pkg/mod.abi3.so", data: "\xcf\xfa\xed\xfe".padEnd(100, "\0") }])), /not a readable ELF shared object/],
+    [
+      "an extension module that is not ELF",
+      async () => file("macos.whl", buildZip([{ name: "pkg/mod.abi3.so", data: "\xcf\xfa\xed\xfe".padEnd(100, "\0") }])),
+      /not a readable ELF shared object/,
+    ],
   ])("rejects %s with WHEEL_INVALID (exit 2)", async (_, make, message) => {
     const error = await inspectWheel(await make()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WheelInvalidError);

@@ -39,7 +39,7 @@ try {
   await container.start();
   const target = await DockerTarget.connect({ docker, container: name });
   const made = await target.exec(["dd", "if=/dev/urandom", "of=/tmp/bench/session.bin", "bs=1M", `count=${sizeMib}`, "status=none"]).catch(() => null);
-  if (!made || made.exitCode !== 0) {
+  if (made?.exitCode !== 0) {
     await target.exec(["mkdir", "-p", "/tmp/bench"]);
     const again = await target.exec(["dd", "if=/dev/urandom", "of=/tmp/bench/session.bin", "bs=1M", `count=${sizeMib}`, "status=none"]);
     if (again.exitCode !== 0) throw new Error(`dd failed: ${again.stderr}`);

@@ -169,7 +169,9 @@ export async function snapshotContainerStats(
       } catch (caught) {
         error = caught;
       }
-      const message = options.signal?.aborted ? `stopped: ${String((options.signal.reason as Error)?.message ?? options.signal.reason)}` : containerError(container, error);
+      const message = options.signal?.aborted
+        ? `stopped: ${String((options.signal.reason as Error)?.message ?? options.signal.reason)}`
+        : containerError(container, error);
       debug("%s %s: %s", phase, container.name, message);
       return [container.name, { status: "failed", id: container.id, ...meta, error: message }];
     }),

@@ -79,7 +79,8 @@ function parseDockerHost(value: string): URL {
 export function describeDockerEndpoint(docker: Docker): string {
   const modem = docker.modem as { socketPath?: unknown; host?: string; port?: string | number; protocol?: string };
   if (typeof modem.socketPath === "string") return `unix://${modem.socketPath}`;
-  if (modem.host) return `${modem.protocol === "https" ? "tcp+tls" : modem.protocol === "ssh" ? "ssh" : "tcp"}://${modem.host}${modem.port ? `:${modem.port}` : ""}`;
+  if (modem.host)
+    return `${modem.protocol === "https" ? "tcp+tls" : modem.protocol === "ssh" ? "ssh" : "tcp"}://${modem.host}${modem.port ? `:${modem.port}` : ""}`;
   return `unix://${DEFAULT_DOCKER_SOCKET}`;
 }
 

@@ -1,7 +1,14 @@
 import type { SignalsPortForward, SignalsSource, SignalsUnit, UnitUsage } from "@alpiq/memray-core";
 import { collectContainerLogs } from "./container-logs.js";
 import { snapshotContainerStats, type ContainerStatsEntry, type CpuReading } from "./container-stats.js";
-import { composeProjectOf, discoverStackContainers, findWireMock, type SignalsDockerClient, type SignalsTarget, type StackContainer } from "./stack-discovery.js";
+import {
+  composeProjectOf,
+  discoverStackContainers,
+  findWireMock,
+  type SignalsDockerClient,
+  type SignalsTarget,
+  type StackContainer,
+} from "./stack-discovery.js";
 
 /** A container whose logs and stats a run collects. */
 export interface DockerSignalsUnit extends SignalsUnit {
@@ -19,12 +26,27 @@ export interface DockerSignalsSourceOptions {
   now?: () => Date;
 }
 
-const unitOf = (container: StackContainer): DockerSignalsUnit => ({ key: container.id, name: container.name, service: container.service, project: container.project, container });
+const unitOf = (container: StackContainer): DockerSignalsUnit => ({
+  key: container.id,
+  name: container.name,
+  service: container.service,
+  project: container.project,
+  container,
+});
 
 function usageOf(entry: ContainerStatsEntry): UnitUsage {
   const unit = { service: entry.service, project: entry.project };
-  if (entry.status === "failed") return { ...unit, status: "failed", error: entry.error, memory_usage: null, memory_limit: null, memory_percent: null, cpu_percent: null };
-  return { ...unit, status: "ok", error: null, memory_usage: entry.memory_usage, memory_limit: entry.memory_limit, memory_percent: entry.memory_percent, cpu_percent: entry.cpu_percent };
+  if (entry.status === "failed")
+    return { ...unit, status: "failed", error: entry.error, memory_usage: null, memory_limit: null, memory_percent: null, cpu_percent: null };
+  return {
+    ...unit,
+    status: "ok",
+    error: null,
+    memory_usage: entry.memory_usage,
+    memory_limit: entry.memory_limit,
+    memory_percent: entry.memory_percent,
+    cpu_percent: entry.cpu_percent,
+  };
 }
 
 /**
@@ -53,12 +75,18 @@ export function createDockerSignalsSource(options: DockerSignalsSourceOptions): 
       const container = found.container.name;
       if (found.url) return { container, url: found.url };
       const { openPortForward } = options;
-      if (!openPortForward) return { status: "failed", container, error: `${container} publishes no port on 127.0.0.1 and no port forward is available; pass --wiremock URL` };
+      if (!openPortForward)
+        return { status: "failed", container, error: `${container} publishes no port on 127.0.0.1 and no port forward is available; pass --wiremock URL` };
       return { container, address: `${container}:${found.containerPort}`, openForward: () => openPortForward(found.container, found.containerPort) };
     },
 
     async readUsage(units, phase, { signal, since }) {
-      const { snapshot, cpu } = await snapshotContainerStats(docker, units.map((unit) => unit.container), phase, { signal, now: options.now, since });
+      const { snapshot, cpu } = await snapshotContainerStats(
+        docker,
+        units.map((unit) => unit.container),
+        phase,
+        { signal, now: options.now, since },
+      );
       return { raw: snapshot, window: cpu, units: Object.fromEntries(Object.entries(snapshot.containers).map(([name, entry]) => [name, usageOf(entry)])) };
     },
 

@@ -73,7 +73,11 @@ export class DockerTarget extends TargetBase {
   service(): ServiceProcess {
     const { Config, NetworkSettings, HostConfig } = this.info;
     const entrypoint = Config.Entrypoint;
-    const portKeys = new Set([...Object.keys(Config.ExposedPorts ?? {}), ...Object.keys(NetworkSettings?.Ports ?? {}), ...Object.keys(HostConfig?.PortBindings ?? {})]);
+    const portKeys = new Set([
+      ...Object.keys(Config.ExposedPorts ?? {}),
+      ...Object.keys(NetworkSettings?.Ports ?? {}),
+      ...Object.keys(HostConfig?.PortBindings ?? {}),
+    ]);
     return {
       name: this.name,
       exec: (argv, options) => this.exec(argv, options),
@@ -134,7 +138,12 @@ export class DockerTarget extends TargetBase {
   /** A port of the container on 127.0.0.1: one exec'd Python relay per connection, under the service's interpreter. */
   override async forwardPort(targetPort: number, options: ForwardPortOptions = {}): Promise<PortForward> {
     const python = this.python ?? "python3";
-    return forwardLoopback({ ...options, place: this.place, targetPort, carry: (socket, report) => carryOverRelay(this.container, this.place, python, targetPort, socket, report) });
+    return forwardLoopback({
+      ...options,
+      place: this.place,
+      targetPort,
+      carry: (socket, report) => carryOverRelay(this.container, this.place, python, targetPort, socket, report),
+    });
   }
 
   /** Stop an exec'd process: SIGTERM to its pid (the engine's host), then drop the connection. */
@@ -159,7 +168,8 @@ export class DockerTarget extends TargetBase {
       // "dir/." makes the engine send the directory's contents as ./..., so they land in hostDir itself.
       archive = await this.container.getArchive({ path: `${sourceDir === "/" ? "" : sourceDir}/.` });
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) throw new ArchiveSourceMissingError(`${sourceDir} does not exist in ${this.name}`, { cause: error });
+      if ((error as { statusCode?: number }).statusCode === 404)
+        throw new ArchiveSourceMissingError(`${sourceDir} does not exist in ${this.name}`, { cause: error });
       throw error;
     }
     // Large batches: fewer, bigger writes while the socket keeps draining.

@@ -39,7 +39,10 @@ export class EngineUnavailableError extends MemrayError {
 
 /** Nothing matches the container the user named (name, id prefix or Compose service). */
 export class ContainerNotFoundError extends MemrayError {
-  constructor(readonly container: string, readonly running: readonly ContainerSummaryLine[]) {
+  constructor(
+    readonly container: string,
+    readonly running: readonly ContainerSummaryLine[],
+  ) {
     super(
       "CONTAINER_NOT_FOUND",
       `No container matches "${container}" (by name, id prefix or Compose service). Running containers:\n${formatContainerList(running)}`,
@@ -70,7 +73,10 @@ function notRunningHint(container: string, state: string): string {
 
 /** More than one container matches and none is the obvious choice. */
 export class AmbiguousContainerError extends MemrayError {
-  constructor(readonly container: string, readonly candidates: readonly ContainerSummaryLine[]) {
+  constructor(
+    readonly container: string,
+    readonly candidates: readonly ContainerSummaryLine[],
+  ) {
     super("CONTAINER_AMBIGUOUS", `"${container}" matches ${candidates.length} containers:\n${formatContainerList(candidates)}`);
   }
 }

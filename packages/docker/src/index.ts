@@ -3,7 +3,14 @@
 
 // Client and containers
 export { createDockerClient } from "./docker-client.js";
-export { resolveContainer, listContainerRefs, COMPOSE_SERVICE_LABEL, COMPOSE_PROJECT_LABEL, type ContainerRef, type ResolveContainerOptions } from "./resolve-container.js";
+export {
+  resolveContainer,
+  listContainerRefs,
+  COMPOSE_SERVICE_LABEL,
+  COMPOSE_PROJECT_LABEL,
+  type ContainerRef,
+  type ResolveContainerOptions,
+} from "./resolve-container.js";
 
 // The Target, and its provider (also `@alpiq/memray-docker/provider`, which loads nothing until it connects)
 export { DockerTarget, type DockerTargetConnectOptions } from "./docker-target.js";
@@ -24,7 +31,16 @@ export {
   type WireMockLocation,
 } from "./stack-discovery.js";
 export { collectContainerLogs, type ContainerLogsOptions, type ContainerLogResult } from "./container-logs.js";
-export { snapshotContainerStats, computeContainerStats, type ContainerStats, type ContainerStatsEntry, type DockerStatsResponse, type StatsSnapshot, type StatsReadings, type CpuReading } from "./container-stats.js";
+export {
+  snapshotContainerStats,
+  computeContainerStats,
+  type ContainerStats,
+  type ContainerStatsEntry,
+  type DockerStatsResponse,
+  type StatsSnapshot,
+  type StatsReadings,
+  type CpuReading,
+} from "./container-stats.js";
 export { DockerLogDemuxer } from "./docker-log-demuxer.js";
 export { bytesSize, humanSize, parseDockerSize } from "./docker-units.js";
 

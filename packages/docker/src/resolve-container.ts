@@ -1,13 +1,7 @@
 import type Docker from "dockerode";
 import createDebug from "debug";
 import { describeDockerEndpoint } from "./docker-client.js";
-import {
-  AmbiguousContainerError,
-  ContainerNotFoundError,
-  ContainerNotRunningError,
-  EngineUnavailableError,
-  type ContainerSummaryLine,
-} from "./errors.js";
+import { AmbiguousContainerError, ContainerNotFoundError, ContainerNotRunningError, EngineUnavailableError, type ContainerSummaryLine } from "./errors.js";
 
 const debug = createDebug("memray:docker");
 
@@ -48,9 +42,7 @@ export function matchContainer(
     wantedProject = q.slice(0, slash);
     service = q.slice(slash + 1);
   }
-  const replicas = containers.filter(
-    (c) => c.service === service && (wantedProject === undefined || c.project === wantedProject),
-  );
+  const replicas = containers.filter((c) => c.service === service && (wantedProject === undefined || c.project === wantedProject));
   if (replicas.length === 0) return null;
   const projects = new Set(replicas.map((c) => c.project));
   if (projects.size > 1) return { ambiguous: replicas };

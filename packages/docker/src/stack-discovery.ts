@@ -71,7 +71,16 @@ export async function discoverStackContainers(docker: SignalsDockerClient, targe
   const infos = await docker.listContainers({ all: false, filters, ...(signal ? { abortSignal: signal } : {}) });
   const containers = infos.map(toStackContainer);
   if (!containers.some((container) => container.id === target.id)) {
-    containers.push({ id: target.id, name: target.name, image: "", project, service: target.labels[COMPOSE_SERVICE] || null, number: null, oneoff: false, ports: [] });
+    containers.push({
+      id: target.id,
+      name: target.name,
+      image: "",
+      project,
+      service: target.labels[COMPOSE_SERVICE] || null,
+      number: null,
+      oneoff: false,
+      ports: [],
+    });
   }
   return containers.sort((a, b) => a.name.localeCompare(b.name));
 }

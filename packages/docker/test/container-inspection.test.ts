@@ -2,7 +2,15 @@ import { spawnSync } from "node:child_process";
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { AppNotFoundError, detectServiceApp, detectServicePort, findServicePython, PortNotDetectableError, requireServicePort, type ExecResult } from "@alpiq/memray-core";
+import {
+  AppNotFoundError,
+  detectServiceApp,
+  detectServicePort,
+  findServicePython,
+  PortNotDetectableError,
+  requireServicePort,
+  type ExecResult,
+} from "@alpiq/memray-core";
 import type Docker from "dockerode";
 import { describe, expect, it } from "vitest";
 import { DockerTarget } from "../src/docker-target.js";
@@ -14,8 +22,18 @@ const detectApp = (c: DockerTarget) => detectServiceApp(c.service());
 const detectPort = (c: DockerTarget, options = {}) => detectServicePort(c.service(), options);
 
 /** A container seen through `docker inspect`, its exec answering from a table (argv joined by spaces). */
-function fakeContainer(config: Partial<Docker.ContainerInspectInfo["Config"]>, answers: Record<string, Partial<ExecResult>> = {}, name = "api"): DockerTarget & { calls: string[] } {
-  const info = { Name: `/${name}`, Id: "f".repeat(64), Config: { Env: [], Labels: {}, ...config }, NetworkSettings: {}, HostConfig: {} } as unknown as Docker.ContainerInspectInfo;
+function fakeContainer(
+  config: Partial<Docker.ContainerInspectInfo["Config"]>,
+  answers: Record<string, Partial<ExecResult>> = {},
+  name = "api",
+): DockerTarget & { calls: string[] } {
+  const info = {
+    Name: `/${name}`,
+    Id: "f".repeat(64),
+    Config: { Env: [], Labels: {}, ...config },
+    NetworkSettings: {},
+    HostConfig: {},
+  } as unknown as Docker.ContainerInspectInfo;
   const container = Object.assign(new DockerTarget({ getContainer: () => ({}) } as unknown as Docker, info), { calls: [] as string[] });
   container.exec = async (argv) => {
     const key = argv.join(" ");
@@ -53,7 +71,10 @@ describe("the interpreter of a container's service", () => {
       expect(c.calls.filter((call) => call.startsWith("sh "))).toHaveLength(1); // one exec locates and reads it
     }
     // Not on PATH: the usual candidates, without a shebang to follow.
-    const missing = withHostShell(fakeContainer({ Cmd: ["nowhere-server", "app:app"] }, { [`python3 ${PROBE}`]: { stdout: "/usr/bin/python3\n3\n" } }), "/usr/bin:/bin");
+    const missing = withHostShell(
+      fakeContainer({ Cmd: ["nowhere-server", "app:app"] }, { [`python3 ${PROBE}`]: { stdout: "/usr/bin/python3\n3\n" } }),
+      "/usr/bin:/bin",
+    );
     expect(await findPython(missing)).toBe("/usr/bin/python3");
   });
 
@@ -61,7 +82,10 @@ describe("the interpreter of a container's service", () => {
     const ok = fakeContainer({ Cmd: ["sleep", "infinity"] }, { [`python3 ${PROBE}`]: { stdout: "/usr/bin/python3\n3\n" } });
     expect(await findPython(ok)).toBe("/usr/bin/python3");
     const none = fakeContainer({ Cmd: ["sleep", "infinity"] });
-    await expect(findPython(none)).rejects.toMatchObject({ code: "PYTHON_NOT_FOUND", message: expect.stringContaining("/opt/venv/bin/python, python3, python") });
+    await expect(findPython(none)).rejects.toMatchObject({
+      code: "PYTHON_NOT_FOUND",
+      message: expect.stringContaining("/opt/venv/bin/python, python3, python"),
+    });
   });
 });
 
@@ -92,7 +116,10 @@ describe("the app of a container's service", () => {
 
 describe("the port of a container's service", () => {
   it("returns the port and where it came from, or null", async () => {
-    expect(await detectPort(fakeContainer({ Labels: { "com.docker.compose.service": "forecast" } }, {}, "stack-x-1"))).toEqual({ port: 5000, source: "preset" });
+    expect(await detectPort(fakeContainer({ Labels: { "com.docker.compose.service": "forecast" } }, {}, "stack-x-1"))).toEqual({
+      port: 5000,
+      source: "preset",
+    });
     expect(await detectPort(fakeContainer({ ExposedPorts: { "8080/tcp": {} } }))).toEqual({ port: 8080, source: "exposed" });
     expect(await detectPort(fakeContainer({ Cmd: ["waitress-serve", "--port=7000", "m:app"] }))).toEqual({ port: 7000, source: "command" });
     expect(await detectPort(fakeContainer({}), { portOverride: 9 })).toEqual({ port: 9, source: "override" });
@@ -100,7 +127,9 @@ describe("the port of a container's service", () => {
   });
 
   it("requireServicePort throws PortNotDetectableError with the candidates", async () => {
-    const error = await Promise.resolve().then(() => requireServicePort(fakeContainer({ ExposedPorts: { "1/tcp": {}, "2/tcp": {} } }).service())).catch((e) => e);
+    const error = await Promise.resolve()
+      .then(() => requireServicePort(fakeContainer({ ExposedPorts: { "1/tcp": {}, "2/tcp": {} } }).service()))
+      .catch((e) => e);
     expect(error).toBeInstanceOf(PortNotDetectableError);
     expect(error).toMatchObject({ exitCode: 2, candidates: [1, 2] });
   });

@@ -10,7 +10,15 @@ const v1: DockerStatsResponse = {
   precpu_stats: { cpu_usage: { total_usage: 139_115_436_654 }, system_cpu_usage: 6_017_680_000_000, online_cpus: 2 },
   memory_stats: { usage: 117_403_648, limit: 25_276_514_304, stats: { total_inactive_file: 13_291_520, inactive_file: 13_000_000, cache: 20_000_000 } },
   networks: { eth0: { rx_bytes: 13_800_000, tx_bytes: 36_400 }, eth1: { rx_bytes: 200, tx_bytes: 0 } },
-  blkio_stats: { io_service_bytes_recursive: [{ op: "Read", value: 4096 }, { op: "Write", value: 8192 }, { op: "read", value: 4 }, { op: "Sync", value: 99 }, { op: "Total", value: 12_392 }] },
+  blkio_stats: {
+    io_service_bytes_recursive: [
+      { op: "Read", value: 4096 },
+      { op: "Write", value: 8192 },
+      { op: "read", value: 4 },
+      { op: "Sync", value: 99 },
+      { op: "Total", value: 12_392 },
+    ],
+  },
 };
 
 describe("computeContainerStats: the Docker CLI's formulas", () => {
@@ -27,7 +35,9 @@ describe("computeContainerStats: the Docker CLI's formulas", () => {
     const v2 = { ...v1, memory_stats: { usage: 1000, limit: 4000, stats: { inactive_file: 250 } } };
     expect(computeContainerStats(v2).memory_usage).toBe(750);
     expect(computeContainerStats({ ...v1, memory_stats: { usage: 1000, limit: 4000, stats: {} } }).memory_usage).toBe(1000);
-    expect(computeContainerStats({ ...v1, memory_stats: { usage: 1000, limit: 4000, stats: { total_inactive_file: 5000, inactive_file: 100 } } }).memory_usage).toBe(900);
+    expect(
+      computeContainerStats({ ...v1, memory_stats: { usage: 1000, limit: 4000, stats: { total_inactive_file: 5000, inactive_file: 100 } } }).memory_usage,
+    ).toBe(900);
     expect(computeContainerStats({ ...v1, memory_stats: { usage: 1000, limit: 0 } }).memory_percent).toBe(0);
   });
 

@@ -17,7 +17,9 @@ describe("log file names", () => {
   it("the seed's logs-<project>-<service>.txt in Compose, logs-<container>.txt outside", () => {
     expect(logFileName(container({ name: "local-forecast-1", project: "local", service: "forecast", number: 1 }))).toBe("logs-local-forecast.txt");
     expect(logFileName(container({ name: "local-forecast-2", project: "local", service: "forecast", number: 2 }))).toBe("logs-local-forecast-2.txt");
-    expect(logFileName(container({ name: "local-forecast-run-1a2b", project: "local", service: "forecast", oneoff: true }))).toBe("logs-local-forecast-run-1a2b.txt");
+    expect(logFileName(container({ name: "local-forecast-run-1a2b", project: "local", service: "forecast", oneoff: true }))).toBe(
+      "logs-local-forecast-run-1a2b.txt",
+    );
     expect(logFileName(container({ name: "my db/../x" }))).toBe("logs-my_db_.._x.txt");
   });
 
@@ -34,7 +36,11 @@ describe("findWireMock", () => {
   it("a service or image named wiremock, reached on its port published on loopback", () => {
     const wm = container({ name: "local-wiremock-1", service: "wiremock", ports: [{ ip: "127.0.0.1", privatePort: 8080, publicPort: 8089, type: "tcp" }] });
     expect(findWireMock([container({ name: "x" }), wm])).toEqual({ container: wm, url: "http://127.0.0.1:8089", containerPort: 8080 });
-    const byImage = container({ name: "mocks", image: "wiremock/wiremock:3.13.2", ports: [{ ip: "0.0.0.0", privatePort: 8080, publicPort: 18080, type: "tcp" }] });
+    const byImage = container({
+      name: "mocks",
+      image: "wiremock/wiremock:3.13.2",
+      ports: [{ ip: "0.0.0.0", privatePort: 8080, publicPort: 18080, type: "tcp" }],
+    });
     expect(findWireMock([byImage])?.url).toBe("http://127.0.0.1:18080");
   });
 

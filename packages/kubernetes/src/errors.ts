@@ -82,11 +82,9 @@ export class PodNotFoundError extends MemrayError {
     readonly pods: readonly PodSummaryLine[],
     detail?: string,
   ) {
-    super(
-      "POD_NOT_FOUND",
-      `${detail ?? `No pod matches ${ref} in namespace ${namespace}`}. Pods in ${namespace}:\n${formatPodList(pods)}`,
-      { hint: `pass one of them with --target pod/NAME (or deploy/NAME, -l app=NAME), or another namespace with --namespace` },
-    );
+    super("POD_NOT_FOUND", `${detail ?? `No pod matches ${ref} in namespace ${namespace}`}. Pods in ${namespace}:\n${formatPodList(pods)}`, {
+      hint: `pass one of them with --target pod/NAME (or deploy/NAME, -l app=NAME), or another namespace with --namespace`,
+    });
   }
 }
 

@@ -8,7 +8,16 @@ export { createKubeClient, type KubeClient, type KubeClientOptions } from "./kub
 export { parsePodTarget, isPodTarget, describePodRef, type PodRef, type PodTargetParams } from "./pod-ref.js";
 export { kubernetesTargetProvider, type PodTargetProviderOptions } from "./pod-provider.js";
 export { connectPod, MEMRAY_LOST_ON_RESTART } from "./pod-connection.js";
-export { resolvePod, isReady, ownerOf, podSummary, labelSelectorString, DEFAULT_CONTAINER_ANNOTATION, type ResolvePodOptions, type ResolvedPod } from "./resolve-pod.js";
+export {
+  resolvePod,
+  isReady,
+  ownerOf,
+  podSummary,
+  labelSelectorString,
+  DEFAULT_CONTAINER_ANNOTATION,
+  type ResolvePodOptions,
+  type ResolvedPod,
+} from "./resolve-pod.js";
 
 // The Target
 export { KubernetesTarget, type KubernetesTargetConnectOptions } from "./kubernetes-target.js";
@@ -21,7 +30,14 @@ export { podService, type InspectedPod } from "./pod-service.js";
 export { forwardPodPort, type ForwardPodPortOptions } from "./forward-pod-port.js";
 
 // Signals: the pod signals source (core's SignalsSource, for @alpiq/memray-signals' sidecar) and its collectors
-export { createPodSignalsSource, findPodWireMock, measurablePods, type PodSignalsSourceOptions, type PodSignalsUnit, type PodWireMockLocation } from "./pod-signals-source.js";
+export {
+  createPodSignalsSource,
+  findPodWireMock,
+  measurablePods,
+  type PodSignalsSourceOptions,
+  type PodSignalsUnit,
+  type PodWireMockLocation,
+} from "./pod-signals-source.js";
 export { collectPodLogs, podLogSources, type PodLogSource, type PodLogResult, type PodLogsOptions } from "./pod-logs.js";
 export {
   snapshotPodMetrics,

@@ -60,7 +60,7 @@ export function createKubeClient(options: KubeClientOptions = {}): KubeClient {
     const files = listed.filter((file) => existsSync(file));
     if (files.length === 0) {
       throw new KubernetesUnavailableError(null, options.context ?? null, `KUBECONFIG names no file that exists (${listed.join(path.delimiter)})`, {
-        hint: "point KUBECONFIG at your cluster's kubeconfig (e.g. eval \"$(tools/cluster/cluster env)\" for the local cluster)",
+        hint: 'point KUBECONFIG at your cluster\'s kubeconfig (e.g. eval "$(tools/cluster/cluster env)" for the local cluster)',
       });
     }
     loadFile(config, files[0]!);
@@ -78,7 +78,7 @@ export function createKubeClient(options: KubeClientOptions = {}): KubeClient {
     source = "in-cluster";
   } else {
     throw new KubernetesUnavailableError(null, options.context ?? null, "No kubeconfig: KUBECONFIG is unset and ~/.kube/config does not exist", {
-      hint: "set KUBECONFIG to your cluster's kubeconfig (for the local test cluster: eval \"$(tools/cluster/cluster env)\")",
+      hint: 'set KUBECONFIG to your cluster\'s kubeconfig (for the local test cluster: eval "$(tools/cluster/cluster env)")',
     });
   }
   if (options.context) {
@@ -195,7 +195,10 @@ export function parseStatusBody(body: unknown): { message: string; reason: strin
   }
   if (value && typeof value === "object") {
     const status = value as { message?: unknown; reason?: unknown };
-    return { message: typeof status.message === "string" ? status.message : JSON.stringify(value).slice(0, 500), reason: typeof status.reason === "string" ? status.reason : null };
+    return {
+      message: typeof status.message === "string" ? status.message : JSON.stringify(value).slice(0, 500),
+      reason: typeof status.reason === "string" ? status.reason : null,
+    };
   }
   return { message: String(value ?? ""), reason: null };
 }
@@ -215,9 +218,14 @@ export function apiStatusError(statusCode: number, body: unknown, call: ApiCallC
     return new KubernetesForbiddenError(call.verb, call.resource, call.namespace ?? null, null, message || "forbidden");
   }
   if (statusCode === 401) {
-    return new KubernetesUnavailableError(call.server, call.context, `The API server at ${call.server} rejected the credentials of context "${call.context ?? ""}" (401 Unauthorized)`, {
-      hint: "refresh the credentials in your kubeconfig (a new token or certificate), or pick another --context",
-    });
+    return new KubernetesUnavailableError(
+      call.server,
+      call.context,
+      `The API server at ${call.server} rejected the credentials of context "${call.context ?? ""}" (401 Unauthorized)`,
+      {
+        hint: "refresh the credentials in your kubeconfig (a new token or certificate), or pick another --context",
+      },
+    );
   }
   return new ApiStatusError(statusCode, reason, `${call.verb} ${call.resource}: HTTP ${statusCode}${message ? `: ${message}` : ""}`);
 }
@@ -231,9 +239,14 @@ export function toApiError(error: unknown, call: ApiCallContext): Error {
   const code = (error as { code?: unknown }).code;
   if (typeof code === "number" && code >= 400) return apiStatusError(code, (error as { body?: unknown }).body, call);
   const message = networkMessage(error);
-  return new KubernetesUnavailableError(call.server, call.context, `The Kubernetes API server at ${call.server} (context "${call.context ?? ""}") does not answer: ${message}`, {
-    cause: error,
-  });
+  return new KubernetesUnavailableError(
+    call.server,
+    call.context,
+    `The Kubernetes API server at ${call.server} (context "${call.context ?? ""}") does not answer: ${message}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 function networkMessage(error: unknown): string {

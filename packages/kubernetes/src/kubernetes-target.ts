@@ -35,11 +35,7 @@ const PY_UNTAR = [
   "with tarfile.open(fileobj=sys.stdin.buffer, mode='r|') as t:",
   "    t.extractall(sys.argv[1], **kw)",
 ].join("\n");
-const PY_TAR = [
-  "import sys, tarfile",
-  "with tarfile.open(fileobj=sys.stdout.buffer, mode='w|') as t:",
-  "    t.add(sys.argv[1], arcname='.')",
-].join("\n");
+const PY_TAR = ["import sys, tarfile", "with tarfile.open(fileobj=sys.stdout.buffer, mode='w|') as t:", "    t.add(sys.argv[1], arcname='.')"].join("\n");
 
 export interface KubernetesTargetConnectOptions {
   client: KubeClient;
@@ -178,7 +174,10 @@ export class KubernetesTarget extends TargetBase {
 
   /** Extract with tar in the container (files belong to whoever runs the exec: --no-same-owner), else its Python's tarfile. */
   protected async writeArchive(archive: Readable, targetDir: string): Promise<void> {
-    const argv = (await this.copyToolOf()) === "tar" ? ["tar", "-x", "-f", "-", "-C", targetDir, "--no-same-owner"] : [this.python ?? "python3", "-c", PY_UNTAR, targetDir];
+    const argv =
+      (await this.copyToolOf()) === "tar"
+        ? ["tar", "-x", "-f", "-", "-C", targetDir, "--no-same-owner"]
+        : [this.python ?? "python3", "-c", PY_UNTAR, targetDir];
     const result = await this.execStreaming(argv, { stdin: archive });
     if (result.exitCode !== 0) throw new Error(`${argv[0]} exited ${result.exitCode}${result.stderr.trim() ? `: ${tailLines(result.stderr, 5)}` : ""}`);
   }
@@ -234,7 +233,10 @@ export class KubernetesTarget extends TargetBase {
   }
 
   /** Binary exec for the tar streams (no decoding, nothing kept but stderr). */
-  private async execStreaming(argv: string[], options: { stdin?: NodeJS.ReadableStream; onStdout?: (chunk: Buffer) => void | Promise<void> }): Promise<ExecResult> {
+  private async execStreaming(
+    argv: string[],
+    options: { stdin?: NodeJS.ReadableStream; onStdout?: (chunk: Buffer) => void | Promise<void> },
+  ): Promise<ExecResult> {
     let stderr = "";
     const result = await execInPod(this.client, this.location, argv, {
       stdin: options.stdin as never,

@@ -19,7 +19,8 @@ export async function connectPod(client: KubeClient, params: PodTargetParams): P
     label: target.describe(),
     identity: { pod: target.podName, namespace: target.namespace, podContainer: target.container },
     service: () => podService(target),
-    installCommand: () => `memray-cli install --target pod/${target.podName} --namespace ${target.namespace}${containerFlag}${params.context ? ` --context ${params.context}` : ""}`,
+    installCommand: () =>
+      `memray-cli install --target pod/${target.podName} --namespace ${target.namespace}${containerFlag}${params.context ? ` --context ${params.context}` : ""}`,
     installNote: MEMRAY_LOST_ON_RESTART,
     signalsSource: createPodSignalsSource({ client, namespace: target.namespace }),
   };

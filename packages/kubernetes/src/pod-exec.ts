@@ -40,7 +40,8 @@ export interface PodExecResult {
  * ends without an exit status; KubernetesForbiddenError when `pods/exec` is not allowed.
  */
 export async function execInPod(client: KubeClient, location: PodLocation, argv: readonly string[], options: PodExecOptions = {}): Promise<PodExecResult> {
-  if (argv.length === 0 || argv[0] === "") throw new TargetExecError(podPlace(location), argv, { detail: "exec needs a command", hint: "pass a non-empty argv" });
+  if (argv.length === 0 || argv[0] === "")
+    throw new TargetExecError(podPlace(location), argv, { detail: "exec needs a command", hint: "pass a non-empty argv" });
   const query = new URLSearchParams({ stdout: "true", stderr: "true", stdin: options.stdin !== undefined ? "true" : "false", tty: "false" });
   if (location.container) query.set("container", location.container);
   for (const arg of argv) query.append("command", arg);
@@ -71,23 +72,29 @@ export async function execInPod(client: KubeClient, location: PodLocation, argv:
     whenClosed?.();
   };
   const onMessage = (message: Buffer) => {
-      if (message.length === 0) return;
-      const channel = message[0];
-      const payload = message.subarray(1);
-      if (channel === Channel.stdout) {
-        if (payload.length) deliver(options.onStdout, payload);
-      } else if (channel === Channel.stderr) {
-        if (payload.length) deliver(options.onStderr, payload);
-      } else if (channel === Channel.status) {
-        try {
-          result = exitOf(payload.toString("utf8"));
-        } catch (error) {
-          failure ??= new TargetExecError(podPlace(location), argv, { detail: (error as Error).message });
-        }
+    if (message.length === 0) return;
+    const channel = message[0];
+    const payload = message.subarray(1);
+    if (channel === Channel.stdout) {
+      if (payload.length) deliver(options.onStdout, payload);
+    } else if (channel === Channel.stderr) {
+      if (payload.length) deliver(options.onStderr, payload);
+    } else if (channel === Channel.status) {
+      try {
+        result = exitOf(payload.toString("utf8"));
+      } catch (error) {
+        failure ??= new TargetExecError(podPlace(location), argv, { detail: (error as Error).message });
       }
+    }
   };
   try {
-    socket = await openChannelSocket(client, apiPath, EXEC_PROTOCOLS, { verb: "create", resource: "pods/exec", namespace: location.namespace }, { onMessage, onClose });
+    socket = await openChannelSocket(
+      client,
+      apiPath,
+      EXEC_PROTOCOLS,
+      { verb: "create", resource: "pods/exec", namespace: location.namespace },
+      { onMessage, onClose },
+    );
   } catch (error) {
     if (error instanceof ApiStatusError) throw new TargetExecError(podPlace(location), argv, { cause: error, detail: error.message });
     throw error;
@@ -152,7 +159,9 @@ async function sendStdin(socket: WebSocket, stdin: string | Readable): Promise<v
     }
   }
   if (socket.protocol !== "v5.channel.k8s.io") {
-    throw new Error(`the API server speaks ${socket.protocol || "an old protocol"}, which cannot close standard input (v5.channel.k8s.io, Kubernetes >= 1.30, is needed)`);
+    throw new Error(
+      `the API server speaks ${socket.protocol || "an old protocol"}, which cannot close standard input (v5.channel.k8s.io, Kubernetes >= 1.30, is needed)`,
+    );
   }
   await send(Buffer.from([Channel.close, Channel.stdin]));
 }

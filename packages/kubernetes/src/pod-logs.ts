@@ -46,7 +46,9 @@ const unsafe = /[^A-Za-z0-9._-]+/g;
  * containers add `-<container>` (its default container has none). Pods that never started are left out.
  */
 export function podLogSources(namespace: string, pods: readonly V1Pod[]): PodLogSource[] {
-  const started = pods.filter((pod) => (pod.status?.containerStatuses ?? []).some((status) => status.state?.running || status.state?.terminated || status.lastState?.terminated));
+  const started = pods.filter((pod) =>
+    (pod.status?.containerStatuses ?? []).some((status) => status.state?.running || status.state?.terminated || status.lastState?.terminated),
+  );
   const byOwner = new Map<string, V1Pod[]>();
   for (const pod of [...started].sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""))) {
     const base = ownerOf(pod)?.name ?? pod.metadata?.name ?? "pod";

@@ -60,7 +60,9 @@ export async function snapshotPodMetrics(
 ): Promise<PodMetricsSnapshot> {
   let items: PodMetricsItem[];
   try {
-    items = (await client.getJson<{ items?: PodMetricsItem[] }>(`/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(namespace)}/pods`, options.signal)).items ?? [];
+    items =
+      (await client.getJson<{ items?: PodMetricsItem[] }>(`/apis/metrics.k8s.io/v1beta1/namespaces/${encodeURIComponent(namespace)}/pods`, options.signal))
+        .items ?? [];
   } catch (error) {
     if (error instanceof ApiStatusError && (error.statusCode === 404 || error.statusCode === 503)) {
       throw new MetricsUnavailableError(error.statusCode === 404 ? "404: the API group is not registered" : "503: the metrics service does not answer");
@@ -74,7 +76,12 @@ export async function snapshotPodMetrics(
     const item = items.find((candidate) => candidate.metadata.name === name);
     const limit = memoryLimit(pod);
     if (!item) {
-      containers[name] = { ...empty(namespace, pod), memory_limit: limit, status: "failed", error: "no metrics for this pod yet (metrics-server samples every 15-60 s)" };
+      containers[name] = {
+        ...empty(namespace, pod),
+        memory_limit: limit,
+        status: "failed",
+        error: "no metrics for this pod yet (metrics-server samples every 15-60 s)",
+      };
       continue;
     }
     containers[name] = usageOf(item, namespace, specs.get(name), limit);
@@ -101,11 +108,16 @@ function empty(namespace: string, pod: V1Pod): PodUsage {
 /** One metrics item as usage numbers. */
 export function usageOf(item: PodMetricsItem, namespace: string, pod: V1Pod | undefined, limit: number | null): PodUsage {
   const perContainer = Object.fromEntries(
-    item.containers.map((container) => [container.name, { memory_usage: parseQuantity(container.usage.memory), cpu_millicores: parseCpuMillicores(container.usage.cpu) }]),
+    item.containers.map((container) => [
+      container.name,
+      { memory_usage: parseQuantity(container.usage.memory), cpu_millicores: parseCpuMillicores(container.usage.cpu) },
+    ]),
   );
   const values = Object.values(perContainer);
   const memory = values.every((value) => value.memory_usage !== null) ? values.reduce((sum, value) => sum + value.memory_usage!, 0) : null;
-  const cpu = values.every((value) => value.cpu_millicores !== null) ? Math.round(values.reduce((sum, value) => sum + value.cpu_millicores!, 0) * 1e3) / 1e3 : null;
+  const cpu = values.every((value) => value.cpu_millicores !== null)
+    ? Math.round(values.reduce((sum, value) => sum + value.cpu_millicores!, 0) * 1e3) / 1e3
+    : null;
   return {
     status: "ok",
     namespace,

@@ -31,9 +31,13 @@ export function kubernetesTargetProvider(options: PodTargetProviderOptions): Tar
       }
       return { ref, namespace: spec.namespace, container: spec.container, context: spec.context };
     },
-    describe: (params) => `${describePodRef(params.ref)}${params.namespace ? ` in namespace ${params.namespace}` : ""}${params.context ? ` (context ${params.context})` : ""}`,
+    describe: (params) =>
+      `${describePodRef(params.ref)}${params.namespace ? ` in namespace ${params.namespace}` : ""}${params.context ? ` (context ${params.context})` : ""}`,
     async connect(params): Promise<TargetConnection> {
-      const [{ connectPod }, client] = await Promise.all([import("./pod-connection.js"), options.client({ context: params.context, namespace: params.namespace })]);
+      const [{ connectPod }, client] = await Promise.all([
+        import("./pod-connection.js"),
+        options.client({ context: params.context, namespace: params.namespace }),
+      ]);
       return connectPod(client, params);
     },
   };

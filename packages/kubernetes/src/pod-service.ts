@@ -40,6 +40,6 @@ export async function podService(target: InspectedPod): Promise<ServiceProcess> 
 /** A NUL-separated /proc file of the container (cmdline, environ) as strings; [] when unreadable. */
 async function procStrings(target: Pick<InspectedPod, "exec">, file: string): Promise<string[]> {
   const result = await target.exec(["cat", file]).catch(() => null);
-  if (!result || result.exitCode !== 0) return [];
+  if (result?.exitCode !== 0) return [];
   return result.stdout.replace(/\0$/, "").split("\0").filter(Boolean);
 }

@@ -54,7 +54,8 @@ export function createPodSignalsSource(options: PodSignalsSourceOptions): Signal
   const { client, namespace } = options;
   const snapshot =
     options.snapshotMetrics ??
-    ((pods: readonly V1Pod[], phase: "before" | "after", signal: AbortSignal) => snapshotPodMetrics(client, namespace, pods, phase, { signal, now: options.now }));
+    ((pods: readonly V1Pod[], phase: "before" | "after", signal: AbortSignal) =>
+      snapshotPodMetrics(client, namespace, pods, phase, { signal, now: options.now }));
   const openForward =
     options.openPortForward ??
     (async (location: PodWireMockLocation) => {
@@ -92,13 +93,31 @@ export function createPodSignalsSource(options: PodSignalsSourceOptions): Signal
       }
       const usage = Object.entries(taken.containers).map(([name, pod]): [string, UnitUsage] => [
         name,
-        { status: pod.status, error: pod.error ?? null, service: pod.owner ?? name, project: namespace, memory_usage: pod.memory_usage, memory_limit: pod.memory_limit, memory_percent: pod.memory_percent, cpu_percent: pod.cpu_percent },
+        {
+          status: pod.status,
+          error: pod.error ?? null,
+          service: pod.owner ?? name,
+          project: namespace,
+          memory_usage: pod.memory_usage,
+          memory_limit: pod.memory_limit,
+          memory_percent: pod.memory_percent,
+          cpu_percent: pod.cpu_percent,
+        },
       ]);
       return { raw: taken, units: Object.fromEntries(usage) };
     },
 
     async collectLogs(units, { dir, since, signal }) {
-      const results = await collectPodLogs({ client, sources: podLogSources(namespace, units.map((unit) => unit.pod)), dir, since, signal });
+      const results = await collectPodLogs({
+        client,
+        sources: podLogSources(
+          namespace,
+          units.map((unit) => unit.pod),
+        ),
+        dir,
+        since,
+        signal,
+      });
       return results.map((result) => ({
         name: `${result.pod}/${result.container}`,
         status: result.status,

@@ -4,7 +4,7 @@ import path from "node:path";
 import { InvalidOptionError } from "@alpiq/memray-core";
 import { describe, expect, it } from "vitest";
 import { KubernetesForbiddenError, KubernetesUnavailableError } from "../src/errors.js";
-import { ApiStatusError, apiStatusError, createKubeClient, toApiError } from "../src/kube-client.js";
+import { type ApiStatusError, apiStatusError, createKubeClient, toApiError } from "../src/kube-client.js";
 
 const config = (name: string, server: string, namespace?: string) => `apiVersion: v1
 kind: Config
@@ -90,16 +90,27 @@ describe("API answers as typed errors", () => {
   it("403 names the verb, resource, namespace and user from the server's Status", () => {
     const body = JSON.stringify({
       kind: "Status",
-      message: 'pods "forecast-x" is forbidden: User "system:serviceaccount:default:ro" cannot create resource "pods/exec" in API group "" in the namespace "default"',
+      message:
+        'pods "forecast-x" is forbidden: User "system:serviceaccount:default:ro" cannot create resource "pods/exec" in API group "" in the namespace "default"',
       reason: "Forbidden",
       code: 403,
     });
     const error = apiStatusError(403, body, call) as KubernetesForbiddenError;
     expect(error).toBeInstanceOf(KubernetesForbiddenError);
-    expect([error.verb, error.resource, error.namespace, error.user, error.exitCode]).toEqual(["create", "pods/exec", "default", "system:serviceaccount:default:ro", 3]);
+    expect([error.verb, error.resource, error.namespace, error.user, error.exitCode]).toEqual([
+      "create",
+      "pods/exec",
+      "default",
+      "system:serviceaccount:default:ro",
+      3,
+    ]);
     expect(error.message).toMatch(/the permission "create" on "pods\/exec" is missing/);
     expect(error.hint).toMatch(/resources: \["pods\/exec"\], verbs: \["get", "create"\]/);
-    const apps = apiStatusError(403, { message: 'deployments.apps "x" is forbidden: User "u" cannot get resource "deployments" in API group "apps" in the namespace "n"' }, call) as KubernetesForbiddenError;
+    const apps = apiStatusError(
+      403,
+      { message: 'deployments.apps "x" is forbidden: User "u" cannot get resource "deployments" in API group "apps" in the namespace "n"' },
+      call,
+    ) as KubernetesForbiddenError;
     expect(apps.resource).toBe("deployments.apps");
     expect(apps.hint).toMatch(/apiGroups: \["apps"\], resources: \["deployments"\], verbs: \["get"\]/);
   });

@@ -7,7 +7,21 @@ import { findPodWireMock, measurablePods } from "../src/pod-signals-source.js";
 import { isReady, labelSelectorString, ownerOf, podSummary } from "../src/resolve-pod.js";
 
 /** A pod object as the API returns it (data, not a fake client). */
-function pod(name: string, options: { owner?: string; hash?: string; ready?: boolean; phase?: string; deleting?: boolean; containers?: string[]; defaultContainer?: string; waiting?: string; image?: string; ports?: number[] } = {}): V1Pod {
+function pod(
+  name: string,
+  options: {
+    owner?: string;
+    hash?: string;
+    ready?: boolean;
+    phase?: string;
+    deleting?: boolean;
+    containers?: string[];
+    defaultContainer?: string;
+    waiting?: string;
+    image?: string;
+    ports?: number[];
+  } = {},
+): V1Pod {
   const containers = options.containers ?? ["main"];
   return {
     metadata: {
@@ -15,11 +29,19 @@ function pod(name: string, options: { owner?: string; hash?: string; ready?: boo
       uid: `uid-${name}`,
       labels: options.hash ? { "pod-template-hash": options.hash } : {},
       annotations: options.defaultContainer ? { "kubectl.kubernetes.io/default-container": options.defaultContainer } : {},
-      ownerReferences: options.owner ? [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: `${options.owner}-${options.hash}`, uid: "rs", controller: true }] : [],
+      ownerReferences: options.owner
+        ? [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: `${options.owner}-${options.hash}`, uid: "rs", controller: true }]
+        : [],
       ...(options.deleting ? { deletionTimestamp: new Date("2026-01-01T00:00:00Z") } : {}),
       creationTimestamp: new Date("2026-01-01T00:00:00Z"),
     },
-    spec: { containers: containers.map((c) => ({ name: c, image: options.image ?? `img/${c}`, ports: (options.ports ?? []).map((p) => ({ containerPort: p, protocol: "TCP" })) })) },
+    spec: {
+      containers: containers.map((c) => ({
+        name: c,
+        image: options.image ?? `img/${c}`,
+        ports: (options.ports ?? []).map((p) => ({ containerPort: p, protocol: "TCP" })),
+      })),
+    },
     status: {
       phase: options.phase ?? "Running",
       conditions: [{ type: "Ready", status: options.ready === false ? "False" : "True", ...(options.ready === false ? { reason: "ContainersNotReady" } : {}) }],
@@ -45,7 +67,12 @@ describe("pod shapes", () => {
     expect(isReady(pod("a"))).toBe(true);
     expect(isReady(pod("a", { deleting: true }))).toBe(false);
     expect(isReady(pod("a", { phase: "Pending" }))).toBe(false);
-    expect(podSummary(pod("a", { ready: false, waiting: "CrashLoopBackOff" }))).toEqual({ name: "a", phase: "Running", ready: false, reason: "CrashLoopBackOff" });
+    expect(podSummary(pod("a", { ready: false, waiting: "CrashLoopBackOff" }))).toEqual({
+      name: "a",
+      phase: "Running",
+      ready: false,
+      reason: "CrashLoopBackOff",
+    });
     expect(podSummary(pod("a", { deleting: true })).reason).toBe("Terminating");
     expect(podSummary(pod("a", { ready: false })).reason).toBe("ContainersNotReady");
   });
@@ -94,7 +121,9 @@ describe("pod shapes", () => {
   it("exec status: Success is 0, NonZeroExitCode its code, a missing program 127", () => {
     expect(exitOf('{"metadata":{},"status":"Success"}')).toEqual({ exitCode: 0 });
     expect(exitOf('{"status":"Failure","reason":"NonZeroExitCode","details":{"causes":[{"reason":"ExitCode","message":"3"}]}}')).toEqual({ exitCode: 3 });
-    const missing = exitOf('{"status":"Failure","message":"OCI runtime exec failed: exec: \\"nope\\": executable file not found in $PATH: unknown","reason":"InternalError"}');
+    const missing = exitOf(
+      '{"status":"Failure","message":"OCI runtime exec failed: exec: \\"nope\\": executable file not found in $PATH: unknown","reason":"InternalError"}',
+    );
     expect(missing.exitCode).toBe(127);
     expect(missing.notFoundMessage).toMatch(/executable file not found/);
     expect(() => exitOf('{"status":"Failure","message":"container not running","reason":"InternalError"}')).toThrow(/container not running/);
@@ -110,10 +139,26 @@ describe("pod shapes", () => {
     expect(parseCpuMillicores("1234567n")).toBeCloseTo(1.235, 3);
     expect(parseCpuMillicores("2")).toBe(2000);
     const withLimit = pod("forecast-h-a", { owner: "forecast", hash: "h" });
-    const usage = usageOf({ metadata: { name: "forecast-h-a" }, timestamp: "t", window: "30s", containers: [{ name: "main", usage: { cpu: "50m", memory: "100Mi" } }] }, "default", withLimit, 200 * 2 ** 20);
+    const usage = usageOf(
+      { metadata: { name: "forecast-h-a" }, timestamp: "t", window: "30s", containers: [{ name: "main", usage: { cpu: "50m", memory: "100Mi" } }] },
+      "default",
+      withLimit,
+      200 * 2 ** 20,
+    );
     expect(usage).toMatchObject({ status: "ok", owner: "forecast", memory_usage: 100 * 2 ** 20, memory_percent: 50, cpu_millicores: 50, cpu_percent: 5 });
     // metrics-server reports nanocores per container: each part is rounded to 0.001 m, and so is their sum (556.763, not 556.7629999999999)
-    const two = usageOf({ metadata: { name: "forecast-h-a" }, containers: [{ name: "forecast", usage: { cpu: "554915123n", memory: "105696Ki" } }, { name: "wiremock", usage: { cpu: "1848456n", memory: "71748Ki" } }] }, "default", undefined, null);
+    const two = usageOf(
+      {
+        metadata: { name: "forecast-h-a" },
+        containers: [
+          { name: "forecast", usage: { cpu: "554915123n", memory: "105696Ki" } },
+          { name: "wiremock", usage: { cpu: "1848456n", memory: "71748Ki" } },
+        ],
+      },
+      "default",
+      undefined,
+      null,
+    );
     expect(two).toMatchObject({ memory_usage: (105696 + 71748) * 1024, cpu_millicores: 556.763, cpu_percent: 55.68, memory_percent: null, owner: null });
   });
 });

@@ -58,18 +58,25 @@ function signalsSection(summary: Summary, present: ReadonlySet<string>, calls: r
   if (wiremock?.status === "ok" && calls) {
     const rows = calls
       .slice(0, JOURNAL_TABLE_ROWS)
-      .map((call) => `<tr><td>${e(call.method)}</td><td><code>${e(call.url)}</code></td><td class="n ${call.matched ? "" : "bad"}">${e(call.status ?? "n/a")}${call.matched ? "" : " (unmatched)"}</td><td>${e(call.at ?? "")}</td></tr>`);
+      .map(
+        (call) =>
+          `<tr><td>${e(call.method)}</td><td><code>${e(call.url)}</code></td><td class="n ${call.matched ? "" : "bad"}">${e(call.status ?? "n/a")}${call.matched ? "" : " (unmatched)"}</td><td>${e(call.at ?? "")}</td></tr>`,
+      );
     const more = calls.length > JOURNAL_TABLE_ROWS ? `<p>${calls.length - JOURNAL_TABLE_ROWS} more in ${link(WIREMOCK_REQUESTS_FILE)}</p>` : "";
     callsTable = `<h3>WireMock calls during the run</h3>
-${rows.length ? `<table><tr><th>method</th><th>URL</th><th>status</th><th>logged</th></tr>
+${
+  rows.length
+    ? `<table><tr><th>method</th><th>URL</th><th>status</th><th>logged</th></tr>
 ${rows.join("\n")}
-</table>${more}` : "<p>none: the service made no call to WireMock during the run</p>"}`;
+</table>${more}`
+    : "<p>none: the service made no call to WireMock during the run</p>"
+}`;
   }
   const containers = Object.entries(signals.container_stats?.containers ?? {});
   const memoryRows = containers.map(([name, c]) => {
     const delta = typeof c.memory_before === "number" && typeof c.memory_after === "number" ? c.memory_after - c.memory_before : null;
     const sign = delta !== null && delta > 0 ? "+" : delta !== null && delta < 0 ? "−" : "";
-    return `<tr><td>${e(name)}</td><td>${e(c.service ?? "")}</td><td class="n">${e(mib(c.memory_before))}</td><td class="n">${e(mib(c.memory_after))}</td><td class="n">${e(delta === null ? "n/a" : `${sign}${formatBytes(Math.abs(delta))}`)}</td><td class="n">${e(mib(c.memory_limit))}</td><td class="${c.status === "failed" ? "bad" : ""}">${e(c.status === "failed" ? c.error ?? "failed" : "")}</td></tr>`;
+    return `<tr><td>${e(name)}</td><td>${e(c.service ?? "")}</td><td class="n">${e(mib(c.memory_before))}</td><td class="n">${e(mib(c.memory_after))}</td><td class="n">${e(delta === null ? "n/a" : `${sign}${formatBytes(Math.abs(delta))}`)}</td><td class="n">${e(mib(c.memory_limit))}</td><td class="${c.status === "failed" ? "bad" : ""}">${e(c.status === "failed" ? (c.error ?? "failed") : "")}</td></tr>`;
   });
   const memoryTable = memoryRows.length
     ? `<h3>Container memory (docker stats) before → after</h3>
@@ -127,7 +134,10 @@ export function renderRunIndex(summary: Summary, files: readonly string[], wirem
     });
   const allocators = summary.top_allocators
     .slice(0, 10)
-    .map((row) => `<tr><td><code>${e(row.file)}</code></td><td>${e(row.function ?? "")}</td><td class="n">${e(formatKb(row.size_kb))}</td><td class="n">${e(row.count)}</td></tr>`);
+    .map(
+      (row) =>
+        `<tr><td><code>${e(row.file)}</code></td><td>${e(row.function ?? "")}</td><td class="n">${e(formatKb(row.size_kb))}</td><td class="n">${e(row.count)}</td></tr>`,
+    );
   const requests = summary.requests.map(
     (r) =>
       `<tr><td class="n">${e(r.request_num)}</td><td class="n">${e(r.status ?? "n/a")}</td><td class="n">${e(r.duration_s ?? "n/a")}</td><td class="n">${e(formatKb(r.rss_before))}</td><td class="n">${e(formatKb(r.rss_after))}</td><td class="n">${e(formatKb(r.rss_delta))}</td></tr>`,
@@ -182,7 +192,6 @@ export async function writeRunIndex(runDir: string, summary: Summary): Promise<s
   }
   return file;
 }
-
 
 /** The journal's calls, or undefined when it is too large, not a regular file or unreadable (it is still linked). */
 async function readWireMockCalls(file: string): Promise<WireMockCallRow[] | undefined> {

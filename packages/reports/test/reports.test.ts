@@ -7,7 +7,14 @@ import { renderRunIndex, writeRunIndex } from "../src/index.js";
 
 describe("run index", () => {
   const summary = {
-    ...fallbackSummary({ runId: "demo-20260101-000000", mode: "script", script: "<b>x</b>.py", timestamp: new Date(0), error: "x", errorCode: "WORKLOAD_FAILED" }),
+    ...fallbackSummary({
+      runId: "demo-20260101-000000",
+      mode: "script",
+      script: "<b>x</b>.py",
+      timestamp: new Date(0),
+      error: "x",
+      errorCode: "WORKLOAD_FAILED",
+    }),
     error: null,
     error_code: null,
     top_allocators: [{ file: "demo.py:3", size_kb: 2048, count: 2, function: "main" }],

@@ -34,14 +34,21 @@ export class WireMockError extends SignalError {
 
 /** A collector (or one container of it) did not finish within its timeout. */
 export class CollectorTimeoutError extends SignalError {
-  constructor(collector: SignalName, readonly seconds: number) {
+  constructor(
+    collector: SignalName,
+    readonly seconds: number,
+  ) {
     super(collector, `timed out after ${seconds} s (raise --signals-timeout)`);
   }
 }
 
 /** The host side of a collector failed (run directory not writable, disk full). */
 export class SignalWriteError extends SignalError {
-  constructor(collector: SignalName, readonly file: string, cause: unknown) {
+  constructor(
+    collector: SignalName,
+    readonly file: string,
+    cause: unknown,
+  ) {
     super(collector, `could not write ${file}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
   }
 }

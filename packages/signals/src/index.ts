@@ -16,7 +16,15 @@ export {
 export { describeSignals } from "./signals-line.js";
 
 // The WireMock journal, usable alone
-export { resetWireMockJournal, dumpWireMockJournal, normalizeWireMockUrl, WIREMOCK_REQUESTS_FILE, WIREMOCK_UNMATCHED_FILE, type WireMockDump, type WireMockCallOptions } from "./wiremock-journal.js";
+export {
+  resetWireMockJournal,
+  dumpWireMockJournal,
+  normalizeWireMockUrl,
+  WIREMOCK_REQUESTS_FILE,
+  WIREMOCK_UNMATCHED_FILE,
+  type WireMockDump,
+  type WireMockCallOptions,
+} from "./wiremock-journal.js";
 
 // Options helpers
 export { parseSince, parseDurationMs, SINCE_EXPECTED } from "./since.js";

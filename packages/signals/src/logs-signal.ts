@@ -19,7 +19,11 @@ const BASE = { files: [] as string[], duration_seconds: null, error: null, reaso
  * The logs signal of a run: the logs of `units` from --logs-since to now, written into `dir` by the
  * source, bounded by the timeout. A unit whose log failed is failed with its reason, the others unaffected.
  */
-export async function logsSignal(units: readonly SignalsUnit[], dir: string, { source, logsSince, timeoutSeconds, now, progress }: LogsContext): Promise<ContainerLogsSignal> {
+export async function logsSignal(
+  units: readonly SignalsUnit[],
+  dir: string,
+  { source, logsSince, timeoutSeconds, now, progress }: LogsContext,
+): Promise<ContainerLogsSignal> {
   const clock = () => now().getTime();
   const t0 = clock();
   const until = now();
@@ -46,7 +50,15 @@ export async function logsSignal(units: readonly SignalsUnit[], dir: string, { s
     containers: Object.fromEntries(
       results.map((result) => [
         result.name,
-        { status: result.status, error: result.error, service: result.service, project: result.project, file: result.file, bytes: result.bytes, ...result.extra },
+        {
+          status: result.status,
+          error: result.error,
+          service: result.service,
+          project: result.project,
+          file: result.file,
+          bytes: result.bytes,
+          ...result.extra,
+        },
       ]),
     ),
   };

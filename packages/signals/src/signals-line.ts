@@ -15,11 +15,11 @@ const count = (record: unknown) => (record && typeof record === "object" ? Objec
 export function describeSignals(signals: Signals | undefined): string | null {
   if (!signals) return null;
   const parts = [
-    part("wiremock", signals.wiremock, (c) =>
-      c.status === "ok" ? `${c.requests ?? "?"} requests, ${c.unmatched ?? "?"} unmatched` : String(c.error ?? ""),
-    ),
+    part("wiremock", signals.wiremock, (c) => (c.status === "ok" ? `${c.requests ?? "?"} requests, ${c.unmatched ?? "?"} unmatched` : String(c.error ?? ""))),
     part("logs", signals.container_logs, (c) => (c.status === "ok" ? `${c.files.length} files` : String(c.error ?? ""))),
-    part("stats", signals.container_stats, (c) => (c.status === "ok" ? `${count(c.containers)} ${signals.container_stats?.unit ?? "containers"}` : String(c.error ?? ""))),
+    part("stats", signals.container_stats, (c) =>
+      c.status === "ok" ? `${count(c.containers)} ${signals.container_stats?.unit ?? "containers"}` : String(c.error ?? ""),
+    ),
   ].filter((value): value is string => value !== null);
   return parts.length ? `signals: ${parts.join(" · ")}` : null;
 }

@@ -68,7 +68,10 @@ export interface SignalsSidecar extends RunSidecar {
 }
 
 /** summary.json's sections for a run's signals: the signals, and the artifacts entry of each file they wrote. */
-export function signalsSections(runDir: RunDir, signals: { wiremock: WireMockSignal; container_logs: ContainerLogsSignal; container_stats: ContainerStatsSignal }): HostSections {
+export function signalsSections(
+  runDir: RunDir,
+  signals: { wiremock: WireMockSignal; container_logs: ContainerLogsSignal; container_stats: ContainerStatsSignal },
+): HostSections {
   const files = [...signals.wiremock.files, ...signals.container_logs.files, ...signals.container_stats.files];
   const artifacts = Object.fromEntries(
     files.flatMap((file) => {
@@ -105,8 +108,19 @@ export function createSignalsSidecar(options: SignalsSidecarOptions = {}): Signa
   let sections: HostSections | undefined;
   let prepared: Promise<void> | undefined;
   let disposed = false;
-  const wiremock = createWireMockCollector({ wiremockUrl: options.wiremockUrl, fetch: options.fetch, timeoutSeconds, clock, progress: (...event) => progress("wiremock", ...event) });
-  const usage = (runtime: SignalsSource): UsageContext => ({ source: runtime, timeoutSeconds, clock, progress: (...event) => progress("container_stats", ...event) });
+  const wiremock = createWireMockCollector({
+    wiremockUrl: options.wiremockUrl,
+    fetch: options.fetch,
+    timeoutSeconds,
+    clock,
+    progress: (...event) => progress("wiremock", ...event),
+  });
+  const usage = (runtime: SignalsSource): UsageContext => ({
+    source: runtime,
+    timeoutSeconds,
+    clock,
+    progress: (...event) => progress("container_stats", ...event),
+  });
   const listUnits = (runtime: SignalsSource) => withTimeout("container_logs", timeoutSeconds, (signal) => runtime.listUnits(signal));
 
   const dispose = async () => {
@@ -166,8 +180,16 @@ export function createSignalsSidecar(options: SignalsSidecarOptions = {}): Signa
 
   /** The logs and usage of the units: skipped on this host, failed without a listing. */
   async function unitSignals(runDir: RunDir): Promise<[ContainerLogsSignal, ContainerStatsSignal]> {
-    if (!source) return [{ ...BASE, status: "skipped", reason: "run on this host: no containers" }, { ...BASE, status: "skipped", reason: "run on this host: no containers" }];
-    if (listError) return [{ ...BASE, status: "failed", error: listError }, { ...BASE, status: "failed", error: listError }];
+    if (!source)
+      return [
+        { ...BASE, status: "skipped", reason: "run on this host: no containers" },
+        { ...BASE, status: "skipped", reason: "run on this host: no containers" },
+      ];
+    if (listError)
+      return [
+        { ...BASE, status: "failed", error: listError },
+        { ...BASE, status: "failed", error: listError },
+      ];
     const { known, current } = await unitsAfter(source);
     const logsSince = options.logsSince ?? DEFAULT_LOGS_SINCE;
     return Promise.all([

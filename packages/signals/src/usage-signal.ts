@@ -69,7 +69,12 @@ export async function writeUsageBefore(before: UsageBefore, dir: string, { sourc
  * cannot measure (the "before" reading said so, or the "after" one did and there is no "before"); a unit
  * failing in either reading is failed with the reason, the others unaffected.
  */
-export async function usageSignal(units: readonly SignalsUnit[], before: UsageBefore | undefined, dir: string, context: UsageContext): Promise<ContainerStatsSignal> {
+export async function usageSignal(
+  units: readonly SignalsUnit[],
+  before: UsageBefore | undefined,
+  dir: string,
+  context: UsageContext,
+): Promise<ContainerStatsSignal> {
   const { source, timeoutSeconds, clock, progress } = context;
   if (before?.skipped) return { ...BASE, status: "skipped", reason: before.skipped };
   const t0 = clock();
@@ -77,7 +82,9 @@ export async function usageSignal(units: readonly SignalsUnit[], before: UsageBe
   const errors: string[] = before?.error ? [`before: ${before.error}`] : [];
   let after: UsageReading | undefined;
   try {
-    const taken = await withTimeout("container_stats", timeoutSeconds, (signal) => source.readUsage(units, "after", { signal, since: before?.reading?.window }));
+    const taken = await withTimeout("container_stats", timeoutSeconds, (signal) =>
+      source.readUsage(units, "after", { signal, since: before?.reading?.window }),
+    );
     if ("skipped" in taken) {
       if (!before?.reading) return { ...BASE, status: "skipped", reason: taken.skipped };
       errors.push(`after: ${taken.skipped}`);
@@ -111,7 +118,8 @@ export async function usageSignal(units: readonly SignalsUnit[], before: UsageBe
     ] as const;
   });
   const failed = entries.filter(([, entry]) => entry.status === "failed");
-  if (failed.length) errors.push(`${failed.length} of ${entries.length} ${source.unit} failed: ${failed.map(([name, entry]) => `${name} (${entry.error})`).join("; ")}`);
+  if (failed.length)
+    errors.push(`${failed.length} of ${entries.length} ${source.unit} failed: ${failed.map(([name, entry]) => `${name} (${entry.error})`).join("; ")}`);
   const signal: ContainerStatsSignal = {
     ...BASE,
     status: errors.length ? "failed" : "ok",

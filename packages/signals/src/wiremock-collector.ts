@@ -86,7 +86,13 @@ export function createWireMockCollector(options: WireMockCollectorOptions): Wire
 
     async dump(dir) {
       if (!resetRan || !state) {
-        return { files: [], duration_seconds: null, error: "the journal was not reset before the workload (before() never ran)", reason: null, status: "failed" };
+        return {
+          files: [],
+          duration_seconds: null,
+          error: "the journal was not reset before the workload (before() never ran)",
+          reason: null,
+          status: "failed",
+        };
       }
       const current = state;
       const signal = { ...current.signal };

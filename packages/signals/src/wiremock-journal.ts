@@ -47,7 +47,13 @@ async function call(base: string, operation: WireMockError["operation"], method:
   }
   if (!response.ok) {
     const body = (await response.text().catch(() => "")).slice(0, 200).trim();
-    throw new WireMockError(base, operation, "status", `WireMock at ${base} answered ${response.status} to ${method} /__admin/${adminPath}${body ? `: ${body}` : ""}`, response.status);
+    throw new WireMockError(
+      base,
+      operation,
+      "status",
+      `WireMock at ${base} answered ${response.status} to ${method} /__admin/${adminPath}${body ? `: ${body}` : ""}`,
+      response.status,
+    );
   }
   return response;
 }
@@ -77,19 +83,31 @@ export async function dumpWireMockJournal(baseUrl: string, dir: string, options:
   return { files: [WIREMOCK_REQUESTS_FILE, WIREMOCK_UNMATCHED_FILE], requests, unmatched };
 }
 
-async function download(base: string, operation: WireMockError["operation"], adminPath: string, file: string, options: WireMockCallOptions): Promise<number | null> {
+async function download(
+  base: string,
+  operation: WireMockError["operation"],
+  adminPath: string,
+  file: string,
+  options: WireMockCallOptions,
+): Promise<number | null> {
   const response = await call(base, operation, "GET", adminPath, options);
   const partial = `${file}.partial`;
   try {
     if (!response.body) throw new WireMockError(base, operation, "not-wiremock", `WireMock at ${base} sent no body for /__admin/${adminPath}`);
-    await pipeline(Readable.fromWeb(response.body as WebReadableStream<Uint8Array>), createWriteStream(partial), options.signal ? { signal: options.signal } : {});
+    await pipeline(
+      Readable.fromWeb(response.body as WebReadableStream<Uint8Array>),
+      createWriteStream(partial),
+      options.signal ? { signal: options.signal } : {},
+    );
     const count = await countRequests(partial, base, operation, adminPath);
     await rename(partial, file);
     return count;
   } catch (error) {
     await rm(partial, { force: true });
     if (options.signal?.aborted && options.signal.reason instanceof SignalError) throw options.signal.reason;
-    throw error instanceof SignalError ? error : new WireMockError(base, operation, "unreachable", `reading /__admin/${adminPath} from ${base} failed: ${(error as Error).message}`, null, error);
+    throw error instanceof SignalError
+      ? error
+      : new WireMockError(base, operation, "unreachable", `reading /__admin/${adminPath} from ${base} failed: ${(error as Error).message}`, null, error);
   }
 }
 
@@ -104,7 +122,12 @@ async function countRequests(file: string, base: string, operation: WireMockErro
   }
   const requests = (parsed as { requests?: unknown } | undefined)?.requests;
   if (!Array.isArray(requests)) {
-    throw new WireMockError(base, operation, "not-wiremock", `${base}/__admin/${adminPath} did not answer with a WireMock journal (JSON with a "requests" array): is this WireMock?`);
+    throw new WireMockError(
+      base,
+      operation,
+      "not-wiremock",
+      `${base}/__admin/${adminPath} did not answer with a WireMock journal (JSON with a "requests" array): is this WireMock?`,
+    );
   }
   return requests.length;
 }

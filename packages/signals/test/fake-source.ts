@@ -3,7 +3,16 @@ import type { SignalsSource, SignalsUnit, UnitLogResult, UnitUsage, UsageReading
 /** A unit of a fake runtime: `local-<name>` in project `local`. */
 export const unit = (name: string, key = `id-${name}`): SignalsUnit => ({ key, name, service: name.replace(/^local-|-\d+$/g, ""), project: "local" });
 
-const ok = (u: SignalsUnit, memory: number): UnitUsage => ({ status: "ok", error: null, service: u.service, project: u.project, memory_usage: memory, memory_limit: 1000, memory_percent: memory / 10, cpu_percent: 5 });
+const ok = (u: SignalsUnit, memory: number): UnitUsage => ({
+  status: "ok",
+  error: null,
+  service: u.service,
+  project: u.project,
+  memory_usage: memory,
+  memory_limit: 1000,
+  memory_percent: memory / 10,
+  cpu_percent: 5,
+});
 
 export interface FakeSourceOptions extends Partial<Pick<SignalsSource, "unit" | "scope" | "afterUsage" | "findWireMock">> {
   /** What each listUnits() answers, in turn (the last one again after that); an Error is thrown. */

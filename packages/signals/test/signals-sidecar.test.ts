@@ -97,7 +97,11 @@ describe("after() without before()", () => {
 async function runOver(source: ReturnType<typeof fakeSource>, options: { wiremockUrl?: string; fetch?: typeof fetch } = {}) {
   const dir = await runDir();
   const events: string[] = [];
-  const sidecar = createSignalsSidecar({ source, ...options, onProgress: (e: SignalsProgressEvent) => events.push(`${e.phase} ${e.collector} ${e.status} ${e.message}`) });
+  const sidecar = createSignalsSidecar({
+    source,
+    ...options,
+    onProgress: (e: SignalsProgressEvent) => events.push(`${e.phase} ${e.collector} ${e.status} ${e.message}`),
+  });
   await sidecar.before(dir);
   const sections = await sidecar.after(dir);
   expect(hostSectionsSchema.parse(sections)).toEqual(sections);
@@ -110,33 +114,97 @@ describe("the units after the workload", () => {
       units.map((u) => [
         u.name,
         phase === "after" && u.name === "local-b-1"
-          ? { status: "failed" as const, error: "local-b-1: no such container (removed during the run?)", service: "b", project: "local", memory_usage: null, memory_limit: null, memory_percent: null, cpu_percent: null }
-          : { status: "ok" as const, error: null, service: u.name.split("-")[1]!, project: "local", memory_usage: phase === "before" ? 100 : 200, memory_limit: 1000, memory_percent: 20, cpu_percent: phase === "before" ? null : 12.5 },
+          ? {
+              status: "failed" as const,
+              error: "local-b-1: no such container (removed during the run?)",
+              service: "b",
+              project: "local",
+              memory_usage: null,
+              memory_limit: null,
+              memory_percent: null,
+              cpu_percent: null,
+            }
+          : {
+              status: "ok" as const,
+              error: null,
+              service: u.name.split("-")[1]!,
+              project: "local",
+              memory_usage: phase === "before" ? 100 : 200,
+              memory_limit: 1000,
+              memory_percent: 20,
+              cpu_percent: phase === "before" ? null : 12.5,
+            },
       ]),
     );
     return { raw: { phase, containers: readings }, units: readings, window: `window-${phase}` };
   };
 
   it("`known` (containers): a unit gone during the run stays and is reported failed, a new one is added; CPU % from the before reading", async () => {
-    const source = fakeSource({ listings: [[unit("local-a-1"), unit("local-b-1")], [unit("local-a-1"), unit("local-c-1")]], readUsage: gone });
+    const source = fakeSource({
+      listings: [
+        [unit("local-a-1"), unit("local-b-1")],
+        [unit("local-a-1"), unit("local-c-1")],
+      ],
+      readUsage: gone,
+    });
     const { dir, signals, events, calls, sections } = await runOver(source);
-    expect(calls).toEqual(["list", "usage before local-a-1,local-b-1", "list", "logs local-a-1,local-b-1,local-c-1", "usage after local-a-1,local-b-1,local-c-1 since window-before"]);
+    expect(calls).toEqual([
+      "list",
+      "usage before local-a-1,local-b-1",
+      "list",
+      "logs local-a-1,local-b-1,local-c-1",
+      "usage after local-a-1,local-b-1,local-c-1 since window-before",
+    ]);
     const stats = signals.container_stats!;
     expect(stats).toMatchObject({ status: "failed", files: ["container-stats-before.json", "container-stats-after.json"] });
     expect(stats.unit).toBeUndefined();
     expect(stats.error).toBe("1 of 3 containers failed: local-b-1 (after: local-b-1: no such container (removed during the run?))");
-    expect(stats.containers!["local-b-1"]).toEqual({ status: "failed", error: "after: local-b-1: no such container (removed during the run?)", service: "b", project: "local", memory_before: 100, memory_after: null, memory_limit: 1000, memory_percent_after: null, cpu_percent_after: null });
-    expect(stats.containers!["local-a-1"]).toEqual({ status: "ok", error: null, service: "a", project: "local", memory_before: 100, memory_after: 200, memory_limit: 1000, memory_percent_after: 20, cpu_percent_after: 12.5 });
+    expect(stats.containers!["local-b-1"]).toEqual({
+      status: "failed",
+      error: "after: local-b-1: no such container (removed during the run?)",
+      service: "b",
+      project: "local",
+      memory_before: 100,
+      memory_after: null,
+      memory_limit: 1000,
+      memory_percent_after: null,
+      cpu_percent_after: null,
+    });
+    expect(stats.containers!["local-a-1"]).toEqual({
+      status: "ok",
+      error: null,
+      service: "a",
+      project: "local",
+      memory_before: 100,
+      memory_after: 200,
+      memory_limit: 1000,
+      memory_percent_after: 20,
+      cpu_percent_after: 12.5,
+    });
     expect(stats.containers!["local-c-1"]).toMatchObject({ status: "ok", memory_before: null, memory_after: 200 });
-    expect(JSON.parse(await readFile(path.join(dir.path, "container-stats-after.json"), "utf8"))).toMatchObject({ phase: "after", containers: { "local-b-1": { status: "failed" } } });
-    expect(sections.artifacts).toMatchObject({ container_stats_before: "runs/r/container-stats-before.json", container_stats_after: "runs/r/container-stats-after.json" });
+    expect(JSON.parse(await readFile(path.join(dir.path, "container-stats-after.json"), "utf8"))).toMatchObject({
+      phase: "after",
+      containers: { "local-b-1": { status: "failed" } },
+    });
+    expect(sections.artifacts).toMatchObject({
+      container_stats_before: "runs/r/container-stats-before.json",
+      container_stats_after: "runs/r/container-stats-after.json",
+    });
     expect(events).toContain("before container_stats ok 2 containers");
     expect(events).toContain("after container_logs ok 3 files");
   });
 
   it("`current` (pods): usage of the units listed now only; the logs of every unit of the run, each in its latest listing", async () => {
     const fresh = { ...unit("web-2", "uid-2"), service: "web-now" };
-    const source = fakeSource({ unit: "pods", scope: "namespace default", afterUsage: "current", listings: [[unit("web-1", "uid-1"), unit("web-2", "uid-2")], [fresh, unit("web-3", "uid-3")]] });
+    const source = fakeSource({
+      unit: "pods",
+      scope: "namespace default",
+      afterUsage: "current",
+      listings: [
+        [unit("web-1", "uid-1"), unit("web-2", "uid-2")],
+        [fresh, unit("web-3", "uid-3")],
+      ],
+    });
     let logged: string[] = [];
     source.collectLogs = async (units) => {
       logged = units.map((u) => `${u.name}:${u.service}`);
@@ -168,7 +236,13 @@ describe("a runtime that cannot measure usage", () => {
   it("before says so: skipped with its reason, the after reading not asked, the logs unaffected", async () => {
     const source = fakeSource({ unit: "pods", readUsage: async () => ({ skipped: "the metrics API (metrics.k8s.io) is not served by this cluster (404)" }) });
     const { signals, calls, events } = await runOver(source);
-    expect(signals.container_stats).toEqual({ status: "skipped", reason: "the metrics API (metrics.k8s.io) is not served by this cluster (404)", files: [], duration_seconds: null, error: null });
+    expect(signals.container_stats).toEqual({
+      status: "skipped",
+      reason: "the metrics API (metrics.k8s.io) is not served by this cluster (404)",
+      files: [],
+      duration_seconds: null,
+      error: null,
+    });
     expect(calls.filter((call) => call.startsWith("usage"))).toHaveLength(1);
     expect(signals.container_logs!.status).toBe("ok");
     expect(events).toContain("before container_stats skipped the metrics API (metrics.k8s.io) is not served by this cluster (404)");
@@ -182,7 +256,12 @@ describe("a runtime that cannot measure usage", () => {
           const answer = answers.shift();
           if (answer === "fail") throw new Error("timeout talking to the API");
           if (answer === "skip") return { skipped: "no metrics API" };
-          const readings = Object.fromEntries(units.map((u) => [u.name, { status: "ok" as const, service: u.service, project: u.project, memory_usage: 1, memory_limit: null, memory_percent: null, cpu_percent: null }]));
+          const readings = Object.fromEntries(
+            units.map((u) => [
+              u.name,
+              { status: "ok" as const, service: u.service, project: u.project, memory_usage: 1, memory_limit: null, memory_percent: null, cpu_percent: null },
+            ]),
+          );
           return { raw: { phase }, units: readings };
         },
       });
@@ -197,17 +276,60 @@ describe("logs", () => {
   it("each entry has the source's extra numbers; a failed unit fails the collector, its file kept when it has one", async () => {
     const source = fakeSource({
       collectLogs: async () => [
-        { name: "local-a-1", status: "ok", error: null, service: "a", project: "local", file: "logs-local-a.txt", bytes: 30, extra: { stdout_bytes: 20, stderr_bytes: 10 } },
-        { name: "local-b-1", status: "failed", error: "stopped after 5 bytes: timed out after 10 s (raise --signals-timeout)", service: "b", project: "local", file: "logs-local-b.txt", bytes: 5 },
-        { name: "local-c-1", status: "failed", error: "local-c-1: no such container (removed during the run?)", service: "c", project: "local", file: null, bytes: 0 },
+        {
+          name: "local-a-1",
+          status: "ok",
+          error: null,
+          service: "a",
+          project: "local",
+          file: "logs-local-a.txt",
+          bytes: 30,
+          extra: { stdout_bytes: 20, stderr_bytes: 10 },
+        },
+        {
+          name: "local-b-1",
+          status: "failed",
+          error: "stopped after 5 bytes: timed out after 10 s (raise --signals-timeout)",
+          service: "b",
+          project: "local",
+          file: "logs-local-b.txt",
+          bytes: 5,
+        },
+        {
+          name: "local-c-1",
+          status: "failed",
+          error: "local-c-1: no such container (removed during the run?)",
+          service: "c",
+          project: "local",
+          file: null,
+          bytes: 0,
+        },
       ],
     });
     const { signals, sections } = await runOver(source);
     const logs = signals.container_logs!;
     expect(logs).toMatchObject({ status: "failed", files: ["logs-local-a.txt", "logs-local-b.txt"] });
-    expect(logs.error).toBe("2 of 3 containers failed: stopped after 5 bytes: timed out after 10 s (raise --signals-timeout); local-c-1: no such container (removed during the run?)");
-    expect(logs.containers!["local-a-1"]).toEqual({ status: "ok", error: null, service: "a", project: "local", file: "logs-local-a.txt", bytes: 30, stdout_bytes: 20, stderr_bytes: 10 });
-    expect(logs.containers!["local-c-1"]).toEqual({ status: "failed", error: "local-c-1: no such container (removed during the run?)", service: "c", project: "local", file: null, bytes: 0 });
+    expect(logs.error).toBe(
+      "2 of 3 containers failed: stopped after 5 bytes: timed out after 10 s (raise --signals-timeout); local-c-1: no such container (removed during the run?)",
+    );
+    expect(logs.containers!["local-a-1"]).toEqual({
+      status: "ok",
+      error: null,
+      service: "a",
+      project: "local",
+      file: "logs-local-a.txt",
+      bytes: 30,
+      stdout_bytes: 20,
+      stderr_bytes: 10,
+    });
+    expect(logs.containers!["local-c-1"]).toEqual({
+      status: "failed",
+      error: "local-c-1: no such container (removed during the run?)",
+      service: "c",
+      project: "local",
+      file: null,
+      bytes: 0,
+    });
     expect(Date.parse(logs.since!)).toBeLessThan(Date.now() - 4 * 60_000);
     expect(sections.artifacts).toMatchObject({ logs_local_a: "runs/r/logs-local-a.txt" });
   });
@@ -230,7 +352,14 @@ describe("WireMock found by the source", () => {
     }) as typeof fetch;
     const source = fakeSource({ findWireMock: (units) => ({ container: units.find((u) => u.name.includes("b"))!.name, url: "http://127.0.0.1:40123" }) });
     const { signals } = await runOver(source, { fetch: answering });
-    expect(signals.wiremock).toMatchObject({ status: "ok", source: "discovered", container: "local-b-1", url: "http://127.0.0.1:40123", requests: 1, unmatched: 1 });
+    expect(signals.wiremock).toMatchObject({
+      status: "ok",
+      source: "discovered",
+      container: "local-b-1",
+      url: "http://127.0.0.1:40123",
+      requests: 1,
+      unmatched: 1,
+    });
     expect(calls[0]).toBe("DELETE http://127.0.0.1:40123/__admin/requests");
   });
 });

@@ -35,8 +35,19 @@ describe("createWireMockCollector", () => {
     await wiremock.reset();
     const dir = await tempDir();
     const signal = await wiremock.dump(dir);
-    expect(signal).toMatchObject({ status: "ok", source: "option", url: "http://127.0.0.1:8089", requests: 2, unmatched: 2, files: ["wiremock-requests.json", "wiremock-unmatched.json"] });
-    expect(calls).toEqual(["DELETE http://127.0.0.1:8089/__admin/requests", "GET http://127.0.0.1:8089/__admin/requests", "GET http://127.0.0.1:8089/__admin/requests/unmatched"]);
+    expect(signal).toMatchObject({
+      status: "ok",
+      source: "option",
+      url: "http://127.0.0.1:8089",
+      requests: 2,
+      unmatched: 2,
+      files: ["wiremock-requests.json", "wiremock-unmatched.json"],
+    });
+    expect(calls).toEqual([
+      "DELETE http://127.0.0.1:8089/__admin/requests",
+      "GET http://127.0.0.1:8089/__admin/requests",
+      "GET http://127.0.0.1:8089/__admin/requests/unmatched",
+    ]);
     expect(events).toEqual(["before ok journal of http://127.0.0.1:8089 reset", "after ok 2 requests, 2 unmatched"]);
     expect((await readdir(dir)).sort()).toEqual(["wiremock-requests.json", "wiremock-unmatched.json"]);
   });
@@ -58,9 +69,19 @@ describe("createWireMockCollector", () => {
     const calls: string[] = [];
     let closed = 0;
     const wiremock = collector({ fetch: wiremockFetch(calls, 0) });
-    await wiremock.locate(() => ({ container: "ns/wm", address: "wm:8080", openForward: async () => ({ url: "http://127.0.0.1:40001", close: async () => void closed++ }) }));
+    await wiremock.locate(() => ({
+      container: "ns/wm",
+      address: "wm:8080",
+      openForward: async () => ({ url: "http://127.0.0.1:40001", close: async () => void closed++ }),
+    }));
     await wiremock.reset();
-    expect(await wiremock.dump(await tempDir())).toMatchObject({ status: "ok", source: "discovered", container: "ns/wm", url: "http://127.0.0.1:40001", requests: 0 });
+    expect(await wiremock.dump(await tempDir())).toMatchObject({
+      status: "ok",
+      source: "discovered",
+      container: "ns/wm",
+      url: "http://127.0.0.1:40001",
+      requests: 0,
+    });
     await wiremock.close();
     expect(closed).toBe(1);
     expect(calls[0]).toBe("DELETE http://127.0.0.1:40001/__admin/requests");
@@ -70,27 +91,45 @@ describe("createWireMockCollector", () => {
     const wiremock = collector();
     await wiremock.locate(() => ({ container: "ns/wm", address: "wm:8080", openForward: async () => Promise.reject(new Error("refused")) }));
     await wiremock.reset();
-    expect(await wiremock.dump(await tempDir())).toMatchObject({ status: "failed", container: "ns/wm", error: "could not forward wm:8080 to the host: refused" });
+    expect(await wiremock.dump(await tempDir())).toMatchObject({
+      status: "failed",
+      container: "ns/wm",
+      error: "could not forward wm:8080 to the host: refused",
+    });
   });
 
   it("never dumps a journal that was not reset", async () => {
     const calls: string[] = [];
     const wiremock = collector({ wiremockUrl: "http://127.0.0.1:8089", fetch: wiremockFetch(calls) });
     await wiremock.locate(() => ({ status: "skipped", reason: "not asked" }));
-    expect(await wiremock.dump(await tempDir())).toMatchObject({ status: "failed", error: "the journal was not reset before the workload (before() never ran)" });
+    expect(await wiremock.dump(await tempDir())).toMatchObject({
+      status: "failed",
+      error: "the journal was not reset before the workload (before() never ran)",
+    });
     expect(calls).toEqual([]);
   });
 });
 
 describe("takeUsageBefore / writeUsageBefore", () => {
   const events: string[] = [];
-  const context = (source = fakeSource()): UsageContext => ({ source, timeoutSeconds: 1, clock: () => 0, progress: (phase, status, message) => events.push(`${phase} ${status} ${message}`) });
+  const context = (source = fakeSource()): UsageContext => ({
+    source,
+    timeoutSeconds: 1,
+    clock: () => 0,
+    progress: (phase, status, message) => events.push(`${phase} ${status} ${message}`),
+  });
 
   it("a reading taken early is written in before() as container-stats-before.json and counted in the source's unit", async () => {
     events.length = 0;
     const dir = await tempDir();
     const pods = context(fakeSource({ unit: "pods" }));
-    const before = await takeUsageBefore([{ key: "a", name: "a", service: null, project: null }, { key: "b", name: "b", service: null, project: null }], pods);
+    const before = await takeUsageBefore(
+      [
+        { key: "a", name: "a", service: null, project: null },
+        { key: "b", name: "b", service: null, project: null },
+      ],
+      pods,
+    );
     await writeUsageBefore(before, dir, pods);
     expect(before).toMatchObject({ file: "container-stats-before.json", seconds: 0 });
     expect(await readdir(dir)).toEqual(["container-stats-before.json"]);

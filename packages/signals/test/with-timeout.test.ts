@@ -5,7 +5,11 @@ import { withTimeout } from "../src/with-timeout.js";
 describe("withTimeout", () => {
   it("an abort-aware collector reports its partial result at the deadline", async () => {
     const started = Date.now();
-    const result = await withTimeout("container_logs", 0.2, (signal) => new Promise<string>((resolve) => signal.addEventListener("abort", () => resolve(`partial: ${(signal.reason as Error).message}`))));
+    const result = await withTimeout(
+      "container_logs",
+      0.2,
+      (signal) => new Promise<string>((resolve) => signal.addEventListener("abort", () => resolve(`partial: ${(signal.reason as Error).message}`))),
+    );
     expect(result).toBe("partial: timed out after 0.2 s (raise --signals-timeout)");
     expect(Date.now() - started).toBeLessThan(1500);
   });

@@ -22,7 +22,13 @@ const ready = await engineReady([OPTIMIZATION, FORECAST]);
 
 /** The pids of the service's server processes (gunicorn, waitress) in the container. */
 async function pids(container: string): Promise<string[]> {
-  const out = await execa("docker", ["exec", container, "sh", "-c", 'for p in /proc/[0-9]*; do printf "%s " "${p#/proc/}"; tr "\\0" " " < "$p/cmdline" 2>/dev/null; echo; done']);
+  const out = await execa("docker", [
+    "exec",
+    container,
+    "sh",
+    "-c",
+    'for p in /proc/[0-9]*; do printf "%s " "${p#/proc/}"; tr "\\0" " " < "$p/cmdline" 2>/dev/null; echo; done',
+  ]);
   return String(out.stdout)
     .split("\n")
     .filter((line) => /gunicorn|waitress-serve/.test(line))
@@ -79,7 +85,9 @@ describe.runIf(ready)("mode attach: the running service itself", () => {
     await execa("docker", ["rm", "-f", DENIED, NO_DEBUGGER], { reject: false });
   });
 
-  it("gunicorn's two workers tracked in place by gdb while real traffic reaches 127.0.0.1:6000: one folder per worker, the leak site in the merged table, the service unchanged", { timeout: 180_000 }, async () => {
+  it("gunicorn's two workers tracked in place by gdb while real traffic reaches 127.0.0.1:6000: one folder per worker, the leak site in the merged table, the service unchanged", {
+    timeout: 180_000,
+  }, async () => {
     const before = await pids(OPTIMIZATION);
     const running = profile(["--target", OPTIMIZATION, "--mode", "attach", "--duration", "12"], cwd);
     // The traffic starts once tracking has had time to start, and ends inside the window.
@@ -111,7 +119,9 @@ describe.runIf(ready)("mode attach: the running service itself", () => {
     await nothingTracking(OPTIMIZATION);
   });
 
-  it("--endpoint /leak --requests 10 to the service's real port: likely_leak, the leak line first; attaching again right after works", { timeout: 180_000 }, async () => {
+  it("--endpoint /leak --requests 10 to the service's real port: likely_leak, the leak line first; attaching again right after works", {
+    timeout: 180_000,
+  }, async () => {
     for (let round = 0; round < 2; round++) {
       const run = await profile(["--target", OPTIMIZATION, "--mode", "attach", "--endpoint", "/leak", "--requests", "10", "--delay", "0.1"], cwd);
       expect(run.exitCode, run.stderr).toBe(0);
@@ -125,12 +135,18 @@ describe.runIf(ready)("mode attach: the running service itself", () => {
   });
 
   it("Ctrl-C in the window: tracking stops in every worker, the reports are still made, and no process is left tracking", { timeout: 180_000 }, async () => {
-    const child: ResultPromise = execa(process.execPath, [cliBin, "profile", "--target", OPTIMIZATION, "--mode", "attach", "--duration", "120", "--no-signals"], {
-      cwd,
-      reject: false,
-      env: { NO_COLOR: "1" },
-    });
-    await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("under the service's own traffic") && resolve()));
+    const child: ResultPromise = execa(
+      process.execPath,
+      [cliBin, "profile", "--target", OPTIMIZATION, "--mode", "attach", "--duration", "120", "--no-signals"],
+      {
+        cwd,
+        reject: false,
+        env: { NO_COLOR: "1" },
+      },
+    );
+    await new Promise<void>((resolve) =>
+      child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("under the service's own traffic") && resolve()),
+    );
     await traffic(6000, "/run", 3, 100);
     child.kill("SIGINT");
     const result = await child;
@@ -154,8 +170,26 @@ describe.runIf(ready)("mode attach: the running service itself", () => {
     expect(merged(run.summary)[0]?.file).toBe(`forecast_service/app.py:${leakLine("forecast_service")}`);
   });
 
-  it("workers the harness may not trace (gunicorn --user 1000, no SYS_PTRACE): ATTACH_PTRACE_DENIED (exit 3) naming the one line to add; the service untouched", { timeout: 180_000 }, async () => {
-    await execa("docker", ["run", "-d", "--name", DENIED, "memray-cli/optimization:trixie", "gunicorn", "--workers", "2", "--user", "1000", "--group", "1000", "--bind", "127.0.0.1:6000", "optimization_service.app:app"]);
+  it("workers the harness may not trace (gunicorn --user 1000, no SYS_PTRACE): ATTACH_PTRACE_DENIED (exit 3) naming the one line to add; the service untouched", {
+    timeout: 180_000,
+  }, async () => {
+    await execa("docker", [
+      "run",
+      "-d",
+      "--name",
+      DENIED,
+      "memray-cli/optimization:trixie",
+      "gunicorn",
+      "--workers",
+      "2",
+      "--user",
+      "1000",
+      "--group",
+      "1000",
+      "--bind",
+      "127.0.0.1:6000",
+      "optimization_service.app:app",
+    ]);
     await installMemray(DENIED, cwd);
     const before = await pids(DENIED);
     const run = await profile(["--target", DENIED, "--mode", "attach", "--duration", "3", "--no-signals"], cwd);
@@ -167,10 +201,24 @@ describe.runIf(ready)("mode attach: the running service itself", () => {
     await nothingTracking(DENIED);
   });
 
-  it("no debugger and no agent: ATTACH_DEBUGGER_MISSING naming `install --attach`; after it (gdb from Debian), the same service is tracked", { timeout: 600_000 }, async (ctx) => {
+  it("no debugger and no agent: ATTACH_DEBUGGER_MISSING naming `install --attach`; after it (gdb from Debian), the same service is tracked", {
+    timeout: 600_000,
+  }, async (ctx) => {
     if (process.env.MEMRAY_TEST_ONLINE !== "1") ctx.skip(); // apt-get reaches the Debian mirror
     // forecast on trixie: the agent is on its path but not started (no MEMRAY_CLI_AGENT), and no gdb.
-    await execa("docker", ["run", "-d", "--name", NO_DEBUGGER, "--network", "host", "memray-cli/forecast:trixie", "waitress-serve", "--host=127.0.0.1", "--port=5099", "forecast_service.app:app"]);
+    await execa("docker", [
+      "run",
+      "-d",
+      "--name",
+      NO_DEBUGGER,
+      "--network",
+      "host",
+      "memray-cli/forecast:trixie",
+      "waitress-serve",
+      "--host=127.0.0.1",
+      "--port=5099",
+      "forecast_service.app:app",
+    ]);
     await installMemray(NO_DEBUGGER, cwd);
     const refused = await profile(["--target", NO_DEBUGGER, "--mode", "attach", "--duration", "2", "--port", "5099", "--no-signals"], cwd);
     expect(refused.exitCode).toBe(3);

@@ -135,7 +135,10 @@ describe.runIf(ready)(`debug build of a PyO3 crate, installed into ${CONTAINER} 
     const source = await mkdtemp(path.join(os.tmpdir(), "broken-crate-"));
     await mkdir(path.join(source, "src"));
     await writeFile(path.join(source, "Cargo.toml"), '[package]\nname = "broken_demo"\nversion = "0.1.0"\nedition = "2021"\n');
-    await writeFile(path.join(source, "pyproject.toml"), '[build-system]\nrequires = ["maturin>=1.9,<2.0"]\nbuild-backend = "maturin"\n\n[project]\nname = "broken-demo"\nversion = "0.1.0"\n\n[tool.maturin]\nbindings = "bin"\n');
+    await writeFile(
+      path.join(source, "pyproject.toml"),
+      '[build-system]\nrequires = ["maturin>=1.9,<2.0"]\nbuild-backend = "maturin"\n\n[project]\nname = "broken-demo"\nversion = "0.1.0"\n\n[tool.maturin]\nbindings = "bin"\n',
+    );
     await writeFile(path.join(source, "src/main.rs"), 'fn main() {\n    let x: u32 = "not a number";\n    println!("{x}");\n}\n');
     const before = await readdir(cacheDir);
     const run = await runCli(["debug-build", "--source", source, "--base-image", BASE_IMAGE, "--cache-dir", cacheDir], cwd);
@@ -152,7 +155,9 @@ describe.runIf(ready)(`debug build of a PyO3 crate, installed into ${CONTAINER} 
   it("a base image that is neither local nor pullable exits 3, naming it and how to provide one", async () => {
     const run = await runCli(["debug-build", "--source", CRATE, "--base-image", "memray-test-no-such/rust:1.88.0-bookworm", "--cache-dir", cacheDir], cwd);
     expect(run.exitCode).toBe(3);
-    expect(run.stderr).toMatch(/The base image memray-test-no-such\/rust:1\.88\.0-bookworm is not on this Docker engine and cannot be pulled: docker pull failed/);
+    expect(run.stderr).toMatch(
+      /The base image memray-test-no-such\/rust:1\.88\.0-bookworm is not on this Docker engine and cannot be pulled: docker pull failed/,
+    );
     expect(run.stderr).toMatch(/bash tools\/images\/rust-base\.sh` and pass `--base-image memray-rust-base:bookworm/);
   });
 

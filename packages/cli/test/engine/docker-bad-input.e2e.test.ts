@@ -130,4 +130,3 @@ describe.runIf(ready)("Docker bad input: clear message, documented exit code, no
     }, 240_000);
   });
 });
-

@@ -11,7 +11,11 @@ import { profileRun, repoRoot, runCli, type ProfiledRun } from "../cli-runner.js
  */
 export async function engineReady(containers: string[]): Promise<boolean> {
   const result = await execa("docker", ["inspect", "-f", "{{.State.Running}}", ...containers], { reject: false });
-  const ready = result.exitCode === 0 && String(result.stdout).split("\n").every((line) => line.trim() === "true");
+  const ready =
+    result.exitCode === 0 &&
+    String(result.stdout)
+      .split("\n")
+      .every((line) => line.trim() === "true");
   const stderr = String(result.stderr).trim();
   return ready || skipOrFail("engine tests", `${containers.join(", ")} not running${stderr ? ` (${stderr})` : ""}`, "tools/stack up");
 }

@@ -16,7 +16,9 @@ const ready = await engineReady([FORECAST]);
 const lastLine = (stdout: unknown) => String(stdout).trim().split("\n").at(-1) ?? "";
 /** The run staging directories in the forecast container. */
 const stagingDirs = async () =>
-  String((await execa("docker", ["exec", FORECAST, "sh", "-c", "ls -d /tmp/memray-cli-* 2>/dev/null || true"])).stdout).split("\n").filter(Boolean);
+  String((await execa("docker", ["exec", FORECAST, "sh", "-c", "ls -d /tmp/memray-cli-* 2>/dev/null || true"])).stdout)
+    .split("\n")
+    .filter(Boolean);
 
 describe.runIf(ready)("container faults: what was measured is kept", () => {
   let cwd: string;
@@ -28,7 +30,10 @@ describe.runIf(ready)("container faults: what was measured is kept", () => {
 
   it("Ctrl-C during a container run: the harness finishes the Tracker, the reports and summary are copied out, exit 130", async () => {
     await mkdir(path.join(cwd, "slow"), { recursive: true });
-    await writeFile(path.join(cwd, "slow", "slow.py"), 'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n');
+    await writeFile(
+      path.join(cwd, "slow", "slow.py"),
+      'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n',
+    );
     const stagedBefore = await stagingDirs();
     const child: ResultPromise = execa(process.execPath, [cliBin, "profile", "--target", FORECAST, "--script", "slow/slow.py", "--no-signals"], {
       cwd,
@@ -81,7 +86,21 @@ describe.runIf(ready)("container faults: what was measured is kept", () => {
 
   describe("a container with a 300 MB memory limit", () => {
     beforeAll(async () => {
-      await execa("docker", ["run", "-d", "--name", SMALL, "--memory", "300m", "--memory-swap", "300m", "--network", "local_default", "memray-cli/forecast:bookworm", "sleep", "infinity"]);
+      await execa("docker", [
+        "run",
+        "-d",
+        "--name",
+        SMALL,
+        "--memory",
+        "300m",
+        "--memory-swap",
+        "300m",
+        "--network",
+        "local_default",
+        "memray-cli/forecast:bookworm",
+        "sleep",
+        "infinity",
+      ]);
       await installMemray(SMALL, cwd);
     }, 300_000);
 

@@ -96,7 +96,18 @@ describe.runIf(ready)(`container modes on ${CONTAINER} (Flask/Waitress, real eng
 
   it("leaks: leaks.html and table.txt name the fixture's leaking line", async () => {
     const run = await runCli(
-      ["run", "debug/memray-container", "-e", `container_target=${CONTAINER}`, "-e", "profile_mode=leaks", "-e", "endpoint_path=/leak", "-e", "request_count=3"],
+      [
+        "run",
+        "debug/memray-container",
+        "-e",
+        `container_target=${CONTAINER}`,
+        "-e",
+        "profile_mode=leaks",
+        "-e",
+        "endpoint_path=/leak",
+        "-e",
+        "request_count=3",
+      ],
       cwd,
     );
     expect(run.exitCode, run.stderr).toBe(0);
@@ -133,4 +144,3 @@ describe.runIf(ready)(`container modes on ${CONTAINER} (Flask/Waitress, real eng
     expect(existsSync(path.join(cwd, run.lastLine, "temporal.html"))).toBe(true);
   });
 });
-

@@ -47,23 +47,26 @@ describe.runIf(ready)(`leak verdicts on ${CONTAINER}'s fixture endpoints (sequen
   const sequence = (endpoint: string, requests: number, extra: string[] = []) =>
     profile(["--target", CONTAINER, "--mode", "sequence", "--endpoint", endpoint, "--requests", String(requests), "--delay", "0.1", ...extra], cwd);
 
-  it.each(ATTEMPTS)("GET /leak (1 MiB per request on # LEAK-LINE): likely leak, estimate within 10%, the line is the first growth site (#%i)", async (attempt) => {
-    const run = await sequence("/leak", 20);
-    expect(run.exitCode, run.stderr).toBe(0);
-    expect(summarySchema.safeParse(run.summary).success).toBe(true);
-    record("/leak", attempt, run.summary);
-    const li = run.summary.leak_indicators;
-    expect(li).toMatchObject({ likely_leak: true, source: "heap", method: "theil-sen" });
-    expect(within(li.estimate_kb_per_request, MIB_KB, 10), String(li.estimate_kb_per_request)).toBe(true);
-    const [first] = run.summary.growth_sites ?? [];
-    expect(first?.site).toBe(`forecast_service/app.py:${leakLine("forecast_service")}`);
-    expect(first?.function).toBe("leak");
-    expect(within(first?.kb_per_request, MIB_KB, 10), String(first?.kb_per_request)).toBe(true);
-    const text = await readRunFile(run.dir, "requests.txt");
-    expect(text).toMatch(/^Verdict: LIKELY LEAK$/m);
-    expect(text).toContain(first!.site);
-    expect(run.stderr).toMatch(/leak verdict: The heap grew by a median of 1\.0\d MiB on 19 of 19 requests after warm-up/);
-  });
+  it.each(ATTEMPTS)(
+    "GET /leak (1 MiB per request on # LEAK-LINE): likely leak, estimate within 10%, the line is the first growth site (#%i)",
+    async (attempt) => {
+      const run = await sequence("/leak", 20);
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(summarySchema.safeParse(run.summary).success).toBe(true);
+      record("/leak", attempt, run.summary);
+      const li = run.summary.leak_indicators;
+      expect(li).toMatchObject({ likely_leak: true, source: "heap", method: "theil-sen" });
+      expect(within(li.estimate_kb_per_request, MIB_KB, 10), String(li.estimate_kb_per_request)).toBe(true);
+      const [first] = run.summary.growth_sites ?? [];
+      expect(first?.site).toBe(`forecast_service/app.py:${leakLine("forecast_service")}`);
+      expect(first?.function).toBe("leak");
+      expect(within(first?.kb_per_request, MIB_KB, 10), String(first?.kb_per_request)).toBe(true);
+      const text = await readRunFile(run.dir, "requests.txt");
+      expect(text).toMatch(/^Verdict: LIKELY LEAK$/m);
+      expect(text).toContain(first!.site);
+      expect(run.stderr).toMatch(/leak verdict: The heap grew by a median of 1\.0\d MiB on 19 of 19 requests after warm-up/);
+    },
+  );
 
   it.each(ATTEMPTS)("GET /cache (filled on the first request, then flat): no leak over 20 requests (#%i)", async (attempt) => {
     const run = await sequence("/cache", 20);
@@ -147,7 +150,21 @@ describe.runIf(ready)(`leak verdicts on ${CONTAINER}'s fixture endpoints (sequen
     expect(existsSync(path.join(same.dir, "compare.md"))).toBe(true);
     // The seed's recipe form; the leak verdict turns to likely_leak: a regression, exit 1.
     const run = await runCli(
-      ["run", "debug/memray-sequence", "-e", `container_target=${CONTAINER}`, "-e", "endpoint_path=/leak", "-e", "request_count=8", "-e", "delay_seconds=0.1", "-e", `baseline=${baselineDir}`, "--json"],
+      [
+        "run",
+        "debug/memray-sequence",
+        "-e",
+        `container_target=${CONTAINER}`,
+        "-e",
+        "endpoint_path=/leak",
+        "-e",
+        "request_count=8",
+        "-e",
+        "delay_seconds=0.1",
+        "-e",
+        `baseline=${baselineDir}`,
+        "--json",
+      ],
       cwd,
     );
     expect(run.exitCode, run.stderr).toBe(1);

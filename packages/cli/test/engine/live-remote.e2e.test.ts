@@ -100,11 +100,15 @@ describe.runIf(ready)(`live-remote on ${CONTAINER}: the workload streams to Sock
   });
 
   it("requests to the app: the CLI prints `memray live PORT`, the workload waits for the client, memray's client sees the leak, nothing is left behind", async () => {
-    const cli = execa("node", [cliBin, "profile", "--target", CONTAINER, "--mode", "live-remote", "--endpoint", "/leak", "--requests", "30", "--delay", "0.2", "--live-port", "9311"], {
-      cwd,
-      reject: false,
-      env: { NO_COLOR: "1" },
-    });
+    const cli = execa(
+      "node",
+      [cliBin, "profile", "--target", CONTAINER, "--mode", "live-remote", "--endpoint", "/leak", "--requests", "30", "--delay", "0.2", "--live-port", "9311"],
+      {
+        cwd,
+        reject: false,
+        env: { NO_COLOR: "1" },
+      },
+    );
     const match = await watchStderr(cli).waitFor(/run `memray live (\d+)` in another terminal; the workload starts once it connects/);
     const port = Number(match[1]);
     const site = `forecast_service/app.py:${leakLine("forecast_service")}`;
@@ -129,11 +133,15 @@ describe.runIf(ready)(`live-remote on ${CONTAINER}: the workload streams to Sock
       blocker.listen({ host: "127.0.0.1", port: 9312, exclusive: true }, () => resolve(true));
     });
     try {
-      const cli = execa("node", [cliBin, "profile", "--target", CONTAINER, "--mode", "live-remote", "--script", "test-cases/startup-drop-leak.py", "--live-port", "9312"], {
-        cwd,
-        reject: false,
-        env: { NO_COLOR: "1" },
-      });
+      const cli = execa(
+        "node",
+        [cliBin, "profile", "--target", CONTAINER, "--mode", "live-remote", "--script", "test-cases/startup-drop-leak.py", "--live-port", "9312"],
+        {
+          cwd,
+          reject: false,
+          env: { NO_COLOR: "1" },
+        },
+      );
       const stderr = watchStderr(cli);
       const taken = await stderr.waitFor(/live: port 9312 is taken on this host; using (\d+) instead/);
       const match = await stderr.waitFor(/run `memray live (\d+)`/);
@@ -159,11 +167,15 @@ describe.runIf(ready)(`live-remote on ${CONTAINER}: the workload streams to Sock
   });
 
   it("Ctrl-C while memray still waits for a client: the run ends with a summary, nothing is left behind", async () => {
-    const cli = execa("node", [cliBin, "profile", "--target", CONTAINER, "--mode", "live-remote", "--endpoint", "/leak", "--requests", "5", "--live-port", "9313"], {
-      cwd,
-      reject: false,
-      env: { NO_COLOR: "1" },
-    });
+    const cli = execa(
+      "node",
+      [cliBin, "profile", "--target", CONTAINER, "--mode", "live-remote", "--endpoint", "/leak", "--requests", "5", "--live-port", "9313"],
+      {
+        cwd,
+        reject: false,
+        env: { NO_COLOR: "1" },
+      },
+    );
     const match = await watchStderr(cli).waitFor(/run `memray live (\d+)`/);
     cli.kill("SIGINT");
     const result = await cli;
@@ -174,7 +186,7 @@ describe.runIf(ready)(`live-remote on ${CONTAINER}: the workload streams to Sock
     await expectCleanedUp(Number(match[1]), 9313);
   });
 
-  it("the seed's \"Live Monitor During Load Test\", verbatim: run debug/memray-container -e profile_mode=live-web, `memray live`, requests, Ctrl-C", async () => {
+  it('the seed\'s "Live Monitor During Load Test", verbatim: run debug/memray-container -e profile_mode=live-web, `memray live`, requests, Ctrl-C', async () => {
     const cli = execa("node", [cliBin, "run", "debug/memray-container", "-e", `container_target=${CONTAINER}`, "-e", "profile_mode=live-web"], {
       cwd,
       reject: false,

@@ -34,7 +34,10 @@ async function waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<string> {
 async function choose(choice: RegExp): Promise<void> {
   for (let moves = 0; moves < 40; moves++) {
     const lines = (await screen()).split("\n");
-    const prompt = lines.map((line, index) => ({ line, index })).filter(({ line }) => /^\? /.test(line)).at(-1);
+    const prompt = lines
+      .map((line, index) => ({ line, index }))
+      .filter(({ line }) => /^\? /.test(line))
+      .at(-1);
     const pointed = lines.slice((prompt?.index ?? 0) + 1).find((line) => /^[❯>]\s/.test(line));
     if (pointed && choice.test(pointed)) {
       await tmux("send-keys", "-t", SESSION, "Enter");
@@ -53,7 +56,16 @@ describe.runIf(ready)("memray-cli menu in a real terminal, against the fixture s
     cwd = await workspaceWithTestCases();
     await installMemray(CONTAINER, cwd);
     const started = await tmux(
-      "new-session", "-d", "-s", SESSION, "-x", "150", "-y", "50", "-c", cwd,
+      "new-session",
+      "-d",
+      "-s",
+      SESSION,
+      "-x",
+      "150",
+      "-y",
+      "50",
+      "-c",
+      cwd,
       `${process.execPath} ${cliBin} menu; echo "MENU-EXIT-$?"; sleep 600`,
     );
     expect(started.exitCode, String(started.stderr)).toBe(0);
@@ -89,7 +101,7 @@ describe.runIf(ready)("memray-cli menu in a real terminal, against the fixture s
     expect(runs).toHaveLength(1);
     expect(runs[0]).toMatch(/^snapshot-\d{8}-\d{6}$/);
     expect(done).toContain(`runs/${runs[0]}`);
-    expect((await readdir(path.join(cwd, "runs", runs[0]!)))).toEqual(expect.arrayContaining(["summary.json", "flamegraph.html", "index.html"]));
+    expect(await readdir(path.join(cwd, "runs", runs[0]!))).toEqual(expect.arrayContaining(["summary.json", "flamegraph.html", "index.html"]));
   });
 });
 

@@ -20,7 +20,10 @@ describe.runIf(ready)(`the seed's "Detect Memory Leaks Over Multiple Requests" o
 
   it("steps 3-6: the sequence recipe verbatim, temporal.html, leak_indicators, compare with a baseline", { timeout: 900_000 }, async () => {
     // A baseline of the same endpoint to compare with (step 6), taken first.
-    const baseline = await profile(["--target", CONTAINER, "--mode", "sequence", "--endpoint", "/run", "--requests", "5", "--delay", "0.1", "--name", "baseline"], cwd);
+    const baseline = await profile(
+      ["--target", CONTAINER, "--mode", "sequence", "--endpoint", "/run", "--requests", "5", "--delay", "0.1", "--name", "baseline"],
+      cwd,
+    );
     expect(baseline.exitCode, baseline.stderr).toBe(0);
 
     // Step 3, verbatim.

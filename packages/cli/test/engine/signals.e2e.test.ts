@@ -24,7 +24,8 @@ const upstream = (upstreamPath: string) => `/upstream?path=${encodeURIComponent(
 interface Journal {
   requests: Array<{ request?: { url: string }; url?: string }>;
 }
-const journalUrls = async (dir: string, file: string) => (JSON.parse(await readRunFile(dir, file)) as Journal).requests.map((entry) => entry.request?.url ?? entry.url ?? "");
+const journalUrls = async (dir: string, file: string) =>
+  (JSON.parse(await readRunFile(dir, file)) as Journal).requests.map((entry) => entry.request?.url ?? entry.url ?? "");
 
 /** A loopback port nothing listens on. */
 async function freePort(): Promise<number> {
@@ -37,7 +38,10 @@ async function freePort(): Promise<number> {
 
 async function waitForWireMock(): Promise<void> {
   for (let i = 0; i < 240; i++) {
-    const ok = await fetch("http://127.0.0.1:8089/__admin/health").then((r) => r.ok, () => false);
+    const ok = await fetch("http://127.0.0.1:8089/__admin/health").then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
@@ -77,7 +81,17 @@ describe.runIf(ready)(`signals around container runs on ${FORECAST} (real WireMo
     const before = await fetch(`http://127.0.0.1:5000${upstream(`/api/weather?probe=before-${marker}`)}`);
     expect(before.status).toBe(200);
     const run = await runCli(
-      ["run", "debug/memray-container", "-e", `container_target=${FORECAST}`, "-e", "profile_mode=endpoint", "-e", `endpoint_path=${upstream(`/api/weather?probe=during-${marker}`)}`, "--json"],
+      [
+        "run",
+        "debug/memray-container",
+        "-e",
+        `container_target=${FORECAST}`,
+        "-e",
+        "profile_mode=endpoint",
+        "-e",
+        `endpoint_path=${upstream(`/api/weather?probe=during-${marker}`)}`,
+        "--json",
+      ],
       cwd,
     );
     expect(run.exitCode, run.stderr).toBe(0);
@@ -135,7 +149,9 @@ describe.runIf(ready)(`signals around container runs on ${FORECAST} (real WireMo
     expect(run.exitCode, run.stderr).toBe(0);
     expect(run.summary.error).toBeNull();
     expect(run.summary.signals!.wiremock).toMatchObject({ status: "failed", source: "option", files: [] });
-    expect(run.summary.signals!.wiremock!.error).toMatch(new RegExp(`^reset: WireMock at http://127\\.0\\.0\\.1:${port} refused the connection \\(ECONNREFUSED\\)`));
+    expect(run.summary.signals!.wiremock!.error).toMatch(
+      new RegExp(`^reset: WireMock at http://127\\.0\\.0\\.1:${port} refused the connection \\(ECONNREFUSED\\)`),
+    );
     expect(run.summary.signals!.container_stats!.status).toBe("ok");
     for (const file of REPORTS) expect(existsSync(path.join(run.dir, file)), file).toBe(true);
     expect(existsSync(path.join(run.dir, "wiremock-requests.json"))).toBe(false);
@@ -152,7 +168,11 @@ describe.runIf(ready)(`signals around container runs on ${FORECAST} (real WireMo
       const dir = path.join(cwd, "waits");
       await mkdir(dir, { recursive: true });
       await writeFile(path.join(dir, "waits.py"), "import time\nprint('READY', flush=True)\ntime.sleep(4)\nblock = bytearray(1 << 20)\nprint('DONE')\n");
-      const child = execa(process.execPath, [cliBin, "profile", "--target", FORECAST, "--mode", "script", "--script", "waits/waits.py", "--json"], { cwd, reject: false, env: { NO_COLOR: "1" } });
+      const child = execa(process.execPath, [cliBin, "profile", "--target", FORECAST, "--mode", "script", "--script", "waits/waits.py", "--json"], {
+        cwd,
+        reject: false,
+        env: { NO_COLOR: "1" },
+      });
       let stopped: Promise<unknown> | undefined;
       child.stderr!.on("data", (chunk: Buffer) => {
         if (!stopped && chunk.toString().includes("READY")) stopped = docker("stop", "-t", "1", WIREMOCK);
@@ -216,8 +236,26 @@ describe.runIf(ready)("signals in throwaway Compose projects (never the shared f
     it("the logs are streamed to the file whole while the CLI's peak RSS stays under 200 MB", async () => {
       // 100 000 lines of 1 KiB: 100 MiB of stdout, then the container idles.
       const program = `import sys\nline = 'x' * 1010\nfor i in range(${LINES}):\n    sys.stdout.write('%08d %s\\n' % (i, line))\nsys.stdout.write('END-OF-LOGS\\n')\nsys.stdout.flush()\nimport time\ntime.sleep(3600)`;
-      await docker("run", "-d", "--name", LOUD, "--network", "none", "--label", `com.docker.compose.project=${PROJECT}`, "--label", "com.docker.compose.service=loud",
-        "--label", "com.docker.compose.container-number=1", "--label", "com.docker.compose.oneoff=False", "memray-cli/base:bookworm", "python3", "-c", program);
+      await docker(
+        "run",
+        "-d",
+        "--name",
+        LOUD,
+        "--network",
+        "none",
+        "--label",
+        `com.docker.compose.project=${PROJECT}`,
+        "--label",
+        "com.docker.compose.service=loud",
+        "--label",
+        "com.docker.compose.container-number=1",
+        "--label",
+        "com.docker.compose.oneoff=False",
+        "memray-cli/base:bookworm",
+        "python3",
+        "-c",
+        program,
+      );
       for (let i = 0; i < 240; i++) {
         const tail = await docker("logs", "--tail", "1", LOUD);
         if (String(tail.stdout).includes("END-OF-LOGS")) break;
@@ -225,10 +263,28 @@ describe.runIf(ready)("signals in throwaway Compose projects (never the shared f
       }
       const probe = path.join(cwd, "rss-probe.mjs");
       const rssFile = path.join(cwd, "max-rss-kb.txt");
-      await writeFile(probe, `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+      await writeFile(
+        probe,
+        `import { writeFileSync } from "node:fs";\nprocess.on("exit", () => writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`,
+      );
       const result = await execa(
         process.execPath,
-        ["--import", probe, cliBin, "profile", "--target", LOUD, "--mode", "script", "--script", "work/quiet.py", "--allow-no-memray", "--signals-timeout", "120", "--json"],
+        [
+          "--import",
+          probe,
+          cliBin,
+          "profile",
+          "--target",
+          LOUD,
+          "--mode",
+          "script",
+          "--script",
+          "work/quiet.py",
+          "--allow-no-memray",
+          "--signals-timeout",
+          "120",
+          "--json",
+        ],
         { cwd, reject: false, env: { NO_COLOR: "1" } },
       );
       expect(result.exitCode, String(result.stderr)).toBe(0);
@@ -251,7 +307,9 @@ describe.runIf(ready)("signals in throwaway Compose projects (never the shared f
       expect(count).toBe(LINES + 1);
       expect(last).toMatch(/^\S+Z END-OF-LOGS$/);
       const maxRssMb = Number(await readFile(rssFile, "utf8")) / 1024;
-      console.info(`100 MB logs: ${entry.bytes} bytes written in ${summary.signals!.container_logs!.duration_seconds} s; CLI peak RSS ${maxRssMb.toFixed(0)} MB`);
+      console.info(
+        `100 MB logs: ${entry.bytes} bytes written in ${summary.signals!.container_logs!.duration_seconds} s; CLI peak RSS ${maxRssMb.toFixed(0)} MB`,
+      );
       expect(maxRssMb).toBeLessThan(200);
     });
   });
@@ -261,7 +319,14 @@ describe.runIf(ready)("signals in throwaway Compose projects (never the shared f
     const NETWORK = `${PROJECT}_default`;
     const MOCK = `${PROJECT}-wiremock-1`;
     const APP = `${PROJECT}-app-1`;
-    const labels = (service: string) => ["--label", `com.docker.compose.project=${PROJECT}`, "--label", `com.docker.compose.service=${service}`, "--label", "com.docker.compose.container-number=1"];
+    const labels = (service: string) => [
+      "--label",
+      `com.docker.compose.project=${PROJECT}`,
+      "--label",
+      `com.docker.compose.service=${service}`,
+      "--label",
+      "com.docker.compose.container-number=1",
+    ];
     afterAll(async () => {
       await execa("docker", ["rm", "-f", MOCK, APP], { reject: false });
       await execa("docker", ["network", "rm", NETWORK], { reject: false });
@@ -276,7 +341,10 @@ describe.runIf(ready)("signals in throwaway Compose projects (never the shared f
         if ((await execa("docker", ["exec", APP, "python3", "-c", health], { reject: false })).exitCode === 0) break;
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
-      await writeFile(path.join(cwd, "work", "calls.py"), `import urllib.request\nprint(urllib.request.urlopen("http://wiremock:8080/api/weather?probe=fwd-${id}", timeout=5).status)\n`);
+      await writeFile(
+        path.join(cwd, "work", "calls.py"),
+        `import urllib.request\nprint(urllib.request.urlopen("http://wiremock:8080/api/weather?probe=fwd-${id}", timeout=5).status)\n`,
+      );
       const run = await profile(["--target", APP, "--mode", "script", "--script", "work/calls.py", "--allow-no-memray"], cwd);
       expect(run.exitCode, run.stderr).toBe(0);
       const wiremock = run.summary.signals!.wiremock!;

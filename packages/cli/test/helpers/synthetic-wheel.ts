@@ -6,6 +6,11 @@ import { buildElf, demoWheel } from "@alpiq/memray-test-support";
  * tests that need no Docker build.
  */
 export function syntheticWheel(withDebugInfo: boolean): Buffer {
-  const debug = withDebugInfo ? [{ name: ".debug_info", data: 4000 }, { name: ".debug_line", data: 1500 }] : [];
+  const debug = withDebugInfo
+    ? [
+        { name: ".debug_info", data: 4000 },
+        { name: ".debug_line", data: 1500 },
+      ]
+    : [];
   return demoWheel(buildElf({ sections: [{ name: ".text", data: 256 }, ...debug] }), "store");
 }

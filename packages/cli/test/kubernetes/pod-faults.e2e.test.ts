@@ -5,7 +5,15 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, describe, expect, it } from "vitest";
 import { watchStderr } from "@alpiq/memray-test-support";
-import { applyForecastDeployment, clusterEnv, clusterReady, deleteDeployment, deleteRestricted, kubectl, restrictedKubeconfig } from "@alpiq/memray-test-support/cluster";
+import {
+  applyForecastDeployment,
+  clusterEnv,
+  clusterReady,
+  deleteDeployment,
+  deleteRestricted,
+  kubectl,
+  restrictedKubeconfig,
+} from "@alpiq/memray-test-support/cluster";
 import { cliBin, runCli, workspaceWithTestCases } from "../cli-runner.js";
 import { installInPod } from "./cluster-env.js";
 
@@ -13,11 +21,15 @@ const ready = clusterReady();
 
 /** `profile --mode sequence` of /leak, a request every 0.5 s, on `target`: returned a few requests into the capture. */
 async function sequenceUnderWay(target: string, requests: number, cwd: string) {
-  const child = execa("node", [cliBin, "profile", "--target", target, "--mode", "sequence", "--endpoint", "/leak", "--requests", String(requests), "--delay", "0.5"], {
-    cwd,
-    reject: false,
-    env: { NO_COLOR: "1", ...clusterEnv },
-  });
+  const child = execa(
+    "node",
+    [cliBin, "profile", "--target", target, "--mode", "sequence", "--endpoint", "/leak", "--requests", String(requests), "--delay", "0.5"],
+    {
+      cwd,
+      reject: false,
+      env: { NO_COLOR: "1", ...clusterEnv },
+    },
+  );
   const stderr = watchStderr(child);
   await stderr.waitFor(/running the sequence workload/);
   await new Promise((resolve) => setTimeout(resolve, 3000));
@@ -41,7 +53,9 @@ describe.runIf(ready)("pod faults on the local cluster", () => {
     kubectl(["delete", "pod", pod, "--wait=false"]);
     const result = await child;
     expect(result.exitCode, String(result.stderr)).toBe(3);
-    expect(String(result.stderr)).toMatch(new RegExp(`error: the harness on default/${pod} ended with exit code \\d+ \\(.*pod default/${pod} (is being deleted|was deleted)`));
+    expect(String(result.stderr)).toMatch(
+      new RegExp(`error: the harness on default/${pod} ended with exit code \\d+ \\(.*pod default/${pod} (is being deleted|was deleted)`),
+    );
     const dir = path.join(cwd, String(result.stdout).trim().split("\n").at(-1)!);
     const summary = JSON.parse(await readFile(path.join(dir, "summary.json"), "utf8"));
     expect(summary.error_code).toBe("HARNESS_KILLED");
@@ -67,11 +81,18 @@ describe.runIf(ready)("pod faults on the local cluster", () => {
   });
 
   it("RBAC without pods/exec: exit 3, and the message names the permission", async () => {
-    const kubeconfig = await restrictedKubeconfig(NO_EXEC, '- {apiGroups: [""], resources: [pods, pods/log], verbs: [get, list, watch]}\n- {apiGroups: [apps], resources: [deployments], verbs: [get]}');
+    const kubeconfig = await restrictedKubeconfig(
+      NO_EXEC,
+      '- {apiGroups: [""], resources: [pods, pods/log], verbs: [get, list, watch]}\n- {apiGroups: [apps], resources: [deployments], verbs: [get]}',
+    );
     const dir = path.dirname(kubeconfig); // a fresh directory holding only the kubeconfig: the runs' cwd
     const run = await runCli(["profile", "--target", "deploy/forecast", "--mode", "endpoint", "--endpoint", "/health"], dir, { KUBECONFIG: kubeconfig });
     expect(run.exitCode, run.stderr).toBe(3);
-    expect(run.stderr).toMatch(new RegExp(`Kubernetes refused to (get|create) pods/exec in namespace default for system:serviceaccount:default:${NO_EXEC}: the permission "(get|create)" on "pods/exec" is missing`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `Kubernetes refused to (get|create) pods/exec in namespace default for system:serviceaccount:default:${NO_EXEC}: the permission "(get|create)" on "pods/exec" is missing`,
+      ),
+    );
     expect(run.stderr).toMatch(/resources: \["pods\/exec"\], verbs: \["get", "create"\]/);
     const json = await runCli(["install", "--target", "deploy/forecast", "--json"], dir, { KUBECONFIG: kubeconfig });
     expect(json.exitCode).toBe(3);

@@ -15,7 +15,11 @@ const REPORTS = ["flamegraph.html", "leaks.html", "temporal.html", "temp-allocs.
 
 /** The run directory's files, with the per-service families (logs, stats) folded. */
 async function layout(dir: string): Promise<string[]> {
-  return [...new Set((await readdir(dir)).map((file) => file.replace(/^logs-.*\.txt$/, "logs-*.txt").replace(/^container-stats-.*\.json$/, "container-stats-*.json")))].sort();
+  return [
+    ...new Set(
+      (await readdir(dir)).map((file) => file.replace(/^logs-.*\.txt$/, "logs-*.txt").replace(/^container-stats-.*\.json$/, "container-stats-*.json")),
+    ),
+  ].sort();
 }
 
 async function containerUp(name: string): Promise<boolean> {
@@ -31,10 +35,23 @@ describe.runIf(ready)("profiling a pod of the local cluster (deploy/forecast: Fl
     cwd = await workspaceWithTestCases();
     // Wait for forecast's WireMock beside it (it may still be starting right after `cluster up`).
     for (let attempt = 0; attempt < 60; attempt++) {
-      const health = await execa("kubectl", ["exec", "deploy/forecast", "-c", "forecast", "--", "python3", "-c", "import urllib.request as u; u.urlopen('http://wiremock:8080/__admin/health', timeout=2)"], {
-        env: { ...process.env, ...clusterEnv },
-        reject: false,
-      });
+      const health = await execa(
+        "kubectl",
+        [
+          "exec",
+          "deploy/forecast",
+          "-c",
+          "forecast",
+          "--",
+          "python3",
+          "-c",
+          "import urllib.request as u; u.urlopen('http://wiremock:8080/__admin/health', timeout=2)",
+        ],
+        {
+          env: { ...process.env, ...clusterEnv },
+          reject: false,
+        },
+      );
       if (health.exitCode === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
@@ -65,7 +82,9 @@ describe.runIf(ready)("profiling a pod of the local cluster (deploy/forecast: Fl
     // Signals: WireMock found beside forecast and reached through a port-forward, the namespace's logs, its pods' usage from metrics-server.
     expect(summary.signals?.wiremock).toMatchObject({ status: "ok", source: "discovered", requests: 0 });
     expect(summary.signals?.container_logs?.status).toBe("ok");
-    expect(summary.signals?.container_logs?.files).toEqual(expect.arrayContaining(["logs-default-forecast.txt", "logs-default-forecast-wiremock.txt", "logs-default-optimization.txt"]));
+    expect(summary.signals?.container_logs?.files).toEqual(
+      expect.arrayContaining(["logs-default-forecast.txt", "logs-default-forecast-wiremock.txt", "logs-default-optimization.txt"]),
+    );
     const pod = summary.target!.name.replace(/^default\//, "");
     expect(summary.signals?.container_stats?.files).toEqual(["container-stats-before.json", "container-stats-after.json"]);
     // (another test file may start a pod in the namespace meanwhile, which metrics-server has not sampled yet: only forecast's entry is pinned)
@@ -108,7 +127,11 @@ describe.runIf(ready)("profiling a pod of the local cluster (deploy/forecast: Fl
   });
 
   it("live-web: SocketDestination in the pod, forwarded to 127.0.0.1 with the API's port-forward; memray's live client sees the service", async () => {
-    const child = execa("node", [cliBin, "profile", "--target", "deploy/forecast", "--mode", "live-web", "--timeout", "25"], { cwd, reject: false, env: { NO_COLOR: "1", ...clusterEnv } });
+    const child = execa("node", [cliBin, "profile", "--target", "deploy/forecast", "--mode", "live-web", "--timeout", "25"], {
+      cwd,
+      reject: false,
+      env: { NO_COLOR: "1", ...clusterEnv },
+    });
     const { summary } = await driveLiveWeb(child, cwd);
     expect(summary.mode).toBe("live-web");
     expect(summary.error).toBeNull();
@@ -117,7 +140,10 @@ describe.runIf(ready)("profiling a pod of the local cluster (deploy/forecast: Fl
 
   it("a pod without memray: exit 3 and the install command for that pod", async () => {
     kubectl(["rollout", "status", "deploy/optimization", "--timeout=60s"]);
-    const probe = await execa("kubectl", ["exec", "deploy/optimization", "--", "/opt/venv/bin/python3", "-c", "import memray"], { env: { ...process.env, ...clusterEnv }, reject: false });
+    const probe = await execa("kubectl", ["exec", "deploy/optimization", "--", "/opt/venv/bin/python3", "-c", "import memray"], {
+      env: { ...process.env, ...clusterEnv },
+      reject: false,
+    });
     if (probe.exitCode === 0) return; // someone installed it by hand: nothing to check
     const run = await profilePod(["--target", "deploy/optimization", "--mode", "endpoint", "--endpoint", "/health"], cwd);
     expect(run.exitCode).toBe(3);
@@ -125,4 +151,3 @@ describe.runIf(ready)("profiling a pod of the local cluster (deploy/forecast: Fl
     expect(run.stderr).toMatch(/install it: memray-cli install --target pod\/optimization-\S+ --namespace default/);
   });
 });
-

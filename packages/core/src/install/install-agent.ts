@@ -32,17 +32,35 @@ export async function installAgent(options: { target: Target; python: string; ha
   const site = await target.exec([python, "-c", SITE_PACKAGES]);
   const dir = site.stdout.trim();
   if (site.exitCode !== 0 || !dir.startsWith("/")) {
-    throw new InstallFailedError(`cannot find the site-packages of ${python} on ${target.name}`, target.name, [python, "-c", SITE_PACKAGES], site.exitCode, tailLines(site.stderr));
+    throw new InstallFailedError(
+      `cannot find the site-packages of ${python} on ${target.name}`,
+      target.name,
+      [python, "-c", SITE_PACKAGES],
+      site.exitCode,
+      tailLines(site.stderr),
+    );
   }
   await target.copyIn(path.join(options.harnessDir, "memray_harness"), dir);
   const pthFile = path.posix.join(dir, AGENT_PTH);
   const written = await target.exec([python, "-c", WRITE_PTH, pthFile]);
   if (written.exitCode !== 0) {
-    throw new InstallFailedError(`cannot write ${pthFile} on ${target.name}`, target.name, [python, "-c", WRITE_PTH, pthFile], written.exitCode, tailLines(written.stderr));
+    throw new InstallFailedError(
+      `cannot write ${pthFile} on ${target.name}`,
+      target.name,
+      [python, "-c", WRITE_PTH, pthFile],
+      written.exitCode,
+      tailLines(written.stderr),
+    );
   }
   const check = await target.exec([python, "-c", VERIFY], { env: { [AGENT_ENV]: "0" } });
   if (check.exitCode !== 0) {
-    throw new InstallFailedError(`the agent does not import with ${python} on ${target.name}`, target.name, [python, "-c", VERIFY], check.exitCode, tailLines(check.stderr));
+    throw new InstallFailedError(
+      `the agent does not import with ${python} on ${target.name}`,
+      target.name,
+      [python, "-c", VERIFY],
+      check.exitCode,
+      tailLines(check.stderr),
+    );
   }
   return {
     agentPath: path.posix.join(dir, "memray_harness"),

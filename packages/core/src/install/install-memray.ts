@@ -99,9 +99,19 @@ export async function installMemray(options: InstallMemrayOptions): Promise<Inst
     Object.assign(result, { debugSymbols: apt.status, ...(apt.reason ? { debugSymbolsReason: apt.reason } : {}) });
   }
   if (options.attach) {
-    const apt = await aptInstall(target, ["gdb"], (message) => step("attach", message), progress, "or start the service with the agent (MEMRAY_CLI_AGENT=1) instead");
+    const apt = await aptInstall(
+      target,
+      ["gdb"],
+      (message) => step("attach", message),
+      progress,
+      "or start the service with the agent (MEMRAY_CLI_AGENT=1) instead",
+    );
     const version = apt.status === "installed" ? (await target.exec(["gdb", "--version"]).catch(() => null))?.stdout.split("\n")[0]?.trim() : undefined;
-    Object.assign(result, { attachDebugger: apt.status, ...(apt.reason ? { attachDebuggerReason: apt.reason } : {}), ...(version ? { gdbVersion: version } : {}) });
+    Object.assign(result, {
+      attachDebugger: apt.status,
+      ...(apt.reason ? { attachDebuggerReason: apt.reason } : {}),
+      ...(version ? { gdbVersion: version } : {}),
+    });
     if (version) step("attach", `${version} installed (mode attach works with gdb >= 14; Debian trixie has 16)`);
   }
   return result;
@@ -179,12 +189,7 @@ async function pipInstall(
   }
 }
 
-function streamed(
-  target: Target,
-  argv: string[],
-  env: Record<string, string>,
-  progress: (event: InstallProgress) => void,
-): Promise<ExecResult> {
+function streamed(target: Target, argv: string[], env: Record<string, string>, progress: (event: InstallProgress) => void): Promise<ExecResult> {
   return execLines(target, argv, { env, onLine: (stream, line) => progress({ type: "output", stream, line }) });
 }
 
@@ -197,7 +202,7 @@ async function aptInstall(
   otherwise: string,
 ): Promise<{ status: "installed" | "skipped"; reason?: string }> {
   const apt = await target.exec(["apt-get", "--version"]).catch(() => null);
-  if (!apt || apt.exitCode !== 0) {
+  if (apt?.exitCode !== 0) {
     const reason = `apt-get is not available on ${target.name}`;
     say(`${reason}; skipping ${packages.join(", ")}`);
     return { status: "skipped", reason };

@@ -143,13 +143,7 @@ function pythonEntry(words: string[]): { name: string; args: string[] } | null {
   return null;
 }
 
-function parseServer(
-  server: string,
-  args: string[],
-  env: Record<string, string>,
-  cwd: string | null,
-  program: string,
-): ServiceCommand | null {
+function parseServer(server: string, args: string[], env: Record<string, string>, cwd: string | null, program: string): ServiceCommand | null {
   const common = { program, interpreter: null };
   switch (server) {
     case "waitress":

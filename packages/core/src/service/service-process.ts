@@ -144,7 +144,7 @@ async function processCommandLines(service: Pick<ServiceProcess, "exec">): Promi
   const lines: string[][] = [];
   for (const pid of pids.length > 0 ? pids : [1]) {
     const result = await service.exec(["cat", `/proc/${pid}/cmdline`]).catch(() => null);
-    if (!result || result.exitCode !== 0) continue;
+    if (result?.exitCode !== 0) continue;
     const argv = result.stdout.replace(/\0$/, "").split("\0");
     if (argv[0] && argv[0] !== "cat" && argv[0] !== "ls") lines.push(argv);
   }
@@ -156,18 +156,27 @@ async function processCommandLines(service: Pick<ServiceProcess, "exec">): Promi
  * 5000, optimization → 6000), the single declared TCP port, or the port on the server's command line.
  * Null when nothing decides (never throws).
  */
-export function detectServicePort(service: Pick<ServiceProcess, "name" | "names" | "portKeys" | "command" | "env">, options: ServicePortOptions = {}): DetectedServicePort | null {
+export function detectServicePort(
+  service: Pick<ServiceProcess, "name" | "names" | "portKeys" | "command" | "env">,
+  options: ServicePortOptions = {},
+): DetectedServicePort | null {
   return choosePort(service, options).found;
 }
 
 /** detectServicePort, for callers that cannot go on without a port: throws PortNotDetectableError (exit 2). */
-export function requireServicePort(service: Pick<ServiceProcess, "name" | "names" | "portKeys" | "command" | "env">, options: ServicePortOptions = {}): DetectedServicePort {
+export function requireServicePort(
+  service: Pick<ServiceProcess, "name" | "names" | "portKeys" | "command" | "env">,
+  options: ServicePortOptions = {},
+): DetectedServicePort {
   const { found, candidates } = choosePort(service, options);
   if (!found) throw new PortNotDetectableError(service.name, candidates);
   return found;
 }
 
-function choosePort(service: Pick<ServiceProcess, "names" | "portKeys" | "command" | "env">, options: ServicePortOptions): { found: DetectedServicePort | null; candidates: number[] } {
+function choosePort(
+  service: Pick<ServiceProcess, "names" | "portKeys" | "command" | "env">,
+  options: ServicePortOptions,
+): { found: DetectedServicePort | null; candidates: number[] } {
   const choice = chooseServicePort({
     portOverride: options.portOverride,
     names: service.names,

@@ -55,21 +55,19 @@ export class LocalTarget extends TargetBase {
     const onAbort = () => killGroup(child.pid, "SIGKILL");
     options.signal?.addEventListener("abort", onAbort, { once: true });
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once("close", (code, signal) => resolve({ code, signal })).once("exit", (code, signal) => {
-        // Output may be held open by a process it left behind: stop waiting for it after a grace.
-        setTimeout(() => {
-          child.stdout?.destroy();
-          child.stderr?.destroy();
-          resolve({ code, signal });
-        }, OUTPUT_GRACE_MS).unref();
-      }),
+      child
+        .once("close", (code, signal) => resolve({ code, signal }))
+        .once("exit", (code, signal) => {
+          // Output may be held open by a process it left behind: stop waiting for it after a grace.
+          setTimeout(() => {
+            child.stdout?.destroy();
+            child.stderr?.destroy();
+            resolve({ code, signal });
+          }, OUTPUT_GRACE_MS).unref();
+        }),
     );
     const keep = options.buffer !== false;
-    const [stdout, stderr] = await Promise.all([
-      consume(child.stdout, options.onStdout, keep),
-      consume(child.stderr, options.onStderr, keep),
-      exited,
-    ]);
+    const [stdout, stderr] = await Promise.all([consume(child.stdout, options.onStdout, keep), consume(child.stderr, options.onStderr, keep), exited]);
     options.signal?.removeEventListener("abort", onAbort);
     if (options.holdStdin) child.stdin?.destroy();
     const spawnError = await spawned;

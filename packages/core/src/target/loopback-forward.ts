@@ -33,7 +33,10 @@ export async function forwardLoopback(options: LoopbackForwardOptions): Promise<
   const open = new Set<ForwardedConnection>();
   let hostPort = options.hostPort ?? 0;
   const report = (error: unknown) => {
-    const typed = error instanceof MemrayError ? error : new PortForwardError("connect", hostPort, targetPort, place, typeof error === "string" ? { detail: error } : { cause: error });
+    const typed =
+      error instanceof MemrayError
+        ? error
+        : new PortForwardError("connect", hostPort, targetPort, place, typeof error === "string" ? { detail: error } : { cause: error });
     debug("forward %s:%d: %s", place.name, targetPort, typed.message);
     options.onError?.(typed);
   };

@@ -38,7 +38,14 @@ export async function resolveTarget(connection: TargetConnection, needs: TargetN
   const service = await connection.service();
   if (!service) {
     const python = needs.python ?? "python3";
-    return { target, python, memrayInstallHint: connection.installCommand(python), app: needs.app, appDir: needs.app ? needs.cwd : undefined, servicePort: needs.port };
+    return {
+      target,
+      python,
+      memrayInstallHint: connection.installCommand(python),
+      app: needs.app,
+      appDir: needs.app ? needs.cwd : undefined,
+      servicePort: needs.port,
+    };
   }
   const python = needs.python ?? (await findServicePython(service));
   target.useInterpreter?.(python);

@@ -86,7 +86,9 @@ export class TargetRegistry {
     for (const field of ["selector", "namespace", "container", "context"] as const) {
       if (spec[field] !== undefined) throw this.misplaced(field, label);
     }
-    throw new InvalidOptionError(`${label("target")} ${JSON.stringify(spec.target ?? "")} names no target memray-cli knows: use ${this.providers.map((p) => p.syntax(label)).join("; ")}`);
+    throw new InvalidOptionError(
+      `${label("target")} ${JSON.stringify(spec.target ?? "")} names no target memray-cli knows: use ${this.providers.map((p) => p.syntax(label)).join("; ")}`,
+    );
   }
 
   async connect(choice: TargetChoice): Promise<TargetConnection> {
@@ -102,6 +104,8 @@ export class TargetRegistry {
   private misplaced(field: TargetSpecField, label: (field: TargetSpecField) => string): InvalidOptionError {
     const owners = this.providers.filter((provider) => provider.fields.includes(field));
     const kinds = owners.map((provider) => provider.kind.charAt(0).toUpperCase() + provider.kind.slice(1)).join(" or ");
-    return new InvalidOptionError(`${label(field)} applies to ${kinds || "no"} targets only${owners.length ? `: add ${owners.map((p) => p.syntax(label)).join(" or ")}` : ""}`);
+    return new InvalidOptionError(
+      `${label(field)} applies to ${kinds || "no"} targets only${owners.length ? `: add ${owners.map((p) => p.syntax(label)).join(" or ")}` : ""}`,
+    );
   }
 }

@@ -36,9 +36,14 @@ describe.runIf(baseImage)("buildDebugWheel against the real engine", () => {
   it("a failing cargo build: DEBUG_BUILD_FAILED with cargo's error in the tail, the whole log saved, no cache entry", async () => {
     const source = await brokenCrate();
     const lines: string[] = [];
-    const error = await buildDebugWheel({ source, config: { baseImage: baseImage! }, cacheDir, docker, jobs: 1, onProgress: (e) => e.type === "output" && lines.push(e.line) }).catch(
-      (e: unknown) => e,
-    );
+    const error = await buildDebugWheel({
+      source,
+      config: { baseImage: baseImage! },
+      cacheDir,
+      docker,
+      jobs: 1,
+      onProgress: (e) => e.type === "output" && lines.push(e.line),
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DebugBuildFailedError);
     const failure = error as DebugBuildFailedError;
     expect(failure.exitCode).toBe(1);

@@ -62,9 +62,12 @@ export function fakeDocker(options: FakeDockerOptions = {}) {
     },
     async pull(name: string) {
       calls.pull.push(name);
-      throw Object.assign(new Error(`(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host`), {
-        json: { message: 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host' },
-      });
+      throw Object.assign(
+        new Error(`(HTTP code 500) server error - Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host`),
+        {
+          json: { message: 'Get "https://registry-1.docker.io/v2/": dial tcp: lookup registry-1.docker.io: no such host' },
+        },
+      );
     },
     async buildImage(context: NodeJS.ReadableStream, opts: Record<string, unknown>) {
       const files: string[] = [];
@@ -94,7 +97,11 @@ export function fakeDocker(options: FakeDockerOptions = {}) {
         networkmode: String(opts.networkmode),
       };
       builds.push(build);
-      const messages: object[] = [{ stream: "Step 1/9 : FROM base\n" }, { stream: " ---> 0123456789ab\n" }, { stream: "\u001b[91m   Compiling\u001b[0m\u001b[91m pyo3 v0.26.0\n\u001b[0m" }];
+      const messages: object[] = [
+        { stream: "Step 1/9 : FROM base\n" },
+        { stream: " ---> 0123456789ab\n" },
+        { stream: "\u001b[91m   Compiling\u001b[0m\u001b[91m pyo3 v0.26.0\n\u001b[0m" },
+      ];
       const failure = options.failBuild && dockerfileText.includes(options.failBuild.when) ? options.failBuild : null;
       if (failure) {
         for (const line of failure.lines) messages.push({ stream: `${line}\n` });

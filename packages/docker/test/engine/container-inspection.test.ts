@@ -1,4 +1,11 @@
-import { AppNotFoundError, detectServiceApp, detectServicePort as detectPort, findServicePython, PortNotDetectableError, requireServicePort as requirePort } from "@alpiq/memray-core";
+import {
+  AppNotFoundError,
+  detectServiceApp,
+  detectServicePort as detectPort,
+  findServicePython,
+  PortNotDetectableError,
+  requireServicePort as requirePort,
+} from "@alpiq/memray-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDockerClient } from "../../src/docker-client.js";
 import { DockerTarget } from "../../src/docker-target.js";

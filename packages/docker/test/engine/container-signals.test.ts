@@ -4,7 +4,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDockerSize, snapshotContainerStats, discoverStackContainers, type ContainerStatsEntry } from "../../src/index.js";
 import { BASE_IMAGE, docker, removeQuietly, run, scratchRunDir, sidecarFor, sleep, targetOf, throwaway } from "./signals-helpers.js";
 
-const imageReady = await docker.getImage(BASE_IMAGE).inspect().then(() => true, () => false);
+const imageReady = await docker
+  .getImage(BASE_IMAGE)
+  .inspect()
+  .then(
+    () => true,
+    () => false,
+  );
 if (!imageReady) console.warn(`skipping container signal tests: no ${BASE_IMAGE} (tools/images/build.sh base)`);
 
 const id = `${process.pid}`;
@@ -18,14 +24,22 @@ const SPINNER = `memray-sig-spinner-${id}`;
 const ALL = [TARGET, DOOMED, TTY, WINDOW, HOLDER, SPINNER];
 
 /** Python in a throwaway container: prints known lines on stdout and stderr, then idles. */
-const speaker = (lines: number) =>
-  ["python3", "-u", "-c", `import sys, time\nfor i in range(${lines}):\n    print('out %d' % i)\n    print('err %d' % i, file=sys.stderr)\ntime.sleep(3600)`];
+const speaker = (lines: number) => [
+  "python3",
+  "-u",
+  "-c",
+  `import sys, time\nfor i in range(${lines}):\n    print('out %d' % i)\n    print('err %d' % i, file=sys.stderr)\ntime.sleep(3600)`,
+];
 
 describe.runIf(imageReady)("container logs and stats (real engine, throwaway Compose project)", () => {
   beforeAll(async () => {
     await throwaway(TARGET, speaker(50), { project: PROJECT, service: "target" });
     await throwaway(DOOMED, speaker(5), { project: PROJECT, service: "doomed" });
-    await throwaway(TTY, ["python3", "-u", "-c", "print('tty line one'); print('tty line two'); import time; time.sleep(3600)"], { project: PROJECT, service: "tty", tty: true });
+    await throwaway(TTY, ["python3", "-u", "-c", "print('tty line one'); print('tty line two'); import time; time.sleep(3600)"], {
+      project: PROJECT,
+      service: "tty",
+      tty: true,
+    });
     await sleep(1500); // let them print
   });
   afterAll(async () => removeQuietly(...ALL));
@@ -101,12 +115,18 @@ describe.runIf(imageReady)("container logs and stats (real engine, throwaway Com
     const after = JSON.parse(await readFile(path.join(runDir.path, "container-stats-after.json"), "utf8"));
     expect(after.containers[DOOMED]).toMatchObject({ status: "failed" });
     expect(after.containers[TARGET]).toMatchObject({ status: "ok", project: PROJECT, service: "target" });
-    expect(Object.keys(JSON.parse(await readFile(path.join(runDir.path, "container-stats-before.json"), "utf8")).containers).sort()).toEqual([DOOMED, TARGET, TTY].sort());
+    expect(Object.keys(JSON.parse(await readFile(path.join(runDir.path, "container-stats-before.json"), "utf8")).containers).sort()).toEqual(
+      [DOOMED, TARGET, TTY].sort(),
+    );
   });
 
   it("memory figures agree with `docker stats --no-stream --format json` for the same container", async () => {
     // A container holding 64 MiB that it touched, so its memory is steady between the two readings.
-    await throwaway(HOLDER, ["python3", "-c", "import time\nblock = bytearray(64 * 1024 * 1024)\nfor i in range(0, len(block), 4096): block[i] = 1\ntime.sleep(3600)"]);
+    await throwaway(HOLDER, [
+      "python3",
+      "-c",
+      "import time\nblock = bytearray(64 * 1024 * 1024)\nfor i in range(0, len(block), 4096): block[i] = 1\ntime.sleep(3600)",
+    ]);
     await sleep(1500);
     const [container] = await discoverStackContainers(docker, await targetOf(HOLDER)).then((all) => all.filter((c) => c.name === HOLDER));
     const [ours, cli] = await Promise.all([
@@ -126,7 +146,9 @@ describe.runIf(imageReady)("container logs and stats (real engine, throwaway Com
     expect(Math.abs(entry.memory_limit - limit) / limit).toBeLessThan(0.001); // 4 significant digits
     expect(Math.abs(entry.memory_percent - Number.parseFloat(theirs.MemPerc))).toBeLessThan(0.02);
     expect(entry.docker.PIDs).toBe(theirs.PIDs);
-    console.info(`docker stats comparison for ${HOLDER}: ours ${entry.docker.MemUsage} (${entry.memory_usage} B), docker CLI ${theirs.MemUsage}, difference ${entry.memory_usage - usage} B`);
+    console.info(
+      `docker stats comparison for ${HOLDER}: ours ${entry.docker.MemUsage} (${entry.memory_usage} B), docker CLI ${theirs.MemUsage}, difference ${entry.memory_usage - usage} B`,
+    );
   });
   it("CPU % between two one-shot readings: a container spinning on one core near 100 %, an idle one near 0; none before: unknown", async () => {
     await throwaway(SPINNER, ["python3", "-c", "while True: pass"], { project: PROJECT, service: "spinner" });
@@ -144,6 +166,8 @@ describe.runIf(imageReady)("container logs and stats (real engine, throwaway Com
     expect(spinner.cpu_percent).toBeLessThan(120);
     expect(idle.cpu_percent).toBeLessThan(5);
     expect(spinner.docker.CPUPerc).toBe(`${spinner.cpu_percent!.toFixed(2)}%`);
-    console.info(`one-shot CPU %: spinner ${spinner.docker.CPUPerc}, idle ${idle.docker.CPUPerc} over ${Date.parse(spinner.read) - Date.parse(spinner.cpu_since!)} ms`);
+    console.info(
+      `one-shot CPU %: spinner ${spinner.docker.CPUPerc}, idle ${idle.docker.CPUPerc} over ${Date.parse(spinner.read) - Date.parse(spinner.cpu_since!)} ms`,
+    );
   });
 });

@@ -86,8 +86,18 @@ describe.skipIf(!image)("DockerTarget on a real engine", () => {
 
   describe("exec", () => {
     it("passes argv and env values with shell metacharacters through literally", async () => {
-      const nasty = ["$(touch /tmp/pwned)", "; rm -rf /", `"double" 'single' \\back`, "`touch /tmp/pwned`", "a b  c", "*", "$HOME", "x && touch /tmp/pwned", ""];
-      const env = { WEIRD: "$(touch /tmp/pwned); `id` 'q' \"d\" && | > /tmp/pwned", "EMPTY": "" };
+      const nasty = [
+        "$(touch /tmp/pwned)",
+        "; rm -rf /",
+        `"double" 'single' \\back`,
+        "`touch /tmp/pwned`",
+        "a b  c",
+        "*",
+        "$HOME",
+        "x && touch /tmp/pwned",
+        "",
+      ];
+      const env = { WEIRD: "$(touch /tmp/pwned); `id` 'q' \"d\" && | > /tmp/pwned", EMPTY: "" };
       const result = await target.exec(["printf", "[%s]\\n", ...nasty], { env });
       expect(result.exitCode).toBe(0);
       expect(result.stdout).toBe(nasty.map((a) => `[${a}]\n`).join(""));

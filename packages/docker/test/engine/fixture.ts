@@ -10,7 +10,10 @@ const BASE_IMAGES = ["memray-cli/base:bookworm", "memray-cli/base:trixie"];
 export async function probeEngine(docker: Docker): Promise<{ ok: true } | { ok: false; reason: string }> {
   const info = await execa("docker", ["info"], { reject: false, timeout: 20_000 });
   if (info.exitCode !== 0) {
-    return { ok: false, reason: `\`docker info\` failed (${String(info.stderr || info.message).split("\n")[0]}); start an engine with bash tools/docker-engine.sh` };
+    return {
+      ok: false,
+      reason: `\`docker info\` failed (${String(info.stderr || info.message).split("\n")[0]}); start an engine with bash tools/docker-engine.sh`,
+    };
   }
   try {
     await docker.ping();
@@ -69,18 +72,16 @@ export async function ensureFixtureImage(docker: Docker): Promise<string> {
     await run(["python3", "-m", "venv", "/opt/venv"]);
     const stub = "#!/opt/venv/bin/python\nimport time\nwhile True:\n    time.sleep(3600)\n";
     for (const tool of ["waitress-serve", "gunicorn"]) {
-      await run(["/opt/venv/bin/python", "-c", `import os,sys; open(sys.argv[1], "w").write(sys.argv[2]); os.chmod(sys.argv[1], 0o755)`, `/opt/venv/bin/${tool}`, stub]);
+      await run([
+        "/opt/venv/bin/python",
+        "-c",
+        `import os,sys; open(sys.argv[1], "w").write(sys.argv[2]); os.chmod(sys.argv[1], 0o755)`,
+        `/opt/venv/bin/${tool}`,
+        stub,
+      ]);
     }
     await run(["mkdir", "-p", "/srv/app", "/srv/www"]);
-    await execa("docker", [
-      "commit",
-      "--change",
-      'CMD ["sleep", "infinity"]',
-      "--change",
-      "LABEL org.memray-cli.test-fixture=1",
-      name,
-      FIXTURE_IMAGE,
-    ]);
+    await execa("docker", ["commit", "--change", 'CMD ["sleep", "infinity"]', "--change", "LABEL org.memray-cli.test-fixture=1", name, FIXTURE_IMAGE]);
   } finally {
     await container.remove({ force: true }).catch(() => undefined);
   }
@@ -92,7 +93,10 @@ export class TestContainers {
   readonly prefix: string;
   private readonly made: Docker.Container[] = [];
 
-  constructor(private readonly docker: Docker, label: string) {
+  constructor(
+    private readonly docker: Docker,
+    label: string,
+  ) {
     this.prefix = `memray-test-${label}-${process.pid}`;
   }
 

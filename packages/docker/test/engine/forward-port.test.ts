@@ -8,7 +8,8 @@ import { TestContainers } from "./fixture.js";
 
 const image = inject("fixtureImage");
 const CONTAINER_PORT = 8123;
-const forwardPort = ({ target, containerPort, ...options }: ForwardPortOptions & { target: DockerTarget; containerPort: number }) => target.forwardPort(containerPort, options);
+const forwardPort = ({ target, containerPort, ...options }: ForwardPortOptions & { target: DockerTarget; containerPort: number }) =>
+  target.forwardPort(containerPort, options);
 
 describe.skipIf(!image)("DockerTarget.forwardPort to a server in a container", () => {
   const docker = createDockerClient();
@@ -49,7 +50,9 @@ describe.skipIf(!image)("DockerTarget.forwardPort to a server in a container", (
     const blobs = await Promise.all(
       Array.from({ length: 4 }, async () => {
         const response = await fetch(`${base}/blob.bin`);
-        return createHash("sha256").update(Buffer.from(await response.arrayBuffer())).digest("hex");
+        return createHash("sha256")
+          .update(Buffer.from(await response.arrayBuffer()))
+          .digest("hex");
       }),
     );
     expect(blobs).toEqual(Array(4).fill(expectedSha));

@@ -17,7 +17,17 @@ export const FORECAST = "local-forecast-1";
 
 /** Engine tests need the engine and the fixture stack with WireMock (`tools/stack up`); skipped without, failing in CI. */
 export async function engineReady(containers: string[]): Promise<boolean> {
-  const states = await Promise.all(containers.map((name) => docker.getContainer(name).inspect().then((info) => info.State.Running, () => false)));
+  const states = await Promise.all(
+    containers.map((name) =>
+      docker
+        .getContainer(name)
+        .inspect()
+        .then(
+          (info) => info.State.Running,
+          () => false,
+        ),
+    ),
+  );
   const ready = states.every(Boolean);
   if (!ready && process.env.CI) throw new Error(`engine tests need ${containers.join(", ")} running: run tools/stack up`);
   if (!ready) console.warn(`skipping engine tests: ${containers.join(", ")} not running (tools/stack up)`);
@@ -40,11 +50,23 @@ export async function scratchRunDir(): Promise<RunDir> {
 }
 
 /** A throwaway container (never one of the stack's), labelled into `project` when given. */
-export async function throwaway(name: string, cmd: string[], options: { project?: string; service?: string; tty?: boolean; network?: string; image?: string; publish?: string } = {}): Promise<Docker.Container> {
-  await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+export async function throwaway(
+  name: string,
+  cmd: string[],
+  options: { project?: string; service?: string; tty?: boolean; network?: string; image?: string; publish?: string } = {},
+): Promise<Docker.Container> {
+  await docker
+    .getContainer(name)
+    .remove({ force: true })
+    .catch(() => undefined);
   const labels: Record<string, string> = { "org.memray-cli.test": "signals" };
   if (options.project) {
-    Object.assign(labels, { "com.docker.compose.project": options.project, "com.docker.compose.service": options.service ?? name, "com.docker.compose.container-number": "1", "com.docker.compose.oneoff": "False" });
+    Object.assign(labels, {
+      "com.docker.compose.project": options.project,
+      "com.docker.compose.service": options.service ?? name,
+      "com.docker.compose.container-number": "1",
+      "com.docker.compose.oneoff": "False",
+    });
   }
   const container = await docker.createContainer({
     name,
@@ -64,7 +86,14 @@ export async function throwaway(name: string, cmd: string[], options: { project?
 }
 
 export async function removeQuietly(...names: string[]): Promise<void> {
-  await Promise.all(names.map((name) => docker.getContainer(name).remove({ force: true }).catch(() => undefined)));
+  await Promise.all(
+    names.map((name) =>
+      docker
+        .getContainer(name)
+        .remove({ force: true })
+        .catch(() => undefined),
+    ),
+  );
 }
 
 /** GET on a 127.0.0.1 URL; the status. */

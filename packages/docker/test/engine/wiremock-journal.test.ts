@@ -3,7 +3,19 @@ import net from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSignalsSidecar, type SignalsSidecar } from "@alpiq/memray-signals";
-import { docker, engineReady, FORECAST, httpGet, publishedPort, removeQuietly, scratchRunDir, sidecarFor, throwaway, waitForWireMock, WIREMOCK_IMAGE } from "./signals-helpers.js";
+import {
+  docker,
+  engineReady,
+  FORECAST,
+  httpGet,
+  publishedPort,
+  removeQuietly,
+  scratchRunDir,
+  sidecarFor,
+  throwaway,
+  waitForWireMock,
+  WIREMOCK_IMAGE,
+} from "./signals-helpers.js";
 
 /**
  * A Compose project of our own (a WireMock with the stack's stubs and a target beside it): the stack's
@@ -60,7 +72,9 @@ describe.runIf(ready)("WireMock journal (a real WireMock in a throwaway Compose 
     const urls = (await readJournal(runDir.path, "wiremock-requests.json")).requests.map(urlOf);
     expect(urls.sort()).toEqual([`/api/prices?probe=during-${marker}`, `/api/unstubbed-${marker}`, `/api/weather?probe=during-${marker}`]);
     expect(wiremock.requests).toBe(urls.length);
-    const journal = (await readJournal(runDir.path, "wiremock-requests.json")).requests.find((entry) => entry.request.url === `/api/weather?probe=during-${marker}`)!;
+    const journal = (await readJournal(runDir.path, "wiremock-requests.json")).requests.find(
+      (entry) => entry.request.url === `/api/weather?probe=during-${marker}`,
+    )!;
     expect(journal).toMatchObject({ request: { method: "GET" }, response: { status: 200 }, wasMatched: true });
 
     const unmatched = (await readJournal(runDir.path, "wiremock-unmatched.json")).requests.map(urlOf);
@@ -129,4 +143,3 @@ describe.runIf(ready)("WireMock journal (a real WireMock in a throwaway Compose 
     });
   });
 });
-

@@ -4,7 +4,15 @@ import { mkdir, mkdtemp, readFile, stat, writeFile } from "node:fs/promises";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { detectServiceApp, detectServicePort, findServicePython, InvalidOptionError, TargetCopyError, TargetExecError, type ExecResult } from "@alpiq/memray-core";
+import {
+  detectServiceApp,
+  detectServicePort,
+  findServicePython,
+  InvalidOptionError,
+  TargetCopyError,
+  TargetExecError,
+  type ExecResult,
+} from "@alpiq/memray-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   createKubeClient,
@@ -53,9 +61,15 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
       expect(missing).toBeInstanceOf(PodNotFoundError);
       expect((missing as PodNotFoundError).exitCode).toBe(3);
       expect((missing as Error).message).toMatch(/No deployment no-such-deploy in namespace default\. Pods in default:\n {2}forecast-\S+ {2}Running {2}Ready/);
-      await expect(KubernetesTarget.connect({ client: kube, ref: { kind: "selector", selector: "app=nothing" } })).rejects.toThrow(/No pod matches -l app=nothing/);
-      await expect(KubernetesTarget.connect({ client: kube, ref: { kind: "pod", name: "forecast-gone" } })).rejects.toThrow(/No pod forecast-gone in namespace default/);
-      await expect(KubernetesTarget.connect({ client: kube, ref: { kind: "deployment", name: "forecast" }, namespace: "kube-public" })).rejects.toThrow(PodNotFoundError);
+      await expect(KubernetesTarget.connect({ client: kube, ref: { kind: "selector", selector: "app=nothing" } })).rejects.toThrow(
+        /No pod matches -l app=nothing/,
+      );
+      await expect(KubernetesTarget.connect({ client: kube, ref: { kind: "pod", name: "forecast-gone" } })).rejects.toThrow(
+        /No pod forecast-gone in namespace default/,
+      );
+      await expect(KubernetesTarget.connect({ client: kube, ref: { kind: "deployment", name: "forecast" }, namespace: "kube-public" })).rejects.toThrow(
+        PodNotFoundError,
+      );
     });
 
     it("a --container the pod does not have is bad usage naming its containers", async () => {
@@ -75,7 +89,9 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
         }
         expect(error).toBeInstanceOf(PodNotReadyError);
         expect((error as PodNotReadyError).exitCode).toBe(3);
-        expect((error as Error).message).toMatch(new RegExp(`No Ready pod for deploy/${NOT_READY} in namespace default:\\n  ${NOT_READY}-\\S+  Running  not Ready \\(ContainersNotReady\\)`));
+        expect((error as Error).message).toMatch(
+          new RegExp(`No Ready pod for deploy/${NOT_READY} in namespace default:\\n  ${NOT_READY}-\\S+  Running  not Ready \\(ContainersNotReady\\)`),
+        );
       } finally {
         deleteDeployment(NOT_READY);
       }
@@ -84,10 +100,13 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
 
   describe("exec through the API", () => {
     it("argv, exit codes from the status channel, environment, working directory and stdin", async () => {
-      const run = await forecast.exec(["python3", "-c", "import os, sys; print(os.getcwd(), os.environ['A'], repr(sys.argv[1])); sys.stderr.write('e\\n'); sys.exit(7)", "a b;$(x)"], {
-        env: { A: "x y" },
-        cwd: "/tmp",
-      });
+      const run = await forecast.exec(
+        ["python3", "-c", "import os, sys; print(os.getcwd(), os.environ['A'], repr(sys.argv[1])); sys.stderr.write('e\\n'); sys.exit(7)", "a b;$(x)"],
+        {
+          env: { A: "x y" },
+          cwd: "/tmp",
+        },
+      );
       expect(run).toEqual({ exitCode: 7, exitSignal: undefined, stdout: "/tmp x y 'a b;$(x)'\n", stderr: "e\n" });
       expect(await forecast.exec(["cat"], { input: "héllo\n" })).toMatchObject({ exitCode: 0, stdout: "héllo\n" });
       const missing = await forecast.exec(["no-such-program", "x"]);
@@ -127,7 +146,11 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
 
   describe("copy in and out as tar over exec", () => {
     it.each(["tar", "python"] as const)("with %s: the include list travels, modes and nesting kept", async (tool) => {
-      const target = new KubernetesTarget(kube, { pod: forecast.pod, namespace: forecast.namespace, container: forecast.container, owner: forecast.owner }, { copyTool: tool });
+      const target = new KubernetesTarget(
+        kube,
+        { pod: forecast.pod, namespace: forecast.namespace, container: forecast.container, owner: forecast.owner },
+        { copyTool: tool },
+      );
       target.useInterpreter("/opt/venv/bin/python3");
       const host = await mkdtemp(path.join(os.tmpdir(), "k8s-copy-"));
       const work = path.join(host, "work");
@@ -181,7 +204,13 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
       expect(service.workingDir).toBe("/srv/app");
       expect(service.env.UPSTREAM_URL).toBe("http://wiremock:8080");
       expect(await findServicePython(service)).toBe("/opt/venv/bin/python3");
-      expect(await detectServiceApp(service)).toMatchObject({ app: "forecast_service.app:app", appDir: "/srv/app", server: "waitress", port: 5000, source: "config" });
+      expect(await detectServiceApp(service)).toMatchObject({
+        app: "forecast_service.app:app",
+        appDir: "/srv/app",
+        server: "waitress",
+        port: 5000,
+        source: "config",
+      });
       expect(detectServicePort(service)).toEqual({ port: 5000, source: "preset" });
       expect(detectServicePort(service, { portOverride: 7000 })).toEqual({ port: 7000, source: "override" });
     });
@@ -237,7 +266,10 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
     afterAll(() => deleteRestricted(NAME));
 
     it("a user without pods/exec: the pod resolves, exec is KubernetesForbiddenError (exit 3) naming the permission", async () => {
-      const kubeconfig = await restrictedKubeconfig(NAME, '- {apiGroups: [""], resources: [pods, pods/log], verbs: [get, list]}\n- {apiGroups: [apps], resources: [deployments], verbs: [get]}');
+      const kubeconfig = await restrictedKubeconfig(
+        NAME,
+        '- {apiGroups: [""], resources: [pods, pods/log], verbs: [get, list]}\n- {apiGroups: [apps], resources: [deployments], verbs: [get]}',
+      );
       const limited = createKubeClient({ env: { KUBECONFIG: kubeconfig } });
       const target = await KubernetesTarget.connect({ client: limited, ref: { kind: "deployment", name: "forecast" } });
       const error = await target.exec(["true"]).catch((e: unknown) => e);
@@ -252,7 +284,9 @@ describe.runIf(client)("KubernetesTarget on the local cluster", () => {
       ]);
       expect(["get", "create"]).toContain(forbidden.verb);
       expect(forbidden.hint).toMatch(/resources: \["pods\/exec"\], verbs: \["get", "create"\]/);
-      const list = await KubernetesTarget.connect({ client: limited, ref: { kind: "deployment", name: "forecast" }, namespace: "kube-system" }).catch((e: unknown) => e);
+      const list = await KubernetesTarget.connect({ client: limited, ref: { kind: "deployment", name: "forecast" }, namespace: "kube-system" }).catch(
+        (e: unknown) => e,
+      );
       expect((list as KubernetesForbiddenError).resource).toMatch(/^deployments\.apps$/);
     });
   });

@@ -64,7 +64,9 @@ describe.runIf(client)("pod signals on the local cluster", () => {
     // right after `cluster up` optimization's pod may not be sampled yet.
     await waitForTestPodsGone();
     if (metrics) {
-      const pods = JSON.parse(kubectl(["get", "pods", "--field-selector=status.phase=Running", "-o", "json"])) as { items: Array<{ metadata: { name: string; deletionTimestamp?: string } }> };
+      const pods = JSON.parse(kubectl(["get", "pods", "--field-selector=status.phase=Running", "-o", "json"])) as {
+        items: Array<{ metadata: { name: string; deletionTimestamp?: string } }>;
+      };
       for (const pod of pods.items) if (!pod.metadata.deletionTimestamp) await waitForPodMetrics(pod.metadata.name);
     }
     const dir = await runDir();
@@ -81,14 +83,26 @@ describe.runIf(client)("pod signals on the local cluster", () => {
       const before = await source.readUsage(units, "before", { signal: signal() });
       await journal(forward.url, "DELETE");
       // The workload: forecast's /upstream calls WireMock (through its hostAliases, inside the pod).
-      const call = await forecast.exec(["python3", "-c", "import urllib.request as u; print(u.urlopen('http://127.0.0.1:5000/upstream?path=/api/weather', timeout=10).read().decode())"]);
+      const call = await forecast.exec([
+        "python3",
+        "-c",
+        "import urllib.request as u; print(u.urlopen('http://127.0.0.1:5000/upstream?path=/api/weather', timeout=10).read().decode())",
+      ]);
       expect(call.stdout).toMatch(/"upstream_status":200/);
       expect(await journal(forward.url, "GET")).toEqual(["/api/weather"]);
 
       const until = new Date();
       const logs = await source.collectLogs(units, { dir, since: new Date(until.getTime() - 24 * 3600_000), until, signal: signal() }); // back to the pods' start: their "Serving on" lines
-      expect(logs.map((result) => result.file)).toEqual(expect.arrayContaining(["logs-default-forecast.txt", "logs-default-forecast-wiremock.txt", "logs-default-optimization.txt"]));
-      expect(logs.find((result) => result.name === `${forecast.podName}/forecast`)).toMatchObject({ status: "ok", error: null, service: "forecast", project: "default", file: "logs-default-forecast.txt" });
+      expect(logs.map((result) => result.file)).toEqual(
+        expect.arrayContaining(["logs-default-forecast.txt", "logs-default-forecast-wiremock.txt", "logs-default-optimization.txt"]),
+      );
+      expect(logs.find((result) => result.name === `${forecast.podName}/forecast`)).toMatchObject({
+        status: "ok",
+        error: null,
+        service: "forecast",
+        project: "default",
+        file: "logs-default-forecast.txt",
+      });
       const log = await readFile(path.join(dir, "logs-default-forecast.txt"), "utf8");
       expect(log).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z .*Serving on http:\/\/0\.0\.0\.0:5000/m); // with --timestamps
 
@@ -126,7 +140,10 @@ describe.runIf(client)("pod signals on the local cluster", () => {
     kubectl(["delete", "apiservice", "v1beta1.metrics.k8s.io", "--wait=true"]);
     try {
       for (let attempt = 0; attempt < 30; attempt++) {
-        const probe = spawnSync("kubectl", ["get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods"], { env: { ...process.env, ...clusterEnv }, encoding: "utf8" });
+        const probe = spawnSync("kubectl", ["get", "--raw", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods"], {
+          env: { ...process.env, ...clusterEnv },
+          encoding: "utf8",
+        });
         if (/NotFound|could not find the requested resource/.test(probe.stderr)) break;
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
@@ -134,7 +151,9 @@ describe.runIf(client)("pod signals on the local cluster", () => {
       const source = createPodSignalsSource({ client: kube, namespace: "default" });
       const units = await source.listUnits(signal());
       const taken = await source.readUsage(units, "before", { signal: signal() });
-      expect((taken as UsageSkipped).skipped).toMatch(/metrics API \(metrics\.k8s\.io\) is not served by this cluster \(404: the API group is not registered\): install metrics-server/);
+      expect((taken as UsageSkipped).skipped).toMatch(
+        /metrics API \(metrics\.k8s\.io\) is not served by this cluster \(404: the API group is not registered\): install metrics-server/,
+      );
       const until = new Date();
       const logs = await source.collectLogs(units, { dir, since: new Date(until.getTime() - 300_000), until, signal: signal() });
       expect(logs.filter((result) => result.status !== "ok")).toEqual([]);
@@ -142,7 +161,7 @@ describe.runIf(client)("pod signals on the local cluster", () => {
     } finally {
       kubectl(["apply", "-f", "-"], JSON.stringify(saved));
       for (let attempt = 0; attempt < 120; attempt++) {
-        const available = kubectl(["get", "apiservice", "v1beta1.metrics.k8s.io", "-o", "jsonpath={.status.conditions[?(@.type==\"Available\")].status}"]).trim();
+        const available = kubectl(["get", "apiservice", "v1beta1.metrics.k8s.io", "-o", 'jsonpath={.status.conditions[?(@.type=="Available")].status}']).trim();
         if (available === "True") break;
         await new Promise((resolve) => setTimeout(resolve, 500));
       }
