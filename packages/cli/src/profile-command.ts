@@ -90,6 +90,7 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
         servicePort: resolved.servicePort ?? null,
         memrayInstallHint: resolved.memrayInstallHint,
         hostArtifacts: ["index_html", ...(baseline ? BASELINE_ARTIFACTS : [])],
+        reconnect: cli.target,
         interrupts: io.interrupts,
         sidecar,
       },

@@ -165,7 +165,7 @@ Examples:
     );
 }
 
-function defineRecover(command: Command, { io, setExit }: CommandContext): void {
+function defineRecover(command: Command, { io, deps, setExit }: CommandContext): void {
   command
     .argument("<run>", "the run directory, or its name under --out")
     .option(...OUT)
@@ -179,7 +179,9 @@ A run whose memray-cli went away (killed, its terminal closed) keeps its capture
 it alone (summary.json with error_code HOST_LOST, no index.html), or, when it went away too, leaves
 session.bin and its checkpoint. recover makes it a full run on this host: the reports again from
 session.bin, summary.json (the workload's own outcome when it had ended; HOST_LOST when it was stopped
-by the loss), index.html. Also for a summary with REPORTS_MISSING (the report engine was killed).
+by the loss), index.html. Also for a summary with REPORTS_MISSING (the report engine was killed). A run
+in a container or a pod is first brought home: recover connects to the target again and copies the
+results the harness finished there.
 Other run directories are refused (exit 2) and left as they are. Ctrl-C: as for profile.
 
 Examples:
@@ -188,7 +190,7 @@ Examples:
     )
     .action(async (run: string, flags: { out: string; json?: boolean; python?: string }) => {
       const { recoverCommand } = await import("./recover-command.js");
-      setExit(await recoverCommand(io, run, { out: flags.out, json: Boolean(flags.json), python: flags.python }));
+      setExit(await recoverCommand(io, run, { out: flags.out, json: Boolean(flags.json), python: flags.python, targets: (await deps()).profile.targets }));
     });
 }
 

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { MemrayError, recoverRun, type RecoverOutput, type RunDir } from "@alpiq/memray-core";
+import { clearPendingRun, MemrayError, readPendingRun, recoverRun, type RecoverOutput, type RunDir, type TargetRegistry } from "@alpiq/memray-core";
 import { writeRunIndex } from "@alpiq/memray-reports";
 import type { CliIo } from "./cli-io.js";
 import { printRunOutcome } from "./print-run-outcome.js";
@@ -11,6 +11,8 @@ export interface RecoverOptions {
   out: string;
   json: boolean;
   python?: string | undefined;
+  /** To connect again to a container or a pod that still holds the run's results. */
+  targets?: TargetRegistry | undefined;
 }
 
 /** The run directory named by `run`: a path (relative to the working directory), or a name under --out. */
@@ -27,6 +29,26 @@ export function recoverRunDir(run: string, out: string, cwd: string): RunDir {
 }
 
 /**
+ * A run whose results are still in its container or pod (memray-cli was killed before it copied them
+ * out): connect again, copy the run directory out, remove the staging there. Nothing to do when the
+ * run directory holds no marker.
+ */
+async function bringHome(runDir: RunDir, targets: TargetRegistry | undefined, reporter: ProgressReporter): Promise<void> {
+  const pending = await readPendingRun(runDir.path);
+  if (!pending || !targets) return;
+  reporter.step(`connecting to ${pending.choice.label} again: the run is still there (${pending.outDir})`);
+  const connection = await targets.connect(pending.choice);
+  try {
+    reporter.step(`copying the run directory out of ${connection.target.name}`);
+    await connection.target.copyOut(pending.outDir, runDir.path);
+    await connection.target.exec(["rm", "-rf", "--", pending.scratchDir]).catch(() => undefined);
+    await clearPendingRun(runDir.path);
+  } finally {
+    await connection.dispose?.();
+  }
+}
+
+/**
  * `memray-cli recover RUN_DIR`: a run whose memray-cli went away (killed, its terminal closed) made into a
  * full run on this host: the reports from session.bin, summary.json, index.html. Prints the run directory
  * (--json: {run_dir, summary}); exits with the recovered run's code.
@@ -36,6 +58,7 @@ export async function recoverCommand(io: CliIo, run: string, options: RecoverOpt
   const reporter = new ProgressReporter(io.stderr, Boolean(io.quiet));
   let result;
   try {
+    await bringHome(runDir, options.targets, reporter);
     result = await recoverRun(
       { runDir, python: options.python, hostArtifacts: ["index_html"], interrupts: io.interrupts },
       { onProgress: (event) => reporter.handle(event), afterSummary: async (summary, dir) => void (await writeRunIndex(dir.path, summary)) },

@@ -2,11 +2,13 @@ import { existsSync } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import {
+  artifactFile,
   formatBytes,
   formatKb,
   fsErrorText,
   InvalidOptionError,
   MemrayError,
+  PENDING_RUN_FILE,
   readSummary,
   SUMMARY_FILE,
   visibleText,
@@ -57,7 +59,13 @@ export async function listRuns(root: string, options: ListRunsOptions = {}): Pro
   for (const entry of entries) {
     if (!entry.isDirectory()) continue;
     const dir = path.join(root, entry.name);
-    if (!existsSync(path.join(dir, SUMMARY_FILE))) continue; // not a run directory
+    if (!existsSync(path.join(dir, SUMMARY_FILE))) {
+      // A capture (or a run still in its target) without a summary: memray-cli was stopped before the end.
+      if (existsSync(path.join(dir, artifactFile("session_bin"))) || existsSync(path.join(dir, PENDING_RUN_FILE))) {
+        broken.push({ dir, problem: `no summary.json: the run did not finish (memray-cli was stopped); recover it with \`memray-cli recover ${dir}\`` });
+      }
+      continue; // else not a run directory
+    }
     try {
       runs.push({ dir, summary: await readSummary(dir, options) });
     } catch (error) {

@@ -167,6 +167,7 @@ export { buildWheelhouse, type BuildWheelhouseOptions, type Wheelhouse } from ".
 export { installAgent, AGENT_ENV, AGENT_PTH, type InstallAgentResult } from "./install/install-agent.js";
 
 // The profiling session
+export { PENDING_RUN_FILE, markPendingRun, clearPendingRun, readPendingRun, type PendingRun } from "./pending-run.js";
 export { locateHarnessDir } from "./harness-locator.js";
 export {
   runProfile,

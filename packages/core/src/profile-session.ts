@@ -11,6 +11,7 @@ import { describeEnd, HarnessProcess, type HarnessProcessResult } from "./harnes
 import { locateHarnessDir } from "./harness-locator.js";
 import { checkInterpreter } from "./interpreter-probe.js";
 import { HOST_SECTIONS_FILE, type HostSections } from "./host-sections.js";
+import { clearPendingRun, markPendingRun, type PendingRun } from "./pending-run.js";
 import { AGENT_ENV } from "./install/install-agent.js";
 import { interruptCode, type InterruptChannel, type InterruptSignal } from "./interrupts.js";
 import { parseOptions, runnableProfileOptionsSchema, type ProfileOptions, type ProfileOptionsInput } from "./profile-options.js";
@@ -38,6 +39,8 @@ export interface ProfileRequest extends ProfileOptionsInput {
   memrayInstallHint?: string;
   /** Artifact keys of files the caller adds after the run (index.html); harness.log is always there. */
   hostArtifacts?: string[];
+  /** How to connect to the target again (the TargetChoice it was named by): recorded until the run is copied out, for `recover`. */
+  reconnect?: PendingRun["choice"];
   /** Context collected on the host around the workload (signals); its sections land in summary.json. */
   sidecar?: RunSidecar;
   /**
@@ -140,6 +143,7 @@ class ProfileRun {
       const options = parseOptions(runnableProfileOptionsSchema, this.request);
       const oomBefore = await this.preflight();
       const staged = await this.stage(options);
+      await this.markPending(staged);
       try {
         this.stopIfInterrupted();
         await this.sidecarBefore();
@@ -347,6 +351,20 @@ class ProfileRun {
     await rm(path.join(runDir.path, HOST_SECTIONS_FILE), { force: true });
     await rm(path.join(runDir.path, `${HOST_SECTIONS_FILE}.tmp`), { force: true });
     await staged.cleanup().catch((error) => debug("cleanup failed: %O", error));
+    await clearPendingRun(runDir.path).catch((error) => debug("pending marker: %O", error));
+  }
+
+  /**
+   * A run in a container or a pod: until its directory is copied out, a marker in the run directory says
+   * where it is, so a run whose memray-cli was killed (the harness finishes it there: HOST_LOST) can be
+   * brought home by `memray-cli recover`.
+   */
+  private async markPending(staged: StagedHarness): Promise<void> {
+    const { reconnect, runDir, target } = this.request;
+    if (!reconnect || !staged.targetScratch) return;
+    await markPendingRun(runDir.path, { choice: reconnect, target: target.name, outDir: staged.outDir, scratchDir: staged.targetScratch }).catch((error) =>
+      debug("pending marker: %O", error),
+    );
   }
 
   /** The one summary.json (the harness's, or one written here), then the caller's afterSummary. */

@@ -27,6 +27,8 @@ export interface StagedHarness {
   configPath: string;
   pythonPath: string;
   outDir: string;
+  /** The staging directory in the target (null on this host, where it is the host's own). */
+  targetScratch: string | null;
   /** Hand the host's sections to the harness (into its out_dir, atomically where the target allows). */
   deliverSections(sections: HostSections): Promise<void>;
   cleanup(): Promise<void>;
@@ -115,6 +117,7 @@ export async function stageHarness(input: StageInput): Promise<StagedHarness> {
       configPath: local ? hostConfig : path.posix.join(targetScratch, "config.json"),
       pythonPath: local ? input.harnessDir : targetScratch,
       outDir,
+      targetScratch: local ? null : targetScratch,
       deliverSections: async (sections) => {
         if (local) {
           // Written beside its final name: a rename never crosses filesystems.

@@ -49,6 +49,7 @@ export class DockerTarget extends TargetBase {
   readonly id: string;
   readonly place: TargetPlace;
   readonly container: Docker.Container;
+  readonly holdsStdin = true;
   private owner: Promise<{ uid: number; gid: number }> | undefined;
 
   /** Resolve a running container by exact name, id prefix or Compose service and wrap it. */
@@ -91,7 +92,8 @@ export class DockerTarget extends TargetBase {
 
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const withInput = options.input !== undefined;
-    const { exec, stream } = await startExec(this.container, this.place, argv, { env: options.env, cwd: options.cwd, stdin: withInput });
+    // A held stdin is attached and never written: the daemon closes it when this process's connection goes (the host is gone).
+    const { exec, stream } = await startExec(this.container, this.place, argv, { env: options.env, cwd: options.cwd, stdin: withInput || Boolean(options.holdStdin) });
     const output = new ExecOutput(options.onStdout, options.onStderr, options.buffer !== false);
     const done = new Promise<void>((resolve, reject) => {
       let settled = false;

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { Readable, Writable } from "node:stream";
+import { PassThrough, type Readable, type Writable } from "node:stream";
 import { StringDecoder } from "node:string_decoder";
 import {
   ArchiveSourceMissingError,
@@ -58,6 +58,7 @@ export interface KubernetesTargetConnectOptions {
  */
 export class KubernetesTarget extends TargetBase {
   readonly kind = "kubernetes";
+  readonly holdsStdin = true;
   readonly place: TargetPlace;
   /** `namespace/pod`. */
   readonly name: string;
@@ -130,10 +131,12 @@ export class KubernetesTarget extends TargetBase {
       if (keep) out[stream] += text;
       await callback?.(text);
     };
+    // A held stdin is a stream never written: it ends with the exec, or (the WebSocket gone) with this process.
+    const held = options.holdStdin && options.input === undefined ? new PassThrough() : undefined;
     let result;
     try {
       result = await execInPod(this.client, this.location, command, {
-        stdin: options.input,
+        stdin: options.input ?? held,
         onStdout: take("stdout", options.onStdout),
         onStderr: take("stderr", options.onStderr),
         signal: options.signal,
@@ -146,6 +149,7 @@ export class KubernetesTarget extends TargetBase {
       }
       throw error;
     } finally {
+      held?.destroy();
       if (pidFile && !options.signal?.aborted) void this.exec(["rm", "-f", pidFile]).catch(() => undefined);
     }
     for (const stream of ["stdout", "stderr"] as const) {

@@ -1,6 +1,6 @@
 import { execa, type ResultPromise } from "execa";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarySchema } from "@alpiq/memray-core";
@@ -51,6 +51,39 @@ describe.runIf(ready)("container faults: what was measured is kept", () => {
     expect(existsSync(path.join(dir, "flamegraph.html"))).toBe(true);
     // Nothing of the run is left in the container (other runs' leftovers are not this test's).
     expect((await stagingDirs()).filter((dir) => !stagedBefore.includes(dir))).toEqual([]);
+  });
+
+  it("SIGKILL to memray-cli during a container run: the harness finishes the run in the container (HOST_LOST), runs list names the run with the command that recovers it, and recover brings it home", async () => {
+    await mkdir(path.join(cwd, "orphan"), { recursive: true });
+    await writeFile(path.join(cwd, "orphan", "orphan.py"), 'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n');
+    const child: ResultPromise = execa(process.execPath, [cliBin, "profile", "--target", FORECAST, "--script", "orphan/orphan.py", "--no-signals", "--name", "orphan"], {
+      cwd,
+      reject: false,
+      env: { NO_COLOR: "1" },
+    });
+    await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
+    child.kill("SIGKILL");
+    await child;
+    const runs = path.join(cwd, "runs");
+    const dir = path.join(runs, (await readdir(runs)).find((name) => name.startsWith("orphan-"))!);
+    expect(existsSync(path.join(dir, "summary.json"))).toBe(false);
+    // The harness in the container noticed (its held stdin closed) and finished: no workload left running.
+    let finished = false;
+    for (let i = 0; i < 60 && !finished; i++) {
+      const ps = await execa("docker", ["exec", FORECAST, "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"]);
+      finished = !String(ps.stdout).includes("orphan.py");
+      if (!finished) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(finished).toBe(true);
+    const listed = await runCli(["runs", "list"], cwd);
+    expect(listed.stderr).toMatch(/no summary\.json: the run did not finish .*memray-cli recover/);
+    const recovered = await runCli(["recover", dir, "--json"], cwd);
+    const output = JSON.parse(recovered.lastLine);
+    expect(output.summary.error_code, recovered.stderr).toBe("HOST_LOST");
+    expect(recovered.exitCode).toBe(3);
+    expect(await readFile(path.join(dir, "table.txt"), "utf8")).toMatch(/orphan\.py:2/);
+    expect(existsSync(path.join(dir, "index.html"))).toBe(true);
+    expect(existsSync(path.join(dir, ".memray-cli-pending.json"))).toBe(false);
   });
 
   it("FIFOs beside the script are not copied (a copy would block); the run says so", async () => {

@@ -1,0 +1,45 @@
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+import { execa, type ResultPromise } from "execa";
+import { clusterEnv, clusterReady, kubectl } from "@alpiq/memray-test-support/cluster";
+import { beforeAll, describe, expect, it } from "vitest";
+import { cliBin, workspaceWithTestCases } from "../cli-runner.js";
+import { cli, installInPod } from "./cluster-env.js";
+
+const ready = clusterReady();
+
+/** memray-cli killed during a pod run: the harness in the pod finishes the run, recover brings it home. */
+describe.runIf(ready)("a pod run whose memray-cli is killed", () => {
+  let cwd: string;
+
+  beforeAll(async () => {
+    cwd = await workspaceWithTestCases();
+    await installInPod(["--target", "deploy/forecast"], cwd);
+  }, 600_000);
+
+  it("SIGKILL: the workload stops in the pod (HOST_LOST), recover copies the run out and completes it", { timeout: 300_000 }, async () => {
+    await mkdir(path.join(cwd, "orphan"), { recursive: true });
+    await writeFile(path.join(cwd, "orphan", "orphan.py"), 'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n');
+    const child: ResultPromise = execa(process.execPath, [cliBin, "profile", "--target", "deploy/forecast", "--script", "orphan/orphan.py", "--no-signals", "--name", "pod-orphan"], {
+      cwd,
+      reject: false,
+      env: { NO_COLOR: "1", ...clusterEnv },
+    });
+    await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
+    child.kill("SIGKILL");
+    await child;
+    const runs = path.join(cwd, "runs");
+    const dir = path.join(runs, (await readdir(runs)).find((name) => name.startsWith("pod-orphan-"))!);
+    let finished = false;
+    for (let i = 0; i < 60 && !finished; i++) {
+      finished = !kubectl(["exec", "deploy/forecast", "-c", "forecast", "--", "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"]).includes("orphan.py");
+      if (!finished) await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    expect(finished).toBe(true);
+    const recovered = await cli(["recover", dir, "--json"], cwd);
+    expect(JSON.parse(recovered.lastLine).summary.error_code, recovered.stderr).toBe("HOST_LOST");
+    expect(await readFile(path.join(dir, "table.txt"), "utf8")).toMatch(/orphan\.py:2/);
+    expect(existsSync(path.join(dir, ".memray-cli-pending.json"))).toBe(false);
+  });
+});
