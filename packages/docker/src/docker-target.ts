@@ -93,7 +93,11 @@ export class DockerTarget extends TargetBase {
   async exec(argv: readonly string[], options: ExecOptions = {}): Promise<ExecResult> {
     const withInput = options.input !== undefined;
     // A held stdin is attached and never written: the daemon closes it when this process's connection goes (the host is gone).
-    const { exec, stream } = await startExec(this.container, this.place, argv, { env: options.env, cwd: options.cwd, stdin: withInput || Boolean(options.holdStdin) });
+    const { exec, stream } = await startExec(this.container, this.place, argv, {
+      env: options.env,
+      cwd: options.cwd,
+      stdin: withInput || Boolean(options.holdStdin),
+    });
     const output = new ExecOutput(options.onStdout, options.onStderr, options.buffer !== false);
     const done = new Promise<void>((resolve, reject) => {
       let settled = false;

@@ -55,12 +55,19 @@ describe.runIf(ready)("container faults: what was measured is kept", () => {
 
   it("SIGKILL to memray-cli during a container run: the harness finishes the run in the container (HOST_LOST), runs list names the run with the command that recovers it, and recover brings it home", async () => {
     await mkdir(path.join(cwd, "orphan"), { recursive: true });
-    await writeFile(path.join(cwd, "orphan", "orphan.py"), 'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n');
-    const child: ResultPromise = execa(process.execPath, [cliBin, "profile", "--target", FORECAST, "--script", "orphan/orphan.py", "--no-signals", "--name", "orphan"], {
-      cwd,
-      reject: false,
-      env: { NO_COLOR: "1" },
-    });
+    await writeFile(
+      path.join(cwd, "orphan", "orphan.py"),
+      'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n',
+    );
+    const child: ResultPromise = execa(
+      process.execPath,
+      [cliBin, "profile", "--target", FORECAST, "--script", "orphan/orphan.py", "--no-signals", "--name", "orphan"],
+      {
+        cwd,
+        reject: false,
+        env: { NO_COLOR: "1" },
+      },
+    );
     await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
     child.kill("SIGKILL");
     await child;

@@ -20,12 +20,19 @@ describe.runIf(ready)("a pod run whose memray-cli is killed", () => {
 
   it("SIGKILL: the workload stops in the pod (HOST_LOST), recover copies the run out and completes it", { timeout: 300_000 }, async () => {
     await mkdir(path.join(cwd, "orphan"), { recursive: true });
-    await writeFile(path.join(cwd, "orphan", "orphan.py"), 'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n');
-    const child: ResultPromise = execa(process.execPath, [cliBin, "profile", "--target", "deploy/forecast", "--script", "orphan/orphan.py", "--no-signals", "--name", "pod-orphan"], {
-      cwd,
-      reject: false,
-      env: { NO_COLOR: "1", ...clusterEnv },
-    });
+    await writeFile(
+      path.join(cwd, "orphan", "orphan.py"),
+      'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n',
+    );
+    const child: ResultPromise = execa(
+      process.execPath,
+      [cliBin, "profile", "--target", "deploy/forecast", "--script", "orphan/orphan.py", "--no-signals", "--name", "pod-orphan"],
+      {
+        cwd,
+        reject: false,
+        env: { NO_COLOR: "1", ...clusterEnv },
+      },
+    );
     await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
     child.kill("SIGKILL");
     await child;
@@ -33,7 +40,9 @@ describe.runIf(ready)("a pod run whose memray-cli is killed", () => {
     const dir = path.join(runs, (await readdir(runs)).find((name) => name.startsWith("pod-orphan-"))!);
     let finished = false;
     for (let i = 0; i < 60 && !finished; i++) {
-      finished = !kubectl(["exec", "deploy/forecast", "-c", "forecast", "--", "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"]).includes("orphan.py");
+      finished = !kubectl(["exec", "deploy/forecast", "-c", "forecast", "--", "sh", "-c", "cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' '"]).includes(
+        "orphan.py",
+      );
       if (!finished) await new Promise((resolve) => setTimeout(resolve, 500));
     }
     expect(finished).toBe(true);
