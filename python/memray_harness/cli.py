@@ -9,7 +9,7 @@ from typing import Optional
 
 from . import events, host_link
 from .config import load_config
-from .contract import ContractError
+from .contract import ContractError, contract
 from .errors import HarnessError, announce
 from .run.runner import run
 
@@ -43,6 +43,10 @@ def _main(argv: Optional[list[str]]) -> int:
             from .run.recover import recover, resume
 
             return resume(cfg) if args.resume else recover(cfg, args.recover)
+        if contract().mode(cfg.mode).workload == "attach":  # the service's own processes: attach/
+            from .attach.attach_run import AttachRun
+
+            return AttachRun(cfg).execute()
         return run(cfg)
     except ContractError as exc:
         events.say("memray-harness: %s" % exc)

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import { MODES } from "./mode-rules.js";
-import { MAX_SECONDS } from "./profile-options.js";
+/**
+ * The longest --timeout and --delay accepted: 7 days. A run is not meant to last longer, and beyond it
+ * the target's clock calls overflow (Python's thread waits end near 292 years, time_t sooner on 32 bits).
+ */
+export const MAX_SECONDS = 7 * 24 * 3600;
 import { REPORT_NAMES } from "./report-table.js";
 
 export const endpointRequestSchema = z.object({

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { APP_REF_PATTERN } from "./app-ref.js";
 import { InvalidOptionError } from "./errors.js";
-import type { EndpointRequest } from "./harness-config-schema.js";
+import { type EndpointRequest, MAX_SECONDS } from "./harness-config-schema.js";
 import { appNeed, DEFAULT_ATTACH_SECONDS, DEFAULT_LIVE_PORT, MODE_RULES, MODES } from "./mode-rules.js";
 
 /**
@@ -22,12 +22,6 @@ const integer = (min: number, max: number) =>
       .min(min, { error: `expects an integer from ${min} to ${max}` })
       .max(max, { error: `expects an integer from ${min} to ${max}` }),
   );
-
-/**
- * The longest --timeout and --delay accepted: 7 days. A run is not meant to last longer, and beyond it
- * the target's clock calls overflow (Python's thread waits end near 292 years, time_t sooner on 32 bits).
- */
-export const MAX_SECONDS = 7 * 24 * 3600;
 
 /** Seconds as a number or a decimal string, at most MAX_SECONDS; `positive` refuses 0. */
 const seconds = (positive: boolean) => {

@@ -8,11 +8,8 @@ export {
   DEFAULT_SIGNALS_TIMEOUT_SECONDS,
   type SignalsSidecar,
   type SignalsSidecarOptions,
-  type SignalsProgressEvent,
-  type WireMockSignal,
-  type ContainerLogsSignal,
-  type ContainerStatsSignal,
 } from "./signals-sidecar.js";
+export type { SignalsProgressEvent, WireMockSignal, ContainerLogsSignal, ContainerStatsSignal } from "./signal-types.js";
 export { describeSignals } from "./signals-line.js";
 
 // The WireMock journal, usable alone

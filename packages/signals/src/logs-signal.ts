@@ -1,6 +1,6 @@
 import { describeSignalError, type SignalsSource, type SignalsUnit, type UnitLogResult } from "@alpiq/memray-core";
 import { elapsedSeconds } from "./elapsed.js";
-import type { ContainerLogsSignal, SignalsProgressEvent } from "./signals-sidecar.js";
+import type { ContainerLogsSignal, SignalsProgressEvent } from "./signal-types.js";
 import { parseSince } from "./since.js";
 import { withTimeout } from "./with-timeout.js";
 

@@ -5,7 +5,6 @@ import {
   type HostSections,
   type RunDir,
   type RunSidecar,
-  type Signals,
   type SignalsSource,
   type SignalsUnit,
   type WireMockDiscovery,
@@ -13,6 +12,7 @@ import {
 import createDebug from "debug";
 import { elapsedSeconds } from "./elapsed.js";
 import type { SignalName } from "./errors.js";
+import type { ContainerLogsSignal, ContainerStatsSignal, SignalsProgressEvent, WireMockSignal } from "./signal-types.js";
 import { logsSignal } from "./logs-signal.js";
 import { takeUsageBefore, usageSignal, writeUsageBefore, type UsageBefore, type UsageContext } from "./usage-signal.js";
 import { createWireMockCollector } from "./wiremock-collector.js";
@@ -20,19 +20,8 @@ import { withTimeout } from "./with-timeout.js";
 
 const debug = createDebug("memray:signals");
 
-export type WireMockSignal = NonNullable<Signals["wiremock"]>;
-export type ContainerLogsSignal = NonNullable<Signals["container_logs"]>;
-export type ContainerStatsSignal = NonNullable<Signals["container_stats"]>;
-
 export const DEFAULT_LOGS_SINCE = "5m";
 export const DEFAULT_SIGNALS_TIMEOUT_SECONDS = 10;
-
-export interface SignalsProgressEvent {
-  collector: SignalName;
-  phase: "before" | "after";
-  status: "ok" | "skipped" | "failed";
-  message: string;
-}
 
 export interface SignalsSidecarOptions {
   /**

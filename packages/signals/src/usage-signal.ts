@@ -3,7 +3,7 @@ import path from "node:path";
 import { describeSignalError, type SignalsSource, type SignalsUnit, type UsageReading } from "@alpiq/memray-core";
 import { addSeconds, elapsedSeconds } from "./elapsed.js";
 import { SignalWriteError } from "./errors.js";
-import type { ContainerStatsSignal, SignalsProgressEvent } from "./signals-sidecar.js";
+import type { ContainerStatsSignal, SignalsProgressEvent } from "./signal-types.js";
 import { withTimeout } from "./with-timeout.js";
 
 /** The "before" usage reading of a run: taken early (the sidecar's prepare), written by before(). */

@@ -1,7 +1,7 @@
 import { describeSignalError, type SignalsPortForward, type WireMockDiscovery } from "@alpiq/memray-core";
 import createDebug from "debug";
 import { addSeconds, elapsedSeconds } from "./elapsed.js";
-import type { SignalsProgressEvent, WireMockSignal } from "./signals-sidecar.js";
+import type { SignalsProgressEvent, WireMockSignal } from "./signal-types.js";
 import { dumpWireMockJournal, normalizeWireMockUrl, resetWireMockJournal } from "./wiremock-journal.js";
 import { withTimeout } from "./with-timeout.js";
 

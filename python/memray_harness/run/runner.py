@@ -510,8 +510,4 @@ class Run:
 
 
 def run(cfg: Config) -> int:
-    if contract().mode(cfg.mode).workload == "attach":  # the service's own processes: attach/attach_run.py
-        from ..attach.attach_run import AttachRun
-
-        return AttachRun(cfg).execute()
     return Run(cfg).execute()
