@@ -10,7 +10,7 @@
 //
 //   1. start-up: from `memray-cli profile --mode attach` to "tracking started" in both workers (the
 //      CLI's wall clock), and the harness's own figure (discovery done → all tracking), 5 rounds.
-//   2. the service under load (`--requests` sequential GETs of /run on 127.0.0.1:6000, latency median
+//   2. the service under load (`--requests` sequential GETs of /run?items=2000 on 127.0.0.1:6000, latency median
 //      and p95, requests per second): a. as it runs; b. while attach tracks both workers; c. the same
 //      service started by hand under `memray run --native --trace-python-allocators --follow-fork`
 //      (the fair baseline: what a user would do without memray-cli), a throwaway container on port 6098.
@@ -111,7 +111,9 @@ async function main() {
   await waitHealthy(6000);
   const result = { machine: machineInfo("python3"), requests: opts.requests };
 
+  const say = (line) => process.stderr.write(`[attach bench] ${line}\n`);
   // 1. start-up, 5 rounds
+  say("start-up: 5 rounds of --duration 1");
   const startups = [];
   for (let round = 0; round < 5; round++) {
     const run = startAttach(["--duration", "1"], cwd);
@@ -126,14 +128,18 @@ async function main() {
   };
 
   // 2. the service under load: plain, during attach, under memray run by hand
-  await load(6000, "/run", 20); // warm-up
-  const plain = await load(6000, "/run", opts.requests);
+  say(`load: ${opts.requests} requests, plain`);
+  await load(6000, "/run?items=2000", 20); // warm-up
+  const plain = await load(6000, "/run?items=2000", opts.requests);
+  say("load: during attach");
   const attach = startAttach(["--duration", "600"], cwd);
   await attach.tracking;
-  const during = await load(6000, "/run", opts.requests);
+  const during = await load(6000, "/run?items=2000", opts.requests);
+  say("load: stopping attach (SIGINT)");
   attach.child.kill("SIGINT");
   const ended = await attach.done;
   if (ended.code !== 0) die("attach", `attach exited ${ended.code}:\n${ended.stderr}`);
+  say("load: the service under memray run by hand");
   docker(["run", "-d", "--name", BY_HAND, "--network", "host", "memray-cli/optimization:trixie", "sleep", "infinity"]);
   let byHand;
   try {
@@ -158,8 +164,8 @@ async function main() {
       "optimization_service.app:app",
     ]);
     await waitHealthy(6098);
-    await load(6098, "/run", 20);
-    byHand = await load(6098, "/run", opts.requests);
+    await load(6098, "/run?items=2000", 20);
+    byHand = await load(6098, "/run?items=2000", opts.requests);
   } finally {
     docker(["rm", "-f", BY_HAND]);
   }
@@ -175,12 +181,13 @@ async function main() {
   if (!opts.skipWindow) {
     result.window = { seconds: opts.window };
     for (const aggregate of [false, true]) {
+      say(`capture over ${opts.window} s${aggregate ? " with --aggregate" : ""}`);
       const run = startAttach(["--duration", String(opts.window), ...(aggregate ? ["--aggregate"] : [])], cwd);
       await run.tracking;
       const deadline = Date.now() + opts.window * 1000;
       let sent = 0;
       while (Date.now() < deadline - 1000) {
-        await get(6000, "/run");
+        await get(6000, "/run?items=2000");
         sent++;
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -195,7 +202,7 @@ async function main() {
 
   const table = [
     `start-up (median of 5): ${fmt(result.startup.wall_seconds)} s from the command to tracking in both workers (harness: ${fmt(result.startup.harness_seconds)} s)`,
-    `service under load (${opts.requests} sequential GET /run):`,
+    `service under load (${opts.requests} sequential GET /run?items=2000):`,
     `  plain                latency median ${fmt(plain.median_ms)} ms, p95 ${fmt(plain.p95_ms)} ms, ${fmt(plain.rps)} req/s`,
     `  during attach        latency median ${fmt(during.median_ms)} ms, p95 ${fmt(during.p95_ms)} ms, ${fmt(during.rps)} req/s`,
     `  memray run by hand   latency median ${fmt(byHand.median_ms)} ms, p95 ${fmt(byHand.p95_ms)} ms, ${fmt(byHand.rps)} req/s`,
