@@ -209,6 +209,7 @@ export { listenOnLoopback, type ListenOnLoopbackOptions } from "./target/listen-
 export {
   CLI_OUTPUT_SCHEMAS,
   profileOutputSchema,
+  profileRunOutputSchema,
   recoverOutputSchema,
   runRowSchema,
   unreadableRunSchema,
@@ -220,6 +221,7 @@ export {
   viewOutputSchema,
   cliErrorOutputSchema,
   type ProfileOutput,
+  type ProfileRunOutput,
   type RecoverOutput,
   type RunRow,
   type RunsListOutput,
