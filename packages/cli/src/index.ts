@@ -1,9 +1,14 @@
-// The public API of @alpiq/memray-cli: the program (for embedding and in-process tests) and its pieces.
+// The public API of @alpiq/memray-cli: profile() for other services' code, the program (for embedding
+// and in-process tests) and its pieces.
+export { profile, type ProfileApiOptions, type ProfileApiResult } from "./profile.js";
+export { executeProfile, type ProfileProgress, type ProfileOutcome, type ProfileExecution } from "./profile-execution.js";
+// What a caller of profile() handles: its typed errors, the codes and exit codes, the summary's type.
+export { MemrayError, ERROR_CODES, ExitCode, type ErrorCode, type Summary, type CompareReport } from "@alpiq/memray-core";
 export { main, buildProgram } from "./main.js";
 export { createDefaultDeps, type CliDeps } from "./deps.js";
 export { processIo, type CliIo } from "./cli-io.js";
 export { PROFILE_FLAGS, flagLabel, type FlagSpec, type RawProfileFlags } from "./profile-flags.js";
-export { parseProfileOptions, type CliProfileOptions } from "./profile-options.js";
+export { parseProfileOptions, cliFieldsSchema, MAX_REPEAT, type CliProfileOptions, type CliFieldsInput } from "./profile-options.js";
 export { createTargetRegistry, type TargetClients } from "./target-registry.js";
 export { profileCommand, type ProfileCommandDeps } from "./profile-command.js";
 export { RECIPES, translateRecipe, parseRecipeVars } from "./recipes.js";

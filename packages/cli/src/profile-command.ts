@@ -1,132 +1,87 @@
-import net from "node:net";
 import path from "node:path";
 import pc from "picocolors";
-import {
-  appNeed,
-  createRunDir,
-  DEFAULT_LIVE_PORT,
-  MODE_RULES,
-  resolveTarget,
-  runProfile,
-  checkScriptFile,
-  visibleText,
-  type Clock,
-  type HarnessEvent,
-  type PortForward,
-  type ProfileResult,
-  type ResolvedTarget,
-  type Target,
-  type TargetConnection,
-  type TargetRegistry,
-} from "@alpiq/memray-core";
-import { BASELINE_ARTIFACTS, compareWithBaseline, describeComparison, loadBaseline, type BaselineComparison } from "./baseline-compare.js";
-import { writeRunIndex } from "@alpiq/memray-reports";
-import { describeSignals, type SignalsSidecar } from "@alpiq/memray-signals";
+import { toMemrayError, visibleText, type MemrayError, type ProfileRunOutput } from "@alpiq/memray-core";
+import { describeSignals } from "@alpiq/memray-signals";
+import { describeComparison, loadBaseline } from "./baseline-compare.js";
 import type { CliIo } from "./cli-io.js";
-import type { CliProfileOptions } from "./profile-options.js";
 import { errorStream } from "./output-mode.js";
+import { executeProfile, liveMessage, type ProfileCommandDeps, type ProfileOutcome, type ProfileProgress } from "./profile-execution.js";
+import type { CliProfileOptions } from "./profile-options.js";
+import { printError } from "./print-error.js";
 import { printRunOutcome } from "./print-run-outcome.js";
 import { ProgressReporter } from "./progress-reporter.js";
-import { signalsSidecarFor } from "./signals-sidecar.js";
 
-export interface ProfileCommandDeps {
-  clock?: Clock;
-  /** The targets this CLI knows (createTargetRegistry). */
-  targets: TargetRegistry;
-}
+export type { ProfileCommandDeps } from "./profile-execution.js";
 
-/** `memray-cli profile`: one mode on one target, a run directory, and the exit code. */
+/**
+ * `memray-cli profile`: one mode on one target, a run directory, and the exit code. With --repeat N,
+ * N runs one after another (run i named NAME-i): each run directory is a line of stdout as soon as it
+ * is made, `--json` lists them all, and the exit code is the highest of the runs'. A run that ends with
+ * exit 2 or more (bad input, an unusable target, Ctrl-C) ends the repeat; the runs made so far stay listed.
+ */
 export async function profileCommand(cli: CliProfileOptions, deps: ProfileCommandDeps, io: CliIo): Promise<number> {
-  const { options } = cli;
   // A missing or invalid --baseline stops the command (exit 2) before anything is measured.
   const baseline = cli.baseline ? await loadBaseline(cli.baseline, io.cwd, io.signal) : undefined;
-  const reporter = new ProgressReporter(io.stderr, cli.quiet);
-  const scriptPath = options.script ? await checkScriptFile(options.script, io.cwd) : undefined;
-  reporter.step(cli.target.kind === "local" ? "preparing the local host" : `connecting to ${cli.target.label}`);
-  // The signals' "before" readings take the daemon 1-2 s: they start as soon as the target is connected.
-  let connection: TargetConnection | undefined;
-  let sidecar: SignalsSidecar | undefined;
-  let resolved: ResolvedTarget;
-  try {
-    connection = await deps.targets.connect(cli.target);
-    sidecar = signalsSidecarFor(cli.signals, connection.signalsSource);
-    void sidecar?.prepare();
-    resolved = await resolveTarget(connection, {
-      python: options.python,
-      app: options.app,
-      needApp: appNeed(options.mode, Boolean(options.script)),
-      port: options.port,
-      cwd: io.cwd,
-    });
-  } catch (error) {
-    reporter.finish(false);
-    await sidecar?.dispose();
-    await connection?.dispose?.();
-    throw error;
-  }
-  const forwards: PortForward[] = [];
-  const live = MODE_RULES[options.mode].live;
-  // On this host the harness itself listens on the live port: a taken one is swapped for a free one.
-  const livePort = live && !resolved.target.forwardPort ? await localLivePort(options.livePort, reporter) : undefined;
-  let comparison: BaselineComparison | undefined;
-  let result: ProfileResult;
-  try {
-    const runDir = await createRunDir({
-      outRoot: cli.out,
-      name: cli.name ?? (scriptPath ? path.basename(scriptPath) : options.mode),
-      clock: deps.clock,
-      cwd: io.cwd,
-    });
-    result = await runProfile(
-      {
-        ...cli.input,
-        ...(livePort !== undefined ? { livePort } : {}),
-        python: resolved.python,
-        app: resolved.app,
-        target: resolved.target,
-        runDir,
+  const count = cli.repeat ?? 1;
+  const runs: ProfileRunOutput[] = [];
+  let exitCode = 0;
+  let stopped: MemrayError | undefined;
+  for (let index = 1; index <= count; index++) {
+    if (index > 1 && (io.signal?.aborted || io.interrupts?.received.length)) break;
+    if (cli.repeat !== undefined) io.stderr.write(`${pc.bold(`run ${index} of ${count}`)}\n`);
+    const reporter = new ProgressReporter(io.stderr, cli.quiet);
+    let outcome: ProfileOutcome;
+    try {
+      outcome = await executeProfile(cli, deps, {
         cwd: io.cwd,
-        appDir: resolved.appDir ?? null,
-        servicePort: resolved.servicePort ?? null,
-        memrayInstallHint: resolved.memrayInstallHint,
-        hostArtifacts: ["index_html", ...(baseline ? BASELINE_ARTIFACTS : [])],
-        reconnect: cli.target,
+        signal: io.signal,
         interrupts: io.interrupts,
-        sidecar,
-      },
-      {
-        onProgress: (event) => reporter.handle(event),
-        onLive: async (event) => {
-          const ports = await exposeLivePorts(event, resolved.target, forwards);
-          if (ports.takenLive !== undefined) {
-            reporter.info(`live: port ${ports.takenLive} is taken on this host; using ${ports.live} instead`);
-          }
-          // The one line a live run cannot do without (where to connect): shown even under --quiet.
-          if (io.quiet) errorStream(io).write(`${liveMessage(options.mode, ports)}\n`);
-          else reporter.info(liveMessage(options.mode, ports));
-        },
-        afterSummary: async (summary, runDir) => {
-          if (baseline) {
-            try {
-              comparison = await compareWithBaseline(baseline, runDir.path, io.cwd);
-            } catch (error) {
-              reporter.info(pc.yellow(`comparison with the baseline failed: ${visibleText((error as Error).message)}`));
-            }
-          }
-          await writeRunIndex(runDir.path, summary);
-        },
-      },
-      { clock: deps.clock },
-    );
-  } finally {
-    await sidecar?.dispose();
-    await Promise.allSettled(forwards.map((forward) => forward.close()));
-    await connection?.dispose?.();
+        baseline,
+        index: cli.repeat === undefined ? undefined : index,
+        onProgress: (event) => renderProgress(event, reporter, io),
+      });
+    } catch (error) {
+      reporter.finish(false);
+      // Nothing made yet: the error is the command's (main prints it; --json: the error object).
+      if (runs.length === 0) throw error;
+      stopped = toMemrayError(error);
+      printError(io, stopped);
+      exitCode = Math.max(exitCode, stopped.exitCode);
+      break;
+    }
+    reporter.finish(outcome.result.exitCode === 0);
+    printOutcome(io, cli, outcome, reporter);
+    const { summary, runDir } = outcome.result;
+    runs.push({ run_dir: runDir.artifactPrefix, summary, ...(outcome.comparison ? { compare: outcome.comparison.report } : {}) });
+    if (!cli.json) io.stdout.write(`${runDir.artifactPrefix}\n`);
+    exitCode = Math.max(exitCode, outcome.exitCode);
+    if (outcome.exitCode > 1 && index < count) {
+      errorStream(io).write(`stopped after run ${index} of ${count} (exit ${outcome.exitCode}): the runs made so far are listed\n`);
+      break;
+    }
   }
+  if (cli.json) {
+    const last = runs.at(-1)!;
+    const error = stopped ? { error: { code: stopped.code, message: stopped.reason, exit_code: stopped.exitCode, hint: stopped.hint } } : {};
+    io.stdout.write(`${JSON.stringify({ ...last, ...(cli.repeat !== undefined ? { runs } : {}), ...error })}\n`);
+  }
+  return exitCode;
+}
 
-  const { summary, runDir } = result;
-  reporter.finish(result.exitCode === 0);
+/** A run's progress on stderr: core's events through the reporter; a live run's "connect here" even under --quiet. */
+function renderProgress(event: ProfileProgress, reporter: ProgressReporter, io: CliIo): void {
+  if (event.type === "notice") return reporter.info(event.level === "warning" ? pc.yellow(event.message) : event.message);
+  if (event.type !== "live") return reporter.handle(event);
+  // The one line a live run cannot do without (where to connect): shown even under --quiet.
+  const text = liveMessage(event.mode, { live: event.livePort, service: event.servicePort }, pc.bold);
+  if (io.quiet) errorStream(io).write(`${text}\n`);
+  else reporter.info(text);
+}
 
+/** The end of one run on stderr: what failed, the key numbers, the leak verdict, the signals, the comparison. */
+function printOutcome(io: CliIo, cli: CliProfileOptions, outcome: ProfileOutcome, reporter: ProgressReporter): void {
+  const { result, comparison } = outcome;
+  const { summary } = result;
   printRunOutcome(io, result, reporter.warningsShown);
   const reason = summary.leak_indicators.reason;
   if (reason && summary.requests.length > 1) io.stderr.write(`leak verdict: ${visibleText(reason)}\n`);
@@ -136,63 +91,4 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
     io.stderr.write(`\n${describeComparison(comparison, Boolean(io.stderr.isTTY) && !io.env["NO_COLOR"])}`);
     io.stderr.write(`compared with ${cli.baseline}: ${comparison.files.map((file) => path.basename(file)).join(", ")} in the run directory\n`);
   }
-  if (cli.json) io.stdout.write(`${JSON.stringify({ run_dir: runDir.artifactPrefix, summary, ...(comparison ? { compare: comparison.report } : {}) })}\n`);
-  else io.stdout.write(`${runDir.artifactPrefix}\n`);
-  // A regression against the baseline fails a run that otherwise succeeded (exit 1, as `compare` does).
-  if (result.exitCode === 0 && comparison?.report.regression) return 1;
-  return result.exitCode;
-}
-
-/** What a live run tells the user once its stream can be reached. */
-function liveMessage(mode: string, ports: { live: number; service: number | undefined }): string {
-  const connect = pc.bold(`memray live ${ports.live}`);
-  if (mode === "live-remote") {
-    return (
-      `live: run \`${connect}\` in another terminal; the workload starts once it connects (memray waits for one client)` +
-      " · the run ends with the workload, or Ctrl-C"
-    );
-  }
-  return (
-    `live: connect the TUI with \`${connect}\`` +
-    (ports.service ? ` · the service answers on http://127.0.0.1:${ports.service}/` : "") +
-    " · Ctrl-C ends the run"
-  );
-}
-
-/** The live port on this host: the one asked for when it is free, else a free one (said so). */
-async function localLivePort(wanted: number | undefined, reporter: ProgressReporter): Promise<number> {
-  const port = wanted ?? DEFAULT_LIVE_PORT;
-  const listenOn = (candidate: number) =>
-    new Promise<number | undefined>((resolve) => {
-      const server = net.createServer();
-      server.once("error", () => resolve(undefined));
-      server.listen({ host: "127.0.0.1", port: candidate, exclusive: true }, () => {
-        const got = (server.address() as net.AddressInfo).port;
-        server.close(() => resolve(got));
-      });
-    });
-  if ((await listenOn(port)) === port) return port;
-  const free = (await listenOn(0)) ?? port;
-  reporter.info(`live: port ${port} is taken on this host; using ${free} instead`);
-  return free;
-}
-
-/** The live port and the service's port on 127.0.0.1: forwarded from a target that has its own ports (a taken host port swapped for a free one). */
-async function exposeLivePorts(
-  event: HarnessEvent,
-  target: Target,
-  forwards: PortForward[],
-): Promise<{ live: number; service: number | undefined; takenLive?: number | undefined }> {
-  const livePort = Number(event.live_port);
-  const servicePort = typeof event.service_port === "number" && event.service_port > 0 ? event.service_port : undefined;
-  if (!target.forwardPort) return { live: livePort, service: servicePort };
-  const live = await target.forwardPort(livePort, { hostPort: livePort, ifTaken: "any" });
-  forwards.push(live);
-  let service: number | undefined;
-  if (servicePort) {
-    const forward = await target.forwardPort(servicePort, { ifTaken: "any" });
-    forwards.push(forward);
-    service = forward.hostPort;
-  }
-  return { live: live.hostPort, service, takenLive: live.takenHostPort };
 }

@@ -11,6 +11,7 @@ export type ProfileFlagField =
   | "json"
   | "quiet"
   | "baseline"
+  | "repeat"
   | SignalsFlagField
   | KubernetesFlagField;
 
@@ -110,7 +111,12 @@ export const PROFILE_FLAGS: readonly FlagSpec[] = [
   },
   { field: "out", flags: "--out <dir>", description: "parent of run directories", recipeKey: "out_dir", defaultText: "runs" },
   { field: "name", flags: "--name <name>", description: "run name (default: script name or mode)", recipeKey: "run_name" },
-  { field: "json", flags: "--json", description: "print one JSON object { run_dir, summary } on stdout" },
+  {
+    field: "repeat",
+    flags: "--repeat <n>",
+    description: "make N runs one after another (run i is NAME-i-<timestamp>); stdout lists each run directory; exit: the highest of the runs'",
+  },
+  { field: "json", flags: "--json", description: "print one JSON object { run_dir, summary } on stdout (--repeat: also runs: [{ run_dir, summary }])" },
   { field: "quiet", flags: "--quiet", description: "print nothing but the run directory (and errors)" },
   {
     field: "baseline",

@@ -2,16 +2,18 @@ import { z } from "zod";
 import {
   InvalidOptionError,
   MAX_RUN_NAME_LENGTH,
+  MODE_RULES,
   parseOptions,
   profileOptionsSchema,
   runnableProfileOptionsSchema,
   type ProfileOptions,
   type ProfileOptionsInput,
+  sanitizeRunName,
   type TargetChoice,
   type TargetRegistry,
 } from "@alpiq/memray-core";
 import { DEFAULT_LOGS_SINCE, DEFAULT_SIGNALS_TIMEOUT_SECONDS, normalizeWireMockUrl, parseSince, SINCE_EXPECTED } from "@alpiq/memray-signals";
-import { flagLabel, PROFILE_FLAGS, type RawProfileFlags } from "./profile-flags.js";
+import { flagLabel, PROFILE_FLAGS, type ProfileFlagField, type RawProfileFlags } from "./profile-flags.js";
 
 /** `profile` options after validation at the edge. */
 export interface CliProfileOptions {
@@ -27,6 +29,8 @@ export interface CliProfileOptions {
   quiet: boolean;
   /** --baseline: a run directory to compare this run with afterwards. */
   baseline: string | undefined;
+  /** --repeat N: N runs one after another, run i named NAME-i; undefined without the flag (one run, no suffix). */
+  repeat: number | undefined;
   /** Signals collected around the run; null with --no-signals. */
   signals: SignalsChoice | null;
 }
@@ -38,8 +42,13 @@ export interface SignalsChoice {
   timeoutSeconds: number;
 }
 
+/** The most runs one `--repeat` makes. */
+export const MAX_REPEAT = 100;
+
+const REPEAT_EXPECTED = `expects a number of runs from 1 to ${MAX_REPEAT}`;
+
 /** The CLI's own fields, checked by the same mechanism as core's. */
-const cliFieldsSchema = z.object({
+export const cliFieldsSchema = z.object({
   target: z.string().trim().min(1, { error: "expects a container name, id prefix or Compose service, or pod/NAME, deploy/NAME" }).optional(),
   local: z.boolean().optional(),
   out: z.string().min(1, { error: "expects a directory" }).default("runs"),
@@ -54,6 +63,10 @@ const cliFieldsSchema = z.object({
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),
   baseline: z.string().trim().min(1, { error: "expects a run directory (runs/<name>-<timestamp>) or its summary.json" }).optional(),
+  repeat: z
+    .union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: REPEAT_EXPECTED })
+    .pipe(z.number().int({ error: REPEAT_EXPECTED }).min(1, { error: REPEAT_EXPECTED }).max(MAX_REPEAT, { error: REPEAT_EXPECTED }))
+    .optional(),
   wiremock: z
     .string()
     .trim()
@@ -113,6 +126,9 @@ const cliFieldsSchema = z.object({
 
 const CLI_FIELDS = new Set(Object.keys(cliFieldsSchema.shape));
 
+/** The CLI's own fields as a caller gives them (strings from flags, numbers and booleans from code). */
+export type CliFieldsInput = z.input<typeof cliFieldsSchema>;
+
 /**
  * Validate `profile` flags, recipe variables or menu answers once, with core's schema; `label`
  * names a field as the user's surface does (`--requests`, `request_count`); `targets` recognises the
@@ -120,7 +136,7 @@ const CLI_FIELDS = new Set(Object.keys(cliFieldsSchema.shape));
  */
 export function parseProfileOptions(
   targets: TargetRegistry,
-  flags: RawProfileFlags,
+  flags: RawProfileFlags | Partial<Record<ProfileFlagField, unknown>>,
   scriptArgs: string[] = [],
   label: (field: string) => string = flagLabel,
 ): CliProfileOptions {
@@ -142,6 +158,7 @@ export function parseProfileOptions(
   // On this host nothing can be detected: the app must be given. A container may still tell it.
   const schema = target.kind === "local" ? runnableProfileOptionsSchema : profileOptionsSchema;
   const options = parseOptions(schema, input, label);
+  if (cli.repeat !== undefined) checkRepeat(cli.repeat, cli.name, options.mode, label);
   const signals = cli.signals ? { wiremockUrl: cli.wiremock, logsSince: cli.logsSince, timeoutSeconds: cli.signalsTimeout } : null;
   return {
     input: input as ProfileOptionsInput,
@@ -152,6 +169,28 @@ export function parseProfileOptions(
     json: cli.json,
     quiet: cli.quiet,
     baseline: cli.baseline,
+    repeat: cli.repeat,
     signals,
   };
+}
+
+/**
+ * --repeat N: a live mode runs until its client or Ctrl-C ends it, so it is not repeated; each run's
+ * name gets `-<i>`, which must still fit the longest run name.
+ */
+function checkRepeat(repeat: number, name: string | undefined, mode: ProfileOptions["mode"], label: (field: string) => string): void {
+  if (repeat > 1 && MODE_RULES[mode].live) {
+    throw new InvalidOptionError(`${label("repeat")} ${repeat} does not apply to mode ${mode}: a live run ends when its client or Ctrl-C ends it`, {
+      hint: `profile ${mode} once, or repeat a mode that ends by itself (script, endpoint, sequence, ...)`,
+    });
+  }
+  if (name === undefined) return;
+  const longest = MAX_RUN_NAME_LENGTH - `-${repeat}`.length;
+  const length = sanitizeRunName(name).length;
+  if (length > longest) {
+    throw new InvalidOptionError(
+      `${label("name")} is ${length} characters long; with ${label("repeat")} ${repeat} a run name may have at most ${longest} (each run adds -<i> to it)`,
+      { hint: `choose a shorter name with ${label("name")}` },
+    );
+  }
 }

@@ -37,6 +37,10 @@ Examples (the seed's workflows):
   memray-cli profile --target local-forecast-1 --mode live-web      # then: memray live 9001
   memray-cli profile --mode script --script test-cases/my-test.py --quiet
 
+Several runs for a noise-aware comparison (run i is NAME-i-<timestamp>; stdout: one run directory a line):
+  memray-compare --baseline $(memray-cli profile --script load.py --name main --repeat 3 --quiet) \
+                 --candidate $(memray-cli profile --script load.py --name pr --repeat 3 --quiet)
+
 The running service itself (every worker, in place; its real traffic, or --requests to its real port):
   memray-cli profile --target local-optimization-1 --mode attach --duration 20
   memray-cli profile --target local-optimization-1 --mode attach --endpoint /leak --requests 10
@@ -49,7 +53,8 @@ Kubernetes (the kubeconfig is read like kubectl: KUBECONFIG, ~/.kube/config, --c
   memray-cli profile --target pod/forecast-5d5c964fb4-xnnct --container forecast --mode live-web
   memray-cli profile --target deploy/optimization --mode attach --duration 20
 
-stdout: the run directory (--json: {run_dir, summary}, schema cli-profile.schema.json); progress on stderr.`,
+stdout: the run directory (--repeat: each one, a line each; --json: {run_dir, summary}, with --repeat also
+runs: [{run_dir, summary}], schema cli-profile.schema.json); progress on stderr. Exit: the highest of the runs'.`,
     )
     .action(async (scriptArgs: string[], flags: Record<string, unknown>) => {
       const { runProfileFromFlags } = await import("./profile-run.js");
@@ -65,6 +70,7 @@ function defineRun(command: Command, { io, deps, setExit }: CommandContext): voi
     .option("--name <name>", "run name (default: script name or mode; also -e run_name)")
     .option(...JSON_FLAG("as the command the recipe runs"))
     .option(...QUIET)
+    .option("--repeat <n>", "profiling recipes: make N runs (run i is NAME-i-<timestamp>), as profile --repeat")
     .addHelpText(
       "after",
       `
@@ -85,12 +91,22 @@ Examples (the seed's workflows):
   memray-cli run debug/memray-local -e script_path=test-cases/my-test.py --out runs --name my-test
   memray-cli run debug/menu`,
     )
-    .action(async (recipe: string, flags: RecipeFlags & { extra?: string[] }) => {
-      const invocation = translateRecipe(recipe, parseRecipeVars(flags.extra ?? []), flags);
+    .action(async (recipe: string, flags: RecipeFlags & { extra?: string[]; repeat?: string }) => {
+      const { repeat, ...recipeFlags } = flags;
+      const invocation = translateRecipe(recipe, parseRecipeVars(flags.extra ?? []), recipeFlags);
+      if (repeat !== undefined && invocation.kind !== "profile") {
+        const { InvalidOptionError } = await import("@alpiq/memray-core");
+        throw new InvalidOptionError(`--repeat applies to the profiling recipes; ${recipe} makes no run`);
+      }
       const clients = await deps();
       if (invocation.kind === "profile") {
         const { runProfileFromFlags } = await import("./profile-run.js");
-        const raw = { ...invocation.flags, ...(flags.json ? { json: true } : {}), ...(flags.quiet ? { quiet: true } : {}) };
+        const raw = {
+          ...invocation.flags,
+          ...(flags.json ? { json: true } : {}),
+          ...(flags.quiet ? { quiet: true } : {}),
+          ...(repeat !== undefined ? { repeat } : {}),
+        };
         setExit(await runProfileFromFlags(io, clients, raw, [], invocation.label, invocation.notes ?? []));
         return;
       }

@@ -1,15 +1,18 @@
 import { existsSync } from "node:fs";
-import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from "node:fs/promises";
-import os from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
+import { summarySchema } from "@alpiq/memray-core";
 import { repoRoot } from "./cli-runner.js";
+import { installPackedTarballs, runProjectScript } from "./helpers/packed-project.js";
 
 // The packages as users get them: `npm pack` of every package, installed from the tarballs into an
 // empty project outside the workspace (dependencies from the registry), then used the documented
-// ways: `npx memray-cli`, `npx memray-compare`, and `import` from a small ESM script. The Python
-// harness must come with @alpiq/memray-core. Needs the packages built (dist/).
+// ways: `npx memray-cli`, `npx memray-compare`, `import` from a small ESM script, and profile() from
+// code (typed: a TypeScript consumer compiles against the published declarations). The Python
+// harness must come with @alpiq/memray-core. Needs the packages built (dist/). A container profiled
+// through profile() from such a project: engine/packed-tarballs.e2e.test.ts.
 
 const SCRIPT = "test-cases/example-sequential-requests.py";
 
@@ -19,26 +22,7 @@ describe("packed tarballs installed in an empty project", () => {
     execa("npx", args, { cwd: project, reject: false, env: { NO_COLOR: "1", ...options.env } });
 
   beforeAll(async () => {
-    const scratch = await mkdtemp(path.join(os.tmpdir(), "memray-tarballs-"));
-    const tarballs = path.join(scratch, "tarballs");
-    project = path.join(scratch, "project");
-    await mkdir(tarballs);
-    await mkdir(project);
-    const packages: string[] = [];
-    for (const entry of await readdir(path.join(repoRoot, "packages"), { withFileTypes: true })) {
-      if (!entry.isDirectory()) continue;
-      const manifest = JSON.parse(await readFile(path.join(repoRoot, "packages", entry.name, "package.json"), "utf8"));
-      if (!manifest.private) packages.push(entry.name); // private ones (test-support) never reach users
-    }
-    for (const name of packages) {
-      await execa("npm", ["pack", "--pack-destination", tarballs, "--silent"], { cwd: path.join(repoRoot, "packages", name) });
-    }
-    await writeFile(path.join(project, "package.json"), JSON.stringify({ name: "tarball-check", private: true, type: "module" }));
-    const files = (await readdir(tarballs)).map((file) => path.join(tarballs, file));
-    expect(files.map((file) => path.basename(file)).sort()).toEqual(packages.map((name) => `alpiq-memray-${name}-0.1.0.tgz`).sort());
-    const install = await execa("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error", ...files], { cwd: project, reject: false });
-    expect(install.exitCode, String(install.stderr)).toBe(0);
-    await cp(path.join(repoRoot, "test-cases"), path.join(project, "test-cases"), { recursive: true });
+    project = await installPackedTarballs();
   });
 
   it("installs no workspace: every @alpiq package is a real directory, with the harness inside core", async () => {
@@ -122,5 +106,69 @@ console.log(JSON.stringify({
     expect(output.markdown).toMatch(/^### memray-compare/);
     expect(output.docker).toEqual(Array(5).fill("function"));
     expect(output.targets).toEqual(Array(5).fill("function"));
+  });
+
+  it("profile() from @alpiq/memray-cli on this host: the run directory, the summary, the exit code; a typed error for a bad script", async () => {
+    const output = await runProjectScript(
+      project,
+      "use-profile.mjs",
+      `import { profile, MemrayError } from "@alpiq/memray-cli";
+
+const result = await profile({ mode: "script", script: ${JSON.stringify(SCRIPT)}, name: "api" });
+let failure;
+try {
+  await profile({ mode: "script", script: "nowhere.py" });
+} catch (error) {
+  failure = { memrayError: error instanceof MemrayError, code: error.code, exitCode: error.exitCode, hint: error.hint };
+}
+console.log(JSON.stringify({ runDir: result.runDir, runId: result.runId, exitCode: result.exitCode, summary: result.summary, failure }));
+`,
+    );
+    expect(output).toMatchObject({ exitCode: 0, failure: { memrayError: true, code: "SCRIPT_NOT_FOUND", exitCode: 2 } });
+    expect(output.runDir).toBe(path.join(project, "runs", String(output.runId)));
+    expect(output.runId).toMatch(/^api-\d{8}-\d{6}$/);
+    const summary = summarySchema.parse(output.summary);
+    expect(summary.requests).toHaveLength(5);
+    expect(JSON.parse(await readFile(path.join(String(output.runDir), "summary.json"), "utf8"))).toEqual(output.summary);
+  });
+
+  it("a TypeScript consumer compiles against the published declarations (strict, no skipLibCheck)", async () => {
+    await writeFile(
+      path.join(project, "consumer.ts"),
+      `import { profile, MemrayError, type ProfileApiOptions, type ProfileApiResult, type ProfileProgress } from "@alpiq/memray-cli";
+
+const options: ProfileApiOptions = { target: "local-forecast-1", mode: "endpoint", endpoint: "/forecast", requests: 3, onProgress: (event: ProfileProgress) => void event.type };
+export async function run(): Promise<number> {
+  try {
+    const result: ProfileApiResult = await profile(options);
+    const likely: boolean = result.summary.leak_indicators.likely_leak;
+    return likely ? 1 : result.exitCode;
+  } catch (error) {
+    if (error instanceof MemrayError) return error.exitCode;
+    throw error;
+  }
+}
+// @ts-expect-error: a mode that does not exist
+void profile({ mode: "snapshots" });
+`,
+    );
+    await writeFile(
+      path.join(project, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          noEmit: true,
+          skipLibCheck: false,
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          types: ["node"],
+          typeRoots: [path.join(repoRoot, "node_modules/@types")],
+        },
+        files: ["consumer.ts"],
+      }),
+    );
+    const tsc = await execa(process.execPath, [path.join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json"], { cwd: project, reject: false });
+    expect(tsc.exitCode, String(tsc.stdout)).toBe(0);
   });
 });

@@ -231,6 +231,57 @@ describe("action.yml", () => {
       expect((await runStep("profile", { inputs: {}, steps }, ws)).code).toBe(2);
       expect((await runStep("profile", { inputs: { command: "profile", runs: "0" }, steps }, ws)).stdout).toContain("runs must be a whole number");
     });
+
+    it("asks memray-cli for the runs with --repeat and fails when it does not print them all", async () => {
+      const ws = await tmpDir("memray-action-profile-repeat-");
+      // A stand-in memray-cli: records its arguments, makes the run directories it is told to print.
+      const fake = path.join(ws, "fake-cli.sh");
+      await writeFile(
+        fake,
+        `printf '%s\\n' "$@" > args.txt
+for i in $(seq 1 "$PRINT"); do mkdir -p "runs/$i"; echo '{}' > "runs/$i/summary.json"; echo "runs/$i"; done
+exit "$CODE"
+`,
+      );
+      const profile = (inputs: Record<string, string>, env: { PRINT: string; CODE: string }) =>
+        runStep("profile", { inputs: { runs: "3", ...inputs }, steps: { install: { cli: `env PRINT=${env.PRINT} CODE=${env.CODE} bash ${fake}` } } }, ws);
+
+      const ok = await profile({ command: "profile --mode script --script load.py" }, { PRINT: "3", CODE: "1" });
+      expect(ok.code, ok.stdout).toBe(0);
+      expect((await readFile(path.join(ws, "args.txt"), "utf8")).trim().split("\n")).toEqual([
+        "profile",
+        "--mode",
+        "script",
+        "--script",
+        "load.py",
+        "--name",
+        "candidate",
+        "--repeat",
+        "3",
+        "--quiet",
+      ]);
+      expect(ok.outputs["runs"]).toBe(["1", "2", "3"].map((i) => path.join(ws, "runs", i)).join("\n"));
+
+      await profile({ recipe: "debug/memray-local -e script_path=load.py", name: "pr" }, { PRINT: "3", CODE: "0" });
+      expect((await readFile(path.join(ws, "args.txt"), "utf8")).trim().split("\n")).toEqual([
+        "run",
+        "debug/memray-local",
+        "-e",
+        "script_path=load.py",
+        "--name",
+        "pr",
+        "--repeat",
+        "3",
+        "--quiet",
+      ]);
+
+      const short = await profile({ command: "profile" }, { PRINT: "2", CODE: "0" });
+      expect(short.code).toBe(3);
+      expect(short.stdout).toContain("::error title=memray gate::memray-cli exited 0 with 2 of 3 run directories");
+      const stopped = await profile({ command: "profile" }, { PRINT: "1", CODE: "130" });
+      expect(stopped.code).toBe(130);
+      expect(stopped.outputs).toEqual({});
+    });
   });
 });
 

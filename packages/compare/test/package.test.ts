@@ -16,8 +16,9 @@ describe("the @alpiq/memray-compare package", () => {
   it("declares the bin and its version", async () => {
     const pkg = JSON.parse(await readFile(path.join(packageDir, "package.json"), "utf8"));
     expect(pkg.version).toBe(VERSION);
-    // bin/ is a launcher that loads dist/ (so `npx memray-compare` works in a fresh clone before a build says why)
-    expect(pkg.bin).toEqual({ "memray-compare": "./bin/memray-compare.mjs" });
+    // bin/ is a launcher that loads dist/ (so `npx memray-compare` works in a fresh clone before a build says why);
+    // written without "./", which npm publish would otherwise "correct" by dropping the bin.
+    expect(pkg.bin).toEqual({ "memray-compare": "bin/memray-compare.mjs" });
     expect(pkg.files).toEqual(expect.arrayContaining(["bin", "dist"]));
   });
 

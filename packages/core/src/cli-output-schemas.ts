@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { compareReportSchema } from "./compare-report-schema.js";
 import { ERROR_CODES, type ErrorCode } from "./error-codes.js";
 import { MODES } from "./mode-rules.js";
 import { summarySchema } from "./summary-schema.js";
@@ -12,11 +13,34 @@ import { summarySchema } from "./summary-schema.js";
 
 const errorCodes = Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]];
 
-/** `profile`, `run debug/memray-container|memray-sequence|memray-local`, and a menu run: the run directory and its summary. */
-export const profileOutputSchema = z.looseObject({
-  /** The run directory, relative to the working directory when inside it (the last line without --json). */
+/** One profiling run: its directory and its summary (and, with --baseline, the comparison with it). */
+export const profileRunOutputSchema = z.looseObject({
+  /** The run directory, relative to the working directory when inside it (a line of stdout without --json). */
   run_dir: z.string(),
   summary: summarySchema,
+  /** --baseline: the comparison with the baseline run (compare.json in the run directory). */
+  compare: compareReportSchema.optional(),
+});
+
+/** Any command with `--json` that fails before it has a result: what `error` holds. */
+const cliErrorSchema = z.looseObject({
+  code: z.enum(errorCodes),
+  message: z.string(),
+  exit_code: z.number().int(),
+  hint: z.string().nullable().optional(),
+});
+
+/**
+ * `profile`, `run debug/memray-container|memray-sequence|memray-local`, and a menu run: the run directory
+ * and its summary. With --repeat N, `runs` lists every run in order and `run_dir`/`summary`/`compare` are
+ * the last one's; a run that could not start after earlier ones had (the target went away) is `error`,
+ * the runs before it still listed.
+ */
+export const profileOutputSchema = profileRunOutputSchema.extend({
+  /** --repeat: every run, in the order made. */
+  runs: z.array(profileRunOutputSchema).optional(),
+  /** --repeat: why the runs stopped before N (the runs listed were made). */
+  error: cliErrorSchema.optional(),
 });
 
 /**
@@ -122,12 +146,7 @@ export const viewOutputSchema = z.looseObject({
 
 /** Any command with `--json` that fails before it has a result: stdout is this one object (the message is on stderr too). */
 export const cliErrorOutputSchema = z.looseObject({
-  error: z.looseObject({
-    code: z.enum(errorCodes),
-    message: z.string(),
-    exit_code: z.number().int(),
-    hint: z.string().nullable().optional(),
-  }),
+  error: cliErrorSchema,
 });
 
 /** The `--json` output of each command, by the command as typed. */
@@ -144,6 +163,7 @@ export const CLI_OUTPUT_SCHEMAS = {
 } as const;
 
 export type ProfileOutput = z.infer<typeof profileOutputSchema>;
+export type ProfileRunOutput = z.infer<typeof profileRunOutputSchema>;
 export type RecoverOutput = z.infer<typeof recoverOutputSchema>;
 export type RunRow = z.infer<typeof runRowSchema>;
 export type RunsListOutput = z.infer<typeof runsListOutputSchema>;

@@ -210,6 +210,7 @@ export { listenOnLoopback, type ListenOnLoopbackOptions } from "./target/listen-
 export {
   CLI_OUTPUT_SCHEMAS,
   profileOutputSchema,
+  profileRunOutputSchema,
   recoverOutputSchema,
   runRowSchema,
   unreadableRunSchema,
@@ -221,6 +222,7 @@ export {
   viewOutputSchema,
   cliErrorOutputSchema,
   type ProfileOutput,
+  type ProfileRunOutput,
   type RecoverOutput,
   type RunRow,
   type RunsListOutput,

@@ -6,7 +6,19 @@ import { objectsDataSchema, statsDataSchema, tableDataSchema } from "./run-data-
 import { summarySchema } from "./summary-schema.js";
 import { CLI_OUTPUT_SCHEMAS } from "./cli-output-schemas.js";
 
-const toJson = (schema: z.ZodType, io: "input" | "output" = "output") => z.toJSONSchema(schema, { target: "draft-2020-12", io });
+const toJson = (schema: z.ZodType, io: "input" | "output" = "output", metadata?: z.core.$ZodRegistry<{ id: string }>) =>
+  z.toJSONSchema(schema, { target: "draft-2020-12", io, ...(metadata ? { metadata } : {}) });
+
+/**
+ * cli-profile holds the summary and the compare report at the top and again in each of `runs`: there
+ * they are defined once, under `$defs` (`summary`, `compare_report`); every other schema stays inline.
+ */
+function profileDefinitions(): z.core.$ZodRegistry<{ id: string }> {
+  const registry = z.registry<{ id: string }>();
+  registry.add(summarySchema, { id: "summary" });
+  registry.add(compareReportSchema, { id: "compare_report" });
+  return registry;
+}
 
 /** JSON Schemas generated from the zod schemas; checked in under `schema/` (a test fails when stale). */
 export function jsonSchemas(): Record<string, unknown> {
@@ -18,7 +30,12 @@ export function jsonSchemas(): Record<string, unknown> {
     "objects.schema.json": toJson(objectsDataSchema),
     "compare-report.schema.json": toJson(compareReportSchema),
     // `memray-cli <command> --json`: cli-profile, cli-runs-list, ..., cli-error.
-    ...Object.fromEntries(Object.entries(CLI_OUTPUT_SCHEMAS).map(([command, schema]) => [`cli-${command.replace(/ /g, "-")}.schema.json`, toJson(schema)])),
+    ...Object.fromEntries(
+      Object.entries(CLI_OUTPUT_SCHEMAS).map(([command, schema]) => [
+        `cli-${command.replace(/ /g, "-")}.schema.json`,
+        toJson(schema, "output", command === "profile" ? profileDefinitions() : undefined),
+      ]),
+    ),
   };
 }
 

@@ -34,6 +34,7 @@ export function localHarnessConfig(python, fields) {
     host_warnings: [],
     tracemalloc: false,
     attach: null,
+    scratch_dir: null,
     ...fields,
   };
 }
