@@ -236,11 +236,11 @@ describe("recipes: --out, --name, --json, --quiet everywhere; True/False normali
     const mode = await runCli(["run", "debug/memray-container", "-e", "container_target=local-forecast-1", "-e", "profile_mode=leak"], cwd);
     expect(mode.exitCode).toBe(2);
     expect(mode.stderr).toMatch(
-      /-e profile_mode expects one of snapshot, endpoint, script, live-web, live-remote, stats, leaks, objects, sequence, received "leak"/,
+      /-e profile_mode expects one of snapshot, endpoint, script, live-web, live-remote, stats, leaks, objects, sequence, attach, received "leak"/,
     );
     const flagMode = await runCli(["profile", "--mode", "leak"], cwd);
     expect(flagMode.exitCode).toBe(2);
-    expect(flagMode.stderr).toMatch(/--mode expects one of snapshot, endpoint, script, live-web, live-remote, stats, leaks, objects, sequence/);
+    expect(flagMode.stderr).toMatch(/--mode expects one of snapshot, endpoint, script, live-web, live-remote, stats, leaks, objects, sequence, attach/);
     const bool = await runCli(["run", "debug/memray-install", "-e", "container_target=x", "-e", "debug_symbols=perhaps"], cwd);
     expect(bool.exitCode).toBe(2);
     expect(bool.stderr).toMatch(/-e debug_symbols expects True or False, received "perhaps"/);
