@@ -73,6 +73,8 @@ export {
   type LeakIndicators,
   type TargetInfo,
   type MemrayStats,
+  requestsSourceSchema,
+  type RequestsSource,
   signalsSchema,
   attachSummarySchema,
   attachProcessSchema,

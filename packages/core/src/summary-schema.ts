@@ -182,6 +182,17 @@ export const snapshotSummarySchema = z.looseObject({
   failed: z.array(z.looseObject({ module: z.string(), error: z.string() })),
 });
 
+/**
+ * A script's per-request data: where it was read. `run`: this run's own file ($MEMRAY_RUN_REQUESTS_FILE);
+ * `seed`: the seed's fixed path /tmp/memray-run-requests.json (read by the run holding its lock, written
+ * during its workload, removed once read). Null when the script wrote neither.
+ */
+export const requestsSourceSchema = z.looseObject({
+  file: z.string(),
+  kind: z.enum(["run", "seed"]),
+  entries: z.number().int(),
+});
+
 /** live-web: how the serving ended and where it listened inside the target. */
 export const liveSummarySchema = z.looseObject({
   stopped_by: z.string(),
@@ -359,6 +370,8 @@ export const summarySchema = z.looseObject({
   signals: signalsSchema.optional(),
   /** Extra: sites whose live heap grew over the requests analysed (from the capture), biggest first. */
   growth_sites: z.array(growthSiteSchema).optional(),
+  /** Extra (script workloads): the file the per-request data was read from; null when the script wrote none. */
+  requests_source: requestsSourceSchema.nullable().optional(),
   /** Extra: memray-cli (the host) went away during the run and the harness finished it alone (HOST_LOST). */
   host_lost: hostLostSchema.optional(),
 });
@@ -369,6 +382,7 @@ export type TopAllocator = z.infer<typeof topAllocatorSchema>;
 export type LeakIndicators = z.infer<typeof leakIndicatorsSchema>;
 export type GrowthSite = z.infer<typeof growthSiteSchema>;
 export type TargetInfo = z.infer<typeof targetInfoSchema>;
+export type RequestsSource = z.infer<typeof requestsSourceSchema>;
 export type MemrayStats = z.infer<typeof memrayStatsSchema>;
 export type SignalCollector = z.infer<typeof signalCollectorSchema>;
 export type Signals = z.infer<typeof signalsSchema>;

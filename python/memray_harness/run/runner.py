@@ -54,6 +54,9 @@ class Run:
         self.workload_done = False
         self.engine: Optional[EngineProcess] = None  # started before the capture (start_engine)
         self.abandoned: list[str] = []  # steps and reports a second signal stopped
+        # A script's per-request data (its own file, or the seed's fixed path), read once its workload ended.
+        self.seed_requests: Optional[requests_file.SeedRequests] = None
+        self.script_requests: Optional[tuple[list[dict[str, Any]], Optional[dict[str, Any]]]] = None
         self.summary = Summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
         self.summary.add_warnings(cfg.host_warnings)
 
@@ -195,12 +198,24 @@ class Run:
         return app
 
     def _prepare_requests_file(self) -> None:
-        """The per-request data a script writes: never an earlier run's file, and the script knows where."""
+        """The per-request data a script writes: never an earlier run's file nor another run's, and the
+        script knows where (its own file; the seed's fixed path is read too, see requests_file.py)."""
         cfg = self.cfg
         if workload.uses_script(cfg, self.rule):
-            for w in requests_file.remove_stale(cfg.requests_file):
+            self.seed_requests = requests_file.SeedRequests(cfg.requests_file, cfg.script_path)
+            for w in self.seed_requests.prepare(lambda message: events.step("requests-file", message)):
                 self.warn(w)
             os.environ["MEMRAY_RUN_REQUESTS_FILE"] = cfg.requests_file
+
+    def _collect_script_requests(self) -> None:
+        """Right after the workload: the script's per-request data is read and the seed path's lock
+        released (a run waiting for it does not wait for this run's reports)."""
+        if self.seed_requests is None:
+            return
+        requests, warnings, source = self.seed_requests.collect()
+        for w in warnings:
+            self.warn(w)
+        self.script_requests = (requests, source)
 
     def _capture_for(self, memray: Any, census: ObjectCensus) -> Capture:
         cfg, rule = self.cfg, self.rule
@@ -278,6 +293,8 @@ class Run:
         except Exception as exc:  # a harness bug: still one complete summary saying so
             return self.fail(unexpected(exc, "before the workload"))
         finally:
+            if self.seed_requests is not None:
+                self.seed_requests.release()  # never held past the run, whatever ended it
             if self.engine is not None:
                 self.engine.discard()  # not used (no capture, an error): it exits at EOF
             del keepalive  # the script's globals lived through the object census and reports
@@ -304,6 +321,7 @@ class Run:
     def _after_workload(self, outcome: Outcome, capture: Capture) -> None:
         for message in stray_processes.terminate_strays(keep=[self.engine.proc.pid] if self.engine else []):
             self.warn(message)
+        self._guard("requests file", self._collect_script_requests)
         self._note_interruption(outcome)
         self._record_outcome(outcome)  # in the checkpoint too: a recovery keeps how the workload ended
         self._checkpoint("reports", capture)
@@ -474,10 +492,15 @@ class Run:
     def _requests(self, outcome: Outcome) -> None:
         requests: list[dict[str, Any]] = list(outcome.requests)
         if workload.uses_script(self.cfg, self.rule):
-            loaded, warnings = requests_file.load(self.cfg.requests_file)
-            for w in warnings:
-                self.warn(w)
+            if self.script_requests is not None:
+                loaded, source = self.script_requests
+            else:  # a recovering harness: the run's own file (the first harness held the seed path's lock)
+                loaded, warnings = requests_file.load(self.cfg.requests_file)
+                for w in warnings:
+                    self.warn(w)
+                source = {"file": self.cfg.requests_file, "kind": "run", "entries": len(loaded)} if os.path.exists(self.cfg.requests_file) else None
             requests.extend(loaded)
+            self.summary.set_section("requests_source", source)
         self.summary.set_section("requests", requests)
 
     def _analyse_requests(self, memray: Any, capture: Capture) -> None:
