@@ -33,9 +33,9 @@ from ..reports.fallback_stats import memray_stats
 from ..reports.generators import FROM_CAPTURE, REQUESTS_VERDICT
 from ..reports.make_reports import make_reports
 from ..reports.report_result import ReportResult
-from ..workloads import requests_file, requirements, workload
-from ..workloads.app_loader import load_app
+from ..workloads import requests_file, requirements, routes, workload
 from ..workloads.outcome import Outcome
+from ..workloads.served_app import ServedApp, load_served_app
 from . import checkpoint, host_sections, stray_processes
 from .failures import free_space, summary_write_error, unexpected, workload_crash
 from .summary import Summary
@@ -56,6 +56,7 @@ class Run:
         self.abandoned: list[str] = []  # steps and reports a second signal stopped
         # A script's per-request data (its own file, or the seed's fixed path), read once its workload ended.
         self.seed_requests: Optional[requests_file.SeedRequests] = None
+        self.served: Optional[ServedApp] = None  # the app a request workload serves, once loaded
         self.script_requests: Optional[tuple[list[dict[str, Any]], Optional[dict[str, Any]]]] = None
         self.summary = Summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
         self.summary.add_warnings(cfg.host_warnings)
@@ -189,13 +190,42 @@ class Run:
             with contextlib.suppress(OSError):  # make_reports tries again, and says why when it cannot
                 self.engine = start_engine(self.cfg.out_dir)
 
-    def _load_app(self) -> Any:
+    def _load_app(self) -> Optional[ServedApp]:
+        """The app, loaded before the capture (WSGI or ASGI; an ASGI app's lifespan started), recorded as
+        summary.app."""
         cfg = self.cfg
-        app = load_app(cfg.app, cfg.app_dir) if workload.needs_app(cfg, self.rule) and cfg.app else None
+        app = load_served_app(cfg.app, cfg.app_dir) if workload.needs_app(cfg, self.rule) and cfg.app else None
         # Importing the app may replace the handlers (polars installs SA_RESTART ones): memray's accept
         # loop for a live client then never sees EINTR, and Ctrl-C could not end a run waiting for one.
         interrupts.current().install()
+        if app is not None:
+            self.served = app
+            self.summary.set_section("app", app.summary())
+            self._choose_endpoint(app)
         return app
+
+    def _choose_endpoint(self, app: ServedApp) -> None:
+        """The request the workload sends: --endpoint, else one of the app's routes (routes.py), said in a
+        progress line and summary.endpoint."""
+        cfg, rule = self.cfg, self.rule
+        sends = rule.workload in ("request", "requests") or (rule.workload == "script-or-requests" and not workload.uses_script(cfg, rule))
+        if not sends:
+            return
+        if cfg.endpoint.path is not None:
+            self.summary.set_section("endpoint", {"path": cfg.endpoint.path, "method": cfg.endpoint.method, "chosen_by": routes.GIVEN})
+            return
+        choice = routes.choose(app.obj, cfg.endpoint.method, app.ref)
+        app.chosen_by = choice.chosen_by
+        events.step("endpoint", routes.describe(choice, cfg.endpoint.method))
+        self.cfg = dataclasses.replace(cfg, endpoint=dataclasses.replace(cfg.endpoint, path=choice.path))
+        self.summary.set_section("endpoint", choice.summary(cfg.endpoint.method))
+
+    def _stop_app(self) -> None:
+        """After the capture: an ASGI app's lifespan shutdown (outside the measurement)."""
+        app, self.served = self.served, None
+        if app is not None:
+            for w in app.close():
+                self.warn(w)
 
     def _prepare_requests_file(self) -> None:
         """The per-request data a script writes: never an earlier run's file nor another run's, and the
@@ -295,6 +325,9 @@ class Run:
         finally:
             if self.seed_requests is not None:
                 self.seed_requests.release()  # never held past the run, whatever ended it
+            if self.served is not None:
+                with contextlib.suppress(Exception):
+                    self.served.close()  # the run ended before its workload did: no lifespan left running
             if self.engine is not None:
                 self.engine.discard()  # not used (no capture, an error): it exits at EOF
             del keepalive  # the script's globals lived through the object census and reports
@@ -322,6 +355,7 @@ class Run:
         for message in stray_processes.terminate_strays(keep=[self.engine.proc.pid] if self.engine else []):
             self.warn(message)
         self._guard("requests file", self._collect_script_requests)
+        self._guard("app shutdown", self._stop_app)
         self._note_interruption(outcome)
         self._record_outcome(outcome)  # in the checkpoint too: a recovery keeps how the workload ended
         self._checkpoint("reports", capture)
