@@ -2,8 +2,8 @@ import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { summarySchema } from "@alpiq/memray-core";
-import { workspaceWithTestCases } from "../cli-runner.js";
-import { engineReady, installMemray, profile } from "./engine-env.js";
+import { runCli, workspaceWithTestCases } from "../cli-runner.js";
+import { engineReady, installMemray, profile, readRunFile } from "./engine-env.js";
 
 // The seed's contracts kept where memray-cli bent them, in a real container: a script that writes the seed's
 // fixed requests file, and an endpoint run given no path.
@@ -54,5 +54,21 @@ describe.runIf(ready)(`the seed's contracts on ${CONTAINER}`, () => {
     expect(run.summary.requests_source?.kind).toBe("run");
     expect(run.summary.requests_source?.file).toMatch(/\/requests\.json$/);
     expect(run.summary.requests_source?.entries).toBe(run.summary.requests.length);
+  });
+
+  it("the seed's endpoint recipe without endpoint_path profiles the service's health route, never a 404 page", async () => {
+    const run = await runCli(
+      ["run", "debug/memray-container", "-e", `container_target=${CONTAINER}`, "-e", "profile_mode=endpoint", "--name", "newcomer-no-path", "--json"],
+      cwd,
+    );
+    expect(run.exitCode, run.stderr).toBe(0);
+    const { summary, run_dir } = JSON.parse(run.stdout);
+    expect(summary.requests[0].status).toBe(200);
+    expect(summary.endpoint).toMatchObject({ path: "/health", method: "GET", chosen_by: "health route", framework: "flask" });
+    expect(summary.endpoint.routes).toEqual(expect.arrayContaining(["GET|POST /forecast", "GET /leak"]));
+    expect(summary.app).toEqual({ ref: "forecast_service.app:app", interface: "wsgi", lifespan: null });
+    expect(run.stderr).toMatch(/no --endpoint given: profiling GET \/health, its health route/);
+    expect(run.stderr).not.toMatch(/answered 404/);
+    expect(JSON.parse(await readRunFile(path.join(cwd, run_dir), "summary.json")).endpoint.path).toBe("/health");
   });
 });
