@@ -8,6 +8,7 @@ export {
   DEFAULT_LIVE_PORT,
   DEFAULT_ATTACH_SECONDS,
   DEFAULT_REQUESTS_FILE,
+  SNAPSHOT_DEPENDENCIES,
   isMode,
   appNeed,
   type Mode,

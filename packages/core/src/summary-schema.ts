@@ -180,6 +180,14 @@ export const objectsSummarySchema = z.looseObject({
 export const snapshotSummarySchema = z.looseObject({
   imported: z.array(z.looseObject({ module: z.string(), seconds: z.number() })),
   failed: z.array(z.looseObject({ module: z.string(), error: z.string() })),
+  /**
+   * The heavy dependencies (polars, pyarrow, numpy, pandas) imported after the service's module because its
+   * environment has them (no --module given); `dependencies_absent`: those it does not have. A dependency
+   * that fails to import is a warning in `dependencies_failed`, not a failed run.
+   */
+  dependencies: z.array(z.string()).optional(),
+  dependencies_absent: z.array(z.string()).optional(),
+  dependencies_failed: z.array(z.looseObject({ module: z.string(), error: z.string() })).optional(),
 });
 
 /**

@@ -52,8 +52,9 @@ def _script(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
 
 
 def _import(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
+    # The seed's snapshot: the service's module and the heavy dependencies it has; --module: exactly those.
     modules = list(cfg.modules) or [app_module_name(cfg.app or "")]
-    return run_snapshot(modules, capture, cfg.app_dir), None
+    return run_snapshot(modules, capture, cfg.app_dir, with_dependencies=not cfg.modules), None
 
 
 def _request(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
