@@ -334,7 +334,7 @@ class Run:
 
     def _run_workload(self, app: Any, capture: Capture, census: ObjectCensus) -> tuple[Outcome, Any]:
         """(how the workload ended, what to keep alive until the reports are made)."""
-        events.step("capture", "running the %s workload" % self.cfg.mode)
+        events.step("capture", capture_message(self.cfg.mode, census))
         census.before()
         try:
             return workload.run(self.cfg, self.rule, app, capture)
@@ -564,6 +564,19 @@ class Run:
             title = "%s %s (%s mode)" % (self.cfg.endpoint.method, self.cfg.endpoint.path, self.cfg.mode)
         for w in requests_report.write_report(self.cfg.out_dir, self.summary.content(), self.cfg.reports, title):
             self.warn(w)
+
+
+def capture_message(mode: str, census: ObjectCensus) -> str:
+    """The progress line of the capture step; the object census says how it counts (the seed's known
+    limitation: track_object_lifetimes adds memory and CPU overhead)."""
+    if not census.wanted:
+        return "running the %s workload" % mode
+    if census.native:
+        return (
+            "running the %s workload with memray's track_object_lifetimes: it adds memory and CPU overhead "
+            "(for targeted debugging, not routine profiling)" % mode
+        )
+    return "running the %s workload; surviving objects from a gc before/after diff (memray's track_object_lifetimes needs Python >= 3.13.3)" % mode
 
 
 def run(cfg: Config) -> int:
