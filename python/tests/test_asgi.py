@@ -226,3 +226,9 @@ def test_live_web_serves_an_asgi_app_on_a_port(tmp_path: Path, svc: Path) -> Non
     check_outputs(tmp_path / "out")
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert s["live"]["stopped_by"] == "SIGINT" and s["app"]["interface"] == "asgi"
+
+
+def test_leaks_without_a_script_or_an_endpoint_chooses_too(svc: Path, harness) -> None:
+    res = harness({"mode": "leaks", "app": "asgi_service:app", "app_dir": str(svc), "requests": 2, "endpoint": {"path": None}})
+    assert res.rc == 0, res.stderr
+    assert res.summary["endpoint"]["path"] == "/health" and [r["status"] for r in res.summary["requests"]] == [200, 200]
