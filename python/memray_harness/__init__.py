@@ -9,7 +9,8 @@ interrupts, JSON helpers). The parts, each depending only on those below it:
 
     attach/       mode attach: the service's own processes tracked in place (agent, injection, merge)
     run/          one run: Run's phases, summary.json, the checkpoint, recovery
-    workloads/    what runs under memray (script, import, request(s), serving) and what it needs
+    workloads/    what runs under memray (script, import, request(s) to a WSGI or ASGI app, serving) and what it
+                  needs: the app and its interface, its routes, the per-request data a script writes
     reports/      the reports made from session.bin (report engine, table/tree, stats) and requests.txt
     analysis/     heap growth per request and the leak verdict
     measurement/  the measurement window: Tracker, RSS, tracemalloc, object census, live stream

@@ -22,7 +22,8 @@ from .typed_json import ShapeError, build
 
 @dataclass
 class Endpoint:
-    path: str
+    # None: not given (--endpoint): the harness chooses one of the app's routes (workloads/routes.py).
+    path: Optional[str]
     method: str
     body: Optional[str]
     headers: dict[str, str]

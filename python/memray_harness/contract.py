@@ -86,6 +86,8 @@ class ErrorCodeRule:
 class Defaults:
     live_port: int
     requests_file: str
+    # snapshot: heavy dependencies imported after the service's module when installed (and no modules given).
+    snapshot_dependencies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,16 @@ def site_of(filename: str, line: int) -> str:
 
 # Harness frames through which the workload itself runs: an allocation below one is the workload's.
 # (file relative to the package, function name or None for any function of that file)
-WORKLOAD_ENTRIES = {("workloads/wsgi_server.py", "call_app"), ("workloads/script.py", None), ("workloads/snapshot.py", None)}
+# An ASGI app runs below `call_app`, and the tasks it spawns below the loop `run_app_loop` drives (the
+# loop's own work is the app's, as under uvicorn); the harness's coroutines around it (scope, receive,
+# send, the live server's HTTP parsing) stay the harness's.
+WORKLOAD_ENTRIES = {
+    ("workloads/wsgi_server.py", "call_app"),
+    ("workloads/asgi_app.py", "call_app"),
+    ("workloads/asgi_app.py", "run_app_loop"),
+    ("workloads/script.py", None),
+    ("workloads/snapshot.py", None),
+}
 # The in-process server's own request handling (socketserver's threads), outside the app.
 SERVER_LOOPS = {"serve_forever", "process_request_thread"}
 # False when the capture is of a process the harness did not run in (mode attach): socketserver's

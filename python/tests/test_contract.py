@@ -18,7 +18,7 @@ from memray_harness.reports import generators, table_tree
 from memray_harness.workloads import workload
 
 HARNESS_SOURCES = sorted((PYTHON_DIR / "memray_harness").rglob("*.py")) + [PYTHON_DIR / "memray-runner.py"]
-ENV_NAMES = {"MEMRAY_RUN_REQUESTS_FILE", "MEMRAY_CLI_AGENT", "MEMRAY_CLI_ATTACH_METHOD", "VIRTUAL_ENV", "LD_LIBRARY_PATH"}
+ENV_NAMES = {"MEMRAY_RUN_REQUESTS_FILE", "MEMRAY_CLI_AGENT", "MEMRAY_CLI_ATTACH_METHOD", "VIRTUAL_ENV", "LD_LIBRARY_PATH", "MEMRAY_HARNESS_SEED_REQUESTS_FILE"}
 
 
 # -- the config: one set of keys in the schema, the dataclasses and the tests' base_config --------

@@ -107,3 +107,32 @@ def test_stats_mode_writes_stats(tmp_path: Path, harness) -> None:
     assert s["memray_stats"]["total_bytes_allocated"] == stats["total_bytes_allocated"]
     assert s["memray_stats"]["peak_memory"] > 500000
     assert s["artifacts"]["stats_json"].endswith("/stats.json") and "stats_txt" in s["artifacts"]
+
+
+def test_snapshot_imports_the_heavy_dependencies_the_environment_has(tmp_path: Path, harness) -> None:
+    """The seed's snapshot: the service's module, then polars, pyarrow, numpy, pandas when installed (here a
+    stand-in polars and a pandas that fails to import; no pyarrow, no numpy), listed in summary.snapshot."""
+    d = tmp_path / "svc"
+    d.mkdir()
+    write_script(d, "svcmod.py", "def app(environ, start_response):\n    return []\n")
+    site_dir = tmp_path / "site"
+    (site_dir / "polars").mkdir(parents=True)
+    polars = write_script(site_dir / "polars", "__init__.py", "FRAMES = bytearray(4 * 1024 * 1024)  # POLARS_ALLOC\n")
+    (site_dir / "pandas").mkdir()
+    write_script(site_dir / "pandas", "__init__.py", "raise ImportError('pandas is broken here')\n")
+    res = harness({"mode": "snapshot", "app": "svcmod:app", "app_dir": str(d)}, pythonpath=[site_dir])
+    assert res.rc == 0, res.stderr
+    s = res.summary
+    assert_summary(s)
+    snap = s["snapshot"]
+    assert [m["module"] for m in snap["imported"]] == ["svcmod", "polars"]
+    assert snap["failed"] == []
+    assert snap["dependencies"] == ["polars"]
+    assert snap["dependencies_absent"] == ["pyarrow", "numpy"]
+    assert [f["module"] for f in snap["dependencies_failed"]] == ["pandas"]
+    assert any("heavy dependency pandas is installed but did not import" in w for w in s["warnings"])
+    assert s["top_allocators"][0]["file"].endswith("polars/__init__.py:%d" % line_of(polars, "# POLARS_ALLOC"))
+    # --module names exactly what is imported: no dependencies added.
+    only = harness({"mode": "snapshot", "modules": ["svcmod"], "app_dir": str(d)}, pythonpath=[site_dir])
+    assert only.rc == 0 and [m["module"] for m in only.summary["snapshot"]["imported"]] == ["svcmod"]
+    assert "dependencies" not in only.summary["snapshot"]

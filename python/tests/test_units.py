@@ -124,3 +124,19 @@ def test_a_harness_bug_during_the_workload_is_harness_failed(tmp_path, monkeypat
     s = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert s["error_code"] == "HARNESS_FAILED" and "bug in the harness" in s["error"]
     assert s["error_details"]["type"] == "RuntimeError" and "broken" in s["error_details"]["traceback"]
+
+
+def test_the_objects_capture_step_says_what_track_object_lifetimes_costs(monkeypatch) -> None:
+    """The seed's known limitation: track_object_lifetimes adds memory and CPU overhead; objects mode says so
+    in its progress when it uses it, and says which census it uses otherwise."""
+    from memray_harness.measurement import object_census
+    from memray_harness.run.runner import capture_message
+
+    monkeypatch.setattr(object_census, "surviving_objects_supported", lambda version: True)
+    native = object_census.ObjectCensus(True, True, "1.20.0")
+    assert native.native
+    assert "track_object_lifetimes: it adds memory and CPU overhead (for targeted debugging, not routine profiling)" in capture_message("objects", native)
+    monkeypatch.setattr(object_census, "surviving_objects_supported", lambda version: False)
+    fallback = object_census.ObjectCensus(True, True, "1.20.0")
+    assert "gc before/after diff" in capture_message("objects", fallback)
+    assert capture_message("leaks", object_census.ObjectCensus(False, True, "1.20.0")) == "running the leaks workload"

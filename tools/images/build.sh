@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build the fixture images locally, with no container registry.
 #
-#   tools/images/build.sh [all|base|forecast|optimization|forecast-trixie|wiremock] ...
+#   tools/images/build.sh [all|base|forecast|optimization|forecast-trixie|asgi|wiremock] ...
 #
 #   base              memray-cli/base:bookworm and memray-cli/base:trixie: a debootstrap'ed Debian root
 #                     filesystem (minbase + python3, python3-venv, ca-certificates) turned into an image with
@@ -10,6 +10,7 @@
 #   forecast          memray-cli/forecast:bookworm      Flask + Waitress + polars + pyarrow, port 5000, the attach agent
 #   forecast-trixie   memray-cli/forecast:trixie        same on Python 3.13 (>= 3.13.3)
 #   optimization      memray-cli/optimization:trixie    Flask + Gunicorn (2 workers), port 6000, gdb 16 (mode attach)
+#   asgi              memray-cli/asgi:bookworm          FastAPI on uvicorn (ASGI), port 7000
 #   wiremock          memray-cli/wiremock:bookworm      WireMock standalone (the `wiremock` npm package's jar) on
 #                     Debian's openjdk-17-jre-headless, mappings from tools/wiremock/mappings, port 8080
 #   all               everything above (default)
@@ -219,10 +220,11 @@ build_target() {
     forecast) build_layered memray-cli/forecast:bookworm forecast.Dockerfile bookworm ;;
     forecast-trixie) build_layered memray-cli/forecast:trixie forecast.Dockerfile trixie ;;
     optimization) build_layered memray-cli/optimization:trixie optimization.Dockerfile trixie ;;
+    asgi) build_layered memray-cli/asgi:bookworm asgi.Dockerfile bookworm ;;
     wiremock) build_wiremock ;;
-    all) build_target base; build_target forecast; build_target optimization; build_target forecast-trixie; build_target wiremock ;;
+    all) build_target base; build_target forecast; build_target optimization; build_target forecast-trixie; build_target asgi; build_target wiremock ;;
     -h | --help | help) usage; exit 0 ;;
-    *) usage; die "unknown target '$1' (expected all | base | forecast | optimization | forecast-trixie | wiremock)" ;;
+    *) usage; die "unknown target '$1' (expected all | base | forecast | optimization | forecast-trixie | asgi | wiremock)" ;;
   esac
 }
 

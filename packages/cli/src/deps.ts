@@ -6,6 +6,7 @@ import type { DebugBuildFlags } from "./debug-build-command.js";
 import type { InstallFlags } from "./install-command.js";
 import type { MenuOptions } from "./menu-command.js";
 import type { ProfileCommandDeps } from "./profile-command.js";
+import type { RecipeQuestionDeps } from "./recipe-questions.js";
 import { createTargetRegistry } from "./target-registry.js";
 
 /** Everything commands need from the outside world; tests pass their own. */
@@ -15,8 +16,10 @@ export interface CliDeps {
   /** `debug-build`, `run debug/memray-debug-build` and the menu's "Install memray + debug build". */
   debugBuild: (io: CliIo, flags: DebugBuildFlags) => Promise<number>;
   compare: (argv: string[], io: CliIo) => Promise<number>;
-  /** `menu`, `run debug/menu`, bare `memray-cli` on a terminal. */
+  /** `menu`, `run debug/menu`, `run menu`, bare `memray-cli` on a terminal. */
   menu: (io: CliIo, options: MenuOptions) => Promise<number>;
+  /** The prompts a recipe run on a terminal uses for a missing target or script (recipe-questions.ts). */
+  recipeQuestions?: (io: CliIo) => Promise<RecipeQuestionDeps>;
 }
 
 /**
@@ -45,6 +48,23 @@ export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
       const { runCompareCommand, runFileCompareFs } = await import("@alpiq/memray-compare");
       // The runs are read through core's readRunFile: a FIFO never blocks, a huge table.json is refused.
       return runCompareCommand(argv, { ...io, isTTY: Boolean((io.stdout as { isTTY?: boolean }).isTTY), fs: runFileCompareFs({ signal: io.signal }) });
+    },
+    async recipeQuestions(io) {
+      const [prompts, { escapablePrompts }, { runningContainerNames }, { testCaseScripts }] = await Promise.all([
+        import("@inquirer/prompts"),
+        import("./escapable-prompts.js"),
+        import("./container-names.js"),
+        import("./recipe-questions.js"),
+      ]);
+      return {
+        // Drawn on stderr: stdout stays for the command's result.
+        prompts: escapablePrompts(prompts as never, { input: process.stdin, output: process.stderr }),
+        listContainers: () =>
+          dockerClient()
+            .then(runningContainerNames)
+            .catch(() => []),
+        listScripts: () => testCaseScripts(io.cwd),
+      };
     },
     async menu(io, options) {
       const [

@@ -85,6 +85,8 @@ export async function installCommand(io: CliIo, flags: InstallFlags, targets: Ta
     if (agent) reporter.step(`installing the attach agent for ${python}`);
     const agentResult = agent ? await installAgent({ target, python, harnessDir: locateHarnessDir() }) : undefined;
     reporter.finish(true);
+    // On this host python3-dbg stays installed; in a container or a pod it goes with the container.
+    const note = installNote(connection.installNote, debugSymbols && target.kind !== "local", installAgainCommand(flags));
     const how = result.alreadyInstalled ? "already installed" : `installed (${result.method})`;
     io.stderr.write(
       `${pc.green("✔")} memray ${result.version} ${how} for ${result.python} in ${connection.label ?? describePlace(target.place)}` +
@@ -92,13 +94,13 @@ export async function installCommand(io: CliIo, flags: InstallFlags, targets: Ta
         (attach ? ` · gdb: ${result.gdbVersion ?? result.attachDebugger}${result.attachDebuggerReason ? ` (${result.attachDebuggerReason})` : ""}` : "") +
         (agentResult ? ` · agent: ${agentResult.pthFile}` : "") +
         "\n" +
-        (connection.installNote ? `${pc.yellow("note:")} ${connection.installNote}\n` : "") +
+        (note ? `${pc.yellow("note:")} ${note}\n` : "") +
         (agentResult ? `${pc.yellow("note:")} ${agentResult.note}\n` : ""),
     );
     if (flags.json) {
-      const note = connection.installNote ? { note: connection.installNote } : {};
+      const noted = note ? { note } : {};
       io.stdout.write(
-        `${JSON.stringify({ container: target.name, ...connection.identity, target: { kind: target.kind, name: target.name }, ...result, ...note, ...(agentResult ? { agent: agentResult } : {}) })}\n`,
+        `${JSON.stringify({ container: target.name, ...connection.identity, target: { kind: target.kind, name: target.name }, ...result, ...noted, ...(agentResult ? { agent: agentResult } : {}) })}\n`,
       );
     } else io.stdout.write(`${result.version}\n`);
     return 0;
@@ -108,4 +110,25 @@ export async function installCommand(io: CliIo, flags: InstallFlags, targets: Ta
   } finally {
     await connection.dispose?.();
   }
+}
+
+/** The install command as the user gave it, with --debug-symbols: what to run again after a restart. */
+function installAgainCommand(flags: InstallFlags): string {
+  const where = flags.local
+    ? "--local"
+    : text(flags.selector)
+      ? `-l ${text(flags.selector)}${text(flags.namespace) ? ` --namespace ${text(flags.namespace)}` : ""}`
+      : `--target ${text(flags.target) ?? "<target>"}${text(flags.namespace) ? ` --namespace ${text(flags.namespace)}` : ""}`;
+  return `memray-cli install ${where} --debug-symbols`;
+}
+
+/**
+ * What an install does not survive (the seed's known limitation "Missing debug symbols after container
+ * restart: python3-dbg not persisted across restarts"): the runtime's note, and with --debug-symbols that
+ * python3-dbg is lost with it, with the command that installs both again.
+ */
+export function installNote(runtimeNote: string | undefined, debugSymbols: boolean, again: string): string | undefined {
+  if (!debugSymbols) return runtimeNote;
+  const symbols = `The debug symbols (python3-dbg) live there too and are lost with it: after the container (or pod) is recreated or restarted from its image, run \`${again}\` again.`;
+  return runtimeNote ? `${runtimeNote} ${symbols}` : symbols;
 }

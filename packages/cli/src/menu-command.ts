@@ -132,7 +132,7 @@ class Menu {
         message: "Memory debugging (memray)",
         choices: [
           { name: "Container profiling", value: "container", description: "a running service: choose it, then a mode (attach profiles its own processes)" },
-          { name: "Local profiling", value: "local", description: "a script (or a WSGI app) on this host" },
+          { name: "Local profiling", value: "local", description: "a script (or a WSGI or ASGI app) on this host" },
           { name: "Install memray + debug build", value: "install", description: "memray into a container; a PyO3 wheel with Rust debug symbols" },
           { name: "View profiles", value: "view", description: "the run browser: runs, charts, comparison" },
           { name: "Exit", value: "exit" },
@@ -206,7 +206,10 @@ class Menu {
   /** On this host the app cannot be read from a container: it is asked. */
   private async askApp(mode: Mode, flags: RawProfileFlags): Promise<void | Back> {
     if (!flags.local || appNeed(mode, Boolean(flags.script)) !== "required") return;
-    const app = await this.input({ message: "WSGI app (module:attr)", validate: (value) => value.includes(":") || "module:attr, e.g. service.app:app" });
+    const app = await this.input({
+      message: "WSGI or ASGI app (module:attr)",
+      validate: (value) => value.includes(":") || "module:attr, e.g. service.app:app",
+    });
     if (app === BACK) return BACK;
     flags.app = app.trim();
   }
@@ -216,12 +219,12 @@ class Menu {
     const rule = MODE_RULES[mode];
     if (appNeed(mode, Boolean(flags.script)) !== "required" || rule.workload === "serve" || rule.workload === "import") return;
     const endpoint = await this.input({
-      message: "Endpoint path",
-      default: "/",
-      validate: (value) => value.trim().startsWith("/") || "a path starting with /",
+      message: "Endpoint path (empty: the service's health route, else its first route)",
+      default: "",
+      validate: (value) => value.trim() === "" || value.trim().startsWith("/") || "a path starting with /, or empty",
     });
     if (endpoint === BACK) return BACK;
-    flags.endpoint = endpoint.trim();
+    if (endpoint.trim()) flags.endpoint = endpoint.trim();
     if (rule.workload !== "requests" && rule.workload !== "script-or-requests") return;
     const count = await this.input({
       message: "Number of requests",

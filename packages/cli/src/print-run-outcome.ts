@@ -27,6 +27,15 @@ export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: 
   if (summary.attach) lines.push(...describeAttachSummary(summary.attach).map((line) => visibleText(line)));
   const top = summary.top_allocators[0];
   if (top) lines.push(`top allocator ${visibleText(top.file)} ${formatKb(top.size_kb)} in ${top.count} allocations`);
+  const endpoint = summary.endpoint;
+  if (endpoint && endpoint.chosen_by !== "option") {
+    lines.push(`endpoint: ${endpoint.method} ${visibleText(endpoint.path)} (${endpoint.chosen_by}, no --endpoint given)`);
+  }
+  const source = summary.requests_source;
+  if (source) {
+    const where = source.kind === "seed" ? "the seed's fixed path" : "$MEMRAY_RUN_REQUESTS_FILE";
+    lines.push(`per-request data: ${source.entries} entries read from ${visibleText(source.file)} (${where})`);
+  }
   if (summary.requests.length) {
     const leak = summary.leak_indicators;
     lines.push(

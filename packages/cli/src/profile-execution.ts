@@ -95,6 +95,10 @@ export async function executeProfile(cli: CliProfileOptions, deps: ProfileComman
     await connection?.dispose?.();
     throw error;
   }
+  if (resolved.appServer && resolved.app) {
+    const { server, interface: speaks } = resolved.appServer;
+    notice(`service: ${server} serves ${resolved.app} (${speaks.toUpperCase()})${resolved.appDir ? ` from ${resolved.appDir}` : ""}`);
+  }
   const forwards: PortForward[] = [];
   const live = MODE_RULES[options.mode].live;
   // On this host the harness itself listens on the live port: a taken one is swapped for a free one.

@@ -57,7 +57,7 @@ export const PROFILE_FLAGS: readonly FlagSpec[] = [
     flags: "--endpoint <path>",
     description: "endpoint path (endpoint, sequence; the workload of stats/leaks/objects without a script)",
     recipeKey: "endpoint_path",
-    defaultText: "/",
+    defaultText: "the app's health route (/health, /healthz, /ready, /ping), else its first route without path parameters",
   },
   { field: "method", flags: "--method <method>", description: "HTTP method", recipeKey: "endpoint_method", defaultText: "GET, POST with --body" },
   { field: "body", flags: "--body <json>", description: "JSON request body", recipeKey: "request_body" },

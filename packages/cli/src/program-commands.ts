@@ -3,9 +3,10 @@ import { MODE_RULES, MODES } from "@alpiq/memray-core";
 import type { CatalogEntry } from "./command-catalog.js";
 import type { CommandContext } from "./command-context.js";
 import { addProfileFlags, collect, flagsFromCommander } from "./profile-flags.js";
-import { describeRecipes, parseRecipeVars, translateRecipe, type RecipeFlags } from "./recipes.js";
+import { describeRecipes, parseRecipeVars, RECIPES, translateRecipe, type RecipeFlags } from "./recipes.js";
 import type { DebugBuildFlags } from "./debug-build-command.js";
 import type { InstallFlags } from "./install-command.js";
+import type { CliDeps } from "./deps.js";
 
 // The full definition of each command: options, help with examples from the seed's workflows, and
 // the action (which imports the command's implementation when it runs).
@@ -89,16 +90,36 @@ Examples (the seed's workflows):
       -e endpoint_path=/run -e request_count=20 -e delay_seconds=2
   memray-cli run debug/memray-install -e container_target=local-forecast-1
   memray-cli run debug/memray-local -e script_path=test-cases/my-test.py --out runs --name my-test
-  memray-cli run debug/menu`,
+  memray-cli run debug/menu
+  memray-cli run menu                    # the seed's "run menu" → Memory debugging
+
+On a terminal, debug/memray-install without container_target offers the running containers, and
+debug/memray-local without script_path offers the test-cases scripts or a path of your own; without a
+terminal install needs -e container_target (exit 2) and local profiles the example script.`,
     )
     .action(async (recipe: string, flags: RecipeFlags & { extra?: string[]; repeat?: string }) => {
       const { repeat, ...recipeFlags } = flags;
-      const invocation = translateRecipe(recipe, parseRecipeVars(flags.extra ?? []), recipeFlags);
+      let vars = parseRecipeVars(flags.extra ?? []);
+      let clients: CliDeps | undefined;
+      if (io.interactive && RECIPES[recipe]) {
+        // On a terminal, the seed's flows ask for a missing target (install) or script (local).
+        const { askRecipeQuestions, missingRecipeKey } = await import("./recipe-questions.js");
+        if (missingRecipeKey(recipe, vars)) {
+          clients = await deps();
+          const answered = clients.recipeQuestions ? await askRecipeQuestions(io, recipe, vars, await clients.recipeQuestions(io)) : vars;
+          if (!answered) {
+            io.stderr.write("cancelled: nothing was run\n");
+            return setExit(130);
+          }
+          vars = answered;
+        }
+      }
+      const invocation = translateRecipe(recipe, vars, recipeFlags);
       if (repeat !== undefined && invocation.kind !== "profile") {
         const { InvalidOptionError } = await import("@alpiq/memray-core");
         throw new InvalidOptionError(`--repeat applies to the profiling recipes; ${recipe} makes no run`);
       }
-      const clients = await deps();
+      clients ??= await deps();
       if (invocation.kind === "profile") {
         const { runProfileFromFlags } = await import("./profile-run.js");
         const raw = {

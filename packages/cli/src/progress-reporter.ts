@@ -3,6 +3,7 @@ import pc from "picocolors";
 import { visibleText, type HarnessEvent, type ProgressEvent } from "@alpiq/memray-core";
 import { describeAttachEvent } from "./attach-lines.js";
 import { colorEnabled } from "./output-mode.js";
+import { outputNote } from "./output-notes.js";
 
 /** Lines of the workload's output echoed per second; the rest is only in harness.log. */
 const ECHO_BURST = 40;
@@ -76,10 +77,23 @@ export class ProgressReporter {
   handle(event: ProgressEvent): void {
     if (event.type === "step") return this.step(event.message);
     if (event.type === "output") {
-      if (!this.quietOutput) this.echo(event.line);
+      if (this.quietOutput) return;
+      this.echo(event.line);
+      this.noteKnownOutput(event.line);
       return;
     }
     this.harnessEvent(event.event);
+  }
+
+  /** Notes already printed for known, harmless output (once per run). */
+  readonly notesShown = new Set<string>();
+
+  /** A known line that looks alarming and is not (polars' AVX warning under emulation): said once. */
+  private noteKnownOutput(line: string): void {
+    const known = outputNote(line);
+    if (!known || this.notesShown.has(known.id)) return;
+    this.notesShown.add(known.id);
+    this.line(pc.cyan(`note: ${known.note}`));
   }
 
   /**

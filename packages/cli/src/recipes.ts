@@ -95,6 +95,12 @@ export const RECIPES: Record<string, Recipe> = {
     keys: { out_dir: "out", run_name: "name" },
     describe: "the interactive menu: Container profiling, Local profiling, Install memray + debug build, View profiles",
   },
+  // The seed's `mando run menu` → "Memory debugging": the same menu (it needs a terminal: exit 2 without one).
+  menu: {
+    kind: "menu",
+    keys: { out_dir: "out", run_name: "name" },
+    describe: "the seed's `run menu` (→ Memory debugging): the interactive menu, as debug/menu; needs a terminal",
+  },
 };
 
 /** What every recipe accepts besides its `-e` keys (flags of `run`; they win over -e out_dir/run_name). */

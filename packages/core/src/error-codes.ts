@@ -18,8 +18,19 @@ export const ERROR_CODES = {
   SCRIPT_NOT_FOUND: { exitCode: ExitCode.Usage, hint: "pass the path of a .py file, e.g. --script test-cases/example-sequential-requests.py" },
   OUTPUT_NOT_WRITABLE: { exitCode: ExitCode.Usage, hint: "choose a writable directory with --out DIR" },
   INVALID_CONFIG: { exitCode: ExitCode.Usage, hint: "config.json is written by memray-cli; regenerate it rather than editing it" },
-  APP_IMPORT_FAILED: { exitCode: ExitCode.Usage, hint: "check --app module:attr names an importable WSGI app" },
-  APP_NOT_FOUND: { exitCode: ExitCode.Usage, hint: "pass the WSGI app with --app module:attr" },
+  APP_IMPORT_FAILED: {
+    exitCode: ExitCode.Usage,
+    hint: "check --app module:attr names an importable WSGI or ASGI app (and that an ASGI app's startup succeeds)",
+  },
+  APP_NOT_FOUND: { exitCode: ExitCode.Usage, hint: "pass the WSGI or ASGI app with --app module:attr" },
+  APP_INTERFACE_UNKNOWN: {
+    exitCode: ExitCode.Usage,
+    hint: "pass a WSGI app, app(environ, start_response), or an ASGI 3 app, async app(scope, receive, send), with --app module:attr (module:factory() calls a factory)",
+  },
+  ENDPOINT_REQUIRED: {
+    exitCode: ExitCode.Usage,
+    hint: "name the path to profile with --endpoint PATH (-e endpoint_path=PATH), one of the app's routes listed above",
+  },
   PORT_NOT_DETECTABLE: { exitCode: ExitCode.Usage, hint: "pass the port the service listens on with --port N" },
   CONTAINER_AMBIGUOUS: { exitCode: ExitCode.Usage, hint: "pass the full container name or a longer id prefix with --target" },
   INVALID_SUMMARY: { exitCode: ExitCode.Usage, hint: "pass a run directory written by memray-cli" },

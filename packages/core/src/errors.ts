@@ -158,8 +158,8 @@ export class AppNotFoundError extends MemrayError {
     readonly service: string,
     readonly command: readonly string[],
   ) {
-    super("APP_NOT_FOUND", `Cannot find the WSGI app in the command of "${service}": ${JSON.stringify(command)}`, {
-      hint: "pass it with --app module:attr (or module:create_app() for a factory); recognised commands are waitress-serve, gunicorn and flask --app",
+    super("APP_NOT_FOUND", `Cannot find the WSGI or ASGI app in the command of "${service}": ${JSON.stringify(command)}`, {
+      hint: "pass it with --app module:attr (or module:create_app() for a factory); recognised commands are waitress-serve, gunicorn (also with a uvicorn worker), flask --app, uvicorn (python -m uvicorn, --factory) and hypercorn",
     });
   }
 }

@@ -8,7 +8,8 @@ export const MAX_SECONDS = 7 * 24 * 3600;
 import { REPORT_NAMES } from "./report-table.js";
 
 export const endpointRequestSchema = z.object({
-  path: z.string().startsWith("/", "an endpoint path starts with /"),
+  /** null: not given (--endpoint); the harness chooses one of the app's routes (a health route first). */
+  path: z.string().startsWith("/", "an endpoint path starts with /").nullable(),
   method: z.string().regex(/^[A-Z]+$/, "an HTTP method such as GET or POST"),
   body: z.string().nullable(),
   headers: z.record(z.string(), z.string()),

@@ -48,6 +48,13 @@ export const DEFAULT_ATTACH_SECONDS = 30;
 
 /** The port of memray's SocketDestination in live modes (the seed's 9001). */
 export const DEFAULT_LIVE_PORT = 9001;
+/**
+ * snapshot: the heavy dependencies the seed's snapshot imports with the service ("py_mando import and heavy
+ * dependencies (Polars, PyArrow)"), imported too when the service's environment has them installed and no
+ * --module was given. Listed in summary.snapshot.dependencies.
+ */
+export const SNAPSHOT_DEPENDENCIES = ["polars", "pyarrow", "numpy", "pandas"] as const;
+
 /** Where the seed's scripts write per-request data (each run gets its own file; this is the default). */
 export const DEFAULT_REQUESTS_FILE = "/tmp/memray-run-requests.json";
 
@@ -71,7 +78,7 @@ export const MODE_RULES: Readonly<Record<Mode, ModeRule>> = {
     ...CAPTURE,
     mode: "snapshot",
     title: "Snapshot",
-    description: "import the service and its heavy dependencies (polars, pyarrow) under memray",
+    description: "import the service and its heavy dependencies (polars, pyarrow, numpy, pandas when installed) under memray",
     workload: "import",
     app: "optional",
     script: "none",

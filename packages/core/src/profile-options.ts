@@ -71,7 +71,8 @@ const baseOptions = z.object({
   mode: z.enum(MODES, { error: `expects one of ${MODES.join(", ")}` }),
   script: z.string().min(1, { error: "expects the path of a .py file" }).optional(),
   scriptArgs: z.array(z.string()).default([]),
-  endpoint: z.string().startsWith("/", { error: "expects a path starting with /" }).default("/"),
+  /** Not given: the harness chooses one of the app's routes (its health route first), never a quiet `/`. */
+  endpoint: z.string().startsWith("/", { error: "expects a path starting with /" }).optional(),
   method: z
     .string()
     .regex(/^[A-Za-z]+$/, { error: "expects an HTTP method such as GET or POST" })
@@ -165,7 +166,7 @@ function complete(options: BaseOptions): ProfileOptions {
     script: options.script,
     scriptArgs: options.scriptArgs,
     endpoint: {
-      path: options.endpoint,
+      path: options.endpoint ?? null,
       method: (options.method ?? (options.body !== undefined ? "POST" : "GET")).toUpperCase(),
       body: options.body ?? null,
       headers,
@@ -207,13 +208,21 @@ function checkWorkload(options: BaseOptions, ctx: z.RefinementCtx, appMayBeDetec
       if (options[field]) ctx.addIssue({ code: "custom", path: [field], message: `applies to mode attach only`, input: options[field] });
     }
     if (options.pids.length) ctx.addIssue({ code: "custom", path: ["pids"], message: `applies to mode attach only`, input: options.pids });
+  } else if (options.requests !== undefined && options.endpoint === undefined) {
+    // Sent to the service's real port: the harness has no app object there to read routes from.
+    ctx.addIssue({
+      code: "custom",
+      path: ["endpoint"],
+      message: "is required with requests in mode attach: the path sent to the service's own port, e.g. /health",
+      input: undefined,
+    });
   }
   if (!appMayBeDetected && appNeed(options.mode, Boolean(options.script)) === "required" && !options.app) {
     const why = rule.app === "fallback" ? ` when no script is given` : "";
     ctx.addIssue({
       code: "custom",
       path: ["app"],
-      message: `is required by mode ${options.mode}${why}: the WSGI app to serve, as module:attr`,
+      message: `is required by mode ${options.mode}${why}: the WSGI or ASGI app to serve, as module:attr`,
       input: undefined,
     });
   }

@@ -180,6 +180,47 @@ export const objectsSummarySchema = z.looseObject({
 export const snapshotSummarySchema = z.looseObject({
   imported: z.array(z.looseObject({ module: z.string(), seconds: z.number() })),
   failed: z.array(z.looseObject({ module: z.string(), error: z.string() })),
+  /**
+   * The heavy dependencies (polars, pyarrow, numpy, pandas) imported after the service's module because its
+   * environment has them (no --module given); `dependencies_absent`: those it does not have. A dependency
+   * that fails to import is a warning in `dependencies_failed`, not a failed run.
+   */
+  dependencies: z.array(z.string()).optional(),
+  dependencies_absent: z.array(z.string()).optional(),
+  dependencies_failed: z.array(z.looseObject({ module: z.string(), error: z.string() })).optional(),
+});
+
+/**
+ * A script's per-request data: where it was read. `run`: this run's own file ($MEMRAY_RUN_REQUESTS_FILE);
+ * `seed`: the seed's fixed path /tmp/memray-run-requests.json (read by the run holding its lock, written
+ * during its workload, removed once read). Null when the script wrote neither.
+ */
+export const requestsSourceSchema = z.looseObject({
+  file: z.string(),
+  kind: z.enum(["run", "seed"]),
+  entries: z.number().int(),
+});
+
+/** The app a request workload served: its reference, the interface it speaks, and (ASGI) how its lifespan startup went. */
+export const appSummarySchema = z.looseObject({
+  ref: z.string(),
+  interface: z.enum(["wsgi", "asgi"]),
+  /** ASGI: `started` (lifespan startup completed), `unsupported` (the app has no lifespan); null for WSGI. */
+  lifespan: z.enum(["started", "unsupported"]).nullable(),
+});
+
+/**
+ * The request sent to the app, and how its path was chosen: `option` (--endpoint), else one of the app's
+ * routes (`health route`: /health, /healthz, /ready, /ping; `first route`: its first route without path
+ * parameters) or `default` (`/`: the app's routes could not be read).
+ */
+export const endpointSummarySchema = z.looseObject({
+  path: z.string(),
+  method: z.string(),
+  chosen_by: z.enum(["option", "health route", "first route", "default"]),
+  /** When chosen: the framework whose routes were read (flask, starlette) and its routes ("GET /health"). */
+  framework: z.string().nullable().optional(),
+  routes: z.array(z.string()).optional(),
 });
 
 /** live-web: how the serving ended and where it listened inside the target. */
@@ -359,6 +400,12 @@ export const summarySchema = z.looseObject({
   signals: signalsSchema.optional(),
   /** Extra: sites whose live heap grew over the requests analysed (from the capture), biggest first. */
   growth_sites: z.array(growthSiteSchema).optional(),
+  /** Extra (the app's workloads): the app served, WSGI or ASGI. */
+  app: appSummarySchema.optional(),
+  /** Extra (workloads that send requests to the app): the request, and how its path was chosen. */
+  endpoint: endpointSummarySchema.optional(),
+  /** Extra (script workloads): the file the per-request data was read from; null when the script wrote none. */
+  requests_source: requestsSourceSchema.nullable().optional(),
   /** Extra: memray-cli (the host) went away during the run and the harness finished it alone (HOST_LOST). */
   host_lost: hostLostSchema.optional(),
 });
@@ -369,6 +416,9 @@ export type TopAllocator = z.infer<typeof topAllocatorSchema>;
 export type LeakIndicators = z.infer<typeof leakIndicatorsSchema>;
 export type GrowthSite = z.infer<typeof growthSiteSchema>;
 export type TargetInfo = z.infer<typeof targetInfoSchema>;
+export type RequestsSource = z.infer<typeof requestsSourceSchema>;
+export type AppSummary = z.infer<typeof appSummarySchema>;
+export type EndpointSummary = z.infer<typeof endpointSummarySchema>;
 export type MemrayStats = z.infer<typeof memrayStatsSchema>;
 export type SignalCollector = z.infer<typeof signalCollectorSchema>;
 export type Signals = z.infer<typeof signalsSchema>;

@@ -33,7 +33,17 @@ describe("profile options schema", () => {
     const fromFlags = parseOptions(profileOptionsSchema, { mode: "sequence", app: "m:app", requests: "5", delaySeconds: "0.5", traceAllocators: "False" });
     const fromCode = parseOptions(profileOptionsSchema, { mode: "sequence", app: "m:app", requests: 5, delaySeconds: 0.5, traceAllocators: false });
     expect(fromFlags).toEqual(fromCode);
-    expect(fromFlags).toMatchObject({ requests: 5, delaySeconds: 0.5, traceAllocators: false, endpoint: { path: "/", method: "GET" } });
+    expect(fromFlags).toMatchObject({ requests: 5, delaySeconds: 0.5, traceAllocators: false, endpoint: { path: null, method: "GET" } });
+  });
+
+  it("an endpoint not given stays distinguishable (null, for the harness to choose a route), never a quiet /", () => {
+    expect(parseOptions(profileOptionsSchema, { mode: "endpoint" }).endpoint.path).toBeNull();
+    expect(parseOptions(profileOptionsSchema, { mode: "endpoint", endpoint: "/" }).endpoint.path).toBe("/");
+    expect(parseOptions(profileOptionsSchema, { mode: "endpoint", endpoint: "/health" }).endpoint.path).toBe("/health");
+    // attach sends them to the service's real port: there is no app object there to read the routes of.
+    expect(fails({ mode: "attach", requests: "5" })).toMatch(/--endpoint is required with requests in mode attach/);
+    expect(parseOptions(profileOptionsSchema, { mode: "attach", requests: "5", endpoint: "/leak" }).endpoint.path).toBe("/leak");
+    expect(parseOptions(profileOptionsSchema, { mode: "attach" }).endpoint.path).toBeNull();
   });
 
   it("fills defaults from the mode's rule and applies what the mode forces", () => {
@@ -44,7 +54,7 @@ describe("profile options schema", () => {
 
   it("a body makes a POST with a JSON content type unless told otherwise", () => {
     const options = parseOptions(profileOptionsSchema, { mode: "endpoint", body: '{"a":1}', headers: ["X-Token: abc"] });
-    expect(options.endpoint).toEqual({ path: "/", method: "POST", body: '{"a":1}', headers: { "X-Token": "abc", "Content-Type": "application/json" } });
+    expect(options.endpoint).toEqual({ path: null, method: "POST", body: '{"a":1}', headers: { "X-Token": "abc", "Content-Type": "application/json" } });
   });
 
   it.each([

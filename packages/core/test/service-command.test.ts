@@ -117,6 +117,79 @@ describe("parseServiceCommand: flask", () => {
   });
 });
 
+describe("parseServiceCommand: ASGI servers", () => {
+  it("reads uvicorn's command (the asgi fixture's), ASGI, its port and host", () => {
+    expect(app(["uvicorn", "asgi_service.app:app", "--host", "0.0.0.0", "--port", "7000"])).toMatchObject({
+      server: "uvicorn",
+      interface: "asgi",
+      app: "asgi_service.app:app",
+      factory: false,
+      port: 7000,
+      host: "0.0.0.0",
+      program: "uvicorn",
+    });
+  });
+  it("defaults uvicorn's port to 8000 (UVICORN_PORT, UVICORN_HOST when set) and skips its flags", () => {
+    expect(app(["/opt/venv/bin/uvicorn", "--reload", "--no-access-log", "--workers", "2", "main:app"])).toMatchObject({ app: "main:app", port: 8000 });
+    expect(app(["uvicorn", "main:app"], { UVICORN_PORT: "9100", UVICORN_HOST: "0.0.0.0" })).toMatchObject({ port: 9100, host: "0.0.0.0" });
+  });
+  it("uvicorn --factory calls the factory; --app-dir is where the app is imported from", () => {
+    expect(app(["uvicorn", "--factory", "pkg.web:create_app", "--app-dir", "src", "--port=8001"])).toMatchObject({
+      app: "pkg.web:create_app()",
+      factory: true,
+      chdir: "src",
+      port: 8001,
+    });
+  });
+  it("uvicorn --interface wsgi serves a WSGI app", () => {
+    expect(app(["uvicorn", "--interface", "wsgi", "legacy:app"])).toMatchObject({ server: "uvicorn", interface: "wsgi", app: "legacy:app" });
+  });
+  it("python -m uvicorn, and uvicorn through its shebang as /proc shows it, keep the interpreter", () => {
+    expect(app(["/opt/venv/bin/python", "-m", "uvicorn", "main:app", "--port", "7000"])).toMatchObject({
+      server: "uvicorn",
+      interface: "asgi",
+      app: "main:app",
+      port: 7000,
+      interpreter: "/opt/venv/bin/python",
+    });
+    expect(app(["/opt/venv/bin/python3", "/opt/venv/bin/uvicorn", "main:app"])).toMatchObject({ server: "uvicorn", interpreter: "/opt/venv/bin/python3" });
+  });
+  it("through sh -c, exec and cd", () => {
+    expect(app(["/bin/sh", "-c", "cd /srv/app && exec uvicorn main:app --host 0.0.0.0 --port 7000"])).toMatchObject({
+      server: "uvicorn",
+      app: "main:app",
+      chdir: "/srv/app",
+      port: 7000,
+    });
+  });
+  it("gunicorn with a uvicorn worker class is ASGI; without one WSGI", () => {
+    expect(app(["gunicorn", "-k", "uvicorn.workers.UvicornWorker", "-b", "0.0.0.0:7000", "main:app"])).toMatchObject({
+      server: "gunicorn",
+      interface: "asgi",
+      app: "main:app",
+      port: 7000,
+    });
+    expect(app(["gunicorn", "--worker-class=uvicorn_worker.UvicornWorker", "main:app"])).toMatchObject({ interface: "asgi" });
+    expect(app(["gunicorn", "main:app"], { GUNICORN_CMD_ARGS: "-k uvicorn.workers.UvicornH11Worker" })).toMatchObject({ interface: "asgi" });
+    expect(app(["gunicorn", "-k", "gthread", "main:app"])).toMatchObject({ interface: "wsgi" });
+  });
+  it("reads hypercorn's command: its bind, a factory call, python -m hypercorn", () => {
+    expect(app(["hypercorn", "--bind", "0.0.0.0:7000", "--workers", "2", "main:app"])).toMatchObject({
+      server: "hypercorn",
+      interface: "asgi",
+      app: "main:app",
+      port: 7000,
+      host: "0.0.0.0",
+    });
+    expect(app(["hypercorn", "-b0.0.0.0:7100", "--debug", "pkg:create_app()"])).toMatchObject({ app: "pkg:create_app()", factory: true, port: 7100 });
+    expect(app(["python3", "-m", "hypercorn", "main:app"])).toMatchObject({ server: "hypercorn", port: 8000, interpreter: "python3" });
+  });
+  it("the WSGI servers say so", () => {
+    expect(app(["waitress-serve", "a:app"])?.interface).toBe("wsgi");
+    expect(app(["flask", "--app", "a", "run"])?.interface).toBe("wsgi");
+  });
+});
+
 describe("parseServiceCommand: not a server", () => {
   it.each([
     [[]],
@@ -124,7 +197,8 @@ describe("parseServiceCommand: not a server", () => {
     [["sleep", "infinity"]],
     [["python3", "app.py"]],
     [["python", "-c", "import app"]],
-    [["uvicorn", "main:app"]],
+    [["uvicorn", "--port", "8000"]],
+    [["hypercorn", "-b", "0.0.0.0:7000"]],
     [["gunicorn", "--workers", "2"]],
     [["waitress-serve", "--port=5000", "not a module"]],
     [["gunicorn", "9svc:app"]],

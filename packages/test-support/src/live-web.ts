@@ -7,19 +7,19 @@ import { watchStderr } from "./stderr-watcher.js";
 
 /**
  * memray's own live client (what `memray live PORT` uses), on the host: read one snapshot after three
- * requests to the forecast service's /leak; prints the forecast_service sites it saw.
+ * requests to the service's /leak; prints the sites of the service's package (argv[3]) it saw.
  */
 export const LIVE_WEB_CLIENT = `
 import sys, time, urllib.request
 from memray import SocketReader
-port, service = int(sys.argv[1]), sys.argv[2]
+port, service, package = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 with SocketReader(port=port) as reader:
     for _ in range(3):
         urllib.request.urlopen(service + "leak", timeout=30).read()
     time.sleep(2)
     records = list(reader.get_current_snapshot(merge_threads=True))
     sites = {f"{frame[1]}:{frame[2]}" for r in records for frame in r.stack_trace()[:1]}
-    print("SITES", *sorted(s for s in sites if "forecast_service" in s))
+    print("SITES", *sorted(s for s in sites if package in s))
 `;
 
 export interface LiveWebRun {
@@ -30,20 +30,21 @@ export interface LiveWebRun {
 }
 
 /**
- * Drive a `memray-cli profile --mode live-web` run of the forecast service, started as `child` in
- * `cwd` (call this right after starting it), as a user would: wait for the live port and the service
- * URL it announces, connect memray's live client and check it sees forecast_service's allocations.
+ * Drive a `memray-cli profile --mode live-web` run of a fixture service (`servicePackage`, default the
+ * forecast service's), started as `child` in `cwd` (call this right after starting it), as a user would:
+ * wait for the live port and the service URL it announces, connect memray's live client and check it
+ * sees the service package's allocations (its GET /leak).
  * When that fails the run is stopped with Ctrl-C, so it cleans up in the target before the test fails.
  * Then the run must end with exit 0; returns it with its summary.json.
  */
-export async function driveLiveWeb(child: ResultPromise, cwd: string): Promise<LiveWebRun> {
+export async function driveLiveWeb(child: ResultPromise, cwd: string, servicePackage = "forecast_service"): Promise<LiveWebRun> {
   const stderr = watchStderr(child);
   try {
     const [, live] = await stderr.waitFor(/memray live (\d+)/);
     const [, service] = await stderr.waitFor(/(http:\/\/127\.0\.0\.1:\d+\/)/);
-    const client = await execa("python3", ["-c", LIVE_WEB_CLIENT, live!, service!], { reject: false, timeout: 60_000 });
+    const client = await execa("python3", ["-c", LIVE_WEB_CLIENT, live!, service!, servicePackage], { reject: false, timeout: 60_000 });
     expect(client.exitCode, client.stderr).toBe(0);
-    expect(client.stdout).toMatch(/SITES .*forecast_service\/app\.py:\d+/);
+    expect(client.stdout).toMatch(new RegExp(`SITES .*${servicePackage}/app\\.py:\\d+`));
   } catch (error) {
     child.kill("SIGINT");
     await child;

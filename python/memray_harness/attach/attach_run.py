@@ -14,6 +14,7 @@ reports, summary.
 from __future__ import annotations
 
 import concurrent.futures
+import dataclasses
 import time
 from typing import Any, Optional
 
@@ -40,6 +41,8 @@ class AttachRun(Run):
 
     def __init__(self, cfg: Any) -> None:
         super().__init__(cfg)
+        if self.cfg.endpoint.path is None:  # memray-cli asks for --endpoint with --requests; "/" otherwise unused
+            self.cfg = dataclasses.replace(self.cfg, endpoint=dataclasses.replace(self.cfg.endpoint, path="/"))
         self.discovered: list[ProcessInfo] = []
         self.chosen: list[int] = []
         self.tracked: list[Tracked] = []

@@ -33,9 +33,9 @@ from ..reports.fallback_stats import memray_stats
 from ..reports.generators import FROM_CAPTURE, REQUESTS_VERDICT
 from ..reports.make_reports import make_reports
 from ..reports.report_result import ReportResult
-from ..workloads import requests_file, requirements, workload
-from ..workloads.app_loader import load_app
+from ..workloads import requests_file, requirements, routes, workload
 from ..workloads.outcome import Outcome
+from ..workloads.served_app import ServedApp, load_served_app
 from . import checkpoint, host_sections, stray_processes
 from .failures import free_space, summary_write_error, unexpected, workload_crash
 from .summary import Summary
@@ -54,6 +54,10 @@ class Run:
         self.workload_done = False
         self.engine: Optional[EngineProcess] = None  # started before the capture (start_engine)
         self.abandoned: list[str] = []  # steps and reports a second signal stopped
+        # A script's per-request data (its own file, or the seed's fixed path), read once its workload ended.
+        self.seed_requests: Optional[requests_file.SeedRequests] = None
+        self.served: Optional[ServedApp] = None  # the app a request workload serves, once loaded
+        self.script_requests: Optional[tuple[list[dict[str, Any]], Optional[dict[str, Any]]]] = None
         self.summary = Summary(cfg.run_id, cfg.script, cfg.mode, self.started, cfg.target.to_json())
         self.summary.add_warnings(cfg.host_warnings)
 
@@ -186,21 +190,62 @@ class Run:
             with contextlib.suppress(OSError):  # make_reports tries again, and says why when it cannot
                 self.engine = start_engine(self.cfg.out_dir)
 
-    def _load_app(self) -> Any:
+    def _load_app(self) -> Optional[ServedApp]:
+        """The app, loaded before the capture (WSGI or ASGI; an ASGI app's lifespan started), recorded as
+        summary.app."""
         cfg = self.cfg
-        app = load_app(cfg.app, cfg.app_dir) if workload.needs_app(cfg, self.rule) and cfg.app else None
+        app = load_served_app(cfg.app, cfg.app_dir) if workload.needs_app(cfg, self.rule) and cfg.app else None
         # Importing the app may replace the handlers (polars installs SA_RESTART ones): memray's accept
         # loop for a live client then never sees EINTR, and Ctrl-C could not end a run waiting for one.
         interrupts.current().install()
+        if app is not None:
+            self.served = app
+            self.summary.set_section("app", app.summary())
+            self._choose_endpoint(app)
         return app
 
+    def _choose_endpoint(self, app: ServedApp) -> None:
+        """The request the workload sends: --endpoint, else one of the app's routes (routes.py), said in a
+        progress line and summary.endpoint."""
+        cfg, rule = self.cfg, self.rule
+        sends = rule.workload in ("request", "requests") or (rule.workload == "script-or-requests" and not workload.uses_script(cfg, rule))
+        if not sends:
+            return
+        if cfg.endpoint.path is not None:
+            self.summary.set_section("endpoint", {"path": cfg.endpoint.path, "method": cfg.endpoint.method, "chosen_by": routes.GIVEN})
+            return
+        choice = routes.choose(app.obj, cfg.endpoint.method, app.ref)
+        app.chosen_by = choice.chosen_by
+        events.step("endpoint", routes.describe(choice, cfg.endpoint.method))
+        self.cfg = dataclasses.replace(cfg, endpoint=dataclasses.replace(cfg.endpoint, path=choice.path))
+        self.summary.set_section("endpoint", choice.summary(cfg.endpoint.method))
+
+    def _stop_app(self) -> None:
+        """After the capture: an ASGI app's lifespan shutdown (outside the measurement)."""
+        app, self.served = self.served, None
+        if app is not None:
+            for w in app.close():
+                self.warn(w)
+
     def _prepare_requests_file(self) -> None:
-        """The per-request data a script writes: never an earlier run's file, and the script knows where."""
+        """The per-request data a script writes: never an earlier run's file nor another run's, and the
+        script knows where (its own file; the seed's fixed path is read too, see requests_file.py)."""
         cfg = self.cfg
         if workload.uses_script(cfg, self.rule):
-            for w in requests_file.remove_stale(cfg.requests_file):
+            self.seed_requests = requests_file.SeedRequests(cfg.requests_file, cfg.script_path)
+            for w in self.seed_requests.prepare(lambda message: events.step("requests-file", message)):
                 self.warn(w)
             os.environ["MEMRAY_RUN_REQUESTS_FILE"] = cfg.requests_file
+
+    def _collect_script_requests(self) -> None:
+        """Right after the workload: the script's per-request data is read and the seed path's lock
+        released (a run waiting for it does not wait for this run's reports)."""
+        if self.seed_requests is None:
+            return
+        requests, warnings, source = self.seed_requests.collect()
+        for w in warnings:
+            self.warn(w)
+        self.script_requests = (requests, source)
 
     def _capture_for(self, memray: Any, census: ObjectCensus) -> Capture:
         cfg, rule = self.cfg, self.rule
@@ -278,13 +323,18 @@ class Run:
         except Exception as exc:  # a harness bug: still one complete summary saying so
             return self.fail(unexpected(exc, "before the workload"))
         finally:
+            if self.seed_requests is not None:
+                self.seed_requests.release()  # never held past the run, whatever ended it
+            if self.served is not None:
+                with contextlib.suppress(Exception):
+                    self.served.close()  # the run ended before its workload did: no lifespan left running
             if self.engine is not None:
                 self.engine.discard()  # not used (no capture, an error): it exits at EOF
             del keepalive  # the script's globals lived through the object census and reports
 
     def _run_workload(self, app: Any, capture: Capture, census: ObjectCensus) -> tuple[Outcome, Any]:
         """(how the workload ended, what to keep alive until the reports are made)."""
-        events.step("capture", "running the %s workload" % self.cfg.mode)
+        events.step("capture", capture_message(self.cfg.mode, census))
         census.before()
         try:
             return workload.run(self.cfg, self.rule, app, capture)
@@ -304,6 +354,8 @@ class Run:
     def _after_workload(self, outcome: Outcome, capture: Capture) -> None:
         for message in stray_processes.terminate_strays(keep=[self.engine.proc.pid] if self.engine else []):
             self.warn(message)
+        self._guard("requests file", self._collect_script_requests)
+        self._guard("app shutdown", self._stop_app)
         self._note_interruption(outcome)
         self._record_outcome(outcome)  # in the checkpoint too: a recovery keeps how the workload ended
         self._checkpoint("reports", capture)
@@ -474,10 +526,15 @@ class Run:
     def _requests(self, outcome: Outcome) -> None:
         requests: list[dict[str, Any]] = list(outcome.requests)
         if workload.uses_script(self.cfg, self.rule):
-            loaded, warnings = requests_file.load(self.cfg.requests_file)
-            for w in warnings:
-                self.warn(w)
+            if self.script_requests is not None:
+                loaded, source = self.script_requests
+            else:  # a recovering harness: the run's own file (the first harness held the seed path's lock)
+                loaded, warnings = requests_file.load(self.cfg.requests_file)
+                for w in warnings:
+                    self.warn(w)
+                source = {"file": self.cfg.requests_file, "kind": "run", "entries": len(loaded)} if os.path.exists(self.cfg.requests_file) else None
             requests.extend(loaded)
+            self.summary.set_section("requests_source", source)
         self.summary.set_section("requests", requests)
 
     def _analyse_requests(self, memray: Any, capture: Capture) -> None:
@@ -507,6 +564,19 @@ class Run:
             title = "%s %s (%s mode)" % (self.cfg.endpoint.method, self.cfg.endpoint.path, self.cfg.mode)
         for w in requests_report.write_report(self.cfg.out_dir, self.summary.content(), self.cfg.reports, title):
             self.warn(w)
+
+
+def capture_message(mode: str, census: ObjectCensus) -> str:
+    """The progress line of the capture step; the object census says how it counts (the seed's known
+    limitation: track_object_lifetimes adds memory and CPU overhead)."""
+    if not census.wanted:
+        return "running the %s workload" % mode
+    if census.native:
+        return (
+            "running the %s workload with memray's track_object_lifetimes: it adds memory and CPU overhead "
+            "(for targeted debugging, not routine profiling)" % mode
+        )
+    return "running the %s workload; surviving objects from a gc before/after diff (memray's track_object_lifetimes needs Python >= 3.13.3)" % mode
 
 
 def run(cfg: Config) -> int:

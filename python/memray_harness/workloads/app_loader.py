@@ -1,4 +1,5 @@
-"""Import a WSGI app from `module:attr` (or `module:factory()`), like waitress/gunicorn do.
+"""Import an app from `module:attr` (or `module:factory()`), like waitress/gunicorn/uvicorn do, and tell
+whether it is a WSGI app (`app(environ, start_response)`) or an ASGI 3 app (`async app(scope, receive, send)`).
 
 The reference format is contract.json's patterns.app_ref (named groups module, attr, call).
 """
@@ -6,6 +7,7 @@ The reference format is contract.json's patterns.app_ref (named groups module, a
 from __future__ import annotations
 
 import importlib
+import inspect
 import os
 import re
 import sys
@@ -50,8 +52,62 @@ def load_app(spec: str, app_dir: Optional[str] = None) -> Callable[..., Any]:
         except Exception as exc:
             raise HarnessError("APP_IMPORT_FAILED", "app factory %r raised %s: %s" % (spec, type(exc).__name__, exc)) from exc
     if not callable(obj):
-        raise HarnessError("APP_IMPORT_FAILED", "app %r is a %s, not a WSGI callable" % (spec, type(obj).__name__))
+        raise HarnessError("APP_IMPORT_FAILED", "app %r is a %s, not a WSGI or ASGI callable" % (spec, type(obj).__name__))
     return obj
+
+
+WSGI, ASGI = "wsgi", "asgi"
+
+
+def _is_async(fn: Any) -> bool:
+    return inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(getattr(fn, "__call__", None))  # noqa: B004
+
+
+def _positional(fn: Any) -> Optional[tuple[int, int, bool]]:
+    """(required, total, *args) positional parameters of a callable; None when Python cannot tell."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    positional = [p for p in params if p.kind in kinds]
+    required = sum(1 for p in positional if p.default is inspect.Parameter.empty)
+    return required, len(positional), any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params)
+
+
+def _fits(shape: Optional[tuple[int, int, bool]], n: int) -> bool:
+    if shape is None:
+        return False
+    required, total, star = shape
+    return required <= n and (total >= n or star)
+
+
+def describe_callable(obj: Any) -> str:
+    """What was found, for an error: its type and signature."""
+    kind = "class" if inspect.isclass(obj) else "async callable" if _is_async(obj) else type(obj).__name__
+    try:
+        return "%s %s%s" % (kind, getattr(obj, "__qualname__", type(obj).__qualname__), inspect.signature(obj))
+    except (TypeError, ValueError):
+        return kind
+
+
+def interface_of(obj: Any, spec: str) -> str:
+    """ "wsgi" or "asgi" (uvicorn's rule for ASGI 3: a coroutine function, or an object whose __call__ is one,
+    taking scope, receive, send). Raises HarnessError APP_INTERFACE_UNKNOWN saying what it found otherwise
+    (a class, an ASGI 2 app, a callable taking neither 2 nor 3 arguments)."""
+    shape = _positional(obj)
+    if not inspect.isclass(obj):
+        if _is_async(obj) and (shape is None or _fits(shape, 3)):
+            return ASGI
+        if not _is_async(obj) and (shape is None or _fits(shape, 2)):
+            return WSGI
+        if not _is_async(obj) and shape is not None and shape[0] == 3:
+            return ASGI  # a synchronous wrapper that returns the app's awaitable
+    raise HarnessError(
+        "APP_INTERFACE_UNKNOWN",
+        "app %r is neither a WSGI app, app(environ, start_response), nor an ASGI 3 app, async app(scope, receive, send): "
+        "it is a %s" % (spec, describe_callable(obj)),
+    )
 
 
 def app_module_name(spec: str) -> str:

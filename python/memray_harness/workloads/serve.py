@@ -1,17 +1,22 @@
-"""serve: the app served in-process until SIGINT/SIGTERM or timeout_seconds (live-web)."""
+"""serve: the app served in-process until SIGINT/SIGTERM or timeout_seconds (live-web): a WSGI app by
+wsgiref, an ASGI app by the harness's small asyncio HTTP/1.1 server (asgi_server.py)."""
 
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Optional
+from typing import Optional, Union
 
 from .. import events, interrupts
 from ..config import Config
 from ..errors import HarnessError
 from ..measurement.capture import Capture
 from ..measurement.live_stream import LIVE_ADDRESS
+from .asgi_server import AsgiServer
 from .outcome import Outcome
+from .served_app import ServedApp
 from .wsgi_server import BackgroundServer
+
+Server = Union[BackgroundServer, AsgiServer]
 
 
 def _wait_for_stop(timeout: Optional[float]) -> str:
@@ -26,16 +31,18 @@ def _wait_for_stop(timeout: Optional[float]) -> str:
     return stop.first or ("host lost" if stop.host_lost is not None else "signal")
 
 
-def bind(app: Callable[..., Any], cfg: Config) -> BackgroundServer:
+def bind(app: ServedApp, cfg: Config) -> Server:
     """The service's socket, listening before the run is announced: a live Tracker blocks until a client
     connects, and requests sent meanwhile wait in the backlog instead of being refused."""
     try:
-        return BackgroundServer(app, host=LIVE_ADDRESS, port=cfg.service_port or 0, quiet=False)
+        if app.asgi is not None:
+            return AsgiServer(app.asgi, host=LIVE_ADDRESS, port=cfg.service_port or 0, quiet=False)
+        return BackgroundServer(app.obj, host=LIVE_ADDRESS, port=cfg.service_port or 0, quiet=False)
     except OSError as exc:
         raise HarnessError("INVALID_OPTION", "cannot serve the app on port %s of the target: %s" % (cfg.service_port or "(any)", exc.strerror or exc)) from exc
 
 
-def _serve_until_stopped(server: BackgroundServer, cfg: Config, outcome: Outcome) -> None:
+def _serve_until_stopped(server: Server, cfg: Config, outcome: Outcome) -> None:
     # The server thread starts inside the window, so every frame of it is known to memray.
     server.start()
     try:
@@ -45,7 +52,7 @@ def _serve_until_stopped(server: BackgroundServer, cfg: Config, outcome: Outcome
         server.stop()
 
 
-def run_serve(server: BackgroundServer, cfg: Config, capture: Capture) -> Outcome:
+def run_serve(server: Server, cfg: Config, capture: Capture) -> Outcome:
     """server: bound (and announced) before the capture, since a live Tracker blocks for a client."""
     outcome = Outcome()
     try:

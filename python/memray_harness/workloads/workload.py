@@ -14,13 +14,14 @@ from .app_loader import app_module_name
 from .endpoint import run_endpoint, run_sequence
 from .outcome import Outcome
 from .script import precompile, run_script
+from .serve import Server as ListeningServer
 from .serve import bind, run_serve
+from .served_app import ServedApp
 from .snapshot import run_snapshot
-from .wsgi_server import BackgroundServer
 
-App = Optional[Callable[..., Any]]
+App = Optional[ServedApp]
 Result = tuple[Outcome, Any]  # (outcome, keepalive: hold until the reports are made)
-Server = Optional[BackgroundServer]  # the serve workload's listening socket, bound before the capture
+Server = Optional[ListeningServer]  # the serve workload's listening socket, bound before the capture
 
 
 def uses_script(cfg: Config, rule: ModeRule) -> bool:
@@ -37,7 +38,9 @@ def check(cfg: Config, rule: ModeRule) -> None:
     if rule.script == "required" and not cfg.script_path:
         raise HarnessError("SCRIPT_NOT_FOUND", "mode %r needs script_path (the script to run)" % cfg.mode)
     if needs_app(cfg, rule) and not cfg.app:
-        raise HarnessError("APP_NOT_FOUND", "mode %r needs app (a WSGI app as module:attr)%s" % (cfg.mode, " or a script" if rule.app == "fallback" else ""))
+        raise HarnessError(
+            "APP_NOT_FOUND", "mode %r needs app (a WSGI or ASGI app as module:attr)%s" % (cfg.mode, " or a script" if rule.app == "fallback" else "")
+        )
     if rule.workload == "import" and not (cfg.modules or cfg.app):
         raise HarnessError("INVALID_CONFIG", "mode %r imports modules: it needs 'modules' or 'app'" % cfg.mode)
     if rule.workload not in _KINDS:
@@ -49,8 +52,9 @@ def _script(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
 
 
 def _import(cfg: Config, app: App, capture: Capture, server: Server) -> Result:
+    # The seed's snapshot: the service's module and the heavy dependencies it has; --module: exactly those.
     modules = list(cfg.modules) or [app_module_name(cfg.app or "")]
-    return run_snapshot(modules, capture, cfg.app_dir), None
+    return run_snapshot(modules, capture, cfg.app_dir, with_dependencies=not cfg.modules), None
 
 
 def _request(cfg: Config, app: App, capture: Capture, server: Server) -> Result:

@@ -35,6 +35,11 @@ describe.runIf(ready)(`container modes on ${CONTAINER} (Flask/Waitress, real eng
     expect(table).toMatch(/polars\//);
     expect(JSON.stringify(run.summary)).toMatch(/forecast_service/);
     for (const report of REPORTS) expect(existsSync(path.join(run.dir, report)), report).toBe(true);
+    // The seed's heavy dependencies the service's environment has, after its module, listed.
+    const snapshot = run.summary.snapshot as { imported: { module: string }[]; dependencies: string[]; dependencies_absent: string[] };
+    expect(snapshot.imported.map((m) => m.module)).toEqual(["forecast_service.app", ...snapshot.dependencies]);
+    expect(snapshot.dependencies).toEqual(expect.arrayContaining(["polars", "pyarrow"]));
+    expect([...snapshot.dependencies, ...snapshot.dependencies_absent].sort()).toEqual(["numpy", "pandas", "polars", "pyarrow"]);
   });
 
   it("endpoint: one request, status 200, and the request's own allocations", async () => {

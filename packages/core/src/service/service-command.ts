@@ -2,9 +2,15 @@ import path from "node:path";
 import { parseAppRef } from "../app-ref.js";
 import { splitShellCommands } from "./shell-words.js";
 
-/** A WSGI server command line, as recognised from a container's Entrypoint + Cmd or a process. */
+/** A WSGI or ASGI server command line, as recognised from a container's Entrypoint + Cmd or a process. */
 export interface ServiceCommand {
-  server: "waitress" | "gunicorn" | "flask";
+  server: "waitress" | "gunicorn" | "flask" | "uvicorn" | "hypercorn";
+  /**
+   * What the server speaks to the app, as the command says: `asgi` for uvicorn, hypercorn and gunicorn with a
+   * uvicorn worker class (`-k uvicorn.workers.UvicornWorker`), `wsgi` otherwise (uvicorn `--interface wsgi`).
+   * The harness tells it again from the app object itself.
+   */
+  interface: "wsgi" | "asgi";
   /** `module:attr` or `module:factory()`, ready for the harness's `app`. */
   app: string;
   /** The app is built by calling a factory (`--call`, `mod:create_app()`). */
@@ -28,10 +34,11 @@ const WRAPPERS = new Set(["exec", "tini", "dumb-init", "tini-static", "gosu", "s
 const ENV_ASSIGNMENT = /^[A-Za-z_][A-Za-z0-9_]*=/;
 
 /**
- * Find the WSGI app in a command line. `argv` is Entrypoint followed by Cmd (a shell form like
+ * Find the WSGI or ASGI app in a command line. `argv` is Entrypoint followed by Cmd (a shell form like
  * `["/bin/sh", "-c", "cd /srv && exec gunicorn -b :6000 app:app"]` is understood); `env` is the
- * container's environment (FLASK_APP, GUNICORN_CMD_ARGS, PORT, FLASK_RUN_PORT).
- * Returns null when no waitress-serve, gunicorn or flask command is found.
+ * container's environment (FLASK_APP, GUNICORN_CMD_ARGS, PORT, FLASK_RUN_PORT, UVICORN_PORT, UVICORN_HOST).
+ * Returns null when no waitress-serve, gunicorn, flask, uvicorn or hypercorn command is found (also as
+ * `python -m uvicorn`, `python -m hypercorn`).
  */
 export function parseServiceCommand(argv: readonly string[], env: Readonly<Record<string, string>> = {}): ServiceCommand | null {
   for (const command of simpleCommands(argv)) {
@@ -152,6 +159,10 @@ function parseServer(server: string, args: string[], env: Record<string, string>
       return parseGunicorn(args, env, cwd, common);
     case "flask":
       return parseFlask(args, env, cwd, common);
+    case "uvicorn":
+      return parseUvicorn(args, env, cwd, common);
+    case "hypercorn":
+      return parseHypercorn(args, cwd, common);
     default:
       return null;
   }
@@ -212,7 +223,7 @@ function parseWaitress(args: string[], cwd: string | null, common: Common): Serv
   if (!target) return null;
   const spec = appSpec(target, "application", call);
   if (!spec) return null;
-  return { server: "waitress", ...spec, port: port ?? 8080, host, chdir: cwd, ...common };
+  return { server: "waitress", interface: "wsgi", ...spec, port: port ?? 8080, host, chdir: cwd, ...common };
 }
 
 // gunicorn options that take no value.
@@ -250,6 +261,7 @@ function parseGunicorn(args: string[], env: Record<string, string>, cwd: string 
   let bind: { host: string | null; port: number | null } | null = null;
   let chdir: string | null = null;
   let target: string | null = null;
+  let workerClass: string | null = null;
   for (let i = 0; i < all.length; i++) {
     const a = all[i]!;
     if (a === "--") {
@@ -278,6 +290,8 @@ function parseGunicorn(args: string[], env: Record<string, string>, cwd: string 
       if (!value.startsWith("unix:") && !value.startsWith("fd://")) bind = parseBind(value, 8000);
     } else if (name === "--chdir") {
       chdir = value;
+    } else if (name === "-k" || name === "--worker-class") {
+      workerClass = value;
     }
   }
   if (!target) return null;
@@ -286,6 +300,8 @@ function parseGunicorn(args: string[], env: Record<string, string>, cwd: string 
   if (!bind && env.PORT) bind = { host: "0.0.0.0", port: toPort(env.PORT) };
   return {
     server: "gunicorn",
+    // uvicorn.workers.UvicornWorker, uvicorn_worker.UvicornWorker, ...: the worker speaks ASGI to the app.
+    interface: workerClass && /uvicorn|asgi/i.test(workerClass) ? "asgi" : "wsgi",
     ...spec,
     port: bind?.port ?? 8000,
     host: bind?.host ?? null,
@@ -335,7 +351,101 @@ function parseFlask(args: string[], env: Record<string, string>, cwd: string | n
   if (!spec) return null;
   port ??= toPort(env.FLASK_RUN_PORT ?? "") ?? 5000;
   host ??= env.FLASK_RUN_HOST ?? null;
-  return { server: "flask", ...spec, port, host, chdir: joinDir(cwd, dir), ...common };
+  return { server: "flask", interface: "wsgi", ...spec, port, host, chdir: joinDir(cwd, dir), ...common };
+}
+
+// uvicorn options that take no value (every other --option takes one, `--x=v` or `--x v`).
+const UVICORN_FLAGS = new Set([
+  "--reload",
+  "--factory",
+  "--use-colors",
+  "--no-use-colors",
+  "--access-log",
+  "--no-access-log",
+  "--proxy-headers",
+  "--no-proxy-headers",
+  "--server-header",
+  "--no-server-header",
+  "--date-header",
+  "--no-date-header",
+  "--version",
+  "--help",
+]);
+
+/** `uvicorn [--host H] [--port N] [--factory] [--app-dir D] [--interface I] mod:app` (its default port 8000). */
+function parseUvicorn(args: string[], env: Record<string, string>, cwd: string | null, common: Common): ServiceCommand | null {
+  let factory = false;
+  let port: number | null = null;
+  let host: string | null = null;
+  let appDir: string | null = null;
+  let iface: string | null = null;
+  let target: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") {
+      target ??= args[i + 1] ?? null;
+      break;
+    }
+    if (!a.startsWith("-")) {
+      target ??= a;
+      continue;
+    }
+    if (a === "--factory") factory = true;
+    if (UVICORN_FLAGS.has(a)) continue;
+    const { name, value, consumed } = optionValue(a, args[i + 1]);
+    if (consumed) i++;
+    if (value === null) continue;
+    if (name === "--port") port = toPort(value) ?? port;
+    else if (name === "--host") host = value;
+    else if (name === "--app-dir") appDir = value;
+    else if (name === "--interface") iface = value;
+  }
+  target ??= env.UVICORN_APP ?? null;
+  if (!target) return null;
+  const spec = appSpec(target, "app", factory || /^(1|true|yes)$/i.test(env.UVICORN_FACTORY ?? ""));
+  if (!spec) return null;
+  port ??= toPort(env.UVICORN_PORT ?? "") ?? 8000;
+  host ??= env.UVICORN_HOST ?? null;
+  return { server: "uvicorn", interface: iface === "wsgi" ? "wsgi" : "asgi", ...spec, port, host, chdir: joinDir(cwd, appDir), ...common };
+}
+
+// hypercorn options that take no value.
+const HYPERCORN_FLAGS = new Set(["--debug", "--reload", "--version", "-v", "--help", "-h"]);
+
+/** `hypercorn [-b HOST:PORT] [--root-path P] mod:app` (its default bind 127.0.0.1:8000; `mod:create_app()` a factory). */
+function parseHypercorn(args: string[], cwd: string | null, common: Common): ServiceCommand | null {
+  let bind: { host: string | null; port: number | null } | null = null;
+  let target: string | null = null;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") {
+      target ??= args[i + 1] ?? null;
+      break;
+    }
+    if (!a.startsWith("-")) {
+      target = a; // the last positional is the application
+      continue;
+    }
+    if (HYPERCORN_FLAGS.has(a)) continue;
+    let name: string;
+    let value: string | null;
+    if (!a.startsWith("--") && a.length > 2) {
+      name = a.slice(0, 2);
+      value = a.slice(2);
+    } else {
+      const parsed = optionValue(a, args[i + 1]);
+      if (parsed.consumed) i++;
+      name = parsed.name;
+      value = parsed.value;
+    }
+    if (value !== null && (name === "-b" || name === "--bind") && (bind === null || bind.port === null) && !value.startsWith("unix:")) {
+      bind = parseBind(value, 8000);
+    }
+  }
+  if (!target) return null;
+  const spec = appSpec(target, "app", false);
+  if (!spec) return null;
+  return { server: "hypercorn", interface: "asgi", ...spec, port: bind?.port ?? 8000, host: bind?.host ?? null, chdir: cwd, ...common };
 }
 
 /**

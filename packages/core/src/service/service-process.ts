@@ -39,6 +39,8 @@ export interface DetectedApp {
   /** Directory to import the app from (the working directory, or where the command changes to). */
   appDir: string;
   server: ServiceCommand["server"];
+  /** WSGI or ASGI, as the server's command says (the harness tells it again from the app object). */
+  interface: ServiceCommand["interface"];
   /** Port on the server's command line (or the server's default). */
   port: number | null;
   /** Where the command was read: the runtime's configuration, or a running process. */
@@ -112,7 +114,7 @@ async function locateProgram(service: Pick<ServiceProcess, "exec">, name: string
 }
 
 /**
- * The WSGI app the service serves, from its command, else from its running processes (an entrypoint
+ * The WSGI or ASGI app the service serves, from its command, else from its running processes (an entrypoint
  * script that execs gunicorn). Throws AppNotFoundError (exit 2) when none is found.
  */
 export async function detectServiceApp(service: ServiceProcess): Promise<DetectedApp> {
@@ -129,7 +131,7 @@ export async function detectServiceApp(service: ServiceProcess): Promise<Detecte
 function toDetectedApp(service: ServiceProcess, parsed: ServiceCommand, source: DetectedApp["source"], command: readonly string[]): DetectedApp {
   const workingDir = service.workingDir || "/";
   const appDir = parsed.chdir ? path.posix.resolve(workingDir, parsed.chdir) : workingDir;
-  return { app: parsed.app, appDir, server: parsed.server, port: parsed.port, source, command };
+  return { app: parsed.app, appDir, server: parsed.server, interface: parsed.interface, port: parsed.port, source, command };
 }
 
 /** Command lines of the processes where the service runs, pid 1 first (from /proc, no shell). */

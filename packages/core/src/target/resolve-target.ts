@@ -26,6 +26,8 @@ export interface ResolvedTarget {
   servicePort: number | undefined;
   /** The command that installs memray there, printed when it is missing. */
   memrayInstallHint: string;
+  /** The server the app was read from (absent when --app named it, or nothing was detected). */
+  appServer?: { server: string; interface: "wsgi" | "asgi" } | undefined;
 }
 
 /**
@@ -51,6 +53,7 @@ export async function resolveTarget(connection: TargetConnection, needs: TargetN
   target.useInterpreter?.(python);
   let app = needs.app;
   let appDir: string | undefined;
+  let appServer: ResolvedTarget["appServer"];
   if (app) {
     appDir = service.workingDir || "/";
   } else if (needs.needApp !== "none") {
@@ -60,8 +63,9 @@ export async function resolveTarget(connection: TargetConnection, needs: TargetN
     });
     app = detected?.app;
     appDir = detected?.appDir;
+    appServer = detected ? { server: detected.server, interface: detected.interface } : undefined;
   }
   // Best effort, for summary.target.service_port: the in-process server never needs it.
   const servicePort = detectServicePort(service, { portOverride: needs.port ?? null })?.port;
-  return { target, python, memrayInstallHint: connection.installCommand(python), app, appDir, servicePort };
+  return { target, python, memrayInstallHint: connection.installCommand(python), app, appDir, servicePort, appServer };
 }
