@@ -413,3 +413,43 @@ def test_a_process_without_agent_is_entered_by_memrays_injection(tmp_path: Path)
         assert lone.get("/ok") == b"ok"
     finally:
         lone.stop()
+
+
+IDLE_SERVER = """
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen()
+print(s.getsockname()[1], flush=True)
+while True:  # blocked in accept(): no allocation until a client connects
+    conn, _ = s.accept()
+    conn.close()
+"""
+
+
+@pytest.mark.skipif(shutil.which("gdb") is None, reason="no gdb here")
+def test_a_service_idle_in_accept_is_woken_for_the_debugger(tmp_path: Path) -> None:
+    """gdb's injection waits for the process's next allocation; a server blocked in accept() makes none
+    until a client comes. Empty connections to its port wake it: it is tracked, and the run says so."""
+    idle = subprocess.Popen([sys.executable, "-c", IDLE_SERVER], stdout=subprocess.PIPE, text=True)
+    try:
+        port = int(idle.stdout.readline())  # type: ignore[union-attr]
+        cfg = {
+            "mode": "attach",
+            "reports": fast_reports("attach"),
+            "target": {"kind": "local", "name": "local", "python": sys.executable, "service_port": port},
+            "attach": {"duration_seconds": 1, "pids": [idle.pid], "aggregate": False, "send_requests": False},
+        }
+        run_dir = tmp_path / "run"
+        run_dir.mkdir()
+        res = run_attach(run_dir, cfg)
+        error = res.summary["error"] or ""
+        if res.summary["error_code"] == "ATTACH_DEBUGGER_FAILED" and "did not enter" not in error:  # not a wait for an allocation
+            pytest.skip("gdb cannot attach here: %s" % error)
+        assert res.rc == 0, error
+        assert res.summary["attach"]["processes"][0]["status"] == "tracked"
+        steps = [e["message"] for e in res.events() if e["event"] == "step" and e["step"] == "attach"]
+        assert any(m.startswith("woke the idle service for the debugger") and "127.0.0.1:%d" % port in m for m in steps), steps
+    finally:
+        idle.kill()
+        idle.wait()

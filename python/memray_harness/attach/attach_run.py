@@ -28,7 +28,7 @@ from ..measurement.rss import SOURCE_PROC
 from ..reports import requests_report
 from ..run.failures import unexpected
 from ..run.runner import Run
-from . import checks, discovery, merge, process_reports
+from . import checks, discovery, inject, merge, process_reports, wake
 from . import tracked as tracked_mod
 from .client import LEASE_SECONDS, LeaseKeeper
 from .discovery import ProcessInfo
@@ -141,9 +141,13 @@ class AttachRun(Run):
             if t.status == "tracking" and t.conn is not None:
                 self.keeper.add(t.pid, t.conn)  # renewed at once: the others may take a while (an injection)
 
-        with concurrent.futures.ThreadPoolExecutor(max_workers=len(self.tracked)) as pool:
+        injecting = any(t.method != "agent" and t.status != "failed" for t in self.tracked)
+        port = self.cfg.target.service_port or self.cfg.service_port
+        with wake.waker(port, injecting, inject.INJECT_TIMEOUT) as waking, concurrent.futures.ThreadPoolExecutor(max_workers=len(self.tracked)) as pool:
             list(pool.map(start, self.tracked))
         self.tracking_seconds = round(time.perf_counter() - started, 3)
+        if isinstance(waking, wake.Waker) and waking.connections:
+            events.step("attach", "woke the idle service for the debugger: %d empty connection(s) to 127.0.0.1:%d" % (waking.connections, waking.port))
         reader = self.summary.get("profiling")["memray_version"]
         for t in self.tracked:
             if t.status == "tracking":
