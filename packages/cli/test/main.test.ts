@@ -1,25 +1,12 @@
 import { describe, expect, it } from "vitest";
-import type { CliDeps } from "../src/deps.js";
 import type { CliIo } from "../src/cli-io.js";
 import { main } from "../src/main.js";
-import { TargetRegistry } from "@alpiq/memray-core";
+import { fakeDeps } from "./fake-deps.js";
 import { capturedIo } from "@alpiq/memray-test-support";
 
 // The program in-process with fake clients: which command reaches which client, with which flags.
 
 const io = (extra: Partial<CliIo> = {}) => capturedIo(extra);
-
-function fakeDeps() {
-  const calls: { client: string; args: unknown }[] = [];
-  const deps: CliDeps = {
-    profile: { targets: new TargetRegistry([]) },
-    install: async (_io, flags) => (calls.push({ client: "install", args: flags }), 0),
-    debugBuild: async (_io, flags) => (calls.push({ client: "debugBuild", args: flags }), 0),
-    compare: async (argv) => (calls.push({ client: "compare", args: argv }), 0),
-    menu: async (_io, options) => (calls.push({ client: "menu", args: options }), 0),
-  };
-  return { deps, calls };
-}
 
 describe("memray-cli (in-process)", () => {
   it("bare on a terminal opens the menu; elsewhere prints the help", async () => {

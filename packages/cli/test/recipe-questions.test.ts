@@ -2,10 +2,10 @@ import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { InvalidOptionError, TargetRegistry } from "@alpiq/memray-core";
+import { InvalidOptionError } from "@alpiq/memray-core";
 import { capturedIo } from "@alpiq/memray-test-support";
-import type { CliDeps } from "../src/deps.js";
 import { main } from "../src/main.js";
+import { fakeDeps } from "./fake-deps.js";
 import type { MenuPrompts } from "../src/menu-command.js";
 import { askRecipeQuestions, OWN_SCRIPT, testCaseScripts, type RecipeQuestionDeps } from "../src/recipe-questions.js";
 import { parseRecipeVars } from "../src/recipes.js";
@@ -44,19 +44,6 @@ function questions(
   scripts = ["test-cases/example-sequential-requests.py"],
 ): RecipeQuestionDeps {
   return { prompts, listContainers: async () => containers, listScripts: async () => scripts };
-}
-
-function fakeDeps(recipeQuestions?: RecipeQuestionDeps) {
-  const calls: { client: string; args: unknown }[] = [];
-  const deps: CliDeps = {
-    profile: { targets: new TargetRegistry([]) },
-    install: async (_io, flags) => (calls.push({ client: "install", args: flags }), 0),
-    debugBuild: async (_io, flags) => (calls.push({ client: "debugBuild", args: flags }), 0),
-    compare: async (argv) => (calls.push({ client: "compare", args: argv }), 0),
-    menu: async (_io, options) => (calls.push({ client: "menu", args: options }), 0),
-    ...(recipeQuestions ? { recipeQuestions: async () => recipeQuestions } : {}),
-  };
-  return { deps, calls };
 }
 
 describe("recipe questions on a terminal", () => {

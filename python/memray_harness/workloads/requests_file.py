@@ -36,12 +36,17 @@ FIELDS = ("request_num", "status", "duration_s", "rss_before", "rss_after", "rss
 
 def remove_stale(path: str) -> list[str]:
     """Delete a file left by an earlier run so it is never merged into this one."""
+    return _remove(path, "could not remove stale requests file %s")
+
+
+def _remove(path: str, failure: str) -> list[str]:
+    """Delete `path` (gone already is fine); a warning, `failure` % path with the reason, when it cannot be."""
     try:
         os.remove(path)
     except FileNotFoundError:
         pass
     except OSError as exc:
-        return ["could not remove stale requests file %s: %s" % (path, exc)]
+        return ["%s: %s" % (failure % path, exc)]
     return []
 
 
@@ -247,10 +252,4 @@ class SeedRequests:
         return requests, warnings, {"file": self.fixed, "kind": "seed", "entries": len(requests)}
 
     def _consume(self, path: str) -> list[str]:
-        try:
-            os.remove(path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            return ["could not remove the requests file %s after reading it: %s" % (path, exc)]
-        return []
+        return _remove(path, "could not remove the requests file %s after reading it")

@@ -187,41 +187,21 @@ const WAITRESS_FLAGS = new Set([
   "--no-clear-untrusted-proxy-headers",
   "--log-untrusted-proxy-headers",
   "--no-log-untrusted-proxy-headers",
+  "--call",
 ]);
 
 function parseWaitress(args: string[], cwd: string | null, common: Common): ServiceCommand | null {
-  let call = false;
+  const scanned = scanArgs(args, WAITRESS_FLAGS);
   let port: number | null = null;
   let host: string | null = null;
-  let target: string | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--") {
-      target ??= args[i + 1] ?? null;
-      break;
-    }
-    if (a.startsWith("-")) {
-      if (a === "--call") {
-        call = true;
-        continue;
-      }
-      if (WAITRESS_FLAGS.has(a)) continue;
-      const { name, value, consumed } = optionValue(a, args[i + 1]);
-      if (consumed) i++;
-      if (value === null) continue;
-      if (name === "--port") port = toPort(value) ?? port;
-      else if (name === "--host") host = value;
-      else if (name === "--listen" && port === null) {
-        const bind = parseBind(value);
-        port = bind.port;
-        host = bind.host;
-      }
-      continue;
-    }
-    target ??= a;
+  for (const { name, value } of scanned.options) {
+    if (name === "--port") port = toPort(value) ?? port;
+    else if (name === "--host") host = value;
+    else if (name === "--listen" && port === null) ({ host, port } = parseBind(value));
   }
+  const target = scanned.positionals[0] ?? scanned.afterDashDash;
   if (!target) return null;
-  const spec = appSpec(target, "application", call);
+  const spec = appSpec(target, "application", scanned.flags.has("--call"));
   if (!spec) return null;
   return { server: "waitress", interface: "wsgi", ...spec, port: port ?? 8080, host, chdir: cwd, ...common };
 }
@@ -257,35 +237,11 @@ const GUNICORN_FLAGS = new Set([
 ]);
 
 function parseGunicorn(args: string[], env: Record<string, string>, cwd: string | null, common: Common): ServiceCommand | null {
-  const all = [...splitWordsLoosely(env.GUNICORN_CMD_ARGS), ...args];
+  const scanned = scanArgs([...splitWordsLoosely(env.GUNICORN_CMD_ARGS), ...args], GUNICORN_FLAGS);
   let bind: { host: string | null; port: number | null } | null = null;
   let chdir: string | null = null;
-  let target: string | null = null;
   let workerClass: string | null = null;
-  for (let i = 0; i < all.length; i++) {
-    const a = all[i]!;
-    if (a === "--") {
-      target ??= all[i + 1] ?? null;
-      break;
-    }
-    if (!a.startsWith("-") || a === "-") {
-      target = a; // the last positional is APP_MODULE
-      continue;
-    }
-    if (GUNICORN_FLAGS.has(a)) continue;
-    let name: string;
-    let value: string | null;
-    if (!a.startsWith("--") && a.length > 2) {
-      // short option with attached value: -w4, -b0.0.0.0:6000
-      name = a.slice(0, 2);
-      value = a.slice(2);
-    } else {
-      const parsed = optionValue(a, all[i + 1]);
-      if (parsed.consumed) i++;
-      name = parsed.name;
-      value = parsed.value;
-    }
-    if (value === null) continue;
+  for (const { name, value } of scanned.options) {
     if ((name === "-b" || name === "--bind") && (bind === null || bind.port === null)) {
       if (!value.startsWith("unix:") && !value.startsWith("fd://")) bind = parseBind(value, 8000);
     } else if (name === "--chdir") {
@@ -294,6 +250,7 @@ function parseGunicorn(args: string[], env: Record<string, string>, cwd: string 
       workerClass = value;
     }
   }
+  const target = scanned.positionals.at(-1) ?? scanned.afterDashDash; // the last positional is APP_MODULE
   if (!target) return null;
   const spec = appSpec(target, "application", false);
   if (!spec) return null;
@@ -374,33 +331,19 @@ const UVICORN_FLAGS = new Set([
 
 /** `uvicorn [--host H] [--port N] [--factory] [--app-dir D] [--interface I] mod:app` (its default port 8000). */
 function parseUvicorn(args: string[], env: Record<string, string>, cwd: string | null, common: Common): ServiceCommand | null {
-  let factory = false;
+  const scanned = scanArgs(args, UVICORN_FLAGS);
   let port: number | null = null;
   let host: string | null = null;
   let appDir: string | null = null;
   let iface: string | null = null;
-  let target: string | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--") {
-      target ??= args[i + 1] ?? null;
-      break;
-    }
-    if (!a.startsWith("-")) {
-      target ??= a;
-      continue;
-    }
-    if (a === "--factory") factory = true;
-    if (UVICORN_FLAGS.has(a)) continue;
-    const { name, value, consumed } = optionValue(a, args[i + 1]);
-    if (consumed) i++;
-    if (value === null) continue;
+  for (const { name, value } of scanned.options) {
     if (name === "--port") port = toPort(value) ?? port;
     else if (name === "--host") host = value;
     else if (name === "--app-dir") appDir = value;
     else if (name === "--interface") iface = value;
   }
-  target ??= env.UVICORN_APP ?? null;
+  const factory = scanned.flags.has("--factory");
+  const target = scanned.positionals[0] ?? scanned.afterDashDash ?? env.UVICORN_APP ?? null;
   if (!target) return null;
   const spec = appSpec(target, "app", factory || /^(1|true|yes)$/i.test(env.UVICORN_FACTORY ?? ""));
   if (!spec) return null;
@@ -414,34 +357,12 @@ const HYPERCORN_FLAGS = new Set(["--debug", "--reload", "--version", "-v", "--he
 
 /** `hypercorn [-b HOST:PORT] [--root-path P] mod:app` (its default bind 127.0.0.1:8000; `mod:create_app()` a factory). */
 function parseHypercorn(args: string[], cwd: string | null, common: Common): ServiceCommand | null {
+  const scanned = scanArgs(args, HYPERCORN_FLAGS);
   let bind: { host: string | null; port: number | null } | null = null;
-  let target: string | null = null;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === "--") {
-      target ??= args[i + 1] ?? null;
-      break;
-    }
-    if (!a.startsWith("-")) {
-      target = a; // the last positional is the application
-      continue;
-    }
-    if (HYPERCORN_FLAGS.has(a)) continue;
-    let name: string;
-    let value: string | null;
-    if (!a.startsWith("--") && a.length > 2) {
-      name = a.slice(0, 2);
-      value = a.slice(2);
-    } else {
-      const parsed = optionValue(a, args[i + 1]);
-      if (parsed.consumed) i++;
-      name = parsed.name;
-      value = parsed.value;
-    }
-    if (value !== null && (name === "-b" || name === "--bind") && (bind === null || bind.port === null) && !value.startsWith("unix:")) {
-      bind = parseBind(value, 8000);
-    }
+  for (const { name, value } of scanned.options) {
+    if ((name === "-b" || name === "--bind") && (bind === null || bind.port === null) && !value.startsWith("unix:")) bind = parseBind(value, 8000);
   }
+  const target = scanned.positionals.at(-1) ?? scanned.afterDashDash; // the last positional is the application
   if (!target) return null;
   const spec = appSpec(target, "app", false);
   if (!spec) return null;
@@ -460,6 +381,40 @@ function appSpec(target: string, defaultAttr: string, call: boolean): Pick<Servi
   if (!ref) return null;
   const factory = ref.factory || call;
   return { app: `${ref.module}:${ref.attr}${factory ? "()" : ""}`, factory, attrGuessed };
+}
+
+interface ScannedArgs {
+  positionals: string[];
+  /** The argument after `--`, if any (an app named after the end of the options). */
+  afterDashDash: string | null;
+  /** Options with their value, in order (an option that ends the command without its value is left out). */
+  options: { name: string; value: string }[];
+  /** Options that take no value (those in the server's set) that were given. */
+  flags: Set<string>;
+}
+
+/**
+ * A server's arguments, split as its option parser would: `flags` take no value, every other option
+ * does (`--x=v`, `--x v`, `-xv`, `-x v`).
+ */
+function scanArgs(args: readonly string[], flags: ReadonlySet<string>): ScannedArgs {
+  const scanned: ScannedArgs = { positionals: [], afterDashDash: null, options: [], flags: new Set() };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === "--") {
+      scanned.afterDashDash = args[i + 1] ?? null;
+      break;
+    }
+    if (!a.startsWith("-") || a === "-") scanned.positionals.push(a);
+    else if (flags.has(a)) scanned.flags.add(a);
+    else if (!a.startsWith("--") && a.length > 2) scanned.options.push({ name: a.slice(0, 2), value: a.slice(2) });
+    else {
+      const { name, value, consumed } = optionValue(a, args[i + 1]);
+      if (consumed) i++;
+      if (value !== null) scanned.options.push({ name, value });
+    }
+  }
+  return scanned;
 }
 
 /** `--name=value`, `--name value`, `-x value` → name, value, whether the next arg was used. */
