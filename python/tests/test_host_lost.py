@@ -124,22 +124,31 @@ child.wait()
 """
 
 
-def test_the_parent_process_killed_is_a_lost_host_and_the_workload_never_meets_a_broken_pipe(tmp_path: Path) -> None:
+def kill_the_harness_parent(tmp_path: Path, parent_source: str, *parent_args: str) -> dict[str, Any]:
+    """The harness started by a parent process (parent_source, given parent_args then the harness's argv)
+    that prints the harness's pid and GO once the workload is READY; the parent SIGKILLed then; the
+    summary.json the harness writes alone."""
     config = configure(tmp_path)
     parent = tmp_path / "parent.py"
-    parent.write_text(textwrap.dedent(PARENT))
-    host = subprocess.Popen([sys.executable, str(parent), *harness_argv(config)], cwd=str(tmp_path), env=env_with(), stdout=subprocess.PIPE, text=True)
+    parent.write_text(textwrap.dedent(parent_source))
+    argv = [sys.executable, str(parent), *parent_args, *harness_argv(config)]
+    host = subprocess.Popen(argv, cwd=str(tmp_path), env=env_with(), stdout=subprocess.PIPE, text=True)
     harness_pid = int(host.stdout.readline())  # type: ignore[union-attr]
     try:
         assert host.stdout.readline().strip() == "GO"  # type: ignore[union-attr]
-        host.send_signal(signal.SIGKILL)  # the harness's pipes now have no reader, and its parent is gone
+        host.send_signal(signal.SIGKILL)
         host.wait(timeout=10)
-        s = wait_for_summary(tmp_path / "out")
-        assert_finished_without_its_host(tmp_path, s, "")
-        assert any(word in s["error"] for word in ("parent process", "progress events")), s["error"]
+        return wait_for_summary(tmp_path / "out")
     finally:
         with contextlib.suppress(OSError):
             os.kill(harness_pid, signal.SIGKILL)
+
+
+def test_the_parent_process_killed_is_a_lost_host_and_the_workload_never_meets_a_broken_pipe(tmp_path: Path) -> None:
+    # The harness's pipes have no reader once the parent is gone.
+    s = kill_the_harness_parent(tmp_path, PARENT)
+    assert_finished_without_its_host(tmp_path, s, "")
+    assert any(word in s["error"] for word in ("parent process", "progress events")), s["error"]
 
 
 PARENT_WITH_FILES = """
@@ -156,23 +165,8 @@ child.wait()
 
 def test_the_parent_process_killed_is_a_lost_host_whatever_its_output_goes_to(tmp_path: Path) -> None:
     """No pipe at all (output to a file): the parent-death signal and the parent check alone."""
-    config = configure(tmp_path)
-    parent = tmp_path / "parent.py"
-    parent.write_text(textwrap.dedent(PARENT_WITH_FILES))
-    argv = [sys.executable, str(parent), str(tmp_path / "output.txt"), *harness_argv(config)]
-    host = subprocess.Popen(argv, cwd=str(tmp_path), env=env_with(), stdout=subprocess.PIPE, text=True)
-    harness_pid = int(host.stdout.readline())  # type: ignore[union-attr]
-    try:
-        assert host.stdout.readline().strip() == "GO"  # type: ignore[union-attr]
-        started = time.monotonic()
-        host.send_signal(signal.SIGKILL)
-        host.wait(timeout=10)
-        s = wait_for_summary(tmp_path / "out")
-        assert time.monotonic() - started < 30
-        assert_finished_without_its_host(tmp_path, s, "parent process")
-    finally:
-        with contextlib.suppress(OSError):
-            os.kill(harness_pid, signal.SIGKILL)
+    s = kill_the_harness_parent(tmp_path, PARENT_WITH_FILES, str(tmp_path / "output.txt"))
+    assert_finished_without_its_host(tmp_path, s, "parent process")
 
 
 def test_resume_completes_a_run_finished_without_its_host(tmp_path: Path) -> None:

@@ -179,6 +179,11 @@ export function machineInfo(python) {
   };
 }
 
+/** argv of `memray-cli profile --mode script` on `workload` (its own args after `--`), runs under dir/runs. */
+export function cliScriptArgv({ workload, dir, python, name, args }) {
+  return ["node", CLI, "profile", "--mode", "script", "--script", workload, "--out", path.join(dir, "runs"), "--python", python, "--name", name, "--", ...args];
+}
+
 /** A complete harness config.json (every key of core's harnessConfigSchema) for a run in `dir`. */
 export function harnessConfig({ dir, script, scriptArgs, reports, mode = "script", tracemalloc = false, python = "python3" }) {
   return localHarnessConfig(python, {

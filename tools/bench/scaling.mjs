@@ -21,6 +21,7 @@ import {
   RESULTS_DIR,
   ROOT,
   cliReportSeconds,
+  cliScriptArgv,
   die,
   fmt,
   loadSnapshot,
@@ -73,24 +74,7 @@ function positiveInt(flag, value) {
 
 async function ours(py, allocations, dir) {
   const logFile = path.join(dir, "bench.log");
-  const argv = [
-    "node",
-    CLI,
-    "profile",
-    "--mode",
-    "script",
-    "--script",
-    WORKLOAD,
-    "--out",
-    path.join(dir, "runs"),
-    "--python",
-    py,
-    "--name",
-    "scaling",
-    "--",
-    "--allocations",
-    String(allocations),
-  ];
+  const argv = cliScriptArgv({ workload: WORKLOAD, dir, python: py, name: "scaling", args: ["--allocations", String(allocations)] });
   const r = await measure(py, argv, { cwd: dir, env: { NO_COLOR: "1" }, logFile });
   requireOk("ours", r, logFile);
   const runDir = path.join(dir, "runs", readdirSync(path.join(dir, "runs"))[0]);

@@ -141,23 +141,7 @@ function makeConfigs(opts) {
       key: "ours_full",
       label: "a. ours-full (CLI: capture + 6 reports + summary)",
       async run(dir, logFile) {
-        const argv = [
-          "node",
-          CLI,
-          "profile",
-          "--mode",
-          "script",
-          "--script",
-          WORKLOAD,
-          "--out",
-          path.join(dir, "runs"),
-          "--python",
-          py,
-          "--name",
-          "bench",
-          "--",
-          ...workloadArgs,
-        ];
+        const argv = cliScriptArgv({ workload: WORKLOAD, dir, python: py, name: "bench", args: workloadArgs });
         const r = await measure(py, argv, { cwd: dir, env: { NO_COLOR: "1" }, logFile });
         requireOk(this.key, r, logFile);
         const runs = readdirSync(path.join(dir, "runs"));

@@ -75,7 +75,7 @@ export async function debugBuildCommand(io: CliIo, flags: DebugBuildFlags, deps:
       throw new InvalidOptionError(`--copy-lib: ${lib} does not exist (a shared library to copy into the build image)`);
   }
 
-  const reporter = new ProgressReporter(io.stderr);
+  const reporter = new ProgressReporter(io.stderr, false, io.env);
   let wheel: DebugWheel;
   let installed: InstalledDebugWheel | undefined;
   try {
@@ -97,7 +97,7 @@ export async function debugBuildCommand(io: CliIo, flags: DebugBuildFlags, deps:
     io.stderr.write(sectionTable(wheel));
     const container = str(flags.installInto);
     if (container) {
-      const installer = new ProgressReporter(io.stderr);
+      const installer = new ProgressReporter(io.stderr, false, io.env);
       try {
         installer.step(`connecting to container ${container}`);
         const target = await DockerTarget.connect({ docker, container });

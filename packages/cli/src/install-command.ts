@@ -60,7 +60,7 @@ export async function installCommand(io: CliIo, flags: InstallFlags, targets: Ta
   const debugSymbols = typeof flags.debugSymbols === "string" ? parsePythonBool("--debug-symbols", flags.debugSymbols) : Boolean(flags.debugSymbols);
   const attach = typeof flags.attach === "string" ? parsePythonBool("--attach", flags.attach) : Boolean(flags.attach);
   const agent = typeof flags.agent === "string" ? parsePythonBool("--agent", flags.agent) : Boolean(flags.agent);
-  const reporter = new ProgressReporter(io.stderr);
+  const reporter = new ProgressReporter(io.stderr, false, io.env);
   reporter.step(`connecting to ${choice.label}`);
   const connection = await targets.connect(choice).catch((error: unknown) => {
     reporter.finish(false);

@@ -2,7 +2,7 @@ import pc from "picocolors";
 import { ERROR_CODES, ExitCode, formatKb, visibleText, type ProfileResult } from "@alpiq/memray-core";
 import { describeAttachSummary } from "./attach-lines.js";
 import type { CliIo } from "./cli-io.js";
-import { errorStream } from "./output-mode.js";
+import { colorEnabled, errorStream } from "./output-mode.js";
 import { printError } from "./print-error.js";
 
 /**
@@ -13,11 +13,12 @@ import { printError } from "./print-error.js";
  */
 export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: ReadonlySet<string>): void {
   const { summary } = result;
+  const c = pc.createColors(colorEnabled(io.env, errorStream(io) as { isTTY?: boolean }));
   if (result.error) printError(io, result.error);
   else if (summary.error) {
     const exit = summary.error_code ? ERROR_CODES[summary.error_code].exitCode : ExitCode.WorkloadFailed;
     const label = exit === ExitCode.WorkloadFailed ? "workload failed:" : exit >= 128 ? "interrupted:" : "error:";
-    errorStream(io).write(`${pc.red(label)} ${visibleText(summary.error)}\n`);
+    errorStream(io).write(`${c.red(label)} ${visibleText(summary.error)}\n`);
   }
   const lines: string[] = [];
   const memory = summary.memory;
@@ -39,11 +40,11 @@ export function printRunOutcome(io: CliIo, result: ProfileResult, alreadyShown: 
   if (summary.requests.length) {
     const leak = summary.leak_indicators;
     lines.push(
-      `${summary.requests.length} requests · ${leak.likely_leak ? pc.red("likely leak") : pc.green("no leak detected")} (monotonic growth: ${leak.monotonic_growth}, +${leak.rss_growth_mb ?? "n/a"} MB)`,
+      `${summary.requests.length} requests · ${leak.likely_leak ? c.red("likely leak") : c.green("no leak detected")} (monotonic growth: ${leak.monotonic_growth}, +${leak.rss_growth_mb ?? "n/a"} MB)`,
     );
   }
   for (const warning of [...(summary.warnings ?? []), ...result.warnings]) {
-    if (!alreadyShown.has(warning)) lines.push(pc.yellow(`warning: ${visibleText(warning)}`));
+    if (!alreadyShown.has(warning)) lines.push(c.yellow(`warning: ${visibleText(warning)}`));
   }
   if (lines.length) io.stderr.write(`${lines.join("\n")}\n`);
 }

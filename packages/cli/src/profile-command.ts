@@ -29,7 +29,7 @@ export async function profileCommand(cli: CliProfileOptions, deps: ProfileComman
   for (let index = 1; index <= count; index++) {
     if (index > 1 && (io.signal?.aborted || io.interrupts?.received.length)) break;
     if (cli.repeat !== undefined) io.stderr.write(`${pc.bold(`run ${index} of ${count}`)}\n`);
-    const reporter = new ProgressReporter(io.stderr, cli.quiet);
+    const reporter = new ProgressReporter(io.stderr, cli.quiet, io.env);
     let outcome: ProfileOutcome;
     try {
       outcome = await executeProfile(cli, deps, {

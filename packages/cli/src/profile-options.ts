@@ -1,5 +1,6 @@
 import { z } from "zod";
 import {
+  numberOrDecimal,
   InvalidOptionError,
   MAX_RUN_NAME_LENGTH,
   MODE_RULES,
@@ -98,18 +99,7 @@ export const cliFieldsSchema = z.object({
       { error: `${SINCE_EXPECTED} (not in the future)` },
     )
     .default(DEFAULT_LOGS_SINCE),
-  signalsTimeout: z
-    .union(
-      [
-        z.number(),
-        z
-          .string()
-          .trim()
-          .regex(/^\d+(\.\d+)?$/)
-          .transform(Number),
-      ],
-      { error: "expects a number of seconds from 0.1 to 600" },
-    )
+  signalsTimeout: numberOrDecimal("expects a number of seconds from 0.1 to 600")
     .pipe(z.number().min(0.1, { error: "expects a number of seconds from 0.1 to 600" }).max(600, { error: "expects a number of seconds from 0.1 to 600" }))
     .default(DEFAULT_SIGNALS_TIMEOUT_SECONDS),
   /** false with --no-signals. */

@@ -95,7 +95,7 @@ export async function profile(options: ProfileApiOptions, deps?: Partial<Profile
     const cli = parseProfileOptions(targets, flags, scriptArgs ?? [], (field) => field);
     const baseline = cli.baseline ? await loadBaseline(cli.baseline, cwd, signal) : undefined;
     const stream = echo === true ? process.stderr : echo || undefined;
-    const reporter = stream ? new ProgressReporter(stream) : undefined;
+    const reporter = stream ? new ProgressReporter(stream, false, env) : undefined;
     const interrupts = abortAsInterrupt(signal);
     let outcome: Awaited<ReturnType<typeof executeProfile>>;
     try {

@@ -12,8 +12,9 @@ const ECHO_BURST = 40;
  * Renders a session's progress on stderr: a spinner with the step and elapsed time on a TTY,
  * plain timestamped lines otherwise (CI logs). The workload's own output is echoed, dimmed, and with
  * the harness's messages goes through visibleText: control characters are shown, never interpreted
- * (harness.log keeps the output as it was). Colours follow picocolors (bin.ts sets NO_COLOR when
- * stderr is not a terminal).
+ * (harness.log keeps the output as it was). Colours only where `colorEnabled` allows them for the
+ * stream (a terminal; not picocolors' own guess, which colours whenever CI is set: profile() echoes to
+ * any stream).
  */
 export class ProgressReporter {
   private readonly started = Date.now();
@@ -23,13 +24,17 @@ export class ProgressReporter {
   private echoWindow = 0;
   private echoCount = 0;
   private echoSkipped = 0;
+  private readonly c: ReturnType<typeof pc.createColors>;
 
   constructor(
     private readonly stream: NodeJS.WritableStream & { isTTY?: boolean },
     private readonly quietOutput = false,
+    env: NodeJS.ProcessEnv = process.env,
   ) {
+    const colors = colorEnabled(env, stream);
+    this.c = pc.createColors(colors);
     // A spinner only on a terminal; NO_COLOR leaves it uncoloured (ora colours through chalk, which ignores NO_COLOR).
-    if (stream.isTTY) this.spinner = ora({ stream, discardStdin: false, color: colorEnabled(process.env, stream) ? "cyan" : false }).start();
+    if (stream.isTTY) this.spinner = ora({ stream, discardStdin: false, color: colors ? "cyan" : false }).start();
   }
 
   private elapsed(): string {
@@ -50,13 +55,16 @@ export class ProgressReporter {
     this.completeStep();
     this.stepStarted = Date.now();
     this.stepText = message;
-    if (this.spinner) this.spinner.text = `${message} ${pc.dim(this.elapsed())}`;
+    if (this.spinner) this.spinner.text = `${message} ${this.c.dim(this.elapsed())}`;
     else this.line(`[${this.elapsed().padStart(6)}] ${message}`);
   }
 
   private completeStep(): void {
     if (this.spinner && this.stepText) {
-      this.spinner.stopAndPersist({ symbol: pc.green("✔"), text: `${this.stepText} ${pc.dim(`${((Date.now() - this.stepStarted) / 1000).toFixed(1)}s`)}` });
+      this.spinner.stopAndPersist({
+        symbol: this.c.green("✔"),
+        text: `${this.stepText} ${this.c.dim(`${((Date.now() - this.stepStarted) / 1000).toFixed(1)}s`)}`,
+      });
       this.spinner.start();
     }
     this.stepText = "";
@@ -71,7 +79,7 @@ export class ProgressReporter {
 
   warn(message: string): void {
     this.warningsShown.add(message);
-    this.line(pc.yellow(`warning: ${visibleText(message)}`));
+    this.line(this.c.yellow(`warning: ${visibleText(message)}`));
   }
 
   handle(event: ProgressEvent): void {
@@ -93,7 +101,7 @@ export class ProgressReporter {
     const known = outputNote(line);
     if (!known || this.notesShown.has(known.id)) return;
     this.notesShown.add(known.id);
-    this.line(pc.cyan(`note: ${known.note}`));
+    this.line(this.c.cyan(`note: ${known.note}`));
   }
 
   /**
@@ -103,12 +111,12 @@ export class ProgressReporter {
   private echo(line: string): void {
     const now = Date.now();
     if (now - this.echoWindow >= 1000) {
-      if (this.echoSkipped) this.line(pc.dim(`│ … ${this.echoSkipped} more lines in harness.log`));
+      if (this.echoSkipped) this.line(this.c.dim(`│ … ${this.echoSkipped} more lines in harness.log`));
       this.echoWindow = now;
       this.echoCount = 0;
       this.echoSkipped = 0;
     }
-    if (this.echoCount++ < ECHO_BURST) this.line(pc.dim(`│ ${visibleText(line)}`));
+    if (this.echoCount++ < ECHO_BURST) this.line(this.c.dim(`│ ${visibleText(line)}`));
     else this.echoSkipped += 1;
   }
 
@@ -119,9 +127,9 @@ export class ProgressReporter {
         break;
       case "report": {
         const ok = Boolean(event.ok);
-        const seconds = typeof event.seconds === "number" ? ` ${pc.dim(`${event.seconds.toFixed(1)}s`)}` : "";
+        const seconds = typeof event.seconds === "number" ? ` ${this.c.dim(`${event.seconds.toFixed(1)}s`)}` : "";
         this.line(
-          `  ${ok ? pc.green("✔") : pc.red("✘")} report ${visibleText(String(event.name))}${seconds}${ok ? "" : pc.red(` ${visibleText(String(event.message ?? event.error ?? "failed"))}`)}`,
+          `  ${ok ? this.c.green("✔") : this.c.red("✘")} report ${visibleText(String(event.name))}${seconds}${ok ? "" : this.c.red(` ${visibleText(String(event.message ?? event.error ?? "failed"))}`)}`,
         );
         break;
       }
@@ -142,12 +150,12 @@ export class ProgressReporter {
 
   /** Stop the spinner; `ok` false marks the last step failed. */
   finish(ok: boolean): void {
-    if (this.echoSkipped) this.line(pc.dim(`│ … ${this.echoSkipped} more lines in harness.log`));
+    if (this.echoSkipped) this.line(this.c.dim(`│ … ${this.echoSkipped} more lines in harness.log`));
     this.echoSkipped = 0;
     if (this.spinner) {
       if (this.stepText) {
         if (ok) this.completeStep();
-        else this.spinner.stopAndPersist({ symbol: pc.red("✘"), text: this.stepText });
+        else this.spinner.stopAndPersist({ symbol: this.c.red("✘"), text: this.stepText });
       }
       this.spinner.stop();
     }

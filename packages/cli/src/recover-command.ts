@@ -55,7 +55,7 @@ async function bringHome(runDir: RunDir, targets: TargetRegistry | undefined, re
  */
 export async function recoverCommand(io: CliIo, run: string, options: RecoverOptions): Promise<number> {
   const runDir = recoverRunDir(run, options.out, io.cwd);
-  const reporter = new ProgressReporter(io.stderr, Boolean(io.quiet));
+  const reporter = new ProgressReporter(io.stderr, Boolean(io.quiet), io.env);
   let result;
   try {
     await bringHome(runDir, options.targets, reporter);

@@ -1,8 +1,8 @@
-import { cp, mkdtemp, readFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
+import { execa, type ResultPromise } from "execa";
 import type { Summary } from "@alpiq/memray-core";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -34,6 +34,19 @@ export async function runCli(args: string[], cwd: string, env: Record<string, st
     stderr: String(result.stderr),
     lastLine: stdout.trim().split("\n").at(-1) ?? "",
   };
+}
+
+/** The built CLI started in `cwd` and left running (to be signalled): its exit is the promise's. */
+export function startCli(args: string[], cwd: string, env: Record<string, string> = {}): ResultPromise<{ cwd: string; reject: false }> {
+  return execa(process.execPath, [cliBin, ...args], { cwd, reject: false, env: { NO_COLOR: "1", ...env } });
+}
+
+/** orphan/orphan.py in `cwd`: holds 8 MiB, prints READY, then sleeps for a minute (a run to cut short). */
+export async function writeOrphanScript(cwd: string): Promise<string> {
+  await mkdir(path.join(cwd, "orphan"), { recursive: true });
+  const script = 'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n';
+  await writeFile(path.join(cwd, "orphan", "orphan.py"), script);
+  return "orphan/orphan.py";
 }
 
 export interface ProfiledRun extends CliRun {

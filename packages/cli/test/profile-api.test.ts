@@ -76,6 +76,8 @@ describe("profile() on this host", () => {
     expect(echo.text()).toMatch(/^\[ +\d+\.\ds\] preparing the local host$/m);
     expect(echo.text()).toMatch(/✔ report flamegraph/);
     expect(echo.text()).toMatch(/^RSS .* → /m);
+    // Not a terminal: no colour codes, whatever picocolors guesses from the environment (CI=true colours).
+    expect(echo.text()).not.toMatch(/\u001b\[/);
   });
 
   it("an abort stops the run as Ctrl-C does: what was measured is kept, exit code 130", async () => {

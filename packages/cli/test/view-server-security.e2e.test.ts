@@ -72,20 +72,7 @@ describe("memray-cli view: only this machine's pages, only the runs' regular fil
       fallbackSummary({ runId: "outside-run", mode: "script", script: null, timestamp: new Date(), error: SECRET, errorCode: "HARNESS_FAILED" }),
     );
     for (const name of [run, other]) {
-      const dir = path.join(cwd, "runs", name);
-      await mkdir(dir, { recursive: true });
-      await writeSummary(
-        dir,
-        fallbackSummary({
-          runId: name,
-          mode: "script",
-          script: "svc.py",
-          timestamp: new Date("2026-03-15T14:30:22Z"),
-          error: "it broke",
-          errorCode: "HARNESS_FAILED",
-        }),
-      );
-      await writeFile(path.join(dir, "table.txt"), `table of ${name}\n`);
+      await writeBrokenRun(cwd, name);
     }
     // Planted: a link out of the runs, a link to another run's file, a whole run directory that is a link out.
     await symlink(path.join(outside, "secret.txt"), path.join(cwd, "runs", run, "x.html"));
@@ -167,20 +154,7 @@ describe("memray-cli view with FIFOs in the runs directory", () => {
   beforeAll(async () => {
     const cwd = await mkdtemp(path.join(os.tmpdir(), "memray-cli-view-fifo-"));
     for (const name of [run, "svc-20260315-150000"]) {
-      const dir = path.join(cwd, "runs", name);
-      await mkdir(dir, { recursive: true });
-      await writeSummary(
-        dir,
-        fallbackSummary({
-          runId: name,
-          mode: "script",
-          script: "svc.py",
-          timestamp: new Date("2026-03-15T14:30:22Z"),
-          error: "it broke",
-          errorCode: "HARNESS_FAILED",
-        }),
-      );
-      await writeFile(path.join(dir, "table.txt"), `table of ${name}\n`);
+      await writeBrokenRun(cwd, name);
     }
     // A run whose summary.json is a FIFO, and a FIFO among a run's files.
     await mkdir(path.join(cwd, "runs", "fifo-20260315-143022"));
@@ -207,3 +181,12 @@ describe("memray-cli view with FIFOs in the runs directory", () => {
     expect((await request(`/runs/${run}/table.txt`)).status).toBe(200);
   });
 });
+
+/** runs/NAME: a failed script run's summary and a table.txt that names the run. */
+async function writeBrokenRun(cwd: string, name: string): Promise<void> {
+  const dir = path.join(cwd, "runs", name);
+  await mkdir(dir, { recursive: true });
+  const timestamp = new Date("2026-03-15T14:30:22Z");
+  await writeSummary(dir, fallbackSummary({ runId: name, mode: "script", script: "svc.py", timestamp, error: "it broke", errorCode: "HARNESS_FAILED" }));
+  await writeFile(path.join(dir, "table.txt"), `table of ${name}\n`);
+}

@@ -21,15 +21,7 @@ beforeAll(async () => {
   await writeRun(root, "crashed", {
     summary: {
       ...crashed,
-      memory: {
-        ...crashed.memory,
-        rss_before: null,
-        rss_after: null,
-        rss_delta: null,
-        tracemalloc_current: null,
-        tracemalloc_peak: null,
-        tracemalloc_delta: null,
-      },
+      memory: Object.fromEntries(Object.keys(crashed.memory).map((key) => [key, null])), // nothing was measured
       memray_stats: undefined,
     },
   });

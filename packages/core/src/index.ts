@@ -117,6 +117,7 @@ export {
   profileOptionsSchema,
   runnableProfileOptionsSchema,
   pythonBoolSchema,
+  numberOrDecimal,
   isCanonicalPythonBool,
   parseOptions,
   type ProfileOptions,

@@ -23,27 +23,29 @@ const integer = (min: number, max: number) =>
       .max(max, { error: `expects an integer from ${min} to ${max}` }),
   );
 
+/** A number, or a string of digits with an optional decimal part (a flag's value), as a number. */
+export const numberOrDecimal = (error: string) =>
+  z.union(
+    [
+      z.number(),
+      z
+        .string()
+        .trim()
+        .regex(/^\d+(\.\d+)?$/)
+        .transform(Number),
+    ],
+    { error },
+  );
+
 /** Seconds as a number or a decimal string, at most MAX_SECONDS; `positive` refuses 0. */
 const seconds = (positive: boolean) => {
   const expected = positive ? "expects a number of seconds > 0" : "expects a number of seconds >= 0";
-  return z
-    .union(
-      [
-        z.number(),
-        z
-          .string()
-          .trim()
-          .regex(/^\d+(\.\d+)?$/)
-          .transform(Number),
-      ],
-      { error: expected },
-    )
-    .pipe(
-      z
-        .number({ error: expected })
-        .refine((v) => Number.isFinite(v) && (positive ? v > 0 : v >= 0), { error: expected, abort: true })
-        .refine((v) => v <= MAX_SECONDS, { error: `expects at most ${MAX_SECONDS} seconds (7 days)` }),
-    );
+  return numberOrDecimal(expected).pipe(
+    z
+      .number({ error: expected })
+      .refine((v) => Number.isFinite(v) && (positive ? v > 0 : v >= 0), { error: expected, abort: true })
+      .refine((v) => v <= MAX_SECONDS, { error: `expects at most ${MAX_SECONDS} seconds (7 days)` }),
+  );
 };
 
 const port = integer(1, 65535);

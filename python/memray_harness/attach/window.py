@@ -19,6 +19,7 @@ from .. import events, interrupts
 from ..analysis import heap_growth
 from ..config import Config
 from ..workloads import http_client
+from ..workloads.endpoint import request_record
 from . import tracked as tracked_mod
 from .client import LeaseKeeper
 from .discovery import alive
@@ -101,19 +102,7 @@ def _send_requests(cfg: Config, tracked: list[Tracked], keeper: LeaseKeeper, por
         status, duration, error = http_client.send(port, cfg.endpoint, timeout)
         ended_at = time.time()
         after = tracked_mod.total_rss_kb(tracked)
-        record: dict[str, Any] = {
-            "request_num": num,
-            "status": status,
-            "duration_s": round(duration, 6),
-            "rss_before": before,
-            "rss_after": after,
-            "rss_delta": after - before if before is not None and after is not None else None,
-            "started_at": round(started_at, 6),
-            "ended_at": round(ended_at, 6),
-        }
-        if error is not None:
-            record["error"] = error
-        result.requests.append(record)
+        result.requests.append(request_record(num, status, duration, before, after, (started_at, ended_at), error))
         # Each process writes a memory snapshot every 10 ms: one must fall between two requests (merge.py).
         pause = cfg.delay_seconds if num < cfg.requests else 0.0
         stop.stopped.wait(max(pause, heap_growth.SETTLE_SECONDS))

@@ -44,9 +44,10 @@ class _RssProbe:
             self.rss_after = rss.current_rss_kb()
 
 
-def _record(
+def request_record(
     num: int, status: Optional[int], duration: float, before: Optional[int], after: Optional[int], window: Optional[tuple] = None, error: Optional[str] = None
 ) -> dict[str, Any]:
+    """One entry of summary.requests: its number, status, duration, RSS around it, when it ran, its error."""
     delta = after - before if before is not None and after is not None else None
     record: dict[str, Any] = {
         "request_num": num,
@@ -128,7 +129,7 @@ def run_endpoint(app: ServedApp, cfg: Config, capture: Capture) -> Outcome:
         status, duration, error = client.send(1, outcome)
     finally:
         client.close()
-    outcome.requests.append(_record(1, status, duration, capture.rss_before, capture.rss_after, error=error))
+    outcome.requests.append(request_record(1, status, duration, capture.rss_before, capture.rss_after, error=error))
     _judge(outcome, cfg, app)
     _app_errors(app, cfg, outcome)
     return outcome
@@ -152,7 +153,7 @@ def _sequence(app: ServedApp, cfg: Config, outcome: Outcome, settle: float) -> N
                 break
             probe.reset()
             status, duration, error = client.send(num, outcome)
-            record = _record(num, status, duration, probe.rss_before, probe.rss_after, (probe.started_at, probe.ended_at), error)
+            record = request_record(num, status, duration, probe.rss_before, probe.rss_after, (probe.started_at, probe.ended_at), error)
             if settle and "ended_at" in record:
                 # Garbage waiting for the cyclic collector is not growth: collect it, then the heap
                 # after this request is read from the first memory snapshot after measured_at.

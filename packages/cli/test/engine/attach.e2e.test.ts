@@ -2,10 +2,10 @@ import { existsSync } from "node:fs";
 import http from "node:http";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarySchema, type Summary } from "@alpiq/memray-core";
-import { cliBin, runCli, workspaceWithTestCases } from "../cli-runner.js";
+import { runCli, startCli, workspaceWithTestCases } from "../cli-runner.js";
 import { engineReady, installMemray, leakLine, profile } from "./engine-env.js";
 
 /**
@@ -135,15 +135,7 @@ describe.runIf(ready)("mode attach: the running service itself", () => {
   });
 
   it("Ctrl-C in the window: tracking stops in every worker, the reports are still made, and no process is left tracking", { timeout: 180_000 }, async () => {
-    const child: ResultPromise = execa(
-      process.execPath,
-      [cliBin, "profile", "--target", OPTIMIZATION, "--mode", "attach", "--duration", "120", "--no-signals"],
-      {
-        cwd,
-        reject: false,
-        env: { NO_COLOR: "1" },
-      },
-    );
+    const child = startCli(["profile", "--target", OPTIMIZATION, "--mode", "attach", "--duration", "120", "--no-signals"], cwd);
     await new Promise<void>((resolve) =>
       child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("under the service's own traffic") && resolve()),
     );

@@ -1,10 +1,10 @@
-import { execa, type ResultPromise } from "execa";
+import { execa } from "execa";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarySchema } from "@alpiq/memray-core";
-import { cliBin, runCli, workspaceWithTestCases } from "../cli-runner.js";
+import { runCli, startCli, workspaceWithTestCases, writeOrphanScript } from "../cli-runner.js";
 import { engineReady, installMemray } from "./engine-env.js";
 
 /** Faults of container runs, for real: Ctrl-C, the kernel's OOM killer, odd files beside the script. */
@@ -35,11 +35,7 @@ describe.runIf(ready)("container faults: what was measured is kept", () => {
       'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n',
     );
     const stagedBefore = await stagingDirs();
-    const child: ResultPromise = execa(process.execPath, [cliBin, "profile", "--target", FORECAST, "--script", "slow/slow.py", "--no-signals"], {
-      cwd,
-      reject: false,
-      env: { NO_COLOR: "1" },
-    });
+    const child = startCli(["profile", "--target", FORECAST, "--script", "slow/slow.py", "--no-signals"], cwd);
     await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
     child.kill("SIGINT");
     const result = await child;
@@ -54,20 +50,8 @@ describe.runIf(ready)("container faults: what was measured is kept", () => {
   });
 
   it("SIGKILL to memray-cli during a container run: the harness finishes the run in the container (HOST_LOST), runs list names the run with the command that recovers it, and recover brings it home", async () => {
-    await mkdir(path.join(cwd, "orphan"), { recursive: true });
-    await writeFile(
-      path.join(cwd, "orphan", "orphan.py"),
-      'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n',
-    );
-    const child: ResultPromise = execa(
-      process.execPath,
-      [cliBin, "profile", "--target", FORECAST, "--script", "orphan/orphan.py", "--no-signals", "--name", "orphan"],
-      {
-        cwd,
-        reject: false,
-        env: { NO_COLOR: "1" },
-      },
-    );
+    const script = await writeOrphanScript(cwd);
+    const child = startCli(["profile", "--target", FORECAST, "--script", script, "--no-signals", "--name", "orphan"], cwd);
     await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
     child.kill("SIGKILL");
     await child;

@@ -1,10 +1,9 @@
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { execa, type ResultPromise } from "execa";
 import { clusterEnv, clusterReady, kubectl } from "@alpiq/memray-test-support/cluster";
 import { beforeAll, describe, expect, it } from "vitest";
-import { cliBin, workspaceWithTestCases } from "../cli-runner.js";
+import { startCli, workspaceWithTestCases, writeOrphanScript } from "../cli-runner.js";
 import { cli, installInPod } from "./cluster-env.js";
 
 const ready = clusterReady();
@@ -19,20 +18,8 @@ describe.runIf(ready)("a pod run whose memray-cli is killed", () => {
   }, 600_000);
 
   it("SIGKILL: the workload stops in the pod (HOST_LOST), recover copies the run out and completes it", { timeout: 300_000 }, async () => {
-    await mkdir(path.join(cwd, "orphan"), { recursive: true });
-    await writeFile(
-      path.join(cwd, "orphan", "orphan.py"),
-      'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n',
-    );
-    const child: ResultPromise = execa(
-      process.execPath,
-      [cliBin, "profile", "--target", "deploy/forecast", "--script", "orphan/orphan.py", "--no-signals", "--name", "pod-orphan"],
-      {
-        cwd,
-        reject: false,
-        env: { NO_COLOR: "1", ...clusterEnv },
-      },
-    );
+    const script = await writeOrphanScript(cwd);
+    const child = startCli(["profile", "--target", "deploy/forecast", "--script", script, "--no-signals", "--name", "pod-orphan"], cwd, clusterEnv);
     await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
     child.kill("SIGKILL");
     await child;
