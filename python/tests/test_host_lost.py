@@ -88,13 +88,20 @@ def assert_finished_without_its_host(tmp_path: Path, s: dict[str, Any], why: str
     assert not (out / ".harness-state.json").exists()
 
 
-def test_the_host_closing_its_end_of_stdin_is_a_lost_host(tmp_path: Path) -> None:
+def close_stdin_once_ready(tmp_path: Path) -> tuple[Path, subprocess.Popen]:
+    """The harness holding its stdin as a host does; once the workload is READY its stdin is closed (the
+    host gone) and the harness left to finish alone."""
     config = configure(tmp_path)
     proc = start_holding_stdin(config, tmp_path)
     until_ready(proc.stdout)
     proc.stdin.close()  # type: ignore[union-attr]
     proc.stdin = None  # communicate() must not flush it
     proc.communicate(timeout=120)
+    return config, proc
+
+
+def test_the_host_closing_its_end_of_stdin_is_a_lost_host(tmp_path: Path) -> None:
+    _, proc = close_stdin_once_ready(tmp_path)
     assert proc.returncode == contract().exit_code("HOST_LOST")
     assert_finished_without_its_host(tmp_path, wait_for_summary(tmp_path / "out"), "standard input")
 
@@ -170,12 +177,7 @@ def test_the_parent_process_killed_is_a_lost_host_whatever_its_output_goes_to(tm
 
 
 def test_resume_completes_a_run_finished_without_its_host(tmp_path: Path) -> None:
-    config = configure(tmp_path)
-    proc = start_holding_stdin(config, tmp_path)
-    until_ready(proc.stdout)
-    proc.stdin.close()  # type: ignore[union-attr]
-    proc.stdin = None  # communicate() must not flush it
-    proc.communicate(timeout=120)
+    config, proc = close_stdin_once_ready(tmp_path)
     (tmp_path / "out" / "table.txt").unlink()  # as if it had not been made
     again = subprocess.run(harness_argv(config, "--resume"), cwd=str(tmp_path), env=env_with(), capture_output=True, text=True, timeout=120)
     assert again.returncode == contract().exit_code("HOST_LOST"), again.stderr  # the workload was cut short: still said

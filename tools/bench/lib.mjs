@@ -230,6 +230,22 @@ export function eventTime(r, pred) {
   return e.t - Math.max(0, r.outer_wall - r.wall); // procwatch's own start-up excluded
 }
 
+/**
+ * The CLI's phases from the times its progress lines appeared: `first` ends at the first mark's line;
+ * each mark [line, phase] starts its phase, which ends at the next mark's line (the last one at exit).
+ */
+export function cliPhases(r, first, marks) {
+  const at = (needle) => r.lines.find((l) => l.text.includes(needle))?.t;
+  const times = marks.map(([needle]) => at(needle));
+  const phases = {};
+  if (times[0] !== undefined) phases[first] = times[0] - Math.max(0, r.outer_wall - r.wall);
+  marks.forEach(([, phase], i) => {
+    const end = i + 1 < marks.length ? times[i + 1] : r.outer_wall;
+    if (times[i] !== undefined && end !== undefined) phases[phase] = end - times[i];
+  });
+  return phases;
+}
+
 /** The CLI's per-report lines (`✔ report flamegraph 3.2s`: the harness's own clock, reports run concurrently). */
 export function cliReportSeconds(r, logFile) {
   const reports = {};

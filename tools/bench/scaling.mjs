@@ -20,6 +20,7 @@ import {
   HERE,
   RESULTS_DIR,
   ROOT,
+  cliPhases,
   cliReportSeconds,
   cliScriptArgv,
   die,
@@ -83,16 +84,11 @@ async function ours(py, allocations, dir) {
   if (summary.memory?.rss_peak) peak.harness = summary.memory.rss_peak; // the profiled process: ru_maxrss
   // The CLI prints each report as `✔ report flamegraph 3.2s` (the harness's own clock, concurrent).
   const reports = cliReportSeconds(r, logFile);
-  const at = (needle) => r.lines.find((l) => l.text.includes(needle))?.t;
-  const wrapper = Math.max(0, r.outer_wall - r.wall);
-  const tCapture = at("running the script workload");
-  const tReports = at("generating ");
-  const tSummary = at("writing summary.json");
-  const phases = {};
-  if (tCapture !== undefined) phases.until_capture = tCapture - wrapper;
-  if (tCapture !== undefined && tReports !== undefined) phases.capture = tReports - tCapture;
-  if (tReports !== undefined && tSummary !== undefined) phases.reports = tSummary - tReports;
-  if (tSummary !== undefined) phases.summary_and_exit = r.outer_wall - tSummary;
+  const phases = cliPhases(r, "until_capture", [
+    ["running the script workload", "capture"],
+    ["generating ", "reports"],
+    ["writing summary.json", "summary_and_exit"],
+  ]);
   return {
     wall: r.wall,
     cpu: r.user + r.sys,

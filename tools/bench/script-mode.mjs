@@ -20,6 +20,8 @@ import {
   PYTHON_DIR,
   RESULTS_DIR,
   ROOT,
+  cliPhases,
+  cliScriptArgv,
   die,
   eventTime,
   fmt,
@@ -81,21 +83,14 @@ function requireFiles(name, dir, files) {
  * Phase split of a CLI run from its progress lines (`[  1.4s] message` on stderr, arrival times here):
  * start-up + Python/memray probe + staging + harness start-up, capture, reports, summary/index + exit.
  */
-function cliPhases(r) {
-  const at = (needle) => r.lines.find((l) => l.text.includes(needle))?.t;
-  const wrapper = Math.max(0, r.outer_wall - r.wall);
-  const tProbe = at("checking Python and memray");
-  const tHarness = at("profiling (script)");
-  const tCapture = at("running the script workload");
-  const tReports = at("generating ");
-  const tSummary = at("writing summary.json");
-  const phases = {};
-  if (tProbe !== undefined) phases.node_startup = tProbe - wrapper;
-  if (tProbe !== undefined && tHarness !== undefined) phases.probe_and_stage = tHarness - tProbe;
-  if (tHarness !== undefined && tCapture !== undefined) phases.harness_startup = tCapture - tHarness;
-  if (tCapture !== undefined && tReports !== undefined) phases.capture = tReports - tCapture;
-  if (tReports !== undefined && tSummary !== undefined) phases.reports = tSummary - tReports;
-  if (tSummary !== undefined) phases.summary_index_exit = r.outer_wall - tSummary;
+function cliRunPhases(r) {
+  const phases = cliPhases(r, "node_startup", [
+    ["checking Python and memray", "probe_and_stage"],
+    ["profiling (script)", "harness_startup"],
+    ["running the script workload", "capture"],
+    ["generating ", "reports"],
+    ["writing summary.json", "summary_index_exit"],
+  ]);
   return { phases, reports: reportSeconds(r) };
 }
 
@@ -154,7 +149,7 @@ function makeConfigs(opts) {
         if (summary.memory?.rss_peak) peak.harness = summary.memory.rss_peak;
         return {
           ...r,
-          ...cliPhases(r),
+          ...cliRunPhases(r),
           peak_rss_kb: peak,
           memray_stats: summary.memray_stats ?? null,
           memory: summary.memory,
