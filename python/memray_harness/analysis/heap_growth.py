@@ -57,7 +57,7 @@ def _time(v: Any) -> Optional[float]:
     return float(v) if ok else None
 
 
-def _window(r: dict[str, Any]) -> Optional[tuple[float, float]]:
+def request_window(r: dict[str, Any]) -> Optional[tuple[float, float]]:
     """(start, the time from which the heap after the request is read): its end, or `measured_at` when
     the harness collected garbage after it."""
     s, e, m = _time(r.get("started_at")), _time(r.get("ended_at")), _time(r.get("measured_at"))
@@ -81,7 +81,7 @@ class HeapGrowth:
 
 def snapshot_points(times: Sequence[int], requests: Sequence[dict[str, Any]]) -> tuple[Optional[int], dict[int, int], int]:
     """(snapshot index before request 1 or None, {request index: snapshot index at its end}, unmeasured)."""
-    windows = [_window(r) for r in requests]
+    windows = [request_window(r) for r in requests]
     ends: dict[int, int] = {}
     unmeasured = 0
     for i, w in enumerate(windows):
@@ -158,7 +158,7 @@ def _growth(by_site: dict[SiteKey, list[int]], a: int, b: int, limit: int) -> li
 
 def analyse(memray: Any, session: str, requests: Sequence[dict[str, Any]], warmup: int) -> Optional[HeapGrowth]:
     """Heap per request from the capture; None when no request has a window."""
-    if not any(_window(r) for r in requests):
+    if not any(request_window(r) for r in requests):
         return None
     # One FileReader for both passes: opening one reads the whole capture (tens of seconds on big ones).
     reader = memray.FileReader(session)

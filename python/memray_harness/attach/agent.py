@@ -488,10 +488,6 @@ def start_session(idle_seconds: float = SESSION_IDLE_SECONDS) -> str:
     return path
 
 
-def current() -> Optional[Agent]:
-    return _agent
-
-
 def _after_fork_in_child() -> None:
     global _agent, _agent_lock
     _agent_lock = threading.Lock()  # a parent thread may have held it at the fork

@@ -24,7 +24,7 @@ from ..config import AttachOptions
 from ..contract import contract
 from ..errors import EXIT_OK, HarnessError
 from ..measurement.memray_module import import_memray, memray_version, missing_memray_error
-from ..measurement.rss import SOURCE_PROC
+from ..measurement.rss import SOURCE_PROC, proc_rss_kb
 from ..reports import requests_report
 from ..run.failures import unexpected
 from ..run.runner import Run
@@ -151,7 +151,7 @@ class AttachRun(Run):
         reader = self.summary.get("profiling")["memray_version"]
         for t in self.tracked:
             if t.status == "tracking":
-                t.rss_before = tracked_mod.rss_kb(t.pid)
+                t.rss_before = proc_rss_kb(t.pid)
                 writer = t.hello.get("memray") or t.memray_version
                 if writer not in (None, "unknown", reader):
                     self.warn(
@@ -196,7 +196,7 @@ class AttachRun(Run):
             events.step("detach", "stopping tracking in %s" % ", ".join("pid %d" % t.pid for t in live))
             for t in live:
                 if t.status == "tracking":
-                    t.rss_after = tracked_mod.rss_kb(t.pid)
+                    t.rss_after = proc_rss_kb(t.pid)
             with concurrent.futures.ThreadPoolExecutor(max_workers=len(live)) as pool:
                 list(pool.map(lambda t: tracked_mod.stop(t, self.cfg.out_dir, self.keeper.lost.get(t.pid)), live))
             self.workload_done = True
@@ -269,22 +269,35 @@ class AttachRun(Run):
             return
         requests = self.window.requests
         note = ""
-        series = {}
+        series: dict[int, merge.HeapSeries] = {}
+        measured: dict[int, merge.Measured] = {}
+        sites_stopped: Optional[BaseException] = None
         for t in self.tracked:
             if t.status != "tracked":
                 if t.status == "died":
                     self.warn("the heap per request leaves out pid %d, which ended during the window" % t.pid)
                 continue
+            # One read of each capture for both the heap per request and (full captures) the growth sites.
+            want_sites = not self.options.aggregate and sites_stopped is None
             try:
-                series[t.pid] = merge.heap_series(memray, t.session(self.cfg.out_dir))
+                series[t.pid], sites, stopped = merge.read_capture(memray, t.session(self.cfg.out_dir), requests, want_sites)
             except Exception as exc:  # noqa: BLE001 - the others still give a heap
                 self.warn("the heap per request leaves out pid %d: its capture could not be read (%s: %s)" % (t.pid, type(exc).__name__, exc))
+                continue
+            if sites is not None:
+                measured[t.pid] = sites
+            sites_stopped = sites_stopped or stopped
         if series and self.options.aggregate:
             self.warn("no growth sites: an aggregated capture (--aggregate) keeps no allocation history to find them in")
         elif series:
-            sessions = {t.pid: t.session(self.cfg.out_dir) for t in self.tracked if t.pid in series}
             warmup = leak_verdict.warmup_for(len(requests))
-            self._guard("growth sites", lambda: self.summary.set_section("growth_sites", merge.growth_sites(memray, sessions, requests, warmup)))
+
+            def growth_sites() -> None:
+                if sites_stopped is not None:
+                    raise sites_stopped
+                self.summary.set_section("growth_sites", merge.growth_sites(measured, warmup))
+
+            self._guard("growth sites", growth_sites)
         if series:
             unmeasured = merge.apply_heap(requests, series)
             if unmeasured:

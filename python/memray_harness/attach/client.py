@@ -20,7 +20,7 @@ from ..errors import HarnessError
 from . import agent
 from .discovery import ProcessInfo
 
-LEASE_SECONDS = 15.0
+LEASE_SECONDS = agent.DEFAULT_LEASE_SECONDS
 RENEW_SECONDS = 3.0
 CONNECT_TIMEOUT = 10.0
 ANSWER_TIMEOUT = 30.0

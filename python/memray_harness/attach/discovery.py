@@ -60,12 +60,10 @@ def _read(path: str) -> Optional[bytes]:
 
 def read_process(pid: int, proc: str = "/proc") -> Optional[ProcessInfo]:
     """The process, or None when it is gone (or not readable at all)."""
-    raw = _read("%s/%d/stat" % (proc, pid))
-    if raw is None:
+    fields = _stat_fields(pid, proc)
+    if fields is None:
         return None
-    stat = raw.decode("utf-8", "replace")
     try:
-        fields = stat[stat.rindex(")") + 2 :].split()
         ppid, start_time = int(fields[1]), int(fields[19])
     except (ValueError, IndexError):
         return None
@@ -123,23 +121,25 @@ def is_python(info: ProcessInfo, proc: str = "/proc") -> bool:
     return bool(maps and LIBPYTHON.search(maps.decode("utf-8", "replace")))
 
 
-def same(info: ProcessInfo, now: Optional[ProcessInfo]) -> bool:
-    """`now` (read again) is still the process `info` was (not gone, not a reused pid)."""
-    return now is not None and now.start_time == info.start_time
-
-
 def alive(info: ProcessInfo, proc: str = "/proc") -> bool:
-    now = read_process(info.pid, proc)
-    return same(info, now) and not _zombie(info.pid, proc)
+    """Still the process `info` was (same start time: not a reused pid) and not a zombie: one read of its stat."""
+    fields = _stat_fields(info.pid, proc)
+    try:
+        return fields is not None and int(fields[19]) == info.start_time and fields[0] not in ("Z", "X")
+    except (ValueError, IndexError):
+        return False
 
 
-def _zombie(pid: int, proc: str) -> bool:
-    raw = _read("%s/%d/stat" % (proc, pid)) or b""
+def _stat_fields(pid: int, proc: str) -> Optional[list[str]]:
+    """/proc/<pid>/stat's fields after the command name (state first), or None when it is gone."""
+    raw = _read("%s/%d/stat" % (proc, pid))
+    if raw is None:
+        return None
     text = raw.decode("utf-8", "replace")
     try:
-        return text[text.rindex(")") + 2 :].split()[0] in ("Z", "X")
-    except (ValueError, IndexError):
-        return True
+        return text[text.rindex(")") + 2 :].split()
+    except ValueError:
+        return None
 
 
 # -- roles ---------------------------------------------------------------------------------------------

@@ -18,18 +18,16 @@ these are the harness's merges, of what each capture's reports already say.
 
 from __future__ import annotations
 
-import bisect
 import json
-import math
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..analysis import heap_growth
+from ..analysis import heap_growth, leak_verdict
 
 TOP_ALLOCATORS = 10
-MOVED_KB = 1.0  # a process's heap "moved" during a request by more than this (leak_verdict's heap GREW_ABOVE_KB)
+MOVED_KB = leak_verdict.GREW_ABOVE_KB["heap"]  # a process's heap "moved" during a request by more than this
 
 
 # -- top allocators ------------------------------------------------------------------------------------
@@ -70,55 +68,44 @@ class HeapSeries:
     heap: list[int] = field(default_factory=list)
 
 
-def heap_series(memray: Any, session: str) -> HeapSeries:
+Measured = tuple[dict[int, int], dict[heap_growth.SiteKey, list[int]]]
+
+
+def read_capture(
+    memray: Any, session: str, requests: Sequence[Mapping[str, Any]], sites: bool
+) -> tuple[HeapSeries, Optional[Measured], Optional[BaseException]]:
+    """One process's capture, opened once (opening reads it whole): its heap series and, with `sites`,
+    its live bytes per site at the requests' snapshot points (`_measured`). What stopped the sites (an
+    error, or a signal: KeyboardInterrupt) is returned, for the growth-sites step to fail or be
+    abandoned alone; the heap series still counts."""
     reader = memray.FileReader(session)
     try:
         snaps = list(reader.get_memory_snapshots())
+        series = HeapSeries([int(s.time) for s in snaps], [int(s.heap) for s in snaps])
+        measured, stopped = None, None
+        if sites:
+            try:
+                measured = _measured(reader, series.times, requests)
+            except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001
+                stopped = exc
     finally:
         reader.close()
-    return HeapSeries([int(s.time) for s in snaps], [int(s.heap) for s in snaps])
-
-
-def _ms(seconds: float) -> int:
-    return int(math.floor(seconds * 1000.0))
-
-
-def _window(r: Mapping[str, Any]) -> Optional[tuple[float, float]]:
-    s, e = r.get("started_at"), r.get("ended_at")
-    if not isinstance(s, (int, float)) or not isinstance(e, (int, float)) or e < s:
-        return None
-    return float(s), float(e)
-
-
-def _after(series: HeapSeries, end: float, next_start: Optional[float]) -> Optional[int]:
-    k = bisect.bisect_right(series.times, _ms(end))
-    if k >= len(series.times) or (next_start is not None and series.times[k] + 1 > _ms(next_start)):
-        return None
-    return series.heap[k]
-
-
-def _before(series: HeapSeries, start: float) -> Optional[int]:
-    k = bisect.bisect_left(series.times, _ms(start)) - 1
-    return series.heap[k] if k >= 0 else None
+    return series, measured, stopped
 
 
 def apply_heap(requests: list[dict[str, Any]], series: Mapping[int, HeapSeries]) -> int:
     """requests[i].heap_before/heap_after/heap_delta (KB, summed over the processes) and served_by,
-    in place; returns how many requests got no heap value."""
-    windows = [_window(r) for r in requests]
-    unmeasured = 0
-    prev: dict[int, Optional[int]] = {}
-    first = windows[0] if windows else None
-    for pid, s in series.items():
-        prev[pid] = _before(s, first[0]) if first else None
+    in place; returns how many requests got no heap value. Each process's snapshots around the requests
+    are heap_growth's snapshot points."""
+    points = {pid: heap_growth.snapshot_points(s.times, requests) for pid, s in series.items()}
+    prev = {pid: (series[pid].heap[before] if before is not None else None) for pid, (before, _, _) in points.items()}
     prev_total = _total(prev)
+    unmeasured = 0
     for i, r in enumerate(requests):
-        w = windows[i]
-        nxt = next((x[0] for x in windows[i + 1 :] if x is not None), None)
-        after = {pid: (_after(s, w[1], nxt) if w else None) for pid, s in series.items()}
+        after = {pid: (series[pid].heap[ends[i]] if i in ends else None) for pid, (_, ends, _) in points.items()}
         total = _total(after)
         if total is None:
-            unmeasured += 1 if w else 0
+            unmeasured += 1 if heap_growth.request_window(r) else 0
             r["heap_before"], r["heap_after"], r["heap_delta"] = None, None, None
             r["served_by"] = None
         else:
@@ -149,29 +136,23 @@ def served_by(before: Mapping[int, Optional[int]], after: Mapping[int, Optional[
 
 
 # -- growth sites ----------------------------------------------------------------------------------------
-def _measured(memray: Any, session: str, requests: Sequence[Mapping[str, Any]]) -> tuple[dict[int, int], dict[heap_growth.SiteKey, list[int]]]:
+def _measured(reader: Any, times: list[int], requests: Sequence[Mapping[str, Any]]) -> Measured:
     """({request index: column}, {site: live bytes per column}) of one capture; column 0 before request 1."""
-    reader = memray.FileReader(session)
-    try:
-        times = [int(s.time) for s in reader.get_memory_snapshots()]
-        before, ends, _ = heap_growth.snapshot_points(times, requests)
-        anchors = {-1: before} if before is not None else {}
-        anchors.update(ends)
-        points = sorted(set(anchors.values()))
-        if not points:
-            return {}, {}
-        by_site, _ = heap_growth.live_by_site(reader, points)
-    finally:
-        reader.close()
+    before, ends, _ = heap_growth.snapshot_points(times, requests)
+    anchors = {-1: before} if before is not None else {}
+    anchors.update(ends)
+    points = sorted(set(anchors.values()))
+    if not points:
+        return {}, {}
+    by_site, _ = heap_growth.live_by_site(reader, points)
     by_site.pop(heap_growth.HARNESS, None)
     col = {p: j for j, p in enumerate(points)}
     return {i: col[k] for i, k in anchors.items()}, by_site
 
 
-def growth_sites(memray: Any, sessions: Mapping[int, str], requests: Sequence[Mapping[str, Any]], warmup: int) -> list[dict[str, Any]]:
-    """summary.growth_sites over the processes: growth from the end of the warm-up (or before request 1)
-    to the last request every process measured, biggest first."""
-    per_process = {pid: _measured(memray, session, requests) for pid, session in sessions.items()}
+def growth_sites(per_process: Mapping[int, Measured], warmup: int) -> list[dict[str, Any]]:
+    """summary.growth_sites over the processes (read_capture's sites of each): growth from the end of
+    the warm-up (or before request 1) to the last request every process measured, biggest first."""
     common = sorted(set.intersection(*(set(cols) for cols, _ in per_process.values()))) if per_process else []
     window = [i for i in common if i >= warmup - 1]
     if len(window) < 2:

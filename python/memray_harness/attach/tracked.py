@@ -21,6 +21,7 @@ from typing import Any, Optional
 
 from ..contract import contract
 from ..errors import HarnessError
+from ..measurement.rss import proc_rss_kb
 from . import checks, client, inject
 from .discovery import ProcessInfo, alive
 
@@ -280,20 +281,9 @@ def _collect_capture(t: Tracked, out_dir: str) -> None:
 
 
 # -- RSS ------------------------------------------------------------------------------------------------
-def rss_kb(pid: int) -> Optional[int]:
-    try:
-        with open("/proc/%d/status" % pid, encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
 def total_rss_kb(tracked: list[Tracked]) -> Optional[int]:
     """The tracked processes' RSS summed (KB); None when none could be read."""
-    values = [rss_kb(t.pid) for t in tracked if t.status == "tracking"]
+    values = [proc_rss_kb(t.pid) for t in tracked if t.status == "tracking"]
     known = [v for v in values if v is not None]
     return sum(known) if known else None
 

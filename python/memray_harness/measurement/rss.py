@@ -12,9 +12,10 @@ SOURCE_PS = "ps"
 SOURCE_MAXRSS = "getrusage_maxrss"
 
 
-def _from_proc_status() -> Optional[int]:
+def proc_rss_kb(pid: int | str = "self") -> Optional[int]:
+    """VmRSS of /proc/<pid>/status in KB; None where it cannot be read."""
     try:
-        with open("/proc/self/status", encoding="ascii", errors="replace") as f:
+        with open("/proc/%s/status" % pid, encoding="ascii", errors="replace") as f:
             for line in f:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1])  # already kB
@@ -52,7 +53,7 @@ def peak_rss_kb() -> Optional[int]:
 
 def current_rss() -> tuple[Optional[int], str]:
     """(current RSS in KB, how it was read). Falls back to the peak, marked as such."""
-    value = _from_proc_status()
+    value = proc_rss_kb()
     if value is not None:
         return value, SOURCE_PROC
     value = _from_ps()

@@ -212,7 +212,7 @@ class Run:
         if not sends:
             return
         if cfg.endpoint.path is not None:
-            self.summary.set_section("endpoint", {"path": cfg.endpoint.path, "method": cfg.endpoint.method, "chosen_by": routes.GIVEN})
+            self.summary.set_section("endpoint", routes.EndpointChoice(cfg.endpoint.path, routes.GIVEN, None, ()).summary(cfg.endpoint.method))
             return
         choice = routes.choose(app.obj, cfg.endpoint.method, app.ref)
         app.chosen_by = choice.chosen_by

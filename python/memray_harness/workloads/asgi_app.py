@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Coroutine
 from typing import Any, Callable, Optional, TypeVar
 
 from ..config import Endpoint
+from . import http_client
 
 T = TypeVar("T")
 
@@ -214,10 +215,8 @@ class AsgiApp:
     ) -> tuple[Optional[int], float, Optional[str]]:
         """One request: (status or None, duration_s, error message when there was no answer). `around(fn)`
         runs fn (the app's part) inside the measurement window (Capture.run, or an RSS probe)."""
-        body = endpoint.body.encode("utf-8") if endpoint.body is not None else b""
-        headers = dict(endpoint.headers)
-        if endpoint.body is not None and not any(k.lower() == "content-type" for k in headers):
-            headers["Content-Type"] = "application/json"
+        data, headers = http_client.body_and_headers(endpoint)
+        body = data or b""
         scope = http_scope(endpoint.method, endpoint.path or "/", headers, body, self.state)
         exchange = Exchange(body)
         started = time.perf_counter()

@@ -13,13 +13,19 @@ from ..config import Endpoint
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def send(port: int, endpoint: Endpoint, timeout: float) -> tuple[Optional[int], float, Optional[str]]:
-    """(status or None, duration_s, error message or None). The body is read fully."""
-    url = "http://127.0.0.1:%d%s" % (port, endpoint.path)
+def body_and_headers(endpoint: Endpoint) -> tuple[Optional[bytes], dict[str, str]]:
+    """The request's body (None without one) and headers: a body is JSON unless a Content-Type says otherwise."""
     data = endpoint.body.encode("utf-8") if endpoint.body is not None else None
     headers = dict(endpoint.headers)
     if data is not None and not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = "application/json"
+    return data, headers
+
+
+def send(port: int, endpoint: Endpoint, timeout: float) -> tuple[Optional[int], float, Optional[str]]:
+    """(status or None, duration_s, error message or None). The body is read fully."""
+    url = "http://127.0.0.1:%d%s" % (port, endpoint.path)
+    data, headers = body_and_headers(endpoint)
     req = urllib.request.Request(url, data=data, headers=headers, method=endpoint.method)
     started = time.perf_counter()
     try:

@@ -10,6 +10,7 @@ from typing import Any, Callable, Optional
 from ..errors import HarnessError
 from .app_loader import ASGI, interface_of, load_app
 from .asgi_app import AsgiApp
+from .routes import GIVEN
 
 
 @dataclass
@@ -19,8 +20,8 @@ class ServedApp:
     obj: Callable[..., Any]
     asgi: Optional[AsgiApp] = None
     warnings: list[str] = field(default_factory=list)
-    # How the requested path was chosen (routes.py: "option", "health route", "first route", "default").
-    chosen_by: str = "option"
+    # How the requested path was chosen (routes.py's GIVEN, HEALTH, FIRST_ROUTE, DEFAULT).
+    chosen_by: str = GIVEN
 
     def summary(self) -> dict[str, Any]:
         """summary.app: the app as the run served it."""

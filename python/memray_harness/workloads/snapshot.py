@@ -29,11 +29,11 @@ def _import_snapshot(modules: list[str], dependencies: list[str], imported: list
     _import_all(dependencies, imported, dep_failed)
 
 
-def installed_dependencies(names: Optional[list[str]] = None) -> tuple[list[str], list[str]]:
+def installed_dependencies() -> tuple[list[str], list[str]]:
     """(installed, absent) of the seed's heavy dependencies (contract.json's defaults.snapshot_dependencies),
     found without importing them."""
     found, absent = [], []
-    for name in contract().defaults.snapshot_dependencies if names is None else names:
+    for name in contract().defaults.snapshot_dependencies:
         try:
             spec = importlib.util.find_spec(name)
         except (ImportError, ValueError):
