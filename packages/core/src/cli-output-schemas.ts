@@ -47,11 +47,7 @@ export const profileOutputSchema = profileRunOutputSchema.extend({
  * `recover --json`: the run directory and its summary once finished on this host (reports, summary.json,
  * index.html from session.bin).
  */
-export const recoverOutputSchema = z.looseObject({
-  /** The run directory, relative to the working directory when inside it (the last line without --json). */
-  run_dir: z.string(),
-  summary: summarySchema,
-});
+export const recoverOutputSchema = profileRunOutputSchema.omit({ compare: true });
 
 /** One row of `runs list`: the columns of the table, plus the summary it was read from. */
 export const runRowSchema = z.looseObject({

@@ -78,19 +78,11 @@ export class OutputDirNotWritableError extends MemrayError {
 
 /** A run's name that would make a run directory name longer than the file system allows. */
 export class RunNameTooLongError extends MemrayError {
-  constructor(
-    readonly runName: string,
-    readonly maxLength: number,
-    label = "the run name",
-    cause?: unknown,
-  ) {
+  constructor(runName: string, maxLength: number) {
     super(
       "INVALID_OPTION",
-      `${label} is ${runName.length} characters long; a run name may have at most ${maxLength} (the run directory adds -YYYYMMDD-HHMMSS, and a file name has at most 255 bytes)`,
-      {
-        cause,
-        hint: `choose a shorter name with --name (at most ${maxLength} characters)`,
-      },
+      `the run name is ${runName.length} characters long; a run name may have at most ${maxLength} (the run directory adds -YYYYMMDD-HHMMSS, and a file name has at most 255 bytes)`,
+      { hint: `choose a shorter name with --name (at most ${maxLength} characters)` },
     );
   }
 }

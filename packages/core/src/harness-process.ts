@@ -4,6 +4,7 @@ import createDebug from "debug";
 import { isErrorCode } from "./error-codes.js";
 import { MemrayError } from "./errors.js";
 import { createHarnessStderrParser, type HarnessEvent } from "./harness-events.js";
+import { AGENT_ENV } from "./install/install-agent.js";
 import type { InterruptSignal } from "./interrupts.js";
 import { createLineSplitter } from "./line-splitter.js";
 import type { Target } from "./target/target.js";
@@ -15,18 +16,39 @@ const KILL = "import os, signal, sys\ntry:\n    os.kill(int(sys.argv[1]), getatt
 
 export type ProcessOutput = { type: "harness"; event: HarnessEvent } | { type: "output"; stream: "stdout" | "stderr"; line: string };
 
+/** What one start of the harness is given: its command line and environment are made from it by `harnessCommand`. */
+export interface HarnessLaunch {
+  /** The harness's config file, in the target. */
+  configPath: string;
+  /** Where memray_harness is imported from, in the target (PYTHONPATH). */
+  pythonPath: string;
+  /** Arguments after the config (`--resume`, `--recover ENDED`). */
+  args?: string[];
+  /** More environment (MEMRAY_RUN_REQUESTS_FILE). */
+  env?: Record<string, string>;
+}
+
+/**
+ * The harness's command line and environment, the same for every start of it: unbuffered output, and
+ * the attach agent never booted by the harness itself (also in a service whose environment starts it).
+ * Where the target can hold its stdin open, `--host-stdin` tells the harness to watch it.
+ */
+export function harnessCommand(python: string, launch: HarnessLaunch, holdStdin: boolean): { argv: string[]; env: Record<string, string> } {
+  return {
+    argv: [python, "-m", "memray_harness", "--config", launch.configPath, ...(launch.args ?? []), ...(holdStdin ? ["--host-stdin"] : [])],
+    env: { PYTHONPATH: launch.pythonPath, PYTHONUNBUFFERED: "1", ...launch.env, [AGENT_ENV]: "0" },
+  };
+}
+
 export interface HarnessProcessInput {
   target: Target;
   python: string;
-  argv: string[];
-  env: Record<string, string>;
+  launch: HarnessLaunch;
   /** harness.log: the workload's own output, in order, appended to. */
   log: WriteStream;
   onOutput(event: ProcessOutput): void;
   /** Stops the process at once (the third Ctrl-C). */
   hardStop?: AbortSignal;
-  /** Hold its stdin open for the whole run (the harness then watches it: `--host-stdin`). */
-  holdStdin?: boolean;
 }
 
 export interface HarnessProcessResult {
@@ -110,13 +132,17 @@ export class HarnessProcess {
       feed(chunk);
       if (waits.length) await Promise.all(waits.splice(0));
     };
-    const result = await input.target.exec(input.argv, {
-      env: input.env,
+    // Where the target can, the harness's stdin is a pipe that closes with this process: if memray-cli is
+    // killed, the harness notices (HOST_LOST) and finishes the run on its own.
+    const holdStdin = Boolean(input.target.holdsStdin);
+    const { argv, env } = harnessCommand(input.python, input.launch, holdStdin);
+    const result = await input.target.exec(argv, {
+      env,
       buffer: false,
       onStdout: (chunk) => drain((c) => stdout.push(c), chunk),
       onStderr: (chunk) => drain((c) => stderr.push(c), chunk),
       ...(input.hardStop ? { signal: input.hardStop } : {}),
-      ...(input.holdStdin ? { holdStdin: true } : {}),
+      ...(holdStdin ? { holdStdin: true } : {}),
     });
     stdout.flush();
     stderr.flush();
@@ -129,6 +155,25 @@ export class HarnessProcess {
     this.pid = pid;
     for (const signal of this.pending.splice(0)) void this.signal(signal);
   }
+}
+
+/**
+ * Ctrl-C/SIGTERM around one harness: before it runs, the first aborts `beforeHarness` (every wait of the
+ * checks ends with it); once it runs, each is forwarded to it, the third as SIGKILL with `hardStop`.
+ */
+export class HarnessInterrupts {
+  readonly received: InterruptSignal[] = [];
+  readonly beforeHarness = new AbortController();
+  readonly hardStop = new AbortController();
+  /** The harness signals are forwarded to, once it is made. */
+  harness: HarnessProcess | undefined;
+
+  readonly receive = (signal: InterruptSignal): void => {
+    this.received.push(signal);
+    if (!this.harness) this.beforeHarness.abort();
+    if (this.received.length >= 3) this.hardStop.abort();
+    void this.harness?.signal(this.received.length >= 3 ? "SIGKILL" : signal);
+  };
 }
 
 /** How a process ended, in words the harness's --recover and people read ("signal 9 (SIGKILL)"). */

@@ -21,7 +21,6 @@ export {
   ARTIFACTS,
   SUMMARY_FILE,
   HARNESS_LOG_FILE,
-  HARNESS_STATE_FILE,
   RUN_INDEX_FILE,
   artifactByFile,
   artifactFile,
@@ -74,11 +73,8 @@ export {
   type LeakIndicators,
   type TargetInfo,
   type MemrayStats,
-  requestsSourceSchema,
   type RequestsSource,
-  appSummarySchema,
   type AppSummary,
-  endpointSummarySchema,
   type EndpointSummary,
   signalsSchema,
   attachSummarySchema,
@@ -118,6 +114,7 @@ export {
   runnableProfileOptionsSchema,
   pythonBoolSchema,
   numberOrDecimal,
+  integer,
   isCanonicalPythonBool,
   parseOptions,
   type ProfileOptions,
@@ -128,6 +125,7 @@ export {
 // Run directories and summaries
 export { readSummary, parseSummary, writeSummary, fallbackSummary, InvalidSummaryError } from "./summary-io.js";
 export { createRunDir, formatRunTimestamp, sanitizeRunName, systemClock, MAX_RUN_NAME_LENGTH, type Clock, type RunDir } from "./run-dir.js";
+export { runDirAt } from "./run-dir.js";
 export {
   readRunFile,
   openRunFile,
@@ -135,7 +133,6 @@ export {
   runFileBound,
   fileKind,
   RUN_FILE_BOUNDS,
-  DEFAULT_RUN_FILE_BOUND,
   type ReadRunFileOptions,
   type OpenRunFileOptions,
   type OpenedRunFile,
@@ -172,10 +169,10 @@ export { parseServiceCommand, envListToRecord, type ServiceCommand } from "./ser
 export { chooseServicePort, PORT_PRESETS, type ServicePortSource, type ServicePortInput } from "./service/service-port.js";
 export { installMemray, HOST_CA_BUNDLE, type InstallMemrayOptions, type InstallMemrayResult, type InstallProgress } from "./install/install-memray.js";
 export { buildWheelhouse, type BuildWheelhouseOptions, type Wheelhouse } from "./install/build-wheelhouse.js";
-export { installAgent, AGENT_ENV, AGENT_PTH, type InstallAgentResult } from "./install/install-agent.js";
+export { installAgent, AGENT_ENV, type InstallAgentResult } from "./install/install-agent.js";
 
 // The profiling session
-export { PENDING_RUN_FILE, markPendingRun, clearPendingRun, readPendingRun, type PendingRun } from "./pending-run.js";
+export { PENDING_RUN_FILE, clearPendingRun, readPendingRun, type PendingRun } from "./pending-run.js";
 export { locateHarnessDir } from "./harness-locator.js";
 export {
   runProfile,
@@ -186,7 +183,7 @@ export {
   type SessionHooks,
   type RunSidecar,
 } from "./profile-session.js";
-export { recoverRun, RECOVERABLE_ERRORS, type RecoverRequest } from "./recover-run.js";
+export { recoverRun, type RecoverRequest } from "./recover-run.js";
 export { InterruptChannel, interruptCode, type InterruptSignal } from "./interrupts.js";
 export { HARNESS_EVENT_PREFIX, type HarnessEvent } from "./harness-events.js";
 

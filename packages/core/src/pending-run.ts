@@ -1,5 +1,6 @@
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { readRunFile } from "./run-file.js";
 
 /**
  * A run whose results are still in its target: written into the run directory once the harness is
@@ -31,7 +32,8 @@ export async function clearPendingRun(runDir: string): Promise<void> {
 /** The marker, or null when the run's results are all here (or the file is not ours). */
 export async function readPendingRun(runDir: string): Promise<PendingRun | null> {
   try {
-    const value = JSON.parse(await readFile(path.join(runDir, PENDING_RUN_FILE), "utf8")) as Partial<PendingRun>;
+    // A FIFO or a device in its place is refused, never waited on.
+    const value = JSON.parse((await readRunFile(path.join(runDir, PENDING_RUN_FILE))).toString("utf8")) as Partial<PendingRun>;
     const choice = value.choice;
     if (!choice || typeof choice.kind !== "string" || typeof value.outDir !== "string" || typeof value.scratchDir !== "string") return null;
     return value as PendingRun;

@@ -13,15 +13,9 @@ import { appNeed, DEFAULT_ATTACH_SECONDS, DEFAULT_LIVE_PORT, MODE_RULES, MODES }
 const PYTHON_TRUE = ["true", "1", "yes"];
 const PYTHON_FALSE = ["false", "0", "no"];
 
-/** A whole number given as a number or a string of digits. */
-const integer = (min: number, max: number) =>
-  z.union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: `expects an integer from ${min} to ${max}` }).pipe(
-    z
-      .number()
-      .int({ error: `expects an integer from ${min} to ${max}` })
-      .min(min, { error: `expects an integer from ${min} to ${max}` })
-      .max(max, { error: `expects an integer from ${min} to ${max}` }),
-  );
+/** A whole number from `min` to `max` given as a number or a string of digits; `error` is the message of any other value. */
+export const integer = (min: number, max: number, error = `expects an integer from ${min} to ${max}`) =>
+  z.union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error }).pipe(z.number().int({ error }).min(min, { error }).max(max, { error }));
 
 /** A number, or a string of digits with an optional decimal part (a flag's value), as a number. */
 export const numberOrDecimal = (error: string) =>

@@ -7,13 +7,12 @@ import { DiskFullError, findNoSpace } from "./disk-full.js";
 import { HarnessKilledError, MemrayError, toMemrayError } from "./errors.js";
 import type { ExitCodeValue } from "./exit-codes.js";
 import type { HarnessEvent } from "./harness-events.js";
-import { describeEnd, HarnessProcess, type HarnessProcessResult } from "./harness-process.js";
+import { describeEnd, HarnessInterrupts, HarnessProcess, type HarnessProcessResult } from "./harness-process.js";
 import { locateHarnessDir } from "./harness-locator.js";
 import { checkInterpreter } from "./interpreter-probe.js";
 import { HOST_SECTIONS_FILE, type HostSections } from "./host-sections.js";
 import { clearPendingRun, markPendingRun, type PendingRun } from "./pending-run.js";
-import { AGENT_ENV } from "./install/install-agent.js";
-import { interruptCode, type InterruptChannel, type InterruptSignal } from "./interrupts.js";
+import { interruptCode, type InterruptChannel } from "./interrupts.js";
 import { parseOptions, runnableProfileOptionsSchema, type ProfileOptions, type ProfileOptionsInput } from "./profile-options.js";
 import { systemClock, type Clock, type RunDir } from "./run-dir.js";
 import { settleSummary } from "./settle-summary.js";
@@ -112,11 +111,9 @@ class ProfileRun {
   private readonly hostArtifacts: string[];
   /** harness.log: announced in every summary, so it exists from the start, whatever happens. */
   private readonly log: WriteStream;
-  private readonly received: InterruptSignal[] = [];
-  private readonly hardStop = new AbortController();
-  /** Aborted by the first signal before the harness runs: every wait of preflight and stage ends with it. */
-  private readonly beforeHarness = new AbortController();
-  private harness: HarnessProcess | undefined;
+  /** Ctrl-C/SIGTERM: the first stops the workload (or, before the harness runs, preflight and stage), a second abandons the reports, a third kills the harness. */
+  private readonly interrupts = new HarnessInterrupts();
+  private readonly received = this.interrupts.received;
   private harnessRunning = false;
   private harnessExit: number | null = null;
   private harnessFailure: MemrayError | undefined;
@@ -138,7 +135,7 @@ class ProfileRun {
   }
 
   async execute(): Promise<ProfileResult> {
-    const unsubscribe = this.request.interrupts?.subscribe((signal) => this.interrupted(signal));
+    const unsubscribe = this.request.interrupts?.subscribe(this.interrupts.receive);
     try {
       const options = parseOptions(runnableProfileOptionsSchema, this.request);
       const oomBefore = await this.preflight();
@@ -166,14 +163,6 @@ class ProfileRun {
     this.hooks.onProgress?.({ type: "step", step: name, message });
   }
 
-  /** Ctrl-C/SIGTERM: the first stops the workload, a second abandons the reports, a third kills the harness. */
-  private interrupted(signal: InterruptSignal): void {
-    this.received.push(signal);
-    if (!this.harness) this.beforeHarness.abort();
-    if (this.received.length >= 3) this.hardStop.abort();
-    void this.harness?.signal(this.received.length >= 3 ? "SIGKILL" : signal);
-  }
-
   private interruption(): MemrayError {
     const first = this.received[0] ?? "SIGINT";
     return new MemrayError(interruptCode(first), `interrupted by ${first} before the workload started`);
@@ -189,7 +178,7 @@ class ProfileRun {
    * work started is stopped through the same signal where it takes one (exec), or cleaned up by `abandon`.
    */
   private untilInterrupted<T>(work: Promise<T>, abandon?: (value: T) => Promise<unknown>): Promise<T> {
-    const stop = this.beforeHarness.signal;
+    const stop = this.interrupts.beforeHarness.signal;
     if (stop.aborted) {
       work.then(abandon, () => undefined).catch(() => undefined);
       return Promise.reject(this.interruption());
@@ -217,7 +206,7 @@ class ProfileRun {
   private async preflight(): Promise<number | null | undefined> {
     const { target } = this.request;
     this.step("preflight", `checking Python and memray on ${target.name}`);
-    const stop = this.beforeHarness.signal;
+    const stop = this.interrupts.beforeHarness.signal;
     const { request } = this;
     const check = checkInterpreter({
       target,
@@ -271,21 +260,19 @@ class ProfileRun {
       .catch((error) => debug("deliver sections: %O", error));
   }
 
-  /** One harness process to its end; `extra` are its arguments after the config (--recover). */
+  /** One harness process to its end; `extra`: its further arguments (--recover ENDED). */
   private async launch(staged: StagedHarness, extra: string[]): Promise<HarnessProcessResult> {
-    const { python } = this;
-    // Where the target can, the harness's stdin is a pipe that closes with this process: if memray-cli is
-    // killed, the harness notices (HOST_LOST) and finishes the run on its own.
-    const holdStdin = Boolean(this.request.target.holdsStdin);
-    this.harness = new HarnessProcess({
+    const harness = new HarnessProcess({
       target: this.request.target,
-      python,
-      argv: [python, "-m", "memray_harness", "--config", staged.configPath, ...(holdStdin ? ["--host-stdin"] : []), ...extra],
-      holdStdin,
-      // The harness never runs the attach agent itself, also in a service whose environment starts it.
-      env: { PYTHONPATH: staged.pythonPath, PYTHONUNBUFFERED: "1", MEMRAY_RUN_REQUESTS_FILE: staged.config.requests_file, [AGENT_ENV]: "0" },
+      python: this.python,
+      launch: {
+        configPath: staged.configPath,
+        pythonPath: staged.pythonPath,
+        args: extra,
+        env: { MEMRAY_RUN_REQUESTS_FILE: staged.config.requests_file },
+      },
       log: this.log,
-      hardStop: this.hardStop.signal,
+      hardStop: this.interrupts.hardStop.signal,
       onOutput: (event) => {
         this.hooks.onProgress?.(event);
         if (event.type !== "harness") return;
@@ -294,7 +281,8 @@ class ProfileRun {
       },
     });
     this.harnessRunning = true;
-    const result = await this.harness.start().finally(() => (this.harnessRunning = false));
+    this.interrupts.harness = harness;
+    const result = await harness.start().finally(() => (this.harnessRunning = false));
     // A harness that finished said so, with its exit code (what the workload did at exit cannot change it).
     this.harnessExit = result.finishedWith ?? result.exitCode;
     this.harnessFailure = result.error;

@@ -1,5 +1,5 @@
 import { createWriteStream, existsSync } from "node:fs";
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import createDebug from "debug";
@@ -8,13 +8,14 @@ import { MemrayError } from "./errors.js";
 import type { ExitCodeValue } from "./exit-codes.js";
 import { harnessConfigSchema, type HarnessConfig } from "./harness-config-schema.js";
 import { locateHarnessDir } from "./harness-locator.js";
-import { describeEnd, HarnessProcess } from "./harness-process.js";
+import { describeEnd, HarnessInterrupts, HarnessProcess } from "./harness-process.js";
 import { checkInterpreter } from "./interpreter-probe.js";
-import { interruptCode, type InterruptChannel, type InterruptSignal } from "./interrupts.js";
+import { interruptCode, type InterruptChannel } from "./interrupts.js";
 import { DEFAULT_LIVE_PORT, isMode, MODE_RULES, type Mode } from "./mode-rules.js";
 import type { ProfileDeps, ProfileResult, SessionHooks } from "./profile-session.js";
 import type { RunDir } from "./run-dir.js";
 import { systemClock } from "./run-dir.js";
+import { readRunFile, runFileBound } from "./run-file.js";
 import { settleSummary } from "./settle-summary.js";
 import { readSummary } from "./summary-io.js";
 import type { Summary, TargetInfo } from "./summary-schema.js";
@@ -65,21 +66,14 @@ export async function recoverRun(request: RecoverRequest, hooks: SessionHooks = 
   const hostArtifacts = request.hostArtifacts ?? [];
   const startedAt = (deps.clock ?? systemClock).now();
 
-  const received: InterruptSignal[] = [];
-  const beforeHarness = new AbortController();
-  const hardStop = new AbortController();
-  let harness: HarnessProcess | undefined;
+  const interrupts = new HarnessInterrupts();
+  const { received, beforeHarness, hardStop } = interrupts;
   const interruption = () =>
     new MemrayError(
       interruptCode(received[0] ?? "SIGINT"),
       `recovery of ${runDir.artifactPrefix} interrupted by ${received[0] ?? "a signal"} before it started; nothing was changed`,
     );
-  const unsubscribe = request.interrupts?.subscribe((signal) => {
-    received.push(signal);
-    if (!harness) beforeHarness.abort();
-    if (received.length >= 3) hardStop.abort();
-    void harness?.signal(received.length >= 3 ? "SIGKILL" : signal);
-  });
+  const unsubscribe = request.interrupts?.subscribe(interrupts.receive);
   const scratch = await mkdtemp(path.join(os.tmpdir(), "memray-cli-recover-"));
   const log = createWriteStream(path.join(runDir.path, HARNESS_LOG_FILE), { flags: "a" });
   log.on("error", (error) => debug("harness.log: %O", error));
@@ -95,17 +89,15 @@ export async function recoverRun(request: RecoverRequest, hooks: SessionHooks = 
     const configPath = path.join(scratch, "config.json");
     await writeFile(configPath, JSON.stringify(recoverConfig(runDir, mode, saved, targetInfo, scratch, hostArtifacts), null, 2));
     hooks.onProgress?.({ type: "step", step: "recover", message: `making ${runDir.artifactPrefix} a full run from its session.bin` });
-    const holdStdin = Boolean(target.holdsStdin);
-    harness = new HarnessProcess({
+    const harness = new HarnessProcess({
       target,
       python,
-      argv: [python, "-m", "memray_harness", "--config", configPath, "--resume", ...(holdStdin ? ["--host-stdin"] : [])],
-      env: { PYTHONPATH: deps.harnessDir ?? locateHarnessDir(), PYTHONUNBUFFERED: "1" },
+      launch: { configPath, pythonPath: deps.harnessDir ?? locateHarnessDir(), args: ["--resume"] },
       log,
       hardStop: hardStop.signal,
-      holdStdin,
       onOutput: (event) => hooks.onProgress?.(event),
     });
+    interrupts.harness = harness;
     const result = await harness.start();
     harnessFailure = result.error;
     exit = result.finishedWith;
@@ -162,9 +154,10 @@ async function leftOver(runDir: RunDir): Promise<LeftOver> {
       throw new MemrayError("NOT_RECOVERABLE", `${runDir.artifactPrefix} is a finished run (error_code ${summary.error_code ?? "null"}): nothing to recover`);
     }
   }
-  const state = await readFile(path.join(dir, HARNESS_STATE_FILE), "utf8").then(
-    (text) => {
-      const parsed = JSON.parse(text) as { summary?: unknown };
+  // The checkpoint holds summary content: summary.json's bound. A FIFO or a device is refused, never waited on.
+  const state = await readRunFile(path.join(dir, HARNESS_STATE_FILE), { maxBytes: runFileBound(SUMMARY_FILE) }).then(
+    (bytes) => {
+      const parsed = JSON.parse(bytes.toString("utf8")) as { summary?: unknown };
       return parsed.summary && typeof parsed.summary === "object" ? (parsed.summary as Record<string, unknown>) : undefined;
     },
     () => undefined,

@@ -41,6 +41,16 @@ export interface RunDir {
   artifactPrefix: string;
 }
 
+/**
+ * The run directory `dir` (absolute) as a RunDir: its name is the run id; its artifact prefix is the path
+ * relative to `cwd` with forward slashes, or `dir` itself when it lies outside `cwd`.
+ */
+export function runDirAt(dir: string, cwd: string): RunDir {
+  const relative = path.relative(cwd, dir);
+  const artifactPrefix = relative.startsWith("..") || path.isAbsolute(relative) ? dir : relative.split(path.sep).join("/");
+  return { runId: path.basename(dir), path: dir, artifactPrefix };
+}
+
 export interface CreateRunDirOptions {
   /** Parent directory, default `runs` under cwd. */
   outRoot?: string;
@@ -76,9 +86,7 @@ export async function createRunDir(options: CreateRunDirOptions): Promise<RunDir
       if ((error as NodeJS.ErrnoException).code === "EEXIST") continue;
       throw new OutputDirNotWritableError(outRoot, error);
     }
-    const relative = path.relative(cwd, dir);
-    const artifactPrefix = relative.startsWith("..") || path.isAbsolute(relative) ? dir : relative.split(path.sep).join("/");
-    return { runId, path: dir, artifactPrefix };
+    return runDirAt(dir, cwd);
   }
   throw new OutputDirNotWritableError(outRoot, new Error("more than 1000 runs with the same name in one second"));
 }

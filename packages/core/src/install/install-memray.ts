@@ -94,13 +94,15 @@ export async function installMemray(options: InstallMemrayOptions): Promise<Inst
     step("verify", `memray ${version} installed on ${target.name}`);
     result = { python, version, alreadyInstalled: false, method, debugSymbols: "not-requested" };
   }
+  const aptReady = aptUpdateOnce(target, progress);
   if (options.debugSymbols) {
-    const apt = await aptInstall(target, ["python3-dbg"], (message) => step("debug-symbols", message), progress, "or run without --debug-symbols");
+    const apt = await aptInstall(target, aptReady, ["python3-dbg"], (message) => step("debug-symbols", message), progress, "or run without --debug-symbols");
     Object.assign(result, { debugSymbols: apt.status, ...(apt.reason ? { debugSymbolsReason: apt.reason } : {}) });
   }
   if (options.attach) {
     const apt = await aptInstall(
       target,
+      aptReady,
       ["gdb"],
       (message) => step("attach", message),
       progress,
@@ -193,26 +195,41 @@ function streamed(target: Target, argv: string[], env: Record<string, string>, p
   return execLines(target, argv, { env, onLine: (stream, line) => progress({ type: "output", stream, line }) });
 }
 
+const APT_ENV = { DEBIAN_FRONTEND: "noninteractive" };
+
+/** `apt-get update`'s result, or null where the target has no apt-get; `say` is the step of the first caller. */
+type AptReady = (say: (message: string) => void) => Promise<ExecResult | null>;
+
+/** The `apt-get --version` probe and `apt-get update`, run once per install however many packages follow. */
+function aptUpdateOnce(target: Target, progress: (event: InstallProgress) => void): AptReady {
+  let ready: Promise<ExecResult | null> | undefined;
+  return (say) =>
+    (ready ??= (async () => {
+      const apt = await target.exec(["apt-get", "--version"]).catch(() => null);
+      if (apt?.exitCode !== 0) return null;
+      say("apt-get update");
+      return streamed(target, ["apt-get", "update"], APT_ENV, progress);
+    })());
+}
+
 /** `apt-get install -y PACKAGES` where the target has apt-get (skipped, with the reason, where it has not). */
 async function aptInstall(
   target: Target,
+  aptReady: AptReady,
   packages: readonly string[],
   say: (message: string) => void,
   progress: (event: InstallProgress) => void,
   otherwise: string,
 ): Promise<{ status: "installed" | "skipped"; reason?: string }> {
-  const apt = await target.exec(["apt-get", "--version"]).catch(() => null);
-  if (apt?.exitCode !== 0) {
+  const update = await aptReady(say);
+  if (!update) {
     const reason = `apt-get is not available on ${target.name}`;
     say(`${reason}; skipping ${packages.join(", ")}`);
     return { status: "skipped", reason };
   }
-  const env = { DEBIAN_FRONTEND: "noninteractive" };
-  say("apt-get update");
-  const update = await streamed(target, ["apt-get", "update"], env, progress);
   const argv = ["apt-get", "install", "-y", "--no-install-recommends", ...packages];
   say(argv.join(" "));
-  const install = await streamed(target, argv, env, progress);
+  const install = await streamed(target, argv, APT_ENV, progress);
   if (install.exitCode !== 0) {
     throw new InstallFailedError(
       `apt-get could not install ${packages.join(", ")} on ${target.name} (exit ${install.exitCode})`,
