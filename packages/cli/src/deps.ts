@@ -34,6 +34,18 @@ export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
     (await import("@alpiq/memray-kubernetes")).createKubeClient({ ...options, env });
   const targets = createTargetRegistry({ docker: dockerClient, kube: kubeClient });
   const profile: ProfileCommandDeps = { clock: systemClock, targets };
+  // The menu's and the recipe questions' prompts, drawn on stderr (even under --quiet): stdout stays for the command's result.
+  const terminalPrompts = async () => {
+    const [prompts, { escapablePrompts }] = await Promise.all([import("@inquirer/prompts"), import("./escapable-prompts.js")]);
+    return escapablePrompts(prompts as never, { input: process.stdin, output: process.stderr });
+  };
+  // No engine (or a bad DOCKER_HOST) leaves the host's own choices: local profiling still works.
+  const listContainers = async (): Promise<string[]> => {
+    const { runningContainerNames } = await import("./container-names.js");
+    return dockerClient()
+      .then(runningContainerNames)
+      .catch(() => []);
+  };
   const deps: CliDeps = {
     profile,
     async install(io, flags) {
@@ -50,51 +62,18 @@ export function createDefaultDeps(env: NodeJS.ProcessEnv = process.env): CliDeps
       return runCompareCommand(argv, { ...io, isTTY: Boolean((io.stdout as { isTTY?: boolean }).isTTY), fs: runFileCompareFs({ signal: io.signal }) });
     },
     async recipeQuestions(io) {
-      const [prompts, { escapablePrompts }, { runningContainerNames }, { testCaseScripts }] = await Promise.all([
-        import("@inquirer/prompts"),
-        import("./escapable-prompts.js"),
-        import("./container-names.js"),
-        import("./recipe-questions.js"),
-      ]);
-      return {
-        // Drawn on stderr: stdout stays for the command's result.
-        prompts: escapablePrompts(prompts as never, { input: process.stdin, output: process.stderr }),
-        listContainers: () =>
-          dockerClient()
-            .then(runningContainerNames)
-            .catch(() => []),
-        listScripts: () => testCaseScripts(io.cwd),
-      };
+      const [prompts, { testCaseScripts }] = await Promise.all([terminalPrompts(), import("./recipe-questions.js")]);
+      return { prompts, listContainers, listScripts: () => testCaseScripts(io.cwd) };
     },
     async menu(io, options) {
-      const [
-        prompts,
-        { menuCommand },
-        { runningContainerNames },
-        { escapablePrompts },
-        { runProfileFromFlags },
-        { listRuns, toRunRow, runRowCells },
-        { startViewServer, DEFAULT_VIEW_PORT },
-      ] = await Promise.all([
-        import("@inquirer/prompts"),
-        import("./menu-command.js"),
-        import("./container-names.js"),
-        import("./escapable-prompts.js"),
-        import("./profile-run.js"),
-        import("./run-rows.js"),
-        import("./view-server.js"),
-      ]);
+      const [prompts, { menuCommand }, { runProfileFromFlags }, { listRuns, toRunRow, runRowCells }, { startViewServer, DEFAULT_VIEW_PORT }] =
+        await Promise.all([terminalPrompts(), import("./menu-command.js"), import("./profile-run.js"), import("./run-rows.js"), import("./view-server.js")]);
       const runsDir = path.resolve(io.cwd, options.out ?? "runs");
       return menuCommand(
         io,
         {
-          // Drawn on stderr (even under --quiet): stdout stays for the run directory or --json.
-          prompts: escapablePrompts(prompts as never, { input: process.stdin, output: process.stderr }),
-          // No engine (or a bad DOCKER_HOST) leaves the host's own choices: local profiling still works.
-          listContainers: () =>
-            dockerClient()
-              .then(runningContainerNames)
-              .catch(() => []),
+          prompts,
+          listContainers,
           listRuns: async () => {
             const { runs } = await listRuns(runsDir).catch(() => ({ runs: [] }));
             return runs.map((run) => {

@@ -3,6 +3,7 @@ import type { CliIo } from "./cli-io.js";
 import type { DebugBuildFlags } from "./debug-build-command.js";
 import type { InstallFlags } from "./install-command.js";
 import { flagLabel, type RawProfileFlags } from "./profile-flags.js";
+import { DEFAULT_LOCAL_SCRIPT } from "./recipes.js";
 
 /**
  * The prompts the menu uses (the @inquirer/prompts functions on stderr; fakes in tests). A prompt the
@@ -76,7 +77,6 @@ export function equivalentCommand(flags: RawProfileFlags): string {
   return parts.join(" ");
 }
 
-const DEFAULT_SCRIPT = "test-cases/example-sequential-requests.py";
 const DEFAULT_BASE_IMAGE = "rust:1.88.0-bookworm";
 
 /**
@@ -191,7 +191,7 @@ class Menu {
     if (rule.script === "required" || (rule.script === "optional" && flags.local)) {
       const script = await this.input({
         message: "Script (test-cases/*.py)",
-        default: DEFAULT_SCRIPT,
+        default: DEFAULT_LOCAL_SCRIPT,
         validate: (value) => value.trim().length > 0 || "a path to a .py file",
       });
       if (script === BACK) return BACK;

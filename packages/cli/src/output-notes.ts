@@ -8,7 +8,7 @@ export interface OutputNote {
   note: string;
 }
 
-export const OUTPUT_NOTES: readonly OutputNote[] = [
+const OUTPUT_NOTES: readonly OutputNote[] = [
   {
     // polars checks the CPU at import: under Rosetta/QEMU (or an old CPU) it warns about AVX & co.
     id: "polars-avx",

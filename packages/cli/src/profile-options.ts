@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   numberOrDecimal,
+  integer,
   InvalidOptionError,
   MAX_RUN_NAME_LENGTH,
   MODE_RULES,
@@ -64,10 +65,7 @@ export const cliFieldsSchema = z.object({
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),
   baseline: z.string().trim().min(1, { error: "expects a run directory (runs/<name>-<timestamp>) or its summary.json" }).optional(),
-  repeat: z
-    .union([z.number(), z.string().trim().regex(/^\d+$/).transform(Number)], { error: REPEAT_EXPECTED })
-    .pipe(z.number().int({ error: REPEAT_EXPECTED }).min(1, { error: REPEAT_EXPECTED }).max(MAX_REPEAT, { error: REPEAT_EXPECTED }))
-    .optional(),
+  repeat: integer(1, MAX_REPEAT, REPEAT_EXPECTED).optional(),
   wiremock: z
     .string()
     .trim()

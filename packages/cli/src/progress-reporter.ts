@@ -94,7 +94,7 @@ export class ProgressReporter {
   }
 
   /** Notes already printed for known, harmless output (once per run). */
-  readonly notesShown = new Set<string>();
+  private readonly notesShown = new Set<string>();
 
   /** A known line that looks alarming and is not (polars' AVX warning under emulation): said once. */
   private noteKnownOutput(line: string): void {

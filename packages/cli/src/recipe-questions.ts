@@ -2,7 +2,7 @@ import { readdir } from "node:fs/promises";
 import path from "node:path";
 import type { CliIo } from "./cli-io.js";
 import type { MenuPrompts } from "./menu-command.js";
-import type { RecipeVars } from "./recipes.js";
+import { DEFAULT_LOCAL_SCRIPT, type RecipeVars } from "./recipes.js";
 
 /**
  * What the seed's flows ask on a terminal when a recipe is run without its target or script:
@@ -25,7 +25,6 @@ export function missingRecipeKey(recipe: string, vars: RecipeVars): "container_t
   return null;
 }
 
-export const DEFAULT_LOCAL_SCRIPT = "test-cases/example-sequential-requests.py";
 /** The choice that asks for a path instead. */
 export const OWN_SCRIPT = "<enter your own>";
 

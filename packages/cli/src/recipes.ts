@@ -50,6 +50,9 @@ const keyOfField = new Map([...PROFILE_KEYS].map(([key, field]) => [field, key])
 
 const containerModes = MODES.filter((mode) => mode !== "sequence").join(", ");
 
+/** The script `debug/memray-local`, the menu and the recipe questions offer when none is named: the seed's example. */
+export const DEFAULT_LOCAL_SCRIPT = "test-cases/example-sequential-requests.py";
+
 /** The seed's recipe names and `-e` keys, unchanged. */
 export const RECIPES: Record<string, Recipe> = {
   "debug/memray-container": {
@@ -75,7 +78,7 @@ export const RECIPES: Record<string, Recipe> = {
   },
   "debug/memray-local": {
     kind: "profile",
-    defaults: { mode: "script", script: "test-cases/example-sequential-requests.py" },
+    defaults: { mode: "script", script: DEFAULT_LOCAL_SCRIPT },
     required: [],
     excluded: ["container_target", "wiremock_url"],
     describe: "profile a Python script on this host with the instrumented runner",

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { clearPendingRun, MemrayError, readPendingRun, recoverRun, type RecoverOutput, type RunDir, type TargetRegistry } from "@alpiq/memray-core";
+import { clearPendingRun, MemrayError, readPendingRun, recoverRun, runDirAt, type RecoverOutput, type RunDir, type TargetRegistry } from "@alpiq/memray-core";
 import { writeRunIndex } from "@alpiq/memray-reports";
 import type { CliIo } from "./cli-io.js";
 import { printRunOutcome } from "./print-run-outcome.js";
@@ -23,9 +23,7 @@ export function recoverRunDir(run: string, out: string, cwd: string): RunDir {
       hint: "pass the run directory, e.g. memray-cli recover runs/slow-20260315-143022",
     });
   }
-  const relative = path.relative(cwd, dir);
-  const artifactPrefix = relative.startsWith("..") || path.isAbsolute(relative) ? dir : relative.split(path.sep).join("/");
-  return { runId: path.basename(dir), path: dir, artifactPrefix };
+  return runDirAt(dir, cwd);
 }
 
 /**

@@ -14,7 +14,6 @@ import {
 } from "@alpiq/memray-core";
 import { listRuns, toRunRow } from "./run-rows.js";
 import { renderComparePage, renderErrorPage, renderRunListPage, renderRunPage } from "./run-browser-pages.js";
-import { runFileCompareFs } from "@alpiq/memray-compare";
 
 /** The run browser listens on loopback only: run data never leaves the machine. */
 export const VIEW_HOST = "127.0.0.1";
@@ -81,7 +80,7 @@ async function runFiles(dir: string): Promise<string[]> {
  * The Host names the browser may have used to reach us: a page on another name that resolves to
  * 127.0.0.1 (DNS rebinding) sends its own name, and is refused.
  */
-export function allowedHosts(port: number): string[] {
+function allowedHosts(port: number): string[] {
   return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
 }
 
@@ -142,7 +141,7 @@ export async function startViewServer(options: ViewServerOptions): Promise<ViewS
   }
 
   async function comparePage(a: string, b: string): Promise<string> {
-    const [{ loadRun, compareRuns, renderMarkdown }, { marked }] = await Promise.all([import("@alpiq/memray-compare"), import("marked")]);
+    const [{ loadRun, compareRuns, renderMarkdown, runFileCompareFs }, { marked }] = await Promise.all([import("@alpiq/memray-compare"), import("marked")]);
     const within = await realRunsDir();
     const [dirA, dirB] = await Promise.all([insideRunDir(a, within), insideRunDir(b, within)]);
     const fs = runFileCompareFs({ signal, within });
