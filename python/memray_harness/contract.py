@@ -100,6 +100,7 @@ class Files:
     summary: str
     host_sections: str
     harness_state: str
+    attach_processes: str
 
 
 @dataclass(frozen=True)

@@ -48,15 +48,26 @@ def shorten(path: str) -> str:
     return path
 
 
+# A file of this package wherever it was loaded from: in mode attach the agent a service holds was
+# often loaded by an earlier run, from that run's staging directory (or installed with the service).
+PACKAGE_SEGMENT = os.sep + os.path.basename(HARNESS_DIR) + os.sep
+
+
+def _package_relative(path: str) -> Optional[str]:
+    if path.startswith(HARNESS_DIR + os.sep):
+        return path[len(HARNESS_DIR) + 1 :]
+    at = path.rfind(PACKAGE_SEGMENT)
+    return path[at + len(PACKAGE_SEGMENT) :] if at >= 0 else None
+
+
 def is_harness_file(path: str) -> bool:
-    return path.startswith(HARNESS_DIR) or os.path.basename(path) == "memray-runner.py"
+    return _package_relative(path) is not None or os.path.basename(path) == "memray-runner.py"
 
 
 def harness_name(path: str) -> str:
     """A harness file's path relative to the package (`workloads/script.py`); memray-runner.py's name."""
-    if path.startswith(HARNESS_DIR + os.sep):
-        return path[len(HARNESS_DIR) + 1 :].replace(os.sep, "/")
-    return os.path.basename(path)
+    relative = _package_relative(path)
+    return relative.replace(os.sep, "/") if relative is not None else os.path.basename(path)
 
 
 def site_of(filename: str, line: int) -> str:

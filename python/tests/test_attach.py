@@ -27,6 +27,7 @@ from conftest import Result, check_outputs, env_with, fast_reports, harness_argv
 
 from memray_harness.attach import agent
 from memray_harness.attach.client import AgentConnection
+from memray_harness.contract import contract
 
 SERVICE = Path(__file__).with_name("attach_service.py")
 LEAK_LINE = line_of(SERVICE, "# LEAK_LINE")
@@ -295,6 +296,43 @@ def test_a_second_interrupt_skips_the_reports(tmp_path: Path, service: Service) 
         assert made or missing == {"table", "tree"}, p  # made before the signal, or listed as not made
         assert all(m["reason"].startswith("skipped") or "abandoned" in m["reason"] for m in p["missing_reports"]), p["missing_reports"]
     service.assert_unchanged()
+
+
+def test_a_host_lost_in_the_window_ends_it_and_recover_makes_what_a_capture_lacks(tmp_path: Path, service: Service) -> None:
+    """memray-cli gone mid-window (the stdin it holds closes): the window ends, tracking stops, the reports
+    are made in place and the summary says HOST_LOST during the window; --resume (memray-cli recover)
+    makes again a report a process lacks, keeps HOST_LOST and says it was recovered."""
+    config = write_config(tmp_path, attach_config(service, duration_seconds=120))
+    proc = subprocess.Popen(
+        harness_argv(config, "--host-stdin"),
+        cwd=str(tmp_path),
+        env=env_with(),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    read_until(proc, "attach-window")
+    service.get("/leak")
+    proc.stdin.close()  # type: ignore[union-attr]
+    proc.stdin = None
+    proc.communicate(timeout=RUN_TIMEOUT)
+    assert proc.returncode == contract().exit_code("HOST_LOST")
+    out = tmp_path / "out"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["error_code"] == "HOST_LOST" and "during the window" in summary["error"], summary["error"]
+    assert summary["host_lost"]["during"] == "workload" and summary["attach"]["duration_seconds"] < 120
+    service.assert_unchanged()
+    lacking = out / summary["attach"]["processes"][0]["dir"] / "table.txt"
+    lacking.unlink()  # as if its report had not been made
+    again = subprocess.run(harness_argv(config, "--resume"), cwd=str(tmp_path), env=env_with(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    assert again.returncode == contract().exit_code("HOST_LOST"), again.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["error_code"] == "HOST_LOST" and summary["host_lost"]["recovered_at"]
+    assert lacking.is_file() and lacking.stat().st_size > 0  # made again from its capture
+    assert "table_report" in summary["attach"]["processes"][0]["reports"]
+    assert any("memray-cli recover" in w for w in summary["warnings"])
+    assert all(p["status"] == "tracked" and not p["missing_reports"] for p in summary["attach"]["processes"])
 
 
 def test_a_killed_harness_leaves_no_process_tracking(tmp_path: Path, service: Service) -> None:

@@ -76,6 +76,22 @@ def test_shorten_paths() -> None:
     assert paths.shorten("Objects/listobject.c") == "Objects/listobject.c"
 
 
+def test_the_agent_loaded_from_an_earlier_runs_staging_is_the_harness(monkeypatch) -> None:
+    # In mode attach the service often holds the agent an earlier run loaded, from that run's staging
+    # directory: its frames are still ours, never the service's top allocators.
+    monkeypatch.setattr(paths, "SERVER_LOOPS_ARE_HARNESS", False)
+    earlier = "/tmp/memray-cli-AbC123/memray_harness/attach/agent.py"
+    assert not earlier.startswith(paths.HARNESS_DIR)
+    assert paths.is_harness_file(earlier) and paths.harness_name(earlier) == "attach/agent.py"
+    assert paths.is_harness_allocation([("_serve", earlier, 229), ("run", "/usr/lib/python3.11/threading.py", 975)])
+    service = "/srv/app/optimization_service/app.py"
+    assert not paths.is_harness_file(service) and paths.harness_name(service) == "app.py"
+    assert not paths.is_harness_allocation([("make_items", service, 57), ("handle", "/opt/venv/gunicorn/workers/sync.py", 84)])
+    # the workload's entries are recognised by their name within the package, wherever it lives
+    staged = "/tmp/memray-cli-XyZ/memray_harness/workloads/script.py"
+    assert not paths.is_harness_allocation([("main", "/home/u/job.py", 3), ("run_script", staged, 40)])
+
+
 def test_requests_file_shapes(tmp_path) -> None:
     p = tmp_path / "r.json"
     p.write_text(json.dumps({"requests": [{"status": 200, "rss_before": 1, "rss_after": 5}, 7]}))

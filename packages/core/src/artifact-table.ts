@@ -53,6 +53,8 @@ export const HARNESS_LOG_FILE = "harness.log";
  * recovering harness (`--recover`, `memray-cli recover`) takes over when the first one ended abruptly.
  */
 export const HARNESS_STATE_FILE = ".harness-state.json";
+/** Mode attach: each tracked process's capture and reports in `processes/<pid>-<role>/` of the run directory. */
+export const ATTACH_PROCESSES_DIR = "processes";
 export const RUN_INDEX_FILE = "index.html";
 
 export function artifactByFile(file: string): ArtifactSpec | undefined {

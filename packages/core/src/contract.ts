@@ -1,5 +1,5 @@
 import { APP_REF_PATTERN } from "./app-ref.js";
-import { ARTIFACTS, SUMMARY_FILE, HARNESS_STATE_FILE } from "./artifact-table.js";
+import { ARTIFACTS, ATTACH_PROCESSES_DIR, HARNESS_STATE_FILE, SUMMARY_FILE } from "./artifact-table.js";
 import { ERROR_CODES } from "./error-codes.js";
 import { HOST_SECTIONS_FILE } from "./host-sections.js";
 import { DEFAULT_LIVE_PORT, DEFAULT_REQUESTS_FILE, MODE_RULES, MODES, SNAPSHOT_DEPENDENCIES } from "./mode-rules.js";
@@ -44,7 +44,7 @@ export function harnessContract(): Record<string, unknown> {
     })),
     artifacts: ARTIFACTS.map((artifact) => ({ key: artifact.key, file: artifact.file, producer: artifact.producer })),
     error_codes: Object.fromEntries(Object.entries(ERROR_CODES).map(([code, rule]) => [code, { exit_code: rule.exitCode, hint: rule.hint }])),
-    files: { summary: SUMMARY_FILE, host_sections: HOST_SECTIONS_FILE, harness_state: HARNESS_STATE_FILE },
+    files: { summary: SUMMARY_FILE, host_sections: HOST_SECTIONS_FILE, harness_state: HARNESS_STATE_FILE, attach_processes: ATTACH_PROCESSES_DIR },
     defaults: { live_port: DEFAULT_LIVE_PORT, requests_file: DEFAULT_REQUESTS_FILE, snapshot_dependencies: [...SNAPSHOT_DEPENDENCIES] },
     /** Python `re` syntax (named groups module, attr, call). */
     patterns: { app_ref: APP_REF_PATTERN.source.replace(/\(\?</g, "(?P<") },

@@ -84,6 +84,10 @@ export const ERROR_CODES = {
     exitCode: ExitCode.Environment,
     hint: "memray-cli went away during the run (killed, its terminal closed): the harness finished it on its own; `memray-cli recover RUN_DIR` completes it (index.html)",
   },
+  RUN_STILL_FINISHING: {
+    exitCode: ExitCode.Environment,
+    hint: "its harness is still finishing the run in the target (the reports of a large capture take a while): run `memray-cli recover RUN_DIR` again later; `memray-cli runs list` lists it until then",
+  },
   HARNESS_FAILED: { exitCode: ExitCode.Environment, hint: "this is a bug in memray-cli's harness: see harness.log and report it" },
   COPY_IN_FAILED: { exitCode: ExitCode.Environment, hint: "check the path exists, the disk has room, and the container is still running" },
   COPY_OUT_FAILED: { exitCode: ExitCode.Environment, hint: "check the target is still running; artifacts copied so far are kept" },

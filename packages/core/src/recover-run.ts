@@ -3,7 +3,7 @@ import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import createDebug from "debug";
-import { artifactFile, HARNESS_LOG_FILE, HARNESS_STATE_FILE, SUMMARY_FILE } from "./artifact-table.js";
+import { ATTACH_PROCESSES_DIR, artifactFile, HARNESS_LOG_FILE, HARNESS_STATE_FILE, SUMMARY_FILE } from "./artifact-table.js";
 import { MemrayError } from "./errors.js";
 import type { ExitCodeValue } from "./exit-codes.js";
 import { harnessConfigSchema, type HarnessConfig } from "./harness-config-schema.js";
@@ -88,7 +88,8 @@ export async function recoverRun(request: RecoverRequest, hooks: SessionHooks = 
     if (received.length) throw interruption();
     const configPath = path.join(scratch, "config.json");
     await writeFile(configPath, JSON.stringify(recoverConfig(runDir, mode, saved, targetInfo, scratch, hostArtifacts), null, 2));
-    hooks.onProgress?.({ type: "step", step: "recover", message: `making ${runDir.artifactPrefix} a full run from its session.bin` });
+    const from = left.summary?.attach ? "its processes' captures" : "its session.bin";
+    hooks.onProgress?.({ type: "step", step: "recover", message: `making ${runDir.artifactPrefix} a full run from ${from}` });
     const harness = new HarnessProcess({
       target,
       python,
@@ -141,10 +142,6 @@ async function leftOver(runDir: RunDir): Promise<LeftOver> {
     () => false,
   );
   if (!isDir) throw new MemrayError("RUN_NOT_FOUND", `no run directory ${runDir.artifactPrefix}`);
-  const session = path.join(dir, artifactFile("session_bin"));
-  if (!existsSync(session)) {
-    throw new MemrayError("NOT_RECOVERABLE", `${runDir.artifactPrefix} holds no ${path.basename(session)}: there is no capture to make the reports from`);
-  }
   let summary: Summary | undefined;
   if (existsSync(path.join(dir, SUMMARY_FILE))) {
     summary = await readSummary(path.join(dir, SUMMARY_FILE)).catch((error: unknown) => {
@@ -154,6 +151,7 @@ async function leftOver(runDir: RunDir): Promise<LeftOver> {
       throw new MemrayError("NOT_RECOVERABLE", `${runDir.artifactPrefix} is a finished run (error_code ${summary.error_code ?? "null"}): nothing to recover`);
     }
   }
+  checkCaptures(runDir, summary);
   // The checkpoint holds summary content: summary.json's bound. A FIFO or a device is refused, never waited on.
   const state = await readRunFile(path.join(dir, HARNESS_STATE_FILE), { maxBytes: runFileBound(SUMMARY_FILE) }).then(
     (bytes) => {
@@ -163,6 +161,25 @@ async function leftOver(runDir: RunDir): Promise<LeftOver> {
     () => undefined,
   );
   return { summary, state };
+}
+
+/** NOT_RECOVERABLE unless the run kept a capture: session.bin, or (mode attach) a process's capture its summary lists. */
+function checkCaptures(runDir: RunDir, summary: Summary | undefined): void {
+  const dir = runDir.path;
+  const session = artifactFile("session_bin");
+  if (summary?.attach) {
+    const captures = summary.attach.processes.filter((p) => p.capture && existsSync(path.join(dir, p.capture)));
+    if (captures.length) return;
+    throw new MemrayError("NOT_RECOVERABLE", `${runDir.artifactPrefix} holds none of its processes' captures: there is nothing to make the reports from`);
+  }
+  if (existsSync(path.join(dir, session))) return;
+  const attachDir = path.join(dir, ATTACH_PROCESSES_DIR);
+  throw new MemrayError(
+    "NOT_RECOVERABLE",
+    existsSync(attachDir)
+      ? `${runDir.artifactPrefix} is an attach run whose harness ended before its summary: recover needs that summary; each process's capture is kept in ${ATTACH_PROCESSES_DIR}/*/${session} (\`memray flamegraph\` makes a report of one)`
+      : `${runDir.artifactPrefix} holds no ${session}: there is no capture to make the reports from`,
+  );
 }
 
 function savedMode(saved: { mode?: unknown } | undefined): Mode {

@@ -28,6 +28,7 @@ from ..measurement.rss import SOURCE_PROC, proc_rss_kb
 from ..reports import requests_report
 from ..run.failures import unexpected
 from ..run.runner import Run
+from ..workloads.outcome import Outcome
 from . import checks, discovery, inject, merge, process_reports, wake
 from . import tracked as tracked_mod
 from .client import LEASE_SECONDS, LeaseKeeper
@@ -363,6 +364,50 @@ class AttachRun(Run):
             self.summary.set_result(contract().exit_code(code), message.replace("  ", " "), code)
             return contract().exit_code(code)
         return self.fail(HarnessError(code, "interrupted by %s before tracking started" % stop.describe()))
+
+    def _workload_ended_by_host_loss(self) -> Optional[str]:
+        window = self.window
+        if window is None or window.stopped_by != "interrupt" or interrupts.current().received:
+            return None
+        return "during the window, which it ended after %.1f s (tracking stopped in every process)" % window.seconds
+
+    # -- `memray-cli recover` ------------------------------------------------------------------------------
+    def resume(self, outcome: Outcome) -> int:
+        """Finish an attach run whose host went away, from the summary it restored: the reports a process's
+        capture lacks made again, the processes' top allocators merged again, the outcome as recovery
+        found it. Returns the exit code to write() with."""
+        self.t0 = time.perf_counter() - float(self.summary.get("duration_seconds") or 0)
+        memray, why = import_memray()
+        if memray is None:
+            return self.fail(missing_memray_error(why or ""))
+        section = dict(self.summary.get("attach") or {})
+        entries = [dict(entry) for entry in section.get("processes") or []]
+        aggregate = bool(section.get("aggregate"))
+        self.tracked = [Tracked.from_entry(entry) for entry in entries]
+        remade = False
+        for entry, t in zip(entries, self.tracked):
+            lacking = process_reports.lacking(t, self.cfg.out_dir, self.cfg.reports, aggregate)
+            if not lacking:
+                continue
+            remade = True
+            events.step("reports", "pid %d (%s): %s, made from its capture" % (t.pid, t.role, ", ".join(lacking)))
+            t.missing_reports = []
+            self._guard(
+                "reports of pid %d" % t.pid,
+                lambda t=t: process_reports.make_process_reports(memray, t, self.cfg.out_dir, self.cfg.reports, self.rule.table_source == "leaked", aggregate),
+            )
+            for message in t.warnings:
+                self.warn(message)
+            entry.update(
+                reports=t.reports, missing_reports=t.missing_reports, top_allocators=t.top_allocators, peak_memory_mb=t.peak_memory_mb, leaked_mb=t.leaked_mb
+            )
+        if remade:
+            self._guard("merged top allocators", self._merge_top_allocators)
+            section["top_allocators"] = self.merged
+        self.summary.set_section("attach", dict(section, processes=entries))
+        self._record_outcome(outcome)
+        code = self.summary.error_code
+        return contract().exit_code(code) if code else EXIT_OK
 
     # -- summary.attach ----------------------------------------------------------------------------------
     def _attach_section(self) -> dict[str, Any]:

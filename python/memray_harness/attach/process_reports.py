@@ -55,6 +55,14 @@ def per_process(names: list[str]) -> list[str]:
     return out
 
 
+def lacking(t: Tracked, out_dir: str, names: list[str], aggregate: bool) -> list[str]:
+    """The reports a process's capture can give whose files are not in its directory (none without a capture)."""
+    if not t.has_capture or not os.path.isfile(t.session(out_dir)):
+        return []
+    specs = [contract().reports[name] for name in per_process(names) if name in contract().reports]
+    return [spec.name for spec in specs if not (aggregate and aggregate_blocker(spec)) and not _made(t.directory(out_dir), spec)]
+
+
 def skip(t: Tracked, out_dir: str, names: list[str], reason: str) -> None:
     """None of the process's reports is made (reason), its capture listed when it has one."""
     t.missing_reports = [{"report": name, "reason": reason} for name in per_process(names)]

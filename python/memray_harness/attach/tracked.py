@@ -25,7 +25,6 @@ from ..measurement.rss import proc_rss_kb
 from . import checks, client, inject
 from .discovery import ProcessInfo, alive
 
-PROCESSES_DIR = "processes"
 MIB = 1024.0 * 1024.0
 AGENT_APPEARS_SECONDS = 10.0
 
@@ -66,7 +65,7 @@ class Tracked:
 
     @property
     def dir_name(self) -> str:
-        return "%s/%d-%s" % (PROCESSES_DIR, self.pid, self.role)
+        return "%s/%d-%s" % (contract().files.attach_processes, self.pid, self.role)
 
     def directory(self, out_dir: str) -> str:
         return os.path.join(out_dir, self.dir_name)
@@ -85,6 +84,25 @@ class Tracked:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any]) -> Tracked:
+        """A process as its run's summary recorded it (recovery makes its reports again)."""
+        info = ProcessInfo(
+            pid=int(entry["pid"]), ppid=0, uid=entry.get("uid"), gid=None, cmdline=list(entry.get("cmdline") or []), exe=None, start_time=0, python=True,
+            role=str(entry.get("role") or "main"),
+        )  # fmt: skip
+        return cls(
+            info=info,
+            method=entry.get("method"),
+            status=str(entry.get("status") or "failed"),
+            error=entry.get("error"),
+            top_allocators=list(entry.get("top_allocators") or []),
+            reports=dict(entry.get("reports") or {}),
+            missing_reports=list(entry.get("missing_reports") or []),
+            peak_memory_mb=entry.get("peak_memory_mb"),
+            leaked_mb=entry.get("leaked_mb"),
+        )
 
     def entry(self, out_dir: str) -> dict[str, Any]:
         """summary.attach.processes[i] (core's attachProcessSchema, plus a few figures)."""

@@ -81,17 +81,27 @@ def resume(cfg: Config) -> int:
     stop.install()
     stop.enter(interrupts.SOFT)  # a first Ctrl-C stops nothing: the run is being finished
     saved, during = _saved(cfg.out_dir)
-    run = Run.resumed(cfg, saved) if saved is not None else Run(cfg)
     outcome, note = _resumed_outcome(saved, during)
-    outcome.requests = [r for r in (saved or {}).get("requests") or [] if isinstance(r, dict)]  # their heap figures are read again
+    attach = saved is not None and isinstance(saved.get("attach"), dict)  # the service's processes, each its capture
+    if attach:
+        from ..attach.attach_run import AttachRun
+
+        attach_run = AttachRun.resumed(cfg, saved)
+        run, finish = attach_run, attach_run.resume
+    else:
+        run = Run.resumed(cfg, saved) if saved is not None else Run(cfg)
+        outcome.requests = [r for r in (saved or {}).get("requests") or [] if isinstance(r, dict)]  # their heap figures are read again
+        finish = run.finish_from_capture
     if outcome.error_details is None:
         run.summary.drop_section("error_details")
-    events.step("recover", "finishing the run from session.bin (%s)" % note)
-    exit_code = run.finish_from_capture(outcome)
+    source = "the processes' captures" if attach else "session.bin"
+    events.step("recover", "finishing the run from %s (%s)" % (source, note))
+    exit_code = finish(outcome)
     host_lost = run.summary.get("host_lost")
     if isinstance(host_lost, dict):
         run.summary.set_section("host_lost", dict(host_lost, recovered_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))
-    run.warn("finished by `memray-cli recover` on this host: %s; the reports were made again from session.bin, the host's signals were not collected" % note)
+    made = "the reports a capture lacked were made from it" if attach else "the reports were made again from session.bin"
+    run.warn("finished by `memray-cli recover` on this host: %s; %s, the host's signals were not collected" % (note, made))
     return run.write(exit_code)
 
 

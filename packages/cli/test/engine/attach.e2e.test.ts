@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import http from "node:http";
-import { readFile } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -148,6 +148,40 @@ describe.runIf(ready)("mode attach: the running service itself", () => {
     expect(summary.attach?.processes.filter((p) => p.status === "tracked")).toHaveLength(2);
     for (const p of summary.attach!.processes.filter((p) => p.role === "worker")) expect(existsSync(path.join(dir, p.dir, "flamegraph.html"))).toBe(true);
     await nothingTracking(OPTIMIZATION);
+    expect(await get(6000, "/health")).toBe(200);
+  });
+
+  it("SIGKILL to memray-cli in the window: the harness ends the window and tracking in the container (HOST_LOST), recover brings every process's reports home", {
+    timeout: 180_000,
+  }, async () => {
+    const child = startCli(["profile", "--target", OPTIMIZATION, "--mode", "attach", "--duration", "120", "--no-signals", "--name", "attach-lost"], cwd);
+    await new Promise<void>((resolve) =>
+      child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("under the service's own traffic") && resolve()),
+    );
+    await traffic(6000, "/run", 3, 100);
+    child.kill("SIGKILL");
+    await child.catch(() => undefined);
+    const runs = path.join(cwd, "runs");
+    const dir = path.join(runs, (await readdir(runs)).find((name) => name.startsWith("attach-lost-"))!);
+    expect(existsSync(path.join(dir, "summary.json"))).toBe(false);
+    await nothingTracking(OPTIMIZATION);
+    const recovered = await runCli(["recover", dir, "--json"], cwd);
+    expect(recovered.exitCode, recovered.stderr).toBe(3);
+    const summary = summarySchema.parse(JSON.parse(await readFile(path.join(dir, "summary.json"), "utf8")));
+    expect(summary.error_code).toBe("HOST_LOST");
+    expect(summary.error).toMatch(/during the window/);
+    expect(summary.attach?.stopped_by).toBe("interrupt");
+    expect(summary.attach!.duration_seconds).toBeLessThan(120);
+    const workers = summary.attach!.processes.filter((p) => p.role === "worker");
+    expect(workers).toHaveLength(2);
+    for (const p of workers) {
+      expect(p.status).toBe("tracked");
+      expect(existsSync(path.join(dir, p.dir, "flamegraph.html"))).toBe(true);
+    }
+    // the agent's own frames are the harness's, also when the service holds an agent an earlier run loaded
+    expect(summary.top_allocators.map((site) => site.file).join("\n")).not.toMatch(/memray_harness/);
+    expect(existsSync(path.join(dir, "index.html"))).toBe(true);
+    expect(existsSync(path.join(dir, ".memray-cli-pending.json"))).toBe(false);
     expect(await get(6000, "/health")).toBe(200);
   });
 
