@@ -54,8 +54,6 @@ PACKAGE_SEGMENT = os.sep + os.path.basename(HARNESS_DIR) + os.sep
 
 
 def _package_relative(path: str) -> Optional[str]:
-    if path.startswith(HARNESS_DIR + os.sep):
-        return path[len(HARNESS_DIR) + 1 :]
     at = path.rfind(PACKAGE_SEGMENT)
     return path[at + len(PACKAGE_SEGMENT) :] if at >= 0 else None
 

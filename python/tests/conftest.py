@@ -171,6 +171,24 @@ def start_harness(config: Path, cwd: Path, *extra: str, stdout: Any = subprocess
     return subprocess.Popen(harness_argv(config, *extra), cwd=str(cwd), env=env_with(), stdout=stdout, stderr=subprocess.PIPE, text=True)
 
 
+def start_holding_stdin(config: Path, cwd: Path) -> subprocess.Popen:
+    """The harness as the host starts it where it can: stdin a pipe held open (`--host-stdin`)."""
+    pipe = subprocess.PIPE
+    return subprocess.Popen(harness_argv(config, "--host-stdin"), cwd=str(cwd), env=env_with(), stdin=pipe, stdout=pipe, stderr=pipe, text=True)
+
+
+def lose_host(proc: subprocess.Popen, timeout: float = 120) -> None:
+    """The host gone: the stdin it held closes; the harness is left to finish alone."""
+    proc.stdin.close()  # type: ignore[union-attr]
+    proc.stdin = None  # communicate() must not flush it
+    proc.communicate(timeout=timeout)
+
+
+def resume_harness(config: Path, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    """`memray-cli recover`'s harness (--resume) over the run config's out_dir."""
+    return subprocess.run(harness_argv(config, "--resume"), cwd=str(cwd), env=env_with(), capture_output=True, text=True, timeout=timeout)
+
+
 def run_harness(config: Path, cwd: Path, pythonpath: Optional[list[str]] = None, timeout: float = 120) -> Result:
     proc = subprocess.run(
         harness_argv(config),

@@ -23,7 +23,19 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pytest
-from conftest import Result, check_outputs, env_with, fast_reports, harness_argv, line_of, parse_event, write_config
+from conftest import (
+    Result,
+    check_outputs,
+    env_with,
+    fast_reports,
+    harness_argv,
+    line_of,
+    lose_host,
+    parse_event,
+    resume_harness,
+    start_holding_stdin,
+    write_config,
+)
 
 from memray_harness.attach import agent
 from memray_harness.attach.client import AgentConnection
@@ -303,20 +315,10 @@ def test_a_host_lost_in_the_window_ends_it_and_recover_makes_what_a_capture_lack
     are made in place and the summary says HOST_LOST during the window; --resume (memray-cli recover)
     makes again a report a process lacks, keeps HOST_LOST and says it was recovered."""
     config = write_config(tmp_path, attach_config(service, duration_seconds=120))
-    proc = subprocess.Popen(
-        harness_argv(config, "--host-stdin"),
-        cwd=str(tmp_path),
-        env=env_with(),
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_holding_stdin(config, tmp_path)
     read_until(proc, "attach-window")
     service.get("/leak")
-    proc.stdin.close()  # type: ignore[union-attr]
-    proc.stdin = None
-    proc.communicate(timeout=RUN_TIMEOUT)
+    lose_host(proc, RUN_TIMEOUT)
     assert proc.returncode == contract().exit_code("HOST_LOST")
     out = tmp_path / "out"
     summary = json.loads((out / "summary.json").read_text())
@@ -325,7 +327,7 @@ def test_a_host_lost_in_the_window_ends_it_and_recover_makes_what_a_capture_lack
     service.assert_unchanged()
     lacking = out / summary["attach"]["processes"][0]["dir"] / "table.txt"
     lacking.unlink()  # as if its report had not been made
-    again = subprocess.run(harness_argv(config, "--resume"), cwd=str(tmp_path), env=env_with(), capture_output=True, text=True, timeout=RUN_TIMEOUT)
+    again = resume_harness(config, tmp_path, RUN_TIMEOUT)
     assert again.returncode == contract().exit_code("HOST_LOST"), again.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["error_code"] == "HOST_LOST" and summary["host_lost"]["recovered_at"]

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import check_outputs, env_with, harness_argv, write_config, write_script
+from conftest import check_outputs, env_with, harness_argv, lose_host, resume_harness, start_holding_stdin, write_config, write_script
 
 from memray_harness.contract import contract
 
@@ -47,12 +47,6 @@ def configure(tmp_path: Path, **overrides: Any) -> Path:
     }
     cfg.update(overrides)
     return write_config(tmp_path, cfg)
-
-
-def start_holding_stdin(config: Path, cwd: Path) -> subprocess.Popen:
-    """The harness as the host starts it where it can: stdin a pipe held open (`--host-stdin`)."""
-    pipe = subprocess.PIPE
-    return subprocess.Popen(harness_argv(config, "--host-stdin"), cwd=str(cwd), env=env_with(), stdin=pipe, stdout=pipe, stderr=pipe, text=True)
 
 
 def wait_for_summary(out_dir: Path, timeout: float = 90) -> dict[str, Any]:
@@ -94,9 +88,7 @@ def close_stdin_once_ready(tmp_path: Path) -> tuple[Path, subprocess.Popen]:
     config = configure(tmp_path)
     proc = start_holding_stdin(config, tmp_path)
     until_ready(proc.stdout)
-    proc.stdin.close()  # type: ignore[union-attr]
-    proc.stdin = None  # communicate() must not flush it
-    proc.communicate(timeout=120)
+    lose_host(proc)
     return config, proc
 
 
@@ -179,7 +171,7 @@ def test_the_parent_process_killed_is_a_lost_host_whatever_its_output_goes_to(tm
 def test_resume_completes_a_run_finished_without_its_host(tmp_path: Path) -> None:
     config, proc = close_stdin_once_ready(tmp_path)
     (tmp_path / "out" / "table.txt").unlink()  # as if it had not been made
-    again = subprocess.run(harness_argv(config, "--resume"), cwd=str(tmp_path), env=env_with(), capture_output=True, text=True, timeout=120)
+    again = resume_harness(config, tmp_path)
     assert again.returncode == contract().exit_code("HOST_LOST"), again.stderr  # the workload was cut short: still said
     s = wait_for_summary(tmp_path / "out")
     assert s["error_code"] == "HOST_LOST" and s["host_lost"]["recovered_at"]
@@ -203,7 +195,7 @@ def test_resume_restores_the_workload_outcome_when_the_host_left_after_it(tmp_pa
         error_details={"type": "HostLost", "message": "test", "traceback": ""},
     )
     (out / "summary.json").write_text(json.dumps(s))
-    again = subprocess.run(harness_argv(config, "--resume"), cwd=str(tmp_path), env=env_with(), capture_output=True, text=True, timeout=120)
+    again = resume_harness(config, tmp_path)
     assert again.returncode == 0, again.stderr
     s = wait_for_summary(out)
     assert s["error"] is None and s["error_code"] is None and "error_details" not in s

@@ -8,7 +8,7 @@ export { main, buildProgram } from "./main.js";
 export { createDefaultDeps, type CliDeps } from "./deps.js";
 export { processIo, type CliIo } from "./cli-io.js";
 export { PROFILE_FLAGS, flagLabel, type FlagSpec, type RawProfileFlags } from "./profile-flags.js";
-export { parseProfileOptions, cliFieldsSchema, MAX_REPEAT, type CliProfileOptions, type CliFieldsInput } from "./profile-options.js";
+export { parseProfileOptions, type CliProfileOptions, type CliFieldsInput } from "./profile-options.js";
 export { createTargetRegistry, type TargetClients } from "./target-registry.js";
 export { profileCommand, type ProfileCommandDeps } from "./profile-command.js";
 export { RECIPES, translateRecipe, parseRecipeVars } from "./recipes.js";

@@ -45,12 +45,12 @@ export interface SignalsChoice {
 }
 
 /** The most runs one `--repeat` makes. */
-export const MAX_REPEAT = 100;
+const MAX_REPEAT = 100;
 
 const REPEAT_EXPECTED = `expects a number of runs from 1 to ${MAX_REPEAT}`;
 
 /** The CLI's own fields, checked by the same mechanism as core's. */
-export const cliFieldsSchema = z.object({
+const cliFieldsSchema = z.object({
   target: z.string().trim().min(1, { error: "expects a container name, id prefix or Compose service, or pod/NAME, deploy/NAME" }).optional(),
   local: z.boolean().optional(),
   out: z.string().min(1, { error: "expects a directory" }).default("runs"),

@@ -1,5 +1,5 @@
 import { Option, type Command } from "commander";
-import { MODE_RULES, MODES } from "@alpiq/memray-core";
+import { InvalidOptionError, MODE_RULES, MODES } from "@alpiq/memray-core";
 import type { CatalogEntry } from "./command-catalog.js";
 import type { CommandContext } from "./command-context.js";
 import { addProfileFlags, collect, flagsFromCommander } from "./profile-flags.js";
@@ -98,7 +98,6 @@ debug/memray-local without script_path offers the test-cases scripts or a path o
 terminal install needs -e container_target (exit 2) and local profiles the example script.`,
     )
     .action(async (recipe: string, flags: RecipeFlags & { extra?: string[]; repeat?: string }) => {
-      const { repeat, ...recipeFlags } = flags;
       let vars = parseRecipeVars(flags.extra ?? []);
       let clients: CliDeps | undefined;
       if (io.interactive && RECIPES[recipe]) {
@@ -114,9 +113,8 @@ terminal install needs -e container_target (exit 2) and local profiles the examp
           vars = answered;
         }
       }
-      const invocation = translateRecipe(recipe, vars, recipeFlags);
-      if (repeat !== undefined && invocation.kind !== "profile") {
-        const { InvalidOptionError } = await import("@alpiq/memray-core");
+      const invocation = translateRecipe(recipe, vars, flags);
+      if (flags.repeat !== undefined && invocation.kind !== "profile") {
         throw new InvalidOptionError(`--repeat applies to the profiling recipes; ${recipe} makes no run`);
       }
       clients ??= await deps();
@@ -126,7 +124,7 @@ terminal install needs -e container_target (exit 2) and local profiles the examp
           ...invocation.flags,
           ...(flags.json ? { json: true } : {}),
           ...(flags.quiet ? { quiet: true } : {}),
-          ...(repeat !== undefined ? { repeat } : {}),
+          ...(flags.repeat !== undefined ? { repeat: flags.repeat } : {}),
         };
         setExit(await runProfileFromFlags(io, clients, raw, [], invocation.label, invocation.notes ?? []));
         return;

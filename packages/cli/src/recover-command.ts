@@ -1,19 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import {
-  clearPendingRun,
-  interruptCode,
-  MemrayError,
-  readPendingRun,
-  recoverRun,
-  runDirAt,
-  waitForPendingRun,
-  type InterruptChannel,
-  type InterruptSignal,
-  type RecoverOutput,
-  type RunDir,
-  type TargetRegistry,
-} from "@alpiq/memray-core";
+import { bringPendingRunHome, MemrayError, recoverRun, runDirAt, type RecoverOutput, type RunDir, type TargetRegistry } from "@alpiq/memray-core";
 import { writeRunIndex } from "@alpiq/memray-reports";
 import type { CliIo } from "./cli-io.js";
 import { printRunOutcome } from "./print-run-outcome.js";
@@ -25,7 +12,7 @@ export interface RecoverOptions {
   json: boolean;
   python?: string | undefined;
   /** To connect again to a container or a pod that still holds the run's results. */
-  targets?: TargetRegistry | undefined;
+  targets: TargetRegistry;
 }
 
 /** The run directory named by `run`: a path (relative to the working directory), or a name under --out. */
@@ -40,43 +27,6 @@ export function recoverRunDir(run: string, out: string, cwd: string): RunDir {
 }
 
 /**
- * A run whose results are still in its container or pod (memray-cli was killed before it copied them
- * out): connect again, copy the run directory out, remove the staging there. Nothing to do when the
- * run directory holds no marker.
- */
-async function bringHome(runDir: RunDir, targets: TargetRegistry | undefined, reporter: ProgressReporter, interrupts?: InterruptChannel): Promise<void> {
-  const pending = await readPendingRun(runDir.path);
-  if (!pending || !targets) return;
-  reporter.step(`connecting to ${pending.choice.label} again: the run is still there (${pending.outDir})`);
-  const connection = await targets.connect(pending.choice);
-  const stop = new AbortController();
-  const unsubscribe = interrupts?.subscribe((signal) => stop.abort(signal));
-  try {
-    await waitForPendingRun(connection.target, pending, {
-      signal: stop.signal,
-      onWait: () => reporter.step(`its harness is still finishing the run in ${connection.target.name}: waiting for it (Ctrl-C stops waiting)`),
-    }).catch((error: unknown) => {
-      if (!stop.signal.aborted) throw error;
-      const signal = stop.signal.reason as InterruptSignal;
-      throw new MemrayError(
-        interruptCode(signal),
-        `stopped waiting for the harness in ${connection.target.name} (${signal}): nothing was copied, the run is still there`,
-        {
-          hint: `run \`memray-cli recover ${runDir.artifactPrefix}\` again once it has finished`,
-        },
-      );
-    });
-    reporter.step(`copying the run directory out of ${connection.target.name}`);
-    await connection.target.copyOut(pending.outDir, runDir.path);
-    await connection.target.exec(["rm", "-rf", "--", pending.scratchDir]).catch(() => undefined);
-    await clearPendingRun(runDir.path);
-  } finally {
-    unsubscribe?.();
-    await connection.dispose?.();
-  }
-}
-
-/**
  * `memray-cli recover RUN_DIR`: a run whose memray-cli went away (killed, its terminal closed) made into a
  * full run on this host: the reports from session.bin, summary.json, index.html. Prints the run directory
  * (--json: {run_dir, summary}); exits with the recovered run's code.
@@ -86,7 +36,8 @@ export async function recoverCommand(io: CliIo, run: string, options: RecoverOpt
   const reporter = new ProgressReporter(io.stderr, Boolean(io.quiet), io.env);
   let result;
   try {
-    await bringHome(runDir, options.targets, reporter, io.interrupts);
+    // A run still in its container or pod comes home first (memray-cli was killed before it copied it out).
+    await bringPendingRunHome(runDir, options.targets, { signal: io.signal, onStep: (message) => reporter.step(message) });
     result = await recoverRun(
       { runDir, python: options.python, hostArtifacts: ["index_html"], interrupts: io.interrupts },
       { onProgress: (event) => reporter.handle(event), afterSummary: async (summary, dir) => void (await writeRunIndex(dir.path, summary)) },

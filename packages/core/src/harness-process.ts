@@ -33,7 +33,7 @@ export interface HarnessLaunch {
  * the attach agent never booted by the harness itself (also in a service whose environment starts it).
  * Where the target can hold its stdin open, `--host-stdin` tells the harness to watch it.
  */
-export function harnessCommand(python: string, launch: HarnessLaunch, holdStdin: boolean): { argv: string[]; env: Record<string, string> } {
+function harnessCommand(python: string, launch: HarnessLaunch, holdStdin: boolean): { argv: string[]; env: Record<string, string> } {
   return {
     argv: [python, "-m", "memray_harness", "--config", launch.configPath, ...(launch.args ?? []), ...(holdStdin ? ["--host-stdin"] : [])],
     env: { PYTHONPATH: launch.pythonPath, PYTHONUNBUFFERED: "1", ...launch.env, [AGENT_ENV]: "0" },

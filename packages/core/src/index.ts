@@ -172,7 +172,7 @@ export { buildWheelhouse, type BuildWheelhouseOptions, type Wheelhouse } from ".
 export { installAgent, AGENT_ENV, type InstallAgentResult } from "./install/install-agent.js";
 
 // The profiling session
-export { PENDING_RUN_FILE, clearPendingRun, readPendingRun, waitForPendingRun, type PendingRun } from "./pending-run.js";
+export { PENDING_RUN_FILE, bringPendingRunHome, type BringPendingRunHomeOptions } from "./pending-run.js";
 export { locateHarnessDir } from "./harness-locator.js";
 export {
   runProfile,

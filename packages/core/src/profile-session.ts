@@ -11,7 +11,7 @@ import { describeEnd, HarnessInterrupts, HarnessProcess, type HarnessProcessResu
 import { locateHarnessDir } from "./harness-locator.js";
 import { checkInterpreter } from "./interpreter-probe.js";
 import { HOST_SECTIONS_FILE, type HostSections } from "./host-sections.js";
-import { clearPendingRun, markPendingRun, type PendingRun } from "./pending-run.js";
+import { clearPendingRun, markPendingRun } from "./pending-run.js";
 import { interruptCode, type InterruptChannel } from "./interrupts.js";
 import { parseOptions, runnableProfileOptionsSchema, type ProfileOptions, type ProfileOptionsInput } from "./profile-options.js";
 import { systemClock, type Clock, type RunDir } from "./run-dir.js";
@@ -21,6 +21,7 @@ import { isMode } from "./mode-rules.js";
 import { stageHarness, type StagedHarness } from "./stage-harness.js";
 import type { Summary, TargetInfo } from "./summary-schema.js";
 import type { Target } from "./target/target.js";
+import type { TargetChoice } from "./target/target-registry.js";
 
 const debug = createDebug("memray:session");
 
@@ -39,7 +40,7 @@ export interface ProfileRequest extends ProfileOptionsInput {
   /** Artifact keys of files the caller adds after the run (index.html); harness.log is always there. */
   hostArtifacts?: string[];
   /** How to connect to the target again (the TargetChoice it was named by): recorded until the run is copied out, for `recover`. */
-  reconnect?: PendingRun["choice"];
+  reconnect?: TargetChoice;
   /** Context collected on the host around the workload (signals); its sections land in summary.json. */
   sidecar?: RunSidecar;
   /**
@@ -348,9 +349,9 @@ class ProfileRun {
    * brought home by `memray-cli recover`.
    */
   private async markPending(staged: StagedHarness): Promise<void> {
-    const { reconnect, runDir, target } = this.request;
+    const { reconnect, runDir } = this.request;
     if (!reconnect || !staged.targetScratch) return;
-    await markPendingRun(runDir.path, { choice: reconnect, target: target.name, outDir: staged.outDir, scratchDir: staged.targetScratch }).catch((error) =>
+    await markPendingRun(runDir.path, { choice: reconnect, outDir: staged.outDir, scratchDir: staged.targetScratch }).catch((error) =>
       debug("pending marker: %O", error),
     );
   }

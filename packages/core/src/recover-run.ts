@@ -25,7 +25,7 @@ import type { Target } from "./target/target.js";
 const debug = createDebug("memray:recover");
 
 /** The errors of a summary.json that `recoverRun` finishes; a run directory without summary.json is finished too. */
-export const RECOVERABLE_ERRORS: readonly string[] = ["HOST_LOST", "REPORTS_MISSING"];
+const RECOVERABLE_ERRORS: readonly string[] = ["HOST_LOST", "REPORTS_MISSING"];
 
 export interface RecoverRequest {
   /** The run directory to finish, on this host. */
@@ -168,8 +168,7 @@ function checkCaptures(runDir: RunDir, summary: Summary | undefined): void {
   const dir = runDir.path;
   const session = artifactFile("session_bin");
   if (summary?.attach) {
-    const captures = summary.attach.processes.filter((p) => p.capture && existsSync(path.join(dir, p.capture)));
-    if (captures.length) return;
+    if (summary.attach.processes.some((p) => p.capture && existsSync(path.join(dir, p.capture)))) return;
     throw new MemrayError("NOT_RECOVERABLE", `${runDir.artifactPrefix} holds none of its processes' captures: there is nothing to make the reports from`);
   }
   if (existsSync(path.join(dir, session))) return;

@@ -10,7 +10,7 @@ import { LocalTarget } from "../src/target/local-target.js";
 /** A pending run whose "harness" is a real process naming the staging directory in its command line. */
 async function pendingRun(): Promise<PendingRun> {
   const scratchDir = await mkdtemp(path.join(os.tmpdir(), "memray-cli-pending-test-"));
-  return { choice: { kind: "local", label: "this host", params: {} }, target: "local", outDir: path.join(scratchDir, "run"), scratchDir };
+  return { choice: { kind: "local", label: "this host", params: {} }, outDir: path.join(scratchDir, "run"), scratchDir };
 }
 
 const started: ReturnType<typeof spawn>[] = [];

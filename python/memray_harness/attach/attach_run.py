@@ -105,10 +105,15 @@ class AttachRun(Run):
         )
         return memray
 
+    @property
+    def _known_port(self) -> Optional[int]:
+        """The service's port as the target or the user gave it (None when unknown)."""
+        return self.cfg.target.service_port or self.cfg.service_port
+
     def _service_port(self) -> Optional[int]:
         if not self.options.send_requests:
             return None
-        port = self.cfg.target.service_port or self.cfg.service_port
+        port = self._known_port
         if not port:
             raise HarnessError(
                 "PORT_NOT_DETECTABLE",
@@ -142,8 +147,8 @@ class AttachRun(Run):
             if t.status == "tracking" and t.conn is not None:
                 self.keeper.add(t.pid, t.conn)  # renewed at once: the others may take a while (an injection)
 
-        injecting = any(t.method != "agent" and t.status != "failed" for t in self.tracked)
-        port = self.cfg.target.service_port or self.cfg.service_port
+        injecting = any(t.method != "agent" for t in self.tracked)  # nothing has started yet: every status is pending
+        port = self._known_port
         with wake.waker(port, injecting, inject.INJECT_TIMEOUT) as waking, concurrent.futures.ThreadPoolExecutor(max_workers=len(self.tracked)) as pool:
             list(pool.map(start, self.tracked))
         self.tracking_seconds = round(time.perf_counter() - started, 3)
@@ -213,7 +218,6 @@ class AttachRun(Run):
     def _finish(self, memray: Any) -> int:
         self.summary.set_result(EXIT_OK, None, None)
         self.summary.set_section("memory", self._memory())
-        rule = self.rule
         stop = interrupts.current()
         for t in self.tracked:
             if t.status == "failed":
@@ -225,20 +229,22 @@ class AttachRun(Run):
                 process_reports.skip(t, self.cfg.out_dir, self.cfg.reports, "skipped: interrupted by %s" % stop.received[-1])
                 continue
             events.step("reports", "pid %d (%s): %s" % (t.pid, t.role, ", ".join(process_reports.per_process(self.cfg.reports)) or "its figures"))
-            self._guard(
-                "reports of pid %d" % t.pid,
-                lambda t=t: process_reports.make_process_reports(
-                    memray, t, self.cfg.out_dir, self.cfg.reports, rule.table_source == "leaked", self.options.aggregate
-                ),
-            )
-            for message in t.warnings:
-                self.warn(message)
+            self._process_reports(memray, t, self.options.aggregate)
         self._guard("merged top allocators", self._merge_top_allocators)
         self._guard("requests", lambda: self._requests(memray))
         self._record_failures()
         self._note_attach_interruption()
+        self._note_window_ended_by_host_loss()
         code = self.summary.error_code
         return contract().exit_code(code) if code else EXIT_OK
+
+    def _process_reports(self, memray: Any, t: Tracked, aggregate: bool) -> None:
+        self._guard(
+            "reports of pid %d" % t.pid,
+            lambda: process_reports.make_process_reports(memray, t, self.cfg.out_dir, self.cfg.reports, self.rule.table_source == "leaked", aggregate),
+        )
+        for message in t.warnings:
+            self.warn(message)
 
     def _memory(self) -> dict[str, Any]:
         tracked = [t for t in self.tracked if t.status != "failed"]
@@ -313,7 +319,7 @@ class AttachRun(Run):
         title = "%s %s to the service's port %s (attach mode, %d process(es))" % (
             self.cfg.endpoint.method,
             self.cfg.endpoint.path,
-            self.cfg.target.service_port or self.cfg.service_port,
+            self._known_port,
             len([t for t in self.tracked if t.has_capture]),
         )
         for w in requests_report.write_report(self.cfg.out_dir, self.summary.content(), self.cfg.reports, title):
@@ -365,15 +371,28 @@ class AttachRun(Run):
             return contract().exit_code(code)
         return self.fail(HarnessError(code, "interrupted by %s before tracking started" % stop.describe()))
 
-    def _workload_ended_by_host_loss(self) -> Optional[str]:
+    def _note_window_ended_by_host_loss(self) -> None:
+        """memray-cli went away during the window and its loss ended it, as a Ctrl-C would: the run is
+        HOST_LOST (the window was cut short, and recovery keeps it so), the run's own outcome kept beside."""
+        stop = interrupts.current()
         window = self.window
-        if window is None or window.stopped_by != "interrupt" or interrupts.current().received:
-            return None
-        return "during the window, which it ended after %.1f s (tracking stopped in every process)" % window.seconds
+        if stop.host_lost is None or stop.received or window is None or window.stopped_by != "interrupt":
+            return
+        data = self.summary.content()
+        own = {key: data.get(key) for key in ("exit_code", "error", "error_code", "error_details")}
+        self.summary.set_section("host_lost", {"reason": stop.host_lost, "during": "workload", "outcome": own})
+        message = (
+            "memray-cli, which ran this run, went away during the window (%s), which ended it after %.1f s: tracking was stopped in every "
+            "process and the reports made from what was captured until then" % (stop.host_lost, window.seconds)
+        )
+        if own["error"]:
+            message += "; the run's own outcome: %s" % own["error"]
+        details = {"type": "HostLost", "message": stop.host_lost, "traceback": ""}
+        self.summary.set_result(contract().exit_code("HOST_LOST"), message, "HOST_LOST", details)
 
     # -- `memray-cli recover` ------------------------------------------------------------------------------
-    def resume(self, outcome: Outcome) -> int:
-        """Finish an attach run whose host went away, from the summary it restored: the reports a process's
+    def finish_from_capture(self, outcome: Outcome) -> int:
+        """`memray-cli recover` of an attach run, from the summary it restored: the reports a process's
         capture lacks made again, the processes' top allocators merged again, the outcome as recovery
         found it. Returns the exit code to write() with."""
         self.t0 = time.perf_counter() - float(self.summary.get("duration_seconds") or 0)
@@ -391,13 +410,7 @@ class AttachRun(Run):
                 continue
             remade = True
             events.step("reports", "pid %d (%s): %s, made from its capture" % (t.pid, t.role, ", ".join(lacking)))
-            t.missing_reports = []
-            self._guard(
-                "reports of pid %d" % t.pid,
-                lambda t=t: process_reports.make_process_reports(memray, t, self.cfg.out_dir, self.cfg.reports, self.rule.table_source == "leaked", aggregate),
-            )
-            for message in t.warnings:
-                self.warn(message)
+            self._process_reports(memray, t, aggregate)
             entry.update(
                 reports=t.reports, missing_reports=t.missing_reports, top_allocators=t.top_allocators, peak_memory_mb=t.peak_memory_mb, leaked_mb=t.leaked_mb
             )

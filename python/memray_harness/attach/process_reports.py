@@ -55,12 +55,21 @@ def per_process(names: list[str]) -> list[str]:
     return out
 
 
+def _has_capture(t: Tracked, out_dir: str) -> bool:
+    return t.has_capture and os.path.isfile(t.session(out_dir))
+
+
+def _aggregate_blocker(name: str, aggregate: bool) -> Optional[str]:
+    """Why this capture cannot give the report: only an aggregated one refuses some (None: it can)."""
+    return aggregate_blocker(contract().report(name)) if aggregate and name in contract().reports else None
+
+
 def lacking(t: Tracked, out_dir: str, names: list[str], aggregate: bool) -> list[str]:
     """The reports a process's capture can give whose files are not in its directory (none without a capture)."""
-    if not t.has_capture or not os.path.isfile(t.session(out_dir)):
+    if not _has_capture(t, out_dir):
         return []
-    specs = [contract().reports[name] for name in per_process(names) if name in contract().reports]
-    return [spec.name for spec in specs if not (aggregate and aggregate_blocker(spec)) and not _made(t.directory(out_dir), spec)]
+    known = [name for name in per_process(names) if name in contract().reports]
+    return [name for name in known if not _aggregate_blocker(name, aggregate) and not _made(t.directory(out_dir), contract().report(name))]
 
 
 def skip(t: Tracked, out_dir: str, names: list[str], reason: str) -> None:
@@ -74,12 +83,12 @@ def make_process_reports(memray: Any, t: Tracked, out_dir: str, names: list[str]
     names = per_process(names)
     session = t.session(out_dir)
     directory = t.directory(out_dir)
-    if not t.has_capture or not os.path.isfile(session):
+    if not _has_capture(t, out_dir):
         skip(t, out_dir, names, "no capture: %s" % (t.error or "tracking never started"))
         return
     wanted: list[str] = []
     for name in names:
-        blocker = aggregate_blocker(contract().report(name)) if aggregate and name in contract().reports else None
+        blocker = _aggregate_blocker(name, aggregate)
         if blocker:
             t.missing_reports.append({"report": name, "reason": blocker})
         else:

@@ -87,22 +87,11 @@ class Tracked:
 
     @classmethod
     def from_entry(cls, entry: dict[str, Any]) -> Tracked:
-        """A process as its run's summary recorded it (recovery makes its reports again)."""
-        info = ProcessInfo(
-            pid=int(entry["pid"]), ppid=0, uid=entry.get("uid"), gid=None, cmdline=list(entry.get("cmdline") or []), exe=None, start_time=0, python=True,
-            role=str(entry.get("role") or "main"),
-        )  # fmt: skip
-        return cls(
-            info=info,
-            method=entry.get("method"),
-            status=str(entry.get("status") or "failed"),
-            error=entry.get("error"),
-            top_allocators=list(entry.get("top_allocators") or []),
-            reports=dict(entry.get("reports") or {}),
-            missing_reports=list(entry.get("missing_reports") or []),
-            peak_memory_mb=entry.get("peak_memory_mb"),
-            leaked_mb=entry.get("leaked_mb"),
-        )
+        """A process as its run's summary recorded it, with what recovery reads: where its capture is
+        (pid, role), whether it has one (status) and its top allocators (the merge)."""
+        role = str(entry.get("role") or "main")
+        info = ProcessInfo(pid=int(entry["pid"]), ppid=0, uid=None, gid=None, cmdline=[], exe=None, start_time=0, python=True, role=role)
+        return cls(info=info, status=str(entry.get("status") or "failed"), top_allocators=list(entry.get("top_allocators") or []))
 
     def entry(self, out_dir: str) -> dict[str, Any]:
         """summary.attach.processes[i] (core's attachProcessSchema, plus a few figures)."""

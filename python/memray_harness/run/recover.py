@@ -86,17 +86,15 @@ def resume(cfg: Config) -> int:
     if attach:
         from ..attach.attach_run import AttachRun
 
-        attach_run = AttachRun.resumed(cfg, saved)
-        run, finish = attach_run, attach_run.resume
+        run: Run = AttachRun.resumed(cfg, saved)
     else:
         run = Run.resumed(cfg, saved) if saved is not None else Run(cfg)
         outcome.requests = [r for r in (saved or {}).get("requests") or [] if isinstance(r, dict)]  # their heap figures are read again
-        finish = run.finish_from_capture
     if outcome.error_details is None:
         run.summary.drop_section("error_details")
     source = "the processes' captures" if attach else "session.bin"
     events.step("recover", "finishing the run from %s (%s)" % (source, note))
-    exit_code = finish(outcome)
+    exit_code = run.finish_from_capture(outcome)
     host_lost = run.summary.get("host_lost")
     if isinstance(host_lost, dict):
         run.summary.set_section("host_lost", dict(host_lost, recovered_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())))

@@ -104,7 +104,7 @@ class Run:
         sections = self._wait_for_host_sections()
         stop = interrupts.current()
         stop.enter(interrupts.RECORD)  # from here nothing is cut short: the one write, then the end
-        exit_code = self._note_host_lost(exit_code)
+        self._note_host_lost()
         self.summary.set_duration(time.perf_counter() - self.t0)
         host_here = stop.host_lost is None  # a host that is gone adds nothing after this: list only what exists
         for w in self.summary.list_artifacts(self.cfg.out_dir, self.cfg.artifact_prefix, self.cfg.host_artifacts, host_here):
@@ -264,36 +264,23 @@ class Run:
         capture.on_start = lambda: self._checkpoint("workload", capture)
         return capture
 
-    def _note_host_lost(self, exit_code: int) -> int:
-        """The host went away once the workload was over, or its loss is what ended it (attach's window):
-        the run was finished without it (no signals, no index.html). The run's code is HOST_LOST, so that
-        it is known to need `memray-cli recover`; the workload's own outcome is kept in the `host_lost`
-        section, which recovery restores when the workload had ended on its own. Returns the exit code."""
+    def _note_host_lost(self) -> None:
+        """The host went away once the workload was over: the run was finished without it (no signals,
+        no index.html). The run's code is HOST_LOST, so that it is known to need `memray-cli recover`;
+        the workload's own outcome is kept in the `host_lost` section, which recovery restores."""
         stop = interrupts.current()
         if stop.host_lost is None or not self.workload_done or self.summary.error_code == "HOST_LOST":
-            return exit_code  # before the workload, the run's own error (HOST_LOST when nothing else failed) stands
+            return  # before the workload, the run's own error (HOST_LOST when nothing else failed) stands
         data = self.summary.content()
         own = {key: data.get(key) for key in ("exit_code", "error", "error_code", "error_details")}
-        ended = self._workload_ended_by_host_loss()
-        self.summary.set_section("host_lost", {"reason": stop.host_lost, "during": "workload" if ended else "reports", "outcome": own})
-        if ended:  # cut short: said as a loss during the workload is (HOST_LOST's hint names recover)
-            exit_code = contract().exit_code("HOST_LOST")
-            message = "memray-cli, which ran this run, went away %s (%s): the reports were made from what was captured until then" % (ended, stop.host_lost)
-        else:
-            message = (
-                "memray-cli, which ran this run, went away after the workload (%s): the harness finished the run without it (no signals, no index.html); "
-                "`memray-cli recover` completes it" % stop.host_lost
-            )
+        self.summary.set_section("host_lost", {"reason": stop.host_lost, "during": "reports", "outcome": own})
+        message = (
+            "memray-cli, which ran this run, went away after the workload (%s): the harness finished the run without it "
+            "(no signals, no index.html); `memray-cli recover` completes it" % stop.host_lost
+        )
         if own["error"]:
             message += "; the workload's own outcome: %s" % own["error"]
-        details = {"type": "HostLost", "message": stop.host_lost, "traceback": ""}
-        self.summary.set_result(exit_code if ended else own["exit_code"] or 0, message, "HOST_LOST", details)
-        return exit_code
-
-    def _workload_ended_by_host_loss(self) -> Optional[str]:
-        """When the loss of the host is what ended a finished workload (mode attach's window), how to say
-        so; None: the workload had ended on its own."""
-        return None
+        self.summary.set_result(own["exit_code"] or 0, message, "HOST_LOST", {"type": "HostLost", "message": stop.host_lost, "traceback": ""})
 
     def _remove_scratch(self) -> None:
         """The host's scratch directory of this run (config, requests file): the host that would remove it is gone."""
