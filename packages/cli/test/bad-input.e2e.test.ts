@@ -5,8 +5,8 @@ import os from "node:os";
 import path from "node:path";
 import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
-import { fallbackSummary, RUN_FILE_BOUNDS, writeSummary, type Summary } from "@alpiq/memray-core";
-import { runCli } from "./cli-runner.js";
+import { RUN_FILE_BOUNDS, type Summary } from "@alpiq/memray-core";
+import { handmadeRun, runCli } from "./cli-runner.js";
 
 async function scratch(): Promise<string> {
   return mkdtemp(path.join(os.tmpdir(), "memray-cli-bad-"));
@@ -221,17 +221,6 @@ describe("terminal escapes in what a workload says are shown, never interpreted"
     expect(list.stdout + list.stderr).not.toMatch(RAW_CONTROL);
   });
 });
-
-/** A run directory written by hand (a fallback summary: valid, nothing measured). */
-async function handmadeRun(cwd: string, name: string, timestamp = "2026-03-15T14:30:22Z"): Promise<string> {
-  const dir = path.join(cwd, "runs", name);
-  await mkdir(dir, { recursive: true });
-  await writeSummary(
-    dir,
-    fallbackSummary({ runId: name, mode: "script", script: "svc.py", timestamp: new Date(timestamp), error: "it broke", errorCode: "HARNESS_FAILED" }),
-  );
-  return dir;
-}
 
 const mkfifo = (file: string) => execFileSync("mkfifo", [file]);
 

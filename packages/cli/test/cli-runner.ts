@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa, type ResultPromise } from "execa";
-import type { Summary } from "@alpiq/memray-core";
+import { fallbackSummary, type Summary, writeSummary } from "@alpiq/memray-core";
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const cliBin = path.join(repoRoot, "packages/cli/dist/bin.js");
@@ -41,12 +41,12 @@ export function startCli(args: string[], cwd: string, env: Record<string, string
   return execa(process.execPath, [cliBin, ...args], { cwd, reject: false, env: { NO_COLOR: "1", ...env } });
 }
 
-/** orphan/orphan.py in `cwd`: holds 8 MiB, prints READY, then sleeps for a minute (a run to cut short). */
-export async function writeOrphanScript(cwd: string): Promise<string> {
-  await mkdir(path.join(cwd, "orphan"), { recursive: true });
+/** NAME/NAME.py in `cwd` (orphan/orphan.py by default): holds 8 MiB, prints READY, then sleeps for a minute (a run to cut short). */
+export async function writeOrphanScript(cwd: string, name = "orphan"): Promise<string> {
+  await mkdir(path.join(cwd, name), { recursive: true });
   const script = 'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n';
-  await writeFile(path.join(cwd, "orphan", "orphan.py"), script);
-  return "orphan/orphan.py";
+  await writeFile(path.join(cwd, name, `${name}.py`), script);
+  return `${name}/${name}.py`;
 }
 
 export interface ProfiledRun extends CliRun {
@@ -65,6 +65,15 @@ export async function profileRun(args: string[], cwd: string, env: Record<string
     throw new Error(`no summary.json after: profile ${args.join(" ")}\nexit ${run.exitCode}\n${run.stderr}`, { cause: error });
   }
   return { ...run, dir, summary };
+}
+
+/** runs/NAME in `cwd`, written by hand: a failed script run's summary (a fallback summary: valid, nothing measured). Returns its path. */
+export async function handmadeRun(cwd: string, name: string): Promise<string> {
+  const dir = path.join(cwd, "runs", name);
+  await mkdir(dir, { recursive: true });
+  const timestamp = new Date("2026-03-15T14:30:22Z");
+  await writeSummary(dir, fallbackSummary({ runId: name, mode: "script", script: "svc.py", timestamp, error: "it broke", errorCode: "HARNESS_FAILED" }));
+  return dir;
 }
 
 /** A scratch working directory holding a copy of the repository's test-cases/. */

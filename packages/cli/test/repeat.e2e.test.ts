@@ -7,7 +7,7 @@ import { execa } from "execa";
 import { beforeAll, describe, expect, it } from "vitest";
 import { CLI_OUTPUT_SCHEMAS, compareReportSchema, summarySchema } from "@alpiq/memray-core";
 import { watchStderr } from "@alpiq/memray-test-support";
-import { cliBin, repoRoot, runCli } from "./cli-runner.js";
+import { repoRoot, runCli, startCli } from "./cli-runner.js";
 
 // `profile --repeat N` through the built CLI on this host: N runs, their directories on stdout (one a
 // line) or in --json's runs, the exit code the highest of the runs', and memray-compare's multi-run
@@ -122,11 +122,7 @@ sys.exit(1 if n == 2 else 0)
 
   it("Ctrl-C during run 2 of 3 ends the repeat: run 2 keeps what it measured, no run 3, exit 130", async () => {
     await writeFile(path.join(cwd, "slow.py"), 'import time\nblob = bytearray(4 * 1024 * 1024)\nprint("READY", flush=True)\ntime.sleep(60)\n');
-    const child = execa(process.execPath, [cliBin, "profile", "--script", "slow.py", "--repeat", "3", "--timeout", "5"], {
-      cwd,
-      reject: false,
-      env: { NO_COLOR: "1" },
-    });
+    const child = startCli(["profile", "--script", "slow.py", "--repeat", "3", "--timeout", "5"], cwd);
     const stderr = watchStderr(child);
     await stderr.waitFor(/run 2 of 3[\s\S]*READY/, 120);
     child.kill("SIGINT");

@@ -6,7 +6,7 @@ import path from "node:path";
 import { execa, type ResultPromise } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fallbackSummary, writeSummary } from "@alpiq/memray-core";
-import { cliBin } from "./cli-runner.js";
+import { cliBin, handmadeRun } from "./cli-runner.js";
 
 // `memray-cli view` as the built CLI serves it, asked over real HTTP by node's http client (which,
 // unlike a browser, lets the test forge Host and Origin): what a page on another origin, a name
@@ -182,11 +182,7 @@ describe("memray-cli view with FIFOs in the runs directory", () => {
   });
 });
 
-/** runs/NAME: a failed script run's summary and a table.txt that names the run. */
+/** runs/NAME: a failed script run's summary (handmadeRun) and a table.txt that names the run. */
 async function writeBrokenRun(cwd: string, name: string): Promise<void> {
-  const dir = path.join(cwd, "runs", name);
-  await mkdir(dir, { recursive: true });
-  const timestamp = new Date("2026-03-15T14:30:22Z");
-  await writeSummary(dir, fallbackSummary({ runId: name, mode: "script", script: "svc.py", timestamp, error: "it broke", errorCode: "HARNESS_FAILED" }));
-  await writeFile(path.join(dir, "table.txt"), `table of ${name}\n`);
+  await writeFile(path.join(await handmadeRun(cwd, name), "table.txt"), `table of ${name}\n`);
 }

@@ -5,6 +5,7 @@ import path from "node:path";
 import { execa } from "execa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarySchema, type Summary } from "@alpiq/memray-core";
+import { watchStderr } from "@alpiq/memray-test-support";
 import { runCli, startCli, workspaceWithTestCases } from "../cli-runner.js";
 import { engineReady, installMemray, leakLine, profile } from "./engine-env.js";
 
@@ -136,9 +137,7 @@ describe.runIf(ready)("mode attach: the running service itself", () => {
 
   it("Ctrl-C in the window: tracking stops in every worker, the reports are still made, and no process is left tracking", { timeout: 180_000 }, async () => {
     const child = startCli(["profile", "--target", OPTIMIZATION, "--mode", "attach", "--duration", "120", "--no-signals"], cwd);
-    await new Promise<void>((resolve) =>
-      child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("under the service's own traffic") && resolve()),
-    );
+    await watchStderr(child).waitFor(/under the service's own traffic/);
     await traffic(6000, "/run", 3, 100);
     child.kill("SIGINT");
     const result = await child;
@@ -155,9 +154,7 @@ describe.runIf(ready)("mode attach: the running service itself", () => {
     timeout: 180_000,
   }, async () => {
     const child = startCli(["profile", "--target", OPTIMIZATION, "--mode", "attach", "--duration", "120", "--no-signals", "--name", "attach-lost"], cwd);
-    await new Promise<void>((resolve) =>
-      child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("under the service's own traffic") && resolve()),
-    );
+    await watchStderr(child).waitFor(/under the service's own traffic/);
     await traffic(6000, "/run", 3, 100);
     child.kill("SIGKILL");
     await child.catch(() => undefined);

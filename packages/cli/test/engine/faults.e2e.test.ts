@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { summarySchema } from "@alpiq/memray-core";
+import { watchStderr } from "@alpiq/memray-test-support";
 import { runCli, startCli, workspaceWithTestCases, writeOrphanScript } from "../cli-runner.js";
 import { engineReady, installMemray } from "./engine-env.js";
 
@@ -29,14 +30,10 @@ describe.runIf(ready)("container faults: what was measured is kept", () => {
   });
 
   it("Ctrl-C during a container run: the harness finishes the Tracker, the reports and summary are copied out, exit 130", async () => {
-    await mkdir(path.join(cwd, "slow"), { recursive: true });
-    await writeFile(
-      path.join(cwd, "slow", "slow.py"),
-      'import time\nblob = bytearray(8 * 1024 * 1024)\nprint("READY", flush=True)\nfor _ in range(600):\n    time.sleep(0.1)\n',
-    );
+    const script = await writeOrphanScript(cwd, "slow");
     const stagedBefore = await stagingDirs();
-    const child = startCli(["profile", "--target", FORECAST, "--script", "slow/slow.py", "--no-signals"], cwd);
-    await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
+    const child = startCli(["profile", "--target", FORECAST, "--script", script, "--no-signals"], cwd);
+    await watchStderr(child).waitFor(/READY/);
     child.kill("SIGINT");
     const result = await child;
     expect(result.exitCode, String(result.stderr)).toBe(130);
@@ -52,7 +49,7 @@ describe.runIf(ready)("container faults: what was measured is kept", () => {
   it("SIGKILL to memray-cli during a container run: the harness finishes the run in the container (HOST_LOST), runs list names the run with the command that recovers it, and recover brings it home", async () => {
     const script = await writeOrphanScript(cwd);
     const child = startCli(["profile", "--target", FORECAST, "--script", script, "--no-signals", "--name", "orphan"], cwd);
-    await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
+    await watchStderr(child).waitFor(/READY/);
     child.kill("SIGKILL");
     await child;
     const runs = path.join(cwd, "runs");

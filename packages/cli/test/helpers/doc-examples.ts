@@ -33,10 +33,10 @@ export const EXAMPLE_DOCUMENTS = ["README.md", "packages/cli/README.md"];
 
 const MARKER = /^<!-- example: (\S+)(?: (?!expect=)(\S+))?(?: expect="([^"]*)")? -->$/;
 
-/** Every marked example of `documents`; a marker not followed by a ```ts block, or of an unknown kind, throws. */
-export function docExamples(documents: readonly string[] = EXAMPLE_DOCUMENTS): DocExample[] {
+/** Every marked example of EXAMPLE_DOCUMENTS; a marker not followed by a ```ts block, or of an unknown kind, throws. */
+export function docExamples(): DocExample[] {
   const examples: DocExample[] = [];
-  for (const source of documents) {
+  for (const source of EXAMPLE_DOCUMENTS) {
     const lines = readFileSync(path.join(repoRoot, source), "utf8").split("\n");
     lines.forEach((line, index) => {
       if (!line.startsWith("<!-- example:")) return;
@@ -119,10 +119,10 @@ export interface ExampleRun {
 }
 
 /** Run one example (transpiled to JavaScript) with node in `project`. */
-export async function runExample(project: string, example: DocExample, env: Record<string, string> = {}): Promise<ExampleRun> {
+export async function runExample(project: string, example: DocExample): Promise<ExampleRun> {
   const file = path.join(project, `${fileOf(example)}.mjs`);
   const js = ts.transpileModule(example.code, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
   await writeFile(file, js);
-  const result = await execa(process.execPath, [file], { cwd: project, reject: false, all: true, env: { NO_COLOR: "1", ...env } });
+  const result = await execa(process.execPath, [file], { cwd: project, reject: false, all: true, env: { NO_COLOR: "1" } });
   return { exitCode: result.exitCode, output: String(result.all) };
 }

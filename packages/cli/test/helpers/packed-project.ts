@@ -21,8 +21,8 @@ export async function publicPackages(): Promise<string[]> {
  * an empty ESM project outside the workspace (their dependencies from the registry), with a copy of
  * test-cases/. Returns the project's directory. Needs the packages built (dist/).
  */
-export async function installPackedTarballs(prefix = "memray-tarballs-"): Promise<string> {
-  const scratch = await mkdtemp(path.join(os.tmpdir(), prefix));
+export async function installPackedTarballs(): Promise<string> {
+  const scratch = await mkdtemp(path.join(os.tmpdir(), "memray-tarballs-"));
   const tarballs = path.join(scratch, "tarballs");
   const project = path.join(scratch, "project");
   await mkdir(tarballs);
@@ -41,9 +41,9 @@ export async function installPackedTarballs(prefix = "memray-tarballs-"): Promis
 }
 
 /** Run `node FILE` in the project; the last line of stdout parsed as JSON (the script's report). */
-export async function runProjectScript(project: string, file: string, source: string, env: Record<string, string> = {}): Promise<Record<string, unknown>> {
+export async function runProjectScript(project: string, file: string, source: string): Promise<Record<string, unknown>> {
   await writeFile(path.join(project, file), source);
-  const result = await execa(process.execPath, [file], { cwd: project, reject: false, env: { NO_COLOR: "1", ...env } });
+  const result = await execa(process.execPath, [file], { cwd: project, reject: false, env: { NO_COLOR: "1" } });
   expect(result.exitCode, `${file}: ${result.stderr}`).toBe(0);
   return JSON.parse(String(result.stdout).trim().split("\n").at(-1)!);
 }

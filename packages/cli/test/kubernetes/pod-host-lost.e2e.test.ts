@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
+import { watchStderr } from "@alpiq/memray-test-support";
 import { clusterEnv, clusterReady, kubectl } from "@alpiq/memray-test-support/cluster";
 import { beforeAll, describe, expect, it } from "vitest";
 import { startCli, workspaceWithTestCases, writeOrphanScript } from "../cli-runner.js";
@@ -20,7 +21,7 @@ describe.runIf(ready)("a pod run whose memray-cli is killed", () => {
   it("SIGKILL: the workload stops in the pod (HOST_LOST), recover copies the run out and completes it", { timeout: 300_000 }, async () => {
     const script = await writeOrphanScript(cwd);
     const child = startCli(["profile", "--target", "deploy/forecast", "--script", script, "--no-signals", "--name", "pod-orphan"], cwd, clusterEnv);
-    await new Promise<void>((resolve) => child.stderr?.on("data", (chunk: Buffer) => chunk.toString().includes("READY") && resolve()));
+    await watchStderr(child).waitFor(/READY/);
     child.kill("SIGKILL");
     await child;
     const runs = path.join(cwd, "runs");
